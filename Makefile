@@ -1,0 +1,58 @@
+# Development without Docker on Debian 12 (as root or a normal user). With Docker: `docker compose up`.
+#
+#   make run       system packages, .venv, local PostGIS, then scripts/entrypoint.sh (runserver :8000)
+#   make test      system packages, .venv, local PostGIS, then pytest (PYTEST_ARGS passed through)
+#   make bench     local PostGIS, then tests/benchmarks/bench_foundation.py (BENCH_ARGS passed through)
+#   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
+#   make stop      stop it                  make clean-db   stop and delete it
+#   make psql      psql on the application database
+#
+# Variables: DATABASE_URL (use that database, start nothing), PGPORT_LOCAL (55432), PYTEST_ARGS, BENCH_ARGS,
+# DEMO_SCALE, DEMO_SEED, HOST, PORT, DJANGO_SETTINGS_MODULE; see scripts/*.sh.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PGPORT_LOCAL ?= 55432
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+export PGPORT_LOCAL
+
+VENV_PY := .venv/bin/python
+# The local cluster's URL unless the caller chose a database.
+DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
+
+.PHONY: help packages venv db stop clean-db psql status run test bench
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+packages:
+	@scripts/bootstrap.sh packages
+
+venv:
+	@scripts/bootstrap.sh venv
+
+db: packages
+	@scripts/localdb.sh start
+
+stop:
+	@scripts/localdb.sh stop
+
+clean-db:
+	@scripts/localdb.sh clean
+
+status:
+	@scripts/localdb.sh status
+
+psql: db
+	@scripts/localdb.sh psql
+
+run: packages venv db
+	@$(DB_ENV) scripts/entrypoint.sh
+
+test: packages venv db
+	@$(DB_ENV) $(VENV_PY) -m pytest $(PYTEST_ARGS)
+
+bench: venv db
+	@$(DB_ENV) $(VENV_PY) tests/benchmarks/bench_foundation.py $(BENCH_ARGS)

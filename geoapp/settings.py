@@ -1,0 +1,152 @@
+"""Settings for development and tests; every deployment value comes from the environment.
+
+geoapp.settings_production builds on this module and refuses insecure defaults.
+"""
+import json
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEFAULT_DATABASE_URL = "postgis://geoapp:geoapp@127.0.0.1:55432/geoapp"
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r}: expected true/false")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected an integer") from None
+
+
+def env_basemaps(name: str) -> list[dict]:
+    """BASEMAP_TILES: a JSON list of {"name", "url", "attribution"?, "maxZoom"?}, or one bare URL.
+
+    Empty (the default) means no basemap: the map draws its own roads and boundaries.
+    """
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return []
+    if not value.startswith("["):
+        return [{"name": "basemap", "url": value, "attribution": ""}]
+    try:
+        layers = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from None
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict) or "url" not in layer:
+            raise ImproperlyConfigured(f"{name}[{i}] needs a 'url'")
+        layer.setdefault("name", f"basemap {i + 1}")
+        layer.setdefault("attribution", "")
+    return layers
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+DEBUG = env_bool("DEBUG", True)
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+
+# Storage SRID of every geometry column: CGCS2000 by default (DOMAIN.md, Coordinates).
+STORAGE_SRID = env_int("STORAGE_SRID", 4490)
+# An estate built in this year or earlier is old (004 §1: built before the end of 2010).
+OLD_ESTATE_CUTOFF_YEAR = env_int("OLD_ESTATE_CUTOFF_YEAR", 2010)
+BASEMAP_TILES = env_basemaps("BASEMAP_TILES")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "leaflet",
+    "layers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "geoapp.urls"
+WSGI_APPLICATION = "geoapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=60,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (45.54, 126.96),
+    "DEFAULT_ZOOM": 12,
+    "MIN_ZOOM": 8,
+    "MAX_ZOOM": 19,
+    "TILES": [(layer["name"], layer["url"], {"attribution": layer["attribution"]}) for layer in BASEMAP_TILES],
+    "ATTRIBUTION_PREFIX": "",
+    "RESET_VIEW": False,
+}
+
+# Debian 12 ships GDAL 3.6, which cannot block network access from spatial references (gis.W001).
+# Geometries reach GDAL only as WKB/GeoJSON with a known SRID here; revisit when importers accept files.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

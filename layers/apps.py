@@ -1,0 +1,8 @@
+"""App config for the map layers (the whole product domain lives in this app)."""
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LayersConfig(AppConfig):
+    name = "layers"
+    verbose_name = _("Property-management coverage")

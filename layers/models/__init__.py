@@ -1,0 +1,24 @@
+"""The product's data model, one module per family of things (DOMAIN.md glossary names)."""
+from .accounts import Role, UserProfile
+from .admin_units import AdminArea, AdminLevel, Road, RoadClass
+from .enterprises import (
+    CaretakerAgency,
+    CaretakerKind,
+    ContractMode,
+    CreditGrade,
+    Enterprise,
+    EnterpriseJurisdiction,
+    ListStatus,
+    ProviderKind,
+    ServiceContract,
+)
+from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
+from .management_areas import ManagementArea
+from .renovation import RenovationItem, RenovationProject, RenovationStatus
+
+__all__ = [
+    "Abandonment", "AdminArea", "AdminLevel", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",
+    "CreditGrade", "Enterprise", "EnterpriseJurisdiction", "Estate", "ListStatus", "ManagementArea",
+    "OwnersCommittee", "ProviderKind", "RenovationItem", "RenovationProject", "RenovationStatus", "Road", "RoadClass",
+    "Role", "ServiceContract", "ServiceStatus", "UserProfile",
+]

@@ -1,0 +1,124 @@
+"""Estates (小区) and their buildings (楼栋), with the service status derived from dated contracts."""
+import datetime
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import CheckConstraint, F, Func, Q, Value
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .geo import SRID, geometry_rules, web_copy
+
+
+class ServiceStatus(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Professional property service")
+    CARETAKER = "caretaker", _("Caretaker (fallback) service")
+    SELF_GOVERNED = "self_governed", _("Self-governed")
+    NONE = "none", _("No service")
+
+
+class OwnersCommittee(models.TextChoices):
+    NONE = "none", _("None")
+    PREPARING = "preparing", _("Being formed")
+    ESTABLISHED = "established", _("Established")
+    COMMUNITY_ACTING = "community_acting", _("Community committee acting")
+
+
+class ServiceStatusOn(Func):
+    """SQL: the service status of an estate on a date (function layers_service_status, migration 0002)."""
+
+    function = "layers_service_status"
+    output_field = models.CharField()
+
+
+class EstateQuerySet(models.QuerySet):
+    def with_service_status(self, on: datetime.date | None = None):
+        on = on or timezone.localdate()
+        return self.annotate(service_status=ServiceStatusOn(F("pk"), Value(on, output_field=models.DateField())))
+
+    def old(self):
+        return self.filter(build_year__lte=settings.OLD_ESTATE_CUTOFF_YEAR)
+
+    def uncovered(self, on: datetime.date | None = None):
+        return self.old().with_service_status(on).filter(service_status=ServiceStatus.NONE)
+
+
+class Estate(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    build_year = models.PositiveSmallIntegerField(_("build year"))
+    households = models.PositiveIntegerField(_("households"))
+    floor_area = models.FloatField(_("floor area (m²)"))
+    is_open = models.BooleanField(_("open estate"), default=False, help_text=_("Open (街区制) rather than closed"))
+    owners_committee = models.CharField(
+        _("owners' committee"), max_length=20, choices=OwnersCommittee.choices, default=OwnersCommittee.NONE
+    )
+    community = models.ForeignKey(
+        "layers.AdminArea", verbose_name=_("community"), on_delete=models.PROTECT, related_name="estates"
+    )
+    management_area = models.ForeignKey(
+        "layers.ManagementArea",
+        verbose_name=_("management area"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="estates",
+    )
+    geom = models.MultiPolygonField(_("boundary"), srid=SRID, spatial_index=False)
+    geom_web = web_copy("geom", models.MultiPolygonField)
+
+    objects = EstateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("estate")
+        verbose_name_plural = _("estates")
+        ordering = ["code"]
+        indexes, constraints = geometry_rules("estate", "geom", "geom_web")
+        constraints = constraints + [
+            CheckConstraint(condition=Q(build_year__gte=1900, build_year__lte=2100), name="estate_build_year_range"),
+            CheckConstraint(condition=Q(floor_area__gte=0), name="estate_floor_area_nonnegative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_old(self) -> bool:
+        return self.build_year <= settings.OLD_ESTATE_CUTOFF_YEAR
+
+
+class Abandonment(models.TextChoices):
+    NONE = "none", _("Managed")
+    REPORTED = "reported", _("Reported abandoned")
+    VERIFIED = "verified", _("Verified abandoned")
+    UNDER_CARETAKER = "under_caretaker", _("Under caretaker")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Building(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    estate = models.ForeignKey(Estate, verbose_name=_("estate"), on_delete=models.CASCADE, related_name="buildings")
+    label = models.CharField(_("label"), max_length=40)
+    floors = models.PositiveSmallIntegerField(_("floors"))
+    households = models.PositiveIntegerField(_("households"))
+    build_year = models.PositiveSmallIntegerField(_("build year"))
+    has_elevator = models.BooleanField(_("elevator"), default=False)
+    abandonment = models.CharField(
+        _("abandonment"), max_length=20, choices=Abandonment.choices, default=Abandonment.NONE, db_index=True
+    )
+    abandoned_since = models.DateField(_("abandoned since"), null=True, blank=True)
+    geom = models.PolygonField(_("footprint"), srid=SRID, spatial_index=False)
+    geom_web = web_copy("geom", models.PolygonField)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["code"]
+        indexes, constraints = geometry_rules("building", "geom", "geom_web")
+        constraints = constraints + [
+            CheckConstraint(condition=Q(floors__gte=1, floors__lte=120), name="building_floors_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.estate.name} {self.label}"

@@ -1,0 +1,363 @@
+"""Reads shared by the map's endpoints and the detail pages: estate search, popups, object geometry, related lists.
+
+Labels go through gettext when the function runs, so they come out in the request's language; status is always
+the database's layers_service_status (migration 0002), never re-derived here.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Length
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+
+from .models import (
+    Building,
+    Enterprise,
+    Estate,
+    ManagementArea,
+    ProviderKind,
+    RenovationItem,
+    ServiceContract,
+    ServiceStatus,
+)
+
+SEARCH_LIMIT = 20
+SEARCH_MAX_CHARS = 100
+
+Field = tuple[str, Any]
+
+
+def _like_pattern(text: str) -> str:
+    """A case-insensitive LIKE pattern matching text anywhere, with LIKE's wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _yes_no(value: bool) -> str:
+    return gettext("Yes") if value else gettext("No")
+
+
+def _status_label(status: str) -> str:
+    return str(ServiceStatus(status).label)
+
+
+def _choice_label(choices, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+# --- search ---------------------------------------------------------------------------------------------------
+
+# Match and rank first, then compute status and geometry for the 20 kept rows only (a sort would otherwise
+# evaluate them for every match).
+ESTATE_SEARCH_SQL = """
+SELECT e.id, e.name, e.address, c.name AS community, layers_service_status(e.id, %(on)s) AS status,
+       ST_XMin(e.geom), ST_YMin(e.geom), ST_XMax(e.geom), ST_YMax(e.geom),
+       ST_X(ST_Centroid(e.geom)), ST_Y(ST_Centroid(e.geom))
+  FROM (SELECT id, name, address, community_id, geom, name ILIKE %(pattern)s AS name_match
+          FROM layers_estate
+         WHERE name ILIKE %(pattern)s OR address ILIKE %(pattern)s
+         ORDER BY name_match DESC, length(name), name, id
+         LIMIT %(limit)s) AS e
+  JOIN layers_adminarea c ON c.id = e.community_id
+ ORDER BY e.name_match DESC, length(e.name), e.name, e.id
+"""
+
+
+def estate_search(*, q: str, on: datetime.date | None = None, limit: int = SEARCH_LIMIT) -> list[dict]:
+    """Estates whose name or address contains q (case-insensitive); name matches first, shortest names first."""
+    q = q.strip()[:SEARCH_MAX_CHARS]
+    if not q:
+        return []
+    params = {"on": on or timezone.localdate(), "pattern": _like_pattern(q), "limit": limit}
+    with connection.cursor() as cursor:
+        cursor.execute(ESTATE_SEARCH_SQL, params)
+        rows = cursor.fetchall()
+    return [
+        {
+            "id": pk,
+            "name": name,
+            "address": address,
+            "community": community,
+            "status": status,
+            "bbox": [round(v, 6) for v in (minx, miny, maxx, maxy)],
+            "centroid": [round(cx, 6), round(cy, 6)],
+        }
+        for pk, name, address, community, status, minx, miny, maxx, maxy, cx, cy in rows
+    ]
+
+
+# --- service contracts ----------------------------------------------------------------------------------------
+
+def contracts_active_on(on: datetime.date | None = None) -> QuerySet[ServiceContract]:
+    on = on or timezone.localdate()
+    return ServiceContract.objects.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+
+
+def contract_provider_name(contract: ServiceContract) -> str:
+    """Who serves under a contract: the enterprise, the caretaker agency, the district, or the community."""
+    if contract.provider_kind == ProviderKind.ENTERPRISE:
+        return contract.enterprise.name
+    if contract.provider_kind == ProviderKind.CARETAKER_AGENCY:
+        return contract.caretaker_agency.name
+    if contract.provider_kind == ProviderKind.COMMUNITY:
+        return contract.estate.community.name
+    return contract.get_provider_kind_display()
+
+
+def estate_current_contract(*, estate_id: int, on: datetime.date | None = None) -> ServiceContract | None:
+    return (
+        contracts_active_on(on)
+        .filter(estate_id=estate_id)
+        .select_related("enterprise", "caretaker_agency", "estate__community")
+        .first()
+    )
+
+
+def estate_contract_history(*, estate_id: int) -> list[dict]:
+    contracts = (
+        ServiceContract.objects.filter(estate_id=estate_id)
+        .select_related("enterprise", "caretaker_agency", "estate__community")
+        .order_by("-start_date")
+    )
+    today = timezone.localdate()
+    return [
+        {
+            "contract": c,
+            "provider": contract_provider_name(c),
+            "enterprise_id": c.enterprise_id,
+            "current": c.start_date <= today and (c.end_date is None or c.end_date > today),
+        }
+        for c in contracts
+    ]
+
+
+# --- popups (and the attribute tables of the detail pages) ----------------------------------------------------
+
+def _estate_with_status(pk: int) -> Estate | None:
+    return (
+        Estate.objects.with_service_status()
+        .select_related("community", "management_area")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def estate_fields(estate: Estate) -> list[Field]:
+    """The estate's attributes; estate must carry the service_status annotation."""
+    contract = estate_current_contract(estate_id=estate.pk)
+    area = estate.management_area
+    return [
+        (gettext("Name"), estate.name),
+        (gettext("Address"), estate.address),
+        (gettext("Community"), estate.community.name),
+        (gettext("Build year"), estate.build_year),
+        (gettext("Old estate"), _yes_no(estate.is_old)),
+        (gettext("Households"), estate.households),
+        (gettext("Floor area (m²)"), round(estate.floor_area, 1)),
+        (gettext("Open or closed"), gettext("Open") if estate.is_open else gettext("Closed")),
+        (gettext("Owners' committee"), estate.get_owners_committee_display()),
+        (gettext("Service status"), _status_label(estate.service_status)),
+        (gettext("Service provider"), contract_provider_name(contract) if contract else None),
+        (gettext("Management area"), str(area) if area else None),
+    ]
+
+
+def estate_popup(*, pk: int) -> dict | None:
+    estate = _estate_with_status(pk)
+    if estate is None:
+        return None
+    return _popup("estate", estate.pk, estate.name, estate_fields(estate), "estate-detail")
+
+
+def building_fields(building: Building) -> list[Field]:
+    return [
+        (gettext("Estate"), building.estate.name),
+        (gettext("Label"), building.label),
+        (gettext("Floors"), building.floors),
+        (gettext("Households"), building.households),
+        (gettext("Build year"), building.build_year),
+        (gettext("Elevator"), _yes_no(building.has_elevator)),
+        (gettext("Abandonment"), building.get_abandonment_display()),
+    ]
+
+
+def building_popup(*, pk: int) -> dict | None:
+    building = Building.objects.select_related("estate").filter(pk=pk).first()
+    if building is None:
+        return None
+    return _popup("building", building.pk, str(building), building_fields(building), "building-detail")
+
+
+def management_area_fields(area: ManagementArea) -> list[Field]:
+    updated = formats.date_format(timezone.localtime(area.updated_at), "SHORT_DATETIME_FORMAT")
+    return [
+        (gettext("Code"), area.code),
+        (gettext("Name"), area.name),
+        (gettext("Street"), area.street.name if area.street else None),
+        (gettext("Estates"), area.estates.count()),
+        (gettext("Version"), area.version),
+        (gettext("Updated at"), updated),
+    ]
+
+
+def management_area_popup(*, pk: int) -> dict | None:
+    area = ManagementArea.objects.select_related("street").filter(pk=pk).first()
+    if area is None:
+        return None
+    return _popup("management_area", area.pk, str(area), management_area_fields(area), "management-area-detail")
+
+
+def enterprise_served(*, enterprise_id: int, on: datetime.date | None = None) -> dict:
+    """How many estates and households an enterprise serves on a date (one contract per estate at a time)."""
+    return contracts_active_on(on).filter(enterprise_id=enterprise_id).aggregate(
+        estates=Count("estate_id", distinct=True), households=Sum("estate__households", default=0)
+    )
+
+
+def enterprise_fields(enterprise: Enterprise) -> list[Field]:
+    served = enterprise_served(enterprise_id=enterprise.pk)
+    return [
+        (gettext("Unified social credit code"), enterprise.credit_code),
+        (gettext("Credit grade"), enterprise.get_credit_grade_display()),
+        (gettext("List status"), enterprise.get_list_status_display()),
+        (gettext("Estates served today"), served["estates"]),
+        (gettext("Households served"), served["households"]),
+    ]
+
+
+def enterprise_popup(*, pk: int) -> dict | None:
+    enterprise = Enterprise.objects.filter(pk=pk).first()
+    if enterprise is None:
+        return None
+    return _popup("enterprise", enterprise.pk, enterprise.name, enterprise_fields(enterprise), "enterprise-detail")
+
+
+def _popup(kind: str, pk: int, title: str, fields: list[Field], detail_url_name: str) -> dict:
+    return {
+        "kind": kind,
+        "id": pk,
+        "title": title,
+        "fields": [[label, value] for label, value in fields],
+        "detail_url": reverse(detail_url_name, args=[pk]),
+    }
+
+
+POPUPS = {
+    "estate": estate_popup,
+    "building": building_popup,
+    "management_area": management_area_popup,
+    "enterprise": enterprise_popup,
+}
+
+
+def feature_popup(*, kind: str, pk: int) -> dict | None:
+    """The popup of one map feature in the active language, or None when kind or pk is unknown."""
+    popup = POPUPS.get(kind)
+    return popup(pk=pk) if popup else None
+
+
+# --- detail pages ---------------------------------------------------------------------------------------------
+
+def geometry_geojson(*, table: str, pk: int) -> dict | None:
+    """The GeoJSON geometry (6 decimals) of one row of a geometry table named by the code, not the user."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ST_AsGeoJSON(geom, 6, 0) FROM {connection.ops.quote_name(table)} WHERE id = %s", [pk])
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+def estates_geojson(*, estate_ids: list[int]) -> dict | None:
+    if not estate_ids:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ST_AsGeoJSON(ST_Collect(geom), 6, 0) FROM layers_estate WHERE id = ANY(%s)", [estate_ids])
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+def estate_detail(*, pk: int) -> dict | None:
+    estate = _estate_with_status(pk)
+    if estate is None:
+        return None
+    return {
+        "object": estate,
+        "kind": "estate",
+        "title": estate.name,
+        "fields": [(gettext("Code"), estate.code)] + estate_fields(estate),
+        "geojson": geometry_geojson(table=Estate._meta.db_table, pk=pk),
+        "buildings": estate.buildings.order_by(Length("label"), "label", "code"),  # 2号楼 before 10号楼
+        "contracts": estate_contract_history(estate_id=pk),
+        "renovations": [
+            {"project": p, "items": [_choice_label(RenovationItem, i) for i in p.items]} for p in estate.renovations.all()
+        ],
+    }
+
+
+def building_detail(*, pk: int) -> dict | None:
+    building = Building.objects.select_related("estate").filter(pk=pk).first()
+    if building is None:
+        return None
+    return {
+        "object": building,
+        "kind": "building",
+        "title": str(building),
+        "fields": [(gettext("Code"), building.code)] + building_fields(building),
+        "geojson": geometry_geojson(table=Building._meta.db_table, pk=pk),
+        "estate": building.estate,
+    }
+
+
+def management_area_detail(*, pk: int) -> dict | None:
+    area = ManagementArea.objects.select_related("street", "district").filter(pk=pk).first()
+    if area is None:
+        return None
+    estates = area.estates.with_service_status().select_related("community").order_by("name", "code")
+    return {
+        "object": area,
+        "kind": "management_area",
+        "title": str(area),
+        "fields": management_area_fields(area) + [(gettext("District"), area.district.name)],
+        "geojson": geometry_geojson(table=ManagementArea._meta.db_table, pk=pk),
+        "estates": [
+            {"estate": e, "status": e.service_status, "status_label": _status_label(e.service_status)} for e in estates
+        ],
+    }
+
+
+def enterprise_detail(*, pk: int) -> dict | None:
+    enterprise = Enterprise.objects.filter(pk=pk).first()
+    if enterprise is None:
+        return None
+    contracts = list(
+        contracts_active_on()
+        .filter(enterprise_id=pk)
+        .select_related("estate__community")
+        .order_by("estate__name", "estate_id")
+    )
+    return {
+        "object": enterprise,
+        "kind": "enterprise",
+        "title": enterprise.name,
+        "fields": enterprise_fields(enterprise) + [
+            (gettext("Filing date"), enterprise.filed_on.isoformat() if enterprise.filed_on else None),
+            (gettext("Contact person"), enterprise.contact_person),
+            (gettext("Contact phone"), enterprise.contact_phone),
+            (gettext("Address"), enterprise.address),
+        ],
+        "geojson": estates_geojson(estate_ids=[c.estate_id for c in contracts]),
+        "contracts": contracts,
+    }
+
+
+DETAILS = {
+    "estate": estate_detail,
+    "building": building_detail,
+    "management_area": management_area_detail,
+    "enterprise": enterprise_detail,
+}

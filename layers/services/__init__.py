@@ -1,0 +1,1 @@
+"""Writes: each service is a keyword-only function running in transaction.atomic."""

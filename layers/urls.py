@@ -1,0 +1,18 @@
+"""URLs of the map, its tiles, its small GeoJSON layers, search, popups and detail pages."""
+from django.urls import path
+
+from layers.api import views as api
+from layers.tiles import views as tiles
+from layers.views import details, map as map_views
+
+urlpatterns = [
+    path("", map_views.map_page, name="map"),
+    path("tiles/<str:layer>/<int:z>/<int:x>/<int:y>.mvt", tiles.tile, name="tile"),
+    path("api/admin-areas.geojson", api.admin_areas_geojson, name="admin-areas-geojson"),
+    path("api/search/", api.search, name="search"),
+    path("api/features/<str:kind>/<int:pk>/", api.feature_popup, name="feature-popup"),
+    path("estates/<int:pk>/", details.estate_detail, name="estate-detail"),
+    path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
+    path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),
+    path("enterprises/<int:pk>/", details.enterprise_detail, name="enterprise-detail"),
+]
