@@ -172,7 +172,7 @@ def estate_popup(*, pk: int) -> dict | None:
     estate = _estate_with_status(pk)
     if estate is None:
         return None
-    return _popup("estate", estate.pk, estate.name, estate_fields(estate), "estate-detail")
+    return _popup("estate", estate.pk, estate.name, estate_fields(estate), "estate-detail", estate.geom)
 
 
 def building_fields(building: Building) -> list[Field]:
@@ -191,7 +191,7 @@ def building_popup(*, pk: int) -> dict | None:
     building = Building.objects.select_related("estate").filter(pk=pk).first()
     if building is None:
         return None
-    return _popup("building", building.pk, str(building), building_fields(building), "building-detail")
+    return _popup("building", building.pk, str(building), building_fields(building), "building-detail", building.geom)
 
 
 def management_area_fields(area: ManagementArea) -> list[Field]:
@@ -210,7 +210,9 @@ def management_area_popup(*, pk: int) -> dict | None:
     area = ManagementArea.objects.select_related("street").filter(pk=pk).first()
     if area is None:
         return None
-    return _popup("management_area", area.pk, str(area), management_area_fields(area), "management-area-detail")
+    return _popup(
+        "management_area", area.pk, str(area), management_area_fields(area), "management-area-detail", area.geom
+    )
 
 
 def enterprise_served(*, enterprise_id: int, on: datetime.date | None = None) -> dict:
@@ -232,20 +234,29 @@ def enterprise_fields(enterprise: Enterprise) -> list[Field]:
 
 
 def enterprise_popup(*, pk: int) -> dict | None:
-    enterprise = Enterprise.objects.filter(pk=pk).first()
+    enterprise = Enterprise.objects.select_related("jurisdiction").filter(pk=pk).first()
     if enterprise is None:
         return None
-    return _popup("enterprise", enterprise.pk, enterprise.name, enterprise_fields(enterprise), "enterprise-detail")
+    territory = getattr(enterprise, "jurisdiction", None)
+    return _popup(
+        "enterprise", enterprise.pk, enterprise.name, enterprise_fields(enterprise), "enterprise-detail",
+        territory.geom if territory else None,
+    )
 
 
-def _popup(kind: str, pk: int, title: str, fields: list[Field], detail_url_name: str) -> dict:
-    return {
+def _popup(kind: str, pk: int, title: str, fields: list[Field], detail_url_name: str, geom=None) -> dict:
+    popup = {
         "kind": kind,
         "id": pk,
         "title": title,
         "fields": [[label, value] for label, value in fields],
         "detail_url": reverse(detail_url_name, args=[pk]),
     }
+    if geom is not None and not geom.empty:
+        # CGCS2000 lon/lat is numerically WGS84 to centimetres, which is what the map draws in.
+        popup["bbox"] = [round(v, 6) for v in geom.extent]
+        popup["point"] = [round(v, 6) for v in geom.point_on_surface.coords]
+    return popup
 
 
 POPUPS = {

@@ -59,8 +59,7 @@ def test_admin_areas_are_simplified_by_zoom(planner_client):
 
 def test_bbox_filter_reduces_the_count(planner_client):
     everything = geojson(planner_client, level="community")["features"]
-    if len(everything) < 2:
-        pytest.skip("the demo has a single community")
+    assert len(everything) >= 2, "the demo has a single community"
     lon, lat = everything[0]["properties"]["label_point"]
     nearby = geojson(planner_client, level="community", bbox=f"{lon - 1e-4},{lat - 1e-4},{lon + 1e-4},{lat + 1e-4}")
     assert 1 <= len(nearby["features"]) < len(everything)
@@ -185,12 +184,31 @@ def test_other_popups(planner_client, kind, model, labels):
     assert body["detail_url"].endswith(f"/{obj.pk}/")
 
 
+@pytest.mark.parametrize("kind,model", [("estate", Estate), ("building", Building), ("management_area", ManagementArea)])
+def test_popup_carries_where_to_open_it(planner_client, kind, model):
+    from django.contrib.gis.geos import Point
+
+    obj = model.objects.order_by("-pk").first()
+    body = popup(planner_client, kind, obj.pk).json()
+    minx, miny, maxx, maxy = body["bbox"]
+    assert (minx, miny, maxx, maxy) == pytest.approx(obj.geom.extent, abs=1e-6)
+    point = Point(*body["point"], srid=obj.geom.srid)
+    assert obj.geom.buffer(1e-6).contains(point)
+
+
+def test_enterprise_popup_bbox_is_its_jurisdiction(planner_client):
+    from layers.models import EnterpriseJurisdiction
+
+    territory = EnterpriseJurisdiction.objects.order_by("pk").first()
+    body = popup(planner_client, "enterprise", territory.pk).json()
+    assert body["bbox"] == pytest.approx(territory.geom.extent, abs=1e-6)
+
+
 def test_enterprise_popup_counts_todays_estates(planner_client):
     from layers.selectors import contracts_active_on
 
     contract = contracts_active_on(timezone.localdate()).filter(enterprise__isnull=False).first()
-    if contract is None:
-        pytest.skip("no enterprise serves today")
+    assert contract is not None, "the demo city has enterprise contracts today"
     fields = dict(map(tuple, popup(planner_client, "enterprise", contract.enterprise_id).json()["fields"]))
     served = contracts_active_on(timezone.localdate()).filter(enterprise_id=contract.enterprise_id)
     assert fields["Estates served today"] == served.count() >= 1

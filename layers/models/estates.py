@@ -2,6 +2,7 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.gis.db import models
 from django.db.models import CheckConstraint, F, Func, Q, Value
 from django.utils import timezone
@@ -75,6 +76,11 @@ class Estate(models.Model):
         verbose_name_plural = _("estates")
         ordering = ["code"]
         indexes, constraints = geometry_rules("estate", "geom", "geom_web")
+        # Search matches any part of a name or address (ILIKE '%…%'): trigram indexes serve that.
+        indexes = indexes + [
+            GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="estate_name_trgm"),
+            GinIndex(fields=["address"], opclasses=["gin_trgm_ops"], name="estate_address_trgm"),
+        ]
         constraints = constraints + [
             CheckConstraint(condition=Q(build_year__gte=1900, build_year__lte=2100), name="estate_build_year_range"),
             CheckConstraint(condition=Q(floor_area__gte=0), name="estate_floor_area_nonnegative"),

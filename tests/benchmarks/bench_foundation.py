@@ -131,6 +131,7 @@ def main() -> None:
     ensure_database(url)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "geoapp.settings"}
     os.environ["DATABASE_URL"] = url
+    os.environ["ALLOWED_HOSTS"] = "testserver"  # the in-process test client
     print(f"database: {url}")
     manage("migrate", "--noinput", env=env)
 

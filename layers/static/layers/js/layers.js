@@ -1,0 +1,217 @@
+// The map's layers (basemaps, vector tiles, admin boundaries with labels) and the layer switcher that toggles them.
+import { el, fillTemplate } from "./dom.js";
+import { makeStyles } from "./styles.js";
+
+const L = window.L;
+
+// Drawing order, bottom to top (Leaflet's overlayPane is 400, tooltips 650, popups 700).
+const PANE_Z = {
+  jurisdictions: 360,
+  roads: 370,
+  estates: 380,
+  renovations: 390,
+  management_areas: 395,
+  buildings: 410,
+  admin_community: 420,
+  admin_street: 425,
+  admin_district: 430,
+};
+
+export function paneName(layerId) {
+  return `geoapp-${layerId}`;
+}
+
+function createPane(map, layerId) {
+  const name = paneName(layerId);
+  const pane = map.getPane(name) || map.createPane(name);
+  pane.style.zIndex = String(PANE_Z[layerId] || 400);
+  return name;
+}
+
+function tileLayer(map, config, def, styles, onFeatureClick) {
+  const style = styles.tiles[def.id];
+  const interactive = Boolean(def.popupKind);
+  const url = fillTemplate(config.tileUrl, { layer: def.id });
+  const layer = L.vectorGrid.protobuf(url, {
+    pane: createPane(map, def.id),
+    // SVG tiles let a click fall through empty parts of a tile to the layers below; the roads are many
+    // and never clicked, so they use canvas.
+    rendererFactory: interactive ? L.svg.tile : L.canvas.tile,
+    interactive,
+    // GridLayer requests the nearest whole zoom (11.5 → 12) but prunes on the fractional map zoom, so the
+    // half step below the server's minimum keeps the tiles it asked for; 11 still asks for nothing.
+    minZoom: def.minZoom - 0.5,
+    maxZoom: map.getMaxZoom(),
+    vectorTileLayerStyles: { [def.id]: style },
+    getFeatureId: interactive ? (f) => f.properties.id ?? f.properties[def.idProperty] : undefined,
+    attribution: "",
+  });
+  if (interactive) {
+    layer.on("click", (e) => {
+      const props = e.layer && e.layer.properties;
+      if (!props) return;
+      const featureId = props.id ?? props[def.idProperty];
+      onFeatureClick({ def, layer, props, featureId, latlng: e.latlng, originalEvent: e.originalEvent });
+    });
+  }
+  return layer;
+}
+
+function adminLayer(map, config, def, styles) {
+  const pane = createPane(map, def.id);
+  const lines = L.geoJSON(null, { pane, style: () => styles.admin[def.level], interactive: false });
+  const labels = L.layerGroup();
+  const url = `${config.adminAreasUrl}?${new URLSearchParams({ level: def.level, zoom: "15" })}`;
+  const loaded = fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+    .then((response) => (response.ok ? response.json() : { features: [] }))
+    .catch(() => ({ features: [] }))
+    .then((collection) => {
+      const features = (collection && collection.features) || [];
+      lines.addData({ type: "FeatureCollection", features });
+      for (const feature of features) {
+        const props = feature.properties || {};
+        const point = props.label_point;
+        if (!Array.isArray(point) || !props.name) continue;
+        const label = L.tooltip({
+          permanent: true,
+          direction: "center",
+          interactive: false,
+          className: `admin-label admin-label--${def.level}`,
+        })
+          .setLatLng([point[1], point[0]])
+          .setContent(el("span", { text: props.name }));
+        labels.addLayer(label);
+      }
+      return { features, bounds: features.length ? lines.getBounds() : null };
+    });
+  return { lines, labels, loaded };
+}
+
+export function createLayers(map, config, { onFeatureClick }) {
+  const styles = makeStyles(config.styles);
+  const entries = new Map();
+
+  for (const def of config.layers) {
+    if (def.source === "tiles") {
+      entries.set(def.id, { def, layer: tileLayer(map, config, def, styles, onFeatureClick), visible: def.visible });
+    } else if (def.source === "admin") {
+      const { lines, labels, loaded } = adminLayer(map, config, def, styles);
+      entries.set(def.id, { def, layer: lines, labels, loaded, visible: def.visible });
+    }
+  }
+
+  // Labels follow the zoom at which the whole district fits (districtZoom): the district's own name when
+  // zoomed out further, street names around it, community names once zoomed in closer.
+  let districtZoom = config.fallbackView.zoom;
+  function labelsWanted(entry) {
+    const zoom = Math.round(map.getZoom());
+    const [from, to] = {
+      district: [0, districtZoom - 1],
+      street: [districtZoom - 1, districtZoom + 1],
+      community: [districtZoom + 2, Infinity],
+    }[entry.def.level] || [0, -1];
+    return entry.visible && zoom >= from && zoom <= to;
+  }
+
+  function sync() {
+    const zoom = Math.round(map.getZoom());
+    for (const entry of entries.values()) {
+      // Admin outlines have no server-side minimum zoom, so it is enforced here; tile layers do it themselves.
+      const shown = entry.visible && (entry.def.source !== "admin" || zoom >= entry.def.minZoom);
+      if (shown && !map.hasLayer(entry.layer)) map.addLayer(entry.layer);
+      if (!shown && map.hasLayer(entry.layer)) map.removeLayer(entry.layer);
+      if (entry.labels) {
+        const want = labelsWanted(entry);
+        if (want && !map.hasLayer(entry.labels)) map.addLayer(entry.labels);
+        if (!want && map.hasLayer(entry.labels)) map.removeLayer(entry.labels);
+      }
+    }
+  }
+
+  map.on("zoomend", sync);
+  sync();
+
+  return {
+    entries,
+    styles,
+    setVisible(id, visible) {
+      const entry = entries.get(id);
+      if (!entry) return;
+      entry.visible = visible;
+      sync();
+      map.fire("geoapp:layertoggle", { id, visible });
+    },
+    setDistrictZoom(zoom) {
+      districtZoom = zoom;
+      sync();
+    },
+    districtBounds() {
+      const district = entries.get("admin_district");
+      return district ? district.loaded.then((result) => result.bounds) : Promise.resolve(null);
+    },
+  };
+}
+
+export function createBasemaps(map, config) {
+  return config.basemaps.map((basemap, index) => {
+    const layer = L.tileLayer(basemap.url, {
+      attribution: basemap.attribution || "",
+      maxZoom: map.getMaxZoom(),
+      maxNativeZoom: basemap.maxZoom || undefined,
+    });
+    if (index === 0) layer.addTo(map);
+    return { name: basemap.name, layer };
+  });
+}
+
+/** Builds the switcher in the side panel: basemap radios (only when basemaps exist), then layer checkboxes. */
+export function renderSwitcher(container, map, config, layers, basemaps) {
+  const strings = config.strings;
+  container.replaceChildren();
+
+  if (basemaps.length) {
+    const group = el("fieldset", { class: "switcher__group" }, el("legend", { text: strings.basemap }));
+    const choices = [...basemaps, { name: strings.noBasemap, layer: null }];
+    choices.forEach((choice, index) => {
+      const input = el("input", {
+        type: "radio", name: "basemap", value: String(index), checked: index === 0,
+        onchange: () => {
+          for (const b of basemaps) if (map.hasLayer(b.layer)) map.removeLayer(b.layer);
+          if (choice.layer) choice.layer.addTo(map);
+        },
+      });
+      group.append(el("label", { class: "switcher__item" }, input, el("span", { class: "switcher__name", text: choice.name })));
+    });
+    container.append(group);
+  }
+
+  const list = el("div", { class: "switcher__group" });
+  for (const entry of layers.entries.values()) {
+    const { def } = entry;
+    const input = el("input", {
+      type: "checkbox", checked: entry.visible, "data-layer": def.id,
+      onchange: (e) => layers.setVisible(def.id, e.target.checked),
+    });
+    const hint = el("span", { class: "switcher__hint", text: strings.zoomIn });
+    const row = el(
+      "label",
+      { class: "switcher__item", "data-layer-row": def.id },
+      input,
+      el("span", { class: `switcher__swatch switcher__swatch--${def.id}`, "aria-hidden": "true" }),
+      el("span", { class: "switcher__name", text: def.name }),
+      hint,
+    );
+    list.append(row);
+  }
+  container.append(list);
+
+  function updateRanges() {
+    const zoom = Math.round(map.getZoom()); // as GridLayer picks its tile zoom
+    for (const entry of layers.entries.values()) {
+      const row = container.querySelector(`[data-layer-row="${entry.def.id}"]`);
+      if (row) row.classList.toggle("is-out-of-range", zoom < entry.def.minZoom);
+    }
+  }
+  map.on("zoomend", updateRanges);
+  updateRanges();
+}

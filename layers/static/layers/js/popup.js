@@ -1,0 +1,47 @@
+// Feature popups: fetch /api/features/<kind>/<id>/ and show its title, fields and a link to the detail page.
+import { el, fillTemplate } from "./dom.js";
+
+const L = window.L;
+
+export function fetchFeature(config, kind, id) {
+  const url = fillTemplate(config.popupUrl, { kind, id });
+  return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then((response) => {
+    if (!response.ok) throw new Error(`${response.status}`);
+    return response.json();
+  });
+}
+
+function render(config, data) {
+  const strings = config.strings;
+  const rows = (data.fields || []).map(([label, value]) =>
+    el("tr", {}, el("th", { scope: "row", text: label }), el("td", { text: value === null || value === undefined || value === "" ? "—" : String(value) })),
+  );
+  return el(
+    "div",
+    { class: "popup" },
+    el("h3", { class: "popup__title", text: data.title || "" }),
+    rows.length ? el("table", { class: "popup__fields" }, el("tbody", {}, rows)) : null,
+    data.detail_url ? el("a", { class: "popup__detail", href: data.detail_url, text: `${strings.details} →` }) : null,
+  );
+}
+
+/**
+ * Opens a popup at latlng straight away (showing "loading"), then fills it.
+ * `data`, when given, is popup JSON fetched already. Returns a promise of the popup JSON (or null on failure).
+ */
+export function openFeaturePopup(map, config, kind, id, latlng, { onClose, data = null } = {}) {
+  const popup = L.popup({ maxWidth: 360, minWidth: 220, className: "feature-popup", autoPanPadding: [40, 40] })
+    .setLatLng(latlng)
+    .setContent(el("div", { class: "popup popup--loading", text: config.strings.loading }))
+    .openOn(map);
+  if (onClose) popup.on("remove", onClose);
+  return (data ? Promise.resolve(data) : fetchFeature(config, kind, id))
+    .then((data) => {
+      if (map.hasLayer(popup)) popup.setContent(render(config, data));
+      return data;
+    })
+    .catch(() => {
+      if (map.hasLayer(popup)) popup.setContent(el("div", { class: "popup popup--error", text: config.strings.loadFailed }));
+      return null;
+    });
+}

@@ -1,0 +1,207 @@
+"""The map page (/): its layer list, styles, legend and UI strings, handed to the browser as one JSON config."""
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from layers.models.estates import Abandonment, ServiceStatus
+
+# Colours are chosen here, once, so the map styles and the legend cannot disagree.
+# Service statuses follow the Okabe-Ito palette (safe for red-green colour blindness).
+STATUS_COLOURS = {
+    ServiceStatus.ENTERPRISE: "#009E73",
+    ServiceStatus.CARETAKER: "#1F78B4",
+    ServiceStatus.SELF_GOVERNED: "#8E5EA2",
+    ServiceStatus.NONE: "#D55E00",
+}
+ABANDONMENT_COLOURS = {
+    Abandonment.NONE: "#9E9E9E",
+    Abandonment.REPORTED: "#B71C1C",
+    Abandonment.VERIFIED: "#7F0000",
+    Abandonment.UNDER_CARETAKER: "#F0A202",
+    Abandonment.RESOLVED: "#C8C8C8",
+}
+RENOVATION_COLOURS = {"planned": "#6C7A89", "in_progress": "#E69F00", "completed": "#0072B2"}
+# ColorBrewer "Paired": 12 distinct hues for enterprise jurisdictions (tile property `colour` 0–11).
+ENTERPRISE_PALETTE = [
+    "#1f78b4", "#33a02c", "#e31a1c", "#ff7f00", "#6a3d9a", "#b15928",
+    "#a6cee3", "#b2df8a", "#fb9a99", "#fdbf6f", "#cab2d6", "#d4c04a",
+]
+ROAD_COLOURS = {"arterial": "#9A9A9A", "secondary": "#B0B0B0", "local": "#C6C6C6"}
+
+# Minimum zooms of the tile layers, as in docs/MAP_API.md.
+TILE_MIN_ZOOM = {
+    "roads": 11,
+    "management_areas": 13,
+    "estates": 12,
+    "buildings": 15,
+    "jurisdictions": 10,
+    "renovations": 12,
+}
+
+
+def _url_template(name: str, placeholders: dict[str, str], **kwargs) -> str:
+    """A URL pattern for the browser, e.g. /tiles/{layer}/{z}/{x}/{y}.mvt, built from the URLconf."""
+    url = reverse(name, kwargs=kwargs)
+    for value, placeholder in placeholders.items():
+        url = url.replace(str(value), "{%s}" % placeholder)
+    return url
+
+
+def map_config() -> dict:
+    """Everything the map script needs, translated into the active language."""
+    today = timezone.localdate()
+    tile_url = _url_template(
+        "tile",
+        {"zzlayerzz": "layer", 911111: "z", 922222: "x", 933333: "y"},
+        layer="zzlayerzz", z=911111, x=922222, y=933333,
+    )
+    popup_url = _url_template("feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz", pk=944444)
+
+    def tiles(layer_id: str, name: str, *, visible: bool, popup_kind: str | None, id_property: str = "id") -> dict:
+        return {
+            "id": layer_id,
+            "source": "tiles",
+            "name": name,
+            "minZoom": TILE_MIN_ZOOM[layer_id],
+            "visible": visible,
+            "popupKind": popup_kind,
+            "idProperty": id_property,
+        }
+
+    def admin(level: str, name: str, *, min_zoom: int) -> dict:
+        return {
+            "id": f"admin_{level}",
+            "source": "admin",
+            "level": level,
+            "name": name,
+            "minZoom": min_zoom,
+            "visible": True,
+            "popupKind": None,
+        }
+
+    # Listed top of the switcher first; drawing order is set by the panes in layers.js.
+    layer_list = [
+        admin("district", _("District boundary"), min_zoom=0),
+        admin("street", _("Street office boundaries"), min_zoom=0),
+        admin("community", _("Community boundaries"), min_zoom=13),
+        tiles("buildings", _("Buildings"), visible=True, popup_kind="building"),
+        tiles("estates", _("Estates by service status"), visible=True, popup_kind="estate"),
+        tiles("management_areas", _("Management areas"), visible=False, popup_kind="management_area"),
+        tiles("renovations", _("Renovation projects"), visible=False, popup_kind="estate", id_property="estate_id"),
+        tiles("jurisdictions", _("Enterprise service areas"), visible=False, popup_kind="enterprise",
+              id_property="enterprise_id"),
+        tiles("roads", _("Roads"), visible=True, popup_kind=None),
+    ]
+
+    legend = [
+        {
+            "id": "estates",
+            "title": _("Estate service status"),
+            "items": [
+                {"swatch": "fill", "colour": STATUS_COLOURS[s], "label": str(s.label)} for s in ServiceStatus
+            ] + [
+                {"swatch": "old", "colour": "#555555", "label": _("Old estate (built %(year)s or earlier): solid")
+                 % {"year": settings.OLD_ESTATE_CUTOFF_YEAR}},
+                {"swatch": "newer", "colour": "#555555", "label": _("Newer estate: pale")},
+            ],
+        },
+        {
+            "id": "buildings",
+            "title": _("Buildings"),
+            "items": [
+                {"swatch": "fill", "colour": ABANDONMENT_COLOURS[Abandonment.NONE], "label": _("Managed building")},
+                {"swatch": "hatch", "colour": ABANDONMENT_COLOURS[Abandonment.REPORTED],
+                 "label": str(Abandonment.REPORTED.label)},
+                {"swatch": "hatch-solid", "colour": ABANDONMENT_COLOURS[Abandonment.VERIFIED],
+                 "label": str(Abandonment.VERIFIED.label)},
+                {"swatch": "fill", "colour": ABANDONMENT_COLOURS[Abandonment.UNDER_CARETAKER],
+                 "label": _("Abandoned, under caretaker")},
+                {"swatch": "faded", "colour": ABANDONMENT_COLOURS[Abandonment.RESOLVED],
+                 "label": _("Abandonment resolved")},
+            ],
+        },
+        {
+            "id": "renovations",
+            "title": _("Renovation projects"),
+            "items": [
+                {"swatch": "outline", "colour": RENOVATION_COLOURS["planned"], "label": _("Planned")},
+                {"swatch": "outline", "colour": RENOVATION_COLOURS["in_progress"], "label": _("In progress")},
+                {"swatch": "outline", "colour": RENOVATION_COLOURS["completed"], "label": _("Completed")},
+            ],
+        },
+        {
+            "id": "boundaries",
+            "title": _("Boundaries"),
+            "items": [
+                {"swatch": "line", "colour": "#2B2B2B", "width": 4, "label": _("District")},
+                {"swatch": "line", "colour": "#4A4A4A", "width": 2, "label": _("Street office")},
+                {"swatch": "dashed", "colour": "#6B6B6B", "width": 1, "label": _("Community")},
+                {"swatch": "dashed", "colour": "#37474F", "width": 2, "label": _("Management area")},
+                {"swatch": "line", "colour": ROAD_COLOURS["arterial"], "width": 4, "label": _("Road")},
+            ],
+        },
+    ]
+
+    return {
+        "tileUrl": tile_url,
+        "adminAreasUrl": reverse("admin-areas-geojson"),
+        "searchUrl": reverse("search"),
+        "popupUrl": popup_url,
+        "today": today.isoformat(),
+        "todayDisplay": formats.date_format(today, "DATE_FORMAT"),
+        "fallbackView": {
+            "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
+            "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+        },
+        "basemaps": [
+            {
+                "name": layer["name"],
+                "url": layer["url"],
+                "attribution": layer.get("attribution", ""),
+                "maxZoom": layer.get("maxZoom", settings.LEAFLET_CONFIG["MAX_ZOOM"]),
+            }
+            for layer in settings.BASEMAP_TILES
+        ],
+        "layers": layer_list,
+        "styles": {
+            "status": {str(k): v for k, v in STATUS_COLOURS.items()},
+            "abandonment": {str(k): v for k, v in ABANDONMENT_COLOURS.items()},
+            "renovation": RENOVATION_COLOURS,
+            "enterprise": ENTERPRISE_PALETTE,
+            "road": ROAD_COLOURS,
+        },
+        "legend": legend,
+        "strings": {
+            "layers": _("Layers"),
+            "basemap": _("Basemap"),
+            "noBasemap": _("No basemap"),
+            "legend": _("Legend"),
+            "zoomIn": _("Zoom in to see"),
+            "statusAsOf": _("Status as of %(date)s") % {"date": formats.date_format(today, "DATE_FORMAT")},
+            "searchPlaceholder": _("Estate name or address"),
+            "search": _("Search"),
+            "searching": _("Searching…"),
+            "noResults": _("No estate found"),
+            "searchFailed": _("Search failed, please try again"),
+            "loading": _("Loading…"),
+            "loadFailed": _("Could not load the details"),
+            "details": _("Details"),
+            "statuses": {str(s): str(s.label) for s in ServiceStatus},
+        },
+    }
+
+
+@login_required
+def map_page(request):
+    return render(
+        request,
+        "map.html",
+        {
+            "map_config": map_config(),
+            # The basemaps are added by layers.js (into its own layer switcher), not by django-leaflet.
+            "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
+        },
+    )
