@@ -1,4 +1,5 @@
 """The interface speaks Simplified Chinese by default and English on request; translations are complete and compiled."""
+import json
 import subprocess
 from pathlib import Path
 
@@ -25,11 +26,20 @@ def test_compiled_catalogue_is_up_to_date(tmp_path):
     )
 
 
+def map_config(response) -> str:
+    """The map's JSON configuration (labels, legend) as text, non-ASCII unescaped."""
+    html = response.content.decode()
+    start = html.index('<script id="map-config" type="application/json">') + len('<script id="map-config" type="application/json">')
+    return json.dumps(json.loads(html[start : html.index("</script>", start)]), ensure_ascii=False)
+
+
 @pytest.mark.django_db
 def test_pages_are_chinese_by_default_and_english_on_request(client):
     client.force_login(User.objects.get(username="official"))
-    chinese = client.get("/").content.decode()
-    assert 'lang="zh-hans"' in chinese and "老旧小区物业管理" in chinese and "无物业" in chinese
+    chinese = client.get("/")
+    assert 'lang="zh-hans"' in chinese.content.decode() and "老旧小区物业管理" in chinese.content.decode()
+    assert "无物业" in map_config(chinese) and "No service" not in map_config(chinese)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    english = client.get("/").content.decode()
-    assert 'lang="en"' in english and "No service" in english and "无物业" not in english
+    english = client.get("/")
+    assert 'lang="en"' in english.content.decode()
+    assert "No service" in map_config(english) and "无物业" not in map_config(english)

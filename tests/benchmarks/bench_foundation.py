@@ -142,8 +142,13 @@ def main() -> None:
     if args.scales.split(",")[-1] != "medium":
         manage("load_demo", "--scale", "medium", "--seed", str(args.seed), env=env)
 
+    import importlib
+
     import django
 
+    import geoapp.settings
+
+    importlib.reload(geoapp.settings)  # read again with this run's DATABASE_URL and ALLOWED_HOSTS
     django.setup()
     from django.contrib.auth.models import User
     from django.db import connection
