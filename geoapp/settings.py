@@ -150,3 +150,9 @@ LEAFLET_CONFIG = {
 # Debian 12 ships GDAL 3.6, which cannot block network access from spatial references (gis.W001).
 # Geometries reach GDAL only as WKB/GeoJSON with a known SRID here; revisit when importers accept files.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Uploaded files (abandoned-building photos).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+ABANDONMENT_PHOTO_MAX_BYTES = env_int("ABANDONMENT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+ABANDONMENT_PHOTOS_MAX = 5

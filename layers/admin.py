@@ -1,5 +1,12 @@
 """The Django admin over every model, with Leaflet map widgets for geometries."""
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from . import models
@@ -21,10 +28,109 @@ class RoadAdmin(LeafletGeoAdmin):
 
 @admin.register(models.ManagementArea)
 class ManagementAreaAdmin(LeafletGeoAdmin):
+    """Saves and deletes go through layers.services.management_areas: validated, version-checked, with a reason."""
+
+    class Form(forms.ModelForm):
+        reason = forms.CharField(label=_("reason for the change"), required=False,
+                                 widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text=_("Required when the boundary changes; kept in the area's history."))
+        base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+        class Meta:
+            model = models.ManagementArea
+            fields = ["code", "name", "district", "street", "geom"]
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.instance.pk:
+                self.fields["base_version"].initial = self.instance.version
+                self.fields["district"].disabled = True  # an area stays in its district (rule 1)
+            else:
+                self.fields["district"].required = False  # the service finds it from the boundary
+
+        def clean(self):
+            from .services import management_areas as svc
+
+            data = super().clean()
+            geom = data.get("geom")
+            if geom is None:
+                return data
+            area = self.instance
+            if area.pk:
+                if data.get("base_version") is not None and data["base_version"] != area.version:
+                    current = models.ManagementArea.objects.filter(pk=area.pk).first()
+                    if current is not None and current.version != data["base_version"]:
+                        last = svc.selectors.management_area_last_change(area_id=area.pk)
+                        raise forms.ValidationError(str(svc.Conflict(
+                            current, last.user.get_username() if last and last.user else None,
+                            last.changed_at if last else current.updated_at)))
+                if svc._same_boundary(svc.to_shapely(geom), svc.to_shapely(area.geom)):
+                    return data
+                if not (data.get("reason") or "").strip():
+                    self.add_error("reason", _("Say why the boundary changes: a reason is required."))
+                    return data
+            result = svc._check(svc.to_shapely(geom), exclude_ids=[area.pk] if area.pk else [],
+                                district_id=area.district_id if area.pk else None)
+            for problem in result.problems:
+                where = f" [{problem.location[0]:.6f}, {problem.location[1]:.6f}]" if problem.location else ""
+                self.add_error("geom", problem.message + where)
+            return data
+
+    form = Form
     list_display = ["code", "name", "street", "version", "updated_at"]
     list_filter = ["street"]
     search_fields = ["code", "name"]
-    readonly_fields = ["version", "created_at", "updated_at"]
+    readonly_fields = ["version", "created_at", "updated_at", "change_history"]
+
+    @admin.display(description=_("history"))
+    def change_history(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        rows = (models.ManagementAreaVersion.objects.filter(area_id=obj.pk).select_related("user")
+                .order_by("-version", "-id")[:50])
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("version"), _("action"), _("by"), _("changed at"), _("reason"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (r.version, r.get_action_display(), r.user or "—", localize(timezone.localtime(r.changed_at)), r.reason)
+                for r in rows)),
+        )
+
+    def save_model(self, request, obj, form, change):
+        from .services import management_areas as svc
+
+        data = form.cleaned_data
+        if change:
+            saved = svc.management_area_update(
+                user=request.user, area_id=obj.pk, base_version=data.get("base_version") or obj.version,
+                geometry=svc.to_shapely(data["geom"]), name=data["name"], code=data["code"],
+                street_id=data["street"].pk if data.get("street") else None, reason=data.get("reason") or "")
+        else:
+            saved = svc.management_area_create(
+                user=request.user, geometry=svc.to_shapely(data["geom"]), name=data["name"], code=data["code"],
+                street_id=data["street"].pk if data.get("street") else None, reason=data.get("reason") or "")
+        obj.pk, obj.version, obj.district_id = saved.area.pk, saved.area.version, saved.area.district_id
+        for warning in saved.warnings:
+            self.message_user(request, warning["message"], messages.WARNING)
+
+    def delete_model(self, request, obj):
+        from .services import management_areas as svc
+
+        svc.management_area_delete(user=request.user, area_id=obj.pk, base_version=obj.version,
+                                   reason=str(_("deleted in the admin")))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        from .services import management_areas as svc
+
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except svc.EditError as exc:  # a concurrent save between the form's check and the write
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
 
 class BuildingInline(admin.TabularInline):
@@ -100,3 +206,111 @@ class RenovationProjectAdmin(admin.ModelAdmin):
 class UserProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "street"]
     list_filter = ["role"]
+
+
+# --- abandoned-building reports ---------------------------------------------------------------------------------
+# Reports are filed and moved on only through services.abandonment (scope, photo checks, the building's mirror,
+# the step log), so the admin shows them and lets an administrator correct the free text, nothing else.
+
+
+@admin.display(description=_("photo"))
+def abandonment_photo_link(photo):
+    # Through the permission-checked view: uploads are never served from MEDIA_URL.
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>',
+                       reverse("abandonment-photo", args=[photo.pk]), photo.image.name)
+
+
+class AbandonmentPhotoInline(admin.TabularInline):
+    model = models.AbandonmentPhoto
+    fields = [abandonment_photo_link, "content_type", "size"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AbandonmentEventInline(admin.TabularInline):
+    model = models.AbandonmentEvent
+    fields = ["created_at", "from_state", "to_state", "user", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.AbandonmentReport)
+class AbandonmentReportAdmin(admin.ModelAdmin):
+    list_display = ["id", "building", "street", "state", "reason", "abandoned_since", "reported_by", "created_at"]
+    list_filter = ["state", "reason", "street"]
+    search_fields = ["building__code", "building__label", "building__estate__name"]
+    list_select_related = ["building__estate", "street", "reported_by"]
+    readonly_fields = ["building", "street", "state", "abandoned_since", "reason", "reported_by", "created_at",
+                       "updated_at"]
+    fields = readonly_fields[:3] + ["abandoned_since", "reason", "description", "reported_by", "created_at",
+                                    "updated_at"]
+    inlines = [AbandonmentPhotoInline, AbandonmentEventInline]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.AbandonmentPhoto)
+class AbandonmentPhotoAdmin(admin.ModelAdmin):
+    list_display = ["id", "report", "content_type", "size"]
+    list_select_related = ["report__building__estate"]
+    fields = readonly_fields = ["report", abandonment_photo_link, "content_type", "size"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.AbandonmentEvent)
+class AbandonmentEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "report", "from_state", "to_state", "user"]
+    list_filter = ["to_state"]
+    list_select_related = ["report__building__estate", "user"]
+    readonly_fields = ["report", "from_state", "to_state", "note", "user", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.ManagementAreaVersion)
+class ManagementAreaVersionAdmin(LeafletGeoAdmin):
+    """The history is written by the database (migration 0008) and never edited: read-only here."""
+
+    list_display = ["area_code", "version", "action", "user", "changed_at", "reason"]
+    list_filter = ["action"]
+    search_fields = ["area_code", "reason"]
+    readonly_fields = ["area", "area_code", "version", "action", "reason", "user", "changed_at",
+                       "attrs_before", "attrs_after"]
+    fields = readonly_fields + ["geom_before", "geom_after"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

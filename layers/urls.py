@@ -1,5 +1,5 @@
-"""URLs of the map, its tiles, its small GeoJSON layers, search, popups and detail pages."""
-from django.urls import path
+"""URLs of the map, its tiles, its small GeoJSON layers, search, popups, detail pages and editing."""
+from django.urls import include, path
 
 from layers.api import views as api
 from layers.tiles import views as tiles
@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/admin-areas.geojson", api.admin_areas_geojson, name="admin-areas-geojson"),
     path("api/search/", api.search, name="search"),
     path("api/features/<str:kind>/<int:pk>/", api.feature_popup, name="feature-popup"),
+    path("api/management-areas/", include("layers.api.management_area_urls")),
+    path("", include("layers.api.abandonment_urls")),
     path("estates/<int:pk>/", details.estate_detail, name="estate-detail"),
     path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
     path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),

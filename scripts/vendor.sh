@@ -11,6 +11,12 @@ VENDOR=layers/static/layers/vendor
 # package  file-in-package  destination-under-vendor
 FILES=(
   "leaflet.vectorgrid dist/Leaflet.VectorGrid.bundled.min.js leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+  # The planner's management-area editor (draw, edit vertices, drag, cut, snapping); bundles its turf/polyclip deps.
+  # The source maps are copied too: the files name them (sourceMappingURL), and a hashed static storage needs them.
+  "@geoman-io/leaflet-geoman-free dist/leaflet-geoman.min.js leaflet-geoman/leaflet-geoman.min.js"
+  "@geoman-io/leaflet-geoman-free dist/leaflet-geoman.min.js.map leaflet-geoman/leaflet-geoman.min.js.map"
+  "@geoman-io/leaflet-geoman-free dist/leaflet-geoman.css leaflet-geoman/leaflet-geoman.css"
+  "@geoman-io/leaflet-geoman-free dist/leaflet-geoman.css.map leaflet-geoman/leaflet-geoman.css.map"
 )
 
 mkdir -p "$VENDOR"

@@ -62,3 +62,9 @@ def page(browser):
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Uploads go to a temporary folder, never into the checkout's media/."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

@@ -6,10 +6,11 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
+from .browser_helpers import log_in
+
 pytestmark = [pytest.mark.browser]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-PASSWORD = "demo12345"
 
 
 def largest_estate() -> dict:
@@ -30,13 +31,6 @@ def largest_estate() -> dict:
     return {"id": pk, "name": name, "lon": lon, "lat": lat}
 
 
-def log_in(page, live_server, username="official"):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click(".login__form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    page.wait_for_selector("body[data-map-ready=true]")
 
 
 def pane_paths(page, layer_id: str) -> int:

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ..history import change_context
 from ..services.jurisdictions import enterprise_jurisdictions_refresh
 from .accounts import demo_accounts, demo_accounts_ensure
 from .city import SRID, City
@@ -18,6 +19,10 @@ from .city import SRID, City
 # Tables holding demo data, children first. TRUNCATE ... CASCADE also empties tables of other apps/modules that
 # reference them (change logs, plans): those rows describe demo objects that no longer exist.
 DEMO_TABLES = (
+    "layers_abandonmentevent",
+    "layers_abandonmentphoto",
+    "layers_abandonmentreport",
+    "layers_managementareaversion",  # no FK (history outlives areas), so CASCADE would not empty it
     "layers_enterprisejurisdiction",
     "layers_renovationproject",
     "layers_servicecontract",
@@ -30,6 +35,44 @@ DEMO_TABLES = (
     "layers_userprofile",
     "layers_adminarea",
 )
+
+
+# Every building the demo marks abandoned gets the report behind it: filed by its street office,
+# moved on by the planner to the building's state (the report is what the district works from).
+ABANDONMENT_REPORTS_SQL = """
+WITH marked AS (
+  SELECT b.id, b.abandonment, COALESCE(b.abandoned_since, DATE '2020-01-01') AS since, s.id AS street_id, s.code
+    FROM layers_building b
+    JOIN layers_estate e ON e.id = b.estate_id
+    JOIN layers_adminarea c ON c.id = e.community_id
+    JOIN layers_adminarea s ON s.id = c.parent_id
+   WHERE b.abandonment <> 'none'
+), reports AS (
+  INSERT INTO layers_abandonmentreport
+    (building_id, street_id, abandoned_since, reason, description, state, reported_by_id, created_at, updated_at)
+  SELECT m.id, m.street_id, m.since,
+         (ARRAY['enterprise_left', 'contract_expired', 'developer_left', 'unit_dissolved', 'fees_unpaid'])[1 + m.id % 5],
+         '', m.abandonment, u.id, m.since + 14, m.since + 60
+    FROM marked m JOIN auth_user u ON u.username = 'street-' || m.code
+  RETURNING id, state, reported_by_id, created_at
+), filed AS (
+  INSERT INTO layers_abandonmentevent (report_id, from_state, to_state, note, user_id, created_at)
+  SELECT r.id, '', 'reported', '', r.reported_by_id, r.created_at FROM reports r
+)
+INSERT INTO layers_abandonmentevent (report_id, from_state, to_state, note, user_id, created_at)
+SELECT r.id, 'reported', r.state, '', (SELECT id FROM auth_user WHERE username = 'planner'), r.created_at + interval '30 days'
+  FROM reports r WHERE r.state <> 'reported'
+"""
+
+
+def _abandonment_reports(raw) -> int:
+    raw.execute(ABANDONMENT_REPORTS_SQL)
+    return _count(raw, "layers_abandonmentreport")
+
+
+def _count(raw, table: str) -> int:
+    raw.execute(f"SELECT count(*) FROM {table}")
+    return raw.fetchone()[0]
 
 
 class DemoExists(Exception):
@@ -172,12 +215,13 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         first = _next_id(raw, "layers_managementarea")
         area_id = {a.code: first + k for k, a in enumerate(city.areas)}
         district_id = admin_id[city.district.code]
-        counts["management areas"] = _copy(
-            raw, "layers_managementarea",
-            ("id", "code", "name", "district_id", "street_id", "geom", "version", "created_at", "updated_at"),
-            ((area_id[a.code], a.code, a.name, district_id, admin_id[a.street_code], g, 1, now, now)
-             for a, g in zip(city.areas, _hex([a.geom for a in city.areas]))),
-        )
+        with change_context(user=None, reason="demo city", action="create"):  # history rows say why (0008)
+            counts["management areas"] = _copy(
+                raw, "layers_managementarea",
+                ("id", "code", "name", "district_id", "street_id", "geom", "version", "created_at", "updated_at"),
+                ((area_id[a.code], a.code, a.name, district_id, admin_id[a.street_code], g, 1, now, now)
+                 for a, g in zip(city.areas, _hex([a.geom for a in city.areas]))),
+            )
         log(f"  admin areas, roads, providers, management areas: {time.perf_counter() - t:.1f} s")
 
         t = time.perf_counter()
@@ -231,6 +275,7 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         if dropped:
             log(f"  profiles of users {dropped} dropped: their street is not in this demo")
         counts["demo accounts"] = len(demo_accounts_ensure(district_code=city.district.code))
+        counts["abandonment reports"] = _abandonment_reports(raw)
         raw.execute(f"ANALYZE {', '.join(DEMO_TABLES[1:])}")
         counts["enterprise jurisdictions"] = enterprise_jurisdictions_refresh()
         log(f"  accounts, analyze, jurisdictions: {time.perf_counter() - t:.1f} s")

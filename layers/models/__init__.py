@@ -1,4 +1,5 @@
 """The product's data model, one module per family of things (DOMAIN.md glossary names)."""
+from .abandonment import AbandonmentEvent, AbandonmentPhoto, AbandonmentReason, AbandonmentReport, ReportState
 from .accounts import Role, UserProfile
 from .admin_units import AdminArea, AdminLevel, Road, RoadClass
 from .enterprises import (
@@ -13,10 +14,13 @@ from .enterprises import (
     ServiceContract,
 )
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
+from .history import ChangeAction, ManagementAreaVersion
 from .management_areas import ManagementArea
 from .renovation import RenovationItem, RenovationProject, RenovationStatus
 
 __all__ = [
+    "AbandonmentEvent", "AbandonmentPhoto", "AbandonmentReason", "AbandonmentReport", "ReportState",
+    "ChangeAction", "ManagementAreaVersion",
     "Abandonment", "AdminArea", "AdminLevel", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",
     "CreditGrade", "Enterprise", "EnterpriseJurisdiction", "Estate", "ListStatus", "ManagementArea",
     "OwnersCommittee", "ProviderKind", "RenovationItem", "RenovationProject", "RenovationStatus", "Road", "RoadClass",

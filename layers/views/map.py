@@ -1,12 +1,16 @@
 """The map page (/): its layer list, styles, legend and UI strings, handed to the browser as one JSON config."""
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from layers.models import AbandonmentReport, ManagementArea
+from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
+from layers.permissions import ADD, CHANGE, may, role_of, street_of
 
 # Colours are chosen here, once, so the map styles and the legend cannot disagree.
 # Service statuses follow the Okabe-Ito palette (safe for red-green colour blindness).
@@ -50,8 +54,8 @@ def _url_template(name: str, placeholders: dict[str, str], **kwargs) -> str:
     return url
 
 
-def map_config() -> dict:
-    """Everything the map script needs, translated into the active language."""
+def map_config(request=None) -> dict:
+    """Everything the map script needs, translated into the active language (and, given a request, the user's tools)."""
     today = timezone.localdate()
     tile_url = _url_template(
         "tile",
@@ -145,6 +149,12 @@ def map_config() -> dict:
         },
     ]
 
+    if request is not None and may(request.user, ManagementArea, CHANGE):
+        # The planner works on the areas: their outlines are on from the start.
+        for layer in layer_list:
+            if layer["id"] == "management_areas":
+                layer["visible"] = True
+
     return {
         "tileUrl": tile_url,
         "adminAreasUrl": reverse("admin-areas-geojson"),
@@ -191,6 +201,137 @@ def map_config() -> dict:
             "details": _("Details"),
             "statuses": {str(s): str(s.label) for s in ServiceStatus},
         },
+        **(user_tools(request) if request is not None else {}),
+    }
+
+
+# The editing endpoints of docs/EDIT_API.md ({id} is filled in by the browser). They are fixed by that contract
+# rather than reversed, so the page does not depend on the URL names the API module chooses.
+API_PATHS = {
+    "areas": "/api/management-areas/",
+    "area": "/api/management-areas/{id}/",
+    "validate": "/api/management-areas/validate/",
+    "clip": "/api/management-areas/clip/",
+    "split": "/api/management-areas/{id}/split/",
+    "merge": "/api/management-areas/merge/",
+    "history": "/api/management-areas/{id}/history/",
+    "restore": "/api/management-areas/{id}/restore/",
+    "report": "/api/buildings/{id}/abandonment-reports/",
+}
+
+
+def user_tools(request) -> dict:
+    """The user's role, what it may do on the map, and what the editor and the report form need."""
+    user = request.user
+    street = street_of(user)
+    permissions = {
+        "canEditAreas": may(user, ManagementArea, CHANGE),
+        "canReportAbandonment": may(user, AbandonmentReport, ADD),
+        "canVerifyReports": may(user, AbandonmentReport, CHANGE),
+    }
+    tools = {"role": role_of(user), "permissions": permissions, "streetId": street.pk if street else None}
+    if not (permissions["canEditAreas"] or permissions["canReportAbandonment"]):
+        return tools  # a read-only role gets no write URLs, token or editor strings
+    tools.update({
+        "api": API_PATHS,
+        "csrfToken": get_token(request),
+        "abandonmentReasons": [[str(value), str(label)] for value, label in AbandonmentReason.choices],
+        "editStrings": edit_strings(),
+    })
+    return tools
+
+
+def edit_strings() -> dict:
+    """The editor's and the report form's texts (English source strings, translated by gettext)."""
+    return {
+        # the editor card
+        "editorTitle": _("Management-area editor"),
+        "startEditing": _("Edit management areas"),
+        "stopEditing": _("Close the editor"),
+        "zoomToEdit": _("Zoom in further (level %(zoom)s or closer) to edit management areas."),
+        "loadingAreas": _("Loading the management areas in view…"),
+        "areasLoaded": _("Click an area to select it, or draw a new one."),
+        "loadAreasFailed": _("Could not load the management areas in view."),
+        "newArea": _("Draw a new area"),
+        "drawHint": _("Click the corners of the new area on the map; click the first corner again to finish. "
+                      "Corners snap to the neighbouring areas' corners and edges."),
+        "selected": _("Selected area"),
+        "version": _("Version %(version)s"),
+        "editBoundary": _("Edit boundary"),
+        "editHint": _("Drag the corners, or drag the whole area (move tool), or cut a hole (scissors). "
+                      "Ctrl+Z undoes, Ctrl+Y redoes."),
+        "split": _("Split"),
+        "splitHint": _("Draw a line across the area: click where it starts, then each bend, and click the last "
+                       "point again to finish."),
+        "merge": _("Merge with a neighbour"),
+        "mergeHint": _("Click the neighbouring area to merge into this one."),
+        "mergeWith": _("Merge %(a)s with %(b)s (the second one is removed)"),
+        "history": _("History"),
+        "undo": _("Undo"),
+        "redo": _("Redo"),
+        "save": _("Check and save"),
+        "cancel": _("Discard changes"),
+        "close": _("Close"),
+        "confirmDiscard": _("Discard the unsaved changes?"),
+        "finishFirst": _("Save or discard the current change first."),
+        "unsaved": _("Unsaved changes"),
+        "newAreaTitle": _("New management area"),
+        "name": _("Name"),
+        "code": _("Code (optional)"),
+        "reason": _("Reason for the change (recorded in the history)"),
+        "reasonRequired": _("Please give the reason for this change."),
+        "nameRequired": _("Please give the area a name."),
+        "checking": _("Checking the boundary…"),
+        "saving": _("Saving…"),
+        "saved": _("Saved: %(name)s, version %(version)s."),
+        "noChange": _("Nothing has changed yet."),
+        "confirmSave": _("Save"),
+        "splitConfirm": _("Split the area"),
+        "mergeConfirm": _("Merge the areas"),
+        "splitDone": _("Split into %(a)s and %(b)s."),
+        "mergeDone": _("Merged into %(name)s."),
+        # validation
+        "problemsTitle": _("The boundary cannot be saved yet:"),
+        "okTitle": _("The boundary is valid."),
+        "warningsTitle": _("Please note (you can still save):"),
+        "problemInvalid": _("Invalid shape"),
+        "problemOverlap": _("Overlaps a neighbouring area (red on the map)"),
+        "problemOutside": _("Partly outside the district (red on the map)"),
+        "clipToNeighbours": _("Clip to the neighbours and the district"),
+        "clipped": _("The boundary was clipped to its neighbours. Check it, then save."),
+        "estatesCut": _("These estates would be cut by the boundary:"),
+        "requestFailed": _("The server could not be reached. Please try again."),
+        # conflict
+        "conflictTitle": _("Someone else saved this area in the meantime"),
+        "conflictBody": _("Their version %(version)s, saved by %(user)s at %(at)s, is drawn in orange; "
+                          "your unsaved boundary is drawn in blue."),
+        "theirs": _("Their version"),
+        "mine": _("Your change"),
+        "reloadTheirs": _("Reload theirs (discard mine)"),
+        "reapplyMine": _("Re-apply mine on top of theirs"),
+        # history
+        "historyTitle": _("History of %(name)s"),
+        "historyEmpty": _("No recorded changes."),
+        "historyHint": _("Choose a version to see its boundary (dashed) over the current one."),
+        "restore": _("Restore this version"),
+        "restoreReason": _("Reason for restoring"),
+        "restored": _("Version %(version)s restored as version %(new)s."),
+        "current": _("current"),
+        "by": _("by %(user)s"),
+        # the abandoned-building report
+        "markAbandoned": _("Mark as abandoned"),
+        "reportTitle": _("Report an abandoned building"),
+        "reportBuilding": _("Building"),
+        "abandonedSince": _("Abandoned since"),
+        "abandonReason": _("Reason"),
+        "description": _("Description"),
+        "descriptionHint": _("What happened, who used to manage it, who to contact…"),
+        "photos": _("Photos (JPEG, PNG or WebP; up to 5, 5 MB each)"),
+        "tooManyPhotos": _("Please choose at most 5 photos."),
+        "photoTooLarge": _("%(name)s is larger than 5 MB."),
+        "submitReport": _("Submit the report"),
+        "reportSent": _("Reported. The district department will verify it."),
+        "sending": _("Sending…"),
     }
 
 
@@ -200,7 +341,7 @@ def map_page(request):
         request,
         "map.html",
         {
-            "map_config": map_config(),
+            "map_config": map_config(request),
             # The basemaps are added by layers.js (into its own layer switcher), not by django-leaflet.
             "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
         },

@@ -145,6 +145,13 @@ export function createLayers(map, config, { onFeatureClick }) {
       districtZoom = zoom;
       sync();
     },
+    /** Asks the server again for a tile layer (after an edit): a new query string bypasses every cache. */
+    refresh(id) {
+      const entry = entries.get(id);
+      if (!entry || entry.def.source !== "tiles") return;
+      const url = fillTemplate(config.tileUrl, { layer: id });
+      entry.layer.setUrl(`${url}?v=${Date.now()}`);
+    },
     districtBounds() {
       const district = entries.get("admin_district");
       return district ? district.loaded.then((result) => result.bounds) : Promise.resolve(null);

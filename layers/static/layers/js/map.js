@@ -3,7 +3,9 @@ import "./compat.js";
 import { bboxToBounds, el } from "./dom.js";
 import { createBasemaps, createLayers, renderSwitcher } from "./layers.js";
 import { renderLegend } from "./legend.js";
+import { initEditor } from "./edit.js";
 import { fetchFeature, openFeaturePopup } from "./popup.js";
+import { initReports } from "./report.js";
 import { initSearch } from "./search.js";
 
 const L = window.L;
@@ -41,9 +43,13 @@ function setup(map) {
     highlight = { layer: entry.layer, id: featureId };
     return highlight;
   }
+  // Role-dependent buttons in popups (the report form for street offices, planners and administrators).
+  let reports = null;
   function showPopup(kind, id, latlng, { featureLayerId, featureId, data } = {}) {
     const token = outline(featureLayerId || LAYER_OF_KIND[kind], featureId ?? id);
-    return openFeaturePopup(map, config, kind, id, latlng, { data, onClose: () => clearHighlight(token) });
+    return openFeaturePopup(map, config, kind, id, latlng, {
+      data, onClose: () => clearHighlight(token), actions: reports ? reports.popupActions : null,
+    });
   }
 
   const layers = createLayers(map, config, {
@@ -53,6 +59,8 @@ function setup(map) {
       showPopup(def.popupKind, id, latlng, { featureLayerId: def.id, featureId });
     },
   });
+  // Each tool exists only for a role that may use it (the config says which); an official gets none.
+  reports = initReports(map, config, layers);
   const basemaps = createBasemaps(map, config);
   renderSwitcher(document.getElementById("layer-switcher"), map, config, layers, basemaps);
   const syncLegend = renderLegend(document.getElementById("legend"), config, layers);
@@ -64,6 +72,7 @@ function setup(map) {
     onAdd: () => el("div", { class: "map-date", text: config.strings.statusAsOf }),
   });
   new DateControl().addTo(map);
+  initEditor(map, config, layers); // its card sits below the date
 
   function zoomToEstate(item) {
     const bounds = bboxToBounds(item.bbox);

@@ -27,9 +27,10 @@ function render(config, data) {
 
 /**
  * Opens a popup at latlng straight away (showing "loading"), then fills it.
- * `data`, when given, is popup JSON fetched already. Returns a promise of the popup JSON (or null on failure).
+ * `data`, when given, is popup JSON fetched already; `actions(kind, id, data, popup)` may return buttons to append.
+ * Returns a promise of the popup JSON (or null on failure).
  */
-export function openFeaturePopup(map, config, kind, id, latlng, { onClose, data = null } = {}) {
+export function openFeaturePopup(map, config, kind, id, latlng, { onClose, data = null, actions = null } = {}) {
   const popup = L.popup({ maxWidth: 360, minWidth: 220, className: "feature-popup", autoPanPadding: [40, 40] })
     .setLatLng(latlng)
     .setContent(el("div", { class: "popup popup--loading", text: config.strings.loading }))
@@ -37,7 +38,13 @@ export function openFeaturePopup(map, config, kind, id, latlng, { onClose, data 
   if (onClose) popup.on("remove", onClose);
   return (data ? Promise.resolve(data) : fetchFeature(config, kind, id))
     .then((data) => {
-      if (map.hasLayer(popup)) popup.setContent(render(config, data));
+      if (map.hasLayer(popup)) {
+        const content = render(config, data);
+        // Role-dependent buttons (e.g. "mark abandoned" for a street office), from the caller.
+        const extra = actions ? actions(kind, id, data, popup) : null;
+        if (extra) content.append(extra);
+        popup.setContent(content);
+      }
       return data;
     })
     .catch(() => {

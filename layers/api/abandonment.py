@@ -1,0 +1,123 @@
+"""JSON endpoints for abandoned-building reports (docs/EDIT_API.md, "Abandoned buildings").
+
+Views parse and answer; the rules live in services.abandonment and the reads in selectors. Errors are JSON
+{"error": message} (plus "field" when one input is at fault): 400 input, 401 not logged in, 403 role, 404 scope.
+"""
+import datetime
+import functools
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from .. import selectors
+from ..models import AbandonmentReport, ReportState
+from ..permissions import ADD, CHANGE, require
+from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
+
+
+def error(message: str, status: int, *, field: str | None = None) -> JsonResponse:
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    return JsonResponse(body, status=status)
+
+
+def json_api(view):
+    """Log-in required (401, not a redirect), and the refusals of services and selectors as JSON errors."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return error(_("Please log in."), 401)
+        try:
+            return view(request, *args, **kwargs)
+        except ReportInvalid as exc:
+            return error(exc.message, 400, field=exc.field)
+        except PermissionDenied as exc:
+            return error(str(exc) or _("You may not do this."), 403)
+        except Http404 as exc:
+            return error(str(exc) or _("Not found."), 404)
+
+    return wrapped
+
+
+def parse_date(value: str | None, field: str) -> datetime.date:
+    if not value:
+        raise ReportInvalid(_("%(field)s is required (YYYY-MM-DD).") % {"field": field}, field=field)
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ReportInvalid(
+            _("%(field)s must be a date as YYYY-MM-DD, not %(value)r.") % {"field": field, "value": value}, field=field
+        ) from None
+
+
+def parse_state(value: str | None) -> str | None:
+    if not value:
+        return None
+    if value not in ReportState.values:
+        raise ReportInvalid(
+            _("state must be one of: %(choices)s.") % {"choices": ", ".join(ReportState.values)}, field="state"
+        )
+    return value
+
+
+@require_POST
+@json_api
+def building_reports(request, pk):
+    """POST multipart: report building `pk` abandoned; 201 with the report."""
+    require(request.user, AbandonmentReport, ADD)  # a refused role learns that before any input error
+    if "reason" not in request.POST:
+        raise ReportInvalid(_("reason is required."), field="reason")
+    report = abandonment_report_create(
+        user=request.user,
+        building_id=pk,
+        abandoned_since=parse_date(request.POST.get("abandoned_since"), "abandoned_since"),
+        reason=request.POST["reason"],
+        description=request.POST.get("description", ""),
+        photos=request.FILES.getlist("photos"),
+    )
+    report = selectors.abandonment_report_get(user=request.user, pk=report.pk)
+    return JsonResponse(selectors.abandonment_report_data(report=report, user=request.user), status=201)
+
+
+@require_safe
+@json_api
+def report_list(request):
+    reports = selectors.abandonment_reports(user=request.user, state=parse_state(request.GET.get("state")))
+    return JsonResponse(
+        {"reports": [selectors.abandonment_report_data(report=r, user=request.user) for r in reports]}
+    )
+
+
+@require_safe
+@json_api
+def report_detail(request, pk):
+    report = selectors.abandonment_report_get(user=request.user, pk=pk)
+    return JsonResponse(selectors.abandonment_report_data(report=report, user=request.user))
+
+
+@require_http_methods(["POST"])
+@json_api
+def report_transition(request, pk):
+    """POST JSON {"to", "note"}: move the report on; 200 with the report."""
+    require(request.user, AbandonmentReport, CHANGE)
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ReportInvalid(_("The body must be JSON: {\"to\": state, \"note\": text}."), field="body") from None
+    if not isinstance(body, dict):
+        raise ReportInvalid(_("The body must be a JSON object: {\"to\": state, \"note\": text}."), field="body")
+    to, note = body.get("to"), body.get("note", "")
+    if not isinstance(to, str) or not to:
+        raise ReportInvalid(_("to is required: the state to move the report to."), field="to")
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        raise ReportInvalid(_("note must be text."), field="note")
+    abandonment_report_transition(user=request.user, report_id=pk, to=to, note=note)
+    report = selectors.abandonment_report_get(user=request.user, pk=pk)
+    return JsonResponse(selectors.abandonment_report_data(report=report, user=request.user))

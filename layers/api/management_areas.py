@@ -1,0 +1,336 @@
+"""Management-area editing endpoints (docs/EDIT_API.md): strict GeoJSON parsing, JSON errors, services for writes."""
+from __future__ import annotations
+
+import json
+import math
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from shapely.geometry import LineString, MultiPolygon, Polygon, mapping, shape
+
+from .. import selectors
+from ..models import ManagementArea
+from ..permissions import VIEW, get_restricted, require, restrict
+from ..planning import area_geometry as ag
+from ..services import management_areas as svc
+from .views import BadParameter, parse_bbox
+
+MAX_BODY = 5 * 1024 * 1024
+MAX_POSITIONS = 100_000
+
+
+class BadInput(ValueError):
+    """A request body that cannot be understood; the message names the problem."""
+
+
+class GeometryProblem(Exception):
+    """Well-formed JSON describing a geometry that cannot be an area (wrong type, too few points…)."""
+
+    def __init__(self, problem: ag.Problem):
+        self.problem = problem
+        super().__init__(problem.message)
+
+
+def error(message: str, status: int = 400, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def ok(data, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+# --- parsing ----------------------------------------------------------------------------------------------------
+
+def _reject_constant(name):
+    raise BadInput(_("The body contains %(name)s, which is not a number in JSON.") % {"name": name})
+
+
+def parse_body(request) -> dict:
+    if len(request.body) > MAX_BODY:
+        raise BadInput(_("The body is too large."))
+    try:
+        data = json.loads(request.body.decode("utf-8") or "null", parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise BadInput(_("The body is not UTF-8 text.")) from None
+    except json.JSONDecodeError as exc:
+        raise BadInput(_("The body is not valid JSON (%(reason)s at line %(line)d, column %(col)d).")
+                       % {"reason": exc.msg, "line": exc.lineno, "col": exc.colno}) from None
+    if not isinstance(data, dict):
+        raise BadInput(_("The body must be a JSON object."))
+    return data
+
+
+def parse_int(value, what: str, *, required: bool = True) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise BadInput(_("%(what)s is missing.") % {"what": what})
+        return None
+    if isinstance(value, bool):
+        raise BadInput(_("%(what)s must be a whole number.") % {"what": what})
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            pass
+    if not isinstance(value, int) or value < 0:
+        raise BadInput(_("%(what)s must be a whole number.") % {"what": what})
+    return value
+
+
+def parse_float(value, what: str, default: float) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadInput(_("%(what)s must be a number.") % {"what": what})
+    return float(value)
+
+
+def parse_text(value, what: str, *, max_length: int | None = None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(_("%(what)s must be text.") % {"what": what})
+    if max_length and len(value.strip()) > max_length:
+        raise BadInput(_("%(what)s is longer than %(n)d characters.") % {"what": what, "n": max_length})
+    return value
+
+
+def _position(value, where: str) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) < 2:
+        raise BadInput(_("%(where)s: a position must be [longitude, latitude].") % {"where": where})
+    for v in value[:2]:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise BadInput(_("%(where)s: coordinates must be finite numbers.") % {"where": where})
+    lon, lat = float(value[0]), float(value[1])
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise BadInput(_("%(where)s: [%(lon)s, %(lat)s] is not a longitude/latitude in degrees.")
+                       % {"where": where, "lon": value[0], "lat": value[1]})
+    return lon, lat
+
+
+def _ring(value, where: str) -> list[tuple[float, float]]:
+    if not isinstance(value, list):
+        raise BadInput(_("%(where)s must be a list of positions.") % {"where": where})
+    points = [_position(p, f"{where}[{k}]") for k, p in enumerate(value)]
+    if len(points) < 4:
+        location = points[0] if points else None
+        raise GeometryProblem(ag.Problem(ag.INVALID, _("A ring has too few points: a polygon needs at least three "
+                                                        "corners (four positions, the last equal to the first)."),
+                                         location=location))
+    if points[0] != points[-1]:
+        raise GeometryProblem(ag.Problem(ag.INVALID, _("A ring is not closed: its last point must equal its first."),
+                                         location=points[-1]))
+    return points
+
+
+def _polygon(value, where: str) -> Polygon:
+    if not isinstance(value, list) or not value:
+        raise BadInput(_("%(where)s must be a list of rings.") % {"where": where})
+    rings = [_ring(r, f"{where}[{k}]") for k, r in enumerate(value)]
+    return Polygon(rings[0], rings[1:])
+
+
+def parse_geometry(value, where: str = "geometry"):
+    """A shapely geometry from GeoJSON; polygons strictly, other types only so that they can be refused by name."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadInput(_("%(where)s must be a GeoJSON geometry object.") % {"where": where})
+    kind, coords = value.get("type"), value.get("coordinates")
+    if not isinstance(kind, str):
+        raise BadInput(_("%(where)s has no \"type\".") % {"where": where})
+    if kind not in ("Polygon", "MultiPolygon", "Point", "MultiPoint", "LineString", "MultiLineString",
+                    "GeometryCollection"):
+        raise BadInput(_("%(where)s: \"%(type)s\" is not a GeoJSON geometry type.") % {"where": where, "type": kind})
+    if kind != "GeometryCollection" and not isinstance(coords, list):
+        raise BadInput(_("%(where)s has no \"coordinates\" list.") % {"where": where})
+    if kind != "GeometryCollection" and len(json.dumps(coords)) > MAX_BODY:
+        raise BadInput(_("%(where)s is too large.") % {"where": where})
+    if kind == "Polygon":
+        return _polygon(coords, f"{where}.coordinates")
+    if kind == "MultiPolygon":
+        if not coords:
+            return MultiPolygon()
+        return MultiPolygon([_polygon(p, f"{where}.coordinates[{k}]") for k, p in enumerate(coords)])
+    if kind == "LineString":
+        return LineString([_position(p, f"{where}.coordinates[{k}]") for k, p in enumerate(coords)]) \
+            if len(coords) >= 2 else LineString()
+    try:
+        return shape(value)
+    except Exception:  # noqa: BLE001 - any malformed non-polygon: name it
+        raise BadInput(_("%(where)s is a malformed %(type)s.") % {"where": where, "type": kind}) from None
+
+
+def parse_feature(data: dict) -> tuple[object, dict]:
+    """(geometry, properties) of a GeoJSON Feature body."""
+    if data.get("type") != "Feature":
+        raise BadInput(_("The body must be a GeoJSON Feature ({\"type\": \"Feature\", \"geometry\", \"properties\"})."))
+    properties = data.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise BadInput(_("\"properties\" must be an object."))
+    return parse_geometry(data.get("geometry")), properties
+
+
+def parse_line(value) -> LineString:
+    if value is None:
+        raise BadInput(_("\"line\" is missing: draw the line to cut along."))
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        value = value.get("geometry")
+    line = parse_geometry(value, "line")
+    if not isinstance(line, LineString) or line.is_empty:
+        raise BadInput(_("\"line\" must be a GeoJSON LineString with at least two points."))
+    return line
+
+
+# --- responses --------------------------------------------------------------------------------------------------
+
+def _feature(area_id: int, warnings: list | None = None) -> dict:
+    feature = selectors.management_area_feature(pk=area_id)
+    if warnings is not None:
+        feature["warnings"] = warnings
+    return feature
+
+
+def _problems_response(exc: svc.ValidationFailed) -> JsonResponse:
+    return error(str(exc), problems=[p.as_dict() for p in exc.problems])
+
+
+def api_view(*methods):
+    """Allowed methods, plus every refusal of the services as JSON: 400, 403, 404, 409."""
+    def decorate(view):
+        @require_http_methods(list(methods))
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except BadInput as exc:
+                return error(str(exc))
+            except GeometryProblem as exc:
+                return error(exc.problem.message, problems=[exc.problem.as_dict()])
+            except svc.ValidationFailed as exc:
+                return _problems_response(exc)
+            except svc.Conflict as exc:
+                return error(str(exc), status=409, current=selectors.management_area_feature(pk=exc.area.pk),
+                             changed_by=exc.changed_by,
+                             changed_at=exc.changed_at.isoformat() if exc.changed_at else None)
+            except svc.EditError as exc:
+                return error(str(exc))
+            except PermissionDenied as exc:
+                return error(str(exc) or _("You may not do this."), status=403)
+            except Http404 as exc:
+                return error(str(exc) or _("Not found."), status=404)
+        wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
+        return wrapper
+    return decorate
+
+
+# --- views ------------------------------------------------------------------------------------------------------
+
+@api_view("GET", "POST")
+def areas(request):
+    if request.method == "GET":
+        require(request.user, ManagementArea, VIEW)
+        try:
+            bbox = parse_bbox(request.GET.get("bbox"))
+        except BadParameter as exc:
+            raise BadInput(str(exc)) from None
+        if bbox is None:
+            raise BadInput(_("bbox is required: minx,miny,maxx,maxy."))
+        body = selectors.management_area_collection_json(
+            queryset=restrict(ManagementArea.objects.all(), request.user, VIEW), bbox=bbox)
+        return HttpResponse(body, content_type="application/geo+json")
+    geometry, properties = parse_feature(parse_body(request))
+    saved = svc.management_area_create(
+        user=request.user, geometry=geometry,
+        name=parse_text(properties.get("name"), "properties.name", max_length=100),
+        code=parse_text(properties.get("code"), "properties.code", max_length=32),
+        street_id=parse_int(properties.get("street_id"), "properties.street_id", required=False),
+        reason=parse_text(properties.get("reason"), "properties.reason") or "")
+    return ok(_feature(saved.area.pk, saved.warnings), status=201)
+
+
+@api_view("GET", "PUT", "DELETE")
+def area(request, pk: int):
+    if request.method == "GET":
+        found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
+        return ok(_feature(found.pk))
+    if request.method == "DELETE":
+        svc.management_area_delete(user=request.user, area_id=pk,
+                                   base_version=parse_int(request.GET.get("version"), "version"),
+                                   reason=request.GET.get("reason", ""))
+        return HttpResponse(status=204)
+    data = parse_body(request)
+    geometry, properties = parse_feature(data)
+    saved = svc.management_area_update(
+        user=request.user, area_id=pk, base_version=parse_int(properties.get("version"), "properties.version"),
+        geometry=geometry, name=parse_text(properties.get("name"), "properties.name", max_length=100),
+        code=parse_text(properties.get("code"), "properties.code", max_length=32),
+        street_id=parse_int(properties.get("street_id"), "properties.street_id", required=False),
+        reason=parse_text(properties.get("reason"), "properties.reason") or "")
+    return ok(_feature(saved.area.pk, saved.warnings))
+
+
+@api_view("POST")
+def validate(request):
+    geometry, properties = parse_feature(parse_body(request))
+    result = svc.management_area_validate(
+        user=request.user, geometry=geometry,
+        area_id=parse_int(properties.get("id"), "properties.id", required=False))
+    return ok({"ok": result.ok, "problems": [p.as_dict() for p in result.problems], "warnings": result.warnings})
+
+
+@api_view("POST")
+def clip(request):
+    data = parse_body(request)
+    geometry, properties = parse_feature(data)
+    clipped = svc.management_area_clip(
+        user=request.user, geometry=geometry, area_id=parse_int(properties.get("id"), "properties.id", required=False),
+        tolerance_m=parse_float(properties.get("tolerance"), "properties.tolerance", 1.0))
+    return ok({"type": "Feature", "id": properties.get("id"), "geometry": mapping(clipped), "properties": properties})
+
+
+@api_view("POST")
+def split(request, pk: int):
+    data = parse_body(request)
+    kept, new = svc.management_area_split(
+        user=request.user, area_id=pk, base_version=parse_int(data.get("version"), "version"),
+        line=parse_line(data.get("line")), reason=parse_text(data.get("reason"), "reason") or "",
+        new_name=parse_text(data.get("name"), "name", max_length=100),
+        tolerance_m=parse_float(data.get("tolerance"), "tolerance", 1.0))
+    return ok({"features": [_feature(kept.area.pk), _feature(new.area.pk)], "warnings": kept.warnings + new.warnings})
+
+
+@api_view("POST")
+def merge(request):
+    data = parse_body(request)
+    ids = data.get("ids")
+    if not isinstance(ids, list) or len(ids) != 2:
+        raise BadInput(_("\"ids\" must list the two areas to merge: [kept, removed]."))
+    ids = [parse_int(i, "ids[]") for i in ids]
+    versions = data.get("versions")
+    if not isinstance(versions, dict):
+        raise BadInput(_("\"versions\" must map each area id to the version you edited."))
+    versions = {str(k): parse_int(v, f"versions.{k}") for k, v in versions.items()}
+    saved = svc.management_area_merge(
+        user=request.user, area_ids=ids, base_versions=versions, reason=parse_text(data.get("reason"), "reason") or "",
+        tolerance_m=parse_float(data.get("tolerance"), "tolerance", 0.0))
+    return ok(_feature(saved.area.pk, saved.warnings))
+
+
+@api_view("GET")
+def history(request, pk: int):
+    found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
+    return ok({"versions": selectors.management_area_history(area_id=found.pk)})
+
+
+@api_view("POST")
+def restore(request, pk: int):
+    data = parse_body(request)
+    saved = svc.management_area_restore(
+        user=request.user, area_id=pk, version=parse_int(data.get("version"), "version"),
+        base_version=parse_int(data.get("base_version"), "base_version"),
+        reason=parse_text(data.get("reason"), "reason") or "")
+    return ok(_feature(saved.area.pk, saved.warnings))

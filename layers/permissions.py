@@ -1,0 +1,99 @@
+"""Who may do what, and on which objects: the one mechanism every write path uses (pages, REST, admin, bulk).
+
+Two questions, answered from the role table below:
+- may(user, Model, action): may this role do this action on this kind of object at all? No → 403.
+- restrict(queryset, user, action): the objects inside the user's jurisdiction. Outside → 404, so a
+  street office cannot even learn what lies in another street.
+Services look objects up through restrict() and call recheck() inside their transaction after writing,
+so an object moved out of scope by the write itself (a building re-assigned to another street) is refused
+and rolled back.
+"""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import AbandonmentReport, Building, ManagementArea, Role
+
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+ACTION_LABELS = {VIEW: gettext_lazy("view"), ADD: gettext_lazy("add"), CHANGE: gettext_lazy("change"),
+                 DELETE: gettext_lazy("delete")}
+
+EVERYONE = frozenset(Role.values)
+DISTRICT = frozenset({Role.PLANNER, Role.ADMINISTRATOR})
+
+# (model, action) → roles that may do it. Anything not listed is refused.
+ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
+    (ManagementArea, VIEW): EVERYONE,
+    (ManagementArea, ADD): DISTRICT,
+    (ManagementArea, CHANGE): DISTRICT,
+    (ManagementArea, DELETE): DISTRICT,
+    (Building, VIEW): EVERYONE,
+    (AbandonmentReport, VIEW): EVERYONE,
+    # Street offices mark abandoned buildings in their street (rule 3); the district verifies.
+    (AbandonmentReport, ADD): frozenset({Role.STREET_OFFICE, Role.PLANNER, Role.ADMINISTRATOR}),
+    (AbandonmentReport, CHANGE): DISTRICT,
+}
+
+# Where a street office's jurisdiction lies, per model: the lookup from the object to its street.
+STREET_LOOKUP: dict[type[Model], str] = {
+    Building: "estate__community__parent",
+    AbandonmentReport: "street",
+}
+
+
+def role_of(user) -> str | None:
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMINISTRATOR
+    profile = getattr(user, "profile", None)
+    return profile.role if profile else None
+
+
+def street_of(user):
+    profile = getattr(user, "profile", None)
+    return profile.street if profile and profile.role == Role.STREET_OFFICE else None
+
+
+def may(user, model: type[Model], action: str) -> bool:
+    return role_of(user) in ROLE_ACTIONS.get((model, action), frozenset())
+
+
+def require(user, model: type[Model], action: str) -> None:
+    """Raise PermissionDenied (403) when the user's role may not do `action` on `model` at all."""
+    if not may(user, model, action):
+        raise PermissionDenied(
+            _("Your role may not %(action)s %(things)s.")
+            % {"action": ACTION_LABELS[action], "things": model._meta.verbose_name_plural}
+        )
+
+
+def restrict(queryset: QuerySet, user, action: str) -> QuerySet:
+    """The part of `queryset` the user may `action`: empty for a refused role, one street for a street office."""
+    model = queryset.model
+    if not may(user, model, action):
+        return queryset.none()
+    if role_of(user) == Role.STREET_OFFICE and model in STREET_LOOKUP:
+        return queryset.filter(Q(**{STREET_LOOKUP[model]: street_of(user)}))
+    return queryset
+
+
+def get_restricted(queryset: QuerySet, user, action: str, **lookup):
+    """One object by `lookup` inside the user's scope: 403 for a refused role, 404 when outside or absent."""
+    require(user, queryset.model, action)
+    obj = restrict(queryset, user, action).filter(**lookup).first()
+    if obj is None:
+        raise Http404(_("No %(thing)s with that id in your jurisdiction.") % {"thing": queryset.model._meta.verbose_name})
+    return obj
+
+
+def recheck(obj: Model, user, action: str) -> None:
+    """Inside the writing transaction, after the write: the object must still be within the user's scope."""
+    model = type(obj)
+    if not restrict(model._default_manager.filter(pk=obj.pk), user, action).exists():
+        raise PermissionDenied(_("This change would put the %(thing)s outside your jurisdiction.")
+                               % {"thing": model._meta.verbose_name})

@@ -1,0 +1,1 @@
+"""Pure planning functions on shapely geometries: no Django, testable without a database."""

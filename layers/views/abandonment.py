@@ -1,0 +1,196 @@
+"""The abandoned-buildings page (/abandonment/): reports in the user's scope, a report form, district decisions; photos.
+
+Plain HTML forms posting with the CSRF token; every write goes through services.abandonment, every read through
+selectors, so the page, the JSON API and the admin answer to the same rules.
+"""
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST, require_safe
+
+from .. import selectors
+from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
+from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of
+from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
+
+# Badge colours follow the map's building styles (views/map.py ABANDONMENT_COLOURS), lightened for text.
+STATE_BADGES = {
+    ReportState.REPORTED: "reported",
+    ReportState.VERIFIED: "verified",
+    ReportState.UNDER_CARETAKER: "under-caretaker",
+    ReportState.RESOLVED: "resolved",
+    ReportState.REJECTED: "rejected",
+}
+# How the planner's buttons read, per target state (the state names alone read oddly on a button).
+TRANSITION_LABELS = {
+    ReportState.VERIFIED: gettext_lazy("Confirm abandoned"),
+    ReportState.REJECTED: gettext_lazy("Reject"),
+    ReportState.UNDER_CARETAKER: gettext_lazy("Caretaker assigned"),
+    ReportState.RESOLVED: gettext_lazy("Mark resolved"),
+}
+
+
+def _state_filter(value: str | None) -> str:
+    return value if value in ReportState.values else ""
+
+
+def _form_building(user, value: str | None) -> Building | None:
+    """The building a report form is about (by id from the map link, or by code typed in), if in the user's scope."""
+    if not value:
+        return None
+    buildings = restrict(Building.objects.select_related("estate"), user, VIEW)
+    value = value.strip()
+    if value.isdigit():
+        return buildings.filter(pk=int(value)).first()
+    return buildings.filter(code__iexact=value).first()
+
+
+def _page(request, *, form: dict | None = None, form_errors: dict | None = None, status: int = 200):
+    user = request.user
+    state = _state_filter(request.GET.get("state"))
+    reports = list(selectors.abandonment_reports(user=user, state=state or None))
+    counts = selectors.abandonment_state_counts(user=user)
+    rows = [
+        {
+            "report": r,
+            "data": selectors.abandonment_report_data(report=r, user=user),
+            "badge": STATE_BADGES[r.state],
+            "map_url": f"{reverse('map')}?focus=building:{r.building_id}",
+        }
+        for r in reports
+    ]
+    for row in rows:
+        events = row["data"]["events"]
+        row["last_note"] = events[-1]["note"] if len(events) > 1 else ""  # the district's latest word, if any
+        row["actions"] = [
+            {"to": to, "label": TRANSITION_LABELS[to], "danger": to == ReportState.REJECTED}
+            for to in row["data"]["transitions"]
+        ]
+    can_report = may(user, AbandonmentReport, ADD)
+    if form is None:
+        building = _form_building(user, request.GET.get("building"))
+        form = {"building": building.code if building else "", "abandoned_since": "", "reason": "", "description": ""}
+        open_form = building is not None
+    else:
+        open_form = True
+    tabs = [{"value": "", "label": _("All"), "count": sum(counts.values())}] + [
+        {"value": value, "label": label, "count": counts[value], "badge": STATE_BADGES[value]}
+        for value, label in ReportState.choices
+    ]
+    context = {
+        "title": _("Abandoned buildings"),
+        "rows": rows,
+        "tabs": tabs,
+        "state": state,
+        "street": street_of(user),
+        "can_report": can_report,
+        "can_decide": may(user, AbandonmentReport, CHANGE),
+        "open_form": open_form,
+        "form": form,
+        "form_errors": form_errors or {},
+        "reasons": AbandonmentReason.choices,
+        "today": timezone.localdate().isoformat(),
+        "photos_max": settings.ABANDONMENT_PHOTOS_MAX,
+        "photo_max_mb": f"{settings.ABANDONMENT_PHOTO_MAX_BYTES / 1024 / 1024:g}",
+        "list_url": reverse("abandonment-page") + (f"?state={state}" if state else ""),
+    }
+    return render(request, "layers/abandonment_list.html", context, status=status)
+
+
+@require_safe
+@login_required
+def abandonment_list(request):
+    return _page(request)
+
+
+@require_POST
+@login_required
+def abandonment_report_submit(request):
+    """The page's report form: on success back to the list with a message; on error the form again with the reason."""
+    form = {key: request.POST.get(key, "").strip() for key in ("building", "abandoned_since", "reason", "description")}
+    if not may(request.user, AbandonmentReport, ADD):
+        raise PermissionDenied(_("Your role may not report abandoned buildings."))
+    errors: dict[str, str] = {}
+    building = _form_building(request.user, form["building"])
+    if not form["building"]:
+        errors["building"] = _("Enter the building's code.")
+    elif building is None:
+        street = street_of(request.user)
+        errors["building"] = (
+            _("Building %(code)s is not in your street (%(street)s).") % {"code": form["building"], "street": street.name}
+            if street else _("No building with code %(code)s.") % {"code": form["building"]}
+        )
+    try:
+        since = datetime.date.fromisoformat(form["abandoned_since"])
+    except ValueError:
+        since = None
+        errors["abandoned_since"] = _("Enter the date the building was left without management.")
+    if form["reason"] not in AbandonmentReason.values:
+        errors["reason"] = _("Choose a reason.")
+    if not errors:
+        try:
+            report = abandonment_report_create(
+                user=request.user, building_id=building.pk, abandoned_since=since, reason=form["reason"],
+                description=form["description"], photos=request.FILES.getlist("photos"),
+            )
+        except ReportInvalid as exc:
+            errors[exc.field or "building"] = exc.message
+        except Http404 as exc:
+            errors["building"] = str(exc)
+    if errors:
+        return _page(request, form=form, form_errors=errors, status=400)
+    messages.success(
+        request,
+        _("Report no. %(id)d on %(building)s is saved. The district department will verify it.")
+        % {"id": report.pk, "building": building},
+    )
+    return redirect(reverse("abandonment-page"))
+
+
+@require_POST
+@login_required
+def abandonment_report_decide(request, pk):
+    """A planner's button on the page: move report `pk` to `to`, then back to the list the button was on."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("abandonment-page")
+    try:
+        report = abandonment_report_transition(
+            user=request.user, report_id=pk, to=request.POST.get("to", ""), note=request.POST.get("note", "")
+        )
+    except ReportInvalid as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Report no. %(id)d on %(building)s is now: %(state)s.")
+            % {"id": report.pk, "building": report.building, "state": report.get_state_display()},
+        )
+    return redirect(back)
+
+
+@require_safe
+@login_required
+def abandonment_photo(request, pk):
+    """A report's photo, only for users who may see the report (uploads are never served from MEDIA_URL)."""
+    photo = selectors.abandonment_photo_get(user=request.user, pk=pk)
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The photo file is missing.")) from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+

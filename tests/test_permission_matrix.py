@@ -1,0 +1,231 @@
+"""Every write endpoint × every role × inside/outside the role's jurisdiction → the expected status, nothing written.
+
+One generated test: CASES lists the write endpoints (REST, pages, admin); EXPECTED says, per case, what each
+role gets. A refused request must leave the database exactly as it was (checked by a fingerprint of the
+tables the endpoints write).
+"""
+import datetime
+import json
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.gis.geos import LineString
+from django.db import connection
+from django.test import Client
+
+from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea
+from layers.services.abandonment import abandonment_report_create
+from layers.services.management_areas import management_area_split, management_area_update
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "official", "street_office", "planner", "admin"]
+REFUSED_ANONYMOUS = {302, 401, 403}
+
+FINGERPRINT_SQL = """
+SELECT md5(concat_ws('|',
+  (SELECT string_agg(concat_ws(',', id, version, name, md5(ST_AsEWKB(geom)::text)), ';' ORDER BY id) FROM layers_managementarea),
+  (SELECT count(*) FROM layers_managementareaversion),
+  (SELECT string_agg(concat_ws(',', id, state), ';' ORDER BY id) FROM layers_abandonmentreport),
+  (SELECT count(*) FROM layers_abandonmentevent),
+  (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
+  (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate)))
+"""
+
+
+def fingerprint() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(FINGERPRINT_SQL)
+        return cursor.fetchone()[0]
+
+
+def user(name):
+    return User.objects.get(username=name)
+
+
+def streets():
+    return list(AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code"))
+
+
+def managed_building(street) -> Building:
+    return Building.objects.filter(estate__community__parent=street, abandonment="none").order_by("code").first()
+
+
+def a_report(street):
+    """A fresh 'reported' report on a managed building of `street`, filed by that street's office."""
+    return abandonment_report_create(
+        user=user(f"street-{street.code}"), building_id=managed_building(street).pk,
+        abandoned_since=datetime.date(2024, 1, 1), reason="enterprise_left", description="", photos=[],
+    )
+
+
+def an_area() -> ManagementArea:
+    return ManagementArea.objects.order_by("code").first()
+
+
+def feature(geom, **properties):
+    return {"type": "Feature", "geometry": json.loads(geom.geojson), "properties": properties}
+
+
+def free_spot_geometry():
+    """An estate outline no management area covers yet: room for a new area."""
+    return Estate.objects.filter(management_area__isnull=True).order_by("code").first().geom
+
+
+def cut_line(area):
+    minx, miny, maxx, maxy = area.geom.extent
+    x = (minx + maxx) / 2
+    return LineString((x, miny - 0.001), (x, maxy + 0.001), srid=4490)
+
+
+def split_in_two(area):
+    kept, new = management_area_split(user=user("planner"), area_id=area.pk, base_version=area.version,
+                                      line=cut_line(area), reason="set-up")
+    return kept.area, new.area
+
+
+def renamed(area):
+    return management_area_update(user=user("planner"), area_id=area.pk, base_version=area.version,
+                                  name=area.name + "（调整）").area
+
+
+# Each case: (method, url, body, content type) built on the demo city; `inside` says whether the object lies in the
+# street office's street (for the street office's own street; areas are district-wide and have no inside/outside).
+def case_area_create(inside):
+    return "post", "/api/management-areas/", feature(free_spot_geometry(), name="新划区域"), "json"
+
+
+def case_area_update(inside):
+    area = an_area()
+    return "put", f"/api/management-areas/{area.pk}/", feature(area.geom, version=area.version, name="改名"), "json"
+
+
+def case_area_delete(inside):
+    area = an_area()
+    return "delete", f"/api/management-areas/{area.pk}/?version={area.version}&reason=matrix", None, None
+
+
+def case_area_split(inside):
+    area = an_area()
+    body = {"line": json.loads(cut_line(area).geojson), "version": area.version, "reason": "matrix"}
+    return "post", f"/api/management-areas/{area.pk}/split/", body, "json"
+
+
+def case_area_merge(inside):
+    a, b = split_in_two(an_area())
+    body = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "matrix"}
+    return "post", "/api/management-areas/merge/", body, "json"
+
+
+def case_area_restore(inside):
+    area = renamed(an_area())
+    body = {"version": area.version - 1, "base_version": area.version, "reason": "matrix"}
+    return "post", f"/api/management-areas/{area.pk}/restore/", body, "json"
+
+
+def case_area_admin_change(inside):
+    area = an_area()
+    return "post", f"/admin/layers/managementarea/{area.pk}/change/", {"name": "后台改名"}, "form"
+
+
+def case_report_create(inside):
+    street = streets()[0 if inside else 1]
+    body = {"abandoned_since": "2024-03-01", "reason": "enterprise_left", "description": "无人管理"}
+    return "post", f"/api/buildings/{managed_building(street).pk}/abandonment-reports/", body, "form"
+
+
+def case_report_page_form(inside):
+    street = streets()[0 if inside else 1]
+    body = {"building": managed_building(street).code, "abandoned_since": "2024-03-01", "reason": "enterprise_left"}
+    return "post", "/abandonment/report/", body, "form"
+
+
+def case_report_transition(inside):
+    report = a_report(streets()[0 if inside else 1])
+    return "post", f"/api/abandonment-reports/{report.pk}/transition/", {"to": "verified"}, "json"
+
+
+def case_report_page_decide(inside):
+    report = a_report(streets()[0 if inside else 1])
+    return "post", f"/abandonment/{report.pk}/decide/", {"to": "verified"}, "form"
+
+
+AREA_WRITES = {"official": 403, "street_office": 403}
+# case → {role: status}; "planner"/"admin" successes; anonymous is always refused (REFUSED_ANONYMOUS).
+EXPECTED = {
+    (case_area_create, True): {**AREA_WRITES, "planner": 201, "admin": 201},
+    (case_area_update, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_area_delete, True): {**AREA_WRITES, "planner": 204, "admin": 204},
+    (case_area_split, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_area_merge, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_area_restore, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    # Only administrators use the Django admin; everybody else is sent to its log-in page.
+    (case_area_admin_change, True): {"official": 302, "street_office": 302, "planner": 302},
+    (case_report_create, True): {"official": 403, "street_office": 201, "planner": 201, "admin": 201},
+    (case_report_create, False): {"official": 403, "street_office": 404, "planner": 201, "admin": 201},
+    (case_report_page_form, True): {"official": 403, "street_office": 302, "planner": 302, "admin": 302},
+    (case_report_page_form, False): {"official": 403, "street_office": 400, "planner": 302, "admin": 302},
+    (case_report_transition, True): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
+    (case_report_transition, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
+    (case_report_page_decide, True): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
+    (case_report_page_decide, False): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
+}
+SUCCESS = {200, 201, 204}
+
+
+def client_for(role) -> Client:
+    client = Client(enforce_csrf_checks=False, HTTP_ACCEPT_LANGUAGE="en")
+    names = {"official": "official", "planner": "planner", "admin": "admin", "street_office": f"street-{streets()[0].code}"}
+    if role != "anonymous":
+        client.force_login(user(names[role]))
+    return client
+
+
+def send(client, method, url, body, kind):
+    if kind == "json":
+        return getattr(client, method)(url, json.dumps(body), content_type="application/json")
+    if kind == "form":
+        return getattr(client, method)(url, body)
+    return getattr(client, method)(url)
+
+
+MATRIX = [
+    pytest.param(build, inside, role, id=f"{build.__name__.removeprefix('case_')}-{'in' if inside else 'out'}-{role}")
+    for (build, inside) in EXPECTED
+    for role in ROLES
+    if role == "anonymous" or role in EXPECTED[(build, inside)]
+]
+
+
+@pytest.mark.parametrize("build, inside, role", MATRIX)
+def test_write_endpoint_by_role_and_scope(build, inside, role):
+    method, url, body, kind = build(inside)
+    before = fingerprint()
+    response = send(client_for(role), method, url, body, kind)
+    after = fingerprint()
+    if role == "anonymous":
+        assert response.status_code in REFUSED_ANONYMOUS, response.content[:300]
+    else:
+        assert response.status_code == EXPECTED[(build, inside)][role], response.content[:300]
+    wrote = response.status_code in SUCCESS or (response.status_code == 302 and role in ("planner", "admin", "street_office")
+                                                and "/admin/" not in url)
+    if wrote:
+        assert after != before, "a successful write changed nothing"
+    else:
+        assert after == before, "a refused request wrote something"
+
+
+def test_every_write_endpoint_is_in_the_matrix():
+    """A new write URL must be added to the matrix: the URLconf's write views are all covered here."""
+    covered = {"management-areas", "management-area", "management-area-split", "management-area-merge",
+               "management-area-restore", "building-abandonment-reports", "abandonment-report-transition",
+               "abandonment-report-submit", "abandonment-report-decide"}
+    # Read-only or dry-run endpoints: they never write, whatever the method.
+    read_only = {"map", "tile", "admin-areas-geojson", "search", "feature-popup", "estate-detail", "building-detail",
+                 "management-area-detail", "enterprise-detail", "management-area-validate", "management-area-clip",
+                 "management-area-history", "abandonment-report-list", "abandonment-report-detail", "abandonment-page",
+                 "abandonment-photo"}
+    from django.urls import get_resolver
+
+    names = {name for name in get_resolver("layers.urls").reverse_dict if isinstance(name, str)}
+    assert names == covered | read_only, names ^ (covered | read_only)
