@@ -413,3 +413,23 @@ def test_admin_shows_reports_read_only(two_reports):
     page = admin.get(f"/admin/layers/abandonmentevent/{event.pk}/change/")
     assert page.status_code == 200 and 'name="note"' not in page.content.decode()
     assert admin.get(f"/admin/layers/abandonmentphoto/{AbandonmentPhoto.objects.first().pk}/change/").status_code == 200
+
+
+def test_long_lists_come_in_pages(planner_client, street, streets):
+    """The demo's thousands of reports are never sent at once: the API and the page are paginated."""
+    from layers.api.abandonment import REPORTS_PER_PAGE
+    from layers.views.abandonment import REPORTS_PER_PAGE as PAGE_ROWS
+
+    buildings = Building.objects.filter(abandonment="none").order_by("code")[: REPORTS_PER_PAGE + 5]
+    AbandonmentReport.objects.bulk_create(
+        AbandonmentReport(building=b, street=b.estate.community.parent, abandoned_since="2024-01-01",
+                          reason="other", reported_by=User.objects.get(username="planner"))
+        for b in buildings.select_related("estate__community")
+    )
+    first = planner_client.get("/api/abandonment-reports/").json()
+    assert first["count"] == REPORTS_PER_PAGE + 5 and first["pages"] == 2 and len(first["reports"]) == REPORTS_PER_PAGE
+    second = planner_client.get("/api/abandonment-reports/?page=2").json()
+    assert len(second["reports"]) == 5
+    assert not {r["id"] for r in first["reports"]} & {r["id"] for r in second["reports"]}
+    page = planner_client.get("/abandonment/")
+    assert len(page.context["rows"]) == PAGE_ROWS and page.context["page"].paginator.num_pages > 1

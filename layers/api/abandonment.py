@@ -8,6 +8,7 @@ import functools
 import json
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -84,13 +85,20 @@ def building_reports(request, pk):
     return JsonResponse(selectors.abandonment_report_data(report=report, user=request.user), status=201)
 
 
+REPORTS_PER_PAGE = 100  # no response carries an unbounded number of reports
+
+
 @require_safe
 @json_api
 def report_list(request):
     reports = selectors.abandonment_reports(user=request.user, state=parse_state(request.GET.get("state")))
-    return JsonResponse(
-        {"reports": [selectors.abandonment_report_data(report=r, user=request.user) for r in reports]}
-    )
+    page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    return JsonResponse({
+        "reports": [selectors.abandonment_report_data(report=r, user=request.user) for r in page.object_list],
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+    })
 
 
 @require_safe

@@ -52,7 +52,7 @@ WITH marked AS (
     (building_id, street_id, abandoned_since, reason, description, state, reported_by_id, created_at, updated_at)
   SELECT m.id, m.street_id, m.since,
          (ARRAY['enterprise_left', 'contract_expired', 'developer_left', 'unit_dissolved', 'fees_unpaid'])[1 + m.id % 5],
-         '', m.abandonment, u.id, m.since + 14, m.since + 60
+         '', m.abandonment, u.id, LEAST(m.since + 14, CURRENT_DATE), LEAST(m.since + 60, CURRENT_DATE)
     FROM marked m JOIN auth_user u ON u.username = 'street-' || m.code
   RETURNING id, state, reported_by_id, created_at
 ), filed AS (
@@ -60,7 +60,7 @@ WITH marked AS (
   SELECT r.id, '', 'reported', '', r.reported_by_id, r.created_at FROM reports r
 )
 INSERT INTO layers_abandonmentevent (report_id, from_state, to_state, note, user_id, created_at)
-SELECT r.id, 'reported', r.state, '', (SELECT id FROM auth_user WHERE username = 'planner'), r.created_at + interval '30 days'
+SELECT r.id, 'reported', r.state, '', (SELECT id FROM auth_user WHERE username = 'planner'), LEAST(r.created_at + interval '30 days', now())
   FROM reports r WHERE r.state <> 'reported'
 """
 

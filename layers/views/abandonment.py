@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -55,10 +56,16 @@ def _form_building(user, value: str | None) -> Building | None:
     return buildings.filter(code__iexact=value).first()
 
 
+REPORTS_PER_PAGE = 50
+
+
 def _page(request, *, form: dict | None = None, form_errors: dict | None = None, status: int = 200):
     user = request.user
     state = _state_filter(request.GET.get("state"))
-    reports = list(selectors.abandonment_reports(user=user, state=state or None))
+    page = Paginator(selectors.abandonment_reports(user=user, state=state or None), REPORTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    reports = list(page.object_list)
     counts = selectors.abandonment_state_counts(user=user)
     rows = [
         {
@@ -90,6 +97,7 @@ def _page(request, *, form: dict | None = None, form_errors: dict | None = None,
     context = {
         "title": _("Abandoned buildings"),
         "rows": rows,
+        "page": page,
         "tabs": tabs,
         "state": state,
         "street": street_of(user),
