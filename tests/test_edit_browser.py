@@ -249,6 +249,19 @@ def test_planner_draws_snapped_area_redraws_splits_and_merges(page, live_server,
     page.click(".history__item[data-version='1']")
     page.wait_for_selector("[data-action=restore]")
     page.screenshot(path=str(ARTIFACTS / "edit-history.png"))
+
+    # Restoring version 1 makes it the current boundary as version 5; nothing is erased.
+    page.fill("[data-field=restore-reason]", "恢复最初划定的边界")
+    page.click("[data-action=restore]")
+    first = ManagementAreaVersion.objects.get(area_id=area.pk, version=1)
+    for _ in range(50):
+        area.refresh_from_db()
+        if area.version == 5:
+            break
+        page.wait_for_timeout(100)
+    assert area.version == 5 and versions(area.pk)[-1] == (5, "restore")
+    assert area.geom.equals_exact(first.geom_after, 1e-9)
+    assert [v for v, _ in versions(area.pk)] == [1, 2, 3, 4, 5]
     assert page.errors == []
 
 
@@ -396,4 +409,24 @@ def test_official_sees_no_editing_tools(page, live_server, demo_city):
     building = Building.objects.order_by("id").first()
     open_building_popup(page, building)
     assert page.locator("[data-action=mark-abandoned]").count() == 0
+    assert page.errors == []
+
+
+# ---- (5) the planner verifies a street office's report on the reports page ----
+
+def test_planner_verifies_a_report(page, live_server, demo_city):
+    report = AbandonmentReport.objects.filter(state="reported").order_by("-created_at", "-id").first()
+    assert report is not None, "the demo city has open reports"
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/abandonment/?state=reported")
+    row = page.locator("tr", has=page.locator(f"form[action='/abandonment/{report.pk}/decide/']"))
+    row.locator("input[name=note]").fill("现场核实无物业管理")
+    row.locator("button[name=to][value=verified]").click()
+    page.wait_for_load_state("networkidle")
+    report.refresh_from_db()
+    assert report.state == "verified"
+    assert Building.objects.get(pk=report.building_id).abandonment == "verified"
+    assert report.events.last().note == "现场核实无物业管理"
+    assert f"{report.pk}" in page.inner_text(".messages, .message, body")
+    page.screenshot(path=str(ARTIFACTS / "report-verified.png"))
     assert page.errors == []
