@@ -12,6 +12,19 @@ from leaflet.admin import LeafletGeoAdmin
 from . import models
 
 
+class ReadOnlyAdmin:
+    """Records written only by services or the database (steps, photos, history): shown, never changed here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(models.AdminArea)
 class AdminAreaAdmin(LeafletGeoAdmin):
     list_display = ["code", "name", "level", "parent"]
@@ -263,40 +276,22 @@ class AbandonmentReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.AbandonmentPhoto)
-class AbandonmentPhotoAdmin(admin.ModelAdmin):
+class AbandonmentPhotoAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["id", "report", "content_type", "size"]
     list_select_related = ["report__building__estate"]
     fields = readonly_fields = ["report", abandonment_photo_link, "content_type", "size"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(models.AbandonmentEvent)
-class AbandonmentEventAdmin(admin.ModelAdmin):
+class AbandonmentEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["created_at", "report", "from_state", "to_state", "user"]
     list_filter = ["to_state"]
     list_select_related = ["report__building__estate", "user"]
     readonly_fields = ["report", "from_state", "to_state", "note", "user", "created_at"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(models.ManagementAreaVersion)
-class ManagementAreaVersionAdmin(LeafletGeoAdmin):
+class ManagementAreaVersionAdmin(ReadOnlyAdmin, LeafletGeoAdmin):
     """The history is written by the database (migration 0008) and never edited: read-only here."""
 
     list_display = ["area_code", "version", "action", "user", "changed_at", "reason"]
@@ -306,11 +301,9 @@ class ManagementAreaVersionAdmin(LeafletGeoAdmin):
                        "attrs_before", "attrs_after"]
     fields = readonly_fields + ["geom_before", "geom_after"]
 
-    def has_add_permission(self, request):
-        return False
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
 
     def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD") and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        # The change page draws both boundaries on map widgets; nothing it posts is ever saved.
+        return request.method in ("GET", "HEAD") and self.has_view_permission(request, obj)

@@ -10,3 +10,16 @@ def log_in(page, live_server, username="official"):
     page.click(".login__form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     page.wait_for_selector("body[data-map-ready=true]")
+
+
+def pixel(page, lon, lat):
+    """The page coordinates of a lon/lat on the map (window.geoappMap)."""
+    return page.evaluate(
+        """([lat, lon]) => {
+            const map = window.geoappMap;
+            const p = map.latLngToContainerPoint([lat, lon]);
+            const r = map.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""",
+        [lat, lon],
+    )

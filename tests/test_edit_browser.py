@@ -10,7 +10,7 @@ from django.db import connection
 
 from layers.models import AbandonmentReport, Building, ManagementArea, ManagementAreaVersion
 
-from .browser_helpers import log_in
+from .browser_helpers import log_in, pixel
 
 pytestmark = [pytest.mark.browser]
 
@@ -22,16 +22,6 @@ REFUSED = re.compile(r"Failed to load resource: the server responded with a stat
 
 
 
-def pixel(page, lon, lat):
-    return page.evaluate(
-        """([lat, lon]) => {
-            const map = window.geoappMap;
-            const p = map.latLngToContainerPoint([lat, lon]);
-            const r = map.getContainer().getBoundingClientRect();
-            return [r.left + p.x, r.top + p.y];
-        }""",
-        [lat, lon],
-    )
 
 
 def click_lonlat(page, lon, lat, dx=0.0, dy=0.0):

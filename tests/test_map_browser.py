@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from .browser_helpers import log_in
+from .browser_helpers import log_in, pixel
 
 pytestmark = [pytest.mark.browser]
 
@@ -50,15 +50,7 @@ def wait_for_pane(page, layer_id: str):
 
 def click_at(page, lat: float, lon: float):
     """Clicks the map at a lon/lat, through the page (so Leaflet sees a real mouse event)."""
-    x, y = page.evaluate(
-        """([lat, lon]) => {
-            const map = window.geoappMap;
-            const p = map.latLngToContainerPoint([lat, lon]);
-            const r = map.getContainer().getBoundingClientRect();
-            return [r.left + p.x, r.top + p.y];
-        }""",
-        [lat, lon],
-    )
+    x, y = pixel(page, lon, lat)
     page.mouse.click(x, y)
 
 
