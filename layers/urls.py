@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from layers.api import views as api
 from layers.tiles import views as tiles
-from layers.views import details, map as map_views
+from layers.views import dashboard, details, map as map_views
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("api/features/<str:kind>/<int:pk>/", api.feature_popup, name="feature-popup"),
     path("api/management-areas/", include("layers.api.management_area_urls")),
     path("", include("layers.api.abandonment_urls")),
+    path("api/coverage/", include("layers.api.coverage_urls")),
+    path("dashboard/", dashboard.dashboard_page, name="dashboard"),
+    path("reports/coverage/", dashboard.coverage_report_page, name="coverage-report"),
     path("estates/<int:pk>/", details.estate_detail, name="estate-detail"),
     path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
     path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),

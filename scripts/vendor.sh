@@ -17,6 +17,10 @@ FILES=(
   "@geoman-io/leaflet-geoman-free dist/leaflet-geoman.min.js.map leaflet-geoman/leaflet-geoman.min.js.map"
   "@geoman-io/leaflet-geoman-free dist/leaflet-geoman.css leaflet-geoman/leaflet-geoman.css"
   "@geoman-io/leaflet-geoman-free dist/leaflet-geoman.css.map leaflet-geoman/leaflet-geoman.css.map"
+  # Dashboard charts (trend, ranking).
+  "echarts dist/echarts.min.js echarts/echarts.min.js"
+  # Heatmap of uncovered households on the map.
+  "leaflet.heat dist/leaflet-heat.js leaflet.heat/leaflet-heat.js"
 )
 
 mkdir -p "$VENDOR"

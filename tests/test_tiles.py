@@ -77,9 +77,11 @@ def features(response, layer):
 
 
 def test_every_contract_layer_is_registered():
-    assert set(LAYERS) == set(PROPERTIES)
+    # coverage_hex is an aggregate, not a feature layer: tests/test_coverage.py covers it.
+    assert set(LAYERS) == set(PROPERTIES) | {"coverage_hex"}
     assert {name: layer.min_zoom for name, layer in LAYERS.items()} == {
         "roads": 11, "management_areas": 13, "estates": 12, "buildings": 15, "jurisdictions": 10, "renovations": 12,
+        "coverage_hex": 11,
     }
     assert all(layer.max_features > 0 for layer in LAYERS.values())
 

@@ -12,6 +12,9 @@ register = template.Library()
 
 # The reports page is built beside this one; its path is fixed by docs/EDIT_API.md.
 ABANDONMENT_PAGE = "/abandonment/"
+# Statistics (统计分析) and its printable report: read-only, for every logged-in user (docs/COVERAGE_API.md).
+DASHBOARD_PAGE = "/dashboard/"
+REPORT_PAGE = "/reports/coverage/"
 
 
 def _url(name: str, fallback: str) -> str:
@@ -28,10 +31,14 @@ def role_nav(context) -> dict:
     role = role_of(user)
     path = request.path if request is not None else ""
     abandonment = _url("abandonment-page", ABANDONMENT_PAGE)
+    dashboard = _url("dashboard", DASHBOARD_PAGE)
+    report = _url("coverage-report", REPORT_PAGE)
     return {
         "role": role,
         # Every role with a profile sees the reports: street offices theirs, the district and officials all (read-only).
         "abandonment": abandonment if role and may(user, AbandonmentReport, VIEW) else None,
         "abandonment_active": path.startswith(abandonment),
+        "dashboard": dashboard if user is not None and user.is_authenticated else None,
+        "dashboard_active": path.startswith(dashboard) or path.startswith(report),
         "admin": _url("admin:index", "/admin/") if role == Role.ADMINISTRATOR else None,
     }

@@ -146,3 +146,48 @@ register(TileLayer(
          LIMIT %(limit)s
     """,
 ))
+
+# Hexagons of an anchored grid (ST_HexagonGrid starts at the origin, so a cell is the same in every tile that
+# touches it) holding old estates' points on surface. Each estate finds its own cell (the grid over the point):
+# a cell cut by a tile edge carries the same figures on both sides, hex_i/hex_j identify it across tiles, and an
+# estate on a shared edge counts once. Joining a whole-tile grid to the estates instead made PostgreSQL's cost
+# estimate (1000 rows per grid × ST_Intersects) cross the JIT threshold: 600 ms of compiling for a 6 ms query.
+# Cell edge length in Web-Mercator metres by zoom (docs/COVERAGE_API.md).
+register(TileLayer(
+    name="coverage_hex",
+    min_zoom=11,
+    max_features=4000,
+    alias="h",
+    dated=True,
+    sql="""
+        WITH placed AS (
+          SELECT g.i, g.j, g.geom, e.households, COALESCE(a.status, 'none') AS status
+            FROM (SELECT id, households, ST_PointOnSurface(geom_web) AS pos
+                    FROM layers_estate
+                   WHERE build_year <= %(old_cutoff)s
+                     AND geom_web && ST_Expand(ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
+                                               2 * (CASE WHEN %(z)s <= 11 THEN 2000 WHEN %(z)s = 12 THEN 1000
+                                                         WHEN %(z)s = 13 THEN 500 ELSE 250 END))) AS e
+            -- The grid over a point holds every cell whose box covers it; the cell holding the point is the one
+            -- with the nearest centre (hexagons are the Voronoi cells of their centres). Plain arithmetic, not
+            -- ST_Intersects: that function's declared cost pushed the plan over the JIT threshold (+350 ms).
+            CROSS JOIN LATERAL (
+              SELECT c.i, c.j, c.geom
+                FROM ST_HexagonGrid(CASE WHEN %(z)s <= 11 THEN 2000 WHEN %(z)s = 12 THEN 1000
+                                         WHEN %(z)s = 13 THEN 500 ELSE 250 END, e.pos) AS c
+               ORDER BY (ST_XMin(c.geom) + ST_XMax(c.geom) - 2 * ST_X(e.pos)) ^ 2
+                        + (ST_YMin(c.geom) + ST_YMax(c.geom) - 2 * ST_Y(e.pos)) ^ 2, c.i, c.j
+               LIMIT 1) AS g
+            LEFT JOIN layers_active_contracts(%(date)s) a ON a.estate_id = e.id
+        )
+        SELECT h.hex_i, h.hex_j, h.old_estates, h.served, h.service_rate, h.uncovered_households, {geom}
+          FROM (SELECT p.i AS hex_i, p.j AS hex_j, p.geom AS geom_web, count(*) AS old_estates,
+                       count(*) FILTER (WHERE p.status <> 'none') AS served,
+                       round(count(*) FILTER (WHERE p.status <> 'none')::numeric / count(*), 4)::float8 AS service_rate,
+                       COALESCE(sum(p.households) FILTER (WHERE p.status = 'none'), 0)::int AS uncovered_households
+                  FROM placed p
+                 WHERE p.geom && ST_TileEnvelope(%(z)s, %(x)s, %(y)s)
+                 GROUP BY p.i, p.j, p.geom
+                 LIMIT %(limit)s) AS h
+    """,
+))

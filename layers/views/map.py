@@ -3,9 +3,10 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from layers.models import AbandonmentReport, ManagementArea
 from layers.models.abandonment import AbandonmentReason
@@ -27,6 +28,31 @@ ABANDONMENT_COLOURS = {
     Abandonment.UNDER_CARETAKER: "#F0A202",
     Abandonment.RESOLVED: "#C8C8C8",
 }
+# Coverage analysis (docs/COVERAGE_API.md). Rates are classed by fixed breaks, in per cent, so that a colour means
+# the same on every date and at every level. Sequential blues (ColorBrewer "Blues", safe for colour blindness):
+# pale = few estates covered, dark = well covered.
+COVERAGE_BREAKS = [0, 20, 40, 60, 80, 100]
+COVERAGE_COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+COVERAGE_NO_DATA = "#d9d9d9"
+# The change between two dates, in percentage points: diverging orange (fell) – grey – purple (rose)
+# (ColorBrewer "PuOr", safe for red-green colour blindness).
+CHANGE_BREAKS = [-20, -10, -2, 2, 10, 20]
+CHANGE_COLOURS = ["#b35806", "#f1a340", "#fee0b6", "#f7f7f7", "#d8daeb", "#998ec3", "#542788"]
+# The coverage endpoints of docs/COVERAGE_API.md: reversed from the URLconf by name, the contract's paths otherwise.
+COVERAGE_PATHS = {
+    "figures": ("coverage-figures", "/api/coverage/"),
+    "uncoveredHouseholds": ("coverage-uncovered-households", "/api/coverage/uncovered-households.json"),
+}
+
+
+def _coverage_paths() -> dict[str, str]:
+    paths = {}
+    for key, (name, fallback) in COVERAGE_PATHS.items():
+        try:
+            paths[key] = reverse(name)
+        except NoReverseMatch:
+            paths[key] = fallback
+    return paths
 RENOVATION_COLOURS = {"planned": "#6C7A89", "in_progress": "#E69F00", "completed": "#0072B2"}
 # ColorBrewer "Paired": 12 distinct hues for enterprise jurisdictions (tile property `colour` 0–11).
 ENTERPRISE_PALETTE = [
@@ -43,6 +69,7 @@ TILE_MIN_ZOOM = {
     "buildings": 15,
     "jurisdictions": 10,
     "renovations": 12,
+    "coverage_hex": 11,
 }
 
 
@@ -64,8 +91,10 @@ def map_config(request=None) -> dict:
     )
     popup_url = _url_template("feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz", pk=944444)
 
-    def tiles(layer_id: str, name: str, *, visible: bool, popup_kind: str | None, id_property: str = "id") -> dict:
+    def tiles(layer_id: str, name: str, *, visible: bool, popup_kind: str | None, id_property: str = "id",
+              dated: bool = False) -> dict:
         return {
+            "dated": dated,
             "id": layer_id,
             "source": "tiles",
             "name": name,
@@ -92,12 +121,20 @@ def map_config(request=None) -> dict:
         admin("street", _("Street office boundaries"), min_zoom=0),
         admin("community", _("Community boundaries"), min_zoom=13),
         tiles("buildings", _("Buildings"), visible=True, popup_kind="building"),
-        tiles("estates", _("Estates by service status"), visible=True, popup_kind="estate"),
+        tiles("estates", _("Estates by service status"), visible=True, popup_kind="estate", dated=True),
         tiles("management_areas", _("Management areas"), visible=False, popup_kind="management_area"),
         tiles("renovations", _("Renovation projects"), visible=False, popup_kind="estate", id_property="estate_id"),
         tiles("jurisdictions", _("Enterprise service areas"), visible=False, popup_kind="enterprise",
               id_property="enterprise_id"),
         tiles("roads", _("Roads"), visible=True, popup_kind=None),
+        # Coverage analysis (coverage.js draws them; all off until asked for).
+        {"id": "coverage_choropleth", "source": "coverage_choropleth", "name": _("Coverage rate by area"),
+         "minZoom": 0, "visible": False, "popupKind": None, "group": "coverage"},
+        {"id": "coverage_heat", "source": "coverage_heat", "name": _("Heatmap of uncovered households"),
+         "minZoom": 0, "visible": False, "popupKind": None, "group": "coverage"},
+        {"id": "coverage_hex", "source": "coverage_hex", "name": _("Service rate in hexagons"),
+         "minZoom": TILE_MIN_ZOOM["coverage_hex"], "visible": False, "popupKind": None, "group": "coverage",
+         "dated": True},
     ]
 
     legend = [
@@ -200,8 +237,47 @@ def map_config(request=None) -> dict:
             "loadFailed": _("Could not load the details"),
             "details": _("Details"),
             "statuses": {str(s): str(s.label) for s in ServiceStatus},
+            "groups": {"coverage": _("Coverage analysis")},
         },
+        "coverage": coverage_config(today),
         **(user_tools(request) if request is not None else {}),
+    }
+
+
+def coverage_config(today) -> dict:
+    """The coverage layers' endpoints, class breaks, colours and texts (coverage.js)."""
+    return {
+        "api": _coverage_paths(),
+        "breaks": COVERAGE_BREAKS,
+        "colours": COVERAGE_COLOURS,
+        "noData": COVERAGE_NO_DATA,
+        "changeBreaks": CHANGE_BREAKS,
+        "changeColours": CHANGE_COLOURS,
+        "cutoffYear": settings.OLD_ESTATE_CUTOFF_YEAR,
+        "strings": {
+            "statusAsOf": _("Status as of %(date)s"),
+            "changeAsOf": _("Change from %(since)s to %(date)s"),
+            "choroplethTitle": _("%(rate)s by %(level)s"),
+            "changeTitle": _("Change in %(rate)s, %(since)s → %(date)s"),
+            "changeUnit": _("+/− percentage points"),
+            "percentagePoints": _("%(value)s percentage points"),
+            "noOldEstate": _("No old estate"),
+            "noChange": _("No change (within ±2)"),
+            "rates": {
+                "socialised_rate.estates": _("Socialised rate (estates)"),
+                "socialised_rate.households": _("Socialised rate (households)"),
+                "service_rate.estates": _("Service rate (estates)"),
+                "service_rate.households": _("Service rate (households)"),
+            },
+            "levels": {"street": pgettext("grouped by", "street office"), "community": pgettext("grouped by", "community")},
+            "estatesCovered": _("%(served)s of %(total)s old estates"),
+            "heatTitle": _("Uncovered households (old estates without any service)"),
+            "heatLow": _("few"),
+            "heatHigh": _("many"),
+            "hexTitle": _("Service rate per hexagon (estates)"),
+            "loadFailed": _("Could not load the coverage figures"),
+            "sinceAfterDate": _("The comparison date must be earlier than the status date."),
+        },
     }
 
 

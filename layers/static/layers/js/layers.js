@@ -6,6 +6,8 @@ const L = window.L;
 
 // Drawing order, bottom to top (Leaflet's overlayPane is 400, tooltips 650, popups 700).
 const PANE_Z = {
+  coverage_choropleth: 372,
+  coverage_hex: 374,
   jurisdictions: 360,
   roads: 370,
   estates: 380,
@@ -17,11 +19,23 @@ const PANE_Z = {
   admin_district: 430,
 };
 
+/**
+ * Points a tile layer at a new URL. Leaflet 1.9's GridLayer.redraw() (what setUrl calls) takes the map's zoom
+ * unrounded, so at a half zoom it would ask for /tiles/…/14.5/…; re-adding the layer resets its view properly.
+ */
+export function setTileUrl(map, layer, url) {
+  layer.setUrl(url, true);
+  if (map.hasLayer(layer)) {
+    map.removeLayer(layer);
+    map.addLayer(layer);
+  }
+}
+
 export function paneName(layerId) {
   return `geoapp-${layerId}`;
 }
 
-function createPane(map, layerId) {
+export function createPane(map, layerId) {
   const name = paneName(layerId);
   const pane = map.getPane(name) || map.createPane(name);
   pane.style.zIndex = String(PANE_Z[layerId] || 400);
@@ -87,9 +101,16 @@ function adminLayer(map, config, def, styles) {
   return { lines, labels, loaded };
 }
 
-export function createLayers(map, config, { onFeatureClick }) {
+export function createLayers(map, config, { onFeatureClick, factories = {} }) {
   const styles = makeStyles(config.styles);
   const entries = new Map();
+  // The state date of the dated tile layers (?date=); null = today (the server's default).
+  let date = null;
+  function tileUrlOf(id, extra = {}) {
+    const params = new URLSearchParams({ ...(date ? { date } : {}), ...extra });
+    const query = params.toString();
+    return fillTemplate(config.tileUrl, { layer: id }) + (query ? `?${query}` : "");
+  }
 
   for (const def of config.layers) {
     if (def.source === "tiles") {
@@ -97,6 +118,9 @@ export function createLayers(map, config, { onFeatureClick }) {
     } else if (def.source === "admin") {
       const { lines, labels, loaded } = adminLayer(map, config, def, styles);
       entries.set(def.id, { def, layer: lines, labels, loaded, visible: def.visible });
+    } else if (factories[def.source]) {
+      // Layers drawn by another module (coverage.js): it builds the layer, the switcher and legend toggle it.
+      entries.set(def.id, { def, layer: factories[def.source](def, createPane(map, def.id)), visible: def.visible });
     }
   }
 
@@ -149,8 +173,14 @@ export function createLayers(map, config, { onFeatureClick }) {
     refresh(id) {
       const entry = entries.get(id);
       if (!entry || entry.def.source !== "tiles") return;
-      const url = fillTemplate(config.tileUrl, { layer: id });
-      entry.layer.setUrl(`${url}?v=${Date.now()}`);
+      setTileUrl(map, entry.layer, tileUrlOf(id, { v: String(Date.now()) }));
+    },
+    /** The state on another date (YYYY-MM-DD): the dated tile layers ask the server again with ?date=. */
+    setDate(value) {
+      date = value || null;
+      for (const entry of entries.values()) {
+        if (entry.def.source === "tiles" && entry.def.dated) setTileUrl(map, entry.layer, tileUrlOf(entry.def.id));
+      }
     },
     districtBounds() {
       const district = entries.get("admin_district");
@@ -193,8 +223,13 @@ export function renderSwitcher(container, map, config, layers, basemaps) {
   }
 
   const list = el("div", { class: "switcher__group" });
+  let group = null;
   for (const entry of layers.entries.values()) {
     const { def } = entry;
+    if (def.group && def.group !== group && strings.groups && strings.groups[def.group]) {
+      list.append(el("div", { class: "switcher__heading", text: strings.groups[def.group] }));
+    }
+    group = def.group || null;
     const input = el("input", {
       type: "checkbox", checked: entry.visible, "data-layer": def.id,
       onchange: (e) => layers.setVisible(def.id, e.target.checked),

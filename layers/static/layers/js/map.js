@@ -3,6 +3,7 @@ import "./compat.js";
 import { bboxToBounds, el } from "./dom.js";
 import { createBasemaps, createLayers, renderSwitcher } from "./layers.js";
 import { renderLegend } from "./legend.js";
+import { createCoverage } from "./coverage.js";
 import { initEditor } from "./edit.js";
 import { fetchFeature, openFeaturePopup } from "./popup.js";
 import { initReports } from "./report.js";
@@ -23,6 +24,7 @@ function lonLatToLatLng(point) {
 function setup(map) {
   // For the browser tests and for officials' support staff poking at the console.
   window.geoappMap = map;
+  window.geoappConfig = config;
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   // Half zoom steps let a whole district fit at the zoom where its estates already draw (tiles pick the
   // nearest whole zoom, so 11.5 shows the estates' zoom-12 tiles).
@@ -52,7 +54,11 @@ function setup(map) {
     });
   }
 
+  // Coverage analysis: choropleth, heatmap, hexagons and the date they show (built before the layers, which
+  // take its layer factories).
+  const coverage = createCoverage(map, config);
   const layers = createLayers(map, config, {
+    factories: coverage.factories,
     onFeatureClick({ def, props, featureId, latlng }) {
       const id = props[def.idProperty];
       if (id === undefined || id === null) return;
@@ -63,7 +69,9 @@ function setup(map) {
   reports = initReports(map, config, layers);
   const basemaps = createBasemaps(map, config);
   renderSwitcher(document.getElementById("layer-switcher"), map, config, layers, basemaps);
-  const syncLegend = renderLegend(document.getElementById("legend"), config, layers);
+  const syncLegend = renderLegend(document.getElementById("legend"), config, layers, {
+    blocks: coverage.legendBlocks, overlay: coverage.legendCard,
+  });
   map.on("geoapp:layertoggle", syncLegend);
   document.getElementById("status-date").textContent = config.strings.statusAsOf;
 
@@ -72,6 +80,7 @@ function setup(map) {
     onAdd: () => el("div", { class: "map-date", text: config.strings.statusAsOf }),
   });
   new DateControl().addTo(map);
+  coverage.attach(layers);
   initEditor(map, config, layers); // its card sits below the date
 
   function zoomToEstate(item) {

@@ -1,0 +1,270 @@
+"""Coverage figures, trend and uncovered-household points (docs/COVERAGE_API.md), each one SQL statement.
+
+Status on a date is always layers_active_contracts(date) (migration 0004) joined to estates; nothing here loops
+over estates or contracts in Python. The denominator of every rate is the old estates (build year at or before
+settings.OLD_ESTATE_CUTOFF_YEAR).
+"""
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .models import AdminArea, AdminLevel
+
+LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
+TREND_MAX_POINTS = 240
+UNCOVERED_MAX_POINTS = 20_000
+
+COUNT_COLUMNS = (
+    "old_estates", "old_households", "old_floor_area",
+    "ent_estates", "ent_households", "ent_floor_area",
+    "srv_estates", "srv_households", "srv_floor_area",
+    "st_enterprise", "st_caretaker", "st_self_governed", "st_none",
+    "oc_established",
+    "ab_reported", "ab_verified", "ab_under_caretaker", "ab_resolved",
+    "ren_planned", "ren_in_progress", "ren_completed",
+)
+
+# Figures are summed per community first (estates, abandoned buildings and renovation projects each grouped
+# once), then rolled up to the requested level through the community → street → district parents, and the
+# total is the sum of the returned rows (GROUPING SETS). Every area of the level is returned, empty ones with
+# zeros. A building's abandonment state on D is the to_state of the last step (of any of its reports) taken by
+# the end of D; "rejected" means managed again. Renovation projects count from their start year, by their
+# recorded status (projects carry years, not dates).
+FIGURES_SQL = """
+WITH est AS (
+  SELECT e.community_id, e.households, e.floor_area, e.owners_committee,
+         COALESCE(a.status, 'none') AS status
+    FROM layers_estate e
+    LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
+   WHERE e.build_year <= %(cutoff)s
+), est_c AS (
+  SELECT community_id,
+         count(*) AS old_estates, sum(households) AS old_households, sum(floor_area) AS old_floor_area,
+         count(*) FILTER (WHERE status = 'enterprise') AS ent_estates,
+         COALESCE(sum(households) FILTER (WHERE status = 'enterprise'), 0) AS ent_households,
+         COALESCE(sum(floor_area) FILTER (WHERE status = 'enterprise'), 0) AS ent_floor_area,
+         count(*) FILTER (WHERE status <> 'none') AS srv_estates,
+         COALESCE(sum(households) FILTER (WHERE status <> 'none'), 0) AS srv_households,
+         COALESCE(sum(floor_area) FILTER (WHERE status <> 'none'), 0) AS srv_floor_area,
+         count(*) FILTER (WHERE status = 'enterprise') AS st_enterprise,
+         count(*) FILTER (WHERE status = 'caretaker') AS st_caretaker,
+         count(*) FILTER (WHERE status = 'self_governed') AS st_self_governed,
+         count(*) FILTER (WHERE status = 'none') AS st_none,
+         count(*) FILTER (WHERE owners_committee = 'established') AS oc_established
+    FROM est GROUP BY community_id
+), ab_state AS (
+  SELECT DISTINCT ON (r.building_id) r.building_id, ev.to_state
+    FROM layers_abandonmentevent ev
+    JOIN layers_abandonmentreport r ON r.id = ev.report_id
+   WHERE ev.created_at < %(day_end)s
+   ORDER BY r.building_id, ev.created_at DESC, ev.id DESC
+), ab_c AS (
+  SELECT e.community_id,
+         count(*) FILTER (WHERE s.to_state = 'reported') AS ab_reported,
+         count(*) FILTER (WHERE s.to_state = 'verified') AS ab_verified,
+         count(*) FILTER (WHERE s.to_state = 'under_caretaker') AS ab_under_caretaker,
+         count(*) FILTER (WHERE s.to_state = 'resolved') AS ab_resolved
+    FROM ab_state s
+    JOIN layers_building b ON b.id = s.building_id
+    JOIN layers_estate e ON e.id = b.estate_id
+   GROUP BY e.community_id
+), ren_c AS (
+  SELECT e.community_id,
+         count(*) FILTER (WHERE p.status = 'planned') AS ren_planned,
+         count(*) FILTER (WHERE p.status = 'in_progress') AS ren_in_progress,
+         count(*) FILTER (WHERE p.status = 'completed') AS ren_completed
+    FROM layers_renovationproject p
+    JOIN layers_estate e ON e.id = p.estate_id
+   WHERE p.start_year <= %(year)s
+   GROUP BY e.community_id
+), hierarchy AS (
+  SELECT c.id AS community_id, c.id AS community, s.id AS street, s.parent_id AS district
+    FROM layers_adminarea c JOIN layers_adminarea s ON s.id = c.parent_id
+   WHERE c.level = 'community'
+), area AS (
+  SELECT a.id, a.code, a.name, a.level FROM layers_adminarea a
+   WHERE a.level = %(level)s
+     AND (%(parent)s::bigint IS NULL OR a.parent_id = %(parent)s::bigint
+          OR (a.level = 'community' AND a.parent_id IN (SELECT id FROM layers_adminarea WHERE parent_id = %(parent)s::bigint)))
+), per_area AS (
+  SELECT CASE %(level)s WHEN 'community' THEN h.community WHEN 'street' THEN h.street ELSE h.district END AS area_id,
+         est_c.*, ab_c.ab_reported, ab_c.ab_verified, ab_c.ab_under_caretaker, ab_c.ab_resolved,
+         ren_c.ren_planned, ren_c.ren_in_progress, ren_c.ren_completed
+    FROM hierarchy h
+    LEFT JOIN est_c ON est_c.community_id = h.community_id
+    LEFT JOIN ab_c ON ab_c.community_id = h.community_id
+    LEFT JOIN ren_c ON ren_c.community_id = h.community_id
+), grouped AS (
+  SELECT a.id, a.code, a.name, a.level, {sums}
+    FROM area a LEFT JOIN per_area p ON p.area_id = a.id
+   GROUP BY GROUPING SETS ((a.id, a.code, a.name, a.level), ())
+)
+SELECT g.*,
+       {rates}
+  FROM grouped g
+ ORDER BY g.id IS NULL, g.code
+""".format(
+    sums=", ".join(f"COALESCE(sum(p.{c}), 0) AS {c}" for c in COUNT_COLUMNS),
+    rates=", ".join(
+        f"g.{num}::float8 / NULLIF(g.{den}, 0) AS rate_{num}"
+        for num, den in [
+            ("ent_estates", "old_estates"), ("ent_households", "old_households"), ("ent_floor_area", "old_floor_area"),
+            ("srv_estates", "old_estates"), ("srv_households", "old_households"), ("srv_floor_area", "old_floor_area"),
+            ("oc_established", "old_estates"),
+        ]
+    ),
+)
+
+
+def _number(value):
+    """Counts as int, areas as float rounded to 0.01 m²."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return round(value, 2)
+    return int(value)
+
+
+def _rate(value):
+    return None if value is None else round(float(value), 6)
+
+
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": r["id"], "code": r["code"], "name": r["name"], "level": r["level"],
+        "old_estates": _number(r["old_estates"]),
+        "old_households": _number(r["old_households"]),
+        "old_floor_area": _number(float(r["old_floor_area"])),
+        "enterprise": {"estates": _number(r["ent_estates"]), "households": _number(r["ent_households"]),
+                       "floor_area": _number(float(r["ent_floor_area"]))},
+        "served": {"estates": _number(r["srv_estates"]), "households": _number(r["srv_households"]),
+                   "floor_area": _number(float(r["srv_floor_area"]))},
+        "by_status": {"enterprise": _number(r["st_enterprise"]), "caretaker": _number(r["st_caretaker"]),
+                      "self_governed": _number(r["st_self_governed"]), "none": _number(r["st_none"])},
+        "socialised_rate": {"estates": _rate(r["rate_ent_estates"]), "households": _rate(r["rate_ent_households"]),
+                            "floor_area": _rate(r["rate_ent_floor_area"])},
+        "service_rate": {"estates": _rate(r["rate_srv_estates"]), "households": _rate(r["rate_srv_households"]),
+                         "floor_area": _rate(r["rate_srv_floor_area"])},
+        "owners_committee_rate": _rate(r["rate_oc_established"]),
+        "abandoned": {"reported": _number(r["ab_reported"]), "verified": _number(r["ab_verified"]),
+                      "under_caretaker": _number(r["ab_under_caretaker"]), "resolved": _number(r["ab_resolved"])},
+        "renovation": {"planned": _number(r["ren_planned"]), "in_progress": _number(r["ren_in_progress"]),
+                       "completed": _number(r["ren_completed"])},
+    }
+
+
+def _end_of_day(on: datetime.date) -> datetime.datetime:
+    """The first instant after the date, in the project's time zone (events are timestamped)."""
+    return timezone.make_aware(datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min))
+
+
+def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = None) -> dict:
+    """Every figure of docs/COVERAGE_API.md for each area of a level (optionally below one parent) on a date.
+
+    The total is the parent's row when a parent is given, otherwise the whole district (the sum of all rows).
+    Raises ValueError for an unknown level, or a parent that is not an area above that level.
+    """
+    if level not in LEVEL_DEPTH:
+        raise ValueError(f"level must be one of {', '.join(LEVEL_DEPTH)}")
+    parent = None
+    if parent_id is not None:
+        parent = AdminArea.objects.filter(pk=parent_id).values("id", "code", "name", "level").first()
+        if parent is None or LEVEL_DEPTH[parent["level"]] >= LEVEL_DEPTH[level]:
+            raise ValueError(f"parent must be the id of an area above the {level} level")
+    params = {"on": on, "day_end": _end_of_day(on), "year": on.year, "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
+              "level": level, "parent": parent_id}
+    with connection.cursor() as cursor:
+        cursor.execute(FIGURES_SQL, params)
+        columns = [c.name for c in cursor.description]
+        records = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    rows = [_row(r) for r in records if r["id"] is not None]
+    total = _row(next(r for r in records if r["id"] is None))
+    owner = parent
+    if owner is None:
+        districts = list(AdminArea.objects.filter(level=AdminLevel.DISTRICT).values("id", "code", "name", "level")[:2])
+        owner = districts[0] if len(districts) == 1 else None
+    total.update(owner or {"id": None, "code": "", "name": "", "level": AdminLevel.DISTRICT.value})
+    return {"date": on.isoformat(), "level": level, "total": total, "rows": rows}
+
+
+# One row per month from start: old estates of the area (constant) and those under a contract on that day.
+# The old estates are found once; the dates join the contracts' date ranges directly (the same condition as
+# layers_active_contracts, whose parameter cannot vary per row inside one inlined scan).
+TREND_SQL = """
+WITH old AS (
+  SELECT e.id FROM layers_estate e
+    JOIN layers_adminarea c ON c.id = e.community_id
+    JOIN layers_adminarea s ON s.id = c.parent_id
+   WHERE e.build_year <= %(cutoff)s
+     AND (%(area)s::bigint IS NULL OR %(area)s::bigint IN (c.id, s.id, s.parent_id))
+), days AS (
+  SELECT (%(start)s::date + make_interval(months => n))::date AS on_date
+    FROM generate_series(0, %(months)s) AS n
+), active AS (
+  SELECT d.on_date, a.status
+    FROM days d
+    CROSS JOIN LATERAL layers_active_contracts(d.on_date) a
+    JOIN old o ON o.id = a.estate_id
+)
+SELECT d.on_date,
+       (SELECT count(*) FROM old) AS old_estates,
+       count(a.status) FILTER (WHERE a.status = 'enterprise') AS enterprise,
+       count(a.status) AS served
+  FROM days d LEFT JOIN active a ON a.on_date = d.on_date
+ WHERE d.on_date <= %(end)s
+ GROUP BY d.on_date
+ ORDER BY d.on_date
+"""
+
+
+def months_between(start: datetime.date, end: datetime.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+
+
+def coverage_trend(*, area_id: int | None, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Monthly estate-count rates from start (same day of each month) to end, for an area (None: everything)."""
+    if end < start:
+        raise ValueError("from must not be after to")
+    months = months_between(start, end)
+    if months + 1 > TREND_MAX_POINTS:
+        raise ValueError(f"at most {TREND_MAX_POINTS} monthly points: narrow from–to")
+    params = {"cutoff": settings.OLD_ESTATE_CUTOFF_YEAR, "area": area_id, "start": start, "end": end,
+              "months": months}
+    with connection.cursor() as cursor:
+        cursor.execute(TREND_SQL, params)
+        rows = cursor.fetchall()
+    return [
+        {"date": on_date.isoformat(),
+         "socialised_rate": _rate(enterprise / old) if old else None,
+         "service_rate": _rate(served / old) if old else None}
+        for on_date, old, enterprise, served in rows
+    ]
+
+
+# Point on surface in CGCS2000 (numerically lon/lat); the largest estates first, so the cap drops small ones.
+UNCOVERED_SQL = """
+SELECT round(ST_Y(p)::numeric, 6)::float8, round(ST_X(p)::numeric, 6)::float8, households
+  FROM (SELECT ST_PointOnSurface(e.geom) AS p, e.households, e.id
+          FROM layers_estate e
+          LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
+         WHERE e.build_year <= %(cutoff)s AND a.estate_id IS NULL
+           AND (%(minx)s::float8 IS NULL OR e.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4490))
+         ORDER BY e.households DESC, e.id
+         LIMIT %(limit)s) AS u
+"""
+
+
+def uncovered_household_points(*, on: datetime.date, bbox: tuple[float, float, float, float] | None = None,
+                               limit: int = UNCOVERED_MAX_POINTS) -> list[list]:
+    """[lat, lon, households] of old estates without any service on a date, optionally inside a lon/lat bbox."""
+    minx, miny, maxx, maxy = bbox if bbox else (None, None, None, None)
+    params = {"on": on, "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR, "limit": limit,
+              "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+    with connection.cursor() as cursor:
+        cursor.execute(UNCOVERED_SQL, params)
+        return [list(row) for row in cursor.fetchall()]

@@ -1,0 +1,1 @@
+"""Importers and exporters, registered by format name."""

@@ -1,0 +1,193 @@
+"""The officials' dashboard (/dashboard/) and the printable coverage report (/reports/coverage/).
+
+Any logged-in role may view both; neither changes anything. The figures come from /api/coverage/ (browser) and
+layers.coverage.coverage_figures (report, server side), see docs/COVERAGE_API.md.
+
+The dashboard's last drill-down step, a community's estate list, is an HTML fragment served by dashboard_page
+itself: /dashboard/?community=<id>&date=YYYY-MM-DD (the URLconf is not ours to extend).
+"""
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from layers.models import AdminArea, Estate
+from layers.models.admin_units import AdminLevel
+from layers.models.estates import ServiceStatus
+from layers.views.map import STATUS_COLOURS
+
+LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
+
+
+def _parse_date(value: str | None) -> datetime.date:
+    if not value:
+        return timezone.localdate()
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_("Bad date: use YYYY-MM-DD.")) from None
+
+
+def _district() -> AdminArea | None:
+    return AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
+
+
+def _estate_rows(community: AdminArea, on: datetime.date) -> list[dict]:
+    estates = (
+        Estate.objects.filter(community_id=community.pk)
+        .with_service_status(on)
+        .order_by("name", "code")
+        .values("id", "code", "name", "build_year", "households", "floor_area", "service_status")
+    )
+    cutoff = settings.OLD_ESTATE_CUTOFF_YEAR
+    rows = []
+    for e in estates:
+        status = e["service_status"] or ServiceStatus.NONE
+        rows.append({
+            **e,
+            "is_old": e["build_year"] <= cutoff,
+            "status": status,
+            "status_label": ServiceStatus(status).label,
+            "colour": STATUS_COLOURS.get(status, "#888"),
+            "url": reverse("estate-detail", args=[e["id"]]),
+        })
+    return rows
+
+
+@require_safe
+@login_required
+def dashboard_page(request):
+    try:
+        on = _parse_date(request.GET.get("date"))
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
+
+    community_id = request.GET.get("community")
+    if community_id is not None:
+        # The drill-down fragment: the estates of one community, with their status on the date.
+        try:
+            community = AdminArea.objects.get(pk=int(community_id), level=AdminLevel.COMMUNITY)
+        except (ValueError, AdminArea.DoesNotExist):
+            return HttpResponseBadRequest(_("Unknown community."))
+        rows = _estate_rows(community, on)
+        return render(request, "dashboard_estates.html", {
+            "community": community, "date": on, "rows": rows,
+            "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
+        })
+
+    district = _district()
+    config = {
+        "date": on.isoformat(),
+        "today": timezone.localdate().isoformat(),
+        "districtId": district.pk if district else None,
+        "districtName": district.name if district else "",
+        "urls": {
+            "figures": "/api/coverage/",
+            "trend": "/api/coverage/trend/",
+            "exportXlsx": "/api/coverage/export.xlsx",
+            "exportCsv": "/api/coverage/export.csv",
+            "report": reverse("coverage-report"),
+            "estates": reverse("dashboard"),
+        },
+        "i18n": {
+            "loading": _("Loading…"),
+            "failed": _("The figures could not be loaded."),
+            "notYet": _("The coverage figures are not available yet."),
+            "rank": _("Rank"),
+            "street": _("Street"),
+            "community": _("Community"),
+            "oldEstates": _("Old estates"),
+            "oldHouseholds": _("Households"),
+            "socialisedEstates": _("Socialised rate (estates)"),
+            "socialisedHouseholds": _("Socialised rate (households)"),
+            "serviceEstates": _("Service rate (estates)"),
+            "serviceHouseholds": _("Service rate (households)"),
+            "uncovered": _("Uncovered"),
+            "abandoned": _("Abandoned buildings"),
+            "socialisedRate": _("Socialised rate"),
+            "serviceRate": _("Service rate"),
+            "streetsOf": _("Streets of %(name)s"),
+            "communitiesOf": _("Communities of %(name)s"),
+            "estatesOf": _("Estates of %(name)s"),
+            "back": _("Back"),
+            "noData": _("No data"),
+            "trendTitle": _("Coverage rates by month, last 10 years"),
+            "sortHint": _("Click a heading to sort"),
+            "open": _("Show communities"),
+            "openEstates": _("Show estates"),
+        },
+    }
+    return render(request, "dashboard.html", {"config": config, "date": on, "district": district})
+
+
+def _rate(value):
+    return None if value is None else round(value * 100, 1)
+
+
+def _row_view(row: dict) -> dict:
+    """A figures row (docs/COVERAGE_API.md) with its rates as percentages, for the template."""
+    sr = row.get("socialised_rate") or {}
+    vr = row.get("service_rate") or {}
+    uncovered = (row.get("by_status") or {}).get("none")
+    return {
+        **row,
+        "soc_e": _rate(sr.get("estates")), "soc_h": _rate(sr.get("households")),
+        "srv_e": _rate(vr.get("estates")), "srv_h": _rate(vr.get("households")),
+        "uncovered": uncovered,
+        "uncovered_households": (row.get("old_households") or 0) - ((row.get("served") or {}).get("households") or 0),
+    }
+
+
+def _figures(on: datetime.date, level: str, parent_id: int | None = None) -> dict | None:
+    try:
+        from layers.coverage import coverage_figures
+    except ImportError:
+        return None
+    return coverage_figures(on=on, level=level, parent_id=parent_id)
+
+
+@require_safe
+@login_required
+def coverage_report_page(request):
+    try:
+        on = _parse_date(request.GET.get("date"))
+    except ValueError as exc:
+        return HttpResponseBadRequest(str(exc))
+    level = request.GET.get("level") or AdminLevel.STREET
+    if level not in LEVELS:
+        return HttpResponseBadRequest(_("Bad level: use street or community."))
+
+    district = _district()
+    figures = _figures(on, AdminLevel.STREET)
+    streets = communities = None
+    total = None
+    if figures is not None:
+        total = _row_view(figures["total"])
+        # Ranked for the annual assessment: service rate by estates, highest first (areas without old estates last).
+        streets = sorted((_row_view(r) for r in figures["rows"]),
+                         key=lambda r: (r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
+        if level == AdminLevel.COMMUNITY:
+            community_figures = _figures(on, AdminLevel.COMMUNITY)
+            parents = dict(AdminArea.objects.filter(level=AdminLevel.COMMUNITY).values_list("pk", "parent__name"))
+            communities = [{**_row_view(r), "street": parents.get(r["id"], "")} for r in community_figures["rows"]]
+            communities.sort(key=lambda r: (r["street"], r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
+    map_rates = {r["id"]: r["srv_e"] for r in streets or []}
+    return render(request, "reports/coverage.html", {
+        "date": on,
+        "level": level,
+        "district": district,
+        "total": total,
+        "streets": streets,
+        "communities": communities,
+        "generated": timezone.localtime(),
+        "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
+        "map_config": {"rates": map_rates, "geojson": reverse("admin-areas-geojson") + "?level=street",
+                       "noData": _("No data")},
+        "leaflet_overrides": {"TILES": [], "OVERLAYS": [], "RESET_VIEW": False},
+    })
