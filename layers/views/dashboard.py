@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from layers.coverage import coverage_figures
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
@@ -144,14 +145,6 @@ def _row_view(row: dict) -> dict:
     }
 
 
-def _figures(on: datetime.date, level: str, parent_id: int | None = None) -> dict | None:
-    try:
-        from layers.coverage import coverage_figures
-    except ImportError:
-        return None
-    return coverage_figures(on=on, level=level, parent_id=parent_id)
-
-
 @require_safe
 @login_required
 def coverage_report_page(request):
@@ -164,19 +157,17 @@ def coverage_report_page(request):
         return HttpResponseBadRequest(_("Bad level: use street or community."))
 
     district = _district()
-    figures = _figures(on, AdminLevel.STREET)
-    streets = communities = None
-    total = None
-    if figures is not None:
-        total = _row_view(figures["total"])
-        # Ranked for the annual assessment: service rate by estates, highest first (areas without old estates last).
-        streets = sorted((_row_view(r) for r in figures["rows"]),
-                         key=lambda r: (r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
-        if level == AdminLevel.COMMUNITY:
-            community_figures = _figures(on, AdminLevel.COMMUNITY)
-            parents = dict(AdminArea.objects.filter(level=AdminLevel.COMMUNITY).values_list("pk", "parent__name"))
-            communities = [{**_row_view(r), "street": parents.get(r["id"], "")} for r in community_figures["rows"]]
-            communities.sort(key=lambda r: (r["street"], r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
+    figures = coverage_figures(on=on, level=AdminLevel.STREET)
+    communities = None
+    total = _row_view(figures["total"])
+    # Ranked for the annual assessment: service rate by estates, highest first (areas without old estates last).
+    streets = sorted((_row_view(r) for r in figures["rows"]),
+                     key=lambda r: (r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
+    if level == AdminLevel.COMMUNITY:
+        community_figures = coverage_figures(on=on, level=AdminLevel.COMMUNITY)
+        parents = dict(AdminArea.objects.filter(level=AdminLevel.COMMUNITY).values_list("pk", "parent__name"))
+        communities = [{**_row_view(r), "street": parents.get(r["id"], "")} for r in community_figures["rows"]]
+        communities.sort(key=lambda r: (r["street"], r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
     map_rates = {r["id"]: r["srv_e"] for r in streets or []}
     return render(request, "reports/coverage.html", {
         "date": on,
