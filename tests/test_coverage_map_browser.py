@@ -51,7 +51,6 @@ def test_coverage_layers_date_and_change(page, live_server, demo_city):
 
     def on_response(response):
         parts = urlsplit(response.url)
-        query = parse_qs(parts.query)
         if parts.path.startswith("/tiles/coverage_hex/"):
             hex_statuses.append(response.status)
         elif "uncovered-households" in parts.path:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from .. import selectors
 from ..models import AbandonmentReport, ReportState
+from ..params import date_param
 from ..permissions import ADD, CHANGE, require
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 
@@ -46,10 +47,10 @@ def json_api(view):
 
 
 def parse_date(value: str | None, field: str) -> datetime.date:
-    if not value:
+    if not value or not value.strip():
         raise ReportInvalid(_("%(field)s is required (YYYY-MM-DD).") % {"field": field}, field=field)
     try:
-        return datetime.date.fromisoformat(value.strip())
+        return date_param(value.strip(), default=None)
     except ValueError:
         raise ReportInvalid(
             _("%(field)s must be a date as YYYY-MM-DD, not %(value)r.") % {"field": field, "value": value}, field=field

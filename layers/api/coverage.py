@@ -11,18 +11,15 @@ from django.views.decorators.http import require_safe
 from .. import coverage
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
+from ..params import date_param
 from .views import BadParameter, bad_request, parse_bbox
 
 DEFAULT_TREND_YEARS = 5
 
 
 def parse_date(value: str | None, name: str, default: datetime.date) -> datetime.date:
-    if value is None or value == "":
-        return default
     try:
-        if len(value) != 10:
-            raise ValueError
-        return datetime.date.fromisoformat(value)
+        return date_param(value, default=default)
     except ValueError:
         raise BadParameter(f"{name} must be a date YYYY-MM-DD") from None
 

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from ..params import date_param
 from .registry import MAX_ZOOM, TileLayer, get_layer
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -24,10 +25,8 @@ def tile_problem(z: int, x: int, y: int) -> str | None:
 
 def parse_date(value: str | None) -> datetime.date | None:
     """The ?date= of a request (today when absent); None when it is not a YYYY-MM-DD date."""
-    if not value:
-        return timezone.localdate()
     try:
-        return datetime.date.fromisoformat(value) if len(value) == 10 else None
+        return date_param(value, default=timezone.localdate())
     except ValueError:
         return None
 

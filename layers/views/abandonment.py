@@ -3,7 +3,6 @@
 Plain HTML forms posting with the CSRF token; every write goes through services.abandonment, every read through
 selectors, so the page, the JSON API and the admin answer to the same rules.
 """
-import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors
 from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
+from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 
@@ -139,9 +139,10 @@ def abandonment_report_submit(request):
             if street else _("No building with code %(code)s.") % {"code": form["building"]}
         )
     try:
-        since = datetime.date.fromisoformat(form["abandoned_since"])
+        since = date_param(form["abandoned_since"], default=None)
     except ValueError:
         since = None
+    if since is None:
         errors["abandoned_since"] = _("Enter the date the building was left without management.")
     if form["reason"] not in AbandonmentReason.values:
         errors["reason"] = _("Choose a reason.")

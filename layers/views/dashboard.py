@@ -21,16 +21,15 @@ from layers.coverage import coverage_figures
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
+from layers.params import date_param
 from layers.views.map import STATUS_COLOURS
 
 LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
 
 
 def _parse_date(value: str | None) -> datetime.date:
-    if not value:
-        return timezone.localdate()
     try:
-        return datetime.date.fromisoformat(value)
+        return date_param(value, default=timezone.localdate())
     except ValueError:
         raise ValueError(_("Bad date: use YYYY-MM-DD.")) from None
 
