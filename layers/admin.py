@@ -307,3 +307,43 @@ class ManagementAreaVersionAdmin(ReadOnlyAdmin, LeafletGeoAdmin):
     def has_change_permission(self, request, obj=None):
         # The change page draws both boundaries on map widgets; nothing it posts is ever saved.
         return request.method in ("GET", "HEAD") and self.has_view_permission(request, obj)
+
+
+# Service planning (issue 4): written through layers.services (history, rule 4); read-only here.
+@admin.register(models.CreditEvaluation)
+class CreditEvaluationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("enterprise", "year", "grade", "passed", "recorded_by", "recorded_at")
+    list_filter = ("year", "passed", "grade")
+
+
+@admin.register(models.EnterpriseListing)
+class EnterpriseListingAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("enterprise", "status", "listed_on", "reason", "decided_by")
+    list_filter = ("status",)
+
+
+@admin.register(models.RegisterChange)
+class RegisterChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("changed_at", "action", "enterprise", "estate", "user", "reason")
+    list_filter = ("action",)
+
+
+@admin.register(models.TakeoverPlan)
+class TakeoverPlanAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("name", "status", "street", "version", "created_by", "updated_at")
+    list_filter = ("status",)
+
+
+@admin.register(models.Bundle)
+class BundleAdmin(ReadOnlyAdmin, LeafletGeoAdmin):
+    list_display = ("plan", "rank", "enterprise", "households", "floor_area", "score")
+
+
+@admin.register(models.BundleEstate)
+class BundleEstateAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("plan", "bundle", "estate")
+
+
+@admin.register(models.PlanVersion)
+class PlanVersionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("plan", "version", "note", "user", "saved_at")

@@ -16,7 +16,17 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import AbandonmentReport, Building, ManagementArea, Role
+from .models import (
+    AbandonmentReport,
+    Building,
+    CreditEvaluation,
+    Enterprise,
+    EnterpriseListing,
+    ManagementArea,
+    Role,
+    ServiceContract,
+    TakeoverPlan,
+)
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
 ACTION_LABELS = {VIEW: gettext_lazy("view"), ADD: gettext_lazy("add"), CHANGE: gettext_lazy("change"),
@@ -36,12 +46,29 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     # Street offices mark abandoned buildings in their street (rule 3); the district verifies.
     (AbandonmentReport, ADD): frozenset({Role.STREET_OFFICE, Role.PLANNER, Role.ADMINISTRATOR}),
     (AbandonmentReport, CHANGE): DISTRICT,
+    # The enterprise register (issue 4): the district keeps it; everyone may read it.
+    (Enterprise, VIEW): EVERYONE,
+    (Enterprise, ADD): DISTRICT,
+    (Enterprise, CHANGE): DISTRICT,
+    (CreditEvaluation, VIEW): EVERYONE,
+    (CreditEvaluation, ADD): DISTRICT,
+    (EnterpriseListing, VIEW): EVERYONE,
+    (EnterpriseListing, ADD): DISTRICT,
+    # Assigning service (contracts): the district; street offices see their street's contracts.
+    (ServiceContract, VIEW): EVERYONE,
+    (ServiceContract, ADD): DISTRICT,
+    (ServiceContract, CHANGE): DISTRICT,
+    # Bundled-takeover plans: drawn up and approved by the district, readable by officials.
+    (TakeoverPlan, VIEW): DISTRICT | {Role.OFFICIAL},
+    (TakeoverPlan, ADD): DISTRICT,
+    (TakeoverPlan, CHANGE): DISTRICT,
 }
 
 # Where a street office's jurisdiction lies, per model: the lookup from the object to its street.
 STREET_LOOKUP: dict[type[Model], str] = {
     Building: "estate__community__parent",
     AbandonmentReport: "street",
+    ServiceContract: "estate__community__parent",
 }
 
 

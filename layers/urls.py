@@ -14,6 +14,15 @@ urlpatterns = [
     path("api/management-areas/", include("layers.api.management_area_urls")),
     path("", include("layers.api.abandonment_urls")),
     path("api/coverage/", include("layers.api.coverage_urls")),
+    # Issue 4: enterprise register, service assignment and worklists, takeover plans.
+    path("", include("layers.api.enterprise_urls")),
+    path("", include("layers.api.service_urls")),
+    path("", include("layers.api.plan_urls")),
+    # Issue 6: import, export, OpenAPI schema and docs, OGC API – Features.
+    path("", include("layers.api.import_urls")),
+    path("", include("layers.api.export_urls")),
+    path("", include("layers.api.schema_urls")),
+    path("ogc/", include("layers.ogc.urls")),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("reports/coverage/", dashboard.coverage_report_page, name="coverage-report"),
     path("estates/<int:pk>/", details.estate_detail, name="estate-detail"),

@@ -1,6 +1,7 @@
 """Writes a generated demo City to PostgreSQL in one transaction, with COPY (no per-row ORM saves)."""
 from __future__ import annotations
 
+import datetime
 import io
 import time
 from collections.abc import Iterable
@@ -16,8 +17,13 @@ from ..services.jurisdictions import enterprise_jurisdictions_refresh
 from .accounts import demo_accounts, demo_accounts_ensure
 from .city import SRID, City
 
+# The demo's black-listed enterprises were listed after failing 2019 and 2020; their contracts all start earlier.
+BLACK_LISTED_ON = datetime.date(2021, 1, 1)
+BLACK_LISTING_REASON = "连续两年市场行为监督检查评定不合格"
+
 # Tables holding demo data, children first. TRUNCATE ... CASCADE also empties tables of other apps/modules that
 # reference them (change logs, plans): those rows describe demo objects that no longer exist.
+
 DEMO_TABLES = (
     "layers_abandonmentevent",
     "layers_abandonmentphoto",
@@ -198,9 +204,11 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         enterprise_id = {e.credit_code: first + k for k, e in enumerate(city.enterprises)}
         counts["enterprises"] = _copy(
             raw, "layers_enterprise",
-            ("id", "name", "credit_code", "credit_grade", "list_status", "filed_on", "contact_person", "contact_phone",
-             "address"),
-            ((enterprise_id[e.credit_code], e.name, e.credit_code, e.credit_grade, e.list_status, e.filed_on,
+            ("id", "name", "credit_code", "credit_grade", "list_status", "list_status_since", "list_status_reason",
+             "filed_on",
+             "contact_person", "contact_phone", "address"),
+            ((enterprise_id[e.credit_code], e.name, e.credit_code, e.credit_grade, e.list_status,
+              *((BLACK_LISTED_ON, BLACK_LISTING_REASON) if e.list_status == "black" else (None, "")), e.filed_on,
               e.contact_person, e.contact_phone, e.address) for e in city.enterprises),
         )
         first = _next_id(raw, "layers_caretakeragency")

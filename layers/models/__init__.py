@@ -6,21 +6,28 @@ from .enterprises import (
     CaretakerAgency,
     CaretakerKind,
     ContractMode,
+    CreditEvaluation,
     CreditGrade,
     Enterprise,
     EnterpriseJurisdiction,
+    EnterpriseListing,
     ListStatus,
     ProviderKind,
+    RegisterAction,
+    RegisterChange,
     ServiceContract,
 )
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
 from .history import ChangeAction, ManagementAreaVersion
 from .management_areas import ManagementArea
+from .plans import Bundle, BundleEstate, PlanStatus, PlanVersion, TakeoverPlan
 from .renovation import RenovationItem, RenovationProject, RenovationStatus
 
 __all__ = [
     "AbandonmentEvent", "AbandonmentPhoto", "AbandonmentReason", "AbandonmentReport", "ReportState",
     "ChangeAction", "ManagementAreaVersion",
+    "Bundle", "BundleEstate", "PlanStatus", "PlanVersion", "TakeoverPlan",
+    "CreditEvaluation", "EnterpriseListing", "RegisterAction", "RegisterChange",
     "Abandonment", "AdminArea", "AdminLevel", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",
     "CreditGrade", "Enterprise", "EnterpriseJurisdiction", "Estate", "ListStatus", "ManagementArea",
     "OwnersCommittee", "ProviderKind", "RenovationItem", "RenovationProject", "RenovationStatus", "Road", "RoadClass",

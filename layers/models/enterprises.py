@@ -1,4 +1,5 @@
 """Service providers and the dated contracts from which every estate's service status is derived."""
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
@@ -40,6 +41,8 @@ class Enterprise(models.Model):
     list_status = models.CharField(
         _("list status"), max_length=8, choices=ListStatus.choices, default=ListStatus.NORMAL, db_index=True
     )
+    list_status_since = models.DateField(_("listed since"), null=True, blank=True)
+    list_status_reason = models.CharField(_("listing reason"), max_length=200, blank=True)
     filed_on = models.DateField(_("filing date"), null=True, blank=True)
     contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
@@ -131,6 +134,14 @@ class ServiceContract(models.Model):
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True, help_text=_("First day without this service"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    bundle = models.ForeignKey(
+        "layers.Bundle", verbose_name=_("bundle"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="contracts",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_default=Now())
 
     class Meta:
@@ -183,3 +194,97 @@ class EnterpriseJurisdiction(models.Model):
         verbose_name = _("enterprise jurisdiction")
         verbose_name_plural = _("enterprise jurisdictions")
         indexes, constraints = geometry_rules("jurisdiction", "geom", "geom_web")
+
+
+class CreditEvaluation(models.Model):
+    """One enterprise's annual evaluation (003 §5(3)): two consecutive failing years put it on the black list."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="evaluations"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    grade = models.CharField(_("credit grade"), max_length=3, choices=CreditGrade.choices)
+    passed = models.BooleanField(_("passed"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_default=Now())
+
+    class Meta:
+        verbose_name = _("credit evaluation")
+        verbose_name_plural = _("credit evaluations")
+        ordering = ["enterprise", "-year"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "year"], name="evaluation_one_per_year")]
+
+    def __str__(self):
+        return f"{self.enterprise} {self.year} {self.grade}"
+
+
+class EnterpriseListing(models.Model):
+    """A manual red- or black-list decision (or its lifting, status normal), with its reason."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="listings"
+    )
+    status = models.CharField(_("list status"), max_length=8, choices=ListStatus.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    listed_on = models.DateField(_("date"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_default=Now())
+
+    class Meta:
+        verbose_name = _("enterprise listing")
+        verbose_name_plural = _("enterprise listings")
+        ordering = ["enterprise", "-listed_on", "-id"]
+
+    def __str__(self):
+        return f"{self.enterprise} {self.get_status_display()} {self.listed_on}"
+
+
+class RegisterAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    EVALUATION = "evaluation", _("Evaluation recorded")
+    LISTING = "listing", _("Listing changed")
+    CONTRACT_CREATE = "contract_create", _("Service assigned")
+    CONTRACT_END = "contract_end", _("Service ended")
+
+
+class RegisterChange(models.Model):
+    """Append-only record of every change to the enterprise register and every service assignment."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="changes",
+    )
+    contract = models.ForeignKey(
+        ServiceContract, verbose_name=_("service contract"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="changes",
+    )
+    estate = models.ForeignKey(
+        "layers.Estate", verbose_name=_("estate"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=RegisterAction.choices)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_default=Now())
+
+    class Meta:
+        verbose_name = _("register change")
+        verbose_name_plural = _("register changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["enterprise", "changed_at"], name="registerchange_enterprise")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.changed_at:%Y-%m-%d}"

@@ -5,8 +5,8 @@ The rules come from layers.permissions (the one place that says who may do what)
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from layers.models import AbandonmentReport, Role
-from layers.permissions import VIEW, may, role_of
+from layers.models import AbandonmentReport, Enterprise, Role, ServiceContract, TakeoverPlan
+from layers.permissions import ADD, VIEW, may, role_of
 
 register = template.Library()
 
@@ -40,5 +40,14 @@ def role_nav(context) -> dict:
         "abandonment_active": path.startswith(abandonment),
         "dashboard": dashboard if user is not None and user.is_authenticated else None,
         "dashboard_active": path.startswith(dashboard) or path.startswith(report),
+        # Service planning (issue 4) and data import (issue 6); pages reverse by name once they exist.
+        "enterprises": _url("enterprise-list", "/enterprises/") if may(user, Enterprise, VIEW) else None,
+        "enterprises_active": path.startswith("/enterprises/"),
+        "service": _url("service-worklists", "/service/") if may(user, ServiceContract, ADD) else None,
+        "service_active": path.startswith("/service/"),
+        "plans": _url("plan-list", "/plans/") if may(user, TakeoverPlan, VIEW) else None,
+        "plans_active": path.startswith("/plans/"),
+        "imports": _url("import-page", "/imports/") if role in (Role.PLANNER, Role.ADMINISTRATOR) else None,
+        "imports_active": path.startswith("/imports/"),
         "admin": _url("admin:index", "/admin/") if role == Role.ADMINISTRATOR else None,
     }
