@@ -163,6 +163,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "REST API of the old-estate coverage map (docs/API.md). Log in (session cookie, CSRF token on "
+                   "writes) or send `Authorization: Token <key>` (POST /api/token/). Errors: {\"error\": \"…\"}.",
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    # The tile endpoint is a plain Django view (kept fast); its schema comes from layers.api.openapi.TileSchema.
+    "PREPROCESSING_HOOKS": ["layers.api.openapi.add_plain_views"],
+    # Enums stay inline where they are used: no shared "TypeEnum"/"StateEnum" components whose names collide.
+    "POSTPROCESSING_HOOKS": [],
 }
 
 LEAFLET_CONFIG = {

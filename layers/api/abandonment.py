@@ -2,6 +2,7 @@
 
 Views parse and answer; the rules live in services.abandonment and the reads in selectors. Errors are JSON
 {"error": message} (plus "field" when one input is at fault): 400 input, 401 not logged in, 403 role, 404 scope.
+Session (CSRF on writes) or token authentication; token first, so that an anonymous caller gets 401.
 """
 import datetime
 import functools
@@ -9,31 +10,33 @@ import json
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import api_view, authentication_classes
+from rest_framework.response import Response
 
 from .. import selectors
 from ..models import AbandonmentReport, ReportState
 from ..params import date_param
 from ..permissions import ADD, CHANGE, require
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
+from . import openapi as doc
+from .drf import TOKEN_FIRST
 
 
-def error(message: str, status: int, *, field: str | None = None) -> JsonResponse:
+def error(message: str, status: int, *, field: str | None = None) -> Response:
     body = {"error": message}
     if field:
         body["field"] = field
-    return JsonResponse(body, status=status)
+    return Response(body, status=status)
 
 
 def json_api(view):
-    """Log-in required (401, not a redirect), and the refusals of services and selectors as JSON errors."""
+    """The refusals of services and selectors as JSON errors (below @api_view: log-in is DRF's, 401 when absent)."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return error(_("Please log in."), 401)
         try:
             return view(request, *args, **kwargs)
         except ReportInvalid as exc:
@@ -67,7 +70,16 @@ def parse_state(value: str | None) -> str | None:
     return value
 
 
-@require_POST
+@extend_schema(
+    tags=["abandoned buildings"],
+    summary="Report a building abandoned (street office, planner)",
+    description="multipart/form-data with the photos; 201 with the report.",
+    parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The building.")],
+    request={"multipart/form-data": doc.AbandonmentReportCreateSerializer},
+    responses={201: doc.AbandonmentReportSerializer, **doc.errors(400, 401, 403, 404)},
+)
+@api_view(["POST"])
+@authentication_classes(TOKEN_FIRST)
 @json_api
 def building_reports(request, pk):
     """POST multipart: report building `pk` abandoned; 201 with the report."""
@@ -83,18 +95,25 @@ def building_reports(request, pk):
         photos=request.FILES.getlist("photos"),
     )
     report = selectors.abandonment_report_get(user=request.user, pk=report.pk)
-    return JsonResponse(selectors.abandonment_report_data(report=report, user=request.user), status=201)
+    return Response(selectors.abandonment_report_data(report=report, user=request.user), status=201)
 
 
 REPORTS_PER_PAGE = 100  # no response carries an unbounded number of reports
 
 
-@require_safe
+@extend_schema(
+    tags=["abandoned buildings"], operation_id="abandonment_reports_list",
+    summary="Reports the user may see, newest first, 100 a page",
+    parameters=[doc.query("state", enum=list(ReportState.values)), doc.query("page", int, description="1-based")],
+    responses={200: doc.AbandonmentReportPageSerializer, **doc.errors(400, 401)},
+)
+@api_view(["GET", "HEAD"])
+@authentication_classes(TOKEN_FIRST)
 @json_api
 def report_list(request):
     reports = selectors.abandonment_reports(user=request.user, state=parse_state(request.GET.get("state")))
     page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
-    return JsonResponse({
+    return Response({
         "reports": [selectors.abandonment_report_data(report=r, user=request.user) for r in page.object_list],
         "count": page.paginator.count,
         "page": page.number,
@@ -102,14 +121,27 @@ def report_list(request):
     })
 
 
-@require_safe
+@extend_schema(
+    tags=["abandoned buildings"],
+    summary="One report with its steps",
+    responses={200: doc.AbandonmentReportSerializer, **doc.errors(401, 404)},
+)
+@api_view(["GET", "HEAD"])
+@authentication_classes(TOKEN_FIRST)
 @json_api
 def report_detail(request, pk):
     report = selectors.abandonment_report_get(user=request.user, pk=pk)
-    return JsonResponse(selectors.abandonment_report_data(report=report, user=request.user))
+    return Response(selectors.abandonment_report_data(report=report, user=request.user))
 
 
-@require_http_methods(["POST"])
+@extend_schema(
+    tags=["abandoned buildings"],
+    summary="Move a report on (verify, caretaker, resolve, reject: planner)",
+    request=doc.AbandonmentTransitionSerializer,
+    responses={200: doc.AbandonmentReportSerializer, **doc.errors(400, 401, 403, 404)},
+)
+@api_view(["POST"])
+@authentication_classes(TOKEN_FIRST)
 @json_api
 def report_transition(request, pk):
     """POST JSON {"to", "note"}: move the report on; 200 with the report."""
@@ -129,4 +161,4 @@ def report_transition(request, pk):
         raise ReportInvalid(_("note must be text."), field="note")
     abandonment_report_transition(user=request.user, report_id=pk, to=to, note=note)
     report = selectors.abandonment_report_get(user=request.user, pk=pk)
-    return JsonResponse(selectors.abandonment_report_data(report=report, user=request.user))
+    return Response(selectors.abandonment_report_data(report=report, user=request.user))

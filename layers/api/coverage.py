@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.response import Response
 
 from .. import coverage
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
 from ..params import date_param
+from . import openapi as doc
+from .drf import LoggedInElseLogInPage, bytes_response
 from .views import BadParameter, bad_request, parse_bbox
 
 DEFAULT_TREND_YEARS = 5
@@ -48,17 +52,41 @@ def figures_from(request) -> dict:
         raise BadParameter(str(exc)) from None
 
 
-@require_safe
-@login_required
+FIGURES_PARAMETERS = [
+    doc.query("date", OpenApiTypes.DATE, description="YYYY-MM-DD; default today"),
+    doc.query("level", enum=list(AdminLevel.values), description="default street"),
+    doc.query("parent", int, description="An administrative area above the level: only its areas; `total` is then "
+                                         "the parent's row"),
+]
+
+
+@extend_schema(
+    tags=["coverage"],
+    summary="Coverage figures of every area of a level on a date",
+    parameters=FIGURES_PARAMETERS,
+    responses={200: doc.CoverageFiguresSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
 def figures(request):
     try:
-        return JsonResponse(figures_from(request), json_dumps_params={"ensure_ascii": False})
+        return Response(figures_from(request))
     except BadParameter as exc:
         return bad_request(str(exc))
 
 
-@require_safe
-@login_required
+@extend_schema(
+    tags=["coverage"],
+    summary="Monthly socialised and service rates of an area",
+    parameters=[
+        doc.query("from", OpenApiTypes.DATE, description="default: the 1st of the month 5 years before `to`"),
+        doc.query("to", OpenApiTypes.DATE, description="default today"),
+        doc.query("area", int, description="An administrative area; default the whole district"),
+    ],
+    responses={200: doc.CoverageTrendSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
 def trend(request):
     try:
         end = parse_date(request.GET.get("to"), "to", timezone.localdate())
@@ -71,7 +99,7 @@ def trend(request):
     except BadParameter as exc:
         return bad_request(str(exc))
     points = coverage.coverage_trend(area_id=area, start=start, end=end)
-    return JsonResponse({"area": area, "from": start.isoformat(), "to": end.isoformat(), "points": points})
+    return Response({"area": area, "from": start.isoformat(), "to": end.isoformat(), "points": points})
 
 
 def _export(request, extension: str, content_type: str, build):
@@ -84,21 +112,46 @@ def _export(request, extension: str, content_type: str, build):
     return response
 
 
-@require_safe
-@login_required
+def export_schema(media_type: str, what: str):
+    return extend_schema(
+        tags=["coverage"],
+        summary=f"The coverage figures as {what}",
+        description="One row per area plus the total, headings in the request's language; "
+                    "`Content-Disposition: attachment; filename=\"coverage-<level>-<date>.<ext>\"`.",
+        parameters=FIGURES_PARAMETERS,
+        responses={(200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=what),
+                   **doc.errors(400), **doc.LOG_IN_REDIRECT},
+    )
+
+
+@export_schema(doc.XLSX, "an Excel workbook")
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
+@bytes_response
 def export_xlsx(request):
     return _export(request, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    coverage_export.coverage_xlsx)
 
 
-@require_safe
-@login_required
+@export_schema(doc.CSV, "CSV (UTF-8 with a byte-order mark, for Excel)")
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
+@bytes_response
 def export_csv(request):
     return _export(request, "csv", "text/csv; charset=utf-8", coverage_export.coverage_csv)
 
 
-@require_safe
-@login_required
+@extend_schema(
+    tags=["coverage"],
+    summary="Old estates without any service, as heatmap points",
+    parameters=[
+        doc.query("date", OpenApiTypes.DATE, description="YYYY-MM-DD; default today"),
+        doc.query("bbox", description="minx,miny,maxx,maxy in longitude/latitude degrees; default: all"),
+    ],
+    responses={200: doc.UncoveredHouseholdsSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
 def uncovered_households(request):
     try:
         on = parse_date(request.GET.get("date"), "date", timezone.localdate())
@@ -106,4 +159,4 @@ def uncovered_households(request):
     except BadParameter as exc:
         return bad_request(str(exc))
     points = coverage.uncovered_household_points(on=on, bbox=bbox)
-    return JsonResponse({"date": on.isoformat(), "points": points})
+    return Response({"date": on.isoformat(), "points": points})

@@ -1,13 +1,19 @@
-"""Management-area editing endpoints (docs/EDIT_API.md): strict GeoJSON parsing, JSON errors, services for writes."""
+"""Management-area editing endpoints (docs/EDIT_API.md): strict GeoJSON parsing, JSON errors, services for writes.
+
+DRF views (session with CSRF, or token); an anonymous caller gets 403. Bodies are parsed here, strictly, from
+request.body (not DRF's parsers): the messages name the position at fault.
+"""
 from __future__ import annotations
 
 import json
 import math
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
 from shapely.geometry import LineString, MultiPolygon, Polygon, mapping, shape
 
 from .. import selectors
@@ -15,6 +21,8 @@ from ..models import ManagementArea
 from ..permissions import VIEW, get_restricted, require, restrict
 from ..planning import area_geometry as ag
 from ..services import management_areas as svc
+from . import openapi as doc
+from .drf import bytes_response
 from .views import BadParameter, parse_bbox
 
 MAX_BODY = 5 * 1024 * 1024
@@ -33,12 +41,12 @@ class GeometryProblem(Exception):
         super().__init__(problem.message)
 
 
-def error(message: str, status: int = 400, **extra) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status, json_dumps_params={"ensure_ascii": False})
+def error(message: str, status: int = 400, **extra) -> Response:
+    return Response({"error": message, **extra}, status=status)
 
 
-def ok(data, status: int = 200) -> JsonResponse:
-    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+def ok(data, status: int = 200) -> Response:
+    return Response(data, status=status)
 
 
 # --- parsing ----------------------------------------------------------------------------------------------------
@@ -195,41 +203,53 @@ def _feature(area_id: int, warnings: list | None = None) -> dict:
     return feature
 
 
-def _problems_response(exc: svc.ValidationFailed) -> JsonResponse:
+def _problems_response(exc: svc.ValidationFailed) -> Response:
     return error(str(exc), problems=[p.as_dict() for p in exc.problems])
 
 
-def api_view(*methods):
-    """Allowed methods, plus every refusal of the services as JSON: 400, 403, 404, 409."""
-    def decorate(view):
-        @require_http_methods(list(methods))
-        def wrapper(request, *args, **kwargs):
-            try:
-                return view(request, *args, **kwargs)
-            except BadInput as exc:
-                return error(str(exc))
-            except GeometryProblem as exc:
-                return error(exc.problem.message, problems=[exc.problem.as_dict()])
-            except svc.ValidationFailed as exc:
-                return _problems_response(exc)
-            except svc.Conflict as exc:
-                return error(str(exc), status=409, current=selectors.management_area_feature(pk=exc.area.pk),
-                             changed_by=exc.changed_by,
-                             changed_at=exc.changed_at.isoformat() if exc.changed_at else None)
-            except svc.EditError as exc:
-                return error(str(exc))
-            except PermissionDenied as exc:
-                return error(str(exc) or _("You may not do this."), status=403)
-            except Http404 as exc:
-                return error(str(exc) or _("Not found."), status=404)
-        wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
-        return wrapper
-    return decorate
+def refusals_as_json(view):
+    """Every refusal of the parsing and of the services as JSON: 400, 403, 404, 409."""
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadInput as exc:
+            return error(str(exc))
+        except GeometryProblem as exc:
+            return error(exc.problem.message, problems=[exc.problem.as_dict()])
+        except svc.ValidationFailed as exc:
+            return _problems_response(exc)
+        except svc.Conflict as exc:
+            return error(str(exc), status=409, current=selectors.management_area_feature(pk=exc.area.pk),
+                         changed_by=exc.changed_by,
+                         changed_at=exc.changed_at.isoformat() if exc.changed_at else None)
+        except svc.EditError as exc:
+            return error(str(exc))
+        except PermissionDenied as exc:
+            return error(str(exc) or _("You may not do this."), status=403)
+        except Http404 as exc:
+            return error(str(exc) or _("Not found."), status=404)
+    wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
+    return wrapper
 
 
 # --- views ------------------------------------------------------------------------------------------------------
 
-@api_view("GET", "POST")
+@extend_schema(
+    methods=["GET"], tags=["management areas"], operation_id="management_areas_list",
+    summary="Management areas meeting a bbox (at most 500, by code)",
+    parameters=[doc.query("bbox", required=True,
+                          description="minx,miny,maxx,maxy in longitude/latitude degrees")],
+    responses={(200, doc.GEOJSON): doc.ManagementAreaCollectionSerializer, **doc.errors(400, 403)},
+)
+@extend_schema(
+    methods=["POST"], tags=["management areas"],
+    summary="Create a management area (planner, administrator)",
+    request=doc.AreaWriteSerializer,
+    responses={201: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
+)
+@api_view(["GET", "HEAD", "POST"])
+@bytes_response
+@refusals_as_json
 def areas(request):
     if request.method == "GET":
         require(request.user, ManagementArea, VIEW)
@@ -252,7 +272,25 @@ def areas(request):
     return ok(_feature(saved.area.pk, saved.warnings), status=201)
 
 
-@api_view("GET", "PUT", "DELETE")
+@extend_schema(
+    methods=["GET"], tags=["management areas"], summary="One management area as an editing Feature",
+    responses={200: doc.ManagementAreaFeatureSerializer, **doc.errors(403, 404)},
+)
+@extend_schema(
+    methods=["PUT"], tags=["management areas"], summary="Redraw or rename an area; `properties.version` is the version you edited",
+    request=doc.AreaWriteSerializer,
+    responses={200: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
+               409: doc.AreaConflictSerializer},
+)
+@extend_schema(
+    methods=["DELETE"], tags=["management areas"], summary="Delete an area (its estates become unassigned)",
+    parameters=[doc.query("version", int, required=True, description="The version you saw"),
+                doc.query("reason", description="Why (kept in the history)")],
+    responses={204: OpenApiResponse(description="Deleted"), **doc.errors(400, 403, 404),
+               409: doc.AreaConflictSerializer},
+)
+@api_view(["GET", "HEAD", "PUT", "DELETE"])
+@refusals_as_json
 def area(request, pk: int):
     if request.method == "GET":
         found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
@@ -273,7 +311,13 @@ def area(request, pk: int):
     return ok(_feature(saved.area.pk, saved.warnings))
 
 
-@api_view("POST")
+@extend_schema(
+    tags=["management areas"], summary="Check a boundary without saving: problems and warnings",
+    request=doc.AreaCheckSerializer,
+    responses={200: doc.ValidationResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403)},
+)
+@api_view(["POST"])
+@refusals_as_json
 def validate(request):
     geometry, properties = parse_feature(parse_body(request))
     result = svc.management_area_validate(
@@ -282,7 +326,13 @@ def validate(request):
     return ok({"ok": result.ok, "problems": [p.as_dict() for p in result.problems], "warnings": result.warnings})
 
 
-@api_view("POST")
+@extend_schema(
+    tags=["management areas"], summary="Clip a boundary to the district and its neighbours (snapping within `tolerance` metres)",
+    request=doc.AreaCheckSerializer,
+    responses={200: doc.ClippedFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403)},
+)
+@api_view(["POST"])
+@refusals_as_json
 def clip(request):
     data = parse_body(request)
     geometry, properties = parse_feature(data)
@@ -292,7 +342,14 @@ def clip(request):
     return ok({"type": "Feature", "id": properties.get("id"), "geometry": mapping(clipped), "properties": properties})
 
 
-@api_view("POST")
+@extend_schema(
+    tags=["management areas"], summary="Split an area along a line into two",
+    request=doc.AreaSplitSerializer,
+    responses={200: doc.AreaSplitResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
+               409: doc.AreaConflictSerializer},
+)
+@api_view(["POST"])
+@refusals_as_json
 def split(request, pk: int):
     data = parse_body(request)
     kept, new = svc.management_area_split(
@@ -303,7 +360,14 @@ def split(request, pk: int):
     return ok({"features": [_feature(kept.area.pk), _feature(new.area.pk)], "warnings": kept.warnings + new.warnings})
 
 
-@api_view("POST")
+@extend_schema(
+    tags=["management areas"], summary="Merge two touching areas (the first keeps its id and name)",
+    request=doc.AreaMergeSerializer,
+    responses={200: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
+               409: doc.AreaConflictSerializer},
+)
+@api_view(["POST"])
+@refusals_as_json
 def merge(request):
     data = parse_body(request)
     ids = data.get("ids")
@@ -320,13 +384,25 @@ def merge(request):
     return ok(_feature(saved.area.pk, saved.warnings))
 
 
-@api_view("GET")
+@extend_schema(
+    tags=["management areas"], summary="Every recorded change of an area, newest first",
+    responses={200: doc.AreaHistorySerializer, **doc.errors(403, 404)},
+)
+@api_view(["GET", "HEAD"])
+@refusals_as_json
 def history(request, pk: int):
     found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
     return ok({"versions": selectors.management_area_history(area_id=found.pk)})
 
 
-@api_view("POST")
+@extend_schema(
+    tags=["management areas"], summary="Bring back an earlier version of an area (saved as a new version)",
+    request=doc.AreaRestoreSerializer,
+    responses={200: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
+               409: doc.AreaConflictSerializer},
+)
+@api_view(["POST"])
+@refusals_as_json
 def restore(request, pk: int):
     data = parse_body(request)
     saved = svc.management_area_restore(

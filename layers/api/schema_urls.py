@@ -1,4 +1,15 @@
-"""URLs of the schema feature, included at the site root by layers/urls.py (filled in by its issue)."""
-from django.urls import path  # noqa: F401
+"""The API's description and keys: /api/schema/ (OpenAPI 3), /api/docs/ (Swagger UI), /api/token/ (docs/API.md)."""
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-urlpatterns: list = []
+from .drf import LoggedInElseLogInPage
+from .tokens import obtain_token
+
+# Logged-in users only (session or token); an anonymous browser is sent to the log-in page.
+LOGGED_IN = {"permission_classes": [LoggedInElseLogInPage]}
+
+urlpatterns = [
+    path("api/schema/", SpectacularAPIView.as_view(**LOGGED_IN), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **LOGGED_IN), name="api-docs"),
+    path("api/token/", obtain_token, name="api-token"),
+]

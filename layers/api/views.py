@@ -1,13 +1,17 @@
 """JSON endpoints of the map: admin-area GeoJSON (built in SQL), estate search, popups (docs/MAP_API.md)."""
 import math
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_safe
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.response import Response
 
 from .. import selectors
 from ..models import AdminLevel
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
+from . import openapi as doc
+from .drf import LoggedInElseLogInPage, bytes_response
 
 
 class BadParameter(ValueError):
@@ -15,7 +19,7 @@ class BadParameter(ValueError):
 
 
 def bad_request(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=400)
+    return JsonResponse({"error": message}, status=400, json_dumps_params={"ensure_ascii": False})
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
@@ -56,8 +60,22 @@ def parse_level(value: str | None) -> str:
     return value
 
 
-@require_safe
-@login_required
+@extend_schema(
+    tags=["map"],
+    summary="Administrative areas of one level as GeoJSON",
+    description="Districts, streets or communities meeting the bbox (at most 500, by code), simplified for the zoom; "
+                "built in PostGIS.",
+    parameters=[
+        doc.query("level", enum=list(AdminLevel.values), required=True),
+        doc.query("bbox", description="minx,miny,maxx,maxy in longitude/latitude degrees; default: all"),
+        doc.query("zoom", OpenApiTypes.NUMBER, description=f"Map zoom 0–{MAX_ZOOM} (fractions allowed); "
+                                                          f"default {DEFAULT_ZOOM}"),
+    ],
+    responses={(200, doc.GEOJSON): doc.AdminAreaCollectionSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
+@bytes_response
 def admin_areas_geojson(request):
     try:
         level = parse_level(request.GET.get("level"))
@@ -69,16 +87,33 @@ def admin_areas_geojson(request):
     return HttpResponse(content, content_type="application/geo+json")
 
 
-@require_safe
-@login_required
+@extend_schema(
+    tags=["map"],
+    summary="Search estates by name, address or community",
+    parameters=[doc.query("q", description="Text to look for (case-insensitive); empty: no results")],
+    responses={200: doc.SearchResultsSerializer, **doc.LOG_IN_REDIRECT},
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
 def search(request):
-    return JsonResponse({"results": selectors.estate_search(q=request.GET.get("q", ""))})
+    return Response({"results": selectors.estate_search(q=request.GET.get("q", ""))})
 
 
-@require_safe
-@login_required
+@extend_schema(
+    tags=["map"],
+    summary="The popup of a map object",
+    parameters=[
+        OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["estate", "building", "management_area",
+                                                                   "enterprise"]),
+        OpenApiParameter("id", int, OpenApiParameter.PATH),
+    ],
+    responses={200: doc.PopupSerializer, 404: OpenApiResponse(doc.ErrorSerializer, description="No such object"),
+               **doc.LOG_IN_REDIRECT},
+)
+@api_view(["GET", "HEAD"])
+@permission_classes([LoggedInElseLogInPage])
 def feature_popup(request, kind, pk):
     popup = selectors.feature_popup(kind=kind, pk=pk)
     if popup is None:
-        return JsonResponse({"error": f"no {kind} {pk}"}, status=404)
-    return JsonResponse(popup)
+        return Response({"error": f"no {kind} {pk}"}, status=404)
+    return Response(popup)

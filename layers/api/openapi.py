@@ -1,0 +1,490 @@
+"""What the OpenAPI schema (/api/schema/) says about the API: response and request shapes, shared parameters.
+
+These serializers only describe JSON (drf-spectacular turns each into a component); the views build their bodies
+in selectors or in SQL and never run them. GeoJSON follows RFC 7946; coordinates are CGCS2000 longitude/latitude.
+"""
+from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+GEOJSON = "application/geo+json"
+MVT = "application/vnd.mapbox-vector-tile"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
+
+
+def literal(*values: str, **kwargs) -> serializers.CharField:
+    """A string field documented as one of `values` (inline enum: no shared enum component to collide with)."""
+    field_class = extend_schema_field({"type": "string", "enum": list(values)})(
+        type("Literal", (serializers.CharField,), {}))
+    return field_class(**kwargs)
+
+
+def position(**kwargs) -> serializers.ListField:
+    """[longitude, latitude] in degrees."""
+    return serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2, **kwargs)
+
+
+def box(**kwargs) -> serializers.ListField:
+    """[minx, miny, maxx, maxy] in longitude/latitude degrees."""
+    return serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4, **kwargs)
+
+
+# --- errors -------------------------------------------------------------------------------------------------------
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="What is wrong, and where (the message names the input or object).")
+    field = serializers.CharField(required=False, help_text="The input at fault, when one input is.")
+
+
+def errors(*codes: int) -> dict:
+    """The usual {"error"} responses for `codes`."""
+    meaning = {
+        400: "Bad input: the message names the parameter or field.",
+        401: "Not logged in: send a session cookie or `Authorization: Token <key>`.",
+        403: "Not logged in (session first), CSRF token missing, or the role may not do this.",
+        404: "No such object, or it is outside what the user may see.",
+        409: "Conflict: someone else changed it meanwhile.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in codes}
+
+
+LOG_IN_REDIRECT = {302: OpenApiResponse(description="Anonymous: redirect to the log-in page (`/accounts/login/`).")}
+
+
+# --- GeoJSON ------------------------------------------------------------------------------------------------------
+
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                  "GeometryCollection")
+
+
+class GeometrySerializer(serializers.Serializer):
+    """A GeoJSON geometry (RFC 7946 §3.1); positions are [longitude, latitude] in CGCS2000 degrees."""
+
+    type = literal(*GEOMETRY_TYPES)
+    coordinates = serializers.ListField(child=serializers.JSONField(), help_text="Nested arrays of positions.")
+
+
+class PolygonSerializer(serializers.Serializer):
+    """A GeoJSON Polygon or MultiPolygon: rings of [longitude, latitude], closed (last position = first)."""
+
+    type = literal("Polygon", "MultiPolygon")
+    coordinates = serializers.ListField(child=serializers.JSONField())
+
+
+class LineStringSerializer(serializers.Serializer):
+    """A GeoJSON LineString of at least two [longitude, latitude] positions."""
+
+    type = literal("LineString")
+    coordinates = serializers.ListField(child=position(), min_length=2)
+
+
+class AdminAreaPropertiesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = literal("district", "street", "community")
+    label_point = position(help_text="A point inside the area, for its label.")
+
+
+class AdminAreaFeatureSerializer(serializers.Serializer):
+    type = literal("Feature")
+    id = serializers.IntegerField()
+    geometry = PolygonSerializer(help_text="MultiPolygon simplified for the zoom (half a pixel).")
+    properties = AdminAreaPropertiesSerializer()
+
+
+class AdminAreaCollectionSerializer(serializers.Serializer):
+    type = literal("FeatureCollection")
+    features = AdminAreaFeatureSerializer(many=True)
+
+
+class EstateRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ManagementAreaPropertiesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    street_id = serializers.IntegerField(allow_null=True)
+    street = serializers.CharField(allow_null=True)
+    district_id = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="Send it back with the next change (optimistic locking).")
+    updated_at = serializers.DateTimeField()
+    estates = EstateRefSerializer(many=True, help_text="Estates assigned to the area.")
+
+
+class AreaWarningSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="e.g. `estates_cut`: the boundary cuts through estates.")
+    message = serializers.CharField()
+    estates = serializers.ListField(child=serializers.JSONField(), required=False)
+
+
+class ManagementAreaFeatureSerializer(serializers.Serializer):
+    type = literal("Feature")
+    id = serializers.IntegerField()
+    geometry = PolygonSerializer()
+    properties = ManagementAreaPropertiesSerializer()
+    warnings = AreaWarningSerializer(many=True, required=False, help_text="After a save: what to look at.")
+
+
+class ManagementAreaCollectionSerializer(serializers.Serializer):
+    type = literal("FeatureCollection")
+    truncated = serializers.BooleanField(help_text="True when more than 500 areas meet the bbox (the first 500 by "
+                                                   "code are returned).")
+    features = ManagementAreaFeatureSerializer(many=True)
+
+
+class GeometryProblemSerializer(serializers.Serializer):
+    kind = literal("invalid", "overlap", "outside_district", "empty", "wrong_type")
+    message = serializers.CharField()
+    location = position(allow_null=True, help_text="Where to look, or null.")
+    geometry = GeometrySerializer(allow_null=True, help_text="The offending part (e.g. the overlap), or null.")
+    area_id = serializers.IntegerField(allow_null=True, help_text="The other area involved, or null.")
+
+
+class AreaErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    problems = GeometryProblemSerializer(many=True, required=False,
+                                         help_text="When the geometry is at fault: each problem and where.")
+
+
+class AreaConflictSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    current = ManagementAreaFeatureSerializer(help_text="The area as it is now.")
+    changed_by = serializers.CharField(allow_null=True)
+    changed_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- management-area requests -------------------------------------------------------------------------------------
+
+class AreaWritePropertiesSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    code = serializers.CharField(max_length=32, required=False, help_text="Generated when absent.")
+    street_id = serializers.IntegerField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, help_text="Why (kept in the history).")
+    version = serializers.IntegerField(required=False, help_text="PUT: the version you edited (required).")
+
+
+class AreaWriteSerializer(serializers.Serializer):
+    """A GeoJSON Feature with the new boundary."""
+
+    type = literal("Feature")
+    geometry = PolygonSerializer()
+    properties = AreaWritePropertiesSerializer(required=False)
+
+
+class AreaCheckPropertiesSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, help_text="The area being redrawn (left out of the checks).")
+    tolerance = serializers.FloatField(required=False, help_text="Clip: snapping tolerance in metres (default 1).")
+
+
+class AreaCheckSerializer(serializers.Serializer):
+    type = literal("Feature")
+    geometry = PolygonSerializer()
+    properties = AreaCheckPropertiesSerializer(required=False)
+
+
+class ValidationResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    problems = GeometryProblemSerializer(many=True)
+    warnings = AreaWarningSerializer(many=True)
+
+
+class ClippedFeatureSerializer(serializers.Serializer):
+    type = literal("Feature")
+    id = serializers.IntegerField(allow_null=True)
+    geometry = GeometrySerializer()
+    properties = serializers.DictField(help_text="The properties sent, unchanged.")
+
+
+class AreaSplitSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    line = LineStringSerializer(help_text="The cut line (a LineString, or a Feature holding one).")
+    name = serializers.CharField(required=False, max_length=100, help_text="Name of the new part.")
+    reason = serializers.CharField(required=False)
+    tolerance = serializers.FloatField(required=False, help_text="Metres (default 1).")
+
+
+class AreaSplitResultSerializer(serializers.Serializer):
+    features = ManagementAreaFeatureSerializer(many=True, help_text="[the kept part, the new part]")
+    warnings = AreaWarningSerializer(many=True)
+
+
+class AreaMergeSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2,
+                                help_text="[kept, removed]")
+    versions = serializers.DictField(child=serializers.IntegerField(), help_text="Area id → the version you edited.")
+    reason = serializers.CharField(required=False)
+    tolerance = serializers.FloatField(required=False, help_text="Metres of gap to fill (default 0).")
+
+
+class AreaRestoreSerializer(serializers.Serializer):
+    version = serializers.IntegerField(help_text="The history version to bring back.")
+    base_version = serializers.IntegerField(help_text="The current version you saw.")
+    reason = serializers.CharField(required=False)
+
+
+class AreaVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    user = serializers.CharField(allow_null=True)
+    changed_at = serializers.DateTimeField()
+    geometry = GeometrySerializer(allow_null=True, help_text="The boundary after the change (null once deleted).")
+    attributes = serializers.DictField(allow_null=True, help_text="Name, code, street after the change.")
+
+
+class AreaHistorySerializer(serializers.Serializer):
+    versions = AreaVersionSerializer(many=True, help_text="Newest first.")
+
+
+# --- map ----------------------------------------------------------------------------------------------------------
+
+class SearchResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    address = serializers.CharField(allow_blank=True)
+    community = serializers.CharField(allow_null=True)
+    status = literal("enterprise", "caretaker", "self_governed", "none")
+    bbox = box()
+    centroid = position()
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    results = SearchResultSerializer(many=True)
+
+
+class PopupSerializer(serializers.Serializer):
+    kind = literal("estate", "building", "management_area", "enterprise")
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    fields = serializers.ListField(
+        child=serializers.ListField(child=serializers.JSONField(), min_length=2, max_length=2),
+        help_text="[label, value] pairs, labels in the request's language.")
+    detail_url = serializers.CharField()
+    bbox = box(required=False)
+    point = position(required=False, help_text="A point on the object, for the popup.")
+
+
+# --- coverage -----------------------------------------------------------------------------------------------------
+
+class ByMeasureSerializer(serializers.Serializer):
+    estates = serializers.IntegerField()
+    households = serializers.IntegerField()
+    floor_area = serializers.FloatField(help_text="m²")
+
+
+class RateSerializer(serializers.Serializer):
+    estates = serializers.FloatField(allow_null=True, help_text="0..1; null when there is no old estate.")
+    households = serializers.FloatField(allow_null=True)
+    floor_area = serializers.FloatField(allow_null=True)
+
+
+class ByStatusSerializer(serializers.Serializer):
+    enterprise = serializers.IntegerField()
+    caretaker = serializers.IntegerField()
+    self_governed = serializers.IntegerField()
+    none = serializers.IntegerField()
+
+
+class AbandonedCountsSerializer(serializers.Serializer):
+    reported = serializers.IntegerField()
+    verified = serializers.IntegerField()
+    under_caretaker = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+
+
+class RenovationCountsSerializer(serializers.Serializer):
+    planned = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    completed = serializers.IntegerField()
+
+
+class CoverageRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    code = serializers.CharField(allow_blank=True)
+    name = serializers.CharField(allow_blank=True)
+    level = literal("district", "street", "community")
+    old_estates = serializers.IntegerField()
+    old_households = serializers.IntegerField()
+    old_floor_area = serializers.FloatField()
+    enterprise = ByMeasureSerializer(help_text="Old estates served by a property enterprise (socialised).")
+    served = ByMeasureSerializer(help_text="Old estates under any service.")
+    by_status = ByStatusSerializer(help_text="Old estates by service status.")
+    socialised_rate = RateSerializer()
+    service_rate = RateSerializer()
+    owners_committee_rate = serializers.FloatField(allow_null=True)
+    abandoned = AbandonedCountsSerializer(help_text="Buildings by the report state on the date.")
+    renovation = RenovationCountsSerializer(help_text="Renovation projects by status.")
+
+
+class CoverageFiguresSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    level = literal("district", "street", "community")
+    total = CoverageRowSerializer(help_text="The district (or the parent area when `parent` is given).")
+    rows = CoverageRowSerializer(many=True, help_text="One per area of the level, by code.")
+
+
+class TrendPointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    socialised_rate = serializers.FloatField(allow_null=True)
+    service_rate = serializers.FloatField(allow_null=True)
+
+
+class CoverageTrendSerializer(serializers.Serializer):
+    area = serializers.IntegerField(allow_null=True, help_text="The area asked for; null: the whole district.")
+    to = serializers.DateField()
+    points = TrendPointSerializer(many=True, help_text="One per month, at most 240.")
+
+    def get_fields(self):  # "from" is a Python keyword
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        return fields
+
+
+class UncoveredHouseholdsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    points = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3),
+        help_text="[latitude, longitude, households], largest first, at most 20,000.")
+
+
+# --- abandoned buildings ------------------------------------------------------------------------------------------
+
+REPORT_STATES = ("reported", "verified", "under_caretaker", "resolved", "rejected")
+REPORT_REASONS = ("enterprise_left", "contract_expired", "developer_left", "unit_dissolved", "fees_unpaid", "other")
+
+
+class ReportEventSerializer(serializers.Serializer):
+    to = literal(*REPORT_STATES)
+    to_label = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+    user = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = literal(*REPORT_STATES, allow_blank=True)
+        return fields
+
+
+class AbandonmentReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    building_id = serializers.IntegerField()
+    building = serializers.CharField()
+    estate = serializers.CharField()
+    estate_id = serializers.IntegerField()
+    street = serializers.CharField()
+    street_id = serializers.IntegerField()
+    state = literal(*REPORT_STATES)
+    state_label = serializers.CharField()
+    reason = literal(*REPORT_REASONS)
+    reason_label = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    abandoned_since = serializers.DateField()
+    reported_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    point = position(allow_null=True)
+    photos = serializers.ListField(child=serializers.CharField(), help_text="URLs of the photos.")
+    events = ReportEventSerializer(many=True)
+    transitions = serializers.ListField(child=literal(*REPORT_STATES),
+                                        help_text="The states this user may move the report to.")
+
+
+class AbandonmentReportPageSerializer(serializers.Serializer):
+    reports = AbandonmentReportSerializer(many=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+
+
+class AbandonmentReportCreateSerializer(serializers.Serializer):
+    abandoned_since = serializers.DateField(help_text="YYYY-MM-DD")
+    reason = literal(*REPORT_REASONS)
+    description = serializers.CharField(required=False, allow_blank=True)
+    photos = serializers.ListField(child=serializers.FileField(), required=False,
+                                   help_text="JPEG or PNG photos (repeat the field).")
+
+
+class AbandonmentTransitionSerializer(serializers.Serializer):
+    to = literal(*REPORT_STATES)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+# --- tokens -------------------------------------------------------------------------------------------------------
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField()
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+
+
+# --- parameters ---------------------------------------------------------------------------------------------------
+
+def query(name: str, type_=str, **kwargs) -> OpenApiParameter:
+    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, **kwargs)
+
+
+# --- the tile endpoint (a plain Django view, documented here only) ------------------------------------------------
+
+class TileSchema(APIView):
+    """Never routed: stands for layers.tiles.views.tile in the schema (that view stays a plain, fast Django view)."""
+
+    @extend_schema(
+        operation_id="tile",
+        tags=["tiles"],
+        summary="A vector tile of one layer",
+        description=(
+            "Mapbox Vector Tile of `layer` at z/x/y (Web-Mercator pyramid), built by PostGIS (ST_AsMVT) from what the "
+            "user may see. Empty (0 bytes) below the layer's minimum zoom or when nothing is there. "
+            "`Cache-Control: private, max-age=60`. Session authentication only (the map's cookie)."
+        ),
+        parameters=[
+            OpenApiParameter("layer", str, OpenApiParameter.PATH, description="A registered tile layer (layers/tiles/registry.py), e.g. estates, buildings, "
+                             "management_areas, roads, jurisdictions, renovations, coverage_hex."),
+            OpenApiParameter("z", int, OpenApiParameter.PATH, description="Zoom 0–22."),
+            OpenApiParameter("x", int, OpenApiParameter.PATH, description="Column 0…2^z−1."),
+            OpenApiParameter("y", int, OpenApiParameter.PATH, description="Row 0…2^z−1."),
+            OpenApiParameter("date", OpenApiTypes.DATE, OpenApiParameter.QUERY,
+                             description="Dated layers (estates, coverage_hex): the state on this date; default today."),
+        ],
+        responses={
+            (200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="The tile (possibly empty)."),
+            (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="z/x/y out of range, or a bad date."),
+            (404, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="Unknown layer."),
+            **LOG_IN_REDIRECT,
+        },
+        auth=[{"cookieAuth": []}],
+    )
+    def get(self, request, *args, **kwargs):  # pragma: no cover - never routed
+        raise NotImplementedError
+
+
+def _routes(patterns, prefix: str = ""):
+    """(route, URL name) of every URL pattern, routes joined as Django writes them ("tiles/<str:layer>/…")."""
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            yield route, pattern.name
+
+
+def add_plain_views(endpoints):
+    """drf-spectacular preprocessing hook: add the tile endpoint (a plain Django view) with TileSchema's schema."""
+    for route, name in _routes(get_resolver().url_patterns):
+        if name == "tile":
+            path = "/" + route.replace("<str:layer>", "{layer}").replace("<int:z>", "{z}") \
+                .replace("<int:x>", "{x}").replace("<int:y>", "{y}")
+            view = TileSchema.as_view()
+            endpoints.append((path, "^" + route, "GET", view))
+    return endpoints
