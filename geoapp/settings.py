@@ -170,6 +170,8 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["layers.api.openapi.add_plain_views"],
     # Enums stay inline where they are used: no shared "TypeEnum"/"StateEnum" components whose names collide.
     "POSTPROCESSING_HOOKS": [],
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io (the intranet has no internet).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LEAFLET_CONFIG = {

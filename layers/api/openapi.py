@@ -16,10 +16,15 @@ CSV = "text/csv"
 
 
 def literal(*values: str, **kwargs) -> serializers.CharField:
-    """A string field documented as one of `values` (inline enum: no shared enum component to collide with)."""
-    field_class = extend_schema_field({"type": "string", "enum": list(values)})(
-        type("Literal", (serializers.CharField,), {}))
+    """A string field documented as one of `values` ("" too when allow_blank)."""
+    enum = list(values) + ([""] if kwargs.get("allow_blank") else [])
+    field_class = extend_schema_field({"type": "string", "enum": enum})(type("Literal", (serializers.CharField,), {}))
     return field_class(**kwargs)
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent in a multipart/form-data body."""
 
 
 def position(**kwargs) -> serializers.ListField:
@@ -60,11 +65,16 @@ GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polyg
                   "GeometryCollection")
 
 
+CRS_HELP = ('Editing responses name the stored CRS: {"type": "name", "properties": {"name": "EPSG:4490"}} '
+            "(CGCS2000; numerically WGS 84 to centimetres). Requests need none.")
+
+
 class GeometrySerializer(serializers.Serializer):
     """A GeoJSON geometry (RFC 7946 §3.1); positions are [longitude, latitude] in CGCS2000 degrees."""
 
     type = literal(*GEOMETRY_TYPES)
     coordinates = serializers.ListField(child=serializers.JSONField(), help_text="Nested arrays of positions.")
+    crs = serializers.DictField(required=False, help_text=CRS_HELP)
 
 
 class PolygonSerializer(serializers.Serializer):
@@ -72,6 +82,7 @@ class PolygonSerializer(serializers.Serializer):
 
     type = literal("Polygon", "MultiPolygon")
     coordinates = serializers.ListField(child=serializers.JSONField())
+    crs = serializers.DictField(required=False, help_text=CRS_HELP)
 
 
 class LineStringSerializer(serializers.Serializer):
@@ -408,7 +419,7 @@ class AbandonmentReportCreateSerializer(serializers.Serializer):
     abandoned_since = serializers.DateField(help_text="YYYY-MM-DD")
     reason = literal(*REPORT_REASONS)
     description = serializers.CharField(required=False, allow_blank=True)
-    photos = serializers.ListField(child=serializers.FileField(), required=False,
+    photos = serializers.ListField(child=UploadField(), required=False,
                                    help_text="JPEG or PNG photos (repeat the field).")
 
 
