@@ -277,7 +277,8 @@ def areas(request):
     responses={200: doc.ManagementAreaFeatureSerializer, **doc.errors(403, 404)},
 )
 @extend_schema(
-    methods=["PUT"], tags=["management areas"], summary="Redraw or rename an area; `properties.version` is the version you edited",
+    methods=["PUT"], tags=["management areas"],
+    summary="Redraw or rename an area; `properties.version` is the version you edited",
     request=doc.AreaWriteSerializer,
     responses={200: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
                409: doc.AreaConflictSerializer},
@@ -327,7 +328,8 @@ def validate(request):
 
 
 @extend_schema(
-    tags=["management areas"], summary="Clip a boundary to the district and its neighbours (snapping within `tolerance` metres)",
+    tags=["management areas"],
+    summary="Clip a boundary to the district and its neighbours (snapping within `tolerance` metres)",
     request=doc.AreaCheckSerializer,
     responses={200: doc.ClippedFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403)},
 )

@@ -3,6 +3,8 @@
 These serializers only describe JSON (drf-spectacular turns each into a component); the views build their bodies
 in selectors or in SQL and never run them. GeoJSON follows RFC 7946; coordinates are CGCS2000 longitude/latitude.
 """
+import re
+
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -460,13 +462,15 @@ class TileSchema(APIView):
             "`Cache-Control: private, max-age=60`. Session authentication only (the map's cookie)."
         ),
         parameters=[
-            OpenApiParameter("layer", str, OpenApiParameter.PATH, description="A registered tile layer (layers/tiles/registry.py), e.g. estates, buildings, "
-                             "management_areas, roads, jurisdictions, renovations, coverage_hex."),
+            OpenApiParameter("layer", str, OpenApiParameter.PATH,
+                             description="A registered tile layer (layers/tiles/registry.py), e.g. estates, buildings, "
+                                         "management_areas, roads, jurisdictions, renovations, coverage_hex."),
             OpenApiParameter("z", int, OpenApiParameter.PATH, description="Zoom 0–22."),
             OpenApiParameter("x", int, OpenApiParameter.PATH, description="Column 0…2^z−1."),
             OpenApiParameter("y", int, OpenApiParameter.PATH, description="Row 0…2^z−1."),
             OpenApiParameter("date", OpenApiTypes.DATE, OpenApiParameter.QUERY,
-                             description="Dated layers (estates, coverage_hex): the state on this date; default today."),
+                             description="Dated layers (estates, coverage_hex): the state on this date; "
+                                         "default today."),
         ],
         responses={
             (200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="The tile (possibly empty)."),
@@ -491,11 +495,11 @@ def _routes(patterns, prefix: str = ""):
 
 
 def add_plain_views(endpoints):
-    """drf-spectacular preprocessing hook: add the tile endpoint (a plain Django view) with TileSchema's schema."""
+    """drf-spectacular preprocessing hook: add the tile endpoint (a plain Django view) with TileSchema's schema.
+
+    Skipped if the tile view has become a DRF view (then it is found, and described, like the others)."""
     for route, name in _routes(get_resolver().url_patterns):
-        if name == "tile":
-            path = "/" + route.replace("<str:layer>", "{layer}").replace("<int:z>", "{z}") \
-                .replace("<int:x>", "{x}").replace("<int:y>", "{y}")
-            view = TileSchema.as_view()
-            endpoints.append((path, "^" + route, "GET", view))
+        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+        if name == "tile" and not any(p == path and method == "GET" for p, _regex, method, _view in endpoints):
+            endpoints.append((path, "^" + route, "GET", TileSchema.as_view()))
     return endpoints
