@@ -166,6 +166,14 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the old-estate coverage map (docs/API.md). Log in (session cookie, CSRF token on "
                    "writes) or send `Authorization: Token <key>` (POST /api/token/). Errors: {\"error\": \"…\"}.",
     "SCHEMA_PATH_PREFIX": r"/api/",
+    "TAGS": [  # the order of the docs page; endpoints of other tags follow
+        {"name": "map", "description": "Map layers, search, popups (docs/MAP_API.md)"},
+        {"name": "tiles", "description": "Vector tiles (docs/MAP_API.md)"},
+        {"name": "coverage", "description": "Coverage figures, trend, exports, heatmap (docs/COVERAGE_API.md)"},
+        {"name": "management areas", "description": "Drawing and editing management areas (docs/EDIT_API.md)"},
+        {"name": "abandoned buildings", "description": "Reports and their steps (docs/EDIT_API.md)"},
+        {"name": "authentication", "description": "API tokens (docs/API.md)"},
+    ],
     # The tile endpoint is a plain Django view (kept fast); its schema comes from layers.api.openapi.TileSchema.
     "PREPROCESSING_HOOKS": ["layers.api.openapi.add_plain_views"],
     # Enums stay inline where they are used: no shared "TypeEnum"/"StateEnum" components whose names collide.
