@@ -1,0 +1,648 @@
+"""Bundled takeovers (连片打包): adjacency of uncovered estates, max-p-regions bundles with bounds, "easy first" ranking.
+
+Pure functions on shapely geometries in a metric CRS (metres); no Django. Used by the plan services and the
+benchmark (tests/benchmarks/bench_bundles.py).
+
+Method
+------
+`propose_bundles` is the max-p-regions heuristic (Duque, Anselin & Rey 2012, "The max-p-regions problem", J. Regional
+Science 52(3)), in the three phases of Wei, Rey & Knaap 2020 ("Efficient regionalization for spatially explicit
+neighborhood delineation", IJGIS 34(9)) as implemented by PySAL spopt's `MaxPHeuristic`:
+
+1. construction: areas are visited in a random order; an unassigned area seeds a region that grows through unassigned
+   neighbours until it reaches the lower bound (a threshold on households, and on floor area when set);
+   regions that cannot reach it are released;
+2. enclave assignment: units left over are attached to an adjacent region;
+3. local search: boundary units move between adjacent regions when that lowers heterogeneity, here the spatial
+   spread of each region (sum of squared distances of unit centroids to the region's centroid), without changing
+   which units are covered.
+
+Extensions for takeovers: an upper bound (max households, max floor area) that no region may exceed, so the
+enclave phase cannot always attach a unit; the objective is households covered (max-p maximises the number of
+regions, which is our first tie-break). Hence a repair pass between phases 2 and 3: leftover units are grown into new
+regions, room is made for a leftover unit by moving a boundary unit of a full region to a neighbouring region, and
+small leftover clusters borrow boundary units from regions that can spare them. The problem is solved per connected
+component of the adjacency graph: a component whose total is within the bounds becomes one bundle, one below the
+lower bound cannot give any; for the others the construction is run `attempts` times with
+`random.Random` seeded from (seed, component, attempt) and the best by (households covered, number of bundles,
+lexicographically smallest partition) is kept.
+
+Guarantees: every returned bundle is contiguous under `adjacency(units, gap_m=..., within_street=...)`, bundles are
+disjoint, contain only input units, and lie within the bounds: `bundle_problems` is run on each before returning.
+The result depends only on the input set and the seed (units are processed by id, so the input order does not
+matter). Not guaranteed: optimality of households covered (max-p-regions is NP-hard); some units of a component can
+stay out although a cleverer partition would take them. A unit larger than the maximum on its own is never
+bundled (it is a single takeover, not a bundle).
+
+Complexity, for n units with mean degree d, a attempts and regions of at most k units: adjacency O(n log n + n·d)
+with an STRtree; each construction O(n·d·log n); enclave assignment and repair O(r·n·d·k) for r passes (bounded);
+local search O(passes·n·d·k). In practice ~3,000 estates take well under a second per attempt.
+"""
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
+
+GOOD_GRADES = ("AAA", "AA", "A")
+GRADE_WEIGHT = {"AAA": 1.0, "AA": 0.9, "A": 0.8}
+RED_WEIGHT = 1.0  # a red-listed (commended) enterprise is preferred to a normal one at the same distance
+NORMAL_WEIGHT = 0.85
+DEFAULT_REACH_M = 1000.0  # a territory farther than this from a bundle is not "next to" it
+# Weights of the "easy first" score (each part is 0..1): size, compactness, a good enterprise next door.
+SCORE_WEIGHTS = {"size": 0.40, "compactness": 0.25, "proximity": 0.35}
+DEFAULT_ATTEMPTS = 8
+_MAX_REPAIR_PASSES = 6
+_MAX_LOCAL_SEARCH_PASSES = 8
+
+
+# --- data ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unit:
+    """One uncovered old estate; geometry in metres."""
+
+    id: int
+    households: int
+    floor_area: float
+    geom: BaseGeometry
+    street_id: int | None
+
+
+@dataclass(frozen=True)
+class Territory:
+    """An enterprise's current territory (its jurisdiction); geometry in metres."""
+
+    enterprise_id: int
+    geom: BaseGeometry
+    grade: str
+    list_status: str  # "red" | "normal" | "black"
+
+
+@dataclass(frozen=True)
+class BundleRules:
+    gap_m: float = 50.0
+    within_street: bool = False
+    min_households: int = 800
+    max_households: int = 4000
+    min_floor_area: float | None = None
+    max_floor_area: float | None = None
+
+
+@dataclass(frozen=True)
+class ProposedBundle:
+    rank: int
+    unit_ids: tuple[int, ...]
+    households: int
+    floor_area: float
+    compactness: float  # 0..1, Reock: area of the estates / area of their minimum bounding circle
+    near_enterprise_id: int | None  # nearest non-black, good-credit territory within reach, else None
+    near_distance_m: float | None
+    score: float  # the "easy first" score; rank 1 = easiest
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a set of units is not a valid bundle; `params` carry the numbers for the message."""
+
+    code: str  # not_contiguous | too_small | too_large | unknown_unit | duplicate_unit | empty
+    params: dict = field(default_factory=dict)
+
+
+Graph = Mapping[int, Collection[int]]
+
+
+# --- adjacency -------------------------------------------------------------------------------------------------
+
+def adjacency(units: Iterable[Unit], *, gap_m: float, within_street: bool) -> dict[int, frozenset[int]]:
+    """Units are adjacent when they touch or lie within `gap_m` metres of each other (distance <= gap_m).
+
+    With `within_street`, only units of the same street are adjacent (a unit without a street is adjacent only to
+    other units without a street). Every unit gets an entry, possibly empty.
+    """
+    units = sorted(units, key=lambda u: u.id)
+    _check_unique(units)
+    neighbours: dict[int, set[int]] = {u.id: set() for u in units}
+    if len(units) > 1:
+        geoms = np.array([u.geom for u in units], dtype=object)
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="dwithin", distance=max(float(gap_m), 0.0))
+        for i, j in zip(left.tolist(), right.tolist()):
+            if i >= j:
+                continue
+            a, b = units[i], units[j]
+            if within_street and a.street_id != b.street_id:
+                continue
+            neighbours[a.id].add(b.id)
+            neighbours[b.id].add(a.id)
+    return {uid: frozenset(ns) for uid, ns in neighbours.items()}
+
+
+def _check_unique(units: Sequence[Unit]) -> None:
+    ids = [u.id for u in units]
+    if len(set(ids)) != len(ids):
+        seen, dup = set(), set()
+        for i in ids:
+            (dup if i in seen else seen).add(i)
+        raise ValueError(f"duplicate unit ids: {sorted(dup)}")
+
+
+# --- bounds ----------------------------------------------------------------------------------------------------
+
+class _Bounds:
+    def __init__(self, rules: BundleRules):
+        self.min_h = rules.min_households
+        self.max_h = rules.max_households
+        self.min_f = rules.min_floor_area
+        self.max_f = rules.max_floor_area
+
+    def fits(self, h: float, f: float) -> bool:
+        return h <= self.max_h and (self.max_f is None or f <= self.max_f)
+
+    def reaches(self, h: float, f: float) -> bool:
+        return h >= self.min_h and (self.min_f is None or f >= self.min_f)
+
+    def ok(self, h: float, f: float) -> bool:
+        return self.fits(h, f) and self.reaches(h, f)
+
+
+def bundle_problems(unit_ids: Sequence[int], *, units_by_id: Mapping[int, Unit], graph: Graph,
+                    rules: BundleRules) -> list[Problem]:
+    """Everything wrong with `unit_ids` as one bundle (empty list = valid), for checking a planner's edits."""
+    ids = list(unit_ids)
+    if not ids:
+        return [Problem("empty", {})]
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    duplicates = sorted({i for i in ids if i in seen or seen.add(i)})
+    if duplicates:
+        problems.append(Problem("duplicate_unit", {"unit_ids": duplicates}))
+    unknown = sorted(i for i in seen if i not in units_by_id)
+    if unknown:
+        problems.append(Problem("unknown_unit", {"unit_ids": unknown}))
+    known = sorted(i for i in seen if i in units_by_id)
+    if not known:
+        return problems
+    parts = _components(known, graph)
+    if len(parts) > 1:
+        problems.append(Problem("not_contiguous", {"parts": len(parts), "unit_ids": [list(p) for p in parts]}))
+    households = sum(units_by_id[i].households for i in known)
+    floor_area = float(sum(units_by_id[i].floor_area for i in known))
+    if households < rules.min_households:
+        problems.append(Problem("too_small", {"measure": "households", "value": households,
+                                              "limit": rules.min_households}))
+    if households > rules.max_households:
+        problems.append(Problem("too_large", {"measure": "households", "value": households,
+                                              "limit": rules.max_households}))
+    if rules.min_floor_area is not None and floor_area < rules.min_floor_area:
+        problems.append(Problem("too_small", {"measure": "floor_area", "value": round(floor_area, 1),
+                                              "limit": rules.min_floor_area}))
+    if rules.max_floor_area is not None and floor_area > rules.max_floor_area:
+        problems.append(Problem("too_large", {"measure": "floor_area", "value": round(floor_area, 1),
+                                              "limit": rules.max_floor_area}))
+    return problems
+
+
+def _components(ids: Iterable[int], graph: Graph) -> list[tuple[int, ...]]:
+    """Connected parts of the subgraph induced by `ids`, each sorted, ordered by smallest id."""
+    members = set(ids)
+    parts = []
+    for start in sorted(members):
+        if start not in members:
+            continue
+        members.discard(start)
+        part, queue = [start], deque([start])
+        while queue:
+            for v in graph.get(queue.popleft(), ()):
+                if v in members:
+                    members.discard(v)
+                    part.append(v)
+                    queue.append(v)
+        parts.append(tuple(sorted(part)))
+    return parts
+
+
+def _connected(ids: Collection[int], graph: Graph) -> bool:
+    if len(ids) <= 1:
+        return True
+    members = set(ids)
+    start = next(iter(members))
+    seen, stack = {start}, [start]
+    while stack:
+        for v in graph.get(stack.pop(), ()):
+            if v in members and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(members)
+
+
+# --- greedy baseline ---------------------------------------------------------------------------------------------
+
+def greedy_bundles(units: Iterable[Unit], rules: BundleRules, *, graph: Graph | None = None) -> list[tuple[int, ...]]:
+    """Baseline: seeds by descending households grow breadth-first until the minimum, never over the maximum.
+
+    Units are never moved once placed and leftovers are not attached: the simplest thing a planner would do by hand.
+    """
+    units = sorted(units, key=lambda u: u.id)
+    if graph is None:
+        graph = adjacency(units, gap_m=rules.gap_m, within_street=rules.within_street)
+    bounds = _Bounds(rules)
+    h = {u.id: u.households for u in units}
+    f = {u.id: float(u.floor_area) for u in units}
+    taken: set[int] = set()
+    bundles = []
+    for seed in sorted(h, key=lambda i: (-h[i], i)):
+        if seed in taken or not bounds.fits(h[seed], f[seed]):
+            continue
+        members, hs, fs = [seed], h[seed], f[seed]
+        inside = {seed}
+        queue = deque(sorted(graph.get(seed, ())))
+        while queue and not bounds.reaches(hs, fs):
+            v = queue.popleft()
+            if v in inside or v in taken or v not in h or not bounds.fits(hs + h[v], fs + f[v]):
+                continue
+            inside.add(v)
+            members.append(v)
+            hs, fs = hs + h[v], fs + f[v]
+            queue.extend(sorted(graph.get(v, ())))
+        if bounds.reaches(hs, fs):
+            taken.update(members)
+            bundles.append(tuple(sorted(members)))
+    return sorted(bundles)
+
+
+# --- max-p-regions with bounds ---------------------------------------------------------------------------------
+
+class _Partition:
+    """Regions of one component during one attempt: unit → region id, with running sums."""
+
+    def __init__(self, problem: _Component):
+        self.p = problem
+        self.region_of: dict[int, int] = {}
+        self.members: dict[int, set[int]] = {}
+        self.h: dict[int, float] = {}
+        self.f: dict[int, float] = {}
+        self._next = 0
+
+    def new_region(self, ids: Iterable[int]) -> int:
+        r = self._next
+        self._next += 1
+        self.members[r] = set()
+        self.h[r] = 0
+        self.f[r] = 0.0
+        for i in ids:
+            self.add(r, i)
+        return r
+
+    def add(self, r: int, i: int) -> None:
+        self.region_of[i] = r
+        self.members[r].add(i)
+        self.h[r] += self.p.h[i]
+        self.f[r] += self.p.f[i]
+
+    def remove(self, i: int) -> int:
+        r = self.region_of.pop(i)
+        self.members[r].discard(i)
+        self.h[r] -= self.p.h[i]
+        self.f[r] -= self.p.f[i]
+        if not self.members[r]:
+            del self.members[r], self.h[r], self.f[r]
+        return r
+
+    def fits_with(self, r: int, i: int) -> bool:
+        return self.p.bounds.fits(self.h[r] + self.p.h[i], self.f[r] + self.p.f[i])
+
+    def can_spare(self, r: int, i: int) -> bool:
+        """Region r stays within the lower bound and contiguous without unit i."""
+        rest = self.members[r] - {i}
+        return (bool(rest) and self.p.bounds.reaches(self.h[r] - self.p.h[i], self.f[r] - self.p.f[i])
+                and _connected(rest, self.p.graph))
+
+    def leftovers(self) -> list[int]:
+        return [i for i in self.p.ids if i not in self.region_of]
+
+    def covered(self) -> float:
+        return sum(self.h.values())
+
+    def regions(self) -> list[tuple[int, ...]]:
+        return sorted(tuple(sorted(m)) for m in self.members.values())
+
+
+@dataclass
+class _Component:
+    ids: list[int]
+    h: dict[int, float]
+    f: dict[int, float]
+    graph: dict[int, tuple[int, ...]]
+    bounds: _Bounds
+    xy: dict[int, tuple[float, float]]
+
+
+def _grow(part: _Partition, seed: int, rng: random.Random, pool: set[int]) -> bool:
+    """Phase 1 for one seed: grow through unassigned units of `pool` until the lower bound; keep it or release it."""
+    p = part.p
+    members = {seed}
+    hs, fs = p.h[seed], p.f[seed]
+    frontier: dict[int, int] = {}  # candidate → number of links into the region (more links = more compact)
+    for v in p.graph[seed]:
+        if v in pool and v not in part.region_of:
+            frontier[v] = frontier.get(v, 0) + 1
+    while not p.bounds.reaches(hs, fs):
+        fitting = [v for v in frontier if p.bounds.fits(hs + p.h[v], fs + p.f[v])]
+        if not fitting:
+            return False
+        best_links = max(frontier[v] for v in fitting)
+        choice = sorted(v for v in fitting if frontier[v] == best_links)
+        v = choice[rng.randrange(len(choice))] if len(choice) > 1 else choice[0]
+        del frontier[v]
+        members.add(v)
+        hs, fs = hs + p.h[v], fs + p.f[v]
+        for w in p.graph[v]:
+            if w in pool and w not in part.region_of and w not in members:
+                frontier[w] = frontier.get(w, 0) + 1
+    part.new_region(sorted(members))
+    return True
+
+
+def _construct(part: _Partition, rng: random.Random, pool: Collection[int]) -> None:
+    pool = set(pool)
+    order = sorted(pool)
+    rng.shuffle(order)
+    for seed in order:
+        if seed in part.region_of:
+            continue
+        _grow(part, seed, rng, pool)
+
+
+def _assign_enclaves(part: _Partition, rng: random.Random) -> bool:
+    """Phase 2: attach leftover units to an adjacent region with room (most links, then smallest region)."""
+    p = part.p
+    changed_any = False
+    changed = True
+    while changed:
+        changed = False
+        order = part.leftovers()
+        rng.shuffle(order)
+        for i in order:
+            links: dict[int, int] = {}
+            for v in p.graph[i]:
+                r = part.region_of.get(v)
+                if r is not None:
+                    links[r] = links.get(r, 0) + 1
+            options = [r for r in links if part.fits_with(r, i)]
+            if options:
+                r = min(options, key=lambda r: (-links[r], part.h[r], r))
+                part.add(r, i)
+                changed = changed_any = True
+    return changed_any
+
+
+def _make_room(part: _Partition) -> bool:
+    """Repair: a leftover unit that does not fit its full neighbour region gets in after a boundary unit of that
+    region moves to another adjacent region with room (region stays contiguous and within bounds)."""
+    p = part.p
+    for i in part.leftovers():
+        for r in sorted({part.region_of[v] for v in p.graph[i] if v in part.region_of}):
+            if part.fits_with(r, i):
+                part.add(r, i)
+                return True
+            for v in sorted(part.members[r]):
+                if not p.bounds.fits(part.h[r] - p.h[v] + p.h[i], part.f[r] - p.f[v] + p.f[i]):
+                    continue
+                rest = (part.members[r] - {v}) | {i}
+                if not p.bounds.reaches(part.h[r] - p.h[v] + p.h[i], part.f[r] - p.f[v] + p.f[i]):
+                    continue
+                if not _connected(rest, p.graph):
+                    continue
+                targets = sorted({part.region_of[w] for w in p.graph[v]
+                                  if w in part.region_of and part.region_of[w] != r})
+                for s in targets:
+                    if part.fits_with(s, v):
+                        part.remove(v)
+                        part.add(s, v)
+                        part.add(r, i)
+                        return True
+    return False
+
+
+def _borrow(part: _Partition, rng: random.Random) -> bool:
+    """Repair: a connected cluster of leftovers below the minimum borrows boundary units from adjacent regions that
+    can spare them, becoming a region of its own."""
+    p = part.p
+    for cluster in _components(part.leftovers(), p.graph):
+        members = set(cluster)
+        hs = sum(p.h[i] for i in cluster)
+        fs = sum(p.f[i] for i in cluster)
+        if not p.bounds.fits(hs, fs):
+            continue
+        borrowed: list[tuple[int, int]] = []  # (unit, region it came from)
+        while not p.bounds.reaches(hs, fs):
+            best = None
+            for i in sorted(members):
+                for v in p.graph[i]:
+                    r = part.region_of.get(v)
+                    if r is None or not p.bounds.fits(hs + p.h[v], fs + p.f[v]) or not part.can_spare(r, v):
+                        continue
+                    links = sum(1 for w in p.graph[v] if w in members)
+                    key = (-links, -p.h[v], v)
+                    if best is None or key < best[0]:
+                        best = (key, v)
+            if best is None:
+                break
+            v = best[1]
+            borrowed.append((v, part.remove(v)))
+            members.add(v)
+            hs, fs = hs + p.h[v], fs + p.f[v]
+        if p.bounds.reaches(hs, fs):
+            part.new_region(sorted(members))
+            return True
+        for v, r in reversed(borrowed):  # give back (can_spare kept every donor non-empty)
+            part.add(r, v)
+    return False
+
+
+def _spread(part: _Partition, r: int) -> float:
+    xy = part.p.xy
+    pts = np.array([xy[i] for i in part.members[r]])
+    return float(((pts - pts.mean(axis=0)) ** 2).sum())
+
+
+def _local_search(part: _Partition) -> None:
+    """Phase 3: move boundary units to the adjacent region that lowers the total spread (sum of squared distances
+    to region centroids); bounds and contiguity are kept, so coverage is unchanged. Greedy descent, bounded passes."""
+    p = part.p
+    sums: dict[int, list[float]] = {}
+    for r, ms in part.members.items():
+        pts = np.array([p.xy[i] for i in ms])
+        sums[r] = [len(ms), float(pts[:, 0].sum()), float(pts[:, 1].sum())]
+
+    def sse_delta_remove(r, i):
+        n, sx, sy = sums[r]
+        x, y = p.xy[i]
+        if n <= 1:
+            return 0.0
+        # SSE(n) = Σ|p|² - |S|²/n; removing i changes it by -|p_i|² - |S-p|²/(n-1) + |S|²/n
+        return -(x * x + y * y) - ((sx - x) ** 2 + (sy - y) ** 2) / (n - 1) + (sx * sx + sy * sy) / n
+
+    def sse_delta_add(s, i):
+        n, sx, sy = sums[s]
+        x, y = p.xy[i]
+        return (x * x + y * y) + (sx * sx + sy * sy) / n - ((sx + x) ** 2 + (sy + y) ** 2) / (n + 1)
+
+    for _ in range(_MAX_LOCAL_SEARCH_PASSES):
+        moved = False
+        for i in sorted(part.region_of):
+            r = part.region_of[i]
+            targets = sorted({part.region_of[w] for w in p.graph[i]
+                              if w in part.region_of and part.region_of[w] != r})
+            if not targets:
+                continue
+            best = None
+            for s in targets:
+                if not part.fits_with(s, i):
+                    continue
+                gain = sse_delta_remove(r, i) + sse_delta_add(s, i)
+                if gain < -1e-6 and (best is None or gain < best[0]):
+                    best = (gain, s)
+            if best is None or not part.can_spare(r, i):
+                continue
+            s = best[1]
+            part.remove(i)
+            part.add(s, i)
+            x, y = p.xy[i]
+            sums[r][0] -= 1; sums[r][1] -= x; sums[r][2] -= y  # noqa: E702
+            sums[s][0] += 1; sums[s][1] += x; sums[s][2] += y  # noqa: E702
+            moved = True
+        if not moved:
+            break
+
+
+def _solve_component(comp: _Component, seed: int, attempts: int) -> list[tuple[int, ...]]:
+    bounds = comp.bounds
+    total_h = sum(comp.h[i] for i in comp.ids)
+    total_f = sum(comp.f[i] for i in comp.ids)
+    if not bounds.reaches(total_h, total_f):
+        return []
+    if bounds.fits(total_h, total_f):
+        return [tuple(comp.ids)]
+    best_key, best_part = None, None
+    for attempt in range(max(1, attempts)):
+        rng = random.Random(f"{seed}:{comp.ids[0]}:{attempt}")
+        part = _Partition(comp)
+        _construct(part, rng, comp.ids)
+        for _ in range(_MAX_REPAIR_PASSES):
+            changed = _assign_enclaves(part, rng)
+            leftovers = part.leftovers()
+            if not leftovers:
+                break
+            before = len(part.members)
+            _construct(part, rng, leftovers)
+            changed |= len(part.members) != before
+            changed |= _make_room(part)
+            changed |= _borrow(part, rng)
+            if not changed:
+                break
+        regions = part.regions()
+        key = (-part.covered(), -len(regions), regions)
+        if best_key is None or key < best_key:
+            best_key, best_part = key, part
+    _local_search(best_part)
+    return best_part.regions()
+
+
+def propose_bundles(units: Iterable[Unit], rules: BundleRules, *, territories: Iterable[Territory] = (),
+                    seed: int = 0, graph: Graph | None = None, attempts: int = DEFAULT_ATTEMPTS,
+                    reach_m: float = DEFAULT_REACH_M) -> list[ProposedBundle]:
+    """Contiguous, disjoint bundles within the bounds, maximising households covered; ranked easy first."""
+    units = sorted(units, key=lambda u: u.id)
+    _check_unique(units)
+    if graph is None:
+        graph = adjacency(units, gap_m=rules.gap_m, within_street=rules.within_street)
+    bounds = _Bounds(rules)
+    units_by_id = {u.id: u for u in units}
+    eligible = {u.id for u in units if bounds.fits(u.households, float(u.floor_area))}
+    local_graph = {i: tuple(sorted(v for v in graph.get(i, ()) if v in eligible)) for i in sorted(eligible)}
+    h = {i: units_by_id[i].households for i in eligible}
+    f = {i: float(units_by_id[i].floor_area) for i in eligible}
+    xy = {}
+    for i in eligible:
+        geom = units_by_id[i].geom
+        c = geom.centroid if not geom.is_empty else None
+        xy[i] = (c.x, c.y) if c is not None else (0.0, 0.0)
+    regions: list[tuple[int, ...]] = []
+    for ids in _components(eligible, local_graph):
+        comp = _Component(list(ids), h, f, local_graph, bounds, xy)
+        regions.extend(_solve_component(comp, seed, attempts))
+    for region in regions:  # the stated guarantee, checked
+        problems = bundle_problems(region, units_by_id=units_by_id, graph=graph, rules=rules)
+        if problems:
+            raise RuntimeError(f"internal error: bundle {region} is invalid: {problems}")
+    return rank_easy_first(regions, units_by_id=units_by_id, territories=territories, reach_m=reach_m)
+
+
+# --- easy first ------------------------------------------------------------------------------------------------
+
+def reock(geom: BaseGeometry) -> float:
+    """Reock compactness: area / area of the minimum bounding circle (1 for a disc, 2/π for a square)."""
+    if geom.is_empty or geom.area <= 0:
+        return 0.0
+    circle = shapely.minimum_bounding_circle(geom)
+    return max(0.0, min(1.0, geom.area / circle.area)) if circle.area > 0 else 0.0
+
+
+def _eligible_territory(t: Territory) -> bool:
+    return t.list_status != "black" and t.grade in GOOD_GRADES and t.geom is not None and not t.geom.is_empty
+
+
+def rank_easy_first(bundles: Iterable, *, units_by_id: Mapping[int, Unit], territories: Iterable[Territory],
+                    reach_m: float = DEFAULT_REACH_M) -> list[ProposedBundle]:
+    """Order bundles easy first (先易后难): large, compact, next to a good-credit enterprise's territory.
+
+    `bundles` are collections of unit ids (or ProposedBundles). Score = 0.40·size + 0.25·compactness +
+    0.35·proximity, where size = households / households of the largest bundle, compactness is Reock, and proximity =
+    (1 − distance / reach) × grade weight (AAA 1, AA 0.9, A 0.8) × list weight (red 1, normal 0.85) of the best
+    territory within `reach_m`. Only territories graded AAA/AA/A and not black-listed count; the best one is
+    `near_enterprise_id`. Ties: more households, then smaller unit ids.
+    """
+    groups = [tuple(sorted(getattr(b, "unit_ids", b))) for b in bundles]
+    good = [t for t in territories if _eligible_territory(t)]
+    good.sort(key=lambda t: t.enterprise_id)
+    tree = shapely.STRtree(np.array([t.geom for t in good], dtype=object)) if good else None
+    largest = max((sum(units_by_id[i].households for i in g) for g in groups), default=0) or 1
+    scored = []
+    for ids in groups:
+        geoms = [units_by_id[i].geom for i in ids]
+        outline = unary_union(geoms)
+        households = sum(units_by_id[i].households for i in ids)
+        floor_area = float(sum(units_by_id[i].floor_area for i in ids))
+        compactness = reock(outline)
+        near_id, near_d, proximity = None, None, 0.0
+        if tree is not None:
+            hits = sorted(tree.query(outline, predicate="dwithin", distance=reach_m).tolist())
+            best = None
+            for k in hits:
+                t = good[k]
+                d = float(outline.distance(t.geom))
+                weight = GRADE_WEIGHT.get(t.grade, 0.0) * (RED_WEIGHT if t.list_status == "red" else NORMAL_WEIGHT)
+                value = max(0.0, 1.0 - d / reach_m) * weight if reach_m > 0 else weight
+                key = (-value, d, t.enterprise_id)
+                if best is None or key < best[0]:
+                    best = (key, t.enterprise_id, d, value)
+            if best is not None:
+                _, near_id, near_d, proximity = best
+        size = households / largest
+        score = (SCORE_WEIGHTS["size"] * size + SCORE_WEIGHTS["compactness"] * compactness
+                 + SCORE_WEIGHTS["proximity"] * proximity)
+        scored.append((round(score, 6), households, ids, floor_area, compactness, near_id, near_d))
+    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    return [ProposedBundle(rank=k, unit_ids=ids, households=int(households), floor_area=round(floor_area, 2),
+                           compactness=round(compactness, 4), near_enterprise_id=near_id,
+                           near_distance_m=None if near_d is None else round(near_d, 1), score=score)
+            for k, (score, households, ids, floor_area, compactness, near_id, near_d) in enumerate(scored, start=1)]
