@@ -59,6 +59,8 @@ DEFAULT_REACH_M = 1000.0  # a territory farther than this from a bundle is not "
 # Weights of the "easy first" score (each part is 0..1): size, compactness, a good enterprise next door.
 SCORE_WEIGHTS = {"size": 0.40, "compactness": 0.25, "proximity": 0.35}
 DEFAULT_ATTEMPTS = 8
+REGROW = True
+_REGROW_FINALISTS = 3
 _MAX_REPAIR_PASSES = 6
 _MAX_LOCAL_SEARCH_PASSES = 8
 
@@ -280,11 +282,28 @@ def greedy_bundles(units: Iterable[Unit], rules: BundleRules, *, graph: Graph | 
 
 # --- max-p-regions with bounds ---------------------------------------------------------------------------------
 
+@dataclass
+class _Component:
+    """One connected component of the eligible units (or a pool inside one), with the data the phases need."""
+
+    ids: list[int]
+    h: Mapping[int, float]
+    f: Mapping[int, float]
+    graph: Mapping[int, tuple[int, ...]]
+    bounds: _Bounds
+    xy: Mapping[int, tuple[float, float]]
+
+    def restricted(self, ids: Collection[int]) -> _Component:
+        members = set(ids)
+        graph = {i: tuple(v for v in self.graph[i] if v in members) for i in sorted(members)}
+        return _Component(sorted(members), self.h, self.f, graph, self.bounds, self.xy)
+
+
 class _Partition:
     """Regions of one component during one attempt: unit → region id, with running sums."""
 
-    def __init__(self, problem: _Component):
-        self.p = problem
+    def __init__(self, comp: _Component):
+        self.p = comp
         self.region_of: dict[int, int] = {}
         self.members: dict[int, set[int]] = {}
         self.h: dict[int, float] = {}
@@ -301,6 +320,13 @@ class _Partition:
             self.add(r, i)
         return r
 
+    def drop_region(self, r: int) -> list[int]:
+        ids = sorted(self.members.pop(r))
+        del self.h[r], self.f[r]
+        for i in ids:
+            del self.region_of[i]
+        return ids
+
     def add(self, r: int, i: int) -> None:
         self.region_of[i] = r
         self.members[r].add(i)
@@ -312,80 +338,76 @@ class _Partition:
         self.members[r].discard(i)
         self.h[r] -= self.p.h[i]
         self.f[r] -= self.p.f[i]
-        if not self.members[r]:
-            del self.members[r], self.h[r], self.f[r]
         return r
+
+    def move(self, i: int, s: int) -> None:
+        self.remove(i)
+        self.add(s, i)
 
     def fits_with(self, r: int, i: int) -> bool:
         return self.p.bounds.fits(self.h[r] + self.p.h[i], self.f[r] + self.p.f[i])
 
     def can_spare(self, r: int, i: int) -> bool:
-        """Region r stays within the lower bound and contiguous without unit i."""
+        """Region r stays non-empty, within the lower bound and contiguous without unit i."""
         rest = self.members[r] - {i}
         return (bool(rest) and self.p.bounds.reaches(self.h[r] - self.p.h[i], self.f[r] - self.p.f[i])
                 and _connected(rest, self.p.graph))
 
+    def neighbour_regions(self, i: int, exclude: int | None = None) -> list[int]:
+        return sorted({self.region_of[v] for v in self.p.graph[i] if v in self.region_of} - {exclude})
+
     def leftovers(self) -> list[int]:
         return [i for i in self.p.ids if i not in self.region_of]
 
-    def covered(self) -> float:
-        return sum(self.h.values())
+    def covered(self) -> tuple[float, int]:
+        return sum(self.h.values()), len(self.region_of)
 
     def regions(self) -> list[tuple[int, ...]]:
         return sorted(tuple(sorted(m)) for m in self.members.values())
 
 
-@dataclass
-class _Component:
-    ids: list[int]
-    h: dict[int, float]
-    f: dict[int, float]
-    graph: dict[int, tuple[int, ...]]
-    bounds: _Bounds
-    xy: dict[int, tuple[float, float]]
-
-
-def _grow(part: _Partition, seed: int, rng: random.Random, pool: set[int]) -> bool:
-    """Phase 1 for one seed: grow through unassigned units of `pool` until the lower bound; keep it or release it."""
+def _grow(part: _Partition, seed: int, rng: random.Random) -> bool:
+    """Phase 1 for one seed: grow through unassigned units until the lower bound, never over the upper bound;
+    the next unit is the frontier unit with most links into the region (compact growth), ties drawn at random."""
     p = part.p
     members = {seed}
     hs, fs = p.h[seed], p.f[seed]
-    frontier: dict[int, int] = {}  # candidate → number of links into the region (more links = more compact)
+    frontier: dict[int, int] = {}  # candidate → links into the region
     for v in p.graph[seed]:
-        if v in pool and v not in part.region_of:
+        if v not in part.region_of:
             frontier[v] = frontier.get(v, 0) + 1
     while not p.bounds.reaches(hs, fs):
         fitting = [v for v in frontier if p.bounds.fits(hs + p.h[v], fs + p.f[v])]
         if not fitting:
             return False
-        best_links = max(frontier[v] for v in fitting)
-        choice = sorted(v for v in fitting if frontier[v] == best_links)
-        v = choice[rng.randrange(len(choice))] if len(choice) > 1 else choice[0]
+        most = max(frontier[v] for v in fitting)
+        choice = sorted(v for v in fitting if frontier[v] == most)
+        v = choice[rng.randrange(len(choice))]
         del frontier[v]
         members.add(v)
         hs, fs = hs + p.h[v], fs + p.f[v]
         for w in p.graph[v]:
-            if w in pool and w not in part.region_of and w not in members:
+            if w not in part.region_of and w not in members:
                 frontier[w] = frontier.get(w, 0) + 1
     part.new_region(sorted(members))
     return True
 
 
-def _construct(part: _Partition, rng: random.Random, pool: Collection[int]) -> None:
-    pool = set(pool)
-    order = sorted(pool)
+def _construct(part: _Partition, rng: random.Random) -> bool:
+    """Phase 1: every unassigned unit, in random order, seeds a region unless already taken."""
+    order = part.leftovers()
     rng.shuffle(order)
+    grown = False
     for seed in order:
-        if seed in part.region_of:
-            continue
-        _grow(part, seed, rng, pool)
+        if seed not in part.region_of and part.p.bounds.fits(part.p.h[seed], part.p.f[seed]):
+            grown |= _grow(part, seed, rng)
+    return grown
 
 
 def _assign_enclaves(part: _Partition, rng: random.Random) -> bool:
-    """Phase 2: attach leftover units to an adjacent region with room (most links, then smallest region)."""
+    """Phase 2: attach leftover units to an adjacent region with room (most links, then the smaller region)."""
     p = part.p
-    changed_any = False
-    changed = True
+    changed_any, changed = False, True
     while changed:
         changed = False
         order = part.leftovers()
@@ -396,132 +418,184 @@ def _assign_enclaves(part: _Partition, rng: random.Random) -> bool:
                 r = part.region_of.get(v)
                 if r is not None:
                     links[r] = links.get(r, 0) + 1
-            options = [r for r in links if part.fits_with(r, i)]
+            options = [r for r in sorted(links) if part.fits_with(r, i)]
             if options:
-                r = min(options, key=lambda r: (-links[r], part.h[r], r))
-                part.add(r, i)
+                part.add(min(options, key=lambda r: (-links[r], part.h[r], r)), i)
                 changed = changed_any = True
     return changed_any
 
 
+def _saturate(part: _Partition, rng: random.Random) -> bool:
+    """Phases 1 and 2 on what is left until nothing changes (each step only adds units, so this ends)."""
+    changed_any = False
+    while True:
+        changed = _assign_enclaves(part, rng)
+        changed |= _construct(part, rng)
+        if not changed:
+            return changed_any
+        changed_any = True
+
+
 def _make_room(part: _Partition) -> bool:
-    """Repair: a leftover unit that does not fit its full neighbour region gets in after a boundary unit of that
-    region moves to another adjacent region with room (region stays contiguous and within bounds)."""
+    """Repair: a leftover unit that does not fit its full neighbour region r gets in after a boundary unit v of r
+    moves to another region s adjacent to v with room (r stays contiguous and within bounds)."""
     p = part.p
+    changed = False
     for i in part.leftovers():
-        for r in sorted({part.region_of[v] for v in p.graph[i] if v in part.region_of}):
-            if part.fits_with(r, i):
-                part.add(r, i)
-                return True
+        done = False
+        for r in part.neighbour_regions(i):
             for v in sorted(part.members[r]):
-                if not p.bounds.fits(part.h[r] - p.h[v] + p.h[i], part.f[r] - p.f[v] + p.f[i]):
+                hr, fr = part.h[r] - p.h[v] + p.h[i], part.f[r] - p.f[v] + p.f[i]
+                if not p.bounds.ok(hr, fr):
                     continue
-                rest = (part.members[r] - {v}) | {i}
-                if not p.bounds.reaches(part.h[r] - p.h[v] + p.h[i], part.f[r] - p.f[v] + p.f[i]):
+                targets = [s for s in part.neighbour_regions(v, exclude=r) if part.fits_with(s, v)]
+                if not targets or not _connected((part.members[r] - {v}) | {i}, p.graph):
                     continue
-                if not _connected(rest, p.graph):
-                    continue
-                targets = sorted({part.region_of[w] for w in p.graph[v]
-                                  if w in part.region_of and part.region_of[w] != r})
-                for s in targets:
-                    if part.fits_with(s, v):
-                        part.remove(v)
-                        part.add(s, v)
-                        part.add(r, i)
-                        return True
-    return False
+                part.move(v, targets[0])
+                part.add(r, i)
+                done = changed = True
+                break
+            if done:
+                break
+    return changed
 
 
-def _borrow(part: _Partition, rng: random.Random) -> bool:
+def _borrow(part: _Partition) -> bool:
     """Repair: a connected cluster of leftovers below the minimum borrows boundary units from adjacent regions that
-    can spare them, becoming a region of its own."""
+    can spare them (they stay contiguous and within bounds), and becomes a region of its own."""
     p = part.p
+    changed = False
     for cluster in _components(part.leftovers(), p.graph):
         members = set(cluster)
-        hs = sum(p.h[i] for i in cluster)
-        fs = sum(p.f[i] for i in cluster)
+        hs, fs = sum(p.h[i] for i in cluster), sum(p.f[i] for i in cluster)
         if not p.bounds.fits(hs, fs):
             continue
         borrowed: list[tuple[int, int]] = []  # (unit, region it came from)
         while not p.bounds.reaches(hs, fs):
             best = None
-            for i in sorted(members):
-                for v in p.graph[i]:
-                    r = part.region_of.get(v)
-                    if r is None or not p.bounds.fits(hs + p.h[v], fs + p.f[v]) or not part.can_spare(r, v):
-                        continue
-                    links = sum(1 for w in p.graph[v] if w in members)
-                    key = (-links, -p.h[v], v)
-                    if best is None or key < best[0]:
-                        best = (key, v)
+            for v in sorted({v for i in members for v in p.graph[i] if v in part.region_of}):
+                r = part.region_of[v]
+                if not p.bounds.fits(hs + p.h[v], fs + p.f[v]) or not part.can_spare(r, v):
+                    continue
+                key = (-sum(1 for w in p.graph[v] if w in members), -p.h[v], v)
+                if best is None or key < best:
+                    best = key
             if best is None:
                 break
-            v = best[1]
+            v = best[2]
             borrowed.append((v, part.remove(v)))
             members.add(v)
             hs, fs = hs + p.h[v], fs + p.f[v]
         if p.bounds.reaches(hs, fs):
             part.new_region(sorted(members))
-            return True
-        for v, r in reversed(borrowed):  # give back (can_spare kept every donor non-empty)
-            part.add(r, v)
-    return False
+            changed = True
+        else:
+            for v, r in reversed(borrowed):  # give back; can_spare kept every donor non-empty
+                part.add(r, v)
+    return changed
 
 
-def _spread(part: _Partition, r: int) -> float:
-    xy = part.p.xy
-    pts = np.array([xy[i] for i in part.members[r]])
-    return float(((pts - pts.mean(axis=0)) ** 2).sum())
+def _regrow(part: _Partition, rng: random.Random, tries: int = 4, max_pool: int = 80) -> bool:
+    """Repair: re-partition a region together with the leftover clusters around it (phases 1–2 on that pool only);
+    keep the result when it covers more."""
+    p = part.p
+    clusters = _components(part.leftovers(), p.graph)
+    touching: dict[int, set[int]] = {}  # region → leftover clusters next to it
+    for k, c in enumerate(clusters):
+        for i in c:
+            for v in p.graph[i]:
+                r = part.region_of.get(v)
+                if r is not None:
+                    touching.setdefault(r, set()).add(k)
+    used: set[int] = set()  # clusters changed in this pass: their neighbours wait for the next pass
+    changed = False
+    for r in sorted(touching):
+        ks = touching[r]
+        if ks & used:
+            continue
+        pool = set(part.members[r]).union(*(clusters[k] for k in ks))
+        if len(pool) > max_pool:
+            continue
+        sub = p.restricted(pool)
+        before = (part.h[r], len(part.members[r]))
+        best = None
+        for _ in range(tries):
+            trial = _Partition(sub)
+            _saturate(trial, rng)
+            key = trial.covered()
+            if key > before and (best is None or key > best[0]):
+                best = (key, trial.regions())
+        if best is not None:
+            part.drop_region(r)
+            for region in best[1]:
+                part.new_region(region)
+            used |= ks
+            changed = True
+    return changed
 
 
 def _local_search(part: _Partition) -> None:
     """Phase 3: move boundary units to the adjacent region that lowers the total spread (sum of squared distances
-    to region centroids); bounds and contiguity are kept, so coverage is unchanged. Greedy descent, bounded passes."""
+    of unit centroids to their region's centroid); bounds and contiguity are kept, so coverage is unchanged.
+    Greedy descent with a bounded number of passes (spopt uses simulated annealing/tabu for the same phase)."""
     p = part.p
     sums: dict[int, list[float]] = {}
     for r, ms in part.members.items():
-        pts = np.array([p.xy[i] for i in ms])
-        sums[r] = [len(ms), float(pts[:, 0].sum()), float(pts[:, 1].sum())]
+        sums[r] = [len(ms), sum(p.xy[i][0] for i in ms), sum(p.xy[i][1] for i in ms)]
 
-    def sse_delta_remove(r, i):
+    def delta(r: int, s: int, i: int) -> float:
+        # SSE = Σ|x|² − |Σx|²/n per region; the |x_i|² terms cancel between leaving r and joining s
+        x, y = p.xy[i]
         n, sx, sy = sums[r]
-        x, y = p.xy[i]
-        if n <= 1:
-            return 0.0
-        # SSE(n) = Σ|p|² - |S|²/n; removing i changes it by -|p_i|² - |S-p|²/(n-1) + |S|²/n
-        return -(x * x + y * y) - ((sx - x) ** 2 + (sy - y) ** 2) / (n - 1) + (sx * sx + sy * sy) / n
-
-    def sse_delta_add(s, i):
+        out = (sx * sx + sy * sy) / n - ((sx - x) ** 2 + (sy - y) ** 2) / (n - 1)
         n, sx, sy = sums[s]
-        x, y = p.xy[i]
-        return (x * x + y * y) + (sx * sx + sy * sy) / n - ((sx + x) ** 2 + (sy + y) ** 2) / (n + 1)
+        into = (sx * sx + sy * sy) / n - ((sx + x) ** 2 + (sy + y) ** 2) / (n + 1)
+        return out + into
 
     for _ in range(_MAX_LOCAL_SEARCH_PASSES):
         moved = False
         for i in sorted(part.region_of):
             r = part.region_of[i]
-            targets = sorted({part.region_of[w] for w in p.graph[i]
-                              if w in part.region_of and part.region_of[w] != r})
-            if not targets:
+            if sums[r][0] <= 1:
                 continue
             best = None
-            for s in targets:
-                if not part.fits_with(s, i):
-                    continue
-                gain = sse_delta_remove(r, i) + sse_delta_add(s, i)
-                if gain < -1e-6 and (best is None or gain < best[0]):
-                    best = (gain, s)
+            for s in part.neighbour_regions(i, exclude=r):
+                if part.fits_with(s, i):
+                    gain = delta(r, s, i)
+                    if gain < -1e-6 and (best is None or gain < best[0]):
+                        best = (gain, s)
             if best is None or not part.can_spare(r, i):
                 continue
             s = best[1]
-            part.remove(i)
-            part.add(s, i)
+            part.move(i, s)
             x, y = p.xy[i]
-            sums[r][0] -= 1; sums[r][1] -= x; sums[r][2] -= y  # noqa: E702
-            sums[s][0] += 1; sums[s][1] += x; sums[s][2] += y  # noqa: E702
+            sums[r][0] -= 1
+            sums[r][1] -= x
+            sums[r][2] -= y
+            sums[s][0] += 1
+            sums[s][1] += x
+            sums[s][2] += y
             moved = True
         if not moved:
             break
+
+
+def _repair(part: _Partition, rng: random.Random, *, regrow: bool) -> None:
+    for _ in range(_MAX_REPAIR_PASSES):
+        if not part.leftovers():
+            return
+        changed = _make_room(part) | _borrow(part)
+        if regrow:
+            changed |= _regrow(part, rng)
+        changed |= _saturate(part, rng)
+        if not changed:
+            return
+
+
+def _key(part: _Partition) -> tuple:
+    regions = part.regions()
+    covered, units = part.covered()
+    return (-covered, -len(regions), -units, regions)
 
 
 def _solve_component(comp: _Component, seed: int, attempts: int) -> list[tuple[int, ...]]:
@@ -532,29 +606,25 @@ def _solve_component(comp: _Component, seed: int, attempts: int) -> list[tuple[i
         return []
     if bounds.fits(total_h, total_f):
         return [tuple(comp.ids)]
-    best_key, best_part = None, None
+    # Every attempt gets construction, enclave assignment and the cheap repairs; the costlier re-partitioning of
+    # regions with their leftovers runs on the best few only.
+    trials = []
     for attempt in range(max(1, attempts)):
         rng = random.Random(f"{seed}:{comp.ids[0]}:{attempt}")
         part = _Partition(comp)
-        _construct(part, rng, comp.ids)
-        for _ in range(_MAX_REPAIR_PASSES):
-            changed = _assign_enclaves(part, rng)
-            leftovers = part.leftovers()
-            if not leftovers:
-                break
-            before = len(part.members)
-            _construct(part, rng, leftovers)
-            changed |= len(part.members) != before
-            changed |= _make_room(part)
-            changed |= _borrow(part, rng)
-            if not changed:
-                break
-        regions = part.regions()
-        key = (-part.covered(), -len(regions), regions)
-        if best_key is None or key < best_key:
-            best_key, best_part = key, part
-    _local_search(best_part)
-    return best_part.regions()
+        _saturate(part, rng)
+        _repair(part, rng, regrow=False)
+        trials.append((_key(part), attempt, part, rng))
+    trials.sort(key=lambda t: (t[0], t[1]))
+    finalists = []
+    for key, attempt, part, rng in trials[:_REGROW_FINALISTS]:
+        if REGROW:
+            _repair(part, rng, regrow=True)
+        finalists.append((_key(part), attempt, part, rng))
+    _, _, part, rng = min(finalists, key=lambda t: (t[0], t[1]))
+    _local_search(part)
+    _saturate(part, rng)  # moves may have made room for a leftover
+    return part.regions()
 
 
 def propose_bundles(units: Iterable[Unit], rules: BundleRules, *, territories: Iterable[Territory] = (),
