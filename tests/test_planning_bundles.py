@@ -363,3 +363,62 @@ def test_covers_at_least_as_much_as_greedy_on_random_grids():
         at_least += ours >= greedy
     assert at_least >= 0.95 * runs
     assert ours_total > 1.05 * greedy_total
+
+
+def best_coverage(units, rules, graph):
+    """Exhaustive optimum for a handful of units: the most households any set of disjoint valid bundles covers."""
+    n = len(units)
+    index = {u.id: k for k, u in enumerate(units)}
+    links = [sum(1 << index[v] for v in graph[u.id]) for u in units]
+    valid = {}
+    for mask in range(1, 1 << n):
+        households = sum(units[k].households for k in range(n) if mask >> k & 1)
+        if not rules.min_households <= households <= rules.max_households:
+            continue
+        seen = frontier = mask & -mask
+        while frontier:
+            k = (frontier & -frontier).bit_length() - 1
+            frontier &= frontier - 1
+            grown = links[k] & mask & ~seen
+            seen |= grown
+            frontier |= grown
+        if seen == mask:
+            valid[mask] = households
+    best = [0] * (1 << n)
+    for mask in range(1, 1 << n):
+        low = mask & -mask
+        value = best[mask & ~low]
+        sub = mask
+        while sub:
+            if sub & low and sub in valid:
+                value = max(value, valid[sub] + best[mask & ~sub])
+            sub = (sub - 1) & mask
+        best[mask] = value
+    return best[-1]
+
+
+def test_close_to_the_exhaustive_optimum_on_small_instances():
+    rng = random.Random(5)
+    runs, optimal = 120, 0
+    for _ in range(runs):
+        width = rng.randint(2, 4)
+        units = [Unit(k + 1, rng.randint(50, 900), 1.0,
+                      box(k % width * 100, k // width * 100, k % width * 100 + rng.choice([80, 100]),
+                          k // width * 100 + 100), None)
+                 for k in range(rng.randint(4, 10))]
+        minimum = rng.randint(400, 1500)
+        rules = BundleRules(gap_m=10, min_households=minimum,
+                            max_households=int(minimum * rng.choice([1.2, 1.5, 2, 3])))
+        graph = adjacency(units, gap_m=rules.gap_m, within_street=False)
+        best = best_coverage(units, rules, graph)
+        ours = covered(propose_bundles(units, rules), units)
+        assert covered(greedy_bundles(units, rules), units) <= ours <= best
+        optimal += ours == best
+    assert optimal >= 0.95 * runs
+
+
+def test_nothing_in_nothing_out():
+    assert propose_bundles([], RULES) == []
+    assert greedy_bundles([], RULES) == []
+    assert adjacency([], gap_m=50, within_street=False) == {}
+    assert rank_easy_first([], units_by_id={}, territories=[]) == []
