@@ -73,7 +73,7 @@ RED_WEIGHT = 1.0  # a red-listed (commended) enterprise is preferred to a normal
 NORMAL_WEIGHT = 0.85
 DEFAULT_REACH_M = 1000.0  # a territory farther than this from a bundle is not "next to" it
 # Weights of the "easy first" score (each part is 0..1): size, compactness, a good enterprise next door.
-SCORE_WEIGHTS = {"size": 0.40, "compactness": 0.25, "proximity": 0.35}
+SCORE_WEIGHTS = {"size": 0.35, "compactness": 0.35, "proximity": 0.30}
 DEFAULT_ATTEMPTS = 8
 _REGROW_FINALISTS = 3
 _MAX_REPAIR_PASSES = 6
@@ -689,8 +689,8 @@ def rank_easy_first(bundles: Iterable, *, units_by_id: Mapping[int, Unit], terri
                     reach_m: float = DEFAULT_REACH_M) -> list[ProposedBundle]:
     """Order bundles easy first (先易后难): large, compact, next to a good-credit enterprise's territory.
 
-    `bundles` are collections of unit ids (or ProposedBundles). Score = 0.40·size + 0.25·compactness +
-    0.35·proximity, where size = households / households of the largest bundle, compactness is Reock, and proximity =
+    `bundles` are collections of unit ids (or ProposedBundles). Score = 0.35·size + 0.35·compactness +
+    0.30·proximity, where size = households / households of the largest bundle, compactness is Reock, and proximity =
     (1 − distance / reach) × grade weight (AAA 1, AA 0.9, A 0.8) × list weight (red 1, normal 0.85) of the best
     territory within `reach_m`. Only territories graded AAA/AA/A and not black-listed count; the best one is
     `near_enterprise_id`. Ties: more households, then smaller unit ids.
