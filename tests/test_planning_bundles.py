@@ -163,8 +163,17 @@ def test_bundle_problems_name_each_fault():
     big = {p.code: p.params for p in problems_for([1, 2, 3], units, BundleRules(min_households=100,
                                                                                   max_households=800))}
     assert big == {"too_large": {"measure": "households", "value": 900, "limit": 800}}
-    area = problems_for([1, 2, 3], units, BundleRules(min_floor_area=60_000, max_floor_area=50_000))
-    assert [(p.code, p.params["measure"]) for p in area] == [("too_small", "floor_area"), ("too_large", "floor_area")]
+    assert problems_for([1, 2, 3], units, BundleRules(min_households=100, min_floor_area=60_000)) == [
+        Problem("too_small", {"measure": "floor_area", "value": 54_000.0, "limit": 60_000})]
+    assert problems_for([1, 2, 3], units, BundleRules(min_households=100, max_floor_area=50_000)) == [
+        Problem("too_large", {"measure": "floor_area", "value": 54_000.0, "limit": 50_000})]
+
+
+@pytest.mark.parametrize("fields", [{"gap_m": -1}, {"min_households": 900, "max_households": 800},
+                                    {"min_households": -1}, {"min_floor_area": 2.0, "max_floor_area": 1.0}])
+def test_inconsistent_rules_are_refused(fields):
+    with pytest.raises(ValueError):
+        BundleRules(**fields)
 
 
 # --- easy first ------------------------------------------------------------------------------------------------

@@ -67,6 +67,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+__all__ = ["BundleRules", "Problem", "ProposedBundle", "Territory", "Unit", "adjacency", "bundle_problems",
+           "greedy_bundles", "propose_bundles", "rank_easy_first", "reock"]
+
 GOOD_GRADES = ("AAA", "AA", "A")
 GRADE_WEIGHT = {"AAA": 1.0, "AA": 0.9, "A": 0.8}
 RED_WEIGHT = 1.0  # a red-listed (commended) enterprise is preferred to a normal one at the same distance
@@ -111,6 +114,17 @@ class BundleRules:
     max_households: int = 4000
     min_floor_area: float | None = None
     max_floor_area: float | None = None
+
+    def __post_init__(self):
+        if self.gap_m < 0:
+            raise ValueError(f"gap_m must not be negative (got {self.gap_m})")
+        if self.min_households < 0 or self.max_households < self.min_households:
+            raise ValueError(f"households bounds must satisfy 0 <= min <= max (got {self.min_households}, "
+                             f"{self.max_households})")
+        if (self.min_floor_area is not None and self.max_floor_area is not None
+                and self.max_floor_area < self.min_floor_area):
+            raise ValueError(f"floor area bounds must satisfy min <= max (got {self.min_floor_area}, "
+                             f"{self.max_floor_area})")
 
 
 @dataclass(frozen=True)
