@@ -65,7 +65,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
 
 __all__ = ["BundleRules", "Problem", "ProposedBundle", "Territory", "Unit", "adjacency", "bundle_problems",
            "greedy_bundles", "propose_bundles", "rank_easy_first", "reock"]
@@ -712,22 +711,32 @@ def rank_easy_first(bundles: Iterable, *, units_by_id: Mapping[int, Unit], terri
     groups = [tuple(sorted(getattr(b, "unit_ids", b))) for b in bundles]
     good = [t for t in territories if _eligible_territory(t)]
     good.sort(key=lambda t: t.enterprise_id)
-    tree = shapely.STRtree(np.array([t.geom for t in good], dtype=object)) if good else None
+    # A territory is the union of many management areas: index its parts, far cheaper to test than the whole.
+    parts, owner = [], []
+    for k, t in enumerate(good):
+        for part in shapely.get_parts(t.geom):
+            parts.append(part)
+            owner.append(k)
+    parts = np.array(parts, dtype=object)
+    owner = np.array(owner, dtype=int)
+    tree = shapely.STRtree(parts) if len(parts) else None
     largest = max((sum(units_by_id[i].households for i in g) for g in groups), default=0) or 1
     scored = []
     for ids in groups:
         geoms = [units_by_id[i].geom for i in ids]
-        outline = unary_union(geoms)
+        outline = shapely.GeometryCollection(geoms)  # estates do not overlap: no need to pay for a union
         households = sum(units_by_id[i].households for i in ids)
         floor_area = float(sum(units_by_id[i].floor_area for i in ids))
         compactness = reock(outline)
         near_id, near_d, proximity = None, None, 0.0
         if tree is not None:
-            hits = sorted(tree.query(outline, predicate="dwithin", distance=reach_m).tolist())
+            hits = tree.query(outline, predicate="dwithin", distance=reach_m)
+            nearest: dict[int, float] = {}
+            for k, d in zip(owner[hits].tolist(), shapely.distance(outline, parts[hits]).tolist()):
+                nearest[k] = min(d, nearest.get(k, d))
             best = None
-            for k in hits:
+            for k, d in sorted(nearest.items()):
                 t = good[k]
-                d = float(outline.distance(t.geom))
                 weight = GRADE_WEIGHT.get(t.grade, 0.0) * (RED_WEIGHT if t.list_status == "red" else NORMAL_WEIGHT)
                 value = max(0.0, 1.0 - d / reach_m) * weight if reach_m > 0 else weight
                 key = (-value, d, t.enterprise_id)
