@@ -5,7 +5,7 @@ from collections import deque
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, box
 
 from layers.planning.bundles import (
     BundleRules, Problem, ProposedBundle, Territory, Unit, adjacency, bundle_problems, greedy_bundles,
@@ -431,3 +431,13 @@ def test_nothing_in_nothing_out():
     assert greedy_bundles([], RULES) == []
     assert adjacency([], gap_m=50, within_street=False) == {}
     assert rank_easy_first([], units_by_id={}, territories=[]) == []
+
+
+def test_multipolygon_estates_and_territories_are_measured_part_by_part():
+    units = [Unit(1, 500, 1.0, MultiPolygon([box(0, 0, 100, 100)]), None),
+             Unit(2, 500, 1.0, box(100, 0, 200, 100), None)]
+    territory = Territory(3, MultiPolygon([box(0, 500, 50, 550), box(300, 0, 400, 100)]), "AA", "red")
+    [bundle] = propose_bundles(units, RULES, territories=[territory])
+    assert bundle.unit_ids == (1, 2)
+    assert bundle.near_enterprise_id == 3 and bundle.near_distance_m == 100.0
+    assert bundle.compactness == pytest.approx(20_000 / (3.141592653589793 * (100**2 + 50**2)), abs=1e-3)

@@ -57,6 +57,7 @@ default rules, a few seconds with tight bounds (min 1500, max 2000 households).
 """
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -690,8 +691,8 @@ def reock(geom: BaseGeometry) -> float:
     """Reock compactness: area / area of the minimum bounding circle (1 for a disc, 2/π for a square)."""
     if geom.is_empty or geom.area <= 0:
         return 0.0
-    circle = shapely.minimum_bounding_circle(geom)
-    return max(0.0, min(1.0, geom.area / circle.area)) if circle.area > 0 else 0.0
+    circle = math.pi * float(shapely.minimum_bounding_radius(geom)) ** 2  # exact, unlike the polygonal circle
+    return max(0.0, min(1.0, geom.area / circle)) if circle > 0 else 0.0
 
 
 def _eligible_territory(t: Territory) -> bool:
