@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from layers.api import views as api
 from layers.tiles import views as tiles
-from layers.views import dashboard, details, map as map_views
+from layers.views import dashboard, details, enterprises, map as map_views
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -28,5 +28,5 @@ urlpatterns = [
     path("estates/<int:pk>/", details.estate_detail, name="estate-detail"),
     path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
     path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),
-    path("enterprises/<int:pk>/", details.enterprise_detail, name="enterprise-detail"),
+    path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise-detail"),
 ]

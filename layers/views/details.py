@@ -1,4 +1,4 @@
-"""Detail pages of single objects: estate, building, management area, enterprise."""
+"""Detail pages of single objects: estate, building, management area (the enterprise's: views/enterprises.py)."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -33,8 +33,3 @@ def building_detail(request, pk):
 def management_area_detail(request, pk):
     return _detail_page(request, "management_area", pk)
 
-
-@require_safe
-@login_required
-def enterprise_detail(request, pk):
-    return _detail_page(request, "enterprise", pk)

@@ -1,0 +1,274 @@
+"""JSON endpoints of the enterprise register (docs/ENTERPRISE_REGISTER.md): enterprises, evaluations, listings, changes.
+
+DRF function views: DRF authenticates (session or token) and turns PermissionDenied/Http404 into 403/404
+{"error": …} (api/errors.py); the register's own refusals come back as 400/409 {"error": …, "field": …}.
+"""
+from __future__ import annotations
+
+import functools
+
+from django.core.paginator import Paginator
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from .. import register
+from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
+from ..permissions import ADD, VIEW, get_restricted, require
+from ..services import enterprises as svc
+
+PER_PAGE = 50
+
+
+# --- request bodies ---------------------------------------------------------------------------------------------
+
+class EnterpriseInput(serializers.Serializer):
+    name = serializers.CharField(help_text="Registered name (max. 120 characters).")
+    credit_code = serializers.CharField(help_text="Unified social credit code, 18 characters with its check character.")
+    credit_grade = serializers.ChoiceField(choices=CreditGrade.choices, required=False,
+                                           help_text="Initial grade (create only); afterwards the latest evaluation's.")
+    filed_on = serializers.DateField(required=False, allow_null=True)
+    contact_person = serializers.CharField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(required=False, allow_blank=True)
+    address = serializers.CharField(required=False, allow_blank=True)
+
+
+class EnterprisePatch(EnterpriseInput):
+    reason = serializers.CharField(required=False, allow_blank=True, help_text="Why (kept in the change log).")
+
+
+class EvaluationInput(serializers.Serializer):
+    year = serializers.IntegerField(help_text="A finished year; one evaluation per year.")
+    grade = serializers.ChoiceField(choices=CreditGrade.choices)
+    passed = serializers.BooleanField(help_text="Two consecutive failing years put the enterprise on the black list.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ListingInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ListStatus.choices, help_text="red, black, or normal to lift a listing.")
+    reason = serializers.CharField(help_text="Required: why the enterprise is listed or lifted.")
+    listed_on = serializers.DateField(required=False, help_text="From when the decision applies; default today.")
+
+
+# --- responses (for the schema; the data comes from layers.register) ---------------------------------------------
+
+class EnterpriseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    credit_code = serializers.CharField()
+    credit_grade = serializers.ChoiceField(choices=CreditGrade.choices)
+    list_status = serializers.ChoiceField(choices=ListStatus.choices)
+    list_status_label = serializers.CharField()
+    list_status_since = serializers.DateField(allow_null=True)
+    list_status_reason = serializers.CharField()
+    filed_on = serializers.DateField(allow_null=True)
+    contact_person = serializers.CharField()
+    contact_phone = serializers.CharField()
+    address = serializers.CharField()
+    estates = serializers.IntegerField(help_text="Estates served today.")
+    households = serializers.IntegerField(help_text="Households served today.")
+    detail_url = serializers.CharField()
+
+
+class EvaluationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    year = serializers.IntegerField()
+    grade = serializers.ChoiceField(choices=CreditGrade.choices)
+    passed = serializers.BooleanField()
+    note = serializers.CharField()
+    recorded_by = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
+class ListingOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ListStatus.choices)
+    status_label = serializers.CharField()
+    listed_on = serializers.DateField()
+    reason = serializers.CharField()
+    decided_by = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+
+
+class ChangeLine(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    before = serializers.CharField()
+    after = serializers.CharField()
+
+
+class ChangeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=RegisterAction.choices)
+    action_label = serializers.CharField()
+    summary = serializers.CharField()
+    lines = ChangeLine(many=True)
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    reason = serializers.CharField()
+    user = serializers.CharField()
+    changed_at = serializers.DateTimeField()
+    contract_id = serializers.IntegerField(allow_null=True)
+    estate_id = serializers.IntegerField(allow_null=True)
+
+
+def _page_of(name: str, item):
+    return inline_serializer(name, {
+        "count": serializers.IntegerField(), "page": serializers.IntegerField(), "pages": serializers.IntegerField(),
+        "results": item(many=True),
+    })
+
+
+class EnterpriseWithDecision(EnterpriseOut):
+    list_status_derived = serializers.BooleanField(help_text="True: black-listed by two failing evaluations.")
+
+
+ERROR = inline_serializer("Error", {"error": serializers.CharField(), "field": serializers.CharField(required=False)})
+ERRORS = {400: ERROR, 403: ERROR, 404: ERROR}
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------
+
+def refusals(view):
+    """The register's RegisterInvalid/RegisterConflict as 400/409 JSON (DRF handles 403/404 itself)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except svc.RegisterInvalid as exc:
+            body = {"error": exc.message}
+            if exc.field:
+                body["field"] = exc.field
+            return Response(body, status=exc.status)
+
+    return wrapped
+
+
+def _valid(serializer_class, data, *, partial: bool = False) -> dict:
+    """The validated body, or RegisterInvalid naming the first field at fault."""
+    if not isinstance(data, dict):
+        raise svc.RegisterInvalid(_("The body must be a JSON object."), field="body")
+    serializer = serializer_class(data=data, partial=partial)
+    if not serializer.is_valid():
+        field, problems = next(iter(serializer.errors.items()))
+        problem = problems[0] if isinstance(problems, list) else problems
+        raise svc.RegisterInvalid(f"{field}: {problem}", field=field)
+    return dict(serializer.validated_data)
+
+
+def _paged(request, queryset, to_data) -> dict:
+    page = Paginator(queryset, PER_PAGE).get_page(request.query_params.get("page"))
+    return {"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
+            "results": [to_data(item) for item in page.object_list]}
+
+
+def _enterprise(request, pk: int) -> Enterprise:
+    get_restricted(Enterprise.objects.all(), request.user, VIEW, pk=pk)
+    return register.enterprise_with_served(pk=pk)
+
+
+def _enterprise_data(enterprise: Enterprise) -> dict:
+    data = register.enterprise_data(enterprise)
+    data["list_status_derived"] = svc.enterprise_decision(enterprise).derived
+    return data
+
+
+# --- views ------------------------------------------------------------------------------------------------------
+
+@extend_schema(
+    methods=["GET"], summary="Search the enterprise register",
+    parameters=[
+        OpenApiParameter("q", OpenApiTypes.STR, description="Part of the name, credit code or address."),
+        OpenApiParameter("list_status", OpenApiTypes.STR, enum=ListStatus.values),
+        OpenApiParameter("page", OpenApiTypes.INT),
+    ],
+    responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS},
+)
+@extend_schema(methods=["POST"], summary="Register an enterprise", request=EnterpriseInput,
+               responses={201: EnterpriseWithDecision, 409: ERROR, **ERRORS})
+@api_view(["GET", "POST"])
+@refusals
+def enterprise_list(request):
+    if request.method == "GET":
+        require(request.user, Enterprise, VIEW)
+        status = request.query_params.get("list_status", "")
+        if status and status not in ListStatus.values:
+            raise svc.RegisterInvalid(_("list_status must be one of: %(choices)s.")
+                                      % {"choices": ", ".join(ListStatus.values)}, field="list_status")
+        queryset = register.enterprises(q=request.query_params.get("q", ""), list_status=status)
+        return Response(_paged(request, queryset, register.enterprise_data))
+    fields = _valid(EnterpriseInput, request.data)
+    enterprise = svc.enterprise_create(user=request.user, **fields)
+    return Response(_enterprise_data(register.enterprise_with_served(pk=enterprise.pk)), status=201)
+
+
+@extend_schema(methods=["GET"], summary="One enterprise", responses={200: EnterpriseWithDecision, **ERRORS})
+@extend_schema(methods=["PATCH"], summary="Change an enterprise's register entry", request=EnterprisePatch,
+               responses={200: EnterpriseWithDecision, 409: ERROR, **ERRORS})
+@api_view(["GET", "PATCH"])
+@refusals
+def enterprise_detail(request, pk: int):
+    if request.method == "GET":
+        return Response(_enterprise_data(_enterprise(request, pk)))
+    fields = _valid(EnterprisePatch, request.data, partial=True)
+    if "credit_grade" in fields:
+        raise svc.RegisterInvalid(_("The credit grade follows the latest annual evaluation; record an evaluation "
+                                    "instead."), field="credit_grade")
+    svc.enterprise_update(user=request.user, enterprise_id=pk, **fields)
+    return Response(_enterprise_data(register.enterprise_with_served(pk=pk)))
+
+
+@extend_schema(methods=["GET"], summary="An enterprise's annual evaluations, latest year first",
+               responses={200: inline_serializer("Evaluations", {"results": EvaluationOut(many=True)}), **ERRORS})
+@extend_schema(methods=["POST"], summary="Record an annual evaluation (re-derives the list status)",
+               request=EvaluationInput,
+               responses={201: inline_serializer("EvaluationRecorded", {
+                   "evaluation": EvaluationOut(), "enterprise": EnterpriseWithDecision()}), 409: ERROR, **ERRORS})
+@api_view(["GET", "POST"])
+@refusals
+def enterprise_evaluations(request, pk: int):
+    if request.method == "GET":
+        require(request.user, CreditEvaluation, VIEW)
+        _enterprise(request, pk)
+        return Response({"results": [register.evaluation_data(e) for e in register.evaluations(enterprise_id=pk)]})
+    require(request.user, CreditEvaluation, ADD)  # a refused role learns that before any input error
+    fields = _valid(EvaluationInput, request.data)
+    evaluation = svc.evaluation_record(user=request.user, enterprise_id=pk, **fields)
+    return Response({"evaluation": register.evaluation_data(evaluation),
+                     "enterprise": _enterprise_data(register.enterprise_with_served(pk=pk))}, status=201)
+
+
+@extend_schema(methods=["GET"], summary="An enterprise's manual listing decisions, latest first",
+               responses={200: inline_serializer("Listings", {"results": ListingOut(many=True)}), **ERRORS})
+@extend_schema(methods=["POST"], summary="List an enterprise red or black, or lift a listing (status normal)",
+               request=ListingInput,
+               responses={201: inline_serializer("ListingDecided", {
+                   "listing": ListingOut(), "enterprise": EnterpriseWithDecision()}), **ERRORS})
+@api_view(["GET", "POST"])
+@refusals
+def enterprise_listings(request, pk: int):
+    if request.method == "GET":
+        require(request.user, EnterpriseListing, VIEW)
+        _enterprise(request, pk)
+        return Response({"results": [register.listing_data(x) for x in register.listings(enterprise_id=pk)]})
+    require(request.user, EnterpriseListing, ADD)
+    fields = _valid(ListingInput, request.data)
+    fields.setdefault("listed_on", timezone.localdate())
+    listing = svc.listing_set(user=request.user, enterprise_id=pk, **fields)
+    return Response({"listing": register.listing_data(listing),
+                     "enterprise": _enterprise_data(register.enterprise_with_served(pk=pk))}, status=201)
+
+
+@extend_schema(summary="An enterprise's change log (register changes and service assignments), latest first",
+               parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
+               responses={200: _page_of("ChangePage", ChangeOut), **ERRORS})
+@api_view(["GET"])
+@refusals
+def enterprise_changes(request, pk: int):
+    _enterprise(request, pk)
+    return Response(_paged(request, register.changes(enterprise_id=pk), register.change_data))
