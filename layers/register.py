@@ -120,7 +120,8 @@ def listing_data(listing: EnterpriseListing) -> dict:
 
 
 def changes(*, enterprise_id: int) -> QuerySet:
-    return RegisterChange.objects.filter(enterprise_id=enterprise_id).select_related("user").order_by("-changed_at", "-id")
+    return (RegisterChange.objects.filter(enterprise_id=enterprise_id).select_related("user")
+            .order_by("-changed_at", "-id"))
 
 
 def _show(field: str, value) -> str:

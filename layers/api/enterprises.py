@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from .. import register
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
-from ..permissions import ADD, VIEW, get_restricted, require
+from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..services import enterprises as svc
 
 PER_PAGE = 50
@@ -180,17 +180,17 @@ def _enterprise_data(enterprise: Enterprise) -> dict:
 
 # --- views ------------------------------------------------------------------------------------------------------
 
-@extend_schema(
-    methods=["GET"], summary="Search the enterprise register",
-    parameters=[
-        OpenApiParameter("q", OpenApiTypes.STR, description="Part of the name, credit code or address."),
-        OpenApiParameter("list_status", OpenApiTypes.STR, enum=ListStatus.values),
-        OpenApiParameter("page", OpenApiTypes.INT),
-    ],
-    responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS},
-)
-@extend_schema(methods=["POST"], summary="Register an enterprise", request=EnterpriseInput,
-               responses={201: EnterpriseWithDecision, 409: ERROR, **ERRORS})
+def doc(method: str, operation_id: str, summary: str, **kwargs):
+    return extend_schema(methods=[method], operation_id=operation_id, summary=summary, tags=["enterprises"], **kwargs)
+
+
+@doc("GET", "enterprises_list", "Search the enterprise register", parameters=[
+    OpenApiParameter("q", OpenApiTypes.STR, description="Part of the name, credit code or address."),
+    OpenApiParameter("list_status", OpenApiTypes.STR, enum=ListStatus.values),
+    OpenApiParameter("page", OpenApiTypes.INT),
+], responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS})
+@doc("POST", "enterprises_create", "Register an enterprise", request=EnterpriseInput,
+     responses={201: EnterpriseWithDecision, 409: ERROR, **ERRORS})
 @api_view(["GET", "POST"])
 @refusals
 def enterprise_list(request):
@@ -202,19 +202,21 @@ def enterprise_list(request):
                                       % {"choices": ", ".join(ListStatus.values)}, field="list_status")
         queryset = register.enterprises(q=request.query_params.get("q", ""), list_status=status)
         return Response(_paged(request, queryset, register.enterprise_data))
+    require(request.user, Enterprise, ADD)  # a refused role learns that before any input error
     fields = _valid(EnterpriseInput, request.data)
     enterprise = svc.enterprise_create(user=request.user, **fields)
     return Response(_enterprise_data(register.enterprise_with_served(pk=enterprise.pk)), status=201)
 
 
-@extend_schema(methods=["GET"], summary="One enterprise", responses={200: EnterpriseWithDecision, **ERRORS})
-@extend_schema(methods=["PATCH"], summary="Change an enterprise's register entry", request=EnterprisePatch,
-               responses={200: EnterpriseWithDecision, 409: ERROR, **ERRORS})
+@doc("GET", "enterprises_retrieve", "One enterprise", responses={200: EnterpriseWithDecision, **ERRORS})
+@doc("PATCH", "enterprises_partial_update", "Change an enterprise's register entry", request=EnterprisePatch,
+     responses={200: EnterpriseWithDecision, 409: ERROR, **ERRORS})
 @api_view(["GET", "PATCH"])
 @refusals
 def enterprise_detail(request, pk: int):
     if request.method == "GET":
         return Response(_enterprise_data(_enterprise(request, pk)))
+    require(request.user, Enterprise, CHANGE)
     fields = _valid(EnterprisePatch, request.data, partial=True)
     if "credit_grade" in fields:
         raise svc.RegisterInvalid(_("The credit grade follows the latest annual evaluation; record an evaluation "
@@ -223,12 +225,12 @@ def enterprise_detail(request, pk: int):
     return Response(_enterprise_data(register.enterprise_with_served(pk=pk)))
 
 
-@extend_schema(methods=["GET"], summary="An enterprise's annual evaluations, latest year first",
-               responses={200: inline_serializer("Evaluations", {"results": EvaluationOut(many=True)}), **ERRORS})
-@extend_schema(methods=["POST"], summary="Record an annual evaluation (re-derives the list status)",
-               request=EvaluationInput,
-               responses={201: inline_serializer("EvaluationRecorded", {
-                   "evaluation": EvaluationOut(), "enterprise": EnterpriseWithDecision()}), 409: ERROR, **ERRORS})
+@doc("GET", "enterprise_evaluations_list", "An enterprise's annual evaluations, latest year first",
+     responses={200: inline_serializer("Evaluations", {"results": EvaluationOut(many=True)}), **ERRORS})
+@doc("POST", "enterprise_evaluations_create", "Record an annual evaluation (re-derives the list status)",
+     request=EvaluationInput,
+     responses={201: inline_serializer("EvaluationRecorded", {
+         "evaluation": EvaluationOut(), "enterprise": EnterpriseWithDecision()}), 409: ERROR, **ERRORS})
 @api_view(["GET", "POST"])
 @refusals
 def enterprise_evaluations(request, pk: int):
@@ -236,19 +238,19 @@ def enterprise_evaluations(request, pk: int):
         require(request.user, CreditEvaluation, VIEW)
         _enterprise(request, pk)
         return Response({"results": [register.evaluation_data(e) for e in register.evaluations(enterprise_id=pk)]})
-    require(request.user, CreditEvaluation, ADD)  # a refused role learns that before any input error
+    require(request.user, CreditEvaluation, ADD)
     fields = _valid(EvaluationInput, request.data)
     evaluation = svc.evaluation_record(user=request.user, enterprise_id=pk, **fields)
     return Response({"evaluation": register.evaluation_data(evaluation),
                      "enterprise": _enterprise_data(register.enterprise_with_served(pk=pk))}, status=201)
 
 
-@extend_schema(methods=["GET"], summary="An enterprise's manual listing decisions, latest first",
-               responses={200: inline_serializer("Listings", {"results": ListingOut(many=True)}), **ERRORS})
-@extend_schema(methods=["POST"], summary="List an enterprise red or black, or lift a listing (status normal)",
-               request=ListingInput,
-               responses={201: inline_serializer("ListingDecided", {
-                   "listing": ListingOut(), "enterprise": EnterpriseWithDecision()}), **ERRORS})
+@doc("GET", "enterprise_listings_list", "An enterprise's manual listing decisions, latest first",
+     responses={200: inline_serializer("Listings", {"results": ListingOut(many=True)}), **ERRORS})
+@doc("POST", "enterprise_listings_create", "List an enterprise red or black, or lift a listing (status normal)",
+     request=ListingInput,
+     responses={201: inline_serializer("ListingDecided", {
+         "listing": ListingOut(), "enterprise": EnterpriseWithDecision()}), **ERRORS})
 @api_view(["GET", "POST"])
 @refusals
 def enterprise_listings(request, pk: int):
@@ -264,9 +266,10 @@ def enterprise_listings(request, pk: int):
                      "enterprise": _enterprise_data(register.enterprise_with_served(pk=pk))}, status=201)
 
 
-@extend_schema(summary="An enterprise's change log (register changes and service assignments), latest first",
-               parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
-               responses={200: _page_of("ChangePage", ChangeOut), **ERRORS})
+@doc("GET", "enterprise_changes_list",
+     "An enterprise's change log (register changes and service assignments), latest first",
+     parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
+     responses={200: _page_of("ChangePage", ChangeOut), **ERRORS})
 @api_view(["GET"])
 @refusals
 def enterprise_changes(request, pk: int):

@@ -86,7 +86,8 @@ def enterprise_register(rec: EnterpriseRec, *, seed: int, today: datetime.date) 
     grades = _grades(rec, years, rng)
     snapshot = {"name": rec.name, "credit_code": rec.credit_code, "filed_on": rec.filed_on.isoformat(),
                 "contact_person": rec.contact_person, "contact_phone": rec.contact_phone, "address": rec.address}
-    state = {"credit_grade": INITIAL_GRADE, "list_status": "normal", "list_status_since": None, "list_status_reason": ""}
+    state = {"credit_grade": INITIAL_GRADE, "list_status": "normal", "list_status_since": None,
+             "list_status_reason": ""}
     register.changes.append(Change(_stamp(rec.filed_on, 9), "create", None, snapshot | state, "物业服务企业备案"))
 
     # Events in date order: each year's evaluation early the next year; a red listing after the last-but-one one.
@@ -124,7 +125,8 @@ def enterprise_register(rec: EnterpriseRec, *, seed: int, today: datetime.date) 
         state = new
 
     final = credit_rating.list_status(evaluations, listings, today)
-    if final.status != rec.list_status or (final.status == "black" and final.since != datetime.date(FIRST_YEAR + 2, 1, 1)):
+    black_since = datetime.date(FIRST_YEAR + 2, 1, 1)
+    if final.status != rec.list_status or (final.status == "black" and final.since != black_since):
         raise AssertionError(f"demo register of {rec.credit_code} gives {final}, the city says {rec.list_status}")
     register.final = _listing_state(state["credit_grade"], final)
     return register

@@ -81,7 +81,8 @@ def decisions(evaluations: Iterable, listings: Iterable) -> list[ListDecision]:
     for k, listing in enumerate(map(_listing, listings)):
         if listing.status not in STATUSES:
             raise ValueError(f"unknown list status {listing.status!r}")
-        timeline.append((listing.listed_on, 1, k, ListDecision(listing.status, listing.listed_on, listing.reason, False)))
+        decision = ListDecision(listing.status, listing.listed_on, listing.reason, False)
+        timeline.append((listing.listed_on, 1, k, decision))
     timeline.sort(key=lambda item: item[:3])
     return [d for *_, d in timeline]
 

@@ -285,8 +285,8 @@ def listing_set(*, user, enterprise_id: int, status: str, reason: str, listed_on
         label = ListStatus(status).label
         if current.status == status:
             if status == ListStatus.NORMAL:
-                raise RegisterInvalid(_("%(name)s is on no list: there is nothing to lift.") % {"name": enterprise.name},
-                                      field="status")
+                raise RegisterInvalid(_("%(name)s is on no list: there is nothing to lift.")
+                                      % {"name": enterprise.name}, field="status")
             raise RegisterInvalid(
                 _("%(name)s is on the %(list)s already (since %(since)s).")
                 % {"name": enterprise.name, "list": label, "since": current.since.isoformat()}, field="status")
