@@ -13,8 +13,10 @@ from django.contrib.gis.geos import LineString
 from django.db import connection
 from django.test import Client
 
-from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea
+from layers.credit_code import check_character
+from layers.models import AdminArea, AdminLevel, Building, Enterprise, Estate, ManagementArea
 from layers.services.abandonment import abandonment_report_create
+from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,12 @@ SELECT md5(concat_ws('|',
   (SELECT string_agg(concat_ws(',', id, state), ';' ORDER BY id) FROM layers_abandonmentreport),
   (SELECT count(*) FROM layers_abandonmentevent),
   (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
-  (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate)))
+  (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate),
+  (SELECT string_agg(concat_ws(',', id, name, credit_code, credit_grade, list_status, list_status_since, address), ';'
+                     ORDER BY id) FROM layers_enterprise),
+  (SELECT count(*) FROM layers_creditevaluation),
+  (SELECT count(*) FROM layers_enterpriselisting),
+  (SELECT count(*) FROM layers_registerchange)))
 """
 
 
@@ -150,6 +157,59 @@ def case_report_page_decide(inside):
     return "post", f"/abandonment/{report.pk}/decide/", {"to": "verified"}, "form"
 
 
+# The enterprise register is district-wide (no inside/outside): the district writes, everyone else is refused.
+def a_normal_enterprise() -> Enterprise:
+    return Enterprise.objects.filter(list_status="normal").order_by("id").first()
+
+
+def a_new_code() -> str:
+    first17 = "91230112MA1MATR1X"
+    return first17 + check_character(first17)
+
+
+def a_fresh_enterprise() -> Enterprise:
+    """An enterprise without evaluations (so last year can be recorded), filed long ago."""
+    return enterprise_create(user=user("planner"), name="矩阵物业", credit_code=a_new_code(),
+                             filed_on=datetime.date(2015, 1, 1))
+
+
+def case_enterprise_create(inside):
+    return "post", "/api/enterprises/", {"name": "矩阵物业", "credit_code": a_new_code()}, "json"
+
+
+def case_enterprise_update(inside):
+    return "patch", f"/api/enterprises/{a_normal_enterprise().pk}/", {"address": "矩阵路1号"}, "json"
+
+
+def case_evaluation_record(inside):
+    body = {"year": datetime.date.today().year - 1, "grade": "C", "passed": False}
+    return "post", f"/api/enterprises/{a_fresh_enterprise().pk}/evaluations/", body, "json"
+
+
+def case_listing_set(inside):
+    return "post", f"/api/enterprises/{a_normal_enterprise().pk}/listings/", {"status": "red", "reason": "矩阵"}, "json"
+
+
+def case_enterprise_page_create(inside):
+    return "post", "/enterprises/new/", {"name": "矩阵物业", "credit_code": a_new_code(), "credit_grade": "A"}, "form"
+
+
+def case_enterprise_page_edit(inside):
+    enterprise = a_normal_enterprise()
+    body = {"name": enterprise.name + "（改）", "credit_code": enterprise.credit_code}
+    return "post", f"/enterprises/{enterprise.pk}/edit/", body, "form"
+
+
+def case_evaluation_page(inside):
+    body = {"year": datetime.date.today().year - 1, "grade": "A", "passed": "yes"}
+    return "post", f"/enterprises/{a_fresh_enterprise().pk}/evaluate/", body, "form"
+
+
+def case_listing_page(inside):
+    body = {"status": "red", "reason": "矩阵", "listed_on": datetime.date.today().isoformat()}
+    return "post", f"/enterprises/{a_normal_enterprise().pk}/list/", body, "form"
+
+
 AREA_WRITES = {"official": 403, "street_office": 403}
 # case → {role: status}; "planner"/"admin" successes; anonymous is always refused (REFUSED_ANONYMOUS).
 EXPECTED = {
@@ -169,6 +229,14 @@ EXPECTED = {
     (case_report_transition, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
     (case_report_page_decide, True): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
     (case_report_page_decide, False): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
+    (case_enterprise_create, True): {**AREA_WRITES, "planner": 201, "admin": 201},
+    (case_enterprise_update, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_evaluation_record, True): {**AREA_WRITES, "planner": 201, "admin": 201},
+    (case_listing_set, True): {**AREA_WRITES, "planner": 201, "admin": 201},
+    (case_enterprise_page_create, True): {**AREA_WRITES, "planner": 302, "admin": 302},
+    (case_enterprise_page_edit, True): {**AREA_WRITES, "planner": 302, "admin": 302},
+    (case_evaluation_page, True): {**AREA_WRITES, "planner": 302, "admin": 302},
+    (case_listing_page, True): {**AREA_WRITES, "planner": 302, "admin": 302},
 }
 SUCCESS = {200, 201, 204}
 
@@ -219,14 +287,16 @@ def test_every_write_endpoint_is_in_the_matrix():
     """A new write URL must be added to the matrix: the URLconf's write views are all covered here."""
     covered = {"management-areas", "management-area", "management-area-split", "management-area-merge",
                "management-area-restore", "building-abandonment-reports", "abandonment-report-transition",
-               "abandonment-report-submit", "abandonment-report-decide"}
+               "abandonment-report-submit", "abandonment-report-decide",
+               "enterprise-api-list", "enterprise-api-detail", "enterprise-api-evaluations", "enterprise-api-listings",
+               "enterprise-create", "enterprise-edit", "enterprise-evaluation-submit", "enterprise-listing-submit"}
     # Read-only or dry-run endpoints: they never write, whatever the method.
     read_only = {"map", "tile", "admin-areas-geojson", "search", "feature-popup", "estate-detail", "building-detail",
                  "management-area-detail", "enterprise-detail", "management-area-validate", "management-area-clip",
                  "management-area-history", "abandonment-report-list", "abandonment-report-detail", "abandonment-page",
                  "abandonment-photo", "dashboard", "coverage-report", "coverage-figures", "coverage-trend",
                  "coverage-export-xlsx", "coverage-export-csv", "coverage-uncovered-households",
-                 "api-schema", "api-docs"}
+                 "api-schema", "api-docs", "enterprise-list", "enterprise-api-changes"}
     # Writes nothing but the caller's own API key (tests/test_openapi.py).
     read_only |= {"api-token"}
     from django.urls import get_resolver
