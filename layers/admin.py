@@ -177,11 +177,37 @@ class BuildingAdmin(LeafletGeoAdmin):
     raw_id_fields = ["estate"]
 
 
+class EnterpriseAdminForm(forms.ModelForm):
+    def clean_filed_on(self):
+        filed_on = self.cleaned_data.get("filed_on")
+        if filed_on and filed_on > timezone.localdate():
+            raise forms.ValidationError(_("The filing date cannot be in the future."))
+        return filed_on
+
+
 @admin.register(models.Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
+    """Saved through services.enterprises, so the register's change log has the change; the grade and the list
+    status follow the evaluations and listing decisions (recorded on the enterprise's page), never edited here."""
+
+    form = EnterpriseAdminForm
     list_display = ["name", "credit_code", "credit_grade", "list_status", "filed_on"]
     list_filter = ["list_status", "credit_grade"]
     search_fields = ["name", "credit_code"]
+    readonly_fields = ["list_status", "list_status_since", "list_status_reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "credit_grade"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        from .services.enterprises import EDITABLE_FIELDS, enterprise_create, enterprise_update
+
+        if change:
+            fields = {f: form.cleaned_data[f] for f in form.changed_data if f in EDITABLE_FIELDS}
+            enterprise_update(user=request.user, enterprise_id=obj.pk, reason=str(_("Django admin")), **fields)
+        else:
+            fields = {f: form.cleaned_data.get(f) for f in (*EDITABLE_FIELDS, "credit_grade")}
+            obj.pk = enterprise_create(user=request.user, **fields).pk
 
 
 @admin.register(models.CaretakerAgency)

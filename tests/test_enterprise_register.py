@@ -466,3 +466,65 @@ def test_register_reads_stay_few_queries(django_assert_max_num_queries):
     with django_assert_max_num_queries(30):
         client.get(f"/enterprises/{black.pk}/")
 
+
+
+# --- responses match the schema ---------------------------------------------------------------------------------
+
+def _json_schema(node):
+    """OpenAPI 3.0 → JSON Schema, strict: `nullable` becomes a null alternative, documented objects are closed."""
+    if isinstance(node, list):
+        return [_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _json_schema(v) for k, v in node.items() if k not in ("nullable", "readOnly", "writeOnly")}
+    if out.get("type") == "object" and "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    if node.get("nullable"):
+        out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def test_responses_match_the_documented_schema():
+    import jsonschema
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = _json_schema(schema["components"])
+    client = api("planner")
+    enterprise = Enterprise.objects.filter(list_status="black").first()
+    pk = enterprise.pk
+    evaluation = post(client, f"/api/enterprises/{fresh_enterprise().pk}/evaluations/",
+                      {"year": LAST_YEAR, "grade": "A", "passed": True})
+    calls = [
+        ("/api/enterprises/", "get", 200, client.get("/api/enterprises/")),
+        ("/api/enterprises/{id}/", "get", 200, client.get(f"/api/enterprises/{pk}/")),
+        ("/api/enterprises/{id}/evaluations/", "get", 200, client.get(f"/api/enterprises/{pk}/evaluations/")),
+        ("/api/enterprises/{id}/evaluations/", "post", 201, evaluation),
+        ("/api/enterprises/{id}/listings/", "get", 200, client.get(f"/api/enterprises/{pk}/listings/")),
+        ("/api/enterprises/{id}/changes/", "get", 200, client.get(f"/api/enterprises/{pk}/changes/")),
+        ("/api/enterprises/{id}/evaluations/", "post", 409, post(
+            client, f"/api/enterprises/{pk}/evaluations/", {"year": 2019, "grade": "A", "passed": True})),
+    ]
+    for path, method, status, response in calls:
+        assert response.status_code == status, (path, response.content[:300])
+        documented = schema["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+        validator = jsonschema.Draft7Validator({**_json_schema(documented), "components": components})
+        problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(response.json())]
+        assert not problems, (path, method, problems[:5])
+
+
+def test_the_admin_saves_through_the_service_and_keeps_the_list_status():
+    client = page_client("admin")
+    enterprise = Enterprise.objects.filter(list_status="black").first()
+    url = f"/admin/layers/enterprise/{enterprise.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    assert "list_status" not in form.fields and "credit_grade" not in form.fields
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update({"contact_person": "王经理", "filed_on": enterprise.filed_on.isoformat()})
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content[:500]
+    enterprise.refresh_from_db()
+    assert enterprise.contact_person == "王经理" and enterprise.list_status == "black"
+    change = enterprise.changes.order_by("-id").first()
+    assert change.action == "update" and change.after == {"contact_person": "王经理"}
+    assert change.user.username == "admin"
