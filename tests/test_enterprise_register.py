@@ -509,7 +509,8 @@ def test_responses_match_the_documented_schema():
         assert response.status_code == status, (path, response.content[:300])
         documented = schema["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
         validator = jsonschema.Draft7Validator({**_json_schema(documented), "components": components})
-        problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(response.json())]
+        errors = validator.iter_errors(response.json())
+        problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
         assert not problems, (path, method, problems[:5])
 
 
