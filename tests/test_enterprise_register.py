@@ -529,3 +529,26 @@ def test_the_admin_saves_through_the_service_and_keeps_the_list_status():
     change = enterprise.changes.order_by("-id").first()
     assert change.action == "update" and change.after == {"contact_person": "王经理"}
     assert change.user.username == "admin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_evaluations_of_one_year_exactly_one_is_recorded(demo_city):
+    from .test_area_concurrency import THREADS, run_together
+
+    enterprise = Enterprise.objects.filter(list_status="normal").order_by("id").first()
+    year = enterprise.evaluations.order_by("year").first().year - 1
+    if enterprise.filed_on and enterprise.filed_on.year > year:
+        enterprise.filed_on = datetime.date(year, 1, 1)
+        enterprise.save(update_fields=["filed_on"])
+    planner = user("planner")
+
+    def record(k):
+        return svc.evaluation_record(user=planner, enterprise_id=enterprise.pk, year=year, grade="C", passed=False,
+                                     note=f"thread {k}")
+
+    results = run_together(record)
+    recorded = [r for r in results if isinstance(r, CreditEvaluation)]
+    refused = [r for r in results if isinstance(r, svc.RegisterConflict)]
+    assert len(recorded) == 1 and len(refused) == THREADS - 1, results
+    assert enterprise.evaluations.filter(year=year).count() == 1
+    assert enterprise.changes.filter(action="evaluation", after__evaluation__year=year).count() == 1
