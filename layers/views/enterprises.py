@@ -145,8 +145,8 @@ def _detail_page(request, pk: int, *, evaluation_form: dict | None = None, listi
     enterprise = context["object"]
     today = timezone.localdate()
     context.update(register.register_detail(enterprise=enterprise))
-    evaluated = {e.year for e in context["evaluations"]}
-    next_year = next((y for y in range(today.year - 1, svc.FIRST_YEAR - 1, -1) if y not in evaluated), today.year - 1)
+    # The form suggests last year while it has no evaluation (the usual case early in a year), else nothing.
+    next_year = "" if any(e.year == today.year - 1 for e in context["evaluations"]) else today.year - 1
     context.update({
         "back_to_map": f"{reverse('map')}?focus=enterprise:{pk}",
         "can_edit": may(request.user, Enterprise, CHANGE),
