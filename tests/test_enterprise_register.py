@@ -427,6 +427,9 @@ def test_detail_page_shows_the_black_banner_evaluations_and_changes():
     assert 'id="change-table"' in html
     assert 'id="evaluation-form"' not in html and 'id="listing-form"' not in html
     assert 'id="register-readonly"' in html
+    street_office = User.objects.filter(username__startswith="street-").order_by("username").first().username
+    street_html = page_client(street_office).get(f"/enterprises/{black.pk}/").content.decode()
+    assert 'id="evaluation-form"' not in street_html and 'id="register-readonly"' in street_html
     planner_html = page_client("planner").get(f"/enterprises/{black.pk}/").content.decode()
     assert 'id="evaluation-form"' in planner_html and 'id="listing-form"' in planner_html
 
