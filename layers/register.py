@@ -10,7 +10,15 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
-from .models import CreditEvaluation, Enterprise, EnterpriseListing, ListStatus, RegisterChange
+from .models import (
+    ContractMode,
+    CreditEvaluation,
+    Enterprise,
+    EnterpriseListing,
+    ListStatus,
+    RegisterAction,
+    RegisterChange,
+)
 from .services.enterprises import enterprise_decision
 
 SEARCH_MAX_CHARS = 100
@@ -120,7 +128,7 @@ def listing_data(listing: EnterpriseListing) -> dict:
 
 
 def changes(*, enterprise_id: int) -> QuerySet:
-    return (RegisterChange.objects.filter(enterprise_id=enterprise_id).select_related("user")
+    return (RegisterChange.objects.filter(enterprise_id=enterprise_id).select_related("user", "estate")
             .order_by("-changed_at", "-id"))
 
 
@@ -161,6 +169,12 @@ def change_summary(change: RegisterChange) -> str:
         status = item.get("status")
         label = str(ListStatus(status).label) if status in ListStatus.values else status
         return gettext("Listing: %(status)s from %(date)s") % {"status": label, "date": item.get("listed_on")}
+    if change.action in (RegisterAction.CONTRACT_CREATE, RegisterAction.CONTRACT_END):
+        # The assignment services store the contract's snapshot (services/contracts.py).
+        mode = after.get("mode")
+        return gettext("%(mode)s from %(start)s to %(end)s") % {
+            "mode": str(ContractMode(mode).label) if mode in ContractMode.values else (mode or "—"),
+            "start": after.get("start_date") or "—", "end": after.get("end_date") or "—"}
     return ""
 
 

@@ -555,3 +555,17 @@ def test_concurrent_evaluations_of_one_year_exactly_one_is_recorded(demo_city):
     assert len(recorded) == 1 and len(refused) == THREADS - 1, results
     assert enterprise.evaluations.filter(year=year).count() == 1
     assert enterprise.changes.filter(action="evaluation", after__evaluation__year=year).count() == 1
+
+
+def test_the_change_log_shows_service_assignments_written_by_the_assignment_services():
+    from layers.register import change_summary
+
+    enterprise = normal_enterprise()
+    contract = enterprise.contracts.order_by("id").first()
+    change = RegisterChange.objects.create(
+        enterprise=enterprise, contract=contract, estate_id=contract.estate_id, action="contract_create",
+        before=None, after={"mode": "nearby", "start_date": "2026-01-01", "end_date": None}, user=user("planner"))
+    assert "2026-01-01" in change_summary(change)
+    html = page_client("planner").get(f"/enterprises/{enterprise.pk}/").content.decode()
+    assert f'href="/estates/{contract.estate_id}/"' in html and contract.estate.name in html
+    assert "Nearby custody from 2026-01-01" in html
