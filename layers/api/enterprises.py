@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from .. import register
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..services import enterprises as svc
+from .openapi import ErrorSerializer, errors
 
 PER_PAGE = 50
 
@@ -127,8 +128,9 @@ class EnterpriseWithDecision(EnterpriseOut):
     list_status_derived = serializers.BooleanField(help_text="True: black-listed by two failing evaluations.")
 
 
-ERROR = inline_serializer("Error", {"error": serializers.CharField(), "field": serializers.CharField(required=False)})
-ERRORS = {400: ERROR, 403: ERROR, 404: ERROR}
+ERRORS = errors(400, 403, 404)
+CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="Conflict with the register: the credit code belongs to "
+                                                             "another enterprise, or the year is evaluated already.")}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def doc(method: str, operation_id: str, summary: str, **kwargs):
     OpenApiParameter("page", OpenApiTypes.INT),
 ], responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS})
 @doc("POST", "enterprises_create", "Register an enterprise", request=EnterpriseInput,
-     responses={201: EnterpriseWithDecision, 409: ERROR, **ERRORS})
+     responses={201: EnterpriseWithDecision, **CONFLICT, **ERRORS})
 @api_view(["GET", "POST"])
 @refusals
 def enterprise_list(request):
@@ -210,7 +212,7 @@ def enterprise_list(request):
 
 @doc("GET", "enterprises_retrieve", "One enterprise", responses={200: EnterpriseWithDecision, **ERRORS})
 @doc("PATCH", "enterprises_partial_update", "Change an enterprise's register entry", request=EnterprisePatch,
-     responses={200: EnterpriseWithDecision, 409: ERROR, **ERRORS})
+     responses={200: EnterpriseWithDecision, **CONFLICT, **ERRORS})
 @api_view(["GET", "PATCH"])
 @refusals
 def enterprise_detail(request, pk: int):
@@ -230,7 +232,7 @@ def enterprise_detail(request, pk: int):
 @doc("POST", "enterprise_evaluations_create", "Record an annual evaluation (re-derives the list status)",
      request=EvaluationInput,
      responses={201: inline_serializer("EvaluationRecorded", {
-         "evaluation": EvaluationOut(), "enterprise": EnterpriseWithDecision()}), 409: ERROR, **ERRORS})
+         "evaluation": EvaluationOut(), "enterprise": EnterpriseWithDecision()}), **CONFLICT, **ERRORS})
 @api_view(["GET", "POST"])
 @refusals
 def enterprise_evaluations(request, pk: int):
