@@ -13,7 +13,7 @@ from django.contrib.gis.geos import LineString
 from django.db import connection
 from django.test import Client
 
-from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea
+from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea, ServiceContract
 from layers.services.abandonment import abandonment_report_create
 from layers.services.management_areas import management_area_split, management_area_update
 
@@ -29,7 +29,9 @@ SELECT md5(concat_ws('|',
   (SELECT string_agg(concat_ws(',', id, state), ';' ORDER BY id) FROM layers_abandonmentreport),
   (SELECT count(*) FROM layers_abandonmentevent),
   (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
-  (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate)))
+  (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate),
+  (SELECT string_agg(concat_ws(',', id, end_date), ';' ORDER BY id) FROM layers_servicecontract),
+  (SELECT count(*) FROM layers_registerchange)))
 """
 
 
@@ -150,6 +152,20 @@ def case_report_page_decide(inside):
     return "post", f"/abandonment/{report.pk}/decide/", {"to": "verified"}, "form"
 
 
+def case_service_assign(inside):
+    street = streets()[0 if inside else 1]
+    estate = Estate.objects.uncovered().filter(community__parent=street).order_by("code").first()
+    body = {"estate_ids": [estate.pk], "provider_kind": "district_fallback", "start_date": "2026-01-01"}
+    return "post", "/api/service/assign/", body, "json"
+
+
+def case_service_contract_end(inside):
+    street = streets()[0 if inside else 1]
+    contract = (ServiceContract.objects.filter(estate__community__parent=street, end_date__isnull=True,
+                                               start_date__lt=datetime.date(2025, 1, 1)).order_by("pk").first())
+    return "post", f"/api/service/contracts/{contract.pk}/end/", {"end_date": "2025-06-01", "reason": "matrix"}, "json"
+
+
 AREA_WRITES = {"official": 403, "street_office": 403}
 # case → {role: status}; "planner"/"admin" successes; anonymous is always refused (REFUSED_ANONYMOUS).
 EXPECTED = {
@@ -169,6 +185,11 @@ EXPECTED = {
     (case_report_transition, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
     (case_report_page_decide, True): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
     (case_report_page_decide, False): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
+    # Assigning service is the district's (street offices read their street's worklists only).
+    (case_service_assign, True): {"official": 403, "street_office": 403, "planner": 201, "admin": 201},
+    (case_service_assign, False): {"official": 403, "street_office": 403, "planner": 201, "admin": 201},
+    (case_service_contract_end, True): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
+    (case_service_contract_end, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
 }
 SUCCESS = {200, 201, 204}
 
@@ -219,14 +240,15 @@ def test_every_write_endpoint_is_in_the_matrix():
     """A new write URL must be added to the matrix: the URLconf's write views are all covered here."""
     covered = {"management-areas", "management-area", "management-area-split", "management-area-merge",
                "management-area-restore", "building-abandonment-reports", "abandonment-report-transition",
-               "abandonment-report-submit", "abandonment-report-decide"}
+               "abandonment-report-submit", "abandonment-report-decide", "service-assign", "service-contract-end"}
     # Read-only or dry-run endpoints: they never write, whatever the method.
     read_only = {"map", "tile", "admin-areas-geojson", "search", "feature-popup", "estate-detail", "building-detail",
                  "management-area-detail", "enterprise-detail", "management-area-validate", "management-area-clip",
                  "management-area-history", "abandonment-report-list", "abandonment-report-detail", "abandonment-page",
                  "abandonment-photo", "dashboard", "coverage-report", "coverage-figures", "coverage-trend",
                  "coverage-export-xlsx", "coverage-export-csv", "coverage-uncovered-households",
-                 "api-schema", "api-docs"}
+                 "api-schema", "api-docs",
+                 "service-worklists", "service-worklist", "estate-candidates", "estate-contracts"}
     # Writes nothing but the caller's own API key (tests/test_openapi.py).
     read_only |= {"api-token"}
     from django.urls import get_resolver

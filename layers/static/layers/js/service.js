@@ -16,7 +16,8 @@ const apiConfig = { csrfToken: service.csrfToken, editStrings: { requestFailed: 
 
 const WORKLIST_STYLE = { color: "#7a1fa2", weight: 3, opacity: 1, fillColor: "#f1c40f", fillOpacity: 0.35, dashArray: "6 3" };
 const SELECTED_STYLE = { color: "#0d47a1", weight: 4, opacity: 1, fillOpacity: 0.1, fill: true, fillColor: "#0d47a1" };
-const CANDIDATE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"];
+// Outlines in hues the service statuses do not use (green, blue, purple, orange mean a status on this map).
+const CANDIDATE_COLOURS = ["#e6007e", "#00a6d6", "#c8a000", "#6b3e26", "#111111", "#7fbf00", "#ff5fa2", "#4b0082"];
 const FIT = { padding: [40, 40], maxZoom: 17, animate: false };
 
 const nf = new Intl.NumberFormat(document.documentElement.lang || undefined);
@@ -310,6 +311,7 @@ function setup(map) {
           const values = { count: nf.format(data.count), households: nf.format(data.households) };
           if (dryRun) return say(fmt(S.wouldAssign, values), "ok");
           say(fmt(S.assigned, values), "ok");
+          done = true;
           status.dataset.assigned = String(data.count);
           card.dataset.assignedEstates = data.estate_ids.join(",");
           layers.refresh("estates");
@@ -320,9 +322,14 @@ function setup(map) {
           return load();
         })
         .catch((error) => say(error instanceof ApiError ? error.message : String(error), "error"))
-        .finally(() => { submit.disabled = false; });
+        .finally(() => {
+          submit.disabled = done;
+          checkButton.disabled = done;
+        });
     }
+    let done = false;
     const submit = el("button", { type: "button", class: "btn-primary", id: "assign-submit", text: S.submit, onclick: () => send(false) });
+    const checkButton = el("button", { type: "button", class: "btn-secondary", id: "assign-check", text: S.check, onclick: () => send(true) });
     showCard("assign",
       header(S.formTitle),
       el("p", { class: "editor__hint", id: "assign-target", text: estate ? fmt(S.formEstate, { name: estate.name }) : S.formSelection }),
@@ -334,8 +341,7 @@ function setup(map) {
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.note }), note),
       el("label", { class: "service__check" }, replace, el("span", { text: S.replace })),
       el("div", { class: "editor__buttons" },
-        el("button", { type: "button", class: "btn-secondary", id: "assign-check", text: S.check, onclick: () => send(true) }),
-        submit),
+        checkButton, submit),
       status);
     if (estate) highlightTarget(estate.id);
   }
@@ -359,14 +365,30 @@ function setup(map) {
         const estate = data.estate;
         targetLayer.clearLayers();
         targetLayer.addLayer(L.geoJSON(estate.geometry, { style: () => SELECTED_STYLE, interactive: false }));
+        const centre = targetLayer.getBounds().getCenter();
         data.features.forEach((feature, index) => {
           const colour = CANDIDATE_COLOURS[index % CANDIDATE_COLOURS.length];
           if (!feature.geometry) return;
           const shape = L.geoJSON(feature, {
-            style: () => ({ color: colour, weight: 3, fillColor: colour, fillOpacity: 0.2 }),
+            style: () => ({ color: colour, weight: 3.5, dashArray: "8 4", fillColor: colour, fillOpacity: 0.06 }),
           });
-          shape.bindTooltip(`#${feature.properties.rank} ${feature.properties.name}`, { sticky: true });
+          shape.bindTooltip(`${feature.properties.rank}. ${feature.properties.name}`, { sticky: true });
           candidateLayer.addLayer(shape);
+          // The rank, pinned on the part of the territory nearest the estate.
+          let nearest = null;
+          shape.eachLayer((layer) => {
+            for (const part of layer.getLatLngs().flat(0)) {
+              const bounds = L.latLngBounds(Array.isArray(part[0]) ? part[0] : part);
+              const d = bounds.getCenter().distanceTo(centre);
+              if (!nearest || d < nearest.d) nearest = { d, at: bounds.getCenter() };
+            }
+          });
+          if (nearest) {
+            candidateLayer.addLayer(L.marker(nearest.at, {
+              interactive: false,
+              icon: L.divIcon({ className: "service__rank", html: String(feature.properties.rank), iconSize: [22, 22] }),
+            }));
+          }
         });
         // The estate and its surroundings (the territories are district-wide; the estate is what matters).
         const bounds = targetLayer.getBounds();
