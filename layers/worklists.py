@@ -8,7 +8,7 @@
   neither an enterprise nor a caretaker; one row per estate, since service is assigned per estate.
 
 Street offices see their own street only; every list can be filtered by street. Rows are paged; the map features
-(GeoJSON, simplified) cover the whole list up to FEATURE_CAP.
+(GeoJSON, simplified to ~3 m, 5 decimals: they only highlight) cover the whole list up to FEATURE_CAP; the rows carry the details.
 """
 from __future__ import annotations
 
@@ -134,10 +134,9 @@ def worklist_get(*, user, name: str, street_id: int | None = None, on: datetime.
                 f"""
                 SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
                          'type', 'Feature', 'id', w.id,
-                         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(e.geom, 0.00001), 6)::json,
-                         'properties', json_build_object('id', w.id, 'name', w.name, 'code', w.code,
-                             'households', w.households, 'status', w.status, 'street', w.street_name,
-                             'buildings', w.buildings))), '[]'::json))::text
+                         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(e.geom, 0.00003), 5)::json,
+                         'properties', json_build_object('id', w.id, 'name', w.name, 'households', w.households,
+                             'status', w.status))), '[]'::json))::text
                   FROM (SELECT * FROM ({base}) w0{ORDER} LIMIT %(cap)s) w
                   JOIN layers_estate e ON e.id = w.id
                 """,
