@@ -148,8 +148,12 @@ def test_renovated_estate_listed_until_a_fallback_is_assigned(demo_city, live_se
     estate_id = int(row.get_attribute("data-estate-id"))
     assert status(estate_id) not in ("enterprise", "caretaker")
     page.screenshot(path=str(ARTIFACTS / "service_renovated.png"))
-    row.locator("[data-action=assign]").click()
+    # From the map: the row's "map" button zooms to the estate and opens its popup, whose button opens the form.
+    row.locator("[data-action=show]").click()
+    page.wait_for_selector(".leaflet-popup [data-action=popup-assign]")
+    page.click(".leaflet-popup [data-action=popup-assign]")
     page.wait_for_selector("#service-card[data-card=assign]")
+    assert str(Estate.objects.get(pk=estate_id).name) in page.inner_text("#assign-target")
     page.select_option("#assign-provider", "district_fallback")
     # Self-governed estates on this list need the replace box (their self-governance ends where the fallback starts).
     if status(estate_id) == "self_governed":

@@ -182,7 +182,10 @@ def contracts_assign(
     are never overwritten). PermissionDenied when the role may not assign service.
     """
     require(user, ServiceContract, ADD)
-    ids = list(dict.fromkeys(int(i) for i in estate_ids))
+    try:
+        ids = list(dict.fromkeys(int(i) for i in estate_ids))
+    except (TypeError, ValueError):
+        raise ValidationError(_("estate_ids must be a list of estate ids."), code="estate_ids") from None
     if not ids:
         raise ValidationError(_("Select at least one estate."), code="estate_ids")
     if len(ids) > MAX_ESTATES:

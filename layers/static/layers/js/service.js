@@ -15,6 +15,8 @@ const S = service.strings;
 const apiConfig = { csrfToken: service.csrfToken, editStrings: { requestFailed: S.loadFailed } };
 
 const WORKLIST_STYLE = { color: "#7a1fa2", weight: 3, opacity: 1, fillColor: "#f1c40f", fillOpacity: 0.35, dashArray: "6 3" };
+// Zoomed out, thick dashed outlines would hide the estates' colours: thin solid ones instead.
+const WORKLIST_STYLE_FAR = { ...WORKLIST_STYLE, weight: 1, dashArray: null, fillOpacity: 0.25 };
 const SELECTED_STYLE = { color: "#0d47a1", weight: 4, opacity: 1, fillOpacity: 0.1, fill: true, fillColor: "#0d47a1" };
 // Outlines in hues the service statuses do not use (green, blue, purple, orange mean a status on this map).
 const CANDIDATE_COLOURS = ["#e6007e", "#00a6d6", "#c8a000", "#6b3e26", "#111111", "#7fbf00", "#ff5fa2", "#4b0082"];
@@ -42,7 +44,7 @@ function setup(map) {
   });
   const worklistLayer = L.geoJSON(null, {
     pane: createPane(map, "worklist"),
-    style: () => WORKLIST_STYLE,
+    style: () => worklistStyle(),
     onEachFeature(feature, layer) {
       layer.bindTooltip(feature.properties.name, { sticky: true });
       layer.on("click", (e) => {
@@ -54,6 +56,10 @@ function setup(map) {
     },
   }).addTo(map);
   map.getPane("geoapp-worklist").style.zIndex = "405";
+  function worklistStyle() {
+    return map.getZoom() < 14 ? WORKLIST_STYLE_FAR : WORKLIST_STYLE;
+  }
+  map.on("zoomend", () => worklistLayer.setStyle(worklistStyle()));
   const candidateLayer = L.featureGroup().addTo(map);
   const targetLayer = L.featureGroup().addTo(map);
 
@@ -470,8 +476,9 @@ function setup(map) {
   }
 
   window.geoappService = { load, openForm, openCandidates, openHistory, layers };
+  // A street office's lists cover its street only: show that street rather than the whole district.
   fitDistrict()
-    .then(() => load())
+    .then(() => load({ fit: Boolean(service.ownStreet) }))
     .finally(() => {
       const estate = Number(new URLSearchParams(window.location.search).get("estate"));
       if (estate) openCandidates(estate);
