@@ -10,10 +10,8 @@ from django.utils import timezone
 from layers.models import (
     AdminArea,
     AdminLevel,
-    ContractMode,
     Estate,
     ListStatus,
-    ProviderKind,
     RegisterChange,
     ServiceContract,
 )
