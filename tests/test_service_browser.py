@@ -184,3 +184,45 @@ def test_street_office_sees_its_street_and_no_assign_action(demo_city, live_serv
     assert page.locator("#worklist-rows [data-action=assign]").count() == 0
     page.screenshot(path=str(ARTIFACTS / "service_street_office.png"))
     assert not page.errors, page.errors
+
+
+def test_planner_ends_a_contract_from_the_estate_popup(demo_city, live_server, page):
+    today = timezone.localdate()
+    contract = (ServiceContract.objects.filter(end_date__isnull=True, start_date__lt=today, provider_kind="enterprise",
+                                               estate__build_year__lte=2010)
+                .select_related("estate").order_by("estate__code").first())
+    estate = contract.estate
+    # A point of the estate outside its buildings (the buildings' layer lies above the estates').
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(ST_Difference(e.geom, "
+            "COALESCE(ST_Buffer(ST_Union(b.geom), 0.00003), 'POLYGON EMPTY'::geometry))) AS p "
+            "FROM layers_estate e LEFT JOIN layers_building b ON b.estate_id = e.id WHERE e.id = %s GROUP BY e.id) s",
+            [estate.pk],
+        )
+        lon, lat = cursor.fetchone()
+    open_service_page(page, live_server)
+    before = count_of(page, "uncovered")
+    page.evaluate("([lat, lon]) => window.geoappMap.setView([lat, lon], 17, {animate: false})", [lat, lon])
+    page.wait_for_timeout(1500)  # the estates' tiles at that zoom
+    page.mouse.click(*pixel(page, lon, lat))
+    page.wait_for_selector(".leaflet-popup [data-action=popup-history]")
+    page.click(".leaflet-popup [data-action=popup-history]")
+    row = page.locator(f"#service-card[data-card=history] [data-contract-id='{contract.pk}']")
+    row.wait_for()
+    row.locator("[data-field=end_date]").fill(today.isoformat())
+    row.locator("[data-field=reason]").fill("企业退出")
+    row.locator("[data-action=end]").click()
+    page.wait_for_function(f"() => Number(document.querySelector('[data-count-of=uncovered]').dataset.count) === {before + 1}")
+    contract.refresh_from_db()
+    assert contract.end_date == today and status(estate.pk) == "none"
+    from django.contrib.auth.models import User
+
+    from layers.worklists import worklist_get
+
+    listed = worklist_get(user=User.objects.get(username="planner"), name="uncovered", per_page=200)
+    assert estate.pk in {f["id"] for f in listed.features["features"]}
+    # The history now shows the contract ended today.
+    page.wait_for_selector(f"[data-contract-id='{contract.pk}']:not(:has([data-action=end]))")
+    page.screenshot(path=str(ARTIFACTS / "service_history.png"))
+    assert not page.errors, page.errors

@@ -119,6 +119,7 @@ def estates_in_selection(selection: MultiPolygon, *, start_date, include_served:
 
 def contract_data(contract: ServiceContract) -> dict:
     return {**contract_snapshot(contract), "provider": provider_name(contract),
+            "provider_kind_label": str(contract.get_provider_kind_display()), "mode_label": str(contract.get_mode_display()),
             "estate_name": contract.estate.name, "estate_code": contract.estate.code,
             "created_by": contract.created_by.get_username() if contract.created_by_id else None,
             "created_at": contract.created_at.isoformat() if contract.created_at else None}

@@ -132,6 +132,7 @@ def service_strings() -> dict:
         "metres": _("%(value)s m"),
         "historyTitle": _("Service history of %(name)s"),
         "noHistory": _("No contract recorded."),
+        "changes": _("Recorded assignments and ends"),
         "endContract": _("End"),
         "endOn": _("End date"),
         "endReason": _("Reason"),

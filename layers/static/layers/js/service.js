@@ -437,12 +437,17 @@ function setup(map) {
           const endForm = service.canEnd && active ? endControls(c, id) : null;
           return el("li", { class: "service__history-row", "data-contract-id": String(c.id) },
             el("strong", { text: c.provider }),
-            el("div", { class: "service__row-sub", text: `${c.start_date} → ${c.end_date || S.unlimited} · ${c.mode}` }),
+            el("div", { class: "service__row-sub", text: `${c.start_date} → ${c.end_date || S.unlimited} · ${c.mode_label}` }),
             c.note ? el("div", { class: "service__row-detail", text: c.note }) : null,
             endForm);
         });
+        const changes = data.changes.map((ch) => el("li", { "data-change-id": String(ch.id) },
+          el("span", { class: "service__row-sub", text: `${ch.at.slice(0, 10)} · ${ch.action_label} · ${ch.user || "—"}` }),
+          ch.reason ? el("span", { class: "service__row-detail", text: ` ${ch.reason}` }) : null));
         showCard("history", header(fmt(S.historyTitle, { name: data.estate.name })),
-          items.length ? el("ol", { class: "service__history" }, items) : el("p", { text: S.noHistory }));
+          items.length ? el("ol", { class: "service__history" }, items) : el("p", { text: S.noHistory }),
+          changes.length ? el("h3", { class: "service__subtitle", text: S.changes }) : null,
+          changes.length ? el("ul", { class: "service__changes" }, changes) : null);
       })
       .catch((error) => showCard("history", header(S.history), el("p", { class: "editor__status is-error", text: error.message })));
   }
