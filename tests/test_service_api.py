@@ -211,3 +211,28 @@ def test_service_page_for_each_role():
     planner_config = client().get("/service/").context["map_config"]["service"]
     assert planner_config["canAssign"] and all(e["listStatus"] != "black" for e in planner_config["enterprises"])
     assert client(None).get("/service/").status_code == 302
+
+
+def test_responses_match_the_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    from .test_openapi import check
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    planner = client()
+    es = estates(2)
+    created = check(schema, planner, "/api/service/assign/", path="/api/service/assign/", method="post", status=201,
+                    data=json.dumps(fallback([es[0].pk])), content_type="application/json")
+    check(schema, planner, "/api/service/assign/", path="/api/service/assign/", method="post", status=200,
+          data=json.dumps(fallback([es[1].pk], dry_run=True)), content_type="application/json")
+    check(schema, planner, "/api/service/assign/", path="/api/service/assign/", method="post", status=409,
+          data=json.dumps(fallback([es[0].pk])), content_type="application/json")
+    contract_id = created["contracts"][0]["id"]
+    check(schema, planner, f"/api/service/contracts/{contract_id}/end/", path="/api/service/contracts/{id}/end/",
+          method="post", data=json.dumps({"end_date": "2025-06-01", "reason": "到期"}), content_type="application/json")
+    for name in ("uncovered", "renovated", "abandoned"):
+        check(schema, planner, f"/api/service/worklists/{name}/?per_page=3", path="/api/service/worklists/{name}/")
+    estate = Estate.objects.uncovered().order_by("code").first()
+    check(schema, planner, f"/api/estates/{estate.pk}/candidates/", path="/api/estates/{id}/candidates/")
+    check(schema, planner, f"/api/estates/{es[0].pk}/contracts/", path="/api/estates/{id}/contracts/")
+    check(schema, planner, "/api/estates/999999999/contracts/", path="/api/estates/{id}/contracts/", status=404)

@@ -14,22 +14,21 @@ from django.db import connection, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
-from ..models import ContractMode, Estate, ProviderKind, RegisterChange, Role, ServiceContract
+from ..models import Estate, ProviderKind, RegisterChange, Role, ServiceContract
 from ..models.geo import SRID
 from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, require, restrict, role_of, street_of
 from ..planning import candidates as scoring
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
 from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
+from . import service_schema as doc
 
 MAX_SELECTION_VERTICES = 5000
-ERROR = inline_serializer("Error", {"error": serializers.CharField(), "code": serializers.CharField(required=False)})
 
 
 class Refused(Exception):
@@ -125,35 +124,16 @@ def contract_data(contract: ServiceContract) -> dict:
             "created_at": contract.created_at.isoformat() if contract.created_at else None}
 
 
-class AssignRequest(serializers.Serializer):
-    estate_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                       help_text="The estates to assign; or give `selection`.")
-    selection = serializers.JSONField(required=False,
-                                      help_text="GeoJSON Polygon/MultiPolygon (box or lasso): the estates inside it.")
-    include_served = serializers.BooleanField(required=False, default=False,
-                                              help_text="With `selection`: also estates already served on start_date.")
-    provider_kind = serializers.ChoiceField(choices=ProviderKind.choices)
-    mode = serializers.ChoiceField(choices=ContractMode.choices, required=False,
-                                   help_text="single/nearby/bundled for an enterprise; implied for the others.")
-    enterprise_id = serializers.IntegerField(required=False, allow_null=True)
-    caretaker_agency_id = serializers.IntegerField(required=False, allow_null=True)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField(required=False, allow_null=True, help_text="First day without the service.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    replace = serializers.BooleanField(required=False, default=False,
-                                       help_text="End the contract running on start_date instead of refusing.")
-    dry_run = serializers.BooleanField(required=False, default=False, help_text="Check everything, write nothing.")
-
-
 class _DryRun(Exception):
     pass
 
 
 @extend_schema(
     summary="Assign a service to estates (one, a list, or those inside a drawn box/lasso); all or none",
-    request=AssignRequest,
-    responses={201: OpenApiTypes.OBJECT, 200: OpenApiResponse(description="dry_run: what would be assigned"),
-               400: ERROR, 403: ERROR, 409: ERROR},
+    request=doc.AssignRequestSerializer,
+    responses={201: doc.AssignResponseSerializer,
+               200: OpenApiResponse(doc.AssignResponseSerializer, description="dry_run: what would be assigned"),
+               **doc.service_errors(400, 403, 409)},
     tags=["service"],
 )
 @api_view(["POST"])
@@ -209,13 +189,8 @@ def assign(request):
     return Response(data, status=201)
 
 
-class EndRequest(serializers.Serializer):
-    end_date = serializers.DateField(help_text="First day without this service (the estate is uncovered from then).")
-    reason = serializers.CharField(max_length=200)
-
-
-@extend_schema(summary="End a service contract on a date", request=EndRequest,
-               responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["service"])
+@extend_schema(summary="End a service contract on a date", request=doc.EndRequestSerializer,
+               responses={200: doc.ContractSerializer, **doc.service_errors(400, 403, 404)}, tags=["service"])
 @api_view(["POST"])
 def end(request, pk: int):
     require(request.user, ServiceContract, CHANGE)
@@ -256,7 +231,7 @@ def _worklist_json(wl, *, counts: dict | None = None) -> dict:
                                                                                       f"{MAX_PER_PAGE}."),
         OpenApiParameter("features", bool, description="0: no map features (default 1)."),
     ],
-    responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR}, tags=["service"],
+    responses={200: doc.WorklistSerializer, **doc.service_errors(400, 403, 404)}, tags=["service"],
 )
 @api_view(["GET"])
 def worklist(request, name: str):
@@ -289,7 +264,7 @@ def _visible_estate(user, pk: int) -> Estate:
     summary="Nearby custody: enterprises ranked for an estate, with their territories (GeoJSON) for the map",
     parameters=[OpenApiParameter("limit", int, description="Default 10, at most 30."),
                 OpenApiParameter("date", OpenApiTypes.DATE)],
-    responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR}, tags=["service"],
+    responses={200: doc.CandidatesSerializer, **doc.service_errors(400, 403, 404)}, tags=["service"],
 )
 @api_view(["GET"])
 def candidates(request, pk: int):
@@ -319,7 +294,7 @@ def candidates(request, pk: int):
 
 
 @extend_schema(summary="An estate's service history: its contracts and every recorded assignment or end",
-               responses={200: OpenApiTypes.OBJECT, 404: ERROR}, tags=["service"])
+               responses={200: doc.HistorySerializer, **doc.service_errors(403, 404)}, tags=["service"])
 @api_view(["GET"])
 def estate_contracts(request, pk: int):
     estate = _visible_estate(request.user, pk)
