@@ -341,3 +341,19 @@ def test_worklist_paging_and_totals_agree():
     assert first.households == sum(r["households"] for r in everything.rows)
     assert [r["id"] for r in first.rows] == [r["id"] for r in everything.rows[:10]]
     assert len(first.features["features"]) == first.count
+
+
+def test_daily_refresh_command_picks_up_contracts_that_start_later():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    estates, _ = three_estates()
+    enterprise = f.enterprise()
+    assign(estates[:1], provider_kind=ProviderKind.ENTERPRISE, mode=ContractMode.SINGLE, enterprise_id=enterprise.pk,
+           start_date=TODAY + DAY)
+    assert not EnterpriseJurisdiction.objects.filter(pk=enterprise.pk).exists()  # not yet today
+    out = StringIO()
+    call_command("refresh_jurisdictions", date=(TODAY + DAY).isoformat(), stdout=out)
+    assert EnterpriseJurisdiction.objects.get(pk=enterprise.pk).estate_count == 1
+    assert "jurisdictions rebuilt" in out.getvalue()
