@@ -226,3 +226,34 @@ def test_planner_ends_a_contract_from_the_estate_popup(demo_city, live_server, p
     page.wait_for_selector(f"[data-contract-id='{contract.pk}']:not(:has([data-action=end]))")
     page.screenshot(path=str(ARTIFACTS / "service_history.png"))
     assert not page.errors, page.errors
+
+
+def test_planner_draws_a_lasso_and_assigns_self_governance(demo_city, live_server, page):
+    estate = Estate.objects.uncovered().order_by("-code").first()
+    minx, miny, maxx, maxy = estate.geom.extent
+    pad = 0.0001
+    # A four-cornered lasso (a diamond around the estate, wide enough to hold it), closed on its first corner.
+    cx, cy, rx, ry = (minx + maxx) / 2, (miny + maxy) / 2, (maxx - minx) + pad, (maxy - miny) + pad
+    corners = [(cx, cy + ry), (cx + rx, cy), (cx, cy - ry), (cx - rx, cy)]
+    lasso = Polygon(corners + corners[:1], srid=4490)
+    expected = uncovered_in_box(lasso)
+    assert estate.pk in expected
+    open_service_page(page, live_server)
+    page.evaluate("([b]) => window.geoappMap.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [150, 150], animate: false})",
+                  [lasso.extent])
+    page.wait_for_timeout(300)
+    page.click("#select-lasso")
+    page.wait_for_timeout(200)
+    for lon, lat in corners + corners[:1]:
+        x, y = pixel(page, lon, lat)
+        page.mouse.move(x, y, steps=4)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(100)
+    page.wait_for_selector("#service-card[data-card=assign]")
+    page.select_option("#assign-provider", "community")
+    page.click("#assign-submit")
+    page.wait_for_selector("#assign-status[data-assigned]")
+    assigned = set(map(int, page.get_attribute("#service-card", "data-assigned-estates").split(",")))
+    assert assigned == expected
+    assert all(status(pk) == "self_governed" for pk in expected)
+    assert not page.errors, page.errors
