@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from layers.credit_code import check_character
-from layers.models import AdminArea, AdminLevel, Building, Enterprise, Estate, ManagementArea
+from layers.models import AdminArea, AdminLevel, Building, Enterprise, Estate, ManagementArea, ServiceContract
 from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
@@ -36,6 +36,7 @@ SELECT md5(concat_ws('|',
                      ORDER BY id) FROM layers_enterprise),
   (SELECT count(*) FROM layers_creditevaluation),
   (SELECT count(*) FROM layers_enterpriselisting),
+  (SELECT string_agg(concat_ws(',', id, end_date), ';' ORDER BY id) FROM layers_servicecontract),
   (SELECT count(*) FROM layers_registerchange)))
 """
 
@@ -210,6 +211,20 @@ def case_listing_page(inside):
     return "post", f"/enterprises/{a_normal_enterprise().pk}/list/", body, "form"
 
 
+def case_service_assign(inside):
+    street = streets()[0 if inside else 1]
+    estate = Estate.objects.uncovered().filter(community__parent=street).order_by("code").first()
+    body = {"estate_ids": [estate.pk], "provider_kind": "district_fallback", "start_date": "2026-01-01"}
+    return "post", "/api/service/assign/", body, "json"
+
+
+def case_service_contract_end(inside):
+    street = streets()[0 if inside else 1]
+    contract = (ServiceContract.objects.filter(estate__community__parent=street, end_date__isnull=True,
+                                               start_date__lt=datetime.date(2025, 1, 1)).order_by("pk").first())
+    return "post", f"/api/service/contracts/{contract.pk}/end/", {"end_date": "2025-06-01", "reason": "matrix"}, "json"
+
+
 AREA_WRITES = {"official": 403, "street_office": 403}
 # case → {role: status}; "planner"/"admin" successes; anonymous is always refused (REFUSED_ANONYMOUS).
 EXPECTED = {
@@ -237,6 +252,11 @@ EXPECTED = {
     (case_enterprise_page_edit, True): {**AREA_WRITES, "planner": 302, "admin": 302},
     (case_evaluation_page, True): {**AREA_WRITES, "planner": 302, "admin": 302},
     (case_listing_page, True): {**AREA_WRITES, "planner": 302, "admin": 302},
+    # Assigning service is the district's (street offices read their street's worklists only).
+    (case_service_assign, True): {"official": 403, "street_office": 403, "planner": 201, "admin": 201},
+    (case_service_assign, False): {"official": 403, "street_office": 403, "planner": 201, "admin": 201},
+    (case_service_contract_end, True): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
+    (case_service_contract_end, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
 }
 SUCCESS = {200, 201, 204}
 
@@ -289,14 +309,16 @@ def test_every_write_endpoint_is_in_the_matrix():
                "management-area-restore", "building-abandonment-reports", "abandonment-report-transition",
                "abandonment-report-submit", "abandonment-report-decide",
                "enterprise-api-list", "enterprise-api-detail", "enterprise-api-evaluations", "enterprise-api-listings",
-               "enterprise-create", "enterprise-edit", "enterprise-evaluation-submit", "enterprise-listing-submit"}
+               "enterprise-create", "enterprise-edit", "enterprise-evaluation-submit", "enterprise-listing-submit",
+               "service-assign", "service-contract-end"}
     # Read-only or dry-run endpoints: they never write, whatever the method.
     read_only = {"map", "tile", "admin-areas-geojson", "search", "feature-popup", "estate-detail", "building-detail",
                  "management-area-detail", "enterprise-detail", "management-area-validate", "management-area-clip",
                  "management-area-history", "abandonment-report-list", "abandonment-report-detail", "abandonment-page",
                  "abandonment-photo", "dashboard", "coverage-report", "coverage-figures", "coverage-trend",
                  "coverage-export-xlsx", "coverage-export-csv", "coverage-uncovered-households",
-                 "api-schema", "api-docs", "enterprise-list", "enterprise-api-changes"}
+                 "api-schema", "api-docs", "enterprise-list", "enterprise-api-changes",
+                 "service-worklists", "service-worklist", "estate-candidates", "estate-contracts"}
     # Writes nothing but the caller's own API key (tests/test_openapi.py).
     read_only |= {"api-token"}
     from django.urls import get_resolver

@@ -6,7 +6,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 
 from layers.models import AbandonmentReport, Enterprise, Role, ServiceContract, TakeoverPlan
-from layers.permissions import ADD, VIEW, may, role_of
+from layers.permissions import VIEW, may, role_of
 
 register = template.Library()
 
@@ -43,7 +43,8 @@ def role_nav(context) -> dict:
         # Service planning (issue 4) and data import (issue 6); pages reverse by name once they exist.
         "enterprises": _url("enterprise-list", "/enterprises/") if may(user, Enterprise, VIEW) else None,
         "enterprises_active": path.startswith("/enterprises/"),
-        "service": _url("service-worklists", "/service/") if may(user, ServiceContract, ADD) else None,
+        # The worklists: the district assigns; street offices (their street) and officials read.
+        "service": _url("service-worklists", "/service/") if role and may(user, ServiceContract, VIEW) else None,
         "service_active": path.startswith("/service/"),
         "plans": _url("plan-list", "/plans/") if may(user, TakeoverPlan, VIEW) else None,
         "plans_active": path.startswith("/plans/"),

@@ -1,0 +1,213 @@
+"""What /api/schema/ says about the service endpoints (docs/SERVICE_API.md): request and response shapes only.
+
+The views validate by hand and build their bodies in selectors or SQL; these serializers only describe the JSON.
+"""
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from ..models import ContractMode, ProviderKind
+from .openapi import GeometrySerializer, literal
+
+
+class ServiceErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="What is wrong, naming the estate, enterprise or input.")
+    code = serializers.CharField(required=False, help_text="The rule or input at fault: overlap, blacklisted, mode, "
+                                                           "start_date, selection, estate_ids, …")
+
+
+def service_errors(*codes: int) -> dict:
+    meaning = {
+        400: "Bad input, or a rule refused it (black-listed enterprise, provider/mode mismatch, dates…).",
+        403: "Not logged in, CSRF token missing, or the role may not do this.",
+        404: "No such object, or outside the user's street.",
+        409: "The estate is already served in that period (overlap); `replace` ends the current contract instead.",
+    }
+    return {code: OpenApiResponse(ServiceErrorSerializer, description=meaning[code]) for code in codes}
+
+
+class AssignRequestSerializer(serializers.Serializer):
+    estate_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                       help_text="The estates to assign; or give `selection`.")
+    selection = GeometrySerializer(required=False, help_text="A drawn box or lasso (GeoJSON Polygon or MultiPolygon, "
+                                                             "or a Feature of one): the estates whose point on "
+                                                             "surface lies inside.")
+    include_served = serializers.BooleanField(required=False, default=False,
+                                              help_text="With `selection`: also estates already served on start_date.")
+    provider_kind = serializers.ChoiceField(choices=ProviderKind.choices)
+    mode = serializers.ChoiceField(choices=ContractMode.choices, required=False,
+                                   help_text="single/nearby/bundled for an enterprise; implied for the others.")
+    enterprise_id = serializers.IntegerField(required=False, allow_null=True)
+    caretaker_agency_id = serializers.IntegerField(required=False, allow_null=True)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True, help_text="First day without the service.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    replace = serializers.BooleanField(required=False, default=False,
+                                       help_text="End the contract running on start_date instead of refusing.")
+    dry_run = serializers.BooleanField(required=False, default=False, help_text="Check everything, write nothing.")
+
+
+class EndRequestSerializer(serializers.Serializer):
+    end_date = serializers.DateField(help_text="First day without this service (the estate is uncovered from then).")
+    reason = serializers.CharField(max_length=200)
+
+
+class ContractSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    estate_id = serializers.IntegerField()
+    estate_name = serializers.CharField()
+    estate_code = serializers.CharField()
+    provider_kind = serializers.ChoiceField(choices=ProviderKind.choices)
+    provider_kind_label = serializers.CharField()
+    provider = serializers.CharField(help_text="The enterprise's or agency's name, or the provider kind.")
+    enterprise_id = serializers.IntegerField(allow_null=True)
+    caretaker_agency_id = serializers.IntegerField(allow_null=True)
+    mode = serializers.ChoiceField(choices=ContractMode.choices)
+    mode_label = serializers.CharField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True, help_text="First day without the service; null: open-ended.")
+    note = serializers.CharField(allow_blank=True)
+    bundle_id = serializers.IntegerField(allow_null=True)
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+
+
+class EstateBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    households = serializers.IntegerField()
+
+
+class AssignResponseSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    households = serializers.IntegerField()
+    estate_ids = serializers.ListField(child=serializers.IntegerField())
+    dry_run = serializers.BooleanField()
+    contracts = ContractSerializer(many=True, required=False, help_text="The contracts written (not in a dry run).")
+    estates = EstateBriefSerializer(many=True, required=False, help_text="Dry run: the estates that would be assigned.")
+
+
+class StreetRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class WorklistRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    households = serializers.IntegerField()
+    floor_area = serializers.FloatField()
+    build_year = serializers.IntegerField()
+    street_id = serializers.IntegerField()
+    street_name = serializers.CharField()
+    community_name = serializers.CharField()
+    status = literal("none", "self_governed", "caretaker", "enterprise")
+    detail = serializers.CharField(allow_null=True, help_text="Completed renovation projects, or abandoned buildings.")
+    buildings = serializers.IntegerField(help_text="Abandoned buildings without a caretaker (list `abandoned`).")
+
+
+class WorklistFeaturePropertiesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    households = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class WorklistFeatureSerializer(serializers.Serializer):
+    type = literal("Feature")
+    id = serializers.IntegerField()
+    geometry = GeometrySerializer()
+    properties = WorklistFeaturePropertiesSerializer()
+
+
+class WorklistCollectionSerializer(serializers.Serializer):
+    type = literal("FeatureCollection")
+    features = WorklistFeatureSerializer(many=True)
+
+
+class WorklistCountsSerializer(serializers.Serializer):
+    uncovered = serializers.IntegerField()
+    renovated = serializers.IntegerField()
+    abandoned = serializers.IntegerField()
+
+
+class WorklistSerializer(serializers.Serializer):
+    name = literal("uncovered", "renovated", "abandoned")
+    title = serializers.CharField()
+    date = serializers.DateField()
+    street = StreetRefSerializer(allow_null=True)
+    count = serializers.IntegerField()
+    households = serializers.IntegerField()
+    buildings = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    per_page = serializers.IntegerField()
+    rows = WorklistRowSerializer(many=True)
+    features = WorklistCollectionSerializer(help_text="The whole list (up to 5,000 estates), simplified, for the map.")
+    features_truncated = serializers.BooleanField()
+    counts = WorklistCountsSerializer(help_text="Estates on each worklist (same street and date).")
+
+
+class CandidateEstateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+    households = serializers.IntegerField()
+    geometry = GeometrySerializer()
+
+
+class CandidatePropertiesSerializer(serializers.Serializer):
+    enterprise_id = serializers.IntegerField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField()
+    score = serializers.FloatField()
+    distance_m = serializers.FloatField(help_text="From the estate to the enterprise's territory, in metres.")
+    grade = serializers.CharField()
+    households_served = serializers.IntegerField()
+    list_status = literal("red", "normal")
+
+
+class CandidateFeatureSerializer(serializers.Serializer):
+    type = literal("Feature")
+    id = serializers.IntegerField()
+    geometry = GeometrySerializer(allow_null=True, help_text="The enterprise's current territory.")
+    properties = CandidatePropertiesSerializer()
+
+
+class CandidateWeightsSerializer(serializers.Serializer):
+    distance = serializers.FloatField()
+    credit = serializers.FloatField()
+    capacity = serializers.FloatField()
+
+
+class CandidatesSerializer(serializers.Serializer):
+    type = literal("FeatureCollection")
+    estate = CandidateEstateSerializer()
+    max_distance_m = serializers.FloatField()
+    weights = CandidateWeightsSerializer()
+    features = CandidateFeatureSerializer(many=True)
+
+
+class HistoryEstateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+    status = literal("none", "self_governed", "caretaker", "enterprise")
+
+
+class RegisterChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = literal("contract_create", "contract_end", "create", "update", "evaluation", "listing")
+    action_label = serializers.CharField()
+    contract_id = serializers.IntegerField(allow_null=True)
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    user = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
+class HistorySerializer(serializers.Serializer):
+    estate = HistoryEstateSerializer()
+    contracts = ContractSerializer(many=True)
+    changes = RegisterChangeSerializer(many=True)
