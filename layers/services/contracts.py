@@ -110,7 +110,8 @@ def _check_provider(*, provider_kind, mode, enterprise_id, caretaker_agency_id, 
             mode = expected
         if mode != expected:
             raise ValidationError(_("A %(kind)s contract's mode is %(expected)s, not %(mode)r.")
-                                  % {"kind": ProviderKind(provider_kind).label, "expected": expected, "mode": mode},
+                                  % {"kind": ProviderKind(provider_kind).label, "expected": ContractMode(expected).label,
+                                     "mode": mode},
                                   code="mode")
         if enterprise_id is not None:
             raise ValidationError(_("Only an enterprise contract names an enterprise; for a custodian enterprise "

@@ -82,7 +82,7 @@ def service_strings() -> dict:
         "estates": _("%(count)s estates"),
         "households": _("%(count)s households"),
         "buildings": _("%(count)s abandoned buildings"),
-        "noRows": _("Nothing on this list: every estate here has a service."),
+        "noRows": _("Nothing on this list."),
         "page": _("Page %(page)s of %(pages)s"),
         "previous": _("Previous"),
         "next": _("Next"),
