@@ -1,0 +1,232 @@
+"""Reads of bundled-takeover plans: list, bundles and map layers as GeoJSON built in SQL, versions, coverage
+before/after per street, and the candidates for a bundle."""
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, Sum
+
+from .candidates import nearby_candidates
+from .coverage import coverage_figures
+from .models import AdminLevel, Bundle, PlanStatus, PlanVersion, TakeoverPlan
+from .permissions import VIEW, get_restricted, restrict
+
+
+def plan_get(*, user, pk: int) -> TakeoverPlan:
+    """One plan the user may see: 403 for a refused role, 404 when absent."""
+    return get_restricted(TakeoverPlan.objects.select_related("street", "created_by", "approved_by"), user, VIEW,
+                          pk=pk)
+
+
+def plans_visible(*, user):
+    return (restrict(TakeoverPlan.objects.all(), user, VIEW).select_related("street", "created_by")
+            .annotate(bundle_count=Count("bundles", distinct=True),
+                      households=Sum("bundles__households"),
+                      with_enterprise=Count("bundles", filter=Q(bundles__enterprise__isnull=False), distinct=True))
+            .order_by("-updated_at", "-id"))
+
+
+def plan_summary(plan: TakeoverPlan) -> dict:
+    """The plan's own fields, as JSON."""
+    return {
+        "id": plan.pk,
+        "name": plan.name,
+        "street": {"id": plan.street_id, "name": plan.street.name} if plan.street_id else None,
+        "status": plan.status,
+        "status_label": str(PlanStatus(plan.status).label),
+        "version": plan.version,
+        "start_date": plan.start_date.isoformat(),
+        "parameters": plan.parameters,
+        "created_by": plan.created_by.get_username() if plan.created_by_id else None,
+        "created_at": plan.created_at.isoformat() if plan.created_at else None,
+        "updated_at": plan.updated_at.isoformat() if plan.updated_at else None,
+        "approved_by": plan.approved_by.get_username() if plan.approved_by_id else None,
+        "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
+    }
+
+
+def plan_list_rows(*, user) -> list[dict]:
+    rows = []
+    for plan in plans_visible(user=user):
+        row = plan_summary(plan)
+        row.update({"bundles": plan.bundle_count, "households": plan.households or 0,
+                    "bundles_with_enterprise": plan.with_enterprise})
+        rows.append(row)
+    return rows
+
+
+# Each bundle with its outline (lon/lat, 6 decimals), members and enterprise, easy first.
+BUNDLES_SQL = """
+SELECT COALESCE(json_agg(json_build_object(
+         'type', 'Feature', 'id', b.id,
+         'geometry', ST_AsGeoJSON(b.geom, 6)::json,
+         'properties', json_build_object(
+            'id', b.id, 'rank', b.rank, 'households', b.households, 'floor_area', round(b.floor_area::numeric, 2),
+            'score', round(b.score::numeric, 4), 'enterprise_id', b.enterprise_id, 'enterprise', en.name,
+            'enterprise_grade', en.credit_grade, 'enterprise_list_status', en.list_status,
+            'estate_count', m.estate_count, 'estate_ids', m.estate_ids, 'contracts', m.contracts,
+            'label_point', ST_AsGeoJSON(ST_PointOnSurface(b.geom), 6)::json))
+         ORDER BY b.rank, b.id), '[]'::json)::text
+  FROM layers_bundle b
+  LEFT JOIN layers_enterprise en ON en.id = b.enterprise_id
+  LEFT JOIN LATERAL (
+      SELECT count(*) AS estate_count, COALESCE(json_agg(be.estate_id ORDER BY be.estate_id), '[]'::json) AS estate_ids,
+             (SELECT count(*) FROM layers_servicecontract sc WHERE sc.bundle_id = b.id) AS contracts
+        FROM layers_bundleestate be WHERE be.bundle_id = b.id) m ON true
+ WHERE b.plan_id = %(plan)s
+"""
+
+
+def bundles_geojson(plan: TakeoverPlan) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(BUNDLES_SQL, {"plan": plan.pk})
+        features = json.loads(cursor.fetchone()[0])
+    return {"type": "FeatureCollection", "features": features}
+
+
+# The map of a plan: its bundles' estates and the old estates of its scope still free (uncovered from the start
+# date on, in no bundle), with their status on the start date; and the enterprises' current territories nearby.
+ESTATES_SQL = """
+WITH scope AS (
+  SELECT e.id FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
+   WHERE e.build_year <= %(cutoff)s AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
+     AND NOT EXISTS (SELECT 1 FROM layers_servicecontract sc
+                      WHERE sc.estate_id = e.id AND (sc.end_date IS NULL OR sc.end_date > %(on)s))
+  UNION
+  SELECT be.estate_id FROM layers_bundleestate be WHERE be.plan_id = %(plan)s
+)
+SELECT COALESCE(json_agg(json_build_object(
+         'type', 'Feature', 'id', e.id,
+         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(e.geom, 0.000003), 6)::json,
+         'properties', json_build_object(
+            'id', e.id, 'code', e.code, 'name', e.name, 'households', e.households,
+            'floor_area', round(e.floor_area::numeric, 2), 'street_id', c.parent_id, 'bundle_id', be.bundle_id,
+            'status', COALESCE(a.status, 'none')))
+         ORDER BY e.id), '[]'::json)::text
+  FROM scope s
+  JOIN layers_estate e ON e.id = s.id
+  JOIN layers_adminarea c ON c.id = e.community_id
+  LEFT JOIN layers_bundleestate be ON be.estate_id = e.id AND be.plan_id = %(plan)s
+  LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
+"""
+
+TERRITORIES_SQL = """
+SELECT COALESCE(json_agg(json_build_object(
+         'type', 'Feature', 'id', j.enterprise_id,
+         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(j.geom, 0.00001), 6)::json,
+         'properties', json_build_object('enterprise_id', j.enterprise_id, 'name', en.name, 'grade', en.credit_grade,
+                                         'list_status', en.list_status, 'households', j.households))
+         ORDER BY j.enterprise_id), '[]'::json)::text
+  FROM layers_enterprisejurisdiction j
+  JOIN layers_enterprise en ON en.id = j.enterprise_id
+ WHERE %(street)s::bigint IS NULL
+    OR j.geom && (SELECT ST_Expand(a.geom, 0.01) FROM layers_adminarea a WHERE a.id = %(street)s::bigint)
+"""
+
+
+def plan_map_data(plan: TakeoverPlan) -> dict:
+    params = {"plan": plan.pk, "street": plan.street_id, "on": plan.start_date,
+              "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR}
+    with connection.cursor() as cursor:
+        cursor.execute(ESTATES_SQL, params)
+        estates = json.loads(cursor.fetchone()[0])
+        cursor.execute(TERRITORIES_SQL, params)
+        territories = json.loads(cursor.fetchone()[0])
+    return {"estates": {"type": "FeatureCollection", "features": estates},
+            "territories": {"type": "FeatureCollection", "features": territories}}
+
+
+def plan_versions(plan: TakeoverPlan) -> list[dict]:
+    return [
+        {"version": v.version, "note": v.note, "user": v.user.get_username() if v.user_id else None,
+         "saved_at": v.saved_at.isoformat() if v.saved_at else None, "status": v.snapshot.get("status"),
+         "bundles": len(v.snapshot.get("bundles", [])),
+         "households": sum(b.get("households", 0) for b in v.snapshot.get("bundles", []))}
+        for v in PlanVersion.objects.filter(plan=plan).select_related("user").order_by("-version")
+    ]
+
+
+def bundle_candidates(*, plan: TakeoverPlan, bundle_id: int, limit: int = 10) -> list[dict]:
+    """The enterprises best placed to take the bundle (nearby_candidates; never black-listed), best first."""
+    bundle = plan.bundles.filter(pk=bundle_id).first()
+    if bundle is None or bundle.geom is None:
+        return []
+    return [
+        {"enterprise_id": c.enterprise_id, "name": c.name, "distance_m": round(c.distance_m, 1), "grade": c.grade,
+         "households_served": c.households_served, "list_status": c.list_status, "score": round(c.score, 4),
+         "rank": c.rank}
+        for c in nearby_candidates(geom=bundle.geom, households=bundle.households, limit=limit)
+    ]
+
+
+# --- coverage before and after, per street ---------------------------------------------------------------------
+
+# What the plan moves from uncovered to enterprise service, per street: its bundles' old estates that are uncovered
+# on the start date (an estate served meanwhile is not counted twice).
+MOVED_SQL = """
+SELECT c.parent_id, count(*), COALESCE(sum(e.households), 0), COALESCE(sum(e.floor_area), 0)
+  FROM layers_bundleestate be
+  JOIN layers_estate e ON e.id = be.estate_id
+  JOIN layers_adminarea c ON c.id = e.community_id
+  LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
+ WHERE be.plan_id = %(plan)s AND a.estate_id IS NULL AND e.build_year <= %(cutoff)s
+ GROUP BY c.parent_id
+"""
+
+
+def _rate(num, den):
+    return round(num / den, 6) if den else None
+
+
+def _figures(old_e, old_h, old_f, ent_e, ent_h, ent_f, srv_e, srv_h) -> dict:
+    return {
+        "enterprise_estates": ent_e, "enterprise_households": ent_h, "enterprise_floor_area": round(ent_f, 2),
+        "served_estates": srv_e, "served_households": srv_h,
+        "uncovered_estates": old_e - srv_e, "uncovered_households": old_h - srv_h,
+        "socialised_rate_estates": _rate(ent_e, old_e), "socialised_rate_households": _rate(ent_h, old_h),
+        "socialised_rate_floor_area": _rate(ent_f, old_f),
+        "service_rate_estates": _rate(srv_e, old_e), "service_rate_households": _rate(srv_h, old_h),
+    }
+
+
+def _before_after(row: dict, moved: tuple[int, int, float]) -> dict:
+    me, mh, mf = moved
+    old_e, old_h, old_f = row["old_estates"], row["old_households"], float(row["old_floor_area"] or 0)
+    ent, srv = row["enterprise"], row["served"]
+    return {
+        "id": row["id"], "code": row["code"], "name": row["name"],
+        "old_estates": old_e, "old_households": old_h, "old_floor_area": round(old_f, 2),
+        "moved": {"estates": me, "households": mh, "floor_area": round(mf, 2)},
+        "before": _figures(old_e, old_h, old_f, ent["estates"], ent["households"], float(ent["floor_area"]),
+                           srv["estates"], srv["households"]),
+        "after": _figures(old_e, old_h, old_f, ent["estates"] + me, ent["households"] + mh,
+                          float(ent["floor_area"]) + mf, srv["estates"] + me, srv["households"] + mh),
+    }
+
+
+def plan_coverage(*, plan: TakeoverPlan) -> dict:
+    """Coverage per street on the plan's start date before the plan and after it (its bundles' uncovered estates
+    moved to enterprise service). An approved plan answers with the figures kept when it was approved."""
+    if plan.status == PlanStatus.APPROVED:
+        kept = (PlanVersion.objects.filter(plan=plan, snapshot__has_key="coverage").order_by("-version")
+                .values_list("snapshot", flat=True).first())
+        if kept:
+            return {**kept["coverage"], "as_approved": True}
+    figures = coverage_figures(on=plan.start_date, level=AdminLevel.STREET)
+    with connection.cursor() as cursor:
+        cursor.execute(MOVED_SQL, {"plan": plan.pk, "on": plan.start_date,
+                                   "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR})
+        moved = {street: (int(n), int(h), float(f)) for street, n, h, f in cursor.fetchall()}
+    rows = [r for r in figures["rows"] if plan.street_id is None or r["id"] == plan.street_id]
+    streets = [_before_after(r, moved.get(r["id"], (0, 0, 0.0))) for r in rows]
+    total_moved = tuple(sum(m[k] for m in moved.values()) for k in range(3)) if moved else (0, 0, 0.0)
+    total_row = figures["total"] if plan.street_id is None else next(
+        (r for r in figures["rows"] if r["id"] == plan.street_id), figures["total"])
+    total = _before_after(total_row, total_moved if plan.street_id is None else moved.get(plan.street_id, (0, 0, 0.0)))
+    return {"date": plan.start_date.isoformat(), "streets": streets, "total": total, "as_approved": False}
+
+
+def bundle_of_plan(plan: TakeoverPlan, bundle_id: int) -> Bundle | None:
+    return plan.bundles.filter(pk=bundle_id).first()
