@@ -7,6 +7,7 @@ import json
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from .candidates import nearby_candidates
 from .coverage import coverage_figures
@@ -42,6 +43,7 @@ def plan_summary(plan: TakeoverPlan) -> dict:
         "created_by": plan.created_by.get_username() if plan.created_by_id else None,
         "created_at": plan.created_at.isoformat() if plan.created_at else None,
         "updated_at": plan.updated_at.isoformat() if plan.updated_at else None,
+        "updated_at_display": timezone.localtime(plan.updated_at).strftime("%Y-%m-%d %H:%M") if plan.updated_at else "",
         "approved_by": plan.approved_by.get_username() if plan.approved_by_id else None,
         "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
     }
@@ -61,13 +63,13 @@ def plan_list_rows(*, user) -> list[dict]:
 BUNDLES_SQL = """
 SELECT COALESCE(json_agg(json_build_object(
          'type', 'Feature', 'id', b.id,
-         'geometry', ST_AsGeoJSON(b.geom, 6)::json,
+         'geometry', ST_AsGeoJSON(b.geom, 6, 0)::json,
          'properties', json_build_object(
             'id', b.id, 'rank', b.rank, 'households', b.households, 'floor_area', round(b.floor_area::numeric, 2),
             'score', round(b.score::numeric, 4), 'enterprise_id', b.enterprise_id, 'enterprise', en.name,
             'enterprise_grade', en.credit_grade, 'enterprise_list_status', en.list_status,
             'estate_count', m.estate_count, 'estate_ids', m.estate_ids, 'contracts', m.contracts,
-            'label_point', ST_AsGeoJSON(ST_PointOnSurface(b.geom), 6)::json))
+            'label_point', ST_AsGeoJSON(ST_PointOnSurface(b.geom), 6, 0)::json))
          ORDER BY b.rank, b.id), '[]'::json)::text
   FROM layers_bundle b
   LEFT JOIN layers_enterprise en ON en.id = b.enterprise_id
@@ -99,7 +101,7 @@ WITH scope AS (
 )
 SELECT COALESCE(json_agg(json_build_object(
          'type', 'Feature', 'id', e.id,
-         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(e.geom, 0.000003), 6)::json,
+         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(e.geom, 0.000003), 6, 0)::json,
          'properties', json_build_object(
             'id', e.id, 'code', e.code, 'name', e.name, 'households', e.households,
             'floor_area', round(e.floor_area::numeric, 2), 'street_id', c.parent_id, 'bundle_id', be.bundle_id,
@@ -115,7 +117,7 @@ SELECT COALESCE(json_agg(json_build_object(
 TERRITORIES_SQL = """
 SELECT COALESCE(json_agg(json_build_object(
          'type', 'Feature', 'id', j.enterprise_id,
-         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(j.geom, 0.00001), 6)::json,
+         'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(j.geom, 0.00001), 6, 0)::json,
          'properties', json_build_object('enterprise_id', j.enterprise_id, 'name', en.name, 'grade', en.credit_grade,
                                          'list_status', en.list_status, 'households', j.households))
          ORDER BY j.enterprise_id), '[]'::json)::text
@@ -141,7 +143,7 @@ def plan_map_data(plan: TakeoverPlan) -> dict:
 def plan_versions(plan: TakeoverPlan) -> list[dict]:
     return [
         {"version": v.version, "note": v.note, "user": v.user.get_username() if v.user_id else None,
-         "saved_at": v.saved_at.isoformat() if v.saved_at else None, "status": v.snapshot.get("status"),
+         "saved_at": timezone.localtime(v.saved_at).isoformat() if v.saved_at else None, "status": v.snapshot.get("status"),
          "bundles": len(v.snapshot.get("bundles", [])),
          "households": sum(b.get("households", 0) for b in v.snapshot.get("bundles", []))}
         for v in PlanVersion.objects.filter(plan=plan).select_related("user").order_by("-version")

@@ -1,0 +1,424 @@
+// One takeover plan (/plans/<id>/): bundles on the map and in a list (easy first), enterprise picking from ranked
+// candidates, editing bundles by clicking estates, coverage before/after per street, approval, versions.
+import { api, ApiError, fmt } from "./api.js";
+import { el } from "./dom.js";
+
+const L = window.L;
+const config = JSON.parse(document.getElementById("plan-config").textContent);
+const S = config.strings;
+const root = document.getElementById("plan");
+const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
+const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
+const TERRITORY_STYLE = { color: "#5b6b7a", weight: 1, dashArray: "4 3", fillColor: "#9fb3c8", fillOpacity: 0.18 };
+
+const state = {
+  plan: null, // the plan JSON (summary + bundles FeatureCollection)
+  bundles: new Map(), // bundle id → properties
+  estateBundle: new Map(), // estate id → bundle id
+  estates: new Map(), // estate id → Leaflet layer
+  selected: null, // bundle id
+  editing: false,
+  creating: null, // Set of estate ids while a new bundle is being picked
+  busy: false,
+};
+
+function colourOf(rank) {
+  return config.palette[(rank - 1) % config.palette.length];
+}
+
+function message(text, { error = false, problems = [] } = {}) {
+  const box = document.getElementById("plan-message");
+  box.replaceChildren();
+  box.className = `plan__message${error ? " plan__message--error" : ""}`;
+  box.setAttribute("role", error ? "alert" : "status");
+  box.dataset.problems = problems.map((p) => p.code).join(" ");
+  if (!text) return;
+  if (problems.length > 1) {
+    box.append(el("ul", {}, problems.map((p) => el("li", { "data-code": p.code, text: p.message }))));
+  } else {
+    box.append(el("span", { text, "data-code": problems.length ? problems[0].code : null }));
+  }
+}
+
+// --- map ---------------------------------------------------------------------------------------------------------
+
+let map = null;
+let estateLayer = null;
+let labelLayer = null;
+let territoryLayer = null;
+
+function estateStyle(props) {
+  const bundleId = state.estateBundle.get(props.id);
+  const pending = state.creating && state.creating.has(props.id);
+  if (pending) return { color: "#111", weight: 2.5, fillColor: "#ffd54f", fillOpacity: 0.8 };
+  if (bundleId !== undefined) {
+    const bundle = state.bundles.get(bundleId);
+    const selected = bundleId === state.selected;
+    return {
+      color: selected ? "#111" : colourOf(bundle.rank), weight: selected ? 2.5 : 1,
+      fillColor: colourOf(bundle.rank), fillOpacity: props.status === "enterprise" ? 0.85 : 0.6,
+    };
+  }
+  if (props.status && props.status !== "none") {
+    return { color: config.statusColours[props.status], weight: 1, fillColor: config.statusColours[props.status],
+      fillOpacity: 0.5 };
+  }
+  return { color: config.statusColours.none, weight: 1, dashArray: "3 2", fillColor: "#ffffff", fillOpacity: 0.35 };
+}
+
+function restyle() {
+  for (const layer of state.estates.values()) layer.setStyle(estateStyle(layer.feature.properties));
+  labelLayer.clearLayers();
+  for (const feature of state.plan.bundles.features) {
+    const p = feature.properties;
+    if (!p.label_point) continue;
+    const [lon, lat] = p.label_point.coordinates;
+    L.marker([lat, lon], {
+      interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "bundle-label", html: `<span style="border-color:${colourOf(p.rank)}">${p.rank}</span>`,
+        iconSize: null }),
+    }).addTo(labelLayer);
+  }
+}
+
+function estateTooltip(props) {
+  const bundleId = state.estateBundle.get(props.id);
+  const where = bundleId !== undefined ? fmt(S.inBundle, { rank: state.bundles.get(bundleId).rank })
+    : props.status && props.status !== "none" ? config.statusLabels[props.status] : S.free;
+  return `${props.name} · ${number.format(props.households)} ${S.households}<br>${where}`;
+}
+
+function drawMap(data) {
+  if (territoryLayer) territoryLayer.remove();
+  territoryLayer = L.geoJSON(data.territories, {
+    style: TERRITORY_STYLE, interactive: true,
+    onEachFeature: (f, layer) => layer.bindTooltip(fmt(S.territory, { name: f.properties.name, grade: f.properties.grade }),
+      { sticky: true }),
+  }).addTo(map);
+  if (estateLayer) estateLayer.remove();
+  state.estates.clear();
+  estateLayer = L.geoJSON(data.estates, {
+    style: (f) => estateStyle(f.properties),
+    onEachFeature: (f, layer) => {
+      state.estates.set(f.properties.id, layer);
+      layer.bindTooltip(() => estateTooltip(f.properties), { sticky: true });
+      layer.on("click", (event) => {
+        L.DomEvent.stop(event);
+        onEstateClick(f.properties);
+      });
+    },
+  }).addTo(map);
+  const bounds = estateLayer.getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
+}
+
+// --- plan state --------------------------------------------------------------------------------------------------
+
+function setPlan(plan) {
+  state.plan = plan;
+  state.bundles = new Map(plan.bundles.features.map((f) => [f.properties.id, f.properties]));
+  state.estateBundle = new Map();
+  for (const b of state.bundles.values()) for (const id of b.estate_ids) state.estateBundle.set(id, b.id);
+  if (state.selected !== null && !state.bundles.has(state.selected)) state.selected = null;
+  root.dataset.version = plan.version;
+  root.dataset.status = plan.status;
+  root.dataset.bundles = state.bundles.size;
+  config.canEdit = plan.can_edit;
+  document.getElementById("plan-version").textContent = `v${plan.version}`;
+  const badge = document.getElementById("plan-status");
+  badge.textContent = plan.status_label;
+  badge.className = `pl-badge pl-badge--${plan.status}`;
+  if (!plan.can_edit) {
+    for (const id of ["approve-plan", "new-bundle", "discard-plan"]) document.getElementById(id)?.remove();
+    state.editing = false;
+    state.creating = null;
+  }
+  renderSummary();
+  renderBundles();
+  renderSelected();
+  if (estateLayer) restyle();
+}
+
+function renderSummary() {
+  const bundles = [...state.bundles.values()];
+  const households = bundles.reduce((s, b) => s + b.households, 0);
+  const missing = bundles.filter((b) => !b.enterprise_id).length;
+  const parts = [fmt(S.estates, { n: bundles.reduce((s, b) => s + b.estate_count, 0) }),
+    `${number.format(households)} ${S.households}`];
+  if (missing && state.plan.status === "draft") parts.push(fmt(S.missingEnterprise, { n: missing }));
+  const summary = document.getElementById("plan-summary");
+  summary.textContent = bundles.length ? parts.join(" · ") : S.noBundles;
+  summary.dataset.households = households;
+  summary.dataset.missing = missing;
+}
+
+function renderBundles() {
+  const list = document.getElementById("bundle-list");
+  list.replaceChildren(...[...state.bundles.values()].map((b) => el("li", {
+    class: `bundle${b.id === state.selected ? " is-selected" : ""}`,
+    "data-bundle-id": b.id, "data-rank": b.rank, "data-enterprise-id": b.enterprise_id ?? "",
+    tabindex: 0, role: "button",
+    onclick: () => select(b.id),
+    onkeydown: (e) => { if (e.key === "Enter") select(b.id); },
+  },
+  el("span", { class: "bundle__rank", style: { background: colourOf(b.rank) }, text: b.rank }),
+  el("span", { class: "bundle__body" },
+    el("span", { class: "bundle__figures" },
+      el("b", { "data-v": "households", text: number.format(b.households) }), ` ${S.households} · `,
+      fmt(S.estates, { n: b.estate_count }), ` · ${number.format(Math.round(b.floor_area))} m² · `,
+      `${S.score} ${b.score.toFixed(2)}`),
+    el("span", { class: `bundle__enterprise${b.enterprise ? "" : " is-missing"}`, text: b.enterprise || "—" })))));
+}
+
+async function loadCandidates(bundle, select) {
+  select.replaceChildren(el("option", { value: "", text: S.loadingCandidates }));
+  try {
+    const data = await api(config, config.api.candidates.replace("{id}", bundle.id));
+    const options = [el("option", { value: "", text: S.noEnterprise })];
+    const ids = new Set();
+    for (const c of data.candidates) {
+      ids.add(c.enterprise_id);
+      options.push(el("option", { value: c.enterprise_id, "data-rank": c.rank, text: `${c.rank}. ${fmt(S.candidate, {
+        name: c.name, grade: c.grade, distance: number.format(Math.round(c.distance_m)),
+        households: number.format(c.households_served) })}` }));
+    }
+    if (bundle.enterprise_id && !ids.has(bundle.enterprise_id)) {
+      options.push(el("option", { value: bundle.enterprise_id, text: bundle.enterprise }));
+    }
+    if (!data.candidates.length) options[0].textContent = S.noCandidates;
+    select.replaceChildren(...options);
+    select.value = bundle.enterprise_id ?? "";
+    select.dataset.loaded = "true";
+  } catch (error) {
+    select.replaceChildren(el("option", { value: "", text: error.message }));
+  }
+}
+
+function renderSelected() {
+  const panel = document.getElementById("selected-panel");
+  const bundle = state.creating ? null : state.bundles.get(state.selected);
+  const body = document.getElementById("selected-body");
+  const title = document.getElementById("selected-title");
+  if (state.creating) {
+    panel.hidden = false;
+    title.textContent = S.newBundle;
+    const ids = [...state.creating];
+    const households = ids.reduce((s, id) => s + (state.estates.get(id)?.feature.properties.households || 0), 0);
+    body.replaceChildren(
+      el("p", { class: "plan__note", text: S.newBundleHint }),
+      el("p", { id: "new-bundle-selection", "data-count": ids.length, "data-households": households,
+        text: fmt(S.selection, { n: ids.length, households: number.format(households) }) }),
+      el("div", { class: "plan__actions" },
+        el("button", { type: "button", class: "btn-primary", id: "create-bundle", disabled: ids.length === 0,
+          onclick: createBundle, text: S.createBundle }),
+        el("button", { type: "button", class: "btn-secondary", onclick: () => { state.creating = null; restyle();
+          renderSelected(); }, text: S.cancel })),
+    );
+    return;
+  }
+  if (!bundle) {
+    panel.hidden = true;
+    state.editing = false;
+    return;
+  }
+  panel.hidden = false;
+  panel.dataset.bundleId = bundle.id;
+  title.textContent = fmt(S.bundle, { rank: bundle.rank });
+  const figures = el("p", { class: "plan__figures" },
+    `${number.format(bundle.households)} ${S.households} · ${fmt(S.estates, { n: bundle.estate_count })} · `,
+    `${number.format(Math.round(bundle.floor_area))} m² · ${S.score} ${bundle.score.toFixed(2)}`,
+    bundle.contracts ? ` · ${fmt(S.contracts, { n: bundle.contracts })}` : "");
+  const children = [figures];
+  if (config.canEdit) {
+    const picker = el("select", { id: "enterprise-picker", "aria-label": S.enterprise,
+      onchange: (e) => patchBundle(bundle.id, { enterprise_id: e.target.value ? Number(e.target.value) : null }) });
+    children.push(el("label", { class: "plan__label", for: "enterprise-picker", text: S.enterprise }), picker);
+    loadCandidates(bundle, picker);
+    children.push(el("div", { class: "plan__actions" },
+      el("button", { type: "button", class: state.editing ? "btn-primary" : "btn-secondary", id: "edit-bundle",
+        "aria-pressed": state.editing ? "true" : "false",
+        onclick: () => { state.editing = !state.editing; root.dataset.editing = state.editing; renderSelected(); },
+        text: state.editing ? S.stopEdit : S.edit }),
+      el("button", { type: "button", class: "btn-danger", id: "delete-bundle", onclick: () => deleteBundle(bundle),
+        text: S.deleteBundle })));
+    if (state.editing) children.push(el("p", { class: "plan__note", text: S.editHint }));
+  } else {
+    children.push(el("p", {}, `${S.enterprise}: `, el("b", { id: "bundle-enterprise", text: bundle.enterprise || "—" })));
+  }
+  body.replaceChildren(...children);
+}
+
+function select(bundleId) {
+  if (state.creating) return;
+  if (state.selected !== bundleId) state.editing = false;
+  state.selected = bundleId;
+  root.dataset.selected = bundleId ?? "";
+  root.dataset.editing = state.editing;
+  renderBundles();
+  renderSelected();
+  restyle();
+}
+
+// --- writes ------------------------------------------------------------------------------------------------------
+
+async function write(url, options, okText) {
+  if (state.busy) return null;
+  state.busy = true;
+  root.dataset.busy = "true";
+  try {
+    const plan = await api(config, url, options);
+    setPlan(plan);
+    message(fmt(okText || S.saved, { version: plan.version }));
+    await Promise.all([loadCoverage(), loadVersions()]);
+    return plan;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) {
+      await reload();
+      message(`${error.message} ${S.conflict}`, { error: true });
+    } else {
+      message(error.message, { error: true, problems: (error.body && error.body.problems) || [] });
+    }
+    return null;
+  } finally {
+    state.busy = false;
+    root.dataset.busy = "false";
+  }
+}
+
+function patchBundle(bundleId, changes) {
+  return write(config.api.bundle.replace("{id}", bundleId), {
+    method: "PATCH", json: { version: state.plan.version, ...changes } });
+}
+
+function onEstateClick(props) {
+  if (!config.canEdit) {
+    const bundleId = state.estateBundle.get(props.id);
+    if (bundleId !== undefined) select(bundleId);
+    return;
+  }
+  if (state.creating) {
+    if (state.estateBundle.has(props.id) || (props.status && props.status !== "none")) return;
+    if (state.creating.has(props.id)) state.creating.delete(props.id);
+    else state.creating.add(props.id);
+    restyle();
+    renderSelected();
+    return;
+  }
+  const bundleId = state.estateBundle.get(props.id);
+  if (!state.editing || state.selected === null) {
+    if (bundleId !== undefined) select(bundleId);
+    return;
+  }
+  if (bundleId === state.selected) {
+    patchBundle(state.selected, { remove: [props.id] });
+  } else if (bundleId !== undefined) {
+    const from = state.bundles.get(bundleId).rank;
+    const to = state.bundles.get(state.selected).rank;
+    if (window.confirm(fmt(S.moveConfirm, { estate: props.name, from, to }))) {
+      patchBundle(state.selected, { move: [props.id] });
+    }
+  } else if (!props.status || props.status === "none") {
+    patchBundle(state.selected, { add: [props.id] });
+  }
+}
+
+async function createBundle() {
+  const ids = [...state.creating];
+  const plan = await write(config.api.bundles, { method: "POST", json: { version: state.plan.version, estates: ids } });
+  if (plan) {
+    state.creating = null;
+    select(plan.bundle_id ?? null);
+  }
+}
+
+async function deleteBundle(bundle) {
+  if (!window.confirm(fmt(S.deleteConfirm, { rank: bundle.rank }))) return;
+  state.selected = null;
+  await write(`${config.api.bundle.replace("{id}", bundle.id)}?version=${state.plan.version}`, { method: "DELETE" });
+}
+
+async function approve() {
+  const bundles = [...state.bundles.values()];
+  const text = fmt(S.approveConfirm, { name: state.plan.name, n: bundles.reduce((s, b) => s + b.estate_count, 0),
+    bundles: bundles.length, date: state.plan.start_date });
+  if (!window.confirm(text)) return;
+  const plan = await write(config.api.approve, { method: "POST", json: { version: state.plan.version } }, S.approved);
+  if (plan) {
+    drawMap(await api(config, config.api.map));
+    restyle();
+  }
+}
+
+async function discard() {
+  if (!window.confirm(S.discardConfirm)) return;
+  await write(`${config.api.plan}?version=${state.plan.version}`, { method: "DELETE" });
+}
+
+// --- coverage and versions ---------------------------------------------------------------------------------------
+
+function coverageRow(row, tag = "td") {
+  return el("tr", { "data-street-id": row.id ?? "" },
+    el(tag, { text: row.name }),
+    el("td", { class: "num", "data-v": "before", text: pct(row.before.socialised_rate_households) }),
+    el("td", { class: `num${row.moved.households ? " is-up" : ""}`, "data-v": "after",
+      text: pct(row.after.socialised_rate_households) }),
+    el("td", { class: "num", "data-v": "moved", text: number.format(row.moved.households) }),
+    el("td", { class: "num", "data-v": "uncovered-after", text: number.format(row.after.uncovered_estates) }));
+}
+
+async function loadCoverage() {
+  const data = await api(config, config.api.coverage);
+  const table = document.getElementById("coverage-table");
+  table.tBodies[0].replaceChildren(...data.streets.map((r) => coverageRow(r)));
+  table.tFoot.replaceChildren(coverageRow(data.total, "th"));
+  table.dataset.asApproved = data.as_approved ? "true" : "false";
+  table.dataset.movedHouseholds = data.total.moved.households;
+  document.getElementById("coverage-note").textContent = data.date;
+}
+
+async function loadVersions() {
+  const data = await api(config, config.api.versions);
+  document.getElementById("version-list").replaceChildren(...data.versions.map((v) => el("li", {
+    "data-version": v.version,
+    text: fmt(S.versionLine, { version: v.version, when: (v.saved_at || "").slice(0, 16).replace("T", " "),
+      user: v.user || "—", note: v.note }) })));
+}
+
+async function reload() {
+  setPlan(await api(config, config.api.plan));
+  await Promise.all([loadCoverage(), loadVersions()]);
+}
+
+// --- start -------------------------------------------------------------------------------------------------------
+
+async function setup(leafletMap) {
+  map = leafletMap;
+  window.geoappMap = map; // for the browser tests' pixel helper, as on the main map
+  if (map.attributionControl) map.attributionControl.setPrefix(false);
+  labelLayer = L.layerGroup().addTo(map);
+  document.getElementById("approve-plan")?.addEventListener("click", approve);
+  document.getElementById("discard-plan")?.addEventListener("click", discard);
+  document.getElementById("new-bundle")?.addEventListener("click", () => {
+    state.creating = new Set();
+    state.selected = null;
+    state.editing = false;
+    renderBundles();
+    renderSelected();
+    restyle();
+  });
+  try {
+    const [plan, data] = await Promise.all([api(config, config.api.plan), api(config, config.api.map)]);
+    setPlan(plan);
+    drawMap(data);
+    restyle();
+    await Promise.all([loadCoverage(), loadVersions()]);
+    root.dataset.ready = "true";
+  } catch (error) {
+    message(`${S.loadFailed} ${error.message}`, { error: true });
+    root.dataset.ready = "error";
+  }
+}
+
+window.addEventListener("map:init", (event) => {
+  if (event.detail && event.detail.id === "plan-map") setup(event.detail.map);
+});

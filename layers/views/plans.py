@@ -1,0 +1,141 @@
+"""Takeover-plan pages: /plans/ (saved plans and the "new plan" form) and /plans/<id>/ (map, bundles, coverage).
+
+The list's form posts here and goes through services.plans.plan_create; everything on the plan page is done by
+plan.js against the JSON API (layers/api/plans.py). Officials see both pages read-only.
+"""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from .. import plan_selectors as reads
+from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
+from ..params import date_param
+from ..permissions import ADD, CHANGE, VIEW, may, require
+from ..services import plans as services
+from .map import STATUS_COLOURS
+
+FORM_FIELDS = ("name", "street", "start_date", "gap_m", "within_street", "min_households", "max_households",
+               "min_floor_area", "max_floor_area", "seed")
+# Bundles are drawn by rank in a qualitative palette (ColorBrewer "Set2"/"Dark2" mix, readable on the land colour).
+BUNDLE_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
+                  "#b2df8a", "#fb9a99", "#cab2d6", "#fdbf6f"]
+
+
+def _form_defaults() -> dict:
+    return {"name": "", "street": "", "start_date": (timezone.localdate()).isoformat(),
+            "gap_m": services.DEFAULTS["gap_m"], "within_street": False,
+            "min_households": services.DEFAULTS["min_households"],
+            "max_households": services.DEFAULTS["max_households"], "min_floor_area": "", "max_floor_area": "",
+            "seed": services.DEFAULTS["seed"]}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def plan_list(request):
+    require(request.user, TakeoverPlan, VIEW)
+    form, error, status = _form_defaults(), None, 200
+    if request.method == "POST":
+        require(request.user, TakeoverPlan, ADD)
+        form = {**form, **{k: request.POST.get(k, "") for k in FORM_FIELDS}}
+        form["within_street"] = request.POST.get("within_street") in ("1", "on", "true")
+        try:
+            try:
+                start = date_param(form["start_date"].strip(), default=None)
+            except ValueError:
+                raise services.PlanInvalid(_("The contract start date must be a date YYYY-MM-DD."),
+                                           field="start_date") from None
+            plan = services.plan_create(
+                user=request.user, name=form["name"], start_date=start, street_id=form["street"] or None,
+                **{k: form[k] for k in services.DEFAULTS})
+            return redirect("plan-detail", pk=plan.pk)
+        except services.PlanError as exc:
+            error, status = exc, 400
+    return render(request, "plans/plan_list.html", {
+        "plans": reads.plan_list_rows(user=request.user),
+        "can_create": may(request.user, TakeoverPlan, ADD),
+        "streets": AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code"),
+        "form": form,
+        "error": error,
+        "statuses": {s.value: s.label for s in PlanStatus},
+    }, status=status)
+
+
+def _config(request, plan: TakeoverPlan) -> dict:
+    can_edit = plan.status == PlanStatus.DRAFT and may(request.user, TakeoverPlan, CHANGE)
+    base = f"/api/plans/{plan.pk}/"
+    return {
+        "planId": plan.pk,
+        "canEdit": can_edit,
+        "csrfToken": get_token(request) if can_edit else None,
+        "api": {
+            "plan": base, "map": base + "map.json", "bundles": base + "bundles/", "bundle": base + "bundles/{id}/",
+            "candidates": base + "bundles/{id}/candidates/", "approve": base + "approve/",
+            "coverage": base + "coverage/", "versions": base + "versions/",
+        },
+        "palette": BUNDLE_PALETTE,
+        "statusColours": {str(k): v for k, v in STATUS_COLOURS.items()},
+        "strings": {
+            "bundle": _("Bundle #%(rank)s"),
+            "estates": _("%(n)s estates"),
+            "households": _("households"),
+            "floorArea": _("floor area (m²)"),
+            "score": _("ease score"),
+            "enterprise": _("Enterprise"),
+            "noEnterprise": _("— choose an enterprise —"),
+            "loadingCandidates": _("Loading candidates…"),
+            "noCandidates": _("No enterprise with a territory nearby."),
+            "candidate": _("%(name)s · %(grade)s · %(distance)s m · serves %(households)s households"),
+            "edit": _("Edit on the map"),
+            "stopEdit": _("Done editing"),
+            "editHint": _("Click an uncovered estate to add it to this bundle, an estate of this bundle to remove "
+                          "it, or an estate of another bundle to move it here. Size and contiguity are re-checked."),
+            "moveConfirm": _("Move %(estate)s from bundle #%(from)s to bundle #%(to)s?"),
+            "deleteBundle": _("Delete bundle"),
+            "deleteConfirm": _("Delete bundle #%(rank)s? Its estates become free."),
+            "newBundle": _("New bundle"),
+            "newBundleHint": _("Click uncovered estates that are in no bundle, then create the bundle."),
+            "createBundle": _("Create bundle"),
+            "cancel": _("Cancel"),
+            "selection": _("%(n)s estates, %(households)s households selected"),
+            "approve": _("Approve the plan"),
+            "approveConfirm": _("Approve “%(name)s”? %(n)s bundled contracts from %(date)s will be created for "
+                                "%(bundles)s bundles, all at once. The plan can no longer be changed afterwards."),
+            "approved": _("Approved: the contracts have been created."),
+            "saved": _("Saved as version %(version)s."),
+            "conflict": _("Someone changed the plan meanwhile; it has been reloaded."),
+            "free": _("Uncovered estate, in no bundle"),
+            "inBundle": _("In bundle #%(rank)s"),
+            "territory": _("Service area of %(name)s (%(grade)s)"),
+            "discard": _("Discard the plan"),
+            "discardConfirm": _("Discard this plan? It is kept, read-only."),
+            "versionLine": _("v%(version)s · %(when)s · %(user)s · %(note)s"),
+            "noBundles": _("No bundle: no group of adjacent uncovered estates reaches the minimum size."),
+            "loadFailed": _("Could not load the plan."),
+            "missingEnterprise": _("%(n)s bundles still need an enterprise."),
+            "selectBundle": _("Select a bundle in the list or on the map."),
+            "contracts": _("%(n)s contracts"),
+        },
+        "statusLabels": {str(s): str(s.label) for s in ServiceStatus},
+    }
+
+
+@require_safe
+@login_required
+def plan_detail(request, pk):
+    plan = reads.plan_get(user=request.user, pk=pk)
+    config = _config(request, plan)
+    return render(request, "plans/plan_detail.html", {
+        "plan": plan,
+        "config": config,
+        "status_label": PlanStatus(plan.status).label,
+        "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
+        "export_geojson": reverse("api-plan-export-geojson", args=[plan.pk]),
+        "export_geojson_estates": reverse("api-plan-export-geojson", args=[plan.pk]) + "?per=estate",
+        "export_csv": reverse("api-plan-export-csv", args=[plan.pk]),
+    })
