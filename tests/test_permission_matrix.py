@@ -37,7 +37,10 @@ SELECT md5(concat_ws('|',
   (SELECT count(*) FROM layers_creditevaluation),
   (SELECT count(*) FROM layers_enterpriselisting),
   (SELECT string_agg(concat_ws(',', id, end_date), ';' ORDER BY id) FROM layers_servicecontract),
-  (SELECT count(*) FROM layers_registerchange)))
+  (SELECT count(*) FROM layers_registerchange),
+  (SELECT string_agg(concat_ws(',', id, version, status), ';' ORDER BY id) FROM layers_takeoverplan),
+  (SELECT string_agg(concat_ws(',', id, rank, enterprise_id), ';' ORDER BY id) FROM layers_bundle),
+  (SELECT count(*) FROM layers_bundleestate), (SELECT count(*) FROM layers_planversion)))
 """
 
 
@@ -225,6 +228,71 @@ def case_service_contract_end(inside):
     return "post", f"/api/service/contracts/{contract.pk}/end/", {"end_date": "2025-06-01", "reason": "matrix"}, "json"
 
 
+# Takeover plans (docs/PLANS.md): a street plan of the first street, made by the planner.
+PLAN_START = datetime.date(2027, 1, 1)
+
+
+def a_plan(with_enterprises=False):
+    from layers.models import Enterprise
+    from layers.services.plans import bundle_enterprise_set, plan_create
+
+    plan = plan_create(user=user("planner"), name="矩阵计划", start_date=PLAN_START, street_id=streets()[0].pk)
+    if with_enterprises:
+        enterprise = Enterprise.objects.exclude(list_status="black").order_by("pk").first()
+        for bundle in plan.bundles.order_by("rank"):
+            plan.refresh_from_db()
+            bundle_enterprise_set(user=user("planner"), plan_id=plan.pk, bundle_id=bundle.pk, version=plan.version,
+                                  enterprise_id=enterprise.pk)
+        plan.refresh_from_db()
+    return plan
+
+
+def case_plan_create(inside):
+    body = {"name": "新计划", "start_date": "2027-01-01", "street": streets()[0].pk}
+    return "post", "/api/plans/", body, "json"
+
+
+def case_plan_page_create(inside):
+    body = {"name": "新计划", "start_date": "2027-01-01", "street": streets()[0].pk, "gap_m": "50",
+            "min_households": "800", "max_households": "4000", "seed": "0"}
+    return "post", "/plans/", body, "form"
+
+
+def case_bundle_enterprise(inside):
+    from layers.models import Enterprise
+
+    plan = a_plan()
+    enterprise = Enterprise.objects.exclude(list_status="black").order_by("pk").first()
+    body = {"version": plan.version, "enterprise_id": enterprise.pk}
+    return "patch", f"/api/plans/{plan.pk}/bundles/{plan.bundles.order_by('rank').first().pk}/", body, "json"
+
+
+def case_bundle_delete(inside):
+    plan = a_plan()
+    bundle = plan.bundles.order_by("rank").first()
+    return "delete", f"/api/plans/{plan.pk}/bundles/{bundle.pk}/?version={plan.version}", None, None
+
+
+def case_bundle_new(inside):
+    from layers.services.plans import bundle_delete
+
+    plan = a_plan()
+    bundle = plan.bundles.order_by("rank").first()
+    estates = list(bundle.members.values_list("estate_id", flat=True))
+    bundle_delete(user=user("planner"), plan_id=plan.pk, bundle_id=bundle.pk, version=plan.version)
+    return "post", f"/api/plans/{plan.pk}/bundles/", {"version": plan.version + 1, "estates": estates}, "json"
+
+
+def case_plan_approve(inside):
+    plan = a_plan(with_enterprises=True)
+    return "post", f"/api/plans/{plan.pk}/approve/", {"version": plan.version}, "json"
+
+
+def case_plan_discard(inside):
+    plan = a_plan()
+    return "delete", f"/api/plans/{plan.pk}/?version={plan.version}", None, None
+
+
 AREA_WRITES = {"official": 403, "street_office": 403}
 # case → {role: status}; "planner"/"admin" successes; anonymous is always refused (REFUSED_ANONYMOUS).
 EXPECTED = {
@@ -257,6 +325,13 @@ EXPECTED = {
     (case_service_assign, False): {"official": 403, "street_office": 403, "planner": 201, "admin": 201},
     (case_service_contract_end, True): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
     (case_service_contract_end, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
+    (case_plan_create, True): {**AREA_WRITES, "planner": 201, "admin": 201},
+    (case_plan_page_create, True): {**AREA_WRITES, "planner": 302, "admin": 302},
+    (case_bundle_enterprise, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_bundle_delete, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_bundle_new, True): {**AREA_WRITES, "planner": 201, "admin": 201},
+    (case_plan_approve, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_plan_discard, True): {**AREA_WRITES, "planner": 200, "admin": 200},
 }
 SUCCESS = {200, 201, 204}
 
@@ -310,7 +385,8 @@ def test_every_write_endpoint_is_in_the_matrix():
                "abandonment-report-submit", "abandonment-report-decide",
                "enterprise-api-list", "enterprise-api-detail", "enterprise-api-evaluations", "enterprise-api-listings",
                "enterprise-create", "enterprise-edit", "enterprise-evaluation-submit", "enterprise-listing-submit",
-               "service-assign", "service-contract-end"}
+               "service-assign", "service-contract-end",
+               "api-plans", "api-plan", "api-plan-bundles", "api-plan-bundle", "api-plan-approve", "plan-list"}
     # Read-only or dry-run endpoints: they never write, whatever the method.
     read_only = {"map", "tile", "admin-areas-geojson", "search", "feature-popup", "estate-detail", "building-detail",
                  "management-area-detail", "enterprise-detail", "management-area-validate", "management-area-clip",
@@ -318,7 +394,9 @@ def test_every_write_endpoint_is_in_the_matrix():
                  "abandonment-photo", "dashboard", "coverage-report", "coverage-figures", "coverage-trend",
                  "coverage-export-xlsx", "coverage-export-csv", "coverage-uncovered-households",
                  "api-schema", "api-docs", "enterprise-list", "enterprise-api-changes",
-                 "service-worklists", "service-worklist", "estate-candidates", "estate-contracts"}
+                 "service-worklists", "service-worklist", "estate-candidates", "estate-contracts",
+                 "api-plan-map", "api-plan-bundle-candidates", "api-plan-coverage", "api-plan-versions",
+                 "api-plan-export-geojson", "api-plan-export-csv", "plan-detail"}
     # Writes nothing but the caller's own API key (tests/test_openapi.py).
     read_only |= {"api-token"}
     from django.urls import get_resolver
