@@ -77,6 +77,7 @@ def _config(request, plan: TakeoverPlan) -> dict:
             "plan": base, "map": base + "map.json", "bundles": base + "bundles/", "bundle": base + "bundles/{id}/",
             "candidates": base + "bundles/{id}/candidates/", "approve": base + "approve/",
             "coverage": base + "coverage/", "versions": base + "versions/",
+            "streets": reverse("admin-areas-geojson") + "?level=street",
         },
         "palette": BUNDLE_PALETTE,
         "statusColours": {str(k): v for k, v in STATUS_COLOURS.items()},
@@ -120,6 +121,9 @@ def _config(request, plan: TakeoverPlan) -> dict:
             "missingEnterprise": _("%(n)s bundles still need an enterprise."),
             "selectBundle": _("Select a bundle in the list or on the map."),
             "contracts": _("%(n)s contracts"),
+            "legendBundle": _("Bundle (colour and number by rank)"),
+            "legendTerritory": _("Enterprise service areas"),
+            "legendStreet": _("Street office boundary"),
         },
         "statusLabels": {str(s): str(s.label) for s in ServiceStatus},
     }

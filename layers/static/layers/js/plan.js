@@ -9,7 +9,9 @@ const S = config.strings;
 const root = document.getElementById("plan");
 const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
 const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
-const TERRITORY_STYLE = { color: "#5b6b7a", weight: 1, dashArray: "4 3", fillColor: "#9fb3c8", fillOpacity: 0.18 };
+// Territories are unions of many estates: a flat tint without outlines reads as one service area.
+const TERRITORY_STYLE = { stroke: false, fillColor: "#4f6d8a", fillOpacity: 0.16 };
+const STREET_STYLE = { color: "#4a4a4a", weight: 2, fill: false, interactive: false };
 
 const state = {
   plan: null, // the plan JSON (summary + bundles FeatureCollection)
@@ -391,8 +393,31 @@ async function reload() {
 
 // --- start -------------------------------------------------------------------------------------------------------
 
+function addLegend() {
+  const Legend = L.Control.extend({
+    options: { position: "bottomright" },
+    onAdd: () => el("div", { class: "plan-legend" },
+      el("div", {}, el("i", { style: { background: config.palette[0] } }), el("i", { style: { background: config.palette[1] } }),
+        el("i", { style: { background: config.palette[2] } }), ` ${S.legendBundle}`),
+      el("div", {}, el("i", { class: "is-free", style: { "border-color": config.statusColours.none } }), ` ${S.free}`),
+      el("div", {}, el("i", { style: { background: "rgba(79,109,138,.3)" } }), ` ${S.legendTerritory}`),
+      el("div", {}, el("i", { class: "is-line" }), ` ${S.legendStreet}`)),
+  });
+  new Legend().addTo(map);
+}
+
+async function drawStreets() {
+  try {
+    const data = await api(config, config.api.streets);
+    L.geoJSON(data, { style: STREET_STYLE, interactive: false }).addTo(map).bringToBack();
+  } catch (error) {
+    // the boundaries are context only; the plan works without them
+  }
+}
+
 async function setup(leafletMap) {
   map = leafletMap;
+  addLegend();
   window.geoappMap = map; // for the browser tests' pixel helper, as on the main map
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   labelLayer = L.layerGroup().addTo(map);
@@ -411,7 +436,7 @@ async function setup(leafletMap) {
     setPlan(plan);
     drawMap(data);
     restyle();
-    await Promise.all([loadCoverage(), loadVersions()]);
+    await Promise.all([loadCoverage(), loadVersions(), drawStreets()]);
     root.dataset.ready = "true";
   } catch (error) {
     message(`${S.loadFailed} ${error.message}`, { error: true });
