@@ -110,8 +110,7 @@ function drawMap(data) {
       });
     },
   }).addTo(map);
-  const bounds = estateLayer.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
+  fitAll();
 }
 
 // --- plan state --------------------------------------------------------------------------------------------------
@@ -160,8 +159,8 @@ function renderBundles() {
     class: `bundle${b.id === state.selected ? " is-selected" : ""}`,
     "data-bundle-id": b.id, "data-rank": b.rank, "data-enterprise-id": b.enterprise_id ?? "",
     tabindex: 0, role: "button",
-    onclick: () => select(b.id),
-    onkeydown: (e) => { if (e.key === "Enter") select(b.id); },
+    onclick: () => select(b.id, { zoom: true }),
+    onkeydown: (e) => { if (e.key === "Enter") select(b.id, { zoom: true }); },
   },
   el("span", { class: "bundle__rank", style: { background: colourOf(b.rank) }, text: b.rank }),
   el("span", { class: "bundle__body" },
@@ -250,7 +249,22 @@ function renderSelected() {
   body.replaceChildren(...children);
 }
 
-function select(bundleId) {
+function bundleBounds(bundleId) {
+  const bounds = L.latLngBounds([]);
+  for (const id of state.bundles.get(bundleId)?.estate_ids || []) {
+    const layer = state.estates.get(id);
+    if (layer) bounds.extend(layer.getBounds());
+  }
+  return bounds;
+}
+
+function fitAll() {
+  const bounds = estateLayer ? estateLayer.getBounds() : null;
+  if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
+}
+state.fitAll = fitAll;
+
+function select(bundleId, { zoom = false } = {}) {
   if (state.creating) return;
   if (state.selected !== bundleId) state.editing = false;
   state.selected = bundleId;
@@ -259,6 +273,13 @@ function select(bundleId) {
   renderBundles();
   renderSelected();
   restyle();
+  if (zoom && bundleId !== null) {
+    // From the list: bring the bundle into view unless it already is.
+    const bounds = bundleBounds(bundleId);
+    if (bounds.isValid() && !map.getBounds().contains(bounds)) {
+      map.fitBounds(bounds, { padding: [60, 60], maxZoom: 16, animate: false });
+    }
+  }
 }
 
 // --- writes ------------------------------------------------------------------------------------------------------
@@ -372,7 +393,8 @@ async function loadCoverage() {
   const data = await api(config, config.api.coverage);
   const table = document.getElementById("coverage-table");
   table.tBodies[0].replaceChildren(...data.streets.map((r) => coverageRow(r)));
-  table.tFoot.replaceChildren(coverageRow(data.total, "th"));
+  // One street (a street's plan): its row is the total already.
+  table.tFoot.replaceChildren(...(data.streets.length > 1 ? [coverageRow(data.total, "th")] : []));
   table.dataset.asApproved = data.as_approved ? "true" : "false";
   table.dataset.movedHouseholds = data.total.moved.households;
   document.getElementById("coverage-note").textContent = data.date;
@@ -419,6 +441,7 @@ async function setup(leafletMap) {
   map = leafletMap;
   addLegend();
   window.geoappMap = map; // for the browser tests' pixel helper, as on the main map
+  window.geoappPlan = state;
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   labelLayer = L.layerGroup().addTo(map);
   document.getElementById("approve-plan")?.addEventListener("click", approve);

@@ -1,0 +1,183 @@
+"""The bundled-takeover journey in headless Chromium: a planner proposes a plan, edits a bundle on the map (removes
+and adds an estate; an invalid add is refused with its problem shown), picks enterprises from the ranked candidates,
+approves, and the map and coverage figures change. An official sees the plan read-only."""
+import datetime
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from layers import bundle_inputs
+from layers.models import AdminArea, BundleEstate, Estate, PlanStatus, ServiceContract, TakeoverPlan
+from layers.planning.bundles import adjacency, bundle_problems
+from layers.services import plans as services
+
+from .browser_helpers import log_in, pixel
+
+pytestmark = [pytest.mark.browser]
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def members(plan, bundle_id) -> set[int]:
+    return set(BundleEstate.objects.filter(plan=plan, bundle_id=bundle_id).values_list("estate_id", flat=True))
+
+
+def removable(plan):
+    """(bundle, estate) whose removal leaves a valid bundle."""
+    params = services.parameters_of(plan)
+    for bundle in plan.bundles.order_by("rank"):
+        ids = sorted(members(plan, bundle.pk))
+        units = {u.id: u for u in bundle_inputs.units_by_ids(estate_ids=ids, srid=32652)}
+        graph = adjacency(units.values(), gap_m=params.gap_m, within_street=params.within_street)
+        for estate_id in ids:
+            rest = [i for i in ids if i != estate_id]
+            if not bundle_problems(rest, units_by_id=units, graph=graph, rules=params.rules()):
+                return bundle, estate_id
+    raise AssertionError("no bundle can spare an estate")
+
+
+def click_estate(page, estate_id, zoom=17):
+    point = Estate.objects.get(pk=estate_id).geom.point_on_surface
+    page.evaluate("([lat, lon, z]) => window.geoappMap.setView([lat, lon], z, {animate: false})",
+                  [point.y, point.x, zoom])
+    page.wait_for_timeout(150)
+    x, y = pixel(page, point.x, point.y)
+    page.mouse.click(x, y)
+
+
+def wait_version(page, version):
+    page.wait_for_selector(f"#plan[data-version='{version}'][data-busy='false']", timeout=20_000)
+
+
+def coverage_total(page, live_server, day):
+    response = page.request.get(f"{live_server.url}/api/coverage/?date={day}&level=street")
+    assert response.ok
+    return response.json()["total"]
+
+
+def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city):
+    ARTIFACTS.mkdir(exist_ok=True)
+    today = timezone.localdate()
+    street = AdminArea.objects.filter(level="street").order_by("code").first()
+    log_in(page, live_server, "planner")
+    before = coverage_total(page, live_server, today.isoformat())
+
+    # The list page and its form.
+    page.click("[data-nav=plans]")
+    page.wait_for_url(f"{live_server.url}/plans/")
+    page.screenshot(path=str(ARTIFACTS / "plan-list-empty.png"))
+    page.fill("#id_name", "金城连片接管")
+    page.select_option("#id_street", str(street.pk))
+    page.fill("#id_start_date", today.isoformat())
+    page.click("#create-plan")
+    page.wait_for_url(f"{live_server.url}/plans/*/")
+    plan = TakeoverPlan.objects.get(name="金城连片接管")
+    assert page.url.endswith(f"/plans/{plan.pk}/")
+    page.wait_for_selector("#plan[data-ready=true]", timeout=30_000)
+    bundles = plan.bundles.count()
+    assert bundles > 0 and page.locator("#bundle-list li").count() == bundles
+    assert plan.street_id == street.pk and plan.start_date == today and plan.version == 1
+
+    # Edit a bundle on the map: remove an estate, then add it back.
+    bundle, estate_id = removable(plan)
+    page.click(f"#bundle-list li[data-bundle-id='{bundle.pk}']")
+    page.click("#edit-bundle")
+    assert page.get_attribute("#plan", "data-editing") == "true"
+    click_estate(page, estate_id)
+    wait_version(page, 2)
+    assert estate_id not in members(plan, bundle.pk)
+    households = Estate.objects.get(pk=estate_id).households
+    shown = page.inner_text(f"#bundle-list li[data-bundle-id='{bundle.pk}'] [data-v=households]")
+    assert int(shown.replace(",", "")) == bundle.households - households
+    click_estate(page, estate_id)
+    wait_version(page, 3)
+    assert estate_id in members(plan, bundle.pk)
+
+    # An estate too far away: refused, the problem is shown, nothing saved.
+    taken = set(BundleEstate.objects.filter(plan=plan).values_list("estate_id", flat=True))
+    free = [u.id for u in bundle_inputs.uncovered_units(on=today, srid=32652, street_id=street.pk)
+            if u.id not in taken]
+    bundle.refresh_from_db()
+    far = max(free, key=lambda i: Estate.objects.get(pk=i).geom.distance(bundle.geom))
+    click_estate(page, far, zoom=16)
+    page.wait_for_selector("#plan-message[data-problems~=not_contiguous]", timeout=20_000)
+    assert page.get_attribute("#plan", "data-version") == "3"
+    assert far not in taken and not BundleEstate.objects.filter(plan=plan, estate_id=far).exists()
+    page.evaluate("() => window.geoappMap.setZoom(15, {animate: false})")
+    page.screenshot(path=str(ARTIFACTS / "plan-edit.png"))
+    page.click("#edit-bundle")  # done editing
+
+    # Pick each bundle's enterprise from its ranked candidates (the best one).
+    version = 3
+    for bundle_id in list(plan.bundles.order_by("rank").values_list("pk", flat=True)):
+        page.click(f"#bundle-list li[data-bundle-id='{bundle_id}']")
+        page.wait_for_selector("#enterprise-picker[data-loaded=true]", timeout=20_000)
+        best = page.get_attribute("#enterprise-picker option[data-rank='1']", "value")
+        page.select_option("#enterprise-picker", best)
+        version += 1
+        wait_version(page, version)
+        assert str(plan.bundles.get(pk=bundle_id).enterprise_id) == best
+    assert page.get_attribute("#plan-summary", "data-missing") == "0"
+
+    moved = int(page.get_attribute("#coverage-table", "data-moved-households"))
+    assert moved == sum(plan.bundles.values_list("households", flat=True))
+    row = page.locator(f"#coverage-table tbody tr[data-street-id='{street.pk}']")
+    assert row.locator("[data-v=before]").inner_text() != row.locator("[data-v=after]").inner_text()
+    page.evaluate("() => window.geoappPlan.fitAll()")
+    page.screenshot(path=str(ARTIFACTS / "plan-before-approval.png"))
+
+    # Approve (confirmation dialog), and everything changes.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#approve-plan")
+    page.wait_for_selector("#plan[data-status=approved]", timeout=30_000)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED and plan.approved_by == User.objects.get(username="planner")
+    estate_ids = list(BundleEstate.objects.filter(plan=plan).values_list("estate_id", flat=True))
+    contracts = ServiceContract.objects.filter(estate_id__in=estate_ids, start_date=today)
+    assert contracts.count() == len(estate_ids)
+    assert {(c.mode, c.provider_kind) for c in contracts} == {("bundled", "enterprise")}
+    assert all(c.bundle.plan_id == plan.pk and c.enterprise_id == c.bundle.enterprise_id for c in contracts)
+    statuses = set(Estate.objects.filter(pk__in=estate_ids).with_service_status(today)
+                   .values_list("service_status", flat=True))
+    assert statuses == {"enterprise"}
+    page.wait_for_selector("#coverage-table[data-as-approved=true]")
+    assert page.locator("#approve-plan").count() == 0 and page.locator("#enterprise-picker").count() == 0
+    shown = page.evaluate("(ids) => ids.map((id) => window.geoappPlan.estates.get(id).feature.properties.status)",
+                          estate_ids)
+    assert set(shown) == {"enterprise"}
+    after = coverage_total(page, live_server, today.isoformat())
+    assert after["enterprise"]["households"] == before["enterprise"]["households"] + moved
+    assert after["by_status"]["none"] == before["by_status"]["none"] - len(estate_ids)
+    page.screenshot(path=str(ARTIFACTS / "plan-approved.png"))
+    page.locator("#coverage-table").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "plan-approved-coverage.png"))
+
+    page.goto(f"{live_server.url}/plans/")
+    status = page.get_attribute(f"#plans-table tr[data-plan-id='{plan.pk}']", "data-status")
+    assert status == "approved"
+    page.screenshot(path=str(ARTIFACTS / "plan-list.png"))
+    assert not [e for e in page.errors if "status of 400" not in e], page.errors
+
+
+def test_official_sees_a_plan_read_only(page, live_server, demo_city):
+    ARTIFACTS.mkdir(exist_ok=True)
+    plan = services.plan_create(user=User.objects.get(username="planner"), name="只读计划",
+                                start_date=datetime.date.today() + datetime.timedelta(days=60))
+    log_in(page, live_server, "official")
+    page.goto(f"{live_server.url}/plans/")
+    assert page.locator("#new-plan-form").count() == 0
+    page.click(f"#plans-table tr[data-plan-id='{plan.pk}'] a")
+    page.wait_for_selector("#plan[data-ready=true]", timeout=30_000)
+    assert page.get_attribute("#plan", "data-can-edit") == "false"
+    assert page.locator("#approve-plan, #new-bundle, #discard-plan").count() == 0
+    first = plan.bundles.order_by("rank").first()
+    page.click(f"#bundle-list li[data-bundle-id='{first.pk}']")
+    assert page.locator("#enterprise-picker").count() == 0 and page.locator("#edit-bundle").count() == 0
+    assert page.locator("#coverage-table tbody tr").count() == AdminArea.objects.filter(level="street").count()
+    page.evaluate("() => window.geoappPlan.fitAll()")
+    page.screenshot(path=str(ARTIFACTS / "plan-official.png"))
+    plan.refresh_from_db()
+    assert plan.version == 1
+    assert not page.errors, page.errors
