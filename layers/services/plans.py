@@ -260,6 +260,17 @@ def _refresh_outlines(plan: TakeoverPlan, bundle_ids: Iterable[int] | None = Non
         cursor.execute(UNION_SQL, {"plan": plan.pk, "bundles": ids})
 
 
+RERANK_SQL = """
+UPDATE layers_bundle b
+   SET rank = v.rank, score = v.score, households = v.households, floor_area = v.floor_area
+  FROM (SELECT unnest(%(ids)s::bigint[]) AS id, unnest(%(ranks)s::int[]) AS rank,
+               unnest(%(scores)s::float8[]) AS score, unnest(%(households)s::int[]) AS households,
+               unnest(%(areas)s::float8[]) AS floor_area) AS v
+ WHERE b.id = v.id
+   AND (b.rank, b.score, b.households, b.floor_area) IS DISTINCT FROM (v.rank, v.score, v.households, v.floor_area)
+"""
+
+
 def _rerank(plan: TakeoverPlan, srid: int) -> None:
     """Households, floor area, score and rank of every bundle, easy first (rank_easy_first) after an edit."""
     members = {b: ids for b, ids in _members(plan).items() if ids}
@@ -270,14 +281,12 @@ def _rerank(plan: TakeoverPlan, srid: int) -> None:
     groups = {tuple(sorted(i for i in ids if i in units_by_id)): b for b, ids in members.items()}
     groups.pop((), None)
     ranked = rank_easy_first(list(groups), units_by_id=units_by_id, territories=bundle_inputs.territories(srid=srid))
-    by_id = {b.pk: b for b in plan.bundles.all()}
-    changed = []
-    for proposed in ranked:
-        bundle = by_id[groups[tuple(proposed.unit_ids)]]
-        bundle.rank, bundle.score = proposed.rank, round(proposed.score, 6)
-        bundle.households, bundle.floor_area = proposed.households, proposed.floor_area
-        changed.append(bundle)
-    Bundle.objects.bulk_update(changed, ["rank", "score", "households", "floor_area"])
+    rows = [(groups[tuple(p.unit_ids)], p.rank, round(p.score, 6), p.households, float(p.floor_area))
+            for p in ranked]
+    with connection.cursor() as cursor:  # one statement; Django's bulk_update builds a CASE per row and field
+        cursor.execute(RERANK_SQL, {"ids": [r[0] for r in rows], "ranks": [r[1] for r in rows],
+                                    "scores": [r[2] for r in rows], "households": [r[3] for r in rows],
+                                    "areas": [r[4] for r in rows]})
 
 
 def _srid(plan: TakeoverPlan) -> int:
