@@ -363,6 +363,15 @@ class TakeoverPlanAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 @admin.register(models.Bundle)
 class BundleAdmin(ReadOnlyAdmin, LeafletGeoAdmin):
     list_display = ("plan", "rank", "enterprise", "households", "floor_area", "score")
+    readonly_fields = ["plan", "rank", "enterprise", "households", "floor_area", "score"]
+    fields = readonly_fields + ["geom"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        # The change page draws the outline on a map widget; nothing it posts is ever saved (plans.py services).
+        return request.method in ("GET", "HEAD") and self.has_view_permission(request, obj)
 
 
 @admin.register(models.BundleEstate)

@@ -143,7 +143,8 @@ def plan_map_data(plan: TakeoverPlan) -> dict:
 def plan_versions(plan: TakeoverPlan) -> list[dict]:
     return [
         {"version": v.version, "note": v.note, "user": v.user.get_username() if v.user_id else None,
-         "saved_at": timezone.localtime(v.saved_at).isoformat() if v.saved_at else None, "status": v.snapshot.get("status"),
+         "saved_at": timezone.localtime(v.saved_at).isoformat() if v.saved_at else None,
+         "status": v.snapshot.get("status"),
          "bundles": len(v.snapshot.get("bundles", [])),
          "households": sum(b.get("households", 0) for b in v.snapshot.get("bundles", []))}
         for v in PlanVersion.objects.filter(plan=plan).select_related("user").order_by("-version")
@@ -226,7 +227,8 @@ def plan_coverage(*, plan: TakeoverPlan) -> dict:
     total_moved = tuple(sum(m[k] for m in moved.values()) for k in range(3)) if moved else (0, 0, 0.0)
     total_row = figures["total"] if plan.street_id is None else next(
         (r for r in figures["rows"] if r["id"] == plan.street_id), figures["total"])
-    total = _before_after(total_row, total_moved if plan.street_id is None else moved.get(plan.street_id, (0, 0, 0.0)))
+    street_moved = moved.get(plan.street_id, (0, 0, 0.0))
+    total = _before_after(total_row, total_moved if plan.street_id is None else street_moved)
     return {"date": plan.start_date.isoformat(), "streets": streets, "total": total, "as_approved": False}
 
 

@@ -4,20 +4,12 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.gis.db.models import GeometryField
 
-from layers.models import (
-    AbandonmentPhoto,
-    Bundle,
-    BundleEstate,
-    PlanVersion,
-    TakeoverPlan,
-)
+from layers.models import AbandonmentPhoto
 
 pytestmark = pytest.mark.django_db
 
 # Photos are uploaded by street offices; the demo city ships none, so only their list page is checked here.
 NOT_IN_DEMO = {AbandonmentPhoto}
-# Until the demo city ships a plan (issue 4 work in progress).
-NOT_IN_DEMO |= {TakeoverPlan, Bundle, BundleEstate, PlanVersion}
 LAYERS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "layers"]
 
 

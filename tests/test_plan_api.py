@@ -37,7 +37,8 @@ def planner():
 
 @pytest.fixture
 def plan(planner):
-    response = send(planner, "post", "/api/plans/", {"name": "接口计划", "start_date": START, "street": street().pk})
+    body = {"name": "接口计划", "start_date": START, "street": street().pk}
+    response = send(planner, "post", "/api/plans/", body)
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -54,18 +55,21 @@ def test_create_answers_the_plan_with_bundles_as_geojson(plan):
 
 
 def test_create_refuses_bad_input_with_the_field(planner):
+    plans = TakeoverPlan.objects.count()
     response = send(planner, "post", "/api/plans/", {"name": "x", "start_date": "2027-13-01"})
     assert response.status_code == 400 and response.json()["field"] == "start_date"
     response = send(planner, "post", "/api/plans/", {"name": "x", "start_date": START, "min_households": "many"})
     assert response.status_code == 400 and response.json()["field"] == "min_households"
-    assert not TakeoverPlan.objects.exists()
+    assert TakeoverPlan.objects.count() == plans
 
 
 def test_list_and_detail(planner, plan):
     rows = planner.get("/api/plans/").json()["plans"]
-    assert [r["id"] for r in rows] == [plan["id"]]
-    assert rows[0]["bundles"] == len(plan["bundles"]["features"])
-    assert rows[0]["households"] == sum(f["properties"]["households"] for f in plan["bundles"]["features"])
+    ordered = TakeoverPlan.objects.order_by("-updated_at", "-id").values_list("pk", flat=True)
+    assert [r["id"] for r in rows] == list(ordered)
+    row = next(r for r in rows if r["id"] == plan["id"])
+    assert row["bundles"] == len(plan["bundles"]["features"])
+    assert row["households"] == sum(f["properties"]["households"] for f in plan["bundles"]["features"])
     assert planner.get(f"/api/plans/{plan['id']}/").json()["version"] == 1
     assert planner.get("/api/plans/999999/").status_code == 404
 

@@ -112,6 +112,7 @@ def test_same_seed_same_bundles(planner, plan):
 
 
 def test_parameters_are_validated(planner):
+    plans = TakeoverPlan.objects.count()
     with pytest.raises(services.PlanInvalid) as err:
         services.plan_create(user=planner, name="x", start_date=START, min_households=900, max_households=500)
     assert err.value.field == "max_households"
@@ -119,7 +120,7 @@ def test_parameters_are_validated(planner):
         services.plan_create(user=planner, name="x", start_date=START, gap_m=-1)
     with pytest.raises(services.PlanInvalid):
         services.plan_create(user=planner, name=" ", start_date=START)
-    assert not TakeoverPlan.objects.exists()
+    assert TakeoverPlan.objects.count() == plans
 
 
 def test_street_plan_only_takes_that_streets_estates(planner):
@@ -352,6 +353,14 @@ def test_discard_makes_the_plan_read_only(planner, plan):
     assert plan.status == PlanStatus.DISCARDED and plan.version == 2
     with pytest.raises(services.PlanConflict):
         services.plan_discard(user=planner, plan_id=plan.pk, version=2)
+
+
+def test_the_demo_ships_a_draft_plan_with_some_enterprises_picked():
+    plan = TakeoverPlan.objects.get(name__endswith="连片打包接管方案（草案）")
+    assert plan.status == PlanStatus.DRAFT and plan.street_id is not None and plan.bundles.exists()
+    assert plan.bundles.filter(enterprise__isnull=False).exists()
+    assert not plan.bundles.filter(enterprise__list_status=ListStatus.BLACK).exists()
+    assert plan.version == PlanVersion.objects.filter(plan=plan).count()
 
 
 def test_officials_and_street_offices_may_not_write(plan):

@@ -96,10 +96,12 @@ def _plan_json(plan: TakeoverPlan, user) -> dict:
 
 
 @extend_schema(
-    operation_id="plans_list", tags=["plans"], methods=["GET"], summary="Saved takeover plans", responses={200: PLAN, 403: ERROR},
+    operation_id="plans_list", tags=["plans"],
+    methods=["GET"], summary="Saved takeover plans", responses={200: PLAN, 403: ERROR},
 )
 @extend_schema(
-    operation_id="plans_create", tags=["plans"], methods=["POST"], summary="Create a plan: bundles proposed for the uncovered old estates",
+    operation_id="plans_create", tags=["plans"],
+    methods=["POST"], summary="Create a plan: bundles proposed for the uncovered old estates",
     request=CREATE_BODY, responses={201: PLAN, **ERRORS},
 )
 @api_view(["GET", "POST"])
@@ -120,9 +122,11 @@ def plans(request):
                     status=status.HTTP_201_CREATED)
 
 
-@extend_schema(operation_id="plan_retrieve", tags=["plans"], methods=["GET"], summary="One plan with its bundles as GeoJSON (easy first)",
+@extend_schema(operation_id="plan_retrieve", tags=["plans"],
+               methods=["GET"], summary="One plan with its bundles as GeoJSON (easy first)",
                responses={200: PLAN, 403: ERROR, 404: ERROR})
-@extend_schema(operation_id="plan_discard", tags=["plans"], methods=["DELETE"], summary="Discard a draft plan (kept, read-only)",
+@extend_schema(operation_id="plan_discard", tags=["plans"],
+               methods=["DELETE"], summary="Discard a draft plan (kept, read-only)",
                parameters=[OpenApiParameter("version", int, required=True)], responses={200: PLAN, **ERRORS})
 @api_view(["GET", "DELETE"])
 @plan_errors
@@ -137,7 +141,8 @@ def plan_detail(request, pk):
     return Response(_plan_json(plan, request.user))
 
 
-@extend_schema(operation_id="plan_map", tags=["plans"], summary="Uncovered estates (in bundles or free) and enterprise territories for the plan's map",
+@extend_schema(operation_id="plan_map", tags=["plans"],
+               summary="Uncovered estates (in bundles or free) and enterprise territories for the plan's map",
                responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 @plan_errors
@@ -146,7 +151,8 @@ def plan_map(request, pk):
     return Response(reads.plan_map_data(plan))
 
 
-@extend_schema(operation_id="plan_bundle_create", tags=["plans"], summary="A new bundle of uncovered estates that are in no bundle yet (re-checked)",
+@extend_schema(operation_id="plan_bundle_create", tags=["plans"],
+               summary="A new bundle of uncovered estates that are in no bundle yet (re-checked)",
                request=NEW_BUNDLE_BODY, responses={201: PLAN, **ERRORS})
 @api_view(["POST"])
 @plan_errors
@@ -160,9 +166,11 @@ def bundle_new(request, pk):
     return Response(data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(operation_id="plan_bundle_update", tags=["plans"], methods=["PATCH"], summary="Change a bundle: add, remove or move in estates; set its enterprise",
+@extend_schema(operation_id="plan_bundle_update", tags=["plans"],
+               methods=["PATCH"], summary="Change a bundle: add, remove or move in estates; set its enterprise",
                request=PATCH_BODY, responses={200: PLAN, **ERRORS})
-@extend_schema(operation_id="plan_bundle_delete", tags=["plans"], methods=["DELETE"], summary="Delete a bundle (its estates become free)",
+@extend_schema(operation_id="plan_bundle_delete", tags=["plans"],
+               methods=["DELETE"], summary="Delete a bundle (its estates become free)",
                parameters=[OpenApiParameter("version", int, required=True)], responses={200: PLAN, **ERRORS})
 @api_view(["PATCH", "DELETE"])
 @plan_errors
@@ -181,7 +189,8 @@ def bundle_detail(request, pk, bid):
     return Response(_plan_json(reads.plan_get(user=request.user, pk=pk), request.user))
 
 
-@extend_schema(operation_id="plan_bundle_candidates", tags=["plans"], summary="Enterprises ranked for a bundle (nearby custody ranking; never black-listed)",
+@extend_schema(operation_id="plan_bundle_candidates", tags=["plans"],
+               summary="Enterprises ranked for a bundle (nearby custody ranking; never black-listed)",
                responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 @plan_errors
@@ -193,7 +202,8 @@ def bundle_candidates(request, pk, bid):
     return Response({"bundle_id": bid, "candidates": reads.bundle_candidates(plan=plan, bundle_id=bid)})
 
 
-@extend_schema(operation_id="plan_approve", tags=["plans"], summary="Approve: every bundle's contracts (mode bundled) in one transaction, or none",
+@extend_schema(operation_id="plan_approve", tags=["plans"],
+               summary="Approve: every bundle's contracts (mode bundled) in one transaction, or none",
                request=VERSION_BODY, responses={200: PLAN, **ERRORS})
 @api_view(["POST"])
 @plan_errors
@@ -203,7 +213,8 @@ def plan_approve(request, pk):
     return Response(_plan_json(reads.plan_get(user=request.user, pk=pk), request.user))
 
 
-@extend_schema(operation_id="plan_coverage", tags=["plans"], summary="Coverage per street on the start date, before and after the plan",
+@extend_schema(operation_id="plan_coverage", tags=["plans"],
+               summary="Coverage per street on the start date, before and after the plan",
                responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 @plan_errors
@@ -211,7 +222,8 @@ def plan_coverage(request, pk):
     return Response(reads.plan_coverage(plan=reads.plan_get(user=request.user, pk=pk)))
 
 
-@extend_schema(operation_id="plan_versions", tags=["plans"], summary="The plan's saved versions, newest first", responses={200: OpenApiTypes.OBJECT, 403: ERROR})
+@extend_schema(operation_id="plan_versions", tags=["plans"],
+               summary="The plan's saved versions, newest first", responses={200: OpenApiTypes.OBJECT, 403: ERROR})
 @api_view(["GET"])
 @plan_errors
 def plan_versions(request, pk):
@@ -219,7 +231,8 @@ def plan_versions(request, pk):
     return Response({"plan_id": plan.pk, "version": plan.version, "versions": reads.plan_versions(plan)})
 
 
-@extend_schema(operation_id="plan_export_geojson", tags=["plans"], summary="The plan as GeoJSON: one feature per bundle (per=bundle) or per estate (per=estate)",
+@extend_schema(operation_id="plan_export_geojson", tags=["plans"],
+               summary="The plan as GeoJSON: one feature per bundle (per=bundle) or per estate (per=estate)",
                parameters=[OpenApiParameter("per", str, enum=["bundle", "estate"], required=False)],
                responses={(200, "application/geo+json"): OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
@@ -237,7 +250,8 @@ def export_geojson(request, pk):
     return response
 
 
-@extend_schema(operation_id="plan_export_csv", tags=["plans"], summary="The plan as CSV (UTF-8 with BOM): one row per estate with its bundle",
+@extend_schema(operation_id="plan_export_csv", tags=["plans"],
+               summary="The plan as CSV (UTF-8 with BOM): one row per estate with its bundle",
                responses={(200, "text/csv"): OpenApiTypes.BINARY, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 @plan_errors

@@ -16,6 +16,7 @@ from ..history import change_context
 from ..services.jurisdictions import enterprise_jurisdictions_refresh
 from .accounts import demo_accounts, demo_accounts_ensure
 from .city import SRID, City
+from .plans import demo_plans
 from .register import register_write
 
 # The demo's black-listed enterprises were listed after failing 2019 and 2020; their contracts all start earlier.
@@ -288,5 +289,6 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         counts.update(register_write(raw, city, enterprise_id))  # evaluations, listings, change log (demo/register.py)
         raw.execute(f"ANALYZE {', '.join(DEMO_TABLES[1:])}")
         counts["enterprise jurisdictions"] = enterprise_jurisdictions_refresh()
+        counts["takeover plans"] = demo_plans(district_code=city.district.code)
         log(f"  accounts, analyze, jurisdictions: {time.perf_counter() - t:.1f} s")
     return counts
