@@ -67,7 +67,9 @@ def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city):
     # The list page and its form.
     page.click("[data-nav=plans]")
     page.wait_for_url(f"{live_server.url}/plans/")
-    page.screenshot(path=str(ARTIFACTS / "plan-list-empty.png"))
+    assert page.locator("#plans-table tr[data-plan-id]").count() == TakeoverPlan.objects.count()  # the demo's
+    page.click("#new-plan-toggle")
+    page.screenshot(path=str(ARTIFACTS / "plan-list-form.png"))
     page.fill("#id_name", "金城连片接管")
     page.select_option("#id_street", str(street.pk))
     page.fill("#id_start_date", today.isoformat())

@@ -84,6 +84,7 @@ def _config(request, plan: TakeoverPlan) -> dict:
         "strings": {
             "bundle": _("Bundle #%(rank)s"),
             "estates": _("%(n)s estates"),
+            "oneEstate": _("1 estate"),
             "households": _("households"),
             "floorArea": _("floor area (m²)"),
             "score": _("ease score"),

@@ -24,6 +24,10 @@ const state = {
   busy: false,
 };
 
+function estatesText(n) {
+  return n === 1 ? S.oneEstate : fmt(S.estates, { n });
+}
+
 function colourOf(rank) {
   return config.palette[(rank - 1) % config.palette.length];
 }
@@ -144,7 +148,7 @@ function renderSummary() {
   const bundles = [...state.bundles.values()];
   const households = bundles.reduce((s, b) => s + b.households, 0);
   const missing = bundles.filter((b) => !b.enterprise_id).length;
-  const parts = [fmt(S.estates, { n: bundles.reduce((s, b) => s + b.estate_count, 0) }),
+  const parts = [estatesText(bundles.reduce((s, b) => s + b.estate_count, 0)),
     `${number.format(households)} ${S.households}`];
   if (missing && state.plan.status === "draft") parts.push(fmt(S.missingEnterprise, { n: missing }));
   const summary = document.getElementById("plan-summary");
@@ -166,7 +170,7 @@ function renderBundles() {
   el("span", { class: "bundle__body" },
     el("span", { class: "bundle__figures" },
       el("b", { "data-v": "households", text: number.format(b.households) }), ` ${S.households} · `,
-      fmt(S.estates, { n: b.estate_count }), ` · ${number.format(Math.round(b.floor_area))} m² · `,
+      estatesText(b.estate_count), ` · ${number.format(Math.round(b.floor_area))} m² · `,
       `${S.score} ${b.score.toFixed(2)}`),
     el("span", { class: `bundle__enterprise${b.enterprise ? "" : " is-missing"}`, text: b.enterprise || "—" })))));
 }
@@ -226,7 +230,7 @@ function renderSelected() {
   panel.dataset.bundleId = bundle.id;
   title.textContent = fmt(S.bundle, { rank: bundle.rank });
   const figures = el("p", { class: "plan__figures" },
-    `${number.format(bundle.households)} ${S.households} · ${fmt(S.estates, { n: bundle.estate_count })} · `,
+    `${number.format(bundle.households)} ${S.households} · ${estatesText(bundle.estate_count)} · `,
     `${number.format(Math.round(bundle.floor_area))} m² · ${S.score} ${bundle.score.toFixed(2)}`,
     bundle.contracts ? ` · ${fmt(S.contracts, { n: bundle.contracts })}` : "");
   const children = [figures];
