@@ -145,6 +145,7 @@ def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city):
                    .values_list("service_status", flat=True))
     assert statuses == {"enterprise"}
     page.wait_for_selector("#coverage-table[data-as-approved=true]")
+    page.wait_for_selector("#plan[data-map-status=approved]", timeout=30_000)
     assert page.locator("#approve-plan").count() == 0 and page.locator("#enterprise-picker").count() == 0
     shown = page.evaluate("(ids) => ids.map((id) => window.geoappPlan.estates.get(id).feature.properties.status)",
                           estate_ids)

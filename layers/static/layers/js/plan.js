@@ -371,8 +371,10 @@ async function approve() {
   if (!window.confirm(text)) return;
   const plan = await write(config.api.approve, { method: "POST", json: { version: state.plan.version } }, S.approved);
   if (plan) {
+    // The estates now have their contracts: redraw them with their status on the start date.
     drawMap(await api(config, config.api.map));
     restyle();
+    root.dataset.mapStatus = plan.status;
   }
 }
 
