@@ -11,6 +11,7 @@ const number = new Intl.NumberFormat(document.documentElement.lang || undefined)
 const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
 // Territories are unions of many estates: a flat tint without outlines reads as one service area.
 const TERRITORY_STYLE = { stroke: false, fillColor: "#4f6d8a", fillOpacity: 0.16 };
+const LABEL_ZOOM = 14;
 const STREET_STYLE = { color: "#4a4a4a", weight: 2, fill: false, interactive: false };
 
 const state = {
@@ -52,6 +53,7 @@ let map = null;
 let estateLayer = null;
 let labelLayer = null;
 let territoryLayer = null;
+let renderer = null; // one canvas for estates and territories: a district plan draws thousands of polygons
 
 function estateStyle(props) {
   const bundleId = state.estateBundle.get(props.id);
@@ -75,9 +77,11 @@ function estateStyle(props) {
 function restyle() {
   for (const layer of state.estates.values()) layer.setStyle(estateStyle(layer.feature.properties));
   labelLayer.clearLayers();
+  // A district plan has hundreds of bundles: their numbers only from LABEL_ZOOM on, except the selected one's.
+  const all = map.getZoom() >= LABEL_ZOOM;
   for (const feature of state.plan.bundles.features) {
     const p = feature.properties;
-    if (!p.label_point) continue;
+    if (!p.label_point || (!all && p.id !== state.selected)) continue;
     const [lon, lat] = p.label_point.coordinates;
     L.marker([lat, lon], {
       interactive: false, keyboard: false,
@@ -97,14 +101,14 @@ function estateTooltip(props) {
 function drawMap(data) {
   if (territoryLayer) territoryLayer.remove();
   territoryLayer = L.geoJSON(data.territories, {
-    style: TERRITORY_STYLE, interactive: true,
+    style: TERRITORY_STYLE, interactive: true, renderer,
     onEachFeature: (f, layer) => layer.bindTooltip(fmt(S.territory, { name: f.properties.name, grade: f.properties.grade }),
       { sticky: true }),
   }).addTo(map);
   if (estateLayer) estateLayer.remove();
   state.estates.clear();
   estateLayer = L.geoJSON(data.estates, {
-    style: (f) => estateStyle(f.properties),
+    style: (f) => estateStyle(f.properties), renderer,
     onEachFeature: (f, layer) => {
       state.estates.set(f.properties.id, layer);
       layer.bindTooltip(() => estateTooltip(f.properties), { sticky: true });
@@ -280,7 +284,7 @@ function select(bundleId, { zoom = false } = {}) {
   if (zoom && bundleId !== null) {
     // From the list: bring the bundle into view unless it already is.
     const bounds = bundleBounds(bundleId);
-    if (bounds.isValid() && !map.getBounds().contains(bounds)) {
+    if (bounds.isValid() && (!map.getBounds().contains(bounds) || map.getZoom() < LABEL_ZOOM)) {
       map.fitBounds(bounds, { padding: [60, 60], maxZoom: 16, animate: false });
     }
   }
@@ -449,7 +453,15 @@ async function setup(leafletMap) {
   window.geoappMap = map; // for the browser tests' pixel helper, as on the main map
   window.geoappPlan = state;
   if (map.attributionControl) map.attributionControl.setPrefix(false);
+  map.options.zoomSnap = 0.5;
   labelLayer = L.layerGroup().addTo(map);
+  let labelled = null;
+  map.on("zoomend", () => {
+    const now = map.getZoom() >= LABEL_ZOOM;
+    if (state.plan && now !== labelled) restyle();
+    labelled = now;
+  });
+  renderer = L.canvas({ padding: 0.3 });
   document.getElementById("approve-plan")?.addEventListener("click", approve);
   document.getElementById("discard-plan")?.addEventListener("click", discard);
   document.getElementById("new-bundle")?.addEventListener("click", () => {
