@@ -12,6 +12,7 @@ const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed
 // Territories are unions of many estates: a flat tint without outlines reads as one service area.
 const TERRITORY_STYLE = { stroke: false, fillColor: "#4f6d8a", fillOpacity: 0.16 };
 const LABEL_ZOOM = 14;
+const FEW_BUNDLES = 60; // numbered at every zoom
 const STREET_STYLE = { color: "#4a4a4a", weight: 2, fill: false, interactive: false };
 
 const state = {
@@ -77,8 +78,8 @@ function estateStyle(props) {
 function restyle() {
   for (const layer of state.estates.values()) layer.setStyle(estateStyle(layer.feature.properties));
   labelLayer.clearLayers();
-  // A district plan has hundreds of bundles: their numbers only from LABEL_ZOOM on, except the selected one's.
-  const all = map.getZoom() >= LABEL_ZOOM;
+  // A district plan has hundreds of bundles: then their numbers only from LABEL_ZOOM on, and the selected one's.
+  const all = state.bundles.size <= FEW_BUNDLES || map.getZoom() >= LABEL_ZOOM;
   for (const feature of state.plan.bundles.features) {
     const p = feature.properties;
     if (!p.label_point || (!all && p.id !== state.selected)) continue;
