@@ -111,8 +111,26 @@ def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city):
     page.screenshot(path=str(ARTIFACTS / "plan-edit.png"))
     page.click("#edit-bundle")  # done editing
 
+    # Delete the last bundle, then draw it again as a new bundle by clicking its estates.
+    last = plan.bundles.order_by("-rank").first()
+    estates = sorted(members(plan, last.pk))
+    page.click(f"#bundle-list li[data-bundle-id='{last.pk}']")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-bundle")
+    wait_version(page, 4)
+    assert not plan.bundles.filter(pk=last.pk).exists()
+    page.click("#new-bundle")
+    for estate_id in estates:
+        click_estate(page, estate_id, zoom=16)
+    assert page.get_attribute("#new-bundle-selection", "data-count") == str(len(estates))
+    page.click("#create-bundle")
+    wait_version(page, 5)
+    created = plan.bundles.get(members__estate_id=estates[0])
+    assert sorted(members(plan, created.pk)) == estates and created.households == last.households
+    assert page.locator("#bundle-list li").count() == bundles
+
     # Pick each bundle's enterprise from its ranked candidates (the best one).
-    version = 3
+    version = 5
     for bundle_id in list(plan.bundles.order_by("rank").values_list("pk", flat=True)):
         page.click(f"#bundle-list li[data-bundle-id='{bundle_id}']")
         page.wait_for_selector("#enterprise-picker[data-loaded=true]", timeout=20_000)
