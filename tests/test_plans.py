@@ -417,3 +417,17 @@ def test_exports_parse_back(planner, plan):
     assert codes == set(Estate.objects.filter(pk__in=[e for g in groups.values() for e in g])
                         .values_list("code", flat=True))
 
+
+
+def test_database_refuses_a_bundle_for_a_black_listed_enterprise(plan):
+    """Rule 4 in the database (migration 0009's trigger as fixed by 0010, which no longer fails on bundle rows)."""
+    from django.db import IntegrityError, transaction
+
+    black = Enterprise.objects.filter(list_status=ListStatus.BLACK).first()
+    bundle = plan.bundles.first()
+    with pytest.raises(IntegrityError, match="black list"):
+        with transaction.atomic():
+            Bundle.objects.filter(pk=bundle.pk).update(enterprise=black)
+    normal = Enterprise.objects.exclude(list_status=ListStatus.BLACK).first()
+    Bundle.objects.filter(pk=bundle.pk).update(enterprise=normal)
+    assert Bundle.objects.create(plan=plan, rank=99, enterprise=normal).pk
