@@ -22,6 +22,7 @@ from .models import (
     CreditEvaluation,
     Enterprise,
     EnterpriseListing,
+    ImportJob,
     ManagementArea,
     Role,
     ServiceContract,
@@ -62,6 +63,9 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (TakeoverPlan, VIEW): DISTRICT | {Role.OFFICIAL},
     (TakeoverPlan, ADD): DISTRICT,
     (TakeoverPlan, CHANGE): DISTRICT,
+    # Data import (issue 6): the district department's jobs, shared by its planners and administrators.
+    (ImportJob, VIEW): DISTRICT,
+    (ImportJob, ADD): DISTRICT,
 }
 
 # Where a street office's jurisdiction lies, per model: the lookup from the object to its street.

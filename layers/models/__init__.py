@@ -19,6 +19,7 @@ from .enterprises import (
 )
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
 from .history import ChangeAction, ManagementAreaVersion
+from .imports import ImportJob, ImportStatus
 from .management_areas import ManagementArea
 from .plans import Bundle, BundleEstate, PlanStatus, PlanVersion, TakeoverPlan
 from .renovation import RenovationItem, RenovationProject, RenovationStatus
@@ -26,6 +27,7 @@ from .renovation import RenovationItem, RenovationProject, RenovationStatus
 __all__ = [
     "AbandonmentEvent", "AbandonmentPhoto", "AbandonmentReason", "AbandonmentReport", "ReportState",
     "ChangeAction", "ManagementAreaVersion",
+    "ImportJob", "ImportStatus",
     "Bundle", "BundleEstate", "PlanStatus", "PlanVersion", "TakeoverPlan",
     "CreditEvaluation", "EnterpriseListing", "RegisterAction", "RegisterChange",
     "Abandonment", "AdminArea", "AdminLevel", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",

@@ -1,0 +1,105 @@
+"""The import API (docs/IMPORT.md): upload a file, dry-run it with a field mapping and coordinate choices, commit it.
+
+Thin DRF views over layers.services.imports; refusals are {"error": …} with 400 (bad file or choice), 403 (role),
+404 (no such job), 409 (already committed / not checked yet), 413 (file too large).
+"""
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from ..io.importers import IMPORTERS
+from ..models import ImportJob
+from ..permissions import ADD, require
+from ..services import imports as svc
+
+ERROR = inline_serializer("ImportError", {"error": serializers.CharField(), "report": serializers.JSONField(required=False)})
+JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, target, file name, mapping, srid, "
+                      "gcj02 choice, and its report (file description; after a dry run: summary, per-row errors and "
+                      "warnings, crs, gcj02 verdict, preview GeoJSON).")
+
+
+def job_json(job: ImportJob) -> dict:
+    return {"id": job.pk, "status": job.status, "target": job.target, "file_name": job.file_name,
+            "mapping": job.mapping, "srid": job.srid, "gcj02": job.gcj02, "reason": job.reason,
+            "user": job.user.get_username() if job.user else None, "created_at": job.created_at.isoformat(),
+            "committed_at": job.committed_at.isoformat() if job.committed_at else None, "report": job.report}
+
+
+def refused(exc: svc.ImportRefused) -> Response:
+    body = {"error": str(exc)}
+    if exc.report is not None:
+        body["report"] = exc.report
+    return Response(body, status=exc.status)
+
+
+@extend_schema(
+    summary="Upload a file to import",
+    request={"multipart/form-data": inline_serializer("ImportUpload", {
+        "file": serializers.FileField(help_text=".geojson, .gpkg, .zip (one shapefile) or .csv"),
+        "target": serializers.ChoiceField(choices=list(IMPORTERS))})},
+    responses={201: JOB, 400: ERROR, 403: ERROR, 413: ERROR},
+)
+@api_view(["POST"])
+@parser_classes([MultiPartParser, FormParser])
+def import_jobs(request):
+    require(request.user, ImportJob, ADD)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return Response({"error": _("Choose a file to import (field “file”).")}, status=status.HTTP_400_BAD_REQUEST)
+    try:
+        job, _description = svc.import_job_create(user=request.user, upload=upload,
+                                                 target=request.data.get("target", ""))
+    except svc.ImportRefused as exc:
+        return refused(exc)
+    return Response(job_json(job), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(summary="An import job and its last report", responses={200: JOB, 403: ERROR, 404: ERROR})
+@api_view(["GET"])
+def import_job(request, pk: int):
+    return Response(job_json(svc.import_job_get(user=request.user, job_id=pk)))
+
+
+@extend_schema(
+    summary="Dry run: check every row with this mapping and these coordinate choices; writes nothing but the job",
+    request=inline_serializer("ImportCheck", {
+        "mapping": serializers.DictField(child=serializers.CharField(), help_text="{field: source column}"),
+        "srid": serializers.IntegerField(required=False, allow_null=True,
+                                         help_text="EPSG code of the coordinates; required when the file names none"),
+        "gcj02": serializers.ChoiceField(choices=["convert", "keep", ""], required=False,
+                                         help_text="convert GCJ-02 positions to CGCS2000, or keep them"),
+    }),
+    responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+)
+@api_view(["POST"])
+@parser_classes([JSONParser])
+def import_job_check(request, pk: int):
+    data = request.data if isinstance(request.data, dict) else {}
+    try:
+        job = svc.import_job_check(user=request.user, job_id=pk, mapping=data.get("mapping") or {},
+                                   srid=data.get("srid"), gcj02_choice=data.get("gcj02"))
+    except svc.ImportRefused as exc:
+        return refused(exc)
+    return Response(job_json(job))
+
+
+@extend_schema(
+    summary="Commit a checked job: every row in one transaction, or none",
+    request=inline_serializer("ImportCommit", {
+        "reason": serializers.CharField(required=False, help_text="kept in management areas' history; default "
+                                                                  "“Import <file name>”")}),
+    responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+)
+@api_view(["POST"])
+@parser_classes([JSONParser])
+def import_job_commit(request, pk: int):
+    data = request.data if isinstance(request.data, dict) else {}
+    try:
+        job = svc.import_job_commit(user=request.user, job_id=pk, reason=str(data.get("reason") or ""))
+    except svc.ImportRefused as exc:
+        return refused(exc)
+    return Response(job_json(job))

@@ -1,0 +1,271 @@
+// The import page (docs/IMPORT.md): upload → mapping and coordinates → dry run with a preview map → commit.
+import { api, fmt } from "./api.js";
+import { el } from "./dom.js";
+
+const config = JSON.parse(document.getElementById("import-config").textContent);
+const S = config.strings;
+const page = document.getElementById("import-page");
+const $ = (id) => document.getElementById(id);
+
+let job = null; // the current job, as the API returns it
+let gcj02Choice = "";
+
+// --- the preview map ------------------------------------------------------------------------------------------
+
+const map = window.L.map("import-map", { zoomControl: true, attributionControl: false, preferCanvas: true });
+map.setView([45.54, 126.96], 12);
+const boundaries = window.L.geoJSON(null, {
+  style: { color: "#5b6b7a", weight: 1.5, dashArray: "4 3", fill: false, interactive: false },
+}).addTo(map);
+const preview = window.L.geoJSON(null, {
+  style: (f) => (f.properties.ok
+    ? { color: "#1b7f3b", weight: 1.5, fillColor: "#1b7f3b", fillOpacity: 0.2 }
+    : { color: "#c62828", weight: 2.5, fillColor: "#c62828", fillOpacity: 0.35 }),
+  pointToLayer: (f, latlng) => window.L.circleMarker(latlng, { radius: 6 }),
+  onEachFeature: (f, layer) => {
+    const p = f.properties;
+    const lines = [el("b", { text: `${S.row} ${p.row} · ${p.key || ""} ${p.name || ""}` })];
+    for (const e of p.errors || []) lines.push(el("div", { style: { color: "#8c1d18" }, text: e }));
+    for (const w of p.warnings || []) lines.push(el("div", { style: { color: "#6d4c00" }, text: w }));
+    layer.bindPopup(el("div", {}, lines));
+  },
+}).addTo(map);
+window.geoappImportMap = map;
+
+fetch(`${config.urls.adminAreas}?level=street`, { credentials: "same-origin" })
+  .then((r) => (r.ok ? r.json() : null))
+  .then((data) => {
+    if (!data) return;
+    boundaries.addData(data);
+    if (!preview.getLayers().length && boundaries.getBounds().isValid()) map.fitBounds(boundaries.getBounds());
+  })
+  .catch(() => {});
+
+function showPreview(collection) {
+  preview.clearLayers();
+  const features = (collection && collection.features) || [];
+  preview.addData(features);
+  const container = $("import-map");
+  container.dataset.previewFeatures = String(features.length);
+  container.dataset.validFeatures = String(features.filter((f) => f.properties.ok).length);
+  container.dataset.invalidFeatures = String(features.filter((f) => !f.properties.ok).length);
+  if (features.length && preview.getBounds().isValid()) map.fitBounds(preview.getBounds(), { padding: [30, 30] });
+}
+
+// --- steps ----------------------------------------------------------------------------------------------------
+
+function setStep(step) {
+  page.dataset.step = step;
+  for (const panel of document.querySelectorAll("[data-step-panel]")) {
+    const order = ["upload", "mapping", "report", "done"];
+    panel.hidden = order.indexOf(panel.dataset.stepPanel) > order.indexOf(step === "done" ? "report" : step);
+  }
+}
+
+function notice(container, kind, text, ...extra) {
+  container.replaceChildren(el("div", { class: `im-notice im-notice--${kind}`, role: kind === "error" ? "alert" : null },
+    el("span", { text }), ...extra));
+}
+
+function targetOf(name) {
+  return config.targets.find((t) => t.target === name);
+}
+
+$("step-upload").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = $("im-file").files[0];
+  if (!file) return;
+  const status = $("upload-status");
+  status.textContent = S.uploading;
+  $("im-upload").disabled = true;
+  const form = new FormData();
+  form.append("file", file);
+  form.append("target", $("im-target").value);
+  try {
+    job = await api(config, config.urls.jobs, { method: "POST", form });
+    status.textContent = "";
+    gcj02Choice = "";
+    renderMapping();
+    showPreview(null);
+    setStep("mapping");
+  } catch (error) {
+    status.textContent = "";
+    notice(status, "error", error.message);
+  } finally {
+    $("im-upload").disabled = false;
+  }
+});
+
+function renderMapping() {
+  const file = job.report.file;
+  const target = targetOf(job.target);
+  page.dataset.job = String(job.id);
+  const facts = [
+    [S.format, `${file.format}${file.layer ? ` · ${file.layer}` : ""}`],
+    [S.encoding, file.encoding || "–"],
+    [S.rows, String(file.rows)],
+  ];
+  $("file-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+  const warnings = $("file-warnings");
+  warnings.replaceChildren(...(file.warnings || []).map((w) => el("div", { class: "im-notice im-notice--warn", text: w })));
+
+  const body = $("mapping-table").querySelector("tbody");
+  body.replaceChildren();
+  for (const field of target.fields) {
+    const select = el("select", { name: field.name, "data-field": field.name, "aria-label": field.label },
+      el("option", { value: "", text: S.notMapped }),
+      ...file.columns.map((c) => el("option", { value: c, text: c, selected: job.mapping[field.name] === c })));
+    const sample = el("td", { class: "sample" });
+    const showSample = () => {
+      const value = select.value && file.sample.length ? file.sample[0][select.value] : "";
+      sample.textContent = value === null || value === undefined ? "" : String(value);
+      sample.title = sample.textContent;
+    };
+    select.addEventListener("change", showSample);
+    showSample();
+    body.append(el("tr", {},
+      el("td", {}, field.label, field.required ? el("span", { class: "req", text: `* ${S.required}` }) : null),
+      el("td", {}, select), sample));
+  }
+
+  const crsSelect = $("im-crs");
+  const crsInfo = file.crs;
+  const options = [];
+  if (crsInfo.file) options.push(el("option", { value: "", text: fmt(S.fileCrs, { crs: crsInfo.file }) }));
+  for (const c of config.crs) {
+    options.push(el("option", { value: String(c.epsg), text: c.label,
+      selected: !crsInfo.file && crsInfo.guess === c.epsg }));
+  }
+  crsSelect.replaceChildren(...options);
+  $("crs-row").hidden = !file.has_geometry;
+  if (file.has_geometry && crsInfo.confirm) {
+    const label = (config.crs.find((c) => c.epsg === crsInfo.guess) || {}).label;
+    notice($("crs-notice"), "warn", crsInfo.guess ? fmt(S.guessed, { crs: label, reason: crsInfo.reason }) : S.noGuess);
+  } else {
+    $("crs-notice").replaceChildren();
+  }
+  $("gcj02-notice").replaceChildren();
+  $("check-status").replaceChildren();
+}
+
+function currentMapping() {
+  const mapping = {};
+  for (const select of $("mapping-table").querySelectorAll("select[data-field]")) {
+    if (select.value) mapping[select.dataset.field] = select.value;
+  }
+  return mapping;
+}
+
+async function runCheck() {
+  const status = $("check-status");
+  status.textContent = S.checking;
+  $("im-check").disabled = true;
+  try {
+    job = await api(config, `${config.urls.jobs}${job.id}/check/`, {
+      method: "POST",
+      json: { mapping: currentMapping(), srid: $("im-crs").value || null, gcj02: gcj02Choice },
+    });
+    status.textContent = "";
+    renderReport(job.report);
+    setStep("report");
+  } catch (error) {
+    status.textContent = "";
+    notice(status, "error", error.message);
+  } finally {
+    $("im-check").disabled = false;
+  }
+}
+
+$("step-mapping").addEventListener("submit", (event) => {
+  event.preventDefault();
+  runCheck();
+});
+
+function renderGcj02(verdict) {
+  const box = $("gcj02-notice");
+  box.dataset.suspected = String(Boolean(verdict && verdict.suspected));
+  if (!verdict || !verdict.suspected) {
+    box.replaceChildren();
+    return;
+  }
+  if (verdict.choice === "convert") {
+    notice(box, "ok", S.gcj02Converted);
+    return;
+  }
+  const convert = el("button", { type: "button", class: "btn-primary", id: "gcj02-convert", text: S.gcj02Convert,
+    onclick: () => { gcj02Choice = "convert"; runCheck(); } });
+  const keep = el("button", { type: "button", class: "btn-secondary", id: "gcj02-keep", text: S.gcj02Keep,
+    onclick: () => { gcj02Choice = "keep"; runCheck(); } });
+  notice(box, "warn", fmt(S.gcj02Suspected, { m: Math.round(verdict.median_offset_m) }),
+    el("div", { class: "im-actions" }, convert, keep));
+}
+
+function renderReport(report) {
+  const s = report.summary;
+  const counts = [["rows", s.rows], ["ok", s.ok], ["errors", s.errors], ["create", s.create], ["update", s.update],
+    ["warnings", s.warnings]];
+  $("report-counts").replaceChildren(...counts.map(([key, n]) =>
+    el("li", { "data-count": key, "data-value": String(n), class: key === "errors" && n ? "has" : null },
+      el("b", { text: String(n) }), S[key])));
+  const table = $("report-errors");
+  const body = table.querySelector("tbody");
+  const lines = [
+    ...report.errors.map((e) => ({ ...e, kind: "error", text: e.errors })),
+    ...report.warnings.map((w) => ({ ...w, kind: "warning", text: w.warnings })),
+  ].sort((a, b) => a.row - b.row);
+  body.replaceChildren(...lines.map((e) => el("tr", { "data-row": String(e.row), "data-kind": e.kind,
+    onclick: () => focusRow(e.row) },
+    el("td", { text: String(e.row) }), el("td", { text: e.key || "" }),
+    el("td", { style: { color: e.kind === "error" ? "#8c1d18" : "#6d4c00" }, text: e.text.join("; ") }))));
+  table.hidden = !lines.length;
+  const box = $("report-notice");
+  if (report.refused) notice(box, "error", report.refused);
+  else if (s.errors) notice(box, "error", fmt(S.hasErrors, { n: s.errors }));
+  else notice(box, "ok", S.noErrors);
+  if (report.preview && report.preview.truncated) {
+    box.append(el("div", { class: "im-notice im-notice--warn", text: fmt(S.previewTruncated, { n: report.preview.features.length }) }));
+  }
+  renderGcj02(report.gcj02);
+  const undecided = report.gcj02 && report.gcj02.suspected && !report.gcj02.choice;
+  $("im-commit").disabled = Boolean(s.errors) || undecided || job.status === "committed";
+  showPreview(report.preview);
+}
+
+function focusRow(row) {
+  preview.eachLayer((layer) => {
+    if (layer.feature && layer.feature.properties.row === row) {
+      if (layer.getBounds) map.fitBounds(layer.getBounds(), { maxZoom: 17 });
+      layer.openPopup();
+    }
+  });
+}
+
+$("commit-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const status = $("commit-status");
+  status.textContent = S.committing;
+  $("im-commit").disabled = true;
+  try {
+    job = await api(config, `${config.urls.jobs}${job.id}/commit/`, { method: "POST", json: { reason: $("im-reason").value } });
+    const result = job.report.result || { created: 0, updated: 0 };
+    notice(status, "ok", fmt(S.committed, result), " ", el("a", { href: config.urls.map, text: S.openMap }));
+    page.dataset.committed = "true";
+    setStep("done");
+  } catch (error) {
+    status.textContent = "";
+    notice(status, "error", error.message);
+    if (error.body && error.body.report) renderReport({ ...error.body.report, refused: error.message });
+  }
+});
+
+$("im-restart").addEventListener("click", () => {
+  job = null;
+  $("step-upload").reset();
+  $("commit-status").replaceChildren();
+  page.dataset.committed = "false";
+  showPreview(null);
+  setStep("upload");
+});
+
+setStep("upload");
+page.dataset.ready = "true";

@@ -1,0 +1,52 @@
+"""The import page (/imports/, 数据导入): upload → field mapping and coordinates → dry run with a map → commit."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from ..io import crs as crs_helpers
+from ..io.importers import IMPORTERS
+from ..models import ImportJob
+from ..permissions import ADD, VIEW, require, restrict
+from ..services.imports import limits
+
+RECENT_JOBS = 10
+
+
+@require_safe
+@login_required
+def import_page(request):
+    require(request.user, ImportJob, ADD)
+    lim = limits()
+    config = {
+        "urls": {"jobs": reverse("import-jobs"), "adminAreas": reverse("admin-areas-geojson"), "map": reverse("map")},
+        "targets": [cls.describe() for cls in IMPORTERS.values()],
+        "crs": [{"epsg": code, "label": label} for code, label in crs_helpers.choices()],
+        "strings": {
+            "uploading": _("Reading the file…"), "checking": _("Checking every row…"),
+            "committing": _("Importing…"), "notMapped": _("— not imported —"),
+            "fileCrs": _("As in the file: %(crs)s"), "guessed": _("The file names no coordinate system. Guessed: "
+                                                                 "%(crs)s (%(reason)s). Confirm or choose another."),
+            "noGuess": _("The file names no coordinate system and none could be guessed: choose one."),
+            "required": _("required"), "row": _("Row"), "code": _("Code"), "problems": _("Problems"),
+            "rows": _("rows"), "ok": _("ready"), "errors": _("with errors"), "create": _("new"),
+            "update": _("updated"), "warnings": _("with warnings"),
+            "gcj02Suspected": _("The positions are offset by about %(m)s m from the district's own data, as GCJ-02 "
+                                "coordinates from a commercial map (AMap/Gaode, Tencent) are. Convert them to CGCS2000?"),
+            "gcj02Convert": _("Convert from GCJ-02"), "gcj02Keep": _("Keep as they are"),
+            "gcj02Converted": _("GCJ-02 positions are converted to CGCS2000."),
+            "noErrors": _("No errors: every row can be imported."),
+            "hasErrors": _("%(n)s row(s) have errors. Nothing will be imported until they are fixed: correct the "
+                           "file and upload it again."),
+            "committed": _("Imported: %(created)s new, %(updated)s updated."),
+            "encoding": _("Encoding"), "format": _("Format"), "crsLabel": _("Coordinates"),
+            "previewTruncated": _("The map shows the first %(n)s features."), "sample": _("Example"),
+            "openMap": _("Open the map"), "valid": _("ready"), "invalid": _("with errors"),
+        },
+        "limits": {"maxBytes": lim.max_bytes, "maxZipEntries": lim.max_zip_entries,
+                   "maxUncompressedBytes": lim.max_uncompressed_bytes, "maxRows": lim.max_rows},
+    }
+    jobs = restrict(ImportJob.objects.select_related("user"), request.user, VIEW)[:RECENT_JOBS]
+    return render(request, "imports.html", {"config": config, "jobs": jobs, "limits": lim,
+                                            "targets": IMPORTERS.values()})
