@@ -382,3 +382,21 @@ class BundleEstateAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 @admin.register(models.PlanVersion)
 class PlanVersionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("plan", "version", "note", "user", "saved_at")
+
+
+@admin.register(models.ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Imports are made on /imports/ or with `manage.py import_layer`; here they are only shown."""
+
+    list_display = ["created_at", "file_name", "target", "status", "user", "committed_at"]
+    list_filter = ["target", "status"]
+    list_select_related = ["user"]
+    search_fields = ["file_name"]
+    readonly_fields = ["file", "file_name", "target", "status", "mapping", "crs", "srid", "gcj02", "reason", "user",
+                       "created_at", "updated_at", "committed_at", "summary"]
+    exclude = ["report"]  # the per-row report can hold thousands of rows and a preview: its summary is enough here
+
+    @admin.display(description=_("summary"))
+    def summary(self, obj):
+        report = obj.report or {}
+        return report.get("result") or report.get("summary") or report.get("refused") or "–"

@@ -40,7 +40,9 @@ SELECT md5(concat_ws('|',
   (SELECT count(*) FROM layers_registerchange),
   (SELECT string_agg(concat_ws(',', id, version, status), ';' ORDER BY id) FROM layers_takeoverplan),
   (SELECT string_agg(concat_ws(',', id, rank, enterprise_id), ';' ORDER BY id) FROM layers_bundle),
-  (SELECT count(*) FROM layers_bundleestate), (SELECT count(*) FROM layers_planversion)))
+  (SELECT count(*) FROM layers_bundleestate), (SELECT count(*) FROM layers_planversion),
+  (SELECT md5(string_agg(concat_ws(',', id, code, name, households), ';' ORDER BY id)) FROM layers_estate),
+  (SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)))
 """
 
 
@@ -212,6 +214,39 @@ def case_evaluation_page(inside):
 def case_listing_page(inside):
     body = {"status": "red", "reason": "矩阵", "listed_on": datetime.date.today().isoformat()}
     return "post", f"/enterprises/{a_normal_enterprise().pk}/list/", body, "form"
+def estates_geojson_upload():
+    """A GeoJSON file renaming the first demo estate: an upsert by code."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    estate = Estate.objects.order_by("code").first()
+    collection = {"type": "FeatureCollection", "features": [
+        feature(estate.geom, 编码=estate.code, 名称=estate.name + "（导入）", 建成年份=estate.build_year,
+                户数=estate.households + 1, 建筑面积=estate.floor_area)]}
+    return SimpleUploadedFile("estates.geojson", json.dumps(collection, ensure_ascii=False).encode(),
+                              content_type="application/geo+json")
+
+
+def an_import_job(checked=False):
+    from layers.services.imports import import_job_check, import_job_create
+
+    job, description = import_job_create(user=user("planner"), upload=estates_geojson_upload(), target="estates")
+    if checked:
+        job = import_job_check(user=user("planner"), job_id=job.pk, mapping=description["suggested_mapping"])
+    return job
+
+
+def case_import_upload(inside):
+    return "post", "/api/imports/", {"file": estates_geojson_upload(), "target": "estates"}, "form"
+
+
+def case_import_check(inside):
+    job = an_import_job()
+    return "post", f"/api/imports/{job.pk}/check/", {"mapping": job.mapping}, "json"
+
+
+def case_import_commit(inside):
+    job = an_import_job(checked=True)
+    return "post", f"/api/imports/{job.pk}/commit/", {"reason": "matrix"}, "json"
 
 
 def case_service_assign(inside):
@@ -332,6 +367,10 @@ EXPECTED = {
     (case_bundle_new, True): {**AREA_WRITES, "planner": 201, "admin": 201},
     (case_plan_approve, True): {**AREA_WRITES, "planner": 200, "admin": 200},
     (case_plan_discard, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    # Data import: the district department only (planner, administrator).
+    (case_import_upload, True): {**AREA_WRITES, "planner": 201, "admin": 201},
+    (case_import_check, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+    (case_import_commit, True): {**AREA_WRITES, "planner": 200, "admin": 200},
 }
 SUCCESS = {200, 201, 204}
 
@@ -386,7 +425,8 @@ def test_every_write_endpoint_is_in_the_matrix():
                "enterprise-api-list", "enterprise-api-detail", "enterprise-api-evaluations", "enterprise-api-listings",
                "enterprise-create", "enterprise-edit", "enterprise-evaluation-submit", "enterprise-listing-submit",
                "service-assign", "service-contract-end",
-               "api-plans", "api-plan", "api-plan-bundles", "api-plan-bundle", "api-plan-approve", "plan-list"}
+               "api-plans", "api-plan", "api-plan-bundles", "api-plan-bundle", "api-plan-approve", "plan-list",
+               "import-jobs", "import-job-check", "import-job-commit"}
     # Read-only or dry-run endpoints: they never write, whatever the method.
     read_only = {"map", "tile", "admin-areas-geojson", "search", "feature-popup", "estate-detail", "building-detail",
                  "management-area-detail", "enterprise-detail", "management-area-validate", "management-area-clip",
@@ -396,7 +436,8 @@ def test_every_write_endpoint_is_in_the_matrix():
                  "api-schema", "api-docs", "enterprise-list", "enterprise-api-changes",
                  "service-worklists", "service-worklist", "estate-candidates", "estate-contracts",
                  "api-plan-map", "api-plan-bundle-candidates", "api-plan-coverage", "api-plan-versions",
-                 "api-plan-export-geojson", "api-plan-export-csv", "plan-detail"}
+                 "api-plan-export-geojson", "api-plan-export-csv", "plan-detail",
+                 "import-page", "import-job"}
     # Writes nothing but the caller's own API key (tests/test_openapi.py).
     read_only |= {"api-token"}
     from django.urls import get_resolver

@@ -37,7 +37,7 @@ def refused(exc: svc.ImportRefused) -> Response:
 
 
 @extend_schema(
-    summary="Upload a file to import",
+    summary="Upload a file to import", operation_id="imports_create", tags=["imports"],
     request={"multipart/form-data": inline_serializer("ImportUpload", {
         "file": serializers.FileField(help_text=".geojson, .gpkg, .zip (one shapefile) or .csv"),
         "target": serializers.ChoiceField(choices=list(IMPORTERS))})},
@@ -58,7 +58,8 @@ def import_jobs(request):
     return Response(job_json(job), status=status.HTTP_201_CREATED)
 
 
-@extend_schema(summary="An import job and its last report", responses={200: JOB, 403: ERROR, 404: ERROR})
+@extend_schema(summary="An import job and its last report", operation_id="imports_retrieve", tags=["imports"],
+               responses={200: JOB, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 def import_job(request, pk: int):
     return Response(job_json(svc.import_job_get(user=request.user, job_id=pk)))
@@ -66,6 +67,7 @@ def import_job(request, pk: int):
 
 @extend_schema(
     summary="Dry run: check every row with this mapping and these coordinate choices; writes nothing but the job",
+    operation_id="imports_check", tags=["imports"],
     request=inline_serializer("ImportCheck", {
         "mapping": serializers.DictField(child=serializers.CharField(), help_text="{field: source column}"),
         "srid": serializers.IntegerField(required=False, allow_null=True,
@@ -88,7 +90,8 @@ def import_job_check(request, pk: int):
 
 
 @extend_schema(
-    summary="Commit a checked job: every row in one transaction, or none",
+    summary="Commit a checked job: every row in one transaction, or none", operation_id="imports_commit",
+    tags=["imports"],
     request=inline_serializer("ImportCommit", {
         "reason": serializers.CharField(required=False, help_text="kept in management areas' history; default "
                                                                   "“Import <file name>”")}),

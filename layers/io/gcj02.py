@@ -120,5 +120,5 @@ def judge_offsets(imported: np.ndarray, reference: np.ndarray, *, method: str = 
     expected = math.hypot(exp_east, exp_north)
     miss = math.hypot(east - exp_east, north - exp_north)
     agree = np.mean(np.hypot(shifts[:, 0] - east, shifts[:, 1] - north) < max(40.0, 0.25 * expected))
-    suspected = median > NOISE_M and miss <= max(40.0, 0.25 * expected) and agree >= 0.6
+    suspected = bool(median > NOISE_M and miss <= max(40.0, 0.25 * expected) and agree >= 0.6)
     return OffsetVerdict(suspected, n, east, north, exp_east, exp_north, method)

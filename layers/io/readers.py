@@ -218,6 +218,11 @@ def _read_ogr(path: Path, *, kind: str, name: str, limits: Limits, encoding: str
         meta, _fids, geometry, field_data = pyogrio.raw.read(path, layer=layer, encoding=encoding)
     except ReadError:
         raise
+    except UnicodeDecodeError:
+        # dBASE field names have 10 bytes: 3 Chinese characters in UTF-8. Longer names are cut mid-character.
+        raise ReadError(_("“%(name)s”: a field name or value is cut in the middle of a character (a .dbf field name "
+                          "holds 10 bytes: at most 3 Chinese characters in UTF-8, 5 in GBK); shorten the field names "
+                          "or save the shapefile as GBK"), name=name) from None
     except Exception as exc:  # GDAL's own message says what is wrong with the file
         raise ReadError(_("“%(name)s” cannot be read as %(format)s: %(reason)s"), name=name, format=kind,
                         reason=str(exc).strip()) from None

@@ -81,10 +81,11 @@ def describe_table(table: readers.Table, *, target: str) -> dict:
     importer = importer_for(target)
     crs = {"file": table.crs and (crs_helpers.describe(table.epsg) if table.epsg else table.crs[:200]),
            "epsg": table.epsg, "guess": None, "reason": "", "confirm": False}
+    # Degrees need no confirmation (CGCS2000 ≈ WGS84); a guessed projection does, before the dry run.
     bbox = table.bbox()
     if table.has_geometry and table.epsg is None and not table.crs:
         guess = crs_helpers.guess_crs(bbox, hint_lon=_district_longitude())
-        crs.update(guess=guess.epsg, reason=_(guess.reason), confirm=True)
+        crs.update(guess=guess.epsg, reason=_(guess.reason), confirm=guess.epsg not in crs_helpers.GEOGRAPHIC)
     return {
         "file_name": None, "format": table.format, "layer": table.layer, "encoding": table.encoding,
         "rows": len(table.rows), "columns": table.columns, "geometry_columns": table.geometry_columns,
@@ -120,6 +121,9 @@ def _source_epsg(table: readers.Table, srid: int | None) -> int | str | None:
         return None
     bbox = table.bbox()
     guess = crs_helpers.guess_crs(bbox, hint_lon=_district_longitude())
+    if guess.epsg in crs_helpers.GEOGRAPHIC:
+        # Degrees in China: CGCS2000 and WGS84 agree within centimetres, so there is nothing to confirm.
+        return guess.epsg
     raise ImportRefused(
         _("The file names no coordinate system. Confirm one: the coordinates look like %(guess)s (%(reason)s).")
         % {"guess": crs_helpers.describe(guess.epsg) if guess.epsg else _("none of the supported systems"),
@@ -182,10 +186,28 @@ def gcj02_verdict(*, importer: type[registry.Importer], keys: list, geoms: list)
     hits_raw = _containing(raw, tables)
     hits_undone = _containing(undone, tables)
     found = [(raw[i], hits_undone[i]) for i in range(len(raw)) if hits_undone[i] is not None]
-    if len(found) >= gcj02.MIN_PAIRS and len(found) > 2 * sum(h is not None for h in hits_raw):
-        return gcj02.judge_offsets(np.array([f[0] for f in found]), np.array([f[1] for f in found]),
-                                   method="containment")
-    return gcj02.OffsetVerdict(False, len(found), method="containment")
+    # Where stored features tile the ground, points land in *some* feature either way: compare how well each
+    # hypothesis fits. As-is, matched features should sit ~0 m away; shifted, ~the GCJ-02 offset away.
+    if len(found) < gcj02.MIN_PAIRS:
+        return gcj02.OffsetVerdict(False, len(found), method="containment")
+    verdict = gcj02.judge_offsets(np.array([f[0] for f in found]), np.array([f[1] for f in found]),
+                                  method="containment")
+    as_is = [(raw[i], hits_raw[i]) for i in range(len(raw)) if hits_raw[i] is not None]
+    fit_as_is = _median_distance_m([a for a, _b in as_is], [b for _a, b in as_is]) if as_is else float("inf")
+    expected = np.array([verdict.expected_east_m or 0.0, verdict.expected_north_m or 0.0])
+    fit_shifted = _median_distance_m([f[0] for f in found], [f[1] for f in found], minus_m=expected)
+    if verdict.suspected and fit_shifted < fit_as_is / 2:
+        return verdict
+    return gcj02.OffsetVerdict(False, len(found), verdict.median_east_m, verdict.median_north_m,
+                               verdict.expected_east_m, verdict.expected_north_m, "containment")
+
+
+def _median_distance_m(a, b, *, minus_m=np.zeros(2)) -> float:
+    """Median distance in metres between paired lon/lat points, after taking `minus_m` (east, north) off."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    scale = np.array([gcj02.METRES_PER_DEGREE * np.cos(np.radians(np.median(b[:, 1]))), gcj02.METRES_PER_DEGREE])
+    d = (a - b) * scale - minus_m
+    return float(np.median(np.hypot(d[:, 0], d[:, 1])))
 
 
 def _containing(points: np.ndarray, tables: list[str]) -> list:
@@ -290,7 +312,8 @@ def _report(rows, importer_cls, *, table, mapping, source, verdict, options, fil
         "crs": {"source": source if isinstance(source, int) else (None if source is None else "WKT"),
                 "source_label": crs_helpers.describe(source) if isinstance(source, int) else (
                     _("the file's own definition") if source else None),
-                "file": table.epsg, "confirmed": bool(options.srid)},
+                "file": table.epsg, "confirmed": bool(options.srid),
+                "guessed": source is not None and not options.srid and not table.crs},
         "gcj02": {**verdict.as_dict(), "choice": options.gcj02},
         "summary": {"rows": len(rows), "ok": len(rows) - len(errors), "errors": len(errors),
                     "create": sum(1 for r in rows if r.ok and r.existing is None),
