@@ -6,7 +6,7 @@ need the district's longitude to pick the zone). No Django imports: tested witho
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 GEOGRAPHIC = (4490, 4326)
 WEB_MERCATOR = 3857
@@ -27,10 +27,23 @@ def gk_zone_for_longitude(lon: float) -> int:
     return int(round(lon / 3.0))
 
 
+def _(message: str) -> str:
+    """Marks a message for translation (makemessages finds it); Django callers translate with Guess.translated()."""
+    return message
+
+
 @dataclass(frozen=True)
 class Guess:
     epsg: int | None
-    reason: str  # plain English, for the report
+    template: str  # plain English with %(name)s parameters, for the report
+    params: dict = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return self.template % self.params
+
+    def translated(self, gettext) -> str:
+        return gettext(self.template) % self.params
 
 
 def guess_crs(bbox: tuple[float, float, float, float], *, hint_lon: float | None = None) -> Guess:
@@ -40,25 +53,26 @@ def guess_crs(bbox: tuple[float, float, float, float], *, hint_lon: float | None
     """
     minx, miny, maxx, maxy = bbox
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-        return Guess(4490, "longitude/latitude in degrees: CGCS2000 geographic (numerically the same as WGS84)")
+        return Guess(4490, _("longitude/latitude in degrees: CGCS2000 geographic (numerically the same as WGS84)"))
     if not (0 < miny <= maxy < 10_000_000):
-        return Guess(None, "the coordinates fit none of the supported systems")
+        return Guess(None, _("the coordinates fit none of the supported systems"))
     if 7_000_000 <= minx <= maxx <= 16_000_000 and maxy < 7_500_000:
-        return Guess(WEB_MERCATOR, "metres between 7 and 16 million eastwards: Web Mercator")
+        return Guess(WEB_MERCATOR, _("metres between 7 and 16 million eastwards: Web Mercator"))
     zone_min, zone_max = int(minx // 1_000_000), int(maxx // 1_000_000)
     if zone_min == zone_max and zone_min in GK_ZONES:
         return Guess(gk_epsg(zone_min, prefixed=True),
-                     f"eastings start with the zone number {zone_min}: CGCS2000 3-degree Gauss-Krüger zone {zone_min}")
+                     _("eastings start with the zone number %(zone)d: CGCS2000 3-degree Gauss-Krüger zone %(zone)d"),
+                     {"zone": zone_min})
     if 100_000 <= minx <= maxx <= 900_000:
         if hint_lon is None:
-            return Guess(None, "Gauss-Krüger eastings without a zone number: the zone cannot be told")
+            return Guess(None, _("Gauss-Krüger eastings without a zone number: the zone cannot be told"))
         zone = gk_zone_for_longitude(hint_lon)
         if zone not in GK_ZONES:
-            return Guess(None, "Gauss-Krüger eastings without a zone number, and the district lies outside China")
+            return Guess(None, _("Gauss-Krüger eastings without a zone number, and the district lies outside China"))
         return Guess(gk_epsg(zone, prefixed=False),
-                     f"Gauss-Krüger eastings without a zone number; the district lies in zone {zone} "
-                     f"(central meridian {zone * 3}°E)")
-    return Guess(None, "the coordinates fit none of the supported systems")
+                     _("Gauss-Krüger eastings without a zone number; the district lies in zone %(zone)d (central "
+                       "meridian %(meridian)d°E)"), {"zone": zone, "meridian": zone * 3})
+    return Guess(None, _("the coordinates fit none of the supported systems"))
 
 
 def describe(epsg: int | None) -> str:

@@ -90,6 +90,7 @@ class Importer:
 
     target: str = ""
     label = ""
+    do_not_call_in_templates = True  # templates list the classes; calling one would build an importer
     model = None
     key = "code"
     fields: tuple[Field, ...] = ()

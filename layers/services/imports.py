@@ -85,7 +85,7 @@ def describe_table(table: readers.Table, *, target: str) -> dict:
     bbox = table.bbox()
     if table.has_geometry and table.epsg is None and not table.crs:
         guess = crs_helpers.guess_crs(bbox, hint_lon=_district_longitude())
-        crs.update(guess=guess.epsg, reason=_(guess.reason), confirm=guess.epsg not in crs_helpers.GEOGRAPHIC)
+        crs.update(guess=guess.epsg, reason=guess.translated(_), confirm=guess.epsg not in crs_helpers.GEOGRAPHIC)
     return {
         "file_name": None, "format": table.format, "layer": table.layer, "encoding": table.encoding,
         "rows": len(table.rows), "columns": table.columns, "geometry_columns": table.geometry_columns,
@@ -127,7 +127,7 @@ def _source_epsg(table: readers.Table, srid: int | None) -> int | str | None:
     raise ImportRefused(
         _("The file names no coordinate system. Confirm one: the coordinates look like %(guess)s (%(reason)s).")
         % {"guess": crs_helpers.describe(guess.epsg) if guess.epsg else _("none of the supported systems"),
-           "reason": _(guess.reason)})
+           "reason": guess.translated(_)})
 
 
 def _reproject(geoms: list, source) -> list:
