@@ -102,3 +102,33 @@ def test_planner_imports_a_gbk_shapefile_after_fixing_a_row(live_server, demo_ci
     page.wait_for_timeout(800)
     shot(page, "5-on-the-map")
     assert not page.errors, page.errors
+
+
+def test_planner_converts_gcj02_positions(live_server, demo_city, page, tmp_path):
+    import shapely
+
+    from layers.io import gcj02
+
+    chosen = list(Estate.objects.order_by("code")[50:55])
+    records = files.estate_records(chosen, households_delta=1)
+    originals = {r["小区编码"]: r["geometry"] for r in records}
+    for r in records:
+        r["geometry"] = shapely.transform(r["geometry"], gcj02.wgs84_to_gcj02)  # as copied from a commercial map
+    path = files.geojson(tmp_path, records, name="amap")
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/imports/")
+    page.wait_for_selector("#import-page[data-ready=true]")
+    upload(page, path)
+    page.click("#im-check")
+    page.wait_for_selector("#gcj02-notice[data-suspected=true] #gcj02-convert")
+    assert page.is_disabled("#im-commit")  # undecided: no commit
+    shot(page, "6-gcj02-suspected")
+    page.click("#gcj02-convert")
+    page.wait_for_selector("#gcj02-notice .im-notice--ok")
+    page.wait_for_function("() => !document.getElementById('im-commit').disabled")
+    page.click("#im-commit")
+    page.wait_for_selector("#import-page[data-committed=true]")
+    for code, original in originals.items():
+        stored = shapely.from_wkb(bytes(Estate.objects.get(code=code).geom.wkb))
+        assert shapely.hausdorff_distance(stored, original) * 111_320 < 1.0  # back within a metre
+    assert not page.errors, page.errors

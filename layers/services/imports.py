@@ -7,6 +7,7 @@ row with the target's importer (layers.io.importers) → commit all rows in one 
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -323,6 +324,11 @@ def _report(rows, importer_cls, *, table, mapping, source, verdict, options, fil
         "warnings": [{"row": r.number, "key": r.key, "warnings": r.warnings} for r in warned[:ERRORS_MAX]],
         "preview": {"type": "FeatureCollection", "features": features,
                     "truncated": sum(1 for r in rows if r.geom is not None) > len(features)},
+        # Where the same codes lie today: beside the preview, an offset (or a redraw) shows at a glance.
+        "stored": {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": json.loads(r.existing.geom.geojson), "properties": {"key": r.key}}
+            for r in rows[:PREVIEW_MAX_FEATURES]
+            if r.existing is not None and getattr(r.existing, "geom", None) is not None]},
     }
 
 

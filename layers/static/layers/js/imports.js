@@ -17,6 +17,9 @@ map.setView([45.54, 126.96], 12);
 const boundaries = window.L.geoJSON(null, {
   style: { color: "#5b6b7a", weight: 1.5, dashArray: "4 3", fill: false, interactive: false },
 }).addTo(map);
+const stored = window.L.geoJSON(null, {
+  style: { color: "#37474f", weight: 1.5, dashArray: "5 4", fillColor: "#90a4ae", fillOpacity: 0.15, interactive: false },
+}).addTo(map);
 const preview = window.L.geoJSON(null, {
   style: (f) => (f.properties.ok
     ? { color: "#1b7f3b", weight: 1.5, fillColor: "#1b7f3b", fillOpacity: 0.2 }
@@ -41,15 +44,21 @@ fetch(`${config.urls.adminAreas}?level=street`, { credentials: "same-origin" })
   })
   .catch(() => {});
 
-function showPreview(collection) {
+function showPreview(collection, storedCollection) {
   preview.clearLayers();
+  stored.clearLayers();
+  if (storedCollection) stored.addData(storedCollection.features || []);
   const features = (collection && collection.features) || [];
   preview.addData(features);
   const container = $("import-map");
   container.dataset.previewFeatures = String(features.length);
   container.dataset.validFeatures = String(features.filter((f) => f.properties.ok).length);
   container.dataset.invalidFeatures = String(features.filter((f) => !f.properties.ok).length);
-  if (features.length && preview.getBounds().isValid()) map.fitBounds(preview.getBounds(), { padding: [30, 30] });
+  if (features.length && preview.getBounds().isValid()) {
+    const bounds = preview.getBounds();
+    if (stored.getLayers().length) bounds.extend(stored.getBounds());
+    map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17, animate: false });
+  }
 }
 
 // --- steps ----------------------------------------------------------------------------------------------------
@@ -228,7 +237,7 @@ function renderReport(report) {
   renderGcj02(report.gcj02);
   const undecided = report.gcj02 && report.gcj02.suspected && !report.gcj02.choice;
   $("im-commit").disabled = Boolean(s.errors) || undecided || job.status === "committed";
-  showPreview(report.preview);
+  showPreview(report.preview, report.stored);
 }
 
 function focusRow(row) {
