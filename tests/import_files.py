@@ -40,7 +40,7 @@ def reproject(records, epsg):
 
 def shapefile_zip(folder: Path, records, *, name="estates", encoding="GBK", cpg=True, prj=True, crs="EPSG:4490",
                   extra_entries=()) -> Path:
-    """A zipped shapefile; without .cpg the .dbf's language-driver byte is cleared too, so nothing names the encoding."""
+    """A zipped shapefile; without .cpg the .dbf's language-driver byte is cleared too: nothing names the encoding."""
     work = folder / f"{name}-shp"
     work.mkdir(parents=True, exist_ok=True)
     for old in work.iterdir():

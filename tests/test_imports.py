@@ -1,10 +1,5 @@
 """Data import against the demo city: every format and target, encodings, CRS, GCJ-02, dry run, all-or-nothing,
 upserts, limits and permissions (docs/IMPORT.md)."""
-import json
-import math
-import zipfile
-
-import numpy as np
 import pytest
 import shapely
 from django.contrib.auth.models import User
@@ -49,11 +44,6 @@ def run(path, target, *, mapping=None, srid=None, gcj="", commit=False, reason="
         return svc.import_table_commit(table, target=target, user=planner(), options=options, reason=reason,
                                        file_name=path.name).report
     return svc.analyse(table, target=target, user=planner(), options=options, file_name=path.name).report
-
-
-def metres(a, b):
-    lat = math.radians(a.y)
-    return math.hypot((a.x - b.x) * 111_320 * math.cos(lat), (a.y - b.y) * 111_320)
 
 
 def max_vertex_shift(stored, original) -> float:

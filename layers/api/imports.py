@@ -16,7 +16,8 @@ from ..models import ImportJob
 from ..permissions import ADD, require
 from ..services import imports as svc
 
-ERROR = inline_serializer("ImportError", {"error": serializers.CharField(), "report": serializers.JSONField(required=False)})
+ERROR = inline_serializer("ImportError", {"error": serializers.CharField(),
+                                          "report": serializers.JSONField(required=False)})
 JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, target, file name, mapping, srid, "
                       "gcj02 choice, and its report (file description; after a dry run: summary, per-row errors and "
                       "warnings, crs, gcj02 verdict, preview GeoJSON).")

@@ -16,7 +16,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon
 from shapely.validation import explain_validity
 
 from ..credit_code import credit_code_problem
@@ -275,7 +275,7 @@ class Importer:
     # --- writing ----------------------------------------------------------------------------------------------
 
     def save(self, rows: list[Row], *, reason: str) -> dict:
-        """Write the checked rows (all ok); return {"created": n, "updated": n}. Runs inside the caller's transaction."""
+        """Write the checked rows (all ok) inside the caller's transaction; return {"created": n, "updated": n}."""
         if (self.model, ADD) in ROLE_ACTIONS:  # the register's own rule, where the role table has one
             require(self.user, self.model, ADD)
         counts = {"created": 0, "updated": 0}
@@ -624,7 +624,8 @@ class EstateImporter(Importer):
             elif row.ok:
                 row.errors.append(_("lies in no community: give a community code"))
         if row.point_only and row.existing is not None and not row.existing.geom.contains(to_geos(row.geom)):
-            row.warnings.append(_("the point lies outside the stored boundary of %(name)s") % {"name": row.existing.name})
+            row.warnings.append(_("the point lies outside the stored boundary of %(name)s")
+                                % {"name": row.existing.name})
 
     def save(self, rows, *, reason):
         counts = super().save(rows, reason=reason)

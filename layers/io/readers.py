@@ -188,7 +188,7 @@ def read_shapefile(folder: Path, *, name: str, limits: Limits) -> Table:
     else:
         try:
             detected = enc.detect(enc.dbf_records(siblings[".dbf"].read_bytes()))
-        except enc.EncodingUnknown as exc:
+        except enc.EncodingUnknown:
             raise ReadError(_("“%(name)s”: the attribute table is neither UTF-8 nor GB18030/GBK; add a .cpg file "
                               "naming its encoding"), name=name) from None
         encoding = "UTF-8" if detected.encoding.startswith("utf-8") else "GB18030"
@@ -279,7 +279,7 @@ def _find(columns: list[str], candidates: tuple[str, ...]) -> str | None:
 def read_csv(data: bytes, *, name: str, limits: Limits) -> Table:
     try:
         detected = enc.detect(data)
-    except enc.EncodingUnknown as exc:
+    except enc.EncodingUnknown:
         raise ReadError(_("“%(name)s” is neither UTF-8 nor GB18030/GBK text; save it as UTF-8 or GB18030"),
                         name=name) from None
     text = data.decode(detected.encoding)

@@ -258,7 +258,8 @@ def _clean_mapping(mapping: dict, table: readers.Table, importer: type[registry.
             continue
         if name not in importer.field_names():
             raise ImportRefused(_("“%(field)s” is not a field of %(target)s; fields: %(fields)s.")
-                                % {"field": name, "target": importer.label, "fields": ", ".join(importer.field_names())})
+                                % {"field": name, "target": importer.label,
+                                   "fields": ", ".join(importer.field_names())})
         if column not in table.columns:
             raise ImportRefused(_("The file has no column “%(column)s” (mapped to %(field)s).")
                                 % {"column": column, "field": name})

@@ -32,8 +32,9 @@ def import_page(request):
             "required": _("required"), "row": _("Row"), "code": _("Code"), "problems": _("Problems"),
             "rows": _("rows"), "ok": _("ready"), "errors": _("with errors"), "create": _("new"),
             "update": _("updated"), "warnings": _("with warnings"),
-            "gcj02Suspected": _("The positions are offset by about %(m)s m from the district's own data, as GCJ-02 "
-                                "coordinates from a commercial map (AMap/Gaode, Tencent) are. Convert them to CGCS2000?"),
+            "gcj02Suspected": _("The positions are offset by about %(m)s m from the district's own data, as "
+                                "GCJ-02 coordinates from a commercial map (AMap/Gaode, Tencent) are. Convert them to "
+                                "CGCS2000?"),
             "gcj02Convert": _("Convert from GCJ-02"), "gcj02Keep": _("Keep as they are"),
             "gcj02Converted": _("GCJ-02 positions are converted to CGCS2000."),
             "noErrors": _("No errors: every row can be imported."),

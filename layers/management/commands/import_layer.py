@@ -97,9 +97,9 @@ class Command(BaseCommand):
             self.stdout.write(f"read as {report['crs']['source_label']}")
         g = report.get("gcj02") or {}
         if g.get("suspected"):
+            choice = {"convert": "converted", "keep": "kept"}.get(g["choice"], "use --gcj02 convert or keep")
             self.stdout.write(self.style.WARNING(
-                f"positions are offset ~{g['median_offset_m']} m from the district's data, like GCJ-02 "
-                f"({'converted' if g['choice'] == 'convert' else 'kept' if g['choice'] == 'keep' else 'use --gcj02 convert or keep'})"))
+                f"positions are offset ~{g['median_offset_m']} m from the district's data, like GCJ-02 ({choice})"))
         self.stdout.write(f"rows: {s['rows']}, ready: {s['ok']}, errors: {s['errors']}, new: {s['create']}, "
                           f"updated: {s['update']}, warnings: {s['warnings']}")
         for e in report["errors"]:
