@@ -408,6 +408,7 @@ def test_api_file_without_crs_asks_for_one(client, tmp_path):
 
 @pytest.mark.parametrize("case, status, message", [
     ("too_big", 413, "files up to"),
+    ("far_too_big", 413, "The upload is"),
     ("entries", 400, "entries; at most"),
     ("bomb", 400, "uncompressed are accepted"),
     ("traversal", 400, "unsafe path “../../evil.txt”"),
@@ -419,6 +420,10 @@ def test_api_limits_are_clear_refusals(client, tmp_path, settings, case, status,
     if case == "too_big":
         settings.IMPORT_MAX_BYTES = 1000
         path = files.geojson(tmp_path, records * 5)
+    elif case == "far_too_big":  # refused from its Content-Length, before the body is parsed
+        settings.IMPORT_MAX_BYTES = 1000
+        path = files.geojson(tmp_path, records * 200)
+        assert files.size(path) > 1000 + 64 * 1024
     elif case == "entries":
         path = files.shapefile_zip(tmp_path, records, extra_entries=[(f"readme{i}.txt", "x") for i in range(50)])
     elif case == "bomb":

@@ -23,6 +23,9 @@ JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, tar
                       "warnings, crs, gcj02 verdict, preview GeoJSON).")
 
 
+MULTIPART_OVERHEAD = 64 * 1024
+
+
 def job_json(job: ImportJob) -> dict:
     return {"id": job.pk, "status": job.status, "target": job.target, "file_name": job.file_name,
             "mapping": job.mapping, "srid": job.srid, "gcj02": job.gcj02, "reason": job.reason,
@@ -48,6 +51,16 @@ def refused(exc: svc.ImportRefused) -> Response:
 @parser_classes([MultiPartParser, FormParser])
 def import_jobs(request):
     require(request.user, ImportJob, ADD)
+    # Refuse an oversized body before it is parsed (and spooled to disk); the form's own fields need little room.
+    max_bytes = svc.limits().max_bytes
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > max_bytes + MULTIPART_OVERHEAD:
+        return Response({"error": _("The upload is %(size).1f MB; files up to %(max).1f MB may be imported.")
+                         % {"size": declared / 2**20, "max": max_bytes / 2**20}},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     upload = request.FILES.get("file")
     if upload is None:
         return Response({"error": _("Choose a file to import (field “file”).")}, status=status.HTTP_400_BAD_REQUEST)
