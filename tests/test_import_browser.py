@@ -132,3 +132,23 @@ def test_planner_converts_gcj02_positions(live_server, demo_city, page, tmp_path
         stored = shapely.from_wkb(bytes(Estate.objects.get(code=code).geom.wkb))
         assert shapely.hausdorff_distance(stored, original) * 111_320 < 1.0  # back within a metre
     assert not page.errors, page.errors
+
+
+def test_planner_confirms_a_guessed_coordinate_system(live_server, demo_city, page, tmp_path):
+    records = files.estate_records(list(Estate.objects.order_by("code")[60:62]), prefix="GK-WEB-")
+    path = files.shapefile_zip(tmp_path, files.reproject(records, 4551), prj=False)  # GK CM 126°E, no .prj
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/imports/")
+    page.wait_for_selector("#import-page[data-ready=true]")
+    upload(page, path)
+    assert page.input_value("#im-crs") == "4551"  # guessed from the eastings and the district's longitude
+    page.wait_for_selector("#crs-notice .im-notice--warn")
+    shot(page, "7-crs-guessed")
+    page.click("#im-check")
+    page.wait_for_selector("#import-page[data-step=report]")
+    assert page.get_attribute("#report-counts li[data-count=create]", "data-value") == "2"
+    page.click("#im-commit")
+    page.wait_for_selector("#import-page[data-committed=true]")
+    job = ImportJob.objects.get(file_name="estates.zip", status=ImportStatus.COMMITTED)
+    assert job.srid == 4551
+    assert Estate.objects.filter(code__startswith="GK-WEB-").count() == 2
