@@ -19,6 +19,7 @@ from layers.models import (
     ImportStatus,
     ManagementArea,
     ManagementAreaVersion,
+    RegisterChange,
 )
 from layers.services import imports as svc
 
@@ -215,12 +216,21 @@ def test_enterprises_from_a_gb18030_csv_upsert_by_credit_code(tmp_path):
     assert "invalid unified social credit code" in report["errors"][0]["errors"][0]
     path = files.csv_file(tmp_path, ["统一社会信用代码", "企业名称", "信用等级", "备案日期", "联系人", "联系电话"], rows[:2],
                           encoding="gb18030", name="enterprises")
+    grade_before = existing.credit_grade
     report = run(path, "enterprises", commit=True)
     assert report["result"] == {"created": 1, "updated": 1}
     existing.refresh_from_db()
-    assert existing.credit_grade == "AA" and existing.contact_person == "张三"
+    assert existing.contact_person == "张三" and str(existing.filed_on) == "2020-05-01"
+    # The grade follows the annual evaluations: an import does not overwrite it (a warning says so, if it differs).
+    assert existing.credit_grade == grade_before
+    assert bool(report["warnings"]) == (grade_before != "AA")
     new = Enterprise.objects.get(credit_code=credit_code(1))
-    assert new.name == "哈尔滨新物业服务有限公司" and str(new.filed_on) == "2021-03-02"
+    assert new.name == "哈尔滨新物业服务有限公司" and str(new.filed_on) == "2021-03-02" and new.credit_grade == "A"
+    # Both writes are in the register's change log, as by the register's own pages.
+    changes = RegisterChange.objects.filter(enterprise__in=[existing, new]).order_by("id")
+    assert [(c.enterprise_id, c.action) for c in changes.filter(user=planner())][-2:] == [
+        (existing.pk, "update"), (new.pk, "create")]
+    assert changes.filter(enterprise=existing).last().reason == "Import enterprises.csv"
 
 
 # --- coordinates ------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from shapely.geometry import MultiPolygon
@@ -682,7 +683,7 @@ class EnterpriseImporter(Importer):
     model = Enterprise
     key = "credit_code"
     geometry = None
-    bulk = True
+    # Through the register's services (layers.services.enterprises), so each change is in its change log.
     fields = (
         Field("credit_code", required=True, aliases=("统一社会信用代码", "社会信用代码", "信用代码", "credit_code"),
               max_length=18),
@@ -703,6 +704,28 @@ class EnterpriseImporter(Importer):
                                   % {"code": row.key, "problem": problem})
             else:
                 row.key = row.values["credit_code"] = row.key.upper()
+        grade = row.values.get("credit_grade")
+        if row.existing is not None and grade is not None:
+            row.values.pop("credit_grade")
+            if grade != row.existing.credit_grade:
+                row.warnings.append(_("credit grade not changed: it follows the annual evaluations (%(grade)s kept)")
+                                    % {"grade": row.existing.credit_grade})
+        filed_on = row.values.get("filed_on")
+        if filed_on is not None and filed_on > timezone.localdate():
+            row.errors.append(_("filing date %(date)s is in the future") % {"date": filed_on.isoformat()})
+
+    def save_row(self, row: Row, *, reason: str) -> None:
+        from ..services import enterprises as register
+
+        fields = {k: v for k, v in row.values.items() if k != "credit_code"}
+        try:
+            if row.existing is None:
+                row.existing = register.enterprise_create(user=self.user, credit_code=row.key, **fields)
+            else:
+                register.enterprise_update(user=self.user, enterprise_id=row.existing.pk,
+                                           reason=reason[:register.REASON_MAX_CHARS], **fields)
+        except register.RegisterInvalid as exc:
+            raise RowError(_("row %(row)d: %(reason)s") % {"row": row.number, "reason": exc.message}) from exc
 
 
 def _areas(level: str):
