@@ -14,6 +14,7 @@ from layers.models import (
     AdminLevel,
     Building,
     Enterprise,
+    EnterpriseJurisdiction,
     Estate,
     ImportJob,
     ImportStatus,
@@ -343,6 +344,22 @@ def test_reimport_upserts(tmp_path):
     assert run(path, "estates", commit=True)["result"] == {"created": 0, "updated": 2}
     assert Estate.objects.count() == count
     assert Estate.objects.get(code="UPS-000").households == records[0]["户数"]
+
+
+def test_enterprise_service_areas_follow_imported_households(tmp_path):
+    from django.db import connection
+    from django.utils import timezone
+
+    jurisdiction = EnterpriseJurisdiction.objects.order_by("enterprise_id").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT estate_id FROM layers_active_contracts(%s) WHERE enterprise_id = %s ORDER BY 1 LIMIT 2",
+                       [timezone.localdate(), jurisdiction.enterprise_id])
+        served = Estate.objects.filter(pk__in=[r[0] for r in cursor.fetchall()]).order_by("code")
+    records = files.estate_records(list(served), households_delta=1000)
+    before = jurisdiction.households
+    assert run(files.geojson(tmp_path, records), "estates", commit=True)["result"]["updated"] == len(records) > 0
+    jurisdiction = EnterpriseJurisdiction.objects.get(enterprise_id=jurisdiction.enterprise_id)
+    assert jurisdiction.households == before + 1000 * len(records)
 
 
 def test_mapping_errors_are_plain(tmp_path):

@@ -559,6 +559,16 @@ class ManagementAreaImporter(Importer):
         # Shrinking redraws before creations, so a new area may take the room an old one gives up.
         return sorted(rows, key=lambda r: r.existing is None)
 
+    def save(self, rows, *, reason):
+        def linked(areas):
+            return set(Estate.objects.filter(management_area_id__in=areas).values_list("pk", flat=True))
+
+        before = linked([r.existing.pk for r in rows if r.existing is not None])
+        counts = super().save(rows, reason=reason)
+        # Enterprises serving estates that entered or left the areas see their service area change.
+        refresh_jurisdictions(estate_ids=sorted(before | linked([r.existing.pk for r in rows])))
+        return counts
+
     def save_row(self, row: Row, *, reason: str) -> None:
         from ..services import management_areas as svc
 
@@ -636,7 +646,22 @@ class EstateImporter(Importer):
         moved = [r.geom for r in rows if r.geom is not None and not r.point_only]
         if moved:
             svc._relink_estates(area_ids=[], geoms=moved)
+        refresh_jurisdictions(estate_ids=[r.existing.pk for r in rows if r.existing is not None])
         return counts
+
+
+def refresh_jurisdictions(*, estate_ids: list[int]) -> None:
+    """Enterprises serving these estates today get their service area rebuilt (outlines or households changed)."""
+    from ..services.jurisdictions import enterprise_jurisdictions_refresh_some
+
+    if not estate_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT enterprise_id FROM layers_active_contracts(%s) "
+                       "WHERE provider_kind = 'enterprise' AND estate_id = ANY(%s)",
+                       [timezone.localdate(), list(estate_ids)])
+        enterprises = [row[0] for row in cursor.fetchall()]
+    enterprise_jurisdictions_refresh_some(enterprise_ids=enterprises)
 
 
 @register
