@@ -68,3 +68,13 @@ def page(browser):
 def media_root(settings, tmp_path_factory):
     """Uploads go to a temporary folder, never into the checkout's media/."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture
+def english():
+    """Services called outside a request speak the default language (zh-hans); tests matching English messages
+    use this fixture."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -29,7 +29,7 @@ from layers.worklists import worklist_get
 
 from . import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)

@@ -20,7 +20,7 @@ from layers.models import (
 )
 from layers.services import enterprises as svc
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = timezone.localdate()
 LAST_YEAR = TODAY.year - 1
