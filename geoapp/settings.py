@@ -66,6 +66,11 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,l
 STORAGE_SRID = env_int("STORAGE_SRID", 4490)
 # An estate built in this year or earlier is old (004 §1: built before the end of 2010).
 OLD_ESTATE_CUTOFF_YEAR = env_int("OLD_ESTATE_CUTOFF_YEAR", 2010)
+# Import limits (docs/IMPORT.md); a front web server's body limit must be at least IMPORT_MAX_BYTES.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+IMPORT_MAX_ZIP_ENTRIES = env_int("IMPORT_MAX_ZIP_ENTRIES", 50)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 BASEMAP_TILES = env_basemaps("BASEMAP_TILES")
 
 INSTALLED_APPS = [
@@ -172,6 +177,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "coverage", "description": "Coverage figures, trend, exports, heatmap (docs/COVERAGE_API.md)"},
         {"name": "management areas", "description": "Drawing and editing management areas (docs/EDIT_API.md)"},
         {"name": "abandoned buildings", "description": "Reports and their steps (docs/EDIT_API.md)"},
+        {"name": "enterprises", "description": "The enterprise register and credit evaluations (docs/ENTERPRISE_REGISTER.md)"},
+        {"name": "service", "description": "Assigning service, worklists, nearby custody (docs/SERVICE_API.md)"},
+        {"name": "plans", "description": "Bundled-takeover plans (docs/PLANS.md)"},
+        {"name": "imports", "description": "Importing files: dry run, then commit (docs/IMPORT.md)"},
         {"name": "authentication", "description": "API tokens (docs/API.md)"},
     ],
     # The tile endpoint is a plain Django view (kept fast); its schema comes from layers.api.openapi.TileSchema.
@@ -193,7 +202,7 @@ LEAFLET_CONFIG = {
 }
 
 # Debian 12 ships GDAL 3.6, which cannot block network access from spatial references (gis.W001).
-# Geometries reach GDAL only as WKB/GeoJSON with a known SRID here; revisit when importers accept files.
+# Django's GDAL sees only WKB/GeoJSON with a known SRID; imported files are read by pyogrio's own bundled GDAL.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Uploaded files (abandoned-building photos).
