@@ -60,7 +60,12 @@ class FeatureLayer:
     geom_sql: str = "t.geom"
     id_sql: str = "t.id"
     dated: bool = False
-    extra: dict = field(default_factory=dict)
+    extent_from: str = ""  # FROM clause for the layer's extent, when the geometry is not the main table's
+
+    @property
+    def extent_sql(self) -> str:
+        source = self.extent_from or f"{self.from_sql.split()[0]} t"
+        return f"SELECT ST_Extent({self.geom_sql}) AS e FROM {source}"
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -220,6 +225,7 @@ register(FeatureLayer(
     model=RenovationProject,
     geometry_type="MultiPolygon",
     geom_sql="e.geom",
+    extent_from="layers_renovationproject t JOIN layers_estate e ON e.id = t.estate_id",
     from_sql="""layers_renovationproject t
       JOIN layers_estate e ON e.id = t.estate_id
       JOIN layers_adminarea c ON c.id = e.community_id
@@ -264,6 +270,7 @@ register(FeatureLayer(
     model=AbandonmentReport,
     geometry_type="Polygon",
     geom_sql="b.geom",
+    extent_from="layers_abandonmentreport t JOIN layers_building b ON b.id = t.building_id",
     from_sql="""layers_abandonmentreport t
       JOIN layers_building b ON b.id = t.building_id
       JOIN layers_estate e ON e.id = b.estate_id
