@@ -45,9 +45,13 @@ def parse_polygon(value: str | None) -> GEOSGeometry | None:
     if value is None or value == "":
         return None
     try:
-        geometry = GEOSGeometry(value, srid=settings.STORAGE_SRID)
+        geometry = GEOSGeometry(value)
     except (GEOSException, ValueError, TypeError):
         raise BadParameter("polygon must be a GeoJSON or WKT Polygon in longitude/latitude") from None
+    # GeoJSON comes as 4326 and plain WKT without one: both are lon/lat, numerically CGCS2000 (docs/EXPORT.md).
+    if geometry.srid not in (None, 4326, settings.STORAGE_SRID):
+        raise BadParameter(f"polygon must be in longitude/latitude (EPSG:4490 or 4326), not SRID {geometry.srid}")
+    geometry.srid = settings.STORAGE_SRID
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
         raise BadParameter(f"polygon must be a Polygon or MultiPolygon, not a {geometry.geom_type}")
     if geometry.num_points > MAX_POLYGON_POINTS:
@@ -57,7 +61,6 @@ def parse_polygon(value: str | None) -> GEOSGeometry | None:
         raise BadParameter("polygon must be in longitude/latitude degrees")
     if not geometry.valid:
         raise BadParameter(f"polygon is not a valid shape: {geometry.valid_reason}")
-    geometry.srid = settings.STORAGE_SRID
     return geometry
 
 
