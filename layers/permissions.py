@@ -18,12 +18,17 @@ from django.utils.translation import gettext_lazy
 
 from .models import (
     AbandonmentReport,
+    AdminArea,
     Building,
     CreditEvaluation,
     Enterprise,
+    EnterpriseJurisdiction,
     EnterpriseListing,
+    Estate,
     ImportJob,
     ManagementArea,
+    RenovationProject,
+    Road,
     Role,
     ServiceContract,
     TakeoverPlan,
@@ -66,6 +71,12 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     # Data import (issue 6): the district department's jobs, shared by its planners and administrators.
     (ImportJob, VIEW): DISTRICT,
     (ImportJob, ADD): DISTRICT,
+    # The map's other layers, read by export and OGC API – Features (issue 6): everyone, district-wide.
+    (AdminArea, VIEW): EVERYONE,
+    (Road, VIEW): EVERYONE,
+    (Estate, VIEW): EVERYONE,
+    (EnterpriseJurisdiction, VIEW): EVERYONE,
+    (RenovationProject, VIEW): EVERYONE,
 }
 
 # Where a street office's jurisdiction lies, per model: the lookup from the object to its street.

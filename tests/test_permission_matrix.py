@@ -437,7 +437,9 @@ def test_every_write_endpoint_is_in_the_matrix():
                  "service-worklists", "service-worklist", "estate-candidates", "estate-contracts",
                  "api-plan-map", "api-plan-bundle-candidates", "api-plan-coverage", "api-plan-versions",
                  "api-plan-export-geojson", "api-plan-export-csv", "plan-detail",
-                 "import-page", "import-job"}
+                 "import-page", "import-job",
+                 "export-layers", "export-layer", "ogc-landing", "ogc-api", "ogc-conformance", "ogc-collections",
+                 "ogc-collection", "ogc-items", "ogc-item"}
     # Writes nothing but the caller's own API key (tests/test_openapi.py).
     read_only |= {"api-token"}
     from django.urls import get_resolver

@@ -1,4 +1,9 @@
-"""URLs of the export feature, included at the site root by layers/urls.py (filled in by its issue)."""
-from django.urls import path  # noqa: F401
+"""URLs of the export feature (docs/EXPORT.md), included at the site root by layers/urls.py."""
+from django.urls import path
 
-urlpatterns: list = []
+from layers.api import export
+
+urlpatterns = [
+    path("api/export/", export.export_layers, name="export-layers"),
+    path("api/export/<str:layer>.<str:fmt>", export.export_layer, name="export-layer"),
+]

@@ -5,6 +5,7 @@ import { createBasemaps, createLayers, renderSwitcher } from "./layers.js";
 import { renderLegend } from "./legend.js";
 import { createCoverage } from "./coverage.js";
 import { initEditor } from "./edit.js";
+import { initExport } from "./export.js";
 import { fetchFeature, openFeaturePopup } from "./popup.js";
 import { initReports } from "./report.js";
 import { initSearch } from "./search.js";
@@ -82,6 +83,7 @@ function setup(map) {
   new DateControl().addTo(map);
   coverage.attach(layers);
   initEditor(map, config, layers); // its card sits below the date
+  initExport(map);
 
   function zoomToEstate(item) {
     const bounds = bboxToBounds(item.bbox);

@@ -1,0 +1,86 @@
+"""The SQL of OGC API – Features: one statement per request, GeoJSON built by PostgreSQL (ST_AsGeoJSON, json_agg).
+
+The rows are the layer's rows in the user's scope that pass the filters (layers.io.feature_layers.filtered_sql, the
+same path as export); the response body is PostgreSQL's text with a small envelope added around it.
+Coordinates are written as stored, EPSG:4490 longitude/latitude, which OGC API serves as CRS84: CGCS2000 and
+WGS84 differ by centimetres, far below what the data means (docs/OGC_API.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from ..io.feature_layers import LAYERS, FeatureLayer, Filters, filtered_sql, select_list
+
+DECIMALS = 7  # about 1 cm
+
+
+def feature_json_sql(layer: FeatureLayer) -> str:
+    """json_build_object of one Feature over the page columns (fid, g, and one column per field)."""
+    properties = ", ".join(f"'{f.name}', p.\"{f.name}\"" for f in layer.fields)
+    return (f"json_build_object('type', 'Feature', 'id', p.fid, "
+            f"'geometry', ST_AsGeoJSON(p.g, {DECIMALS}, 0)::json, "
+            f"'properties', json_build_object({properties}))")
+
+
+@dataclass
+class ItemsPage:
+    number_matched: int
+    number_returned: int
+    features: str  # a JSON array, as PostgreSQL wrote it
+
+
+def items_page(*, layer: FeatureLayer, user, filters: Filters, limit: int, offset: int) -> ItemsPage:
+    on_params = [filters.on] if layer.dated else []
+    columns, column_params = select_list(layer, on_params)
+    from_sql, where_sql, where_params = filtered_sql(layer, user, filters)
+    sql = f"""
+        WITH p AS (
+          SELECT {layer.id_sql} AS fid, {layer.geom_sql} AS g, {columns}
+            FROM {from_sql}
+           WHERE {where_sql}
+           ORDER BY {layer.id_sql}
+           LIMIT %s OFFSET %s
+        )
+        SELECT (SELECT count(*) FROM {from_sql} WHERE {where_sql}),
+               (SELECT count(*) FROM p),
+               COALESCE((SELECT json_agg({feature_json_sql(layer)} ORDER BY p.fid) FROM p), '[]'::json)::text
+    """
+    params = column_params + where_params + [limit, offset] + where_params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        matched, returned, features = cursor.fetchone()
+    return ItemsPage(number_matched=matched, number_returned=returned, features=features)
+
+
+def item(*, layer: FeatureLayer, user, fid: int, filters: Filters) -> str | None:
+    """One Feature as JSON text, or None when absent or outside the user's scope."""
+    filters.ids = [fid]
+    on_params = [filters.on] if layer.dated else []
+    columns, column_params = select_list(layer, on_params)
+    from_sql, where_sql, where_params = filtered_sql(layer, user, filters)
+    sql = f"""
+        SELECT {feature_json_sql(layer)}::text
+          FROM (SELECT {layer.id_sql} AS fid, {layer.geom_sql} AS g, {columns}
+                  FROM {from_sql} WHERE {where_sql}) AS p
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, column_params + where_params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def extents() -> dict[str, list[float] | None]:
+    """Every layer's bounding box [minx, miny, maxx, maxy] (lon/lat), in one statement; None for an empty layer."""
+    parts = [
+        f"SELECT '{name}' AS name, ST_XMin(x.e), ST_YMin(x.e), ST_XMax(x.e), ST_YMax(x.e) "
+        f"FROM ({layer.extent_sql}) AS x"
+        for name, layer in LAYERS.items()
+    ]
+    sql = " UNION ALL ".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    return {name: (None if minx is None else [round(v, DECIMALS) for v in (minx, miny, maxx, maxy)])
+            for name, minx, miny, maxx, maxy in rows}
