@@ -123,7 +123,8 @@ class TileLane:
         key = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
         if not key:
             return None
-        connection.close_if_unusable_or_obsolete()
+        if not connection.in_atomic_block:  # what Django's request_started does (never inside a test's transaction)
+            connection.close_if_unusable_or_obsolete()
         viewer_version = self.viewer(key, layer.name)
         if viewer_version is None:
             return None
