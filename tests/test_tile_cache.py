@@ -297,3 +297,13 @@ def test_lane_scope_for_a_street_office(client, settings):
     view = client.get(url)
     assert status == 200 and body == view.content and headers["ETag"] == view["ETag"]
     assert headers["ETag"].endswith(f'.street_office.{office.profile.street_id}"')
+
+
+def test_a_changed_layer_definition_changes_the_etag():
+    """The cap, zooms or SQL of a layer are in its ETag: a deploy that changes them does not serve old tiles."""
+    from dataclasses import replace
+
+    layer = LAYERS["buildings"]
+    assert replace(layer, max_features=1).version != layer.version
+    assert replace(layer, detail_zoom=17).version != layer.version
+    assert replace(layer).version == layer.version

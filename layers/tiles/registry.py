@@ -16,6 +16,7 @@ and named psycopg2 parameters ``%(z)s %(x)s %(y)s %(limit)s %(tolerance)s`` plus
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import zlib
@@ -54,11 +55,12 @@ class TileLayer:
     simplify: bool = True
     scope_model: type[Model] | None = None  # restrict_role(scope_model, VIEW) limits the features
     scope_alias: str = ""  # alias of scope_model's table in sql ({scope} tests <scope_alias>.<pk column>)
-    version: str = field(default="", compare=False)  # a digest of the SQL, part of every ETag
+    version: str = field(default="", compare=False)  # a digest of the definition, part of every ETag
 
     def __post_init__(self):
-        digest = zlib.crc32("|".join((self.sql, *self.columns, *self.detail_columns)).encode())
-        object.__setattr__(self, "version", f"{digest:08x}")
+        # Everything that shapes the tile (SQL, columns, cap, zooms, scope): a changed definition, a changed ETag.
+        definition = "|".join(repr(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "version")
+        object.__setattr__(self, "version", f"{zlib.crc32(definition.encode()):08x}")
 
     def property_names(self, z: int) -> list[str]:
         """The MVT attribute names sent at zoom z (the alias of each select item)."""

@@ -40,6 +40,7 @@ BENCH_VENV = ROOT / ".venv-bench"
 BENCH_REQUIREMENTS = ROOT / "requirements-bench.txt"
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 ZOOMS = range(10, 19)
+CORES = os.cpu_count() or 1
 TILES_PER_ZOOM = 8
 CONCURRENCY = (1, 8, 16)
 ITEM_TARGETS = (1000, 10000)
@@ -319,6 +320,7 @@ class Cell:
     features: list[int] = field(default_factory=list)
     wall: float = 0.0
     errors: int = 0
+    skipped: str = ""
 
     @property
     def n(self) -> int:
@@ -432,12 +434,13 @@ def run_cell(cell: Cell, fetch, requests: list, seconds: float, count_features=N
                 if n_features is not None:
                     cell.features.append(n_features)
 
-    threads = [threading.Thread(target=worker) for _ in range(cell.concurrency)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(cell.concurrency)]
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        while t.is_alive():
+            t.join(0.5)  # a SIGTERM is handled meanwhile
     cell.wall = time.perf_counter() - started
     return cell
 
@@ -475,6 +478,9 @@ def items_table(cells: list[Cell], workload: str) -> list[str]:
             "p50 ÷ raw SQL p50 |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     by = {(c.server, c.concurrency): c for c in cells if c.workload == workload}
     for (server, conc), c in by.items():
+        if c.skipped:
+            rows.append(f"| {server} | {conc} | {c.skipped} | | | | | | |")
+            continue
         peer = by.get(("pygeoapi", conc))
         raw = by.get(("raw SQL", conc))
         size = statistics.mean(c.sizes) if c.sizes else float("nan")
@@ -500,7 +506,7 @@ def targets(cells: list[Cell], scale: str, project: str, items_server: str) -> l
             lines.append(f"- {scale}, c={conc}: tile p50 within 1.3× of raw SQL — {r:.2f}×: {verdict}")
         for target in ITEM_TARGETS:
             by = {c.server: c for c in cells if c.workload == f"items ≈{target}" and c.concurrency == conc}
-            if items_server in by and "pygeoapi" in by and by["pygeoapi"].feature_rate:
+            if items_server in by and "pygeoapi" in by and by["pygeoapi"].feature_rate and by[items_server].n:
                 r = by[items_server].feature_rate / by["pygeoapi"].feature_rate
                 verdict = "met" if r >= 2 else f"MISSED: {r:.2f}× instead of 2×"
                 lines.append(f"- {scale}, c={conc}, ≈{target} features: GeoJSON items ≥ 2× pygeoapi's throughput — "
@@ -548,6 +554,8 @@ def main() -> None:
     parser.add_argument("--scales", default="medium,large", help="comma-separated: small,medium,large")
     parser.add_argument("--seconds", type=float, default=4.0, help="time per (server, workload, concurrency)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-cell-seconds", type=float, default=40.0,
+                        help="skip a concurrency whose single round would take longer (p50 at c=1 × c ÷ cores)")
     parser.add_argument("--no-load", action="store_true", help="use the data already in the bench database "
                         "(one scale only)")
     parser.add_argument("--servers", default="project,project-cache,project-django,tipg,pygeoapi,raw",
@@ -663,11 +671,22 @@ def main() -> None:
 
         def measure(name: str, fetch, plan: list) -> None:
             for workload, requests, count in plan:
+                single = None
                 for conc in CONCURRENCY:
                     cell = Cell(name, workload, conc)
-                    # Warm up: connections, plans and (for the cache variant) the cache.
-                    run_cell(Cell(name, "warm-up", 1), fetch, requests, 0.0, count)
+                    if single is not None and single.pct(0.5) / 1000 * conc / CORES > args.max_cell_seconds:
+                        # A request takes so long that one round at this concurrency would overrun the budget.
+                        cell.skipped = (f"skipped: p50 {single.pct(0.5) / 1000:.1f} s at c=1, one round of {conc} "
+                                        f"would take ≈{single.pct(0.5) / 1000 * conc / CORES:.0f} s")
+                        log(f"{scale:<6} {name:<26} {workload:<13} c={conc:<2} {cell.skipped}")
+                        cells.append(cell)
+                        continue
+                    # Warm up: connections, plans and (for the cache variant) the cache; one request for items.
+                    run_cell(Cell(name, "warm-up", 1), fetch, requests if count is None else requests[:1], 0.0,
+                             count)
                     run_cell(cell, fetch, requests, args.seconds, count)
+                    if conc == 1:
+                        single = cell
                     log(f"{scale:<6} {name:<26} {workload:<13} c={conc:<2} n={cell.n:<5} {cell.rate:8.1f}/s "
                         f"p50 {cell.pct(0.5):8.2f} ms p95 {cell.pct(0.95):8.2f} ms"
                         + (f" errors {cell.errors}" if cell.errors else ""))
