@@ -26,7 +26,6 @@ from .models import (
     EnterpriseListing,
     Estate,
     ImportJob,
-    Estate,
     ManagementArea,
     RenovationProject,
     Road,

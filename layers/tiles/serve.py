@@ -4,7 +4,7 @@
 - Scope: the layer's ``scope_model`` restricted by ``permissions.restrict_role(..., VIEW)`` for the viewer's role
   and street, compiled once per process into an SQL test (``TRUE`` when the role sees every row).
 - ETag: the layer's SQL digest, its data version (``layers_tileversion``, bumped by statement triggers on every
-  source table, migration 0010), z/x/y, the parameters that change the tile (the date of dated layers; ``?v=``
+  source table, migration 0012_tile_versions), z/x/y, the parameters that change the tile (the date of dated layers; ``?v=``
   cache busters are ignored) and the scope. An edit through any write path changes it.
 - If-None-Match equal to the current ETag → 304, decided from the version alone: the tile query is not run.
 - Cache: a per-process LRU (Django's LocMemCache, the ``tiles`` alias when settings define one) keyed by the ETag.

@@ -57,6 +57,6 @@ REVERSE = [f"DROP TRIGGER IF EXISTS {table}_tile_version ON {table}" for table i
 
 
 class Migration(migrations.Migration):
-    dependencies = [("layers", "0009_service_planning")]
+    dependencies = [("layers", "0011_imports")]
 
     operations = [migrations.RunSQL(SQL, REVERSE)]
