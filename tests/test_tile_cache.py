@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from django.contrib.gis.geos import LineString
 
-from layers.models import Building, ManagementArea, Road, ServiceContract
+from layers.models import Building, Estate, ManagementArea, Road, ServiceContract
 from layers.services.management_areas import management_area_update
 from layers.tiles import serve
 from layers.tiles.fast import TileLane
@@ -204,32 +204,49 @@ def test_attributes_follow_the_zoom(client, layer, low, high):
     assert len(tile_layer.property_names(low)) < len(tile_layer.property_names(high))
 
 
-def test_street_office_tiles_are_built_over_its_restricted_queryset(client):
-    """Buildings: a street office's scope is its street (permissions.STREET_LOOKUP), and the tile SQL says so."""
+@pytest.fixture
+def estates_by_street(monkeypatch):
+    """Make estates street-scoped for street offices (as STREET_LOOKUP does for buildings on other pages), so the
+    tile scope has something to restrict; the compiled scopes are dropped before and after."""
+    from layers import permissions
+    from layers.models import Estate
+
+    monkeypatch.setitem(permissions.STREET_LOOKUP, Estate, "community__parent")
+    serve._scopes.clear()
+    yield
+    serve._scopes.clear()
+
+
+def test_every_role_sees_every_layer_today(client):
+    office = User.objects.select_related("profile").get(username="street-230112001")
+    viewer = serve.Viewer("street_office", office.profile.street_id)
+    assert all(serve.scope_for(layer, viewer) == serve.ALL for layer in LAYERS.values())
+    assert serve.scope_for(LAYERS["estates"], serve.Viewer(None)).empty  # no role: nothing
+
+
+def test_tiles_are_built_over_the_restricted_queryset(client, estates_by_street):
+    """The tile SQL takes its scope from permissions.restrict_role(): a street-scoped model gives street tiles."""
     office = User.objects.select_related("profile").get(username="street-230112001")
     street_id = office.profile.street_id
-    # A tile holding buildings of this street and of another one.
     row = one_row(
-        """SELECT ST_X(ST_PointOnSurface(b.geom)), ST_Y(ST_PointOnSurface(b.geom))
-             FROM layers_building b JOIN layers_estate e ON e.id = b.estate_id
-             JOIN layers_adminarea c ON c.id = e.community_id
-            WHERE c.parent_id = %s ORDER BY b.id LIMIT 1""", [street_id])
-    url = tile_url("buildings", *tile_of(row[0], row[1], 15))
-    login(client, "planner")
-    everything = {f["properties"]["id"] for f in decoded(client.get(url), "buildings")}
-    planner_tag = client.get(url)["ETag"]
-    client.force_login(office)
-    response = client.get(url)
-    mine = {f["properties"]["id"] for f in decoded(response, "buildings")}
-    in_street = set(Building.objects.filter(id__in=everything, estate__community__parent_id=street_id)
-                    .values_list("id", flat=True))
-    assert mine == in_street and mine
-    assert response["ETag"] != planner_tag
+        """SELECT ST_X(ST_PointOnSurface(e.geom)), ST_Y(ST_PointOnSurface(e.geom))
+             FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
+            WHERE c.parent_id = %s ORDER BY e.id LIMIT 1""", [street_id])
+    for layer in ("estates", "buildings"):
+        url = tile_url(layer, *tile_of(row[0], row[1], 15))
+        login(client, "planner")
+        planner = client.get(url)
+        everything = {f["properties"]["id"] for f in decoded(planner, layer)}
+        client.force_login(office)
+        response = client.get(url)
+        mine = {f["properties"]["id"] for f in decoded(response, layer)}
+        model = Estate if layer == "estates" else Building
+        lookup = "community__parent_id" if layer == "estates" else "estate__community__parent_id"
+        in_street = set(model.objects.filter(id__in=everything, **{lookup: street_id}).values_list("id", flat=True))
+        assert mine == in_street and mine, layer
+        assert response["ETag"] != planner["ETag"]
     scope = serve.scope_for(LAYERS["buildings"], serve.Viewer("street_office", street_id))
-    assert "IN (SELECT" in scope.sql and scope.key != "all"
-    # Every role sees the whole district on the other layers: one shared scope, one cache entry.
-    assert serve.scope_for(LAYERS["estates"], serve.Viewer("street_office", street_id)) == serve.ALL
-    assert serve.scope_for(LAYERS["estates"], serve.Viewer(None)).empty
+    assert scope.sql.startswith("b.estate_id IN (SELECT") and scope.key != "all"
 
 
 def call_lane(path, cookie=None, **headers):
@@ -288,7 +305,7 @@ def test_lane_answers_like_the_django_view(client, settings):
     assert call_lane(url, cookie)[0] == 302
 
 
-def test_lane_scope_for_a_street_office(client, settings):
+def test_lane_scope_for_a_street_office(client, settings, estates_by_street):
     settings.ALLOWED_HOSTS = ["testserver"]
     office = User.objects.get(username="street-230112002")
     client.force_login(office)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Model
 
-from ..models import Building, EnterpriseJurisdiction, Estate, ManagementArea, RenovationProject, Road
+from ..models import EnterpriseJurisdiction, Estate, ManagementArea, RenovationProject, Road
 
 ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
 EXTENT = 4096
@@ -54,7 +54,8 @@ class TileLayer:
     dated: bool = False  # takes ?date= (the state on that date)
     simplify: bool = True
     scope_model: type[Model] | None = None  # restrict_role(scope_model, VIEW) limits the features
-    scope_alias: str = ""  # alias of scope_model's table in sql ({scope} tests <scope_alias>.<pk column>)
+    scope_alias: str = ""  # alias of the table in sql whose scope_column is tested by {scope}
+    scope_column: str = ""  # the column holding scope_model's primary key (default: that table's own pk column)
     version: str = field(default="", compare=False)  # a digest of the definition, part of every ETag
 
     def __post_init__(self):
@@ -182,8 +183,11 @@ register(TileLayer(
     columns=("b.id", "b.estate_id", "b.abandonment"),
     detail_columns=("b.label", "b.floors"),
     detail_zoom=16,
-    scope_model=Building,
+    # The map shows every building to every role (a street office reports in its street, but sees its
+    # neighbours' buildings on the map as today): scoped by the estate, which every role may view.
+    scope_model=Estate,
     scope_alias="b",
+    scope_column="estate_id",
     sql="""
         SELECT {columns}, {geom}
           FROM layers_building b

@@ -145,7 +145,7 @@ def _compile_scope(layer: TileLayer, viewer: Viewer) -> Scope:
     with connection.cursor() as cursor:
         inlined = cursor.mogrify(sql, params)
     inlined = inlined.decode() if isinstance(inlined, bytes) else inlined
-    column = model._meta.pk.column
+    column = layer.scope_column or model._meta.pk.column
     # The tile SQL goes through psycopg2's named-parameter substitution: a literal % must be doubled.
     return Scope(f"{viewer.role}.{viewer.street_id}", f"{layer.scope_alias}.{column} IN ({inlined})".replace("%", "%%"))
 
