@@ -2,7 +2,9 @@
 #
 #   make run       system packages, .venv, local PostGIS, then scripts/entrypoint.sh (runserver :8000)
 #   make test      system packages, .venv, local PostGIS, then pytest (PYTEST_ARGS passed through)
-#   make bench     local PostGIS, then tests/benchmarks/bench_foundation.py (BENCH_ARGS passed through)
+#   make bench     local PostGIS, then tests/benchmarks/bench_interop.py (BENCH_ARGS passed through): this
+#                  project vs tipg vs pygeoapi vs raw SQL, writes docs/BENCHMARKS.md; creates .venv-bench from
+#                  requirements-bench.txt on demand (e.g. BENCH_ARGS='--scales medium --seconds 3')
 #   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
 #   make stop      stop it                  make clean-db   stop and delete it
 #   make psql      psql on the application database
@@ -55,4 +57,4 @@ test: packages venv db
 	@$(DB_ENV) $(VENV_PY) -m pytest $(PYTEST_ARGS)
 
 bench: venv db
-	@$(DB_ENV) $(VENV_PY) tests/benchmarks/bench_foundation.py $(BENCH_ARGS)
+	@$(DB_ENV) $(VENV_PY) tests/benchmarks/bench_interop.py $(BENCH_ARGS)

@@ -116,11 +116,16 @@ def require(user, model: type[Model], action: str) -> None:
 
 def restrict(queryset: QuerySet, user, action: str) -> QuerySet:
     """The part of `queryset` the user may `action`: empty for a refused role, one street for a street office."""
+    return restrict_role(queryset, role=role_of(user), street=street_of(user), action=action)
+
+
+def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str) -> QuerySet:
+    """restrict() for a role and street (an AdminArea or its id) known without a user object: the tile path."""
     model = queryset.model
-    if not may(user, model, action):
+    if role not in ROLE_ACTIONS.get((model, action), frozenset()):
         return queryset.none()
-    if role_of(user) == Role.STREET_OFFICE and model in STREET_LOOKUP:
-        return queryset.filter(Q(**{STREET_LOOKUP[model]: street_of(user)}))
+    if role == Role.STREET_OFFICE and model in STREET_LOOKUP:
+        return queryset.filter(Q(**{STREET_LOOKUP[model]: street}))
     return queryset
 
 

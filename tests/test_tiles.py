@@ -88,9 +88,10 @@ def test_every_contract_layer_is_registered():
 
 @pytest.mark.parametrize("layer", sorted(PROPERTIES))
 def test_layer_tile_has_features_with_contract_properties(planner_client, layer):
-    response = planner_client.get(tile_url(layer, *sample_tile(layer)))
+    """From the layer's detail zoom on, a tile carries every documented property."""
+    response = planner_client.get(tile_url(layer, *sample_tile(layer, max(SAMPLE_POINT[layer][1], LAYERS[layer].detail_zoom))))
     assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
-    assert response["Cache-Control"] == "private, max-age=60"
+    assert response["Cache-Control"] == "private, max-age=30, must-revalidate"
     decoded = mapbox_vector_tile.decode(response.content)
     assert list(decoded) == [layer]
     found = decoded[layer]["features"]
@@ -100,7 +101,7 @@ def test_layer_tile_has_features_with_contract_properties(planner_client, layer)
 
 
 def test_estate_statuses_agree_with_the_database(planner_client):
-    found = features(planner_client.get(tile_url("estates", *sample_tile("estates", 13))), "estates")
+    found = features(planner_client.get(tile_url("estates", *sample_tile("estates", 14))), "estates")
     assert found
     statuses = {f["properties"]["id"]: f["properties"]["status"] for f in found}
     assert set(statuses.values()) <= STATUSES

@@ -1,22 +1,44 @@
-"""Vector tile layers registered by name: one SQL definition, minimum zoom and feature cap per layer.
+"""Vector tile layers registered by name: one SQL definition, minimum zoom, feature cap and scope per layer.
 
 Each layer's SQL selects the features of one tile. It is a constant string (never built from user input)
-with two placeholders filled from this module, ``{geom}`` (the clipped MVT geometry of ``<alias>.geom_web``)
-and ``{in_tile}`` (the index-assisted ``geom_web && envelope`` test), and named psycopg2 parameters
-``%(z)s %(x)s %(y)s %(limit)s`` plus, for dated layers, ``%(date)s``. The cap is a LIMIT in the feature
-subquery, so no tile is unbounded whatever the data.
+with placeholders filled from this module:
+
+- ``{columns}``: the layer's attributes at this zoom (``columns``, plus ``detail_columns`` from ``detail_zoom``
+  on: a district-wide view carries what the map styles by, a street-level view also what it labels);
+- ``{geom}``: the clipped MVT geometry of ``<alias>.geom_web``, simplified below ``FULL_DETAIL_ZOOM`` by half a
+  256-px screen pixel (ST_Simplify keeping collapsed features, so a small estate stays a clickable dot);
+- ``{in_tile}``: the index-assisted ``geom_web && envelope`` test;
+- ``{scope}``: the user's scope on the layer's ``scope_model``, from ``permissions.restrict_role(..., VIEW)``
+  compiled once per role and street (``TRUE`` when the role sees everything, as every role does today);
+
+and named psycopg2 parameters ``%(z)s %(x)s %(y)s %(limit)s %(tolerance)s`` plus, for dated layers,
+``%(date)s``. The cap is a LIMIT in the feature subquery, so no tile is unbounded whatever the data.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from dataclasses import dataclass
+import functools
+import zlib
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Model
+
+from ..models import EnterpriseJurisdiction, Estate, ManagementArea, RenovationProject, Road
 
 ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
 EXTENT = 4096
 BUFFER = 64
 MAX_ZOOM = 22
+# From this zoom on, geometries are sent as stored (only ST_AsMVTGeom's snapping to the 4096 grid).
+FULL_DETAIL_ZOOM = 17
+WEB_MERCATOR_WORLD = 40075016.685578488
+
+
+def simplify_tolerance(zoom: int) -> float:
+    """Half a 256-px screen pixel at this zoom, in Web-Mercator metres: simplification nobody can see."""
+    return WEB_MERCATOR_WORLD / (256 * 2**zoom) / 2
 
 
 @dataclass(frozen=True)
@@ -24,27 +46,62 @@ class TileLayer:
     name: str
     min_zoom: int
     max_features: int
-    sql: str  # feature SELECT with {geom} and {in_tile} placeholders for the table alias given below
-    alias: str
+    sql: str  # feature SELECT with {columns}, {geom}, {in_tile} and {scope} placeholders
+    alias: str  # the table alias whose geom_web is drawn
+    columns: tuple[str, ...]  # SQL select items sent at every zoom
+    detail_columns: tuple[str, ...] = ()  # added from detail_zoom on
+    detail_zoom: int = 0
     dated: bool = False  # takes ?date= (the state on that date)
+    simplify: bool = True
+    scope_model: type[Model] | None = None  # restrict_role(scope_model, VIEW) limits the features
+    scope_alias: str = ""  # alias of the table in sql whose scope_column is tested by {scope}
+    scope_column: str = ""  # the column holding scope_model's primary key (default: that table's own pk column)
+    version: str = field(default="", compare=False)  # a digest of the definition, part of every ETag
 
-    def feature_sql(self) -> str:
-        return self.sql.format(
-            geom=f"ST_AsMVTGeom({self.alias}.geom_web, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom",
-            in_tile=f"{self.alias}.geom_web && {ENVELOPE}",
-        )
+    def __post_init__(self):
+        # Everything that shapes the tile (SQL, columns, cap, zooms, scope): a changed definition, a changed ETag.
+        definition = "|".join(repr(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "version")
+        object.__setattr__(self, "version", f"{zlib.crc32(definition.encode()):08x}")
 
-    def tile_sql(self) -> str:
+    def property_names(self, z: int) -> list[str]:
+        """The MVT attribute names sent at zoom z (the alias of each select item)."""
+        items = self.columns + (self.detail_columns if z >= self.detail_zoom else ())
+        return [item.rsplit(" AS ", 1)[-1].rsplit(".", 1)[-1].strip() for item in items]
+
+    def feature_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE") -> str:
+        return _feature_sql(self, z >= self.detail_zoom, self.simplify and z < FULL_DETAIL_ZOOM, scope)
+
+    def tile_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE") -> str:
         # ST_AsMVTGeom returns NULL for a feature clipped away entirely, and ST_AsMVT skips rows with a NULL
         # geometry: no WHERE here, which would clip every feature twice.
-        return f"SELECT ST_AsMVT(f, %(layer)s, {EXTENT}, 'geom') FROM ({self.feature_sql()}) AS f"
+        return f"SELECT ST_AsMVT(f, %(layer)s, {EXTENT}, 'geom') FROM ({self.feature_sql(z, scope)}) AS f"
+
+    def versioned_tile_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE") -> str:
+        """The tile and its layer's data version read in one statement, so from one snapshot."""
+        return (f"SELECT (SELECT version FROM layers_tileversion WHERE layer = %(layer)s), "
+                f"({self.tile_sql(z, scope)})")
 
     def params(self, *, z: int, x: int, y: int, on: datetime.date | None = None) -> dict:
-        params = {"layer": self.name, "z": z, "x": x, "y": y, "limit": self.max_features}
+        params = {"layer": self.name, "z": z, "x": x, "y": y, "limit": self.max_features,
+                  "tolerance": simplify_tolerance(z)}
         if self.dated:
             params["date"] = on
             params["old_cutoff"] = settings.OLD_ESTATE_CUTOFF_YEAR
         return params
+
+
+@functools.lru_cache(maxsize=512)
+def _feature_sql(layer: TileLayer, detailed: bool, simplified: bool, scope: str) -> str:
+    source = f"{layer.alias}.geom_web"
+    if simplified:
+        source = f"ST_Simplify({source}, %(tolerance)s, true)"
+    columns = layer.columns + (layer.detail_columns if detailed else ())
+    return layer.sql.format(
+        columns=", ".join(columns),
+        geom=f"ST_AsMVTGeom({source}, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom",
+        in_tile=f"{layer.alias}.geom_web && {ENVELOPE}",
+        scope=scope,
+    )
 
 
 LAYERS: dict[str, TileLayer] = {}
@@ -66,23 +123,32 @@ register(TileLayer(
     min_zoom=11,
     max_features=5000,
     alias="r",
+    columns=("r.road_class",),
+    detail_columns=("r.name",),
+    detail_zoom=14,
+    scope_model=Road,
+    scope_alias="r",
     sql="""
-        SELECT r.road_class, r.name, {geom}
+        SELECT {columns}, {geom}
           FROM layers_road r
-         WHERE {in_tile}
+         WHERE {in_tile} AND {scope}
          LIMIT %(limit)s
     """,
 ))
 
+# The editing panel reads id, name and version from the tiles at every zoom the layer shows.
 register(TileLayer(
     name="management_areas",
     min_zoom=13,
     max_features=3000,
     alias="m",
+    columns=("m.id", "m.code", "m.name", "m.version"),
+    scope_model=ManagementArea,
+    scope_alias="m",
     sql="""
-        SELECT m.id, m.code, m.name, m.version, {geom}
+        SELECT {columns}, {geom}
           FROM layers_managementarea m
-         WHERE {in_tile}
+         WHERE {in_tile} AND {scope}
          LIMIT %(limit)s
     """,
 ))
@@ -94,12 +160,16 @@ register(TileLayer(
     max_features=6000,
     alias="e",
     dated=True,
+    columns=("e.id", "COALESCE(a.status, 'none') AS status", "e.build_year <= %(old_cutoff)s AS old"),
+    detail_columns=("e.name", "e.households", "e.build_year", "e.is_open"),
+    detail_zoom=14,
+    scope_model=Estate,
+    scope_alias="s",
     sql="""
-        SELECT e.id, e.name, COALESCE(a.status, 'none') AS status,
-               e.build_year <= %(old_cutoff)s AS old, e.households, e.build_year, e.is_open, {geom}
-          FROM (SELECT id, name, build_year, households, is_open, geom_web
-                  FROM layers_estate
-                 WHERE geom_web && ST_TileEnvelope(%(z)s, %(x)s, %(y)s)
+        SELECT {columns}, {geom}
+          FROM (SELECT s.id, s.name, s.build_year, s.households, s.is_open, s.geom_web
+                  FROM layers_estate s
+                 WHERE s.geom_web && ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AND {scope}
                  LIMIT %(limit)s) AS e
           LEFT JOIN layers_active_contracts(%(date)s) a ON a.estate_id = e.id
     """,
@@ -110,10 +180,18 @@ register(TileLayer(
     min_zoom=15,
     max_features=8000,
     alias="b",
+    columns=("b.id", "b.estate_id", "b.abandonment"),
+    detail_columns=("b.label", "b.floors"),
+    detail_zoom=16,
+    # The map shows every building to every role (a street office reports in its street, but sees its
+    # neighbours' buildings on the map as today): scoped by the estate, which every role may view.
+    scope_model=Estate,
+    scope_alias="b",
+    scope_column="estate_id",
     sql="""
-        SELECT b.id, b.estate_id, b.label, b.floors, b.abandonment, {geom}
+        SELECT {columns}, {geom}
           FROM layers_building b
-         WHERE {in_tile}
+         WHERE {in_tile} AND {scope}
          LIMIT %(limit)s
     """,
 ))
@@ -124,11 +202,16 @@ register(TileLayer(
     min_zoom=10,
     max_features=2000,
     alias="j",
+    columns=("j.enterprise_id", "(j.enterprise_id %% 12)::int AS colour"),
+    detail_columns=("en.name", "en.list_status"),
+    detail_zoom=13,
+    scope_model=EnterpriseJurisdiction,
+    scope_alias="j",
     sql="""
-        SELECT j.enterprise_id, en.name, en.list_status, (j.enterprise_id %% 12)::int AS colour, {geom}
+        SELECT {columns}, {geom}
           FROM layers_enterprisejurisdiction j
           JOIN layers_enterprise en ON en.id = j.enterprise_id
-         WHERE {in_tile}
+         WHERE {in_tile} AND {scope}
          LIMIT %(limit)s
     """,
 ))
@@ -138,11 +221,16 @@ register(TileLayer(
     min_zoom=12,
     max_features=4000,
     alias="e",
+    columns=("p.id", "p.estate_id", "p.status"),
+    detail_columns=("p.name", "array_to_string(p.items, ',') AS items"),
+    detail_zoom=14,
+    scope_model=RenovationProject,
+    scope_alias="p",
     sql="""
-        SELECT p.id, p.estate_id, p.name, p.status, array_to_string(p.items, ',') AS items, {geom}
+        SELECT {columns}, {geom}
           FROM layers_renovationproject p
           JOIN layers_estate e ON e.id = p.estate_id
-         WHERE {in_tile}
+         WHERE {in_tile} AND {scope}
          LIMIT %(limit)s
     """,
 ))
@@ -159,13 +247,17 @@ register(TileLayer(
     max_features=4000,
     alias="h",
     dated=True,
+    simplify=False,  # hexagons: six vertices each
+    columns=("h.hex_i", "h.hex_j", "h.old_estates", "h.served", "h.service_rate", "h.uncovered_households"),
+    scope_model=Estate,
+    scope_alias="s",
     sql="""
         WITH placed AS (
           SELECT g.i, g.j, g.geom, e.households, COALESCE(a.status, 'none') AS status
-            FROM (SELECT id, households, ST_PointOnSurface(geom_web) AS pos
-                    FROM layers_estate
-                   WHERE build_year <= %(old_cutoff)s
-                     AND geom_web && ST_Expand(ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
+            FROM (SELECT s.id, s.households, ST_PointOnSurface(s.geom_web) AS pos
+                    FROM layers_estate s
+                   WHERE s.build_year <= %(old_cutoff)s AND {scope}
+                     AND s.geom_web && ST_Expand(ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
                                                2 * (CASE WHEN %(z)s <= 11 THEN 2000 WHEN %(z)s = 12 THEN 1000
                                                          WHEN %(z)s = 13 THEN 500 ELSE 250 END))) AS e
             -- The grid over a point holds every cell whose box covers it; the cell holding the point is the one
@@ -180,7 +272,7 @@ register(TileLayer(
                LIMIT 1) AS g
             LEFT JOIN layers_active_contracts(%(date)s) a ON a.estate_id = e.id
         )
-        SELECT h.hex_i, h.hex_j, h.old_estates, h.served, h.service_rate, h.uncovered_households, {geom}
+        SELECT {columns}, {geom}
           FROM (SELECT p.i AS hex_i, p.j AS hex_j, p.geom AS geom_web, count(*) AS old_estates,
                        count(*) FILTER (WHERE p.status <> 'none') AS served,
                        round(count(*) FILTER (WHERE p.status <> 'none')::numeric / count(*), 4)::float8 AS service_rate,

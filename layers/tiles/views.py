@@ -2,15 +2,13 @@
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from ..params import date_param
-from .registry import MAX_ZOOM, TileLayer, get_layer
-
-MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+from . import serve
+from .registry import MAX_ZOOM, get_layer
 
 
 def tile_problem(z: int, x: int, y: int) -> str | None:
@@ -31,25 +29,20 @@ def parse_date(value: str | None) -> datetime.date | None:
         return None
 
 
-def tile_bytes(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None = None) -> bytes:
-    """The MVT of one layer in one tile; b"" below the layer's minimum zoom or when the tile is empty."""
-    if z < layer.min_zoom:
-        return b""
-    with connection.cursor() as cursor:
-        cursor.execute(layer.tile_sql(), layer.params(z=z, x=x, y=y, on=on))
-        row = cursor.fetchone()
-    return bytes(row[0]) if row and row[0] is not None else b""
-
-
-def mvt_response(content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type=MVT_CONTENT_TYPE)
-    response["Cache-Control"] = "private, max-age=60"
+def tile_response(answer: serve.Answer) -> HttpResponse:
+    if answer.status == 304:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(answer.body, content_type=serve.MVT_CONTENT_TYPE)
+    response["ETag"] = answer.etag
+    response["Cache-Control"] = serve.CACHE_CONTROL
     return response
 
 
 @require_safe
 @login_required
 def tile(request, layer, z, x, y):
+    """The Django path (runserver, tests, any request the lean WSGI lane in fast.py hands over)."""
     tile_layer = get_layer(layer)
     if tile_layer is None:
         raise Http404(f"unknown tile layer {layer!r}")
@@ -61,4 +54,7 @@ def tile(request, layer, z, x, y):
         on = parse_date(request.GET.get("date"))
         if on is None:
             return HttpResponseBadRequest("date must be YYYY-MM-DD", content_type="text/plain; charset=utf-8")
-    return mvt_response(tile_bytes(layer=tile_layer, z=z, x=x, y=y, on=on))
+    return tile_response(serve.answer(
+        layer=tile_layer, z=z, x=x, y=y, on=on, viewer=serve.Viewer.of(request.user),
+        if_none_match=request.headers.get("If-None-Match"),
+    ))

@@ -1,0 +1,191 @@
+"""The lean lane for vector tiles: a WSGI wrapper (geoapp/wsgi.py) that answers a valid, logged-in tile request
+without the Django request cycle, and hands every other request — and any tile request it is not sure about — to
+Django unchanged.
+
+Why: a tile costs PostGIS a few milliseconds; the full stack around it (URL resolution, eight middlewares, the
+session load, the user load, the profile load: three queries before the tile query) cost as much again. Here a
+tile costs one query for the session, the user, the role and street, and the layer's data version together, then
+the tile query (or none: a 304 or a cache hit, layers/tiles/serve.py).
+
+What it keeps from the full stack, so permissions and headers are the same:
+- authentication as django.contrib.auth does it: the session row (unexpired), the user id in it, the user active,
+  and the session's password hash (a password change logs the session out); anything else (no cookie, expired,
+  logged out, another backend, SECRET_KEY_FALLBACKS) → Django, which redirects to the log-in page;
+- the scope from permissions.restrict_role() for the user's role and street (serve.scope_for);
+- host validation (ALLOWED_HOSTS), the HTTPS redirect when SECURE_SSL_REDIRECT is on (→ Django), and the
+  security headers SecurityMiddleware and XFrameOptionsMiddleware add; ``Vary: Cookie`` as the session adds;
+- the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date.
+The session key → user id decoding is cached per process (a session key never changes user: log-in cycles it),
+re-checked against the stored session data on every request.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.db import connection
+from django.http.cookie import parse_cookie
+from django.http.request import split_domain_port, validate_host
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from ..models import Role
+from . import serve
+from .registry import get_layer
+from .views import parse_date, tile_problem
+
+TILE_PATH = re.compile(r"/tiles/([a-z_]{1,40})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt")
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+
+SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
+VIEWER_SQL = """
+SELECT s.session_data, u.password, u.is_active, u.is_superuser, p.role, p.street_id,
+       (SELECT version FROM layers_tileversion WHERE layer = %(layer)s)
+  FROM django_session s
+  JOIN auth_user u ON u.id = %(uid)s
+  LEFT JOIN layers_userprofile p ON p.user_id = u.id
+ WHERE s.session_key = %(key)s AND s.expire_date > now()
+"""
+
+
+class TileLane:
+    def __init__(self, app):
+        self.app = app
+        self.sessions: dict[str, tuple[str, int, str]] = {}  # key → (session data, user id, password hash)
+        self.headers = [("Cache-Control", serve.CACHE_CONTROL), ("Vary", "Cookie")]
+        if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+            self.headers.append(("X-Content-Type-Options", "nosniff"))
+        if settings.SECURE_REFERRER_POLICY:
+            policy = settings.SECURE_REFERRER_POLICY
+            self.headers.append(("Referrer-Policy", policy if isinstance(policy, str) else ",".join(policy)))
+        if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+            self.headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+        self.headers.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
+        self.hsts = None
+        if settings.SECURE_HSTS_SECONDS:
+            self.hsts = f"max-age={settings.SECURE_HSTS_SECONDS}" + (
+                "; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else "") + (
+                "; preload" if settings.SECURE_HSTS_PRELOAD else "")
+        self.allowed_hosts = list(settings.ALLOWED_HOSTS) or (
+            [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+        self.cookie_name = settings.SESSION_COOKIE_NAME
+        self.session_engine_ok = settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+        self.backends_ok = list(settings.AUTHENTICATION_BACKENDS) == [MODEL_BACKEND] and not getattr(
+            settings, "SECRET_KEY_FALLBACKS", None)
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD")
+        if (method == "GET" or method == "HEAD") and self.session_engine_ok and self.backends_ok:
+            match = TILE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match:
+                reply = self.serve(environ, match)
+                if reply is not None:
+                    status, headers, body = reply
+                    start_response(status, headers)
+                    return [body] if method == "GET" else [b""]
+        return self.app(environ, start_response)
+
+    def secure(self, environ) -> bool:
+        header = settings.SECURE_PROXY_SSL_HEADER
+        if header:
+            name, value = header
+            if environ.get(name) is not None:
+                return environ[name].split(",")[0].strip() == value
+        return environ.get("wsgi.url_scheme") == "https"
+
+    def serve(self, environ, match):
+        """(status, headers, body), or None to let Django answer."""
+        layer = get_layer(match[1])
+        if layer is None:
+            return None
+        z, x, y = int(match[2]), int(match[3]), int(match[4])
+        if tile_problem(z, x, y):
+            return None
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        domain, _port = split_domain_port(host)
+        if not domain or not validate_host(domain, self.allowed_hosts):
+            return None
+        is_secure = self.secure(environ)
+        if settings.SECURE_SSL_REDIRECT and not is_secure:
+            return None
+        on = None
+        if layer.dated:
+            query = environ.get("QUERY_STRING", "")
+            date = None
+            for name, value in parse_qsl(query) if query else ():
+                if name == "date":
+                    date = value
+            on = parse_date(date)
+            if on is None:
+                return None
+        key = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
+        if not key:
+            return None
+        if not connection.in_atomic_block:  # what Django's request_started does (never inside a test's transaction)
+            connection.close_if_unusable_or_obsolete()
+        viewer_version = self.viewer(key, layer.name)
+        if viewer_version is None:
+            return None
+        viewer, version = viewer_version
+        answer = serve.answer(layer=layer, z=z, x=x, y=y, on=on, viewer=viewer,
+                              if_none_match=environ.get("HTTP_IF_NONE_MATCH"), version=version)
+        headers = [("ETag", answer.etag), *self.headers]
+        if self.hsts and is_secure:
+            headers.append(("Strict-Transport-Security", self.hsts))
+        if answer.status == 304:
+            return "304 Not Modified", headers, b""
+        headers += [("Content-Type", serve.MVT_CONTENT_TYPE), ("Content-Length", str(len(answer.body)))]
+        return "200 OK", headers, answer.body
+
+    def viewer(self, key: str, layer: str):
+        """(Viewer, layer data version) for a live session of an active user, else None."""
+        known = self.sessions.get(key)
+        if known is None:
+            known = self.decode(key)
+            if known is None:
+                return None
+        data, uid, session_hash = known
+        with connection.cursor() as cursor:
+            serve.execute(cursor, VIEWER_SQL, {"layer": layer, "uid": uid, "key": key})
+            row = cursor.fetchone()
+        if row is None:
+            self.sessions.pop(key, None)
+            return None
+        current, password, is_active, is_superuser, role, street_id, version = row
+        if current != data:  # the session was written since: read it again
+            self.sessions.pop(key, None)
+            known = self.decode(key, data=current)
+            if known is None or known[1] != uid:
+                return None
+            session_hash = known[2]
+        if not is_active or not constant_time_compare(
+                session_hash, salted_hmac(SESSION_HASH_SALT, password, algorithm="sha256").hexdigest()):
+            return None
+        if is_superuser:
+            role = Role.ADMINISTRATOR
+        return serve.Viewer(role, street_id if role == Role.STREET_OFFICE else None), version
+
+    def decode(self, key: str, data: str | None = None):
+        from django.contrib.sessions.backends.db import SessionStore
+
+        if data is None:
+            with connection.cursor() as cursor:
+                cursor.execute(SESSION_SQL, [key])
+                row = cursor.fetchone()
+            if row is None:
+                return None
+            data = row[0]
+        session = SessionStore().decode(data)
+        try:
+            uid = int(session[SESSION_KEY])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if session.get(BACKEND_SESSION_KEY) != MODEL_BACKEND or not session.get(HASH_SESSION_KEY):
+            return None
+        known = (data, uid, session[HASH_SESSION_KEY])
+        if len(self.sessions) > 10000:
+            self.sessions.clear()
+        self.sessions[key] = known
+        return known

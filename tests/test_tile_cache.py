@@ -1,0 +1,326 @@
+"""Vector tiles: ETag/304, Cache-Control, the data version an edit bumps, the server-side cache, simplification and
+attributes by zoom, the permission scope in the tile SQL, and the lean WSGI lane (layers/tiles/fast.py)."""
+import datetime
+import io
+
+import mapbox_vector_tile
+import pytest
+from django.contrib.auth.models import User
+from django.core.handlers.wsgi import WSGIHandler
+from django.core import signals
+from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from django.contrib.gis.geos import LineString
+
+from layers.models import Building, Estate, ManagementArea, Road, ServiceContract
+from layers.services.management_areas import management_area_update
+from layers.tiles import serve
+from layers.tiles.fast import TileLane
+from layers.tiles.registry import FULL_DETAIL_ZOOM, LAYERS, _feature_sql, simplify_tolerance
+
+from .test_tiles import one_row, sample_tile, tile_of, tile_url
+
+pytestmark = pytest.mark.django_db
+
+CACHE_CONTROL = "private, max-age=30, must-revalidate"
+
+
+def login(client, username):
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def tile_queries(queries) -> list[str]:
+    """The statements that built a tile: the SQL itself, or the EXECUTE of a prepared tile statement."""
+    prepared = [name for sql, (name, _prepare, _order) in serve._statements.items() if "ST_AsMVT" in sql]
+    return [q["sql"] for q in queries
+            if "ST_AsMVT" in q["sql"] or any(f"EXECUTE {name} " in q["sql"] + " " for name in prepared)]
+
+
+def decoded(response, layer):
+    assert response.status_code == 200, response.status_code
+    found = mapbox_vector_tile.decode(response.content)
+    return found[layer]["features"] if layer in found else []
+
+
+def area_tile(area: ManagementArea, z: int = 15):
+    (lon, lat) = one_row("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p "
+                         "FROM layers_managementarea WHERE id = %s) s", [area.pk])
+    return tile_url("management_areas", *tile_of(lon, lat, z))
+
+
+def test_tile_has_etag_and_cache_control(client):
+    login(client, "planner")
+    response = client.get(tile_url("estates", *sample_tile("estates")))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == CACHE_CONTROL
+    etag = response["ETag"]
+    assert etag.startswith('"estates.') and etag.endswith('"')
+    # The date is part of the ETag: another day's state is another tile.
+    other = client.get(tile_url("estates", *sample_tile("estates")), {"date": "2020-01-01"})
+    assert other["ETag"] != etag
+    # A cache buster (?v=, what the map adds after an edit) is not a tile parameter.
+    assert client.get(tile_url("estates", *sample_tile("estates")), {"v": "123"})["ETag"] == etag
+
+
+def test_if_none_match_is_304_without_running_the_tile_query(client):
+    login(client, "planner")
+    url = tile_url("buildings", *sample_tile("buildings", 16))
+    first = client.get(url)
+    assert first.status_code == 200 and first.content
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+    assert again["Cache-Control"] == CACHE_CONTROL
+    assert tile_queries(queries) == []
+    # Another ETag (in a list, weak or not) is not a match.
+    assert client.get(url, HTTP_IF_NONE_MATCH='"other", W/"stale"').status_code == 200
+    assert client.get(url, HTTP_IF_NONE_MATCH=f'"other", W/{first["ETag"]}').status_code == 304
+
+
+def test_repeated_tile_comes_from_the_server_cache(client, monkeypatch):
+    if serve.tile_cache is None:
+        pytest.skip("TILE_CACHE_ENTRIES=0")
+    login(client, "planner")
+    url = tile_url("roads", *sample_tile("roads", 14))
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(url)
+    assert second.content == first.content and second["ETag"] == first["ETag"]
+    assert tile_queries(queries) == []  # PostGIS does not build the tile again
+    assert queries  # (the version was read)
+    # The check itself sees a tile query when there is one.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(tile_url("roads", *sample_tile("roads", 15)))
+    assert len(tile_queries(queries)) == 1
+
+
+def test_management_area_edit_changes_the_etag_and_the_next_tile(client):
+    login(client, "planner")
+    planner = User.objects.get(username="planner")
+    area = ManagementArea.objects.order_by("id").first()
+    url = area_tile(area)
+    before = client.get(url)
+    names = {f["properties"]["id"]: f["properties"]["name"] for f in decoded(before, "management_areas")}
+    assert names[area.pk] == area.name
+    # The cached tile is warm: the edit must still show.
+    assert client.get(url, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+
+    management_area_update(user=planner, area_id=area.pk, base_version=area.version, name="改名后的管理区域")
+
+    assert client.get(url, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 200
+    after = client.get(url)
+    assert after["ETag"] != before["ETag"]
+    features = {f["properties"]["id"]: f["properties"] for f in decoded(after, "management_areas")}
+    assert features[area.pk]["name"] == "改名后的管理区域"
+    assert features[area.pk]["version"] == area.version + 1
+    # Other layers' versions did not move: their ETags (and cache entries) stay valid.
+    estates = tile_url("estates", *sample_tile("estates"))
+    tag = client.get(estates)["ETag"]
+    management_area_update(user=planner, area_id=area.pk, base_version=area.version + 1, name="再次改名")
+    assert client.get(estates)["ETag"] == tag
+
+
+def test_contract_insert_changes_the_estate_tile(client):
+    login(client, "planner")
+    today = timezone.localdate()
+    row = one_row(
+        """SELECT e.id, ST_X(ST_PointOnSurface(e.geom)), ST_Y(ST_PointOnSurface(e.geom))
+             FROM layers_estate e
+            WHERE layers_service_status(e.id, %s) = 'none'
+              AND NOT EXISTS (SELECT 1 FROM layers_servicecontract c WHERE c.estate_id = e.id
+                               AND (c.end_date IS NULL OR c.end_date > %s))
+            ORDER BY e.id LIMIT 1""", [today, today - datetime.timedelta(days=1)])
+    assert row, "the demo has no unserved estate"
+    pk, lon, lat = row
+    url = tile_url("estates", *tile_of(lon, lat, 15))
+    before = client.get(url)
+    assert {f["properties"]["id"]: f["properties"]["status"] for f in decoded(before, "estates")}[pk] == "none"
+
+    template = ServiceContract.objects.filter(enterprise__isnull=False).exclude(enterprise__list_status="black").first()
+    ServiceContract.objects.create(
+        estate_id=pk, provider_kind=template.provider_kind, enterprise=template.enterprise, mode=template.mode,
+        start_date=today - datetime.timedelta(days=1))
+
+    after = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert {f["properties"]["id"]: f["properties"]["status"] for f in decoded(after, "estates")}[pk] != "none"
+
+
+def vertices(geometry) -> int:
+    def count(coords):
+        if coords and isinstance(coords[0], (int, float)):
+            return 1
+        return sum(count(c) for c in coords)
+
+    return count(geometry["coordinates"])
+
+
+def test_simplification_follows_the_zoom(client):
+    """A winding road (a 3 m zig-zag every 5 m) is one straight stroke at z12 and keeps its bends from z17 on."""
+    layer = LAYERS["roads"]
+    assert "ST_Simplify" in layer.feature_sql(12) and "ST_Simplify" not in layer.feature_sql(FULL_DETAIL_ZOOM)
+    assert simplify_tolerance(12) == pytest.approx(2 * simplify_tolerance(13))
+    (lon, lat) = one_row("SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM layers_adminarea "
+                         "WHERE level = 'district'")
+    points = [(lon + i * 0.00005, lat + (0.00003 if i % 2 else 0)) for i in range(200)]
+    road = Road.objects.create(name="蜿蜒路", road_class="local", geom=LineString(points, srid=4490))
+    login(client, "planner")
+
+    def road_vertices(z, simplified=None):
+        z, x, y = tile_of(lon + 0.0001, lat, z)
+        if simplified is None:
+            found = decoded(client.get(tile_url("roads", z, x, y)), "roads")
+            return sum(vertices(f["geometry"]) for f in found if f["properties"].get("name") == road.name)
+        sql = _feature_sql(layer, True, simplified, "TRUE")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT ST_AsMVT(f, %(layer)s, 4096, 'geom') FROM ({sql}) AS f WHERE f.name = %(name)s",
+                           {**layer.params(z=z, x=x, y=y), "name": road.name})
+            content = bytes(cursor.fetchone()[0])
+        return sum(vertices(f["geometry"]) for f in mapbox_vector_tile.decode(content)["roads"]["features"])
+
+    # At z14 the endpoint sends the simplified line: far fewer vertices than the same tile unsimplified.
+    assert road_vertices(14) == road_vertices(14, simplified=True) < road_vertices(14, simplified=False) / 4
+    # From FULL_DETAIL_ZOOM on, the endpoint sends every bend.
+    assert road_vertices(FULL_DETAIL_ZOOM) == road_vertices(FULL_DETAIL_ZOOM, simplified=False) > 20
+
+
+@pytest.mark.parametrize("layer,low,high", [
+    ("estates", 13, 14), ("buildings", 15, 16), ("roads", 13, 14), ("jurisdictions", 12, 13), ("renovations", 13, 14),
+])
+def test_attributes_follow_the_zoom(client, layer, low, high):
+    login(client, "planner")
+    tile_layer = LAYERS[layer]
+    assert tile_layer.detail_zoom == high
+    lean = decoded(client.get(tile_url(layer, *sample_tile(layer, low))), layer)
+    full = decoded(client.get(tile_url(layer, *sample_tile(layer, high))), layer)
+    assert lean and full
+    assert {k for f in lean for k in f["properties"]} <= set(tile_layer.property_names(low))
+    assert {k for f in full for k in f["properties"]} == set(tile_layer.property_names(high))
+    assert len(tile_layer.property_names(low)) < len(tile_layer.property_names(high))
+
+
+@pytest.fixture
+def estates_by_street(monkeypatch):
+    """Make estates street-scoped for street offices (as STREET_LOOKUP does for buildings on other pages), so the
+    tile scope has something to restrict; the compiled scopes are dropped before and after."""
+    from layers import permissions
+    from layers.models import Estate
+
+    monkeypatch.setitem(permissions.STREET_LOOKUP, Estate, "community__parent")
+    serve._scopes.clear()
+    yield
+    serve._scopes.clear()
+
+
+def test_every_role_sees_every_layer_today(client):
+    office = User.objects.select_related("profile").get(username="street-230112001")
+    viewer = serve.Viewer("street_office", office.profile.street_id)
+    assert all(serve.scope_for(layer, viewer) == serve.ALL for layer in LAYERS.values())
+    assert serve.scope_for(LAYERS["estates"], serve.Viewer(None)).empty  # no role: nothing
+
+
+def test_tiles_are_built_over_the_restricted_queryset(client, estates_by_street):
+    """The tile SQL takes its scope from permissions.restrict_role(): a street-scoped model gives street tiles."""
+    office = User.objects.select_related("profile").get(username="street-230112001")
+    street_id = office.profile.street_id
+    row = one_row(
+        """SELECT ST_X(ST_PointOnSurface(e.geom)), ST_Y(ST_PointOnSurface(e.geom))
+             FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
+            WHERE c.parent_id = %s ORDER BY e.id LIMIT 1""", [street_id])
+    for layer in ("estates", "buildings"):
+        url = tile_url(layer, *tile_of(row[0], row[1], 15))
+        login(client, "planner")
+        planner = client.get(url)
+        everything = {f["properties"]["id"] for f in decoded(planner, layer)}
+        client.force_login(office)
+        response = client.get(url)
+        mine = {f["properties"]["id"] for f in decoded(response, layer)}
+        model = Estate if layer == "estates" else Building
+        lookup = "community__parent_id" if layer == "estates" else "estate__community__parent_id"
+        in_street = set(model.objects.filter(id__in=everything, **{lookup: street_id}).values_list("id", flat=True))
+        assert mine == in_street and mine, layer
+        assert response["ETag"] != planner["ETag"]
+    scope = serve.scope_for(LAYERS["buildings"], serve.Viewer("street_office", street_id))
+    assert scope.sql.startswith("b.estate_id IN (SELECT") and scope.key != "all"
+
+
+def call_lane(path, cookie=None, **headers):
+    """Run geoapp's WSGI application (the lane around Django) on one request; (status, headers, body)."""
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2],
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(), "SCRIPT_NAME": "",
+    }
+    if cookie:
+        environ["HTTP_COOKIE"] = f"sessionid={cookie}"
+    environ.update(headers)
+    seen = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"], seen["headers"] = status, dict(response_headers)
+
+    # As django.test.Client does: the request signals must not close the test's connection.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(TileLane(WSGIHandler())(environ, start_response))
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+    return int(seen["status"].split()[0]), seen["headers"], body
+
+
+def test_lane_answers_like_the_django_view(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    login(client, "official")
+    cookie = client.cookies["sessionid"].value
+    url = tile_url("estates", *sample_tile("estates"))
+    view = client.get(url)
+    status, headers, body = call_lane(url, cookie)
+    assert status == 200 and body == view.content and headers["ETag"] == view["ETag"]
+    assert headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert headers["Cache-Control"] == CACHE_CONTROL and headers["X-Content-Type-Options"] == "nosniff"
+    # Served by the lane, not by Django (whose LocaleMiddleware adds Content-Language).
+    assert "Content-Language" in view.headers and "Content-Language" not in headers
+    with CaptureQueriesContext(connection) as queries:
+        status, _headers, body = call_lane(url, cookie, HTTP_IF_NONE_MATCH=view["ETag"])
+    assert (status, body) == (304, b"") and tile_queries(queries) == []
+    # Dated: the same date handling as the view.
+    assert call_lane(url + "?date=2020-01-01", cookie)[1]["ETag"] == client.get(url, {"date": "2020-01-01"})["ETag"]
+    # Whatever the lane is not sure of goes to Django: bad date and range → 400, anonymous → log-in page.
+    assert call_lane(url + "?date=yesterday", cookie)[0] == 400
+    assert call_lane(tile_url("estates", 23, 0, 0), cookie)[0] == 400
+    assert call_lane(tile_url("parks", 14, 1, 1), cookie)[0] == 404
+    assert call_lane(url)[0] == 302
+    assert call_lane(url, "not-a-session")[0] == 302
+    # A password change logs the session out, in the lane as in Django.
+    official = User.objects.get(username="official")
+    official.set_password("another-password-1")
+    official.save()
+    assert call_lane(url, cookie)[0] == 302
+
+
+def test_lane_scope_for_a_street_office(client, settings, estates_by_street):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    office = User.objects.get(username="street-230112002")
+    client.force_login(office)
+    url = tile_url("buildings", *sample_tile("buildings", 16))
+    status, headers, body = call_lane(url, client.cookies["sessionid"].value)
+    view = client.get(url)
+    assert status == 200 and body == view.content and headers["ETag"] == view["ETag"]
+    assert headers["ETag"].endswith(f'.street_office.{office.profile.street_id}"')
+
+
+def test_a_changed_layer_definition_changes_the_etag():
+    """The cap, zooms or SQL of a layer are in its ETag: a deploy that changes them does not serve old tiles."""
+    from dataclasses import replace
+
+    layer = LAYERS["buildings"]
+    assert replace(layer, max_features=1).version != layer.version
+    assert replace(layer, detail_zoom=17).version != layer.version
+    assert replace(layer).version == layer.version
