@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 
 from layers.credit_code import check_character
 from layers.io import gcj02
@@ -26,7 +27,13 @@ from layers.services import imports as svc
 
 from . import import_files as files
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+@pytest.fixture
+def client():
+    """Messages are matched in English here; `test_limit_refusal_speaks_chinese_by_default` checks the default."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 def planner():
@@ -467,6 +474,17 @@ def test_api_limits_are_clear_refusals(client, tmp_path, settings, case, status,
     assert message in response.json()["error"]
     assert not ImportJob.objects.exists()
     assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_limit_refusal_speaks_chinese_by_default(tmp_path, settings):
+    """Without a language choice the refusal is in Chinese, and a small limit is not shown as "0.0 MB"."""
+    client = Client()
+    client.force_login(planner())
+    settings.IMPORT_MAX_BYTES = 1000
+    response = upload(client, files.geojson(tmp_path, files.estate_records(estates(1), prefix="ZH-") * 5))
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert "可导入的文件不得超过1000 B" in error and "0.0 MB" not in error
 
 
 @pytest.mark.parametrize("username", ["official", "street-230112001"])

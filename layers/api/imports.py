@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from ..io.importers import IMPORTERS
+from ..io.readers import file_size
 from ..models import ImportJob
 from ..permissions import ADD, require
 from ..services import imports as svc
@@ -58,8 +59,8 @@ def import_jobs(request):
     except ValueError:
         declared = 0
     if declared > max_bytes + MULTIPART_OVERHEAD:
-        return Response({"error": _("The upload is %(size).1f MB; files up to %(max).1f MB may be imported.")
-                         % {"size": declared / 2**20, "max": max_bytes / 2**20}},
+        return Response({"error": _("The upload is %(size)s; files up to %(max)s may be imported.")
+                         % {"size": file_size(declared), "max": file_size(max_bytes)}},
                         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     upload = request.FILES.get("file")
     if upload is None:

@@ -101,7 +101,7 @@ def read(path: str | os.PathLike, *, name: str | None = None, limits: Limits = L
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise ReadError(_("“%(name)s” is %(size)s; files up to %(max)s may be imported"), status=413,
-                        name=name, size=_mb(size), max=_mb(limits.max_bytes))
+                        name=name, size=file_size(size), max=file_size(limits.max_bytes))
     kind = format_of(name)
     if kind == "csv":
         return read_csv(path.read_bytes(), name=name, limits=limits)
@@ -111,8 +111,13 @@ def read(path: str | os.PathLike, *, name: str | None = None, limits: Limits = L
     return _read_ogr(path, kind=kind, name=name, limits=limits)
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB"
+def file_size(n: int) -> str:
+    """A size for a message: "3.2 MB", "12 KB" or "800 B" (a limit of 1000 bytes is not "0.0 MB")."""
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} B"
 
 
 # --- zip archives ------------------------------------------------------------------------------------------------
@@ -126,7 +131,7 @@ def check_zip(archive: zipfile.ZipFile, *, name: str, limits: Limits) -> list[zi
     total = sum(e.file_size for e in entries)
     if total > limits.max_uncompressed_bytes:
         raise ReadError(_("“%(name)s” unpacks to %(size)s; at most %(max)s uncompressed are accepted"),
-                        name=name, size=_mb(total), max=_mb(limits.max_uncompressed_bytes))
+                        name=name, size=file_size(total), max=file_size(limits.max_uncompressed_bytes))
     for entry in entries:
         path = PurePosixPath(entry.filename.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
@@ -159,7 +164,7 @@ def unzipped(path: Path, *, name: str, limits: Limits):
                         written += len(chunk)
                         if written > limits.max_uncompressed_bytes:
                             raise ReadError(_("“%(name)s” unpacks to more than %(max)s"),
-                                            name=name, max=_mb(limits.max_uncompressed_bytes))
+                                            name=name, max=file_size(limits.max_uncompressed_bytes))
                         out.write(chunk)
         yield folder
     except (zipfile.BadZipFile, RuntimeError, EOFError) as exc:

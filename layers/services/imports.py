@@ -370,8 +370,9 @@ def import_job_create(*, user, upload, target: str) -> tuple[ImportJob, dict]:
     name = os.path.basename(upload.name or "upload")
     max_bytes = limits().max_bytes
     if upload.size > max_bytes:
-        raise ImportRefused(_("“%(name)s” is %(size).1f MB; files up to %(max).1f MB may be imported")
-                            % {"name": name, "size": upload.size / 2**20, "max": max_bytes / 2**20}, status=413)
+        raise ImportRefused(_("“%(name)s” is %(size)s; files up to %(max)s may be imported")
+                            % {"name": name, "size": readers.file_size(upload.size),
+                               "max": readers.file_size(max_bytes)}, status=413)
     try:
         readers.format_of(name)
     except readers.ReadError as exc:
