@@ -4,13 +4,16 @@
     .venv/bin/python tests/benchmarks/bench_interop.py [--scales medium,large] [--seconds 6] [--no-load]
 
 For each scale: load_demo into the bench database (BENCH_DATABASE_URL, default: DATABASE_URL's server, database
-<name>_bench_interop), start every server, then for every workload and concurrency 1, 8, 16 send the same fixed
-request list from a thread pool (keep-alive connections, one per thread) for about --seconds, and write
-docs/BENCHMARKS.md (the text between the notes markers is kept from the previous file).
+<name>_bench_interop), start the servers one at a time; for each, send every request once and compare the answers
+with the SQL's (feature ids, non-empty tiles: a server that differs is "not comparable", no ratios), then for every
+workload and concurrency 1, 8, 16 send the same fixed request list from a thread pool (keep-alive connections, one
+per thread) for about --seconds, and write docs/BENCHMARKS.md (the text between the notes markers is kept from the
+previous file) and its summary docs/BENCHMARKS.json.
 
 Workloads (deterministic: points from ST_GeneratePoints(district, n, seed)):
 - tiles: estates tiles at zooms 10–18, TILES_PER_ZOOM per zoom, each holding an estate;
-- items: a bbox around the district centre grown until it holds ≈1k (limit 1000) or ≈10k (limit 10000) estates.
+- items: a bbox around the district centre grown until it holds ≈1k (limit 1000) or ≈10k (limit 10000) estates,
+  never more than the limit.
 """
 from __future__ import annotations
 
