@@ -23,7 +23,7 @@ def test_short_load_run_no_5xx_no_lost_update(demo_city, settings, tmp_path):
     settings.SECRET_KEY = secrets.token_urlsafe(load_run.SECRET_KEY_LENGTH)  # the server's: sessions must match
     plan = load_run.prepare(planners=3, areas=2, seed=3)
     with load_run.serving(database_url(), secret_key=settings.SECRET_KEY, workers=2, threads=4,
-                          workdir=tmp_path) as base_url:
+                          workdir=tmp_path) as (base_url, _):
         report = load_run.run(base_url, plan, seconds=SECONDS, clients=8, seed=3)
 
     assert report.server_errors == [] and report.failures == []

@@ -339,13 +339,13 @@ def gunicorn_server(db_url: str, *, secret_key: str, workers: int, threads: int)
 
 @contextmanager
 def serving(db_url: str, *, secret_key: str, workers: int = 4, threads: int = 4, workdir: Path | None = None):
-    """The base URL of a gunicorn serving `db_url`, stopped on exit."""
+    """(base URL, Server) of a gunicorn serving `db_url`, stopped on exit."""
     server = gunicorn_server(db_url, secret_key=secret_key, workers=workers, threads=threads)
     workdir = workdir or Path(os.environ.get("TMPDIR", "/tmp")) / f"geoapp-load-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
     server.start(workdir)
     try:
-        yield f"http://127.0.0.1:{server.port}"
+        yield f"http://127.0.0.1:{server.port}", server
     finally:
         server.stop()
 
@@ -383,7 +383,7 @@ def main() -> int:
     connection.close()
     log(f"gunicorn: {args.workers} workers × {args.threads} threads; {args.clients} clients as "
         f"{args.planners} planners editing {len(plan.area_ids)} areas, for {args.seconds:.0f} s")
-    with serving(db_url, secret_key=secret_key, workers=args.workers, threads=args.threads) as base_url:
+    with serving(db_url, secret_key=secret_key, workers=args.workers, threads=args.threads) as (base_url, _):
         report = run(base_url, plan, seconds=args.seconds, clients=args.clients, seed=args.seed)
     problems = lost_updates(plan, report)
     print_report(report, problems, plan)
