@@ -1,17 +1,20 @@
 """What a request gets when the database fails under it (connection killed, server restarting): 503, Retry-After.
 
 One place for every path: the DRF exception handler (layers/api/errors.py) answers the REST API with
-{"error": …}, ConnectionLostMiddleware answers pages (HTML) and the plain JSON views, and the tile lane
-(layers/tiles/fast.py) answers tiles. A write that fails this way was rolled back by PostgreSQL with its
+{"error": …}, ConnectionLostMiddleware answers pages (HTML) and the plain JSON views, the tile lane
+(layers/tiles/fast.py) answers tiles, and server_error (handler500) whatever failed outside a view. A write that fails this way was rolled back by PostgreSQL with its
 transaction, so the message can say that nothing was saved; the next request gets a fresh connection
 (CONN_HEALTH_CHECKS, geoapp/settings.py).
 """
 from __future__ import annotations
 
+import sys
+
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.defaults import server_error as default_server_error
 
 RETRY_AFTER_SECONDS = 5
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -56,6 +59,15 @@ def page_response(exc: BaseException, method: str) -> HttpResponse:
     return response
 
 
+def response_for(request, exc: BaseException) -> HttpResponse | None:
+    """The 503 for `exc` if it is a lost connection (JSON or HTML as the request wants), else None."""
+    if not is_connection_lost(exc):
+        return None
+    if wants_json(request):
+        return json_response(exc, request.method)
+    return page_response(exc, request.method)
+
+
 def plain_reply(exc: BaseException, method: str) -> tuple[str, list, bytes]:
     """(status, headers, body) for a WSGI answer outside Django (the tile lane)."""
     body = message(exc, method).encode()
@@ -74,8 +86,10 @@ class ConnectionLostMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exc):
-        if not is_connection_lost(exc):
-            return None
-        if wants_json(request):
-            return json_response(exc, request.method)
-        return page_response(exc, request.method)
+        return response_for(request, exc)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: Django's 500 page, unless the exception being handled is a lost database connection."""
+    exc = sys.exc_info()[1]
+    return (exc is not None and response_for(request, exc)) or default_server_error(request, *args, **kwargs)

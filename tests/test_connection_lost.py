@@ -13,7 +13,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.utils import translation
 from rest_framework.authtoken.models import Token
@@ -137,3 +137,24 @@ def test_page_save_killed_midway_is_a_503_page_then_a_retry_saves(demo_city, liv
     assert retry.status_code == 302, retry.text[:500]
     assert Enterprise.objects.get(pk=enterprise.pk).name == form["name"]
     assert RegisterChange.objects.filter(enterprise=enterprise).count() == changes_before + 1
+
+
+class LosesTheConnection:
+    """A middleware failing on the database before any view runs (as a session save can)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raise OperationalError("server closed the connection unexpectedly")
+
+
+@pytest.mark.django_db
+def test_connection_lost_outside_a_view_is_a_503_too(settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_connection_lost.LosesTheConnection"]
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get("/enterprises/")
+    assert page.status_code == 503 and page["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert "The database connection was lost. Please try again" in page.content.decode()
+    api = client.post("/api/management-areas/", {}, content_type="application/json")
+    assert api.status_code == 503 and api.json() == {"error": LOST_ON_SAVE}
