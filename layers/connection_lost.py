@@ -26,9 +26,10 @@ def is_connection_lost(exc: BaseException) -> bool:
 
 
 def _busy(exc: BaseException) -> bool:
-    # SQLSTATE class 40 (deadlock, serialization failure) or 57014 (statement cancelled): the connection is fine.
+    # SQLSTATE class 40 (deadlock, serialization failure), 55P03 (lock timeout), 57014 (statement cancelled): the
+    # connection is fine, the statement was stopped.
     code = getattr(exc.__cause__, "pgcode", None) or ""
-    return code.startswith("40") or code == "57014"
+    return code.startswith("40") or code in ("55P03", "57014")
 
 
 def message(exc: BaseException, method: str) -> str:

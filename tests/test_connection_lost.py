@@ -30,9 +30,10 @@ def connect():
                             password=db["PASSWORD"])
 
 
-def kill_while_waiting_on(lock_sql: str, params: list, send):
+def kill_while_waiting_on(lock_sql: str, params: list, send, *, how: str = "pg_terminate_backend"):
     """Hold the row lock of `lock_sql`, run send() in a thread until its backend waits on that lock, terminate that
-    backend, release the lock; return send()'s result and the pid terminated."""
+    backend (or cancel its statement: how="pg_cancel_backend"), release the lock; return send()'s result and the
+    pid of that backend."""
     holder, killer = connect(), connect()
     killer.autocommit = True
     result = {}
@@ -51,7 +52,7 @@ def kill_while_waiting_on(lock_sql: str, params: list, send):
                 row = cursor.fetchone()
                 waiting = row[0] if row else time.sleep(0.05)
             assert waiting is not None, "the save never waited on the lock"
-            cursor.execute("SELECT pg_terminate_backend(%s)", [waiting])
+            cursor.execute(f"SELECT {how}(%s)", [waiting])
             assert cursor.fetchone()[0] is True
         thread.join(WAIT_SECONDS)
         assert not thread.is_alive(), "the request did not return after its connection was killed"
@@ -137,6 +138,28 @@ def test_page_save_killed_midway_is_a_503_page_then_a_retry_saves(demo_city, liv
     assert retry.status_code == 302, retry.text[:500]
     assert Enterprise.objects.get(pk=enterprise.pk).name == form["name"]
     assert RegisterChange.objects.filter(enterprise=enterprise).count() == changes_before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rest_save_cancelled_midway_is_a_503_saying_so(demo_city, live_server):
+    """A statement cancelled by the server (as a deadlock victim or a timeout would be): 503, its own message."""
+    area = ManagementArea.objects.order_by("pk").first()
+    token, _ = Token.objects.get_or_create(user=User.objects.get(username="planner"))
+    history_before = ManagementAreaVersion.objects.filter(area_id=area.pk).count()
+    url = f"{live_server.url}/api/management-areas/{area.pk}/"
+    body = {"type": "Feature", "geometry": None, "properties": {"version": area.version, "name": "取消重试"}}
+    headers = {"Authorization": f"Token {token.key}", "Accept-Language": "en"}
+
+    response, pid = kill_while_waiting_on("SELECT 1 FROM layers_managementarea WHERE id = %s FOR UPDATE", [area.pk],
+                                          lambda: requests.put(url, json=body, headers=headers, timeout=30),
+                                          how="pg_cancel_backend")
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert response.json() == {"error": "The database could not finish this request: nothing was saved. Please try "
+                                        "again in a few seconds."}
+    assert ManagementArea.objects.get(pk=area.pk).version == area.version
+    assert ManagementAreaVersion.objects.filter(area_id=area.pk).count() == history_before
+    assert requests.put(url, json=body, headers=headers, timeout=30).status_code == 200
 
 
 class LosesTheConnection:
