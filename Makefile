@@ -5,12 +5,21 @@
 #   make bench     local PostGIS, then tests/benchmarks/bench_interop.py (BENCH_ARGS passed through): this
 #                  project vs tipg vs pygeoapi vs raw SQL, writes docs/BENCHMARKS.md; creates .venv-bench from
 #                  requirements-bench.txt on demand (e.g. BENCH_ARGS='--scales medium --seconds 3')
+#   make load      local PostGIS, then tests/benchmarks/load_run.py (LOAD_ARGS passed through): gunicorn with the
+#                  production settings on loopback, planners reading the map, tiles, coverage figures and editing the
+#                  same areas for 3 minutes on the medium demo city (database <name>_load); prints requests, status
+#                  counts, conflicts, p50/p95/p99 per kind; fails on any 5xx or lost update
+#                  (e.g. LOAD_ARGS='--seconds 60 --scale small --clients 8')
+#   make backup    pg_dump -Fc of the application database to backups/geoapp-<UTC time>.dump (or BACKUP_FILE=…);
+#                  prints the path (scripts/backup.sh)
+#   make restore   pg_restore --clean --if-exists BACKUP_FILE into the application database, in one transaction;
+#                  it overwrites that database: asks for its name, or RESTORE_CONFIRM=yes
 #   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
 #   make stop      stop it                  make clean-db   stop and delete it
 #   make psql      psql on the application database
 #
-# Variables: DATABASE_URL (use that database, start nothing), PGPORT_LOCAL (55432), PYTEST_ARGS, BENCH_ARGS,
-# DEMO_SCALE, DEMO_SEED, HOST, PORT, DJANGO_SETTINGS_MODULE; see scripts/*.sh.
+# Variables: DATABASE_URL (use that database, start nothing), PGPORT_LOCAL (55432), PYTEST_ARGS, BENCH_ARGS, LOAD_ARGS,
+# BACKUP_FILE, RESTORE_CONFIRM, DEMO_SCALE, DEMO_SEED, HOST, PORT, DJANGO_SETTINGS_MODULE; see scripts/*.sh.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -18,13 +27,15 @@ SHELL := /bin/bash
 PGPORT_LOCAL ?= 55432
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LOAD_ARGS ?=
+BACKUP_FILE ?=
 export PGPORT_LOCAL
 
 VENV_PY := .venv/bin/python
 # The local cluster's URL unless the caller chose a database.
 DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
 
-.PHONY: help packages venv db stop clean-db psql status run test bench
+.PHONY: help packages venv db stop clean-db psql status run test bench load backup restore
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -58,3 +69,12 @@ test: packages venv db
 
 bench: venv db
 	@$(DB_ENV) $(VENV_PY) tests/benchmarks/bench_interop.py $(BENCH_ARGS)
+
+load: venv db
+	@$(DB_ENV) $(VENV_PY) tests/benchmarks/load_run.py $(LOAD_ARGS)
+
+backup: db
+	@$(DB_ENV) scripts/backup.sh backup $(BACKUP_FILE)
+
+restore: db
+	@$(DB_ENV) scripts/backup.sh restore $(BACKUP_FILE)

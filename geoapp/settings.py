@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "layers.connection_lost.ConnectionLostMiddleware",  # a lost database connection → 503, not 500
 ]
 
 ROOT_URLCONF = "geoapp.urls"
@@ -125,6 +126,9 @@ DATABASES = {
         os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         engine="django.contrib.gis.db.backends.postgis",
         conn_max_age=60,
+        # A persistent connection that died (PostgreSQL restarted, backend terminated) is replaced at the start
+        # of the next request instead of failing it.
+        conn_health_checks=True,
     )
 }
 # JIT compilation costs hundreds of milliseconds on the aggregate queries of tiles and coverage figures,

@@ -8,3 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("layers.urls")),
 ]
+
+# A lost database connection outside any view (in a middleware) is a 503 too, not a 500.
+handler500 = "layers.connection_lost.server_error"

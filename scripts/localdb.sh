@@ -3,6 +3,7 @@
 #
 #   scripts/localdb.sh start    initdb on first use, start (no-op when running), wait, ensure db + postgis
 #   scripts/localdb.sh stop     stop the cluster (no-op when not running)
+#   scripts/localdb.sh restart  pg_ctl restart -m fast (clients' connections are cut, as in a real restart)
 #   scripts/localdb.sh status   where the cluster lives and whether it runs
 #   scripts/localdb.sh clean    stop and delete the cluster
 #   scripts/localdb.sh psql     open psql on the application database
@@ -18,6 +19,7 @@
 #     on demand (GEOAPP_PG_USER overrides the choice). The data directory is <project>/.pgdata when
 #     that user can reach it, otherwise /var/lib/geoapp/<dirname>-<hash of project path>/ (e.g. for a
 #     checkout under /root).
+#   * PGDATA_LOCAL=<dir> overrides both: a throwaway cluster (tests/test_db_restart.py runs one on another port).
 #
 # If DATABASE_URL is set, `start` does nothing: that database is used as is.
 set -euo pipefail
@@ -29,8 +31,9 @@ PORT="${PGPORT_LOCAL:-55432}"
 DB_NAME=geoapp
 DB_USER=geoapp
 DB_PASSWORD=geoapp
-LOCAL_DATA="$ROOT/.pgdata"
+LOCAL_DATA="${PGDATA_LOCAL:-$ROOT/.pgdata}"
 ALT_DATA="/var/lib/geoapp/$(basename "$ROOT")-$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)"
+[ -z "${PGDATA_LOCAL:-}" ] || ALT_DATA="$PGDATA_LOCAL"
 
 PGDATA=""       # chosen data directory
 PG_OS_USER=""   # OS user that owns the data directory and runs the server
@@ -96,6 +99,13 @@ make_data_dir() {
         return
     fi
     ensure_os_user
+    if [ -n "${PGDATA_LOCAL:-}" ]; then
+        PGDATA="$PGDATA_LOCAL"
+        mkdir -p "$PGDATA"
+        chown "$PG_OS_USER:" "$PGDATA"
+        chmod 700 "$PGDATA"
+        return
+    fi
     if (cd / && runuser -u "$PG_OS_USER" -- test -x "$ROOT"); then
         PGDATA="$LOCAL_DATA"
         mkdir -p "$PGDATA"
@@ -247,6 +257,16 @@ cmd_stop() {
     fi
 }
 
+cmd_restart() {
+    take_lock localdb
+    find_cluster
+    { [ -n "$PGDATA" ] && is_running; } || die "the local cluster is not running: nothing to restart"
+    log "restarting PostgreSQL ($PGDATA)"
+    # Options and port come from postmaster.opts, written by the start above.
+    as_pg "$PG_BIN/pg_ctl" restart -s -w -t 60 -m fast -D "$PGDATA" -l "$PGDATA/server.log"
+    wait_ready
+}
+
 cmd_clean() {
     cmd_stop
     if [ -n "$PGDATA" ] && [ -d "$PGDATA" ]; then
@@ -274,9 +294,10 @@ cmd_psql() {
 case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
+    restart) cmd_restart ;;
     clean) cmd_clean ;;
     status) cmd_status ;;
     psql) shift; cmd_psql "$@" ;;
     url) local_url ;;
-    *) die "usage: $0 start|stop|status|clean|psql|url" ;;
+    *) die "usage: $0 start|stop|restart|status|clean|psql|url" ;;
 esac

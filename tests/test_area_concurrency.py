@@ -1,8 +1,11 @@
 """Optimistic locking under real concurrency: many saves of one base version, each on its own connection."""
 import json
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+import requests
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
@@ -10,7 +13,12 @@ from django.test import Client
 from layers.models import ManagementArea, ManagementAreaVersion
 from layers.services import management_areas as svc
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
+from load_run import planners_ensure  # noqa: E402
+
 THREADS = 8
+EDITORS = 12  # planners editing one area over HTTP, each on its own thread and connection
+ROUNDS = 4
 
 
 def run_together(target, n=THREADS):
@@ -83,3 +91,62 @@ def test_concurrent_service_redraws_exactly_one_wins(demo_city):
     assert ManagementAreaVersion.objects.filter(area_id=area.pk).count() == rows_before + 1
     row = ManagementAreaVersion.objects.filter(area_id=area.pk).order_by("-id").first()
     assert row.version == area.version + 1 and row.action == "redraw" and row.reason.startswith("thread ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_editors_over_http_one_save_per_version(demo_city, live_server):
+    """EDITORS planners (four accounts) read one area, then all save it with the version they read, ROUNDS times:
+    per round one save wins, every other gets the documented 409; the history holds exactly the winners."""
+    area = ManagementArea.objects.order_by("pk")[1]
+    version0, name0 = area.version, area.name
+    history0 = ManagementAreaVersion.objects.filter(area_id=area.pk).count()
+    tokens = [user.auth_token.key for user in planners_ensure(4)]
+    original = json.loads(area.geom.geojson)
+    shrunk = json.loads(svc.to_geos(svc.to_shapely(area.geom).buffer(-0.00005)).geojson)
+    url = f"{live_server.url}/api/management-areas/{area.pk}/"
+    barrier = threading.Barrier(EDITORS, timeout=60)
+    outcomes = [[None] * EDITORS for _ in range(ROUNDS)]  # round → editor → (version read, status, body)
+
+    def editor(k):
+        http = requests.Session()
+        http.headers.update({"Authorization": f"Token {tokens[k % len(tokens)]}", "Accept-Language": "en"})
+        for r in range(ROUNDS):
+            barrier.wait()  # the previous round is over: everyone reads the same version
+            version = http.get(url, timeout=30).json()["properties"]["version"]
+            barrier.wait()  # everyone has read: all save at once
+            properties = {"version": version, "name": f"并发编辑 {r}-{k}"}
+            geometry = None
+            if r % 2:  # odd rounds also redraw the boundary (validation, estates re-linked): the slow path
+                geometry, properties["reason"] = (shrunk if r % 4 == 1 else original), f"round {r}"
+            response = http.put(url, json={"type": "Feature", "geometry": geometry, "properties": properties},
+                                timeout=60)
+            outcomes[r][k] = (version, response.status_code, response.json())
+
+    threads = [threading.Thread(target=editor, args=(k,)) for k in range(EDITORS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+
+    winners = []
+    for r, round_outcomes in enumerate(outcomes):
+        assert all(o is not None for o in round_outcomes), f"round {r}: an editor failed"
+        assert {read for read, _, _ in round_outcomes} == {version0 + r}
+        statuses = sorted(status for _, status, _ in round_outcomes)
+        assert statuses == [200] + [409] * (EDITORS - 1), (r, statuses)
+        k, (_, _, won) = next((k, o) for k, o in enumerate(round_outcomes) if o[1] == 200)
+        assert won["properties"]["version"] == version0 + r + 1 and won["properties"]["name"] == f"并发编辑 {r}-{k}"
+        winners.append((k, won))
+        for _, status, body in round_outcomes:
+            if status == 409:
+                assert body["current"]["properties"]["version"] == version0 + r + 1
+                assert f"version {version0 + r + 1}" in body["error"]
+                assert body["changed_by"] == f"load-planner-{k % len(tokens) + 1}"
+
+    area.refresh_from_db()
+    assert area.version == version0 + ROUNDS and area.name == winners[-1][1]["properties"]["name"] != name0
+    rows = list(ManagementAreaVersion.objects.filter(area_id=area.pk).order_by("id"))[history0:]
+    assert [row.version for row in rows] == list(range(version0 + 1, version0 + ROUNDS + 1))
+    assert [row.user.username for row in rows] == [f"load-planner-{k % len(tokens) + 1}" for k, _ in winners]
+    assert [row.action for row in rows] == ["update", "redraw"] * (ROUNDS // 2)

@@ -3,15 +3,19 @@ from django.contrib.auth.views import redirect_to_login
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..connection_lost import is_connection_lost, json_response
 from .drf import LoggedInElseLogInPage
 
 
 def exception_handler(exc, context):
     """DRF's handler, with its {"detail": …} body renamed to the project's {"error": …}.
 
-    An anonymous caller of a view guarded by LoggedInElseLogInPage is sent to the log-in page instead.
+    An anonymous caller of a view guarded by LoggedInElseLogInPage is sent to the log-in page instead; a lost
+    database connection is a 503 with Retry-After (layers/connection_lost.py).
     """
     view, request = context.get("view"), context.get("request")
+    if is_connection_lost(exc):
+        return json_response(exc, request.method if request is not None else "POST")
     if isinstance(exc, NotAuthenticated) and view is not None and request is not None and any(
         isinstance(permission, LoggedInElseLogInPage) for permission in view.get_permissions()
     ):

@@ -30,6 +30,7 @@ from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from ..connection_lost import is_connection_lost, plain_reply
 from ..models import Role
 from . import serve
 from .registry import get_layer
@@ -80,7 +81,12 @@ class TileLane:
         if (method == "GET" or method == "HEAD") and self.session_engine_ok and self.backends_ok:
             match = TILE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match:
-                reply = self.serve(environ, match)
+                try:
+                    reply = self.serve(environ, match)
+                except Exception as exc:
+                    if not is_connection_lost(exc):
+                        raise
+                    reply = plain_reply(exc, method)  # as ConnectionLostMiddleware answers through Django
                 if reply is not None:
                     status, headers, body = reply
                     start_response(status, headers)

@@ -60,13 +60,18 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", flush=True)
 
 
-def bench_database_url() -> str:
-    if os.environ.get("BENCH_DATABASE_URL"):
-        return os.environ["BENCH_DATABASE_URL"]
+def database_url_beside(variable: str, suffix: str) -> str:
+    """$variable, else DATABASE_URL's server with database <name><suffix>."""
+    if os.environ.get(variable):
+        return os.environ[variable]
     # Not geoapp.settings' default: importing the settings here would fix DATABASE_URL before this run sets it.
     base = os.environ.get("DATABASE_URL", "postgis://geoapp:geoapp@127.0.0.1:55432/geoapp")
     server, name = base.split("?", 1)[0].rsplit("/", 1)
-    return f"{server}/{name}_bench_interop"
+    return f"{server}/{name}{suffix}"
+
+
+def bench_database_url() -> str:
+    return database_url_beside("BENCH_DATABASE_URL", "_bench_interop")
 
 
 def libpq_url(url: str) -> str:
