@@ -797,3 +797,181 @@ def test_endpoint_by_role_and_scope(endpoint, inside, role):
         assert after != before, "a successful write changed nothing"
     else:
         assert after == before, "a refused request, or a read, wrote something"
+
+
+# --- leaks: what each role reads ------------------------------------------------------------------------------------
+# VISIBLE: per export / OGC API layer, the ids a role may read, by the role table (an ORM query of our own, not
+# permissions.restrict). A street office reads its own street's buildings and reports; every other layer is
+# district-wide for every logged-in role. A new layer fails test_every_layer_has_a_visibility_rule until it is here.
+def district_wide(model, id_field="pk"):
+    return lambda role, own: set(model.objects.values_list(id_field, flat=True))
+
+
+def by_street(model, lookup):
+    def visible(role, own):
+        rows = model.objects.filter(**{lookup: own}) if role == "street_office" else model.objects.all()
+        return set(rows.values_list("pk", flat=True))
+    return visible
+
+
+def _visible():
+    from layers.models import EnterpriseJurisdiction, RenovationProject, Road
+
+    return {
+        "admin_areas": district_wide(AdminArea),
+        "management_areas": district_wide(ManagementArea),
+        "estates": district_wide(Estate),
+        "buildings": by_street(Building, "estate__community__parent"),
+        "jurisdictions": district_wide(EnterpriseJurisdiction, "enterprise_id"),
+        "renovations": district_wide(RenovationProject),
+        "roads": district_wide(Road),
+        "abandonment_reports": by_street(AbandonmentReport, "street"),
+    }
+
+
+VISIBLE = _visible()
+STREET_SCOPED_LAYERS = ["buildings", "abandonment_reports"]
+LOGGED_IN_ROLES = ["official", "street_office", "planner", "admin"]
+# Tile layers: all district-wide for every role (docs/MAP_API.md "Scope"), buildings included by design.
+TILES_DISTRICT_WIDE = {"roads", "management_areas", "estates", "buildings", "jurisdictions", "renovations",
+                       "coverage_hex"}
+
+
+def test_every_layer_has_a_visibility_rule():
+    assert set(FEATURE_LAYERS) == set(VISIBLE)
+    assert set(TILE_LAYERS) == TILES_DISTRICT_WIDE
+
+
+def own_street():
+    return streets()[0]
+
+
+def export_ids(body: bytes, fmt: str, tmp_path) -> set[int]:
+    """The `id` column of an export, opened the way a GIS or a spreadsheet opens it (GDAL, openpyxl)."""
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        column = next(rows).index("id")
+        return {int(row[column]) for row in rows}
+    path = tmp_path / f"export.{'zip' if fmt == 'shp' else fmt}"
+    path.write_bytes(body)
+    if fmt == "shp":
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tmp_path / "shp")
+        path = next((tmp_path / "shp").glob("*.shp"))
+    options = {"GEOM_POSSIBLE_NAMES": "WKT", "KEEP_GEOM_COLUMNS": "NO"} if fmt == "csv" else {}
+    frame = pyogrio.read_dataframe(path, read_geometry=False, **options)
+    return {int(value) for value in frame["id"]}
+
+
+EXPORTS = ([pytest.param(role, layer, "geojson", id=f"{role}-{layer}-geojson")
+            for role in LOGGED_IN_ROLES for layer in VISIBLE]
+           + [pytest.param(role, layer, fmt, id=f"{role}-{layer}-{fmt}") for role in ("street_office", "planner")
+              for layer in STREET_SCOPED_LAYERS for fmt in ("gpkg", "shp", "csv", "xlsx")])
+
+
+@pytest.mark.parametrize("role, layer, fmt", EXPORTS)
+def test_leak_export_holds_exactly_what_the_role_may_view(role, layer, fmt, tmp_path):
+    response = client_for(role).get(f"/api/export/{layer}.{fmt}")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    visible = VISIBLE[layer](role, own_street())
+    assert visible, "the demo city has rows of every layer"
+    assert export_ids(body, fmt, tmp_path) == visible
+
+
+@pytest.mark.parametrize("role, layer", [pytest.param(r, layer, id=f"{r}-{layer}")
+                                         for r in LOGGED_IN_ROLES for layer in VISIBLE])
+def test_leak_ogc_items_hold_exactly_what_the_role_may_view(role, layer):
+    response = client_for(role).get(f"/ogc/collections/{layer}/items?limit=10000")
+    assert response.status_code == 200
+    collection = json.loads(response.content)
+    visible = VISIBLE[layer](role, own_street())
+    assert collection["numberMatched"] == len(visible)
+    assert {f["id"] for f in collection["features"]} == visible
+
+
+@pytest.mark.parametrize("layer", sorted(TILES_DISTRICT_WIDE))
+def test_leak_tiles_are_the_same_for_every_role(layer):
+    """District-wide layers: every role gets the same bytes, features of the street office's neighbours included."""
+    tile_layer = TILE_LAYERS[layer]
+    z = max(tile_layer.min_zoom, 15)
+    # A tile over a building of another street than the street office's: what it may (not) see would show there.
+    z, x, y = tile_of(a_building(False).geom.point_on_surface.coords, z)
+    tiles = {role: client_for(role).get(f"/tiles/{layer}/{z}/{x}/{y}.mvt") for role in LOGGED_IN_ROLES}
+    assert {role: r.status_code for role, r in tiles.items()} == dict.fromkeys(LOGGED_IN_ROLES, 200)
+    decoded = mapbox_vector_tile.decode(tiles["planner"].content)
+    assert decoded.get(layer, {}).get("features"), f"no {layer} in the tile: the test would prove nothing"
+    assert {role: r.content for role, r in tiles.items()} == dict.fromkeys(LOGGED_IN_ROLES, tiles["planner"].content)
+
+
+def test_leak_buildings_tile_shows_the_neighbour_street_to_a_street_office_by_design():
+    """docs/MAP_API.md: the map shows every building to every role; export and OGC API cut them to the street."""
+    building = a_building(False)
+    z, x, y = tile_of(building.geom.point_on_surface.coords, 16)
+    decoded = mapbox_vector_tile.decode(client_for("street_office").get(f"/tiles/buildings/{z}/{x}/{y}.mvt").content)
+    assert building.pk in {f["properties"]["id"] for f in decoded["buildings"]["features"]}
+
+
+def test_leak_search_and_popups_are_the_same_for_every_role():
+    answers = {role: client_for(role).get("/api/search/?q=小区").json() for role in LOGGED_IN_ROLES}
+    assert answers["planner"]["results"]
+    assert all(a == answers["planner"] for a in answers.values())
+    estate = an_estate(False)
+    popups = {role: client_for(role).get(f"/api/features/estate/{estate.pk}/").json() for role in LOGGED_IN_ROLES}
+    assert all(p == popups["planner"] for p in popups.values())
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+def test_leak_report_list_holds_exactly_what_the_role_may_view(role):
+    client, ids, page, pages = client_for(role), set(), 1, 1
+    while page <= pages:
+        data = client.get(f"/api/abandonment-reports/?page={page}").json()
+        ids |= {r["id"] for r in data["reports"]}
+        page, pages = page + 1, data["pages"]
+    assert ids == VISIBLE["abandonment_reports"](role, own_street())
+    assert len(ids) == data["count"]
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+def test_leak_worklists_of_a_street_office_hold_its_street_only(role):
+    response = client_for(role).get("/api/service/worklists/uncovered/?per_page=500&features=0")
+    assert response.status_code == 200
+    street_ids = {row["street_id"] for row in response.json()["rows"]}
+    if role == "street_office":
+        assert street_ids == {own_street().pk}
+    else:
+        assert len(street_ids) > 1
+
+
+def contract_rows(html: str) -> int:
+    """The rows of a detail page's contracts table."""
+    section = html.split('<section class="related-contracts">', 1)[1].split("</section>", 1)[0]
+    return section.count("<tr") - section.count("<thead")
+
+
+def contracted_estate(inside) -> Estate:
+    return (Estate.objects.filter(community__parent=street(inside), contracts__isnull=False)
+            .order_by("code").first())
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+@pytest.mark.parametrize("inside", [True, False], ids=["in", "out"])
+def test_leak_estate_page_lists_the_contracts_the_role_may_view(role, inside):
+    """The estate page's contracts are the ones /api/estates/<id>/contracts/ gives (a street office: its street)."""
+    estate = contracted_estate(inside)
+    html = client_for(role).get(f"/estates/{estate.pk}/").content.decode()
+    may_view = not (role == "street_office" and not inside)
+    assert contract_rows(html) == (ServiceContract.objects.filter(estate=estate).count() if may_view else 0)
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+def test_leak_enterprise_page_lists_every_current_contract_by_design(role):
+    """docs/ENTERPRISE_REGISTER.md: the register is district-wide; its page lists all the enterprise's current
+    contracts for every role (a street office too), unlike an estate's contract history."""
+    enterprise = Enterprise.objects.filter(contracts__end_date__isnull=True).distinct().order_by("pk").first()
+    html = client_for(role).get(f"/enterprises/{enterprise.pk}/").content.decode()
+    today = datetime.date.today()
+    current = ServiceContract.objects.filter(enterprise=enterprise, start_date__lte=today).exclude(end_date__lte=today)
+    assert current.exclude(estate__community__parent=own_street()).exists()
+    assert contract_rows(html) == current.count()
