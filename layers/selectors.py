@@ -119,9 +119,10 @@ def estate_current_contract(*, estate_id: int, on: datetime.date | None = None) 
     )
 
 
-def estate_contract_history(*, estate_id: int) -> list[dict]:
+def estate_contract_history(*, estate_id: int, user) -> list[dict]:
+    """The estate's contracts that `user` may view (permissions.restrict: a street office, its own street's)."""
     contracts = (
-        ServiceContract.objects.filter(estate_id=estate_id)
+        restrict(ServiceContract.objects.filter(estate_id=estate_id), user, VIEW)
         .select_related("enterprise", "caretaker_agency", "estate__community")
         .order_by("-start_date")
     )
@@ -292,7 +293,7 @@ def estates_geojson(*, estate_ids: list[int]) -> dict | None:
     return json.loads(row[0]) if row and row[0] else None
 
 
-def estate_detail(*, pk: int) -> dict | None:
+def estate_detail(*, pk: int, user) -> dict | None:
     estate = _estate_with_status(pk)
     if estate is None:
         return None
@@ -303,14 +304,14 @@ def estate_detail(*, pk: int) -> dict | None:
         "fields": [(gettext("Code"), estate.code)] + estate_fields(estate),
         "geojson": geometry_geojson(table=Estate._meta.db_table, pk=pk),
         "buildings": estate.buildings.order_by(Length("label"), "label", "code"),  # 2号楼 before 10号楼
-        "contracts": estate_contract_history(estate_id=pk),
+        "contracts": estate_contract_history(estate_id=pk, user=user),
         "renovations": [
             {"project": p, "items": [_choice_label(RenovationItem, i) for i in p.items]} for p in estate.renovations.all()
         ],
     }
 
 
-def building_detail(*, pk: int) -> dict | None:
+def building_detail(*, pk: int, user=None) -> dict | None:
     building = Building.objects.select_related("estate").filter(pk=pk).first()
     if building is None:
         return None
@@ -324,7 +325,7 @@ def building_detail(*, pk: int) -> dict | None:
     }
 
 
-def management_area_detail(*, pk: int) -> dict | None:
+def management_area_detail(*, pk: int, user=None) -> dict | None:
     area = ManagementArea.objects.select_related("street", "district").filter(pk=pk).first()
     if area is None:
         return None
@@ -341,7 +342,7 @@ def management_area_detail(*, pk: int) -> dict | None:
     }
 
 
-def enterprise_detail(*, pk: int) -> dict | None:
+def enterprise_detail(*, pk: int, user=None) -> dict | None:
     enterprise = Enterprise.objects.filter(pk=pk).first()
     if enterprise is None:
         return None
@@ -366,6 +367,9 @@ def enterprise_detail(*, pk: int) -> dict | None:
     }
 
 
+# Every detail page's context by kind, for `user`: its scope cuts an estate's contracts (as /api/estates/<id>/contracts/);
+# the other pages are district-wide, the same for every role (the enterprise's contracts are the register's,
+# docs/ENTERPRISE_REGISTER.md).
 DETAILS = {
     "estate": estate_detail,
     "building": building_detail,

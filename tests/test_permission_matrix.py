@@ -1,35 +1,139 @@
-"""Every write endpoint × every role × inside/outside the role's jurisdiction → the expected status, nothing written.
+"""Every endpoint × every role × inside/outside the role's jurisdiction → the expected status; nothing leaks.
 
-One generated test: CASES lists the write endpoints (REST, pages, admin); EXPECTED says, per case, what each
-role gets. A refused request must leave the database exactly as it was (checked by a fingerprint of the
-tables the endpoints write).
+One generated test (docs/reliability/matrix.md):
+- ENDPOINTS is the table: one row per URL pattern and method — a request built on the demo city (with ids of
+  objects inside or outside the street office's street) and who may (a set of roles, README "What each role
+  finds"). The expected status of every role follows from the row by one rule (`expected`), never from the code
+  under test. The Django admin's rows are generated per registered model (ADMIN_ROWS).
+- test_every_url_pattern_is_in_the_table walks django.urls.get_resolver(): a URL pattern (or an allowed method of
+  a REST view) without a row fails, so a new endpoint cannot be forgotten; EXCLUDED says why the few left out are.
+- test_write_by_role_and_scope and test_read_by_role_and_scope send each row's request as each role and check the
+  status; a refused request, and every read, must leave the database exactly as it was (a fingerprint of the
+  tables the endpoints write), and a successful write must change it.
+- The test_leak_* tests read what tiles, exports (every format), OGC API items, search, popups, lists and detail
+  pages give each role and compare it with what the role may view (VISIBLE, an ORM query per street-scoped layer).
+
+Street-scoped data (layers/permissions.py STREET_LOOKUP): a street office reads only its own street's buildings
+(export, OGC API), abandoned-building reports and service contracts; takeover plans are not for street offices,
+import jobs are the district's. Everything else is district-wide for every logged-in role, and the map (tiles,
+popups, detail pages) shows every building to every role by design (docs/MAP_API.md "Scope").
 """
 import datetime
+import io
 import json
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Callable
 
+import mapbox_vector_tile
+import openpyxl
+import pyogrio
 import pytest
-from django.contrib.auth.models import User
+from django.contrib import admin
+from django.contrib.auth.models import Group, User
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import LineString
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token, TokenProxy
 
 from layers.credit_code import check_character
-from layers.models import AdminArea, AdminLevel, Building, Enterprise, Estate, ManagementArea, ServiceContract
+from layers.demo.accounts import demo_password
+from layers.io.feature_layers import LAYERS as FEATURE_LAYERS
+from layers.models import (
+    AbandonmentPhoto,
+    AbandonmentReport,
+    AdminArea,
+    AdminLevel,
+    Building,
+    Enterprise,
+    Estate,
+    ImportJob,
+    ManagementArea,
+    ServiceContract,
+    TakeoverPlan,
+)
 from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
+from layers.tiles.registry import LAYERS as TILE_LAYERS
 
 pytestmark = pytest.mark.django_db
 
+# --- who may: the roles of README "What each role finds" -----------------------------------------------------------
 ROLES = ["anonymous", "official", "street_office", "planner", "admin"]
-REFUSED_ANONYMOUS = {302, 401, 403}
+EVERYONE = frozenset({"official", "street_office", "planner", "admin"})  # every logged-in role
+DISTRICT = frozenset({"planner", "admin"})  # the district department and the administrator
+PLAN_READERS = DISTRICT | {"official"}  # takeover plans: street offices do not see them (docs/PLANS.md)
+REPORTERS = DISTRICT | {"street_office"}  # abandoned-building reports are filed by street offices and the district
+ADMINISTRATOR = frozenset({"admin"})  # the Django admin
+ALL = EVERYONE | {"anonymous"}  # public pages: log-in, password reset, language
 
+# What an anonymous caller gets (layers/api/drf.py): the pages and map/coverage APIs send the browser to the log-in
+# page; the other REST endpoints answer 403 (session authentication first), the abandoned-building API 401 (token
+# authentication first), the OGC API 401 (HTTP Basic, so QGIS asks for a password).
+LOG_IN_PAGE, REST_403, TOKEN_401, BASIC_401 = 302, 403, 401, 401
+
+# Where an endpoint's objects lie.
+DISTRICT_WIDE = "district"  # no inside/outside: one case
+STREET = "street"  # a street office outside its street gets 404 (permissions.restrict: it cannot even learn of it)
+MAP = "map"  # inside and outside tried, same answer: the map shows every building to every role (by design)
+
+GET, POST, PUT, PATCH, DELETE = "get", "post", "put", "patch", "delete"
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    body: object = None
+    kind: str | None = None  # "json", "form" or None (no body)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str  # the URL pattern's name ("admin:…" in the admin), or its route when it has none
+    method: str
+    build: Callable[[bool], Request]  # inside → the request
+    who: frozenset  # the roles that may
+    ok: int  # what they get
+    anonymous: int = LOG_IN_PAGE
+    scope: str = DISTRICT_WIDE
+    refused: int = 403  # a logged-in role that may not
+    writes: bool | None = None  # default: every method but GET; a dry run (validate, clip) writes nothing
+    exceptions: dict = field(default_factory=dict)  # {(role, inside): status} where the rule does not fit (commented)
+
+    @property
+    def changes_data(self) -> bool:
+        return self.method != GET if self.writes is None else self.writes
+
+    def cases(self):
+        return (True, False) if self.scope in (STREET, MAP) else (True,)
+
+
+def expected(endpoint: Endpoint, role: str, inside: bool) -> tuple[int, bool]:
+    """(status, whether the request succeeds) from the table row alone."""
+    if (role, inside) in endpoint.exceptions:
+        status = endpoint.exceptions[(role, inside)]
+        return status, role in endpoint.who and status == endpoint.ok
+    if role not in endpoint.who:
+        return (endpoint.anonymous if role == "anonymous" else endpoint.refused), False
+    if endpoint.scope == STREET and role == "street_office" and not inside:
+        return 404, False
+    return endpoint.ok, True
+
+
+# Every table an endpoint writes: its rows' changing columns, or its row count where rows are only added. (A
+# management area's boundary shows as its version and updated_at: every change bumps them, migration 0008.)
 FINGERPRINT_SQL = """
 SELECT md5(concat_ws('|',
-  (SELECT string_agg(concat_ws(',', id, version, name, md5(ST_AsEWKB(geom)::text)), ';' ORDER BY id) FROM layers_managementarea),
+  (SELECT string_agg(concat_ws(',', id, version, name, updated_at), ';' ORDER BY id) FROM layers_managementarea),
   (SELECT count(*) FROM layers_managementareaversion),
-  (SELECT string_agg(concat_ws(',', id, state), ';' ORDER BY id) FROM layers_abandonmentreport),
-  (SELECT count(*) FROM layers_abandonmentevent),
+  (SELECT string_agg(concat_ws(',', id, state, description), ';' ORDER BY id) FROM layers_abandonmentreport),
+  (SELECT count(*) FROM layers_abandonmentevent), (SELECT count(*) FROM layers_abandonmentphoto),
   (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
   (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate),
   (SELECT string_agg(concat_ws(',', id, name, credit_code, credit_grade, list_status, list_status_since, address), ';'
@@ -42,7 +146,9 @@ SELECT md5(concat_ws('|',
   (SELECT string_agg(concat_ws(',', id, rank, enterprise_id), ';' ORDER BY id) FROM layers_bundle),
   (SELECT count(*) FROM layers_bundleestate), (SELECT count(*) FROM layers_planversion),
   (SELECT md5(string_agg(concat_ws(',', id, code, name, households), ';' ORDER BY id)) FROM layers_estate),
-  (SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)))
+  (SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob),
+  (SELECT string_agg(concat_ws(',', id, username, password, is_active, is_staff), ';' ORDER BY id) FROM auth_user),
+  (SELECT count(*) FROM auth_group), (SELECT count(*) FROM layers_userprofile)))
 """
 
 
@@ -58,6 +164,11 @@ def user(name):
 
 def streets():
     return list(AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code"))
+
+
+def street(inside: bool) -> AdminArea:
+    """The street office's own street (inside) or the next one (outside)."""
+    return streets()[0 if inside else 1]
 
 
 def managed_building(street) -> Building:
@@ -105,62 +216,62 @@ def renamed(area):
 # Each case: (method, url, body, content type) built on the demo city; `inside` says whether the object lies in the
 # street office's street (for the street office's own street; areas are district-wide and have no inside/outside).
 def case_area_create(inside):
-    return "post", "/api/management-areas/", feature(free_spot_geometry(), name="新划区域"), "json"
+    return "/api/management-areas/", feature(free_spot_geometry(), name="新划区域"), "json"
 
 
 def case_area_update(inside):
     area = an_area()
-    return "put", f"/api/management-areas/{area.pk}/", feature(area.geom, version=area.version, name="改名"), "json"
+    return f"/api/management-areas/{area.pk}/", feature(area.geom, version=area.version, name="改名"), "json"
 
 
 def case_area_delete(inside):
     area = an_area()
-    return "delete", f"/api/management-areas/{area.pk}/?version={area.version}&reason=matrix", None, None
+    return f"/api/management-areas/{area.pk}/?version={area.version}&reason=matrix", None, None
 
 
 def case_area_split(inside):
     area = an_area()
     body = {"line": json.loads(cut_line(area).geojson), "version": area.version, "reason": "matrix"}
-    return "post", f"/api/management-areas/{area.pk}/split/", body, "json"
+    return f"/api/management-areas/{area.pk}/split/", body, "json"
 
 
 def case_area_merge(inside):
     a, b = split_in_two(an_area())
     body = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "matrix"}
-    return "post", "/api/management-areas/merge/", body, "json"
+    return "/api/management-areas/merge/", body, "json"
 
 
 def case_area_restore(inside):
     area = renamed(an_area())
     body = {"version": area.version - 1, "base_version": area.version, "reason": "matrix"}
-    return "post", f"/api/management-areas/{area.pk}/restore/", body, "json"
+    return f"/api/management-areas/{area.pk}/restore/", body, "json"
 
 
 def case_area_admin_change(inside):
     area = an_area()
-    return "post", f"/admin/layers/managementarea/{area.pk}/change/", {"name": "后台改名"}, "form"
+    return f"/admin/layers/managementarea/{area.pk}/change/", {"name": "后台改名"}, "form"
 
 
 def case_report_create(inside):
     street = streets()[0 if inside else 1]
     body = {"abandoned_since": "2024-03-01", "reason": "enterprise_left", "description": "无人管理"}
-    return "post", f"/api/buildings/{managed_building(street).pk}/abandonment-reports/", body, "form"
+    return f"/api/buildings/{managed_building(street).pk}/abandonment-reports/", body, "form"
 
 
 def case_report_page_form(inside):
     street = streets()[0 if inside else 1]
     body = {"building": managed_building(street).code, "abandoned_since": "2024-03-01", "reason": "enterprise_left"}
-    return "post", "/abandonment/report/", body, "form"
+    return "/abandonment/report/", body, "form"
 
 
 def case_report_transition(inside):
     report = a_report(streets()[0 if inside else 1])
-    return "post", f"/api/abandonment-reports/{report.pk}/transition/", {"to": "verified"}, "json"
+    return f"/api/abandonment-reports/{report.pk}/transition/", {"to": "verified"}, "json"
 
 
 def case_report_page_decide(inside):
     report = a_report(streets()[0 if inside else 1])
-    return "post", f"/abandonment/{report.pk}/decide/", {"to": "verified"}, "form"
+    return f"/abandonment/{report.pk}/decide/", {"to": "verified"}, "form"
 
 
 # The enterprise register is district-wide (no inside/outside): the district writes, everyone else is refused.
@@ -180,40 +291,40 @@ def a_fresh_enterprise() -> Enterprise:
 
 
 def case_enterprise_create(inside):
-    return "post", "/api/enterprises/", {"name": "矩阵物业", "credit_code": a_new_code()}, "json"
+    return "/api/enterprises/", {"name": "矩阵物业", "credit_code": a_new_code()}, "json"
 
 
 def case_enterprise_update(inside):
-    return "patch", f"/api/enterprises/{a_normal_enterprise().pk}/", {"address": "矩阵路1号"}, "json"
+    return f"/api/enterprises/{a_normal_enterprise().pk}/", {"address": "矩阵路1号"}, "json"
 
 
 def case_evaluation_record(inside):
     body = {"year": datetime.date.today().year - 1, "grade": "C", "passed": False}
-    return "post", f"/api/enterprises/{a_fresh_enterprise().pk}/evaluations/", body, "json"
+    return f"/api/enterprises/{a_fresh_enterprise().pk}/evaluations/", body, "json"
 
 
 def case_listing_set(inside):
-    return "post", f"/api/enterprises/{a_normal_enterprise().pk}/listings/", {"status": "red", "reason": "矩阵"}, "json"
+    return f"/api/enterprises/{a_normal_enterprise().pk}/listings/", {"status": "red", "reason": "矩阵"}, "json"
 
 
 def case_enterprise_page_create(inside):
-    return "post", "/enterprises/new/", {"name": "矩阵物业", "credit_code": a_new_code(), "credit_grade": "A"}, "form"
+    return "/enterprises/new/", {"name": "矩阵物业", "credit_code": a_new_code(), "credit_grade": "A"}, "form"
 
 
 def case_enterprise_page_edit(inside):
     enterprise = a_normal_enterprise()
     body = {"name": enterprise.name + "（改）", "credit_code": enterprise.credit_code}
-    return "post", f"/enterprises/{enterprise.pk}/edit/", body, "form"
+    return f"/enterprises/{enterprise.pk}/edit/", body, "form"
 
 
 def case_evaluation_page(inside):
     body = {"year": datetime.date.today().year - 1, "grade": "A", "passed": "yes"}
-    return "post", f"/enterprises/{a_fresh_enterprise().pk}/evaluate/", body, "form"
+    return f"/enterprises/{a_fresh_enterprise().pk}/evaluate/", body, "form"
 
 
 def case_listing_page(inside):
     body = {"status": "red", "reason": "矩阵", "listed_on": datetime.date.today().isoformat()}
-    return "post", f"/enterprises/{a_normal_enterprise().pk}/list/", body, "form"
+    return f"/enterprises/{a_normal_enterprise().pk}/list/", body, "form"
 def estates_geojson_upload():
     """A GeoJSON file renaming the first demo estate: an upsert by code."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -236,31 +347,31 @@ def an_import_job(checked=False):
 
 
 def case_import_upload(inside):
-    return "post", "/api/imports/", {"file": estates_geojson_upload(), "target": "estates"}, "form"
+    return "/api/imports/", {"file": estates_geojson_upload(), "target": "estates"}, "form"
 
 
 def case_import_check(inside):
     job = an_import_job()
-    return "post", f"/api/imports/{job.pk}/check/", {"mapping": job.mapping}, "json"
+    return f"/api/imports/{job.pk}/check/", {"mapping": job.mapping}, "json"
 
 
 def case_import_commit(inside):
     job = an_import_job(checked=True)
-    return "post", f"/api/imports/{job.pk}/commit/", {"reason": "matrix"}, "json"
+    return f"/api/imports/{job.pk}/commit/", {"reason": "matrix"}, "json"
 
 
 def case_service_assign(inside):
     street = streets()[0 if inside else 1]
     estate = Estate.objects.uncovered().filter(community__parent=street).order_by("code").first()
     body = {"estate_ids": [estate.pk], "provider_kind": "district_fallback", "start_date": "2026-01-01"}
-    return "post", "/api/service/assign/", body, "json"
+    return "/api/service/assign/", body, "json"
 
 
 def case_service_contract_end(inside):
     street = streets()[0 if inside else 1]
     contract = (ServiceContract.objects.filter(estate__community__parent=street, end_date__isnull=True,
                                                start_date__lt=datetime.date(2025, 1, 1)).order_by("pk").first())
-    return "post", f"/api/service/contracts/{contract.pk}/end/", {"end_date": "2025-06-01", "reason": "matrix"}, "json"
+    return f"/api/service/contracts/{contract.pk}/end/", {"end_date": "2025-06-01", "reason": "matrix"}, "json"
 
 
 # Takeover plans (docs/PLANS.md): a street plan of the first street, made by the planner.
@@ -284,13 +395,13 @@ def a_plan(with_enterprises=False):
 
 def case_plan_create(inside):
     body = {"name": "新计划", "start_date": "2027-01-01", "street": streets()[0].pk}
-    return "post", "/api/plans/", body, "json"
+    return "/api/plans/", body, "json"
 
 
 def case_plan_page_create(inside):
     body = {"name": "新计划", "start_date": "2027-01-01", "street": streets()[0].pk, "gap_m": "50",
             "min_households": "800", "max_households": "4000", "seed": "0"}
-    return "post", "/plans/", body, "form"
+    return "/plans/", body, "form"
 
 
 def case_bundle_enterprise(inside):
@@ -299,13 +410,13 @@ def case_bundle_enterprise(inside):
     plan = a_plan()
     enterprise = Enterprise.objects.exclude(list_status="black").order_by("pk").first()
     body = {"version": plan.version, "enterprise_id": enterprise.pk}
-    return "patch", f"/api/plans/{plan.pk}/bundles/{plan.bundles.order_by('rank').first().pk}/", body, "json"
+    return f"/api/plans/{plan.pk}/bundles/{plan.bundles.order_by('rank').first().pk}/", body, "json"
 
 
 def case_bundle_delete(inside):
     plan = a_plan()
     bundle = plan.bundles.order_by("rank").first()
-    return "delete", f"/api/plans/{plan.pk}/bundles/{bundle.pk}/?version={plan.version}", None, None
+    return f"/api/plans/{plan.pk}/bundles/{bundle.pk}/?version={plan.version}", None, None
 
 
 def case_bundle_new(inside):
@@ -315,66 +426,343 @@ def case_bundle_new(inside):
     bundle = plan.bundles.order_by("rank").first()
     estates = list(bundle.members.values_list("estate_id", flat=True))
     bundle_delete(user=user("planner"), plan_id=plan.pk, bundle_id=bundle.pk, version=plan.version)
-    return "post", f"/api/plans/{plan.pk}/bundles/", {"version": plan.version + 1, "estates": estates}, "json"
+    return f"/api/plans/{plan.pk}/bundles/", {"version": plan.version + 1, "estates": estates}, "json"
 
 
 def case_plan_approve(inside):
     plan = a_plan(with_enterprises=True)
-    return "post", f"/api/plans/{plan.pk}/approve/", {"version": plan.version}, "json"
+    return f"/api/plans/{plan.pk}/approve/", {"version": plan.version}, "json"
 
 
 def case_plan_discard(inside):
     plan = a_plan()
-    return "delete", f"/api/plans/{plan.pk}/?version={plan.version}", None, None
+    return f"/api/plans/{plan.pk}/?version={plan.version}", None, None
 
 
-AREA_WRITES = {"official": 403, "street_office": 403}
-# case → {role: status}; "planner"/"admin" successes; anonymous is always refused (REFUSED_ANONYMOUS).
-EXPECTED = {
-    (case_area_create, True): {**AREA_WRITES, "planner": 201, "admin": 201},
-    (case_area_update, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_area_delete, True): {**AREA_WRITES, "planner": 204, "admin": 204},
-    (case_area_split, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_area_merge, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_area_restore, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    # Only administrators use the Django admin; everybody else is sent to its log-in page.
-    (case_area_admin_change, True): {"official": 302, "street_office": 302, "planner": 302},
-    (case_report_create, True): {"official": 403, "street_office": 201, "planner": 201, "admin": 201},
-    (case_report_create, False): {"official": 403, "street_office": 404, "planner": 201, "admin": 201},
-    (case_report_page_form, True): {"official": 403, "street_office": 302, "planner": 302, "admin": 302},
-    (case_report_page_form, False): {"official": 403, "street_office": 400, "planner": 302, "admin": 302},
-    (case_report_transition, True): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
-    (case_report_transition, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
-    (case_report_page_decide, True): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
-    (case_report_page_decide, False): {"official": 403, "street_office": 403, "planner": 302, "admin": 302},
-    (case_enterprise_create, True): {**AREA_WRITES, "planner": 201, "admin": 201},
-    (case_enterprise_update, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_evaluation_record, True): {**AREA_WRITES, "planner": 201, "admin": 201},
-    (case_listing_set, True): {**AREA_WRITES, "planner": 201, "admin": 201},
-    (case_enterprise_page_create, True): {**AREA_WRITES, "planner": 302, "admin": 302},
-    (case_enterprise_page_edit, True): {**AREA_WRITES, "planner": 302, "admin": 302},
-    (case_evaluation_page, True): {**AREA_WRITES, "planner": 302, "admin": 302},
-    (case_listing_page, True): {**AREA_WRITES, "planner": 302, "admin": 302},
-    # Assigning service is the district's (street offices read their street's worklists only).
-    (case_service_assign, True): {"official": 403, "street_office": 403, "planner": 201, "admin": 201},
-    (case_service_assign, False): {"official": 403, "street_office": 403, "planner": 201, "admin": 201},
-    (case_service_contract_end, True): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
-    (case_service_contract_end, False): {"official": 403, "street_office": 403, "planner": 200, "admin": 200},
-    (case_plan_create, True): {**AREA_WRITES, "planner": 201, "admin": 201},
-    (case_plan_page_create, True): {**AREA_WRITES, "planner": 302, "admin": 302},
-    (case_bundle_enterprise, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_bundle_delete, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_bundle_new, True): {**AREA_WRITES, "planner": 201, "admin": 201},
-    (case_plan_approve, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_plan_discard, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    # Data import: the district department only (planner, administrator).
-    (case_import_upload, True): {**AREA_WRITES, "planner": 201, "admin": 201},
-    (case_import_check, True): {**AREA_WRITES, "planner": 200, "admin": 200},
-    (case_import_commit, True): {**AREA_WRITES, "planner": 200, "admin": 200},
+
+
+def case_area_validate(inside):
+    return "/api/management-areas/validate/", feature(free_spot_geometry(), name="试划"), "json"
+
+
+def case_area_clip(inside):
+    return "/api/management-areas/clip/", feature(free_spot_geometry(), name="试划"), "json"
+
+
+# --- reads: requests on the demo city ---------------------------------------------------------------------------------
+def url(text):
+    """A builder for a fixed URL (district-wide objects: no inside/outside)."""
+    return lambda inside: Request(text)
+
+
+def an_estate(inside) -> Estate:
+    return Estate.objects.filter(community__parent=street(inside)).order_by("code").first()
+
+
+def a_building(inside) -> Building:
+    return managed_building(street(inside))
+
+
+def a_demo_report(inside) -> AbandonmentReport:
+    return AbandonmentReport.objects.filter(street=street(inside)).order_by("pk").first()
+
+
+def a_photo(inside) -> AbandonmentPhoto:
+    report = a_demo_report(inside)
+    return AbandonmentPhoto.objects.create(report=report, image=ContentFile(b"\xff\xd8\xff\xe0matrix", name="m.jpg"),
+                                           content_type="image/jpeg", size=10)
+
+
+def the_plan() -> TakeoverPlan:
+    return TakeoverPlan.objects.order_by("pk").first()
+
+
+def a_bundle_url(suffix=""):
+    def build(inside):
+        plan = the_plan()
+        return Request(f"/api/plans/{plan.pk}/bundles/{plan.bundles.order_by('rank').first().pk}/{suffix}")
+    return build
+
+
+def tile_of(point, z):
+    """The z/x/y of the Web-Mercator tile holding a lon/lat point."""
+    lon, lat = point
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def building_tile(inside):
+    z, x, y = tile_of(a_building(inside).geom.point_on_surface.coords, 16)
+    return Request(f"/tiles/buildings/{z}/{x}/{y}.mvt")
+
+
+def ogc_item(collection, obj):
+    return lambda inside: Request(f"/ogc/collections/{collection}/items/{obj(inside).pk}")
+
+
+def a_job_url(suffix=""):
+    return lambda inside: Request(f"/api/imports/{an_import_job().pk}/{suffix}")
+
+
+
+
+# --- the table: one row per URL pattern and method -------------------------------------------------------------------
+def E(name, method, build, who, ok, **kw) -> Endpoint:
+    return Endpoint(name, method, build, who, ok, **kw)
+
+
+def J(builder):
+    """A write builder returning (url, body, kind)."""
+    return lambda inside: Request(*builder(inside))
+
+
+PAGE = {}  # pages: anonymous → the log-in page (the default)
+REST = {"anonymous": REST_403}
+REPORTS = {"anonymous": TOKEN_401}
+OGC = {"anonymous": BASIC_401}
+AREA = {"scope": DISTRICT_WIDE}
+OUT = False
+
+ENDPOINTS = [
+    # Log-in, password and language: public pages (Django's own); only the password change needs a log-in.
+    E("login", GET, url("/accounts/login/"), ALL, 200),
+    E("logout", POST, url("/accounts/logout/"), ALL, 302, writes=False),
+    E("password_change", GET, url("/accounts/password_change/"), EVERYONE, 200),
+    E("password_change_done", GET, url("/accounts/password_change/done/"), EVERYONE, 200),
+    E("password_reset", GET, url("/accounts/password_reset/"), ALL, 200),
+    E("password_reset_done", GET, url("/accounts/password_reset/done/"), ALL, 200),
+    E("password_reset_confirm", GET, url("/accounts/reset/MQ/set-password/"), ALL, 200),  # "invalid link" page
+    E("password_reset_complete", GET, url("/accounts/reset/done/"), ALL, 200),
+    E("set_language", POST, lambda i: Request("/i18n/setlang/", {"language": "en", "next": "/"}, "form"), ALL, 302,
+      writes=False),
+    # The map, its tiles and JSON (docs/MAP_API.md): every logged-in role, district-wide.
+    E("map", GET, url("/"), EVERYONE, 200),
+    E("tile", GET, building_tile, EVERYONE, 200, scope=MAP),
+    E("admin-areas-geojson", GET, url("/api/admin-areas.geojson?level=street"), EVERYONE, 200),
+    E("search", GET, url("/api/search/?q=小区"), EVERYONE, 200),
+    E("feature-popup", GET, lambda i: Request(f"/api/features/building/{a_building(i).pk}/"), EVERYONE, 200, scope=MAP),
+    # Management areas (docs/EDIT_API.md): everyone reads, the district draws.
+    E("management-areas", GET, url("/api/management-areas/?bbox=126,45,128,46"), EVERYONE, 200, **REST),
+    E("management-areas", POST, J(case_area_create), DISTRICT, 201, **REST),
+    E("management-area", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/"), EVERYONE, 200, **REST),
+    E("management-area", PUT, J(case_area_update), DISTRICT, 200, **REST),
+    E("management-area", DELETE, J(case_area_delete), DISTRICT, 204, **REST),
+    E("management-area-validate", POST, J(case_area_validate), DISTRICT, 200, writes=False, **REST),
+    E("management-area-clip", POST, J(case_area_clip), DISTRICT, 200, writes=False, **REST),
+    E("management-area-split", POST, J(case_area_split), DISTRICT, 200, **REST),
+    E("management-area-merge", POST, J(case_area_merge), DISTRICT, 200, **REST),
+    E("management-area-history", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/history/"), EVERYONE,
+      200, **REST),
+    E("management-area-restore", POST, J(case_area_restore), DISTRICT, 200, **REST),
+    # Abandoned-building reports: street offices in their street; the district verifies; officials read.
+    E("building-abandonment-reports", POST, J(case_report_create), REPORTERS, 201, scope=STREET, **REPORTS),
+    E("abandonment-report-list", GET, url("/api/abandonment-reports/"), EVERYONE, 200, **REPORTS),
+    E("abandonment-report-detail", GET, lambda i: Request(f"/api/abandonment-reports/{a_demo_report(i).pk}/"),
+      EVERYONE, 200, scope=STREET, **REPORTS),
+    E("abandonment-report-transition", POST, J(case_report_transition), DISTRICT, 200, scope=STREET, **REPORTS),
+    E("abandonment-page", GET, url("/abandonment/"), EVERYONE, 200),
+    # The page's form answers a building of another street with the form again (400), not 404.
+    E("abandonment-report-submit", POST, J(case_report_page_form), REPORTERS, 302, scope=STREET,
+      exceptions={("street_office", OUT): 400}),
+    E("abandonment-report-decide", POST, J(case_report_page_decide), DISTRICT, 302, scope=STREET),
+    E("abandonment-photo", GET, lambda i: Request(f"/abandonment/photos/{a_photo(i).pk}/"), EVERYONE, 200,
+      scope=STREET),
+    # Coverage (docs/COVERAGE_API.md): figures for everyone.
+    E("coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
+    E("coverage-trend", GET, url("/api/coverage/trend/"), EVERYONE, 200),
+    E("coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
+    E("coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),
+    E("coverage-uncovered-households", GET, url("/api/coverage/uncovered-households.json"), EVERYONE, 200),
+    E("dashboard", GET, url("/dashboard/"), EVERYONE, 200),
+    E("coverage-report", GET, url("/reports/coverage/"), EVERYONE, 200),
+    # Detail pages: the map's objects, shown to every role (buildings of other streets too, as on the map).
+    E("estate-detail", GET, lambda i: Request(f"/estates/{an_estate(i).pk}/"), EVERYONE, 200, scope=MAP),
+    E("building-detail", GET, lambda i: Request(f"/buildings/{a_building(i).pk}/"), EVERYONE, 200, scope=MAP),
+    E("management-area-detail", GET, lambda i: Request(f"/management-areas/{an_area().pk}/"), EVERYONE, 200),
+    E("enterprise-detail", GET, lambda i: Request(f"/enterprises/{a_normal_enterprise().pk}/"), EVERYONE, 200),
+    # The enterprise register (docs/ENTERPRISE_REGISTER.md): everyone reads, the district writes.
+    E("enterprise-api-list", GET, url("/api/enterprises/"), EVERYONE, 200, **REST),
+    E("enterprise-api-list", POST, J(case_enterprise_create), DISTRICT, 201, **REST),
+    E("enterprise-api-detail", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/"), EVERYONE, 200,
+      **REST),
+    E("enterprise-api-detail", PATCH, J(case_enterprise_update), DISTRICT, 200, **REST),
+    E("enterprise-api-evaluations", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/evaluations/"),
+      EVERYONE, 200, **REST),
+    E("enterprise-api-evaluations", POST, J(case_evaluation_record), DISTRICT, 201, **REST),
+    E("enterprise-api-listings", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/listings/"),
+      EVERYONE, 200, **REST),
+    E("enterprise-api-listings", POST, J(case_listing_set), DISTRICT, 201, **REST),
+    E("enterprise-api-changes", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/changes/"),
+      EVERYONE, 200, **REST),
+    E("enterprise-list", GET, url("/enterprises/"), EVERYONE, 200),
+    E("enterprise-create", GET, url("/enterprises/new/"), DISTRICT, 200),
+    E("enterprise-create", POST, J(case_enterprise_page_create), DISTRICT, 302),
+    E("enterprise-edit", GET, lambda i: Request(f"/enterprises/{a_normal_enterprise().pk}/edit/"), DISTRICT, 200),
+    E("enterprise-edit", POST, J(case_enterprise_page_edit), DISTRICT, 302),
+    E("enterprise-evaluation-submit", POST, J(case_evaluation_page), DISTRICT, 302),
+    E("enterprise-listing-submit", POST, J(case_listing_page), DISTRICT, 302),
+    # Service (docs/SERVICE_API.md): the district assigns; street offices read their own street.
+    E("service-worklists", GET, url("/service/"), EVERYONE, 200),
+    E("service-assign", POST, J(case_service_assign), DISTRICT, 201, scope=STREET, **REST),
+    E("service-contract-end", POST, J(case_service_contract_end), DISTRICT, 200, scope=STREET, **REST),
+    E("service-worklist", GET, lambda i: Request(f"/api/service/worklists/uncovered/?street={street(i).pk}"),
+      EVERYONE, 200, scope=STREET, **REST),
+    E("estate-candidates", GET, lambda i: Request(f"/api/estates/{an_estate(i).pk}/candidates/"), EVERYONE, 200,
+      scope=STREET, **REST),
+    E("estate-contracts", GET, lambda i: Request(f"/api/estates/{an_estate(i).pk}/contracts/"), EVERYONE, 200,
+      scope=STREET, **REST),
+    # Takeover plans (docs/PLANS.md): the district writes, officials read, street offices see nothing.
+    E("api-plans", GET, url("/api/plans/"), PLAN_READERS, 200, **REST),
+    E("api-plans", POST, J(case_plan_create), DISTRICT, 201, **REST),
+    E("api-plan", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/"), PLAN_READERS, 200, **REST),
+    E("api-plan", DELETE, J(case_plan_discard), DISTRICT, 200, **REST),
+    E("api-plan-map", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/map.json"), PLAN_READERS, 200, **REST),
+    E("api-plan-bundles", POST, J(case_bundle_new), DISTRICT, 201, **REST),
+    E("api-plan-bundle", PATCH, J(case_bundle_enterprise), DISTRICT, 200, **REST),
+    E("api-plan-bundle", DELETE, J(case_bundle_delete), DISTRICT, 200, **REST),
+    E("api-plan-bundle-candidates", GET, a_bundle_url("candidates/"), PLAN_READERS, 200, **REST),
+    E("api-plan-approve", POST, J(case_plan_approve), DISTRICT, 200, **REST),
+    E("api-plan-coverage", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/coverage/"), PLAN_READERS, 200, **REST),
+    E("api-plan-versions", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/versions/"), PLAN_READERS, 200, **REST),
+    E("api-plan-export-geojson", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/export.geojson"), PLAN_READERS,
+      200, **REST),
+    E("api-plan-export-csv", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/export.csv"), PLAN_READERS, 200,
+      **REST),
+    E("plan-list", GET, url("/plans/"), PLAN_READERS, 200),
+    E("plan-list", POST, J(case_plan_page_create), DISTRICT, 302),
+    E("plan-detail", GET, lambda i: Request(f"/plans/{the_plan().pk}/"), PLAN_READERS, 200),
+    # Import (docs/IMPORT.md): the district department's jobs only.
+    E("import-page", GET, url("/imports/"), DISTRICT, 200),
+    E("import-jobs", POST, J(case_import_upload), DISTRICT, 201, **REST),
+    E("import-job", GET, a_job_url(), DISTRICT, 200, **REST),
+    E("import-job-check", POST, J(case_import_check), DISTRICT, 200, **REST),
+    E("import-job-commit", POST, J(case_import_commit), DISTRICT, 200, **REST),
+    # Export (docs/EXPORT.md): every role, what it may see (the contents: test_leak_export_*).
+    E("export-layers", GET, url("/api/export/"), EVERYONE, 200, **REST),
+    E("export-layer", GET, lambda i: Request(f"/api/export/buildings.geojson?ids={a_building(i).pk}"), EVERYONE, 200,
+      scope=MAP, **REST),  # a building outside the street: 200 with no feature (test_leak_export_*)
+    # The API's description and keys (docs/API.md).
+    E("api-schema", GET, url("/api/schema/"), EVERYONE, 200),
+    E("api-docs", GET, url("/api/docs/"), EVERYONE, 200),
+    E("api-token", POST, lambda i: Request("/api/token/", {"username": "official", "password": demo_password()},
+                                           "json"), ALL, 200, writes=False),  # a password, no session: anyone
+    # OGC API – Features (docs/OGC_API.md): logged-in users; buildings and reports of one street for a street office.
+    E("ogc-landing", GET, url("/ogc/"), EVERYONE, 200, **OGC),
+    E("ogc-api", GET, url("/ogc/api"), EVERYONE, 200, **OGC),
+    E("ogc-conformance", GET, url("/ogc/conformance"), EVERYONE, 200, **OGC),
+    E("ogc-collections", GET, url("/ogc/collections"), EVERYONE, 200, **OGC),
+    E("ogc-collection", GET, url("/ogc/collections/buildings"), EVERYONE, 200, **OGC),
+    E("ogc-items", GET, url("/ogc/collections/abandonment_reports/items"), EVERYONE, 200, **OGC),
+    E("ogc-item", GET, ogc_item("buildings", a_building), EVERYONE, 200, scope=STREET, **OGC),
+    # The Django admin: administrators only; everybody else is sent to its log-in page.
+    E("admin:index", GET, url("/admin/"), ADMINISTRATOR, 200, refused=302),
+    E("admin:login", GET, url("/admin/login/"), ALL, 200, exceptions={("admin", True): 302}),  # in already: on
+    E("admin:logout", POST, url("/admin/logout/"), ALL, 302, writes=False),  # to the log-in page
+    E("admin:password_change", GET, url("/admin/password_change/"), ADMINISTRATOR, 200, refused=302),
+    E("admin:password_change_done", GET, url("/admin/password_change/done/"), ADMINISTRATOR, 200, refused=302),
+    E("admin:autocomplete", GET, url("/admin/autocomplete/?app_label=layers&model_name=servicecontract"
+                                     "&field_name=enterprise&term=物业"), ADMINISTRATOR, 200, refused=302),
+    E("admin:jsi18n", GET, url("/admin/jsi18n/"), ADMINISTRATOR, 200, refused=302),
+    E("admin:view_on_site", GET, lambda i: Request(f"/admin/r/{ContentType.objects.get_for_model(Estate).pk}/"
+                                                   f"{an_estate(True).pk}/"), ADMINISTRATOR, 404, refused=302),
+    E("admin:app_list", GET, url("/admin/layers/"), ADMINISTRATOR, 200, refused=302),
+    E("admin:auth_user_password_change", GET, lambda i: Request(f"/admin/auth/user/{user('official').pk}/password/"),
+      ADMINISTRATOR, 200, refused=302),
+    # A change posted through the admin: only the administrator gets in (the form, lacking the boundary, comes back
+    # with its errors and nothing is saved: the point here is who gets in).
+    E("admin:layers_managementarea_change", POST, J(case_area_admin_change), ADMINISTRATOR, 200, refused=302,
+      writes=False),
+]
+
+
+# --- the Django admin: five pages per registered model ------------------------------------------------------------
+# Models the admin shows but never changes (ReadOnlyAdmin and the reports, written only through their services):
+# even an administrator gets 403 on their add and delete pages.
+ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversion", "creditevaluation",
+                   "enterpriselisting", "registerchange", "takeoverplan", "bundle", "bundleestate", "planversion",
+                   "importjob"}
+ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
+
+
+def an_object_of(model):
+    """A row of `model` for its admin pages: the demo's first, or one made for the models the demo leaves empty."""
+    made = {Group: lambda: Group.objects.create(name="矩阵"),
+            AbandonmentPhoto: lambda: a_photo(True),
+            ImportJob: lambda: an_import_job()}
+    if model is TokenProxy:  # the admin's tokens are keyed by their user's id
+        Token.objects.create(user=user("official"))
+        return TokenProxy.objects.get(user=user("official"))
+    return model._default_manager.order_by("pk").first() or made[model]()
+
+
+def admin_page(model, page):
+    def build(inside):
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        if page in ("changelist", "add"):
+            return Request(base if page == "changelist" else base + "add/")
+        pk = an_object_of(model).pk
+        return Request(f"{base}{pk}/" if page == "object" else f"{base}{pk}/{page}/")
+    return build
+
+
+def admin_rows():
+    rows = []
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        refused_to_all = model._meta.model_name in ADMIN_NO_ADD_OR_DELETE
+        for page in ("changelist", "add", "history", "delete", "change"):
+            ok = 403 if refused_to_all and page in ("add", "delete") else 200
+            rows.append(E(f"{prefix}_{page}", GET, admin_page(model, page), ADMINISTRATOR, ok, refused=302))
+        # admin/<app>/<model>/<pk>/ (no name): the old URL of the change page, redirected to it.
+        route = f"admin/{model._meta.app_label}/{model._meta.model_name}/<path:object_id>/"
+        rows.append(E(route, GET, admin_page(model, "object"), ADMINISTRATOR, 302, refused=302))
+    return rows
+
+
+ENDPOINTS += admin_rows()
+
+# URL patterns with no row, and why.
+EXCLUDED = {
+    # The admin's catch-all: any unknown URL under /admin/ (a 404, or the log-in page), not an endpoint of its own.
+    "admin/(?P<url>.*)$",
 }
-SUCCESS = {200, 201, 204}
 
 
+def url_patterns(patterns=None, prefix="", namespace=""):
+    """(route, name or None, callback) of every URL pattern, admin and included ones too."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), (namespace + pattern.name) if pattern.name else None, pattern.callback
+
+
+def rest_methods(callback) -> set[str]:
+    """The methods a REST (DRF) view answers, but HEAD and OPTIONS; empty for a Django view."""
+    cls = getattr(callback, "cls", None)
+    return {m for m in (GET, POST, PUT, PATCH, DELETE) if cls is not None and hasattr(cls, m)}
+
+
+def test_every_url_pattern_is_in_the_table():
+    """A new URL pattern, or a new method of a REST view, fails here until it has a row in ENDPOINTS."""
+    rows = {(e.name, e.method) for e in ENDPOINTS}
+    names = {name for name, _ in rows}
+    patterns = list(url_patterns())
+    missing = sorted(f"{route} ({name})" for route, name, _ in patterns
+                     if (name or route) not in names and route not in EXCLUDED)
+    assert not missing, f"URL patterns without a row in ENDPOINTS: {missing}"
+    missing_methods = sorted(f"{method.upper()} {name}" for route, name, callback in patterns
+                             for method in rest_methods(callback) if name and (name, method) not in rows)
+    assert not missing_methods, f"REST methods without a row in ENDPOINTS: {missing_methods}"
+    known = {name or route for route, name, _ in patterns}
+    stale = sorted(name for name in names if name not in known)
+    assert not stale, f"rows for URL patterns that no longer exist: {stale}"
+
+
+# --- the matrix ----------------------------------------------------------------------------------------------------
 def client_for(role) -> Client:
     client = Client(enforce_csrf_checks=False, HTTP_ACCEPT_LANGUAGE="en")
     names = {"official": "official", "planner": "planner", "admin": "admin", "street_office": f"street-{streets()[0].code}"}
@@ -383,66 +771,238 @@ def client_for(role) -> Client:
     return client
 
 
-def send(client, method, url, body, kind):
-    if kind == "json":
-        return getattr(client, method)(url, json.dumps(body), content_type="application/json")
-    if kind == "form":
-        return getattr(client, method)(url, body)
-    return getattr(client, method)(url)
+def send(client, method, request: Request):
+    if request.kind == "json":
+        return getattr(client, method)(request.url, json.dumps(request.body), content_type="application/json")
+    if request.kind == "form":
+        return getattr(client, method)(request.url, request.body)
+    return getattr(client, method)(request.url)
 
 
-MATRIX = [
-    pytest.param(build, inside, role, id=f"{build.__name__.removeprefix('case_')}-{'in' if inside else 'out'}-{role}")
-    for (build, inside) in EXPECTED
-    for role in ROLES
-    if role == "anonymous" or role in EXPECTED[(build, inside)]
-]
+def case_id(endpoint, inside, role=None):
+    return f"{endpoint.method.upper()} {endpoint.name}-{'in' if inside else 'out'}" + (f"-{role}" if role else "")
 
 
-@pytest.mark.parametrize("build, inside, role", MATRIX)
-def test_write_endpoint_by_role_and_scope(build, inside, role):
-    method, url, body, kind = build(inside)
+# A write is sent once per role, each on a fresh database (the test's transaction); a read, or a request that writes
+# nothing (a dry run, log-out, language), is built once and sent as every role in turn.
+WRITES = [pytest.param(endpoint, inside, role, id=case_id(endpoint, inside, role))
+          for endpoint in ENDPOINTS if endpoint.changes_data for inside in endpoint.cases() for role in ROLES]
+READS = [pytest.param(endpoint, inside, id=case_id(endpoint, inside))
+         for endpoint in ENDPOINTS if not endpoint.changes_data for inside in endpoint.cases()]
+
+
+@pytest.mark.parametrize("endpoint, inside, role", WRITES)
+def test_write_by_role_and_scope(endpoint, inside, role):
+    status, succeeds = expected(endpoint, role, inside)
+    request = endpoint.build(inside)
+    client = client_for(role)
     before = fingerprint()
-    response = send(client_for(role), method, url, body, kind)
+    response = send(client, endpoint.method, request)
     after = fingerprint()
-    if role == "anonymous":
-        assert response.status_code in REFUSED_ANONYMOUS, response.content[:300]
-    else:
-        assert response.status_code == EXPECTED[(build, inside)][role], response.content[:300]
-    wrote = response.status_code in SUCCESS or (response.status_code == 302 and role in ("planner", "admin", "street_office")
-                                                and "/admin/" not in url)
-    if wrote:
+    assert response.status_code == status, (request.url, response.content[:300])
+    if succeeds:
         assert after != before, "a successful write changed nothing"
     else:
         assert after == before, "a refused request wrote something"
 
 
-def test_every_write_endpoint_is_in_the_matrix():
-    """A new write URL must be added to the matrix: the URLconf's write views are all covered here."""
-    covered = {"management-areas", "management-area", "management-area-split", "management-area-merge",
-               "management-area-restore", "building-abandonment-reports", "abandonment-report-transition",
-               "abandonment-report-submit", "abandonment-report-decide",
-               "enterprise-api-list", "enterprise-api-detail", "enterprise-api-evaluations", "enterprise-api-listings",
-               "enterprise-create", "enterprise-edit", "enterprise-evaluation-submit", "enterprise-listing-submit",
-               "service-assign", "service-contract-end",
-               "api-plans", "api-plan", "api-plan-bundles", "api-plan-bundle", "api-plan-approve", "plan-list",
-               "import-jobs", "import-job-check", "import-job-commit"}
-    # Read-only or dry-run endpoints: they never write, whatever the method.
-    read_only = {"map", "tile", "admin-areas-geojson", "search", "feature-popup", "estate-detail", "building-detail",
-                 "management-area-detail", "enterprise-detail", "management-area-validate", "management-area-clip",
-                 "management-area-history", "abandonment-report-list", "abandonment-report-detail", "abandonment-page",
-                 "abandonment-photo", "dashboard", "coverage-report", "coverage-figures", "coverage-trend",
-                 "coverage-export-xlsx", "coverage-export-csv", "coverage-uncovered-households",
-                 "api-schema", "api-docs", "enterprise-list", "enterprise-api-changes",
-                 "service-worklists", "service-worklist", "estate-candidates", "estate-contracts",
-                 "api-plan-map", "api-plan-bundle-candidates", "api-plan-coverage", "api-plan-versions",
-                 "api-plan-export-geojson", "api-plan-export-csv", "plan-detail",
-                 "import-page", "import-job",
-                 "export-layers", "export-layer", "ogc-landing", "ogc-api", "ogc-conformance", "ogc-collections",
-                 "ogc-collection", "ogc-items", "ogc-item"}
-    # Writes nothing but the caller's own API key (tests/test_openapi.py).
-    read_only |= {"api-token"}
-    from django.urls import get_resolver
+@pytest.mark.parametrize("endpoint, inside", READS)
+def test_read_by_role_and_scope(endpoint, inside):
+    """Every role's status at once ({role: status}, so a failure shows the whole row); nothing written."""
+    request = endpoint.build(inside)
+    clients = {role: client_for(role) for role in ROLES}
+    before = fingerprint()
+    got = {role: send(clients[role], endpoint.method, request).status_code for role in ROLES}
+    assert got == {role: expected(endpoint, role, inside)[0] for role in ROLES}, request.url
+    assert fingerprint() == before, "a read wrote something"
 
-    names = {name for name in get_resolver("layers.urls").reverse_dict if isinstance(name, str)}
-    assert names == covered | read_only, names ^ (covered | read_only)
+
+# --- leaks: what each role reads ------------------------------------------------------------------------------------
+# VISIBLE: per export / OGC API layer, the ids a role may read, by the role table (an ORM query of our own, not
+# permissions.restrict). A street office reads its own street's buildings and reports; every other layer is
+# district-wide for every logged-in role. A new layer fails test_every_layer_has_a_visibility_rule until it is here.
+def district_wide(model, id_field="pk"):
+    return lambda role, own: set(model.objects.values_list(id_field, flat=True))
+
+
+def by_street(model, lookup):
+    def visible(role, own):
+        rows = model.objects.filter(**{lookup: own}) if role == "street_office" else model.objects.all()
+        return set(rows.values_list("pk", flat=True))
+    return visible
+
+
+def _visible():
+    from layers.models import EnterpriseJurisdiction, RenovationProject, Road
+
+    return {
+        "admin_areas": district_wide(AdminArea),
+        "management_areas": district_wide(ManagementArea),
+        "estates": district_wide(Estate),
+        "buildings": by_street(Building, "estate__community__parent"),
+        "jurisdictions": district_wide(EnterpriseJurisdiction, "enterprise_id"),
+        "renovations": district_wide(RenovationProject),
+        "roads": district_wide(Road),
+        "abandonment_reports": by_street(AbandonmentReport, "street"),
+    }
+
+
+VISIBLE = _visible()
+STREET_SCOPED_LAYERS = ["buildings", "abandonment_reports"]
+LOGGED_IN_ROLES = ["official", "street_office", "planner", "admin"]
+# Tile layers: all district-wide for every role (docs/MAP_API.md "Scope"), buildings included by design.
+TILES_DISTRICT_WIDE = {"roads", "management_areas", "estates", "buildings", "jurisdictions", "renovations",
+                       "coverage_hex"}
+
+
+def test_every_layer_has_a_visibility_rule():
+    assert set(FEATURE_LAYERS) == set(VISIBLE)
+    assert set(TILE_LAYERS) == TILES_DISTRICT_WIDE
+
+
+def own_street():
+    return streets()[0]
+
+
+def export_ids(body: bytes, fmt: str, tmp_path) -> set[int]:
+    """The `id` column of an export, opened the way a GIS or a spreadsheet opens it (GDAL, openpyxl)."""
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        column = next(rows).index("id")
+        return {int(row[column]) for row in rows}
+    path = tmp_path / f"export.{'zip' if fmt == 'shp' else fmt}"
+    path.write_bytes(body)
+    if fmt == "shp":
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tmp_path / "shp")
+        path = next((tmp_path / "shp").glob("*.shp"))
+    options = {"GEOM_POSSIBLE_NAMES": "WKT", "KEEP_GEOM_COLUMNS": "NO"} if fmt == "csv" else {}
+    frame = pyogrio.read_dataframe(path, read_geometry=False, **options)
+    return {int(value) for value in frame["id"]}
+
+
+EXPORTS = ([pytest.param(role, layer, "geojson", id=f"{role}-{layer}-geojson")
+            for role in LOGGED_IN_ROLES for layer in VISIBLE]
+           + [pytest.param(role, layer, fmt, id=f"{role}-{layer}-{fmt}") for role in ("street_office", "planner")
+              for layer in STREET_SCOPED_LAYERS for fmt in ("gpkg", "shp", "csv", "xlsx")])
+
+
+@pytest.mark.parametrize("role, layer, fmt", EXPORTS)
+def test_leak_export_holds_exactly_what_the_role_may_view(role, layer, fmt, tmp_path):
+    response = client_for(role).get(f"/api/export/{layer}.{fmt}")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    visible = VISIBLE[layer](role, own_street())
+    assert visible, "the demo city has rows of every layer"
+    assert export_ids(body, fmt, tmp_path) == visible
+
+
+@pytest.mark.parametrize("role, layer", [pytest.param(r, layer, id=f"{r}-{layer}")
+                                         for r in LOGGED_IN_ROLES for layer in VISIBLE])
+def test_leak_ogc_items_hold_exactly_what_the_role_may_view(role, layer):
+    response = client_for(role).get(f"/ogc/collections/{layer}/items?limit=10000")
+    assert response.status_code == 200
+    collection = json.loads(response.content)
+    visible = VISIBLE[layer](role, own_street())
+    assert collection["numberMatched"] == len(visible)
+    assert {f["id"] for f in collection["features"]} == visible
+
+
+@pytest.mark.parametrize("layer", sorted(TILES_DISTRICT_WIDE))
+def test_leak_tiles_are_the_same_for_every_role(layer):
+    """District-wide layers: every role gets the same bytes, features of the street office's neighbours included."""
+    tile_layer = TILE_LAYERS[layer]
+    z = max(tile_layer.min_zoom, 15)
+    # A tile over a building of another street than the street office's: what it may (not) see would show there.
+    z, x, y = tile_of(a_building(False).geom.point_on_surface.coords, z)
+    tiles = {role: client_for(role).get(f"/tiles/{layer}/{z}/{x}/{y}.mvt") for role in LOGGED_IN_ROLES}
+    assert {role: r.status_code for role, r in tiles.items()} == dict.fromkeys(LOGGED_IN_ROLES, 200)
+    decoded = mapbox_vector_tile.decode(tiles["planner"].content)
+    assert decoded.get(layer, {}).get("features"), f"no {layer} in the tile: the test would prove nothing"
+    assert {role: r.content for role, r in tiles.items()} == dict.fromkeys(LOGGED_IN_ROLES, tiles["planner"].content)
+
+
+def test_leak_buildings_tile_shows_the_neighbour_street_to_a_street_office_by_design():
+    """docs/MAP_API.md: the map shows every building to every role; export and OGC API cut them to the street."""
+    building = a_building(False)
+    z, x, y = tile_of(building.geom.point_on_surface.coords, 16)
+    decoded = mapbox_vector_tile.decode(client_for("street_office").get(f"/tiles/buildings/{z}/{x}/{y}.mvt").content)
+    assert building.pk in {f["properties"]["id"] for f in decoded["buildings"]["features"]}
+
+
+def test_leak_search_and_popups_are_the_same_for_every_role():
+    answers = {role: client_for(role).get("/api/search/?q=小区").json() for role in LOGGED_IN_ROLES}
+    assert answers["planner"]["results"]
+    assert all(a == answers["planner"] for a in answers.values())
+    estate = an_estate(False)
+    popups = {role: client_for(role).get(f"/api/features/estate/{estate.pk}/").json() for role in LOGGED_IN_ROLES}
+    assert all(p == popups["planner"] for p in popups.values())
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+def test_leak_report_list_holds_exactly_what_the_role_may_view(role):
+    client, ids, page, pages = client_for(role), set(), 1, 1
+    while page <= pages:
+        data = client.get(f"/api/abandonment-reports/?page={page}").json()
+        ids |= {r["id"] for r in data["reports"]}
+        page, pages = page + 1, data["pages"]
+    assert ids == VISIBLE["abandonment_reports"](role, own_street())
+    assert len(ids) == data["count"]
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+def test_leak_report_page_lists_exactly_what_the_role_may_view(role):
+    client, ids, page = client_for(role), set(), 1
+    while True:
+        html = client.get(f"/abandonment/?page={page}").content.decode()
+        found = {int(n) for n in re.findall(r'<tr id="report-(\d+)"', html)}
+        if not found or found <= ids:  # past the last page: Django's paginator shows the last one again
+            break
+        ids |= found
+        page += 1
+    assert ids == VISIBLE["abandonment_reports"](role, own_street())
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+def test_leak_worklists_of_a_street_office_hold_its_street_only(role):
+    response = client_for(role).get("/api/service/worklists/uncovered/?per_page=500&features=0")
+    assert response.status_code == 200
+    street_ids = {row["street_id"] for row in response.json()["rows"]}
+    if role == "street_office":
+        assert street_ids == {own_street().pk}
+    else:
+        assert len(street_ids) > 1
+
+
+def contract_rows(html: str) -> int:
+    """The rows of a detail page's contracts table."""
+    section = html.split('<section class="related-contracts">', 1)[1].split("</section>", 1)[0]
+    return section.count("<tr") - section.count("<thead")
+
+
+def contracted_estate(inside) -> Estate:
+    return (Estate.objects.filter(community__parent=street(inside), contracts__isnull=False)
+            .order_by("code").first())
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+@pytest.mark.parametrize("inside", [True, False], ids=["in", "out"])
+def test_leak_estate_page_lists_the_contracts_the_role_may_view(role, inside):
+    """The estate page's contracts are the ones /api/estates/<id>/contracts/ gives (a street office: its street)."""
+    estate = contracted_estate(inside)
+    html = client_for(role).get(f"/estates/{estate.pk}/").content.decode()
+    may_view = not (role == "street_office" and not inside)
+    assert contract_rows(html) == (ServiceContract.objects.filter(estate=estate).count() if may_view else 0)
+
+
+@pytest.mark.parametrize("role", LOGGED_IN_ROLES)
+def test_leak_enterprise_page_lists_every_current_contract_by_design(role):
+    """docs/ENTERPRISE_REGISTER.md: the register is district-wide; its page lists all the enterprise's current
+    contracts for every role (a street office too), unlike an estate's contract history."""
+    enterprise = Enterprise.objects.filter(contracts__end_date__isnull=True).distinct().order_by("pk").first()
+    html = client_for(role).get(f"/enterprises/{enterprise.pk}/").content.decode()
+    today = datetime.date.today()
+    current = ServiceContract.objects.filter(enterprise=enterprise, start_date__lte=today).exclude(end_date__lte=today)
+    assert current.exclude(estate__community__parent=own_street()).exists()
+    assert contract_rows(html) == current.count()

@@ -9,7 +9,7 @@ from .. import selectors
 
 
 def _detail_page(request, kind: str, pk: int):
-    context = selectors.DETAILS[kind](pk=pk)
+    context = selectors.DETAILS[kind](pk=pk, user=request.user)
     if context is None:
         raise Http404(f"no {kind} {pk}")
     context["back_to_map"] = f"{reverse('map')}?focus={kind}:{pk}"
