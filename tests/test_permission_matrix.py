@@ -10,7 +10,6 @@ import json
 import pytest
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import LineString
-from django.db import connection
 from django.test import Client
 
 from layers.credit_code import check_character
@@ -19,38 +18,12 @@ from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
 
+from .db_fingerprint import fingerprint
+
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "official", "street_office", "planner", "admin"]
 REFUSED_ANONYMOUS = {302, 401, 403}
-
-FINGERPRINT_SQL = """
-SELECT md5(concat_ws('|',
-  (SELECT string_agg(concat_ws(',', id, version, name, md5(ST_AsEWKB(geom)::text)), ';' ORDER BY id) FROM layers_managementarea),
-  (SELECT count(*) FROM layers_managementareaversion),
-  (SELECT string_agg(concat_ws(',', id, state), ';' ORDER BY id) FROM layers_abandonmentreport),
-  (SELECT count(*) FROM layers_abandonmentevent),
-  (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
-  (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate),
-  (SELECT string_agg(concat_ws(',', id, name, credit_code, credit_grade, list_status, list_status_since, address), ';'
-                     ORDER BY id) FROM layers_enterprise),
-  (SELECT count(*) FROM layers_creditevaluation),
-  (SELECT count(*) FROM layers_enterpriselisting),
-  (SELECT string_agg(concat_ws(',', id, end_date), ';' ORDER BY id) FROM layers_servicecontract),
-  (SELECT count(*) FROM layers_registerchange),
-  (SELECT string_agg(concat_ws(',', id, version, status), ';' ORDER BY id) FROM layers_takeoverplan),
-  (SELECT string_agg(concat_ws(',', id, rank, enterprise_id), ';' ORDER BY id) FROM layers_bundle),
-  (SELECT count(*) FROM layers_bundleestate), (SELECT count(*) FROM layers_planversion),
-  (SELECT md5(string_agg(concat_ws(',', id, code, name, households), ';' ORDER BY id)) FROM layers_estate),
-  (SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)))
-"""
-
-
-def fingerprint() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(FINGERPRINT_SQL)
-        return cursor.fetchone()[0]
-
 
 def user(name):
     return User.objects.get(username=name)
