@@ -22,11 +22,12 @@ from ..io.exporters import CRS_URI, EXPORTERS, TooManyFeatures, export_data, fil
 from ..io.feature_layers import LAYERS, FilterError, Filters, get_layer
 from ..params import date_param
 from ..planning.area_geometry import validity_problems
-from .geometry_input import BadInput, GeometryProblem, loads, parse_polygonal
+from ..io.geojson_input import BadInput, GeometryProblem, loads, parse_polygonal
 from .views import BadParameter, parse_bbox
 
 MAX_IDS = 10_000
 MAX_POLYGON_POINTS = 5_000
+MAX_CHARS_PER_POINT = 50  # "[126.123456789012, 45.123456789012], " with room to spare
 # Parameters that are not attribute filters.
 RESERVED = {"bbox", "ids", "polygon", "on"}
 
@@ -52,6 +53,9 @@ def parse_polygon(value: str | None) -> GEOSGeometry | None:
     """
     if value is None or value == "":
         return None
+    if len(value) > MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:
+        raise BadParameter(f"polygon is {len(value):,} characters long; at most {MAX_POLYGON_POINTS:,} points "
+                           f"(about {MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:,} characters) are accepted")
     if value.lstrip().startswith("{"):
         try:
             geom = parse_polygonal(loads(value), "polygon")

@@ -22,7 +22,7 @@ from ..permissions import VIEW, get_restricted, require, restrict
 from ..services import management_areas as svc
 from . import openapi as doc
 from .drf import bytes_response
-from .geometry_input import BadInput, GeometryProblem, check_crs, loads, parse_geometry
+from ..io.geojson_input import BadInput, GeometryProblem, check_crs, loads, parse_geometry
 from .views import BadParameter, parse_bbox
 
 MAX_BODY = 5 * 1024 * 1024

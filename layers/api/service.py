@@ -28,7 +28,7 @@ from ..planning import candidates as scoring
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
 from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
 from . import service_schema as doc
-from .geometry_input import BadInput, GeometryProblem, parse_geometry
+from ..io.geojson_input import BadInput, GeometryProblem, parse_geometry
 
 MAX_SELECTION_VERTICES = 5000
 

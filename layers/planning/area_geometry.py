@@ -22,6 +22,7 @@ OVERLAP = "overlap"
 OUTSIDE_DISTRICT = "outside_district"
 EMPTY = "empty"
 WRONG_TYPE = "wrong_type"
+TOO_LARGE = "too_large"
 
 Translate = Callable[[str], str]
 
@@ -116,8 +117,11 @@ def validity_problems(geom, translate: Translate = _identity) -> list[Problem]:
     coords = shapely.get_coordinates(geom)
     if not all(math.isfinite(v) for v in coords.ravel()):
         return [Problem(INVALID, translate("A corner has an invalid coordinate (not a number)."))]
+    rings = [r for p in (geom.geoms if isinstance(geom, MultiPolygon) else [geom]) for r in [p.exterior, *p.interiors]]
+    if any(len(r.coords) < 4 for r in rings):
+        return [Problem(INVALID, translate(_REASONS["Too few points in geometry component"]))]
     if len(coords) > MAX_VERTICES:
-        return [Problem(INVALID, translate("The boundary has %(n)d corners; at most %(max)d are accepted: simplify it "
+        return [Problem(TOO_LARGE, translate("The boundary has %(n)d corners; at most %(max)d are accepted: simplify it "
                                            "first.") % {"n": len(coords), "max": MAX_VERTICES})]
     problems = []
     if not geom.is_valid:
