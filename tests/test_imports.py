@@ -335,7 +335,7 @@ def test_one_bad_row_commits_nothing_and_names_its_row(tmp_path):
     errors = {e["row"]: " ".join(e["errors"]) for e in refused.value.report["errors"]}
     assert set(errors) == {3, 5, 6, 7}
     assert "outside 0–1000000" in errors[3]
-    assert "Self-intersection" in errors[5]  # shapely's explain_validity
+    assert "crosses itself. (at 126.9505" in errors[5]  # in plain words, and where
     assert "outside the district" in errors[6]
     assert "duplicate" in errors[7] and "row 1" in errors[7]
 

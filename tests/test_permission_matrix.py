@@ -36,7 +36,6 @@ from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import LineString
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token, TokenProxy
@@ -61,6 +60,8 @@ from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
 from layers.tiles.registry import LAYERS as TILE_LAYERS
+
+from .db_fingerprint import fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -124,38 +125,6 @@ def expected(endpoint: Endpoint, role: str, inside: bool) -> tuple[int, bool]:
     if endpoint.scope == STREET and role == "street_office" and not inside:
         return 404, False
     return endpoint.ok, True
-
-
-# Every table an endpoint writes: its rows' changing columns, or its row count where rows are only added. (A
-# management area's boundary shows as its version and updated_at: every change bumps them, migration 0008.)
-FINGERPRINT_SQL = """
-SELECT md5(concat_ws('|',
-  (SELECT string_agg(concat_ws(',', id, version, name, updated_at), ';' ORDER BY id) FROM layers_managementarea),
-  (SELECT count(*) FROM layers_managementareaversion),
-  (SELECT string_agg(concat_ws(',', id, state, description), ';' ORDER BY id) FROM layers_abandonmentreport),
-  (SELECT count(*) FROM layers_abandonmentevent), (SELECT count(*) FROM layers_abandonmentphoto),
-  (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
-  (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate),
-  (SELECT string_agg(concat_ws(',', id, name, credit_code, credit_grade, list_status, list_status_since, address), ';'
-                     ORDER BY id) FROM layers_enterprise),
-  (SELECT count(*) FROM layers_creditevaluation),
-  (SELECT count(*) FROM layers_enterpriselisting),
-  (SELECT string_agg(concat_ws(',', id, end_date), ';' ORDER BY id) FROM layers_servicecontract),
-  (SELECT count(*) FROM layers_registerchange),
-  (SELECT string_agg(concat_ws(',', id, version, status), ';' ORDER BY id) FROM layers_takeoverplan),
-  (SELECT string_agg(concat_ws(',', id, rank, enterprise_id), ';' ORDER BY id) FROM layers_bundle),
-  (SELECT count(*) FROM layers_bundleestate), (SELECT count(*) FROM layers_planversion),
-  (SELECT md5(string_agg(concat_ws(',', id, code, name, households), ';' ORDER BY id)) FROM layers_estate),
-  (SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob),
-  (SELECT string_agg(concat_ws(',', id, username, password, is_active, is_staff), ';' ORDER BY id) FROM auth_user),
-  (SELECT count(*) FROM auth_group), (SELECT count(*) FROM layers_userprofile)))
-"""
-
-
-def fingerprint() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(FINGERPRINT_SQL)
-        return cursor.fetchone()[0]
 
 
 def user(name):

@@ -4,10 +4,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import shapely
+
 from django.conf import settings
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -18,10 +21,13 @@ from rest_framework.response import Response
 from ..io.exporters import CRS_URI, EXPORTERS, TooManyFeatures, export_data, filename, get_exporter, max_features
 from ..io.feature_layers import LAYERS, FilterError, Filters, get_layer
 from ..params import date_param
+from ..planning.area_geometry import validity_problems
+from ..io.geojson_input import BadInput, GeometryProblem, loads, parse_polygonal
 from .views import BadParameter, parse_bbox
 
 MAX_IDS = 10_000
 MAX_POLYGON_POINTS = 5_000
+MAX_CHARS_PER_POINT = 50  # "[126.123456789012, 45.123456789012], " with room to spare
 # Parameters that are not attribute filters.
 RESERVED = {"bbox", "ids", "polygon", "on"}
 
@@ -41,14 +47,29 @@ def parse_ids(value: str | None) -> list[int] | None:
 
 
 def parse_polygon(value: str | None) -> GEOSGeometry | None:
-    """A drawn selection: a GeoJSON or WKT Polygon/MultiPolygon in lon/lat degrees (EPSG:4490)."""
+    """A drawn selection: a GeoJSON or WKT Polygon/MultiPolygon in lon/lat degrees (EPSG:4490).
+
+    GeoJSON is read by the API's one strict parser (api/geometry_input.py); WKT by GEOS, then held to the same rules.
+    """
     if value is None or value == "":
         return None
-    try:
-        geometry = GEOSGeometry(value)
-    except (GEOSException, ValueError, TypeError):
-        raise BadParameter("polygon must be a GeoJSON or WKT Polygon in longitude/latitude") from None
-    # GeoJSON comes as 4326 and plain WKT without one: both are lon/lat, numerically CGCS2000 (docs/EXPORT.md).
+    if len(value) > MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:
+        raise BadParameter(f"polygon is {len(value):,} characters long; at most {MAX_POLYGON_POINTS:,} points "
+                           f"(about {MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:,} characters) are accepted")
+    if value.lstrip().startswith("{"):
+        try:
+            geom = parse_polygonal(loads(value), "polygon")
+        except BadInput as exc:
+            raise BadParameter(str(exc)) from None
+        except GeometryProblem as exc:
+            raise BadParameter(f"polygon: {exc.problem.message}") from None
+        geometry = GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=settings.STORAGE_SRID)
+    else:
+        try:
+            geometry = GEOSGeometry(value)
+        except (GEOSException, ValueError, TypeError):
+            raise BadParameter("polygon must be a GeoJSON or WKT Polygon in longitude/latitude") from None
+    # Plain WKT comes without an SRID: lon/lat, numerically CGCS2000 (docs/EXPORT.md).
     if geometry.srid not in (None, 4326, settings.STORAGE_SRID):
         raise BadParameter(f"polygon must be in longitude/latitude (EPSG:4490 or 4326), not SRID {geometry.srid}")
     geometry.srid = settings.STORAGE_SRID
@@ -56,11 +77,12 @@ def parse_polygon(value: str | None) -> GEOSGeometry | None:
         raise BadParameter(f"polygon must be a Polygon or MultiPolygon, not a {geometry.geom_type}")
     if geometry.num_points > MAX_POLYGON_POINTS:
         raise BadParameter(f"polygon has {geometry.num_points} points; at most {MAX_POLYGON_POINTS:,}")
+    problems = validity_problems(shapely.from_wkb(bytes(geometry.wkb)), _)
+    if problems:
+        raise BadParameter(f"polygon: {problems[0].message}")
     minx, miny, maxx, maxy = geometry.extent
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise BadParameter("polygon must be in longitude/latitude degrees")
-    if not geometry.valid:
-        raise BadParameter(f"polygon is not a valid shape: {geometry.valid_reason}")
     return geometry
 
 

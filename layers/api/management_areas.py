@@ -5,7 +5,6 @@ request.body (not DRF's parsers): the messages name the position at fault.
 """
 from __future__ import annotations
 
-import json
 import math
 
 from django.core.exceptions import PermissionDenied
@@ -14,31 +13,19 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
-from shapely.geometry import LineString, MultiPolygon, Polygon, mapping, shape
+from shapely.geometry import LineString, mapping
 
 from .. import selectors
+from ..io.readers import file_size
 from ..models import ManagementArea
 from ..permissions import VIEW, get_restricted, require, restrict
-from ..planning import area_geometry as ag
 from ..services import management_areas as svc
 from . import openapi as doc
 from .drf import bytes_response
+from ..io.geojson_input import BadInput, GeometryProblem, check_crs, loads, parse_geometry
 from .views import BadParameter, parse_bbox
 
 MAX_BODY = 5 * 1024 * 1024
-MAX_POSITIONS = 100_000
-
-
-class BadInput(ValueError):
-    """A request body that cannot be understood; the message names the problem."""
-
-
-class GeometryProblem(Exception):
-    """Well-formed JSON describing a geometry that cannot be an area (wrong type, too few points…)."""
-
-    def __init__(self, problem: ag.Problem):
-        self.problem = problem
-        super().__init__(problem.message)
 
 
 def error(message: str, status: int = 400, **extra) -> Response:
@@ -51,20 +38,14 @@ def ok(data, status: int = 200) -> Response:
 
 # --- parsing ----------------------------------------------------------------------------------------------------
 
-def _reject_constant(name):
-    raise BadInput(_("The body contains %(name)s, which is not a number in JSON.") % {"name": name})
-
-
 def parse_body(request) -> dict:
     if len(request.body) > MAX_BODY:
-        raise BadInput(_("The body is too large."))
+        raise BadInput(_("The body is %(size)s; at most %(max)s are accepted: simplify the boundary.")
+                       % {"size": file_size(len(request.body)), "max": file_size(MAX_BODY)})
     try:
-        data = json.loads(request.body.decode("utf-8") or "null", parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise BadInput(_("The body is not UTF-8 text.")) from None
-    except json.JSONDecodeError as exc:
-        raise BadInput(_("The body is not valid JSON (%(reason)s at line %(line)d, column %(col)d).")
-                       % {"reason": exc.msg, "line": exc.lineno, "col": exc.colno}) from None
+        data = loads(request.body.decode("utf-8") or "null")
+    except UnicodeDecodeError as exc:
+        raise BadInput(_("The body is not UTF-8 text (byte %(at)d).") % {"at": exc.start}) from None
     if not isinstance(data, dict):
         raise BadInput(_("The body must be a JSON object."))
     return data
@@ -107,76 +88,11 @@ def parse_text(value, what: str, *, max_length: int | None = None) -> str | None
     return value
 
 
-def _position(value, where: str) -> tuple[float, float]:
-    if not isinstance(value, list) or len(value) < 2:
-        raise BadInput(_("%(where)s: a position must be [longitude, latitude].") % {"where": where})
-    for v in value[:2]:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise BadInput(_("%(where)s: coordinates must be finite numbers.") % {"where": where})
-    lon, lat = float(value[0]), float(value[1])
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise BadInput(_("%(where)s: [%(lon)s, %(lat)s] is not a longitude/latitude in degrees.")
-                       % {"where": where, "lon": value[0], "lat": value[1]})
-    return lon, lat
-
-
-def _ring(value, where: str) -> list[tuple[float, float]]:
-    if not isinstance(value, list):
-        raise BadInput(_("%(where)s must be a list of positions.") % {"where": where})
-    points = [_position(p, f"{where}[{k}]") for k, p in enumerate(value)]
-    if len(points) < 4:
-        location = points[0] if points else None
-        raise GeometryProblem(ag.Problem(ag.INVALID, _("A ring has too few points: a polygon needs at least three "
-                                                        "corners (four positions, the last equal to the first)."),
-                                         location=location))
-    if points[0] != points[-1]:
-        raise GeometryProblem(ag.Problem(ag.INVALID, _("A ring is not closed: its last point must equal its first."),
-                                         location=points[-1]))
-    return points
-
-
-def _polygon(value, where: str) -> Polygon:
-    if not isinstance(value, list) or not value:
-        raise BadInput(_("%(where)s must be a list of rings.") % {"where": where})
-    rings = [_ring(r, f"{where}[{k}]") for k, r in enumerate(value)]
-    return Polygon(rings[0], rings[1:])
-
-
-def parse_geometry(value, where: str = "geometry"):
-    """A shapely geometry from GeoJSON; polygons strictly, other types only so that they can be refused by name."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise BadInput(_("%(where)s must be a GeoJSON geometry object.") % {"where": where})
-    kind, coords = value.get("type"), value.get("coordinates")
-    if not isinstance(kind, str):
-        raise BadInput(_("%(where)s has no \"type\".") % {"where": where})
-    if kind not in ("Polygon", "MultiPolygon", "Point", "MultiPoint", "LineString", "MultiLineString",
-                    "GeometryCollection"):
-        raise BadInput(_("%(where)s: \"%(type)s\" is not a GeoJSON geometry type.") % {"where": where, "type": kind})
-    if kind != "GeometryCollection" and not isinstance(coords, list):
-        raise BadInput(_("%(where)s has no \"coordinates\" list.") % {"where": where})
-    if kind != "GeometryCollection" and len(json.dumps(coords)) > MAX_BODY:
-        raise BadInput(_("%(where)s is too large.") % {"where": where})
-    if kind == "Polygon":
-        return _polygon(coords, f"{where}.coordinates")
-    if kind == "MultiPolygon":
-        if not coords:
-            return MultiPolygon()
-        return MultiPolygon([_polygon(p, f"{where}.coordinates[{k}]") for k, p in enumerate(coords)])
-    if kind == "LineString":
-        return LineString([_position(p, f"{where}.coordinates[{k}]") for k, p in enumerate(coords)]) \
-            if len(coords) >= 2 else LineString()
-    try:
-        return shape(value)
-    except Exception:  # noqa: BLE001 - any malformed non-polygon: name it
-        raise BadInput(_("%(where)s is a malformed %(type)s.") % {"where": where, "type": kind}) from None
-
-
 def parse_feature(data: dict) -> tuple[object, dict]:
     """(geometry, properties) of a GeoJSON Feature body."""
     if data.get("type") != "Feature":
         raise BadInput(_("The body must be a GeoJSON Feature ({\"type\": \"Feature\", \"geometry\", \"properties\"})."))
+    check_crs(data, "the feature")
     properties = data.get("properties") or {}
     if not isinstance(properties, dict):
         raise BadInput(_("\"properties\" must be an object."))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+import shapely
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import Http404
@@ -27,6 +28,7 @@ from ..planning import candidates as scoring
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
 from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
 from . import service_schema as doc
+from ..io.geojson_input import BadInput, GeometryProblem, parse_geometry
 
 MAX_SELECTION_VERTICES = 5000
 
@@ -74,22 +76,28 @@ def _int(value, field: str, *, required: bool = False):
 
 
 def parse_selection(value) -> MultiPolygon:
-    """A drawn box or lasso: a GeoJSON Polygon/MultiPolygon (or a Feature of one) in lon/lat, made valid."""
+    """A drawn box or lasso: a GeoJSON Polygon/MultiPolygon (or a Feature of one) in lon/lat, made valid.
+
+    Read by the API's one strict parser (api/geometry_input.py); a lasso that crosses itself is a gesture, not an
+    error, so it is repaired rather than refused.
+    """
     if isinstance(value, dict) and value.get("type") == "Feature":
         value = value.get("geometry")
-    if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
-        raise Refused(_("selection must be a GeoJSON Polygon or MultiPolygon (the box or lasso drawn on the map)."),
-                      code="selection")
-    if len(json.dumps(value.get("coordinates"))) > MAX_SELECTION_VERTICES * 40:
-        raise Refused(_("The selection has too many points."), code="selection")
     try:
-        geom = GEOSGeometry(json.dumps(value))
-    except (GEOSException, ValueError, TypeError):
-        raise Refused(_("selection is not a readable polygon."), code="selection") from None
-    minx, miny, maxx, maxy = geom.extent
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise Refused(_("selection must be in longitude/latitude degrees."), code="selection")
-    geom.srid = SRID  # CGCS2000 and WGS84 agree to centimetres (docs/MAP_API.md)
+        parsed = parse_geometry(value, "selection")
+    except BadInput as exc:
+        raise Refused(str(exc), code="selection") from None
+    except GeometryProblem as exc:
+        raise Refused(exc.problem.message, code="selection") from None
+    if parsed is None or parsed.geom_type not in ("Polygon", "MultiPolygon"):
+        raise Refused(_("selection must be a GeoJSON Polygon or MultiPolygon (the box or lasso drawn on the map), "
+                        "not a %(type)s.") % {"type": parsed.geom_type if parsed is not None else "null"},
+                      code="selection")
+    points = len(shapely.get_coordinates(parsed))
+    if points > MAX_SELECTION_VERTICES:
+        raise Refused(_("The selection has %(n)d points; at most %(max)d are accepted.")
+                      % {"n": points, "max": MAX_SELECTION_VERTICES}, code="selection")
+    geom = GEOSGeometry(memoryview(shapely.to_wkb(parsed)), srid=SRID)  # CGCS2000 ≈ WGS84 (docs/MAP_API.md)
     if not geom.valid:
         geom = geom.make_valid()  # a lasso crossing itself
     polygons = [g for g in (geom if geom.geom_type in ("MultiPolygon", "GeometryCollection") else [geom])

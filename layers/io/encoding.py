@@ -35,6 +35,15 @@ def detect(data: bytes) -> Detected:
         raise EncodingUnknown("the text is neither UTF-8 nor GB18030/GBK") from None
 
 
+def is_utf8(data: bytes) -> bool:
+    """Strict UTF-8 (a BOM allowed)."""
+    try:
+        data.decode("utf-8-sig", errors="strict")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def dbf_records(data: bytes) -> bytes:
     """The record bytes of a dBASE file (what holds the text), without its header."""
     if len(data) < 32:

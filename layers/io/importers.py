@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from shapely.geometry import MultiPolygon
-from shapely.validation import explain_validity
 
 from ..credit_code import credit_code_problem
 from ..models import (
@@ -32,6 +31,7 @@ from ..models import (
     OwnersCommittee,
 )
 from ..permissions import ADD, ROLE_ACTIONS, require
+from ..planning.area_geometry import TOO_LARGE, validity_problems
 
 SRID = Estate._meta.get_field("geom").srid
 IMPORTERS: dict[str, type[Importer]] = {}
@@ -249,9 +249,16 @@ class Importer:
             row.errors.append(_("invalid geometry: a %(type)s, where a polygon is expected") % {"type": geom.geom_type})
             return
         else:
-            if not geom.is_valid:
-                row.errors.append(_("invalid geometry: %(reason)s") % {"reason": explain_validity(geom)})
-                row.geom = geom
+            problems = validity_problems(geom, _)
+            if problems:
+                problem = problems[0]
+                if problem.location is None:
+                    row.errors.append(_("invalid geometry: %(reason)s") % {"reason": problem.message})
+                else:
+                    row.errors.append(_("invalid geometry: %(reason)s (at %(x)s, %(y)s)")
+                                      % {"reason": problem.message, "x": f"{problem.location[0]:.6f}",
+                                         "y": f"{problem.location[1]:.6f}"})
+                row.geom = geom if problem.kind != TOO_LARGE else None  # the preview shows what it can draw
                 return
             if self.geometry == "polygon":
                 if geom.geom_type == "MultiPolygon":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import math
 import os
 import shutil
@@ -108,6 +109,14 @@ def read(path: str | os.PathLike, *, name: str | None = None, limits: Limits = L
     if kind == "shapefile":
         with unzipped(path, name=name, limits=limits) as folder:
             return read_shapefile(folder, name=name, limits=limits)
+    if kind == "geojson":
+        dropped = _check_geojson(path.read_bytes(), name=name)
+        table = _read_ogr(path, kind=kind, name=name, limits=limits)
+        for k, geometry in dropped.items():
+            if k < len(table.geoms) and table.geoms[k] is None:
+                table.geoms[k] = GeometryProblem(_("the geometry is not valid GeoJSON: %(reason)s"),
+                                                 reason=_geojson_reason(geometry))
+        return table
     return _read_ogr(path, kind=kind, name=name, limits=limits)
 
 
@@ -190,6 +199,9 @@ def read_shapefile(folder: Path, *, name: str, limits: Limits) -> Table:
     if ".cpg" in siblings:
         cpg = siblings[".cpg"].read_text("ascii", errors="replace")
         label = f"{enc.cpg_label(cpg)} (.cpg)"
+        if enc.cpg_label(cpg) == "UTF-8" and not enc.is_utf8(enc.dbf_records(siblings[".dbf"].read_bytes())):
+            raise ReadError(_("“%(name)s”: the .cpg file says UTF-8, but the attribute table is not UTF-8 (it is "
+                              "probably GBK): correct the .cpg file to GBK, or delete it"), name=name)
     else:
         try:
             detected = enc.detect(enc.dbf_records(siblings[".dbf"].read_bytes()))
@@ -233,7 +245,7 @@ def _read_ogr(path: Path, *, kind: str, name: str, limits: Limits, encoding: str
                         reason=str(exc).strip()) from None
     columns = [str(c) for c in meta["fields"]]
     n = len(geometry) if geometry is not None else (len(field_data[0]) if field_data else 0)
-    geoms = list(shapely.from_wkb(geometry)) if geometry is not None else [None] * n
+    geoms = [_geometry(wkb) for wkb in geometry] if geometry is not None else [None] * n
     rows = [{c: _python(field_data[i][r]) for i, c in enumerate(columns)} for r in range(n)]
     crs_text = meta.get("crs")
     epsg = _epsg(crs_text)
@@ -330,15 +342,103 @@ class GeometryProblem:
         return gettext(self.template) % self.params
 
 
+# GEOS's refusals of a geometry GDAL did read, in the words of layers.planning.area_geometry.
+_GEOS_REASONS = {
+    "do not form a closed linestring": _("a ring is not closed: its last point must equal its first"),
+    "must contain 0 or >1 elements": _("a ring has too few points: a polygon needs at least three corners"),
+    "Invalid number of points in LinearRing": _("a ring has too few points: a polygon needs at least three corners"),
+}
+
+
+def _geometry(wkb):
+    """A shapely geometry from GDAL's WKB, or a GeometryProblem saying in plain words why it cannot be one."""
+    if wkb is None:
+        return None
+    try:
+        geom = shapely.from_wkb(wkb)
+    except shapely.errors.GEOSException as exc:
+        for key, reason in _GEOS_REASONS.items():
+            if key in str(exc):
+                return GeometryProblem(reason)
+        return GeometryProblem(_("the geometry cannot be read (%(reason)s)"), reason=str(exc))
+    return _checked(geom)
+
+
+def _checked(geom):
+    """`geom` in 2D, or a GeometryProblem: a coordinate that is not a number, or heights (3D positions whose heights
+    are all 0, as CAD exports write them, lose nothing in 2D)."""
+    coords = shapely.get_coordinates(geom, include_z=bool(shapely.has_z(geom)))
+    if not np.isfinite(coords).all():
+        return GeometryProblem(_("a coordinate is not a number (NaN or Infinity)"))
+    if coords.shape[1] == 3 and (coords[:, 2] != 0).any():
+        return GeometryProblem(_("3D positions with heights (up to %(z)s): save the file in 2D (x, y only)"),
+                               z=f"{abs(coords[:, 2]).max():g}")
+    return shapely.force_2d(geom) if coords.shape[1] == 3 else geom
+
+
+GEOJSON_TYPES = {"Point": 1, "MultiPoint": 2, "LineString": 2, "MultiLineString": 3, "Polygon": 3, "MultiPolygon": 4}
+
+
+def _geojson_reason(geometry: dict) -> str:
+    """Why GDAL could not read this GeoJSON geometry (it reads such a feature as having none): a short reason."""
+    kind = geometry.get("type")
+    if kind not in GEOJSON_TYPES:
+        return f"“{kind}” is not a GeoJSON geometry type" if kind != "GeometryCollection" else "unreadable"
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list):
+        return "it has no “coordinates” list"
+    depth, item = 0, coords
+    while isinstance(item, list) and item:
+        depth, item = depth + 1, item[0]
+    if item is not None and (isinstance(item, bool) or not isinstance(item, (int, float))):
+        return f"coordinates must be numbers, not {json.dumps(item, ensure_ascii=False)[:30]}"
+    if depth != GEOJSON_TYPES[kind] and coords:
+        return f"a {kind}'s coordinates are nested {GEOJSON_TYPES[kind]} lists deep, not {depth}"
+    return "unreadable"
+
+
+def _check_geojson(data: bytes, *, name: str) -> dict[int, dict]:
+    """What GDAL passes over silently in a GeoJSON file: text that is not UTF-8 (RFC 8259) and a crs member naming an
+    unknown system are refused; the features' geometry objects are returned ({index: geometry}) so that the reader
+    can say why GDAL read none for one."""
+    if not enc.is_utf8(data):
+        raise ReadError(_("“%(name)s” is not UTF-8 text: GeoJSON files must be saved as UTF-8"), name=name)
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except ValueError:
+        return {}  # GDAL's own message says where the JSON breaks
+    if not isinstance(document, dict):
+        return {}
+    crs = document.get("crs")
+    crs_name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
+    if isinstance(crs_name, str):
+        from pyproj import CRS
+
+        try:
+            CRS.from_user_input(crs_name)
+        except Exception:
+            raise ReadError(_("“%(name)s” names the coordinate system “%(crs)s”, which is not known: name an EPSG "
+                              "code such as EPSG:4490, or remove the crs member for longitude/latitude"),
+                            name=name, crs=crs_name[:80]) from None
+    features = document.get("features") if document.get("type") == "FeatureCollection" else None
+    dropped = {}
+    for k, feature in enumerate(features if isinstance(features, list) else []):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if isinstance(geometry, dict):
+            dropped[k] = geometry
+    return dropped
+
+
 def _csv_geometry(row: dict, wkt_col, lon_col, lat_col):
     if wkt_col:
         value = row.get(wkt_col, "")
         if not value:
             return None
         try:
-            return shapely.from_wkt(value)
+            geom = shapely.from_wkt(value)
         except Exception:
             return GeometryProblem(_("the %(column)s column is not valid WKT"), column=wkt_col)
+        return _checked(geom) if geom is not None else None
     if lon_col and lat_col:
         lon, lat = row.get(lon_col, ""), row.get(lat_col, "")
         if not lon and not lat:

@@ -14,12 +14,15 @@ from shapely.validation import explain_validity
 
 # Metres per degree of latitude (CGCS2000/WGS84, mid latitudes); tolerances are given in metres by people.
 M_PER_DEG = 111_320.0
+# More corners than this is not a boundary someone drew (or needs): simplify it first. Drawn and imported alike.
+MAX_VERTICES = 100_000
 
 INVALID = "invalid"
 OVERLAP = "overlap"
 OUTSIDE_DISTRICT = "outside_district"
 EMPTY = "empty"
 WRONG_TYPE = "wrong_type"
+TOO_LARGE = "too_large"
 
 Translate = Callable[[str], str]
 
@@ -88,6 +91,22 @@ def explain(geom, translate: Translate = _identity) -> tuple[str, tuple[float, f
     return translate(message), location
 
 
+def spike_at(geom) -> tuple[float, float] | None:
+    """The tip of a spike (a corner where the boundary turns straight back on itself), or None."""
+    polygons = geom.geoms if isinstance(geom, MultiPolygon) else [geom]
+    for polygon in polygons:
+        for ring in [polygon.exterior, *polygon.interiors]:
+            points = [p for k, p in enumerate(ring.coords[:-1]) if k == 0 or p != ring.coords[k - 1]]
+            n = len(points)
+            for k in range(n):
+                (ax, ay), (bx, by), (cx, cy) = points[k - 1], points[k], points[(k + 1) % n]
+                ux, uy, vx, vy = bx - ax, by - ay, cx - bx, cy - by
+                parallel = abs(ux * vy - uy * vx) <= 1e-9 * math.hypot(ux, uy) * math.hypot(vx, vy)
+                if parallel and ux * vx + uy * vy < 0:
+                    return bx, by
+    return None
+
+
 def validity_problems(geom, translate: Translate = _identity) -> list[Problem]:
     """Why `geom` cannot be a management-area boundary (empty list when it can): type, emptiness, validity."""
     if geom is None or geom.is_empty:
@@ -98,10 +117,21 @@ def validity_problems(geom, translate: Translate = _identity) -> list[Problem]:
     coords = shapely.get_coordinates(geom)
     if not all(math.isfinite(v) for v in coords.ravel()):
         return [Problem(INVALID, translate("A corner has an invalid coordinate (not a number)."))]
+    rings = [r for p in (geom.geoms if isinstance(geom, MultiPolygon) else [geom]) for r in [p.exterior, *p.interiors]]
+    if any(len(r.coords) < 4 for r in rings):
+        return [Problem(INVALID, translate(_REASONS["Too few points in geometry component"]))]
+    if len(coords) > MAX_VERTICES:
+        return [Problem(TOO_LARGE, translate("The boundary has %(n)d corners; at most %(max)d are accepted: simplify it "
+                                           "first.") % {"n": len(coords), "max": MAX_VERTICES})]
     problems = []
     if not geom.is_valid:
-        message, location = explain(geom, translate)
-        problems.append(Problem(INVALID, message, location=location))
+        spike = spike_at(geom)
+        if spike is not None:
+            problems.append(Problem(INVALID, translate("The boundary has a spike: it runs out to a point and straight "
+                                                       "back, a part with no width."), location=spike))
+        else:
+            message, location = explain(geom, translate)
+            problems.append(Problem(INVALID, message, location=location))
     elif geom.area <= 0:
         problems.append(Problem(EMPTY, translate("The boundary encloses no area.")))
     return problems
