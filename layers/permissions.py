@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from .models import (
     AbandonmentReport,
     AdminArea,
+    AuditEvent,
     Building,
     CreditEvaluation,
     Enterprise,
@@ -77,6 +78,8 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (Estate, VIEW): EVERYONE,
     (EnterpriseJurisdiction, VIEW): EVERYONE,
     (RenovationProject, VIEW): EVERYONE,
+    # The audit log (docs/SECURITY.md): administrators read it; nobody changes it (the database refuses).
+    (AuditEvent, VIEW): frozenset({Role.ADMINISTRATOR}),
 }
 
 # Where a street office's jurisdiction lies, per model: the lookup from the object to its street.
@@ -85,6 +88,10 @@ STREET_LOOKUP: dict[type[Model], str] = {
     AbandonmentReport: "street",
     ServiceContract: "estate__community__parent",
 }
+
+
+class OutsideJurisdiction(Http404):
+    """A 404 because the object lies outside the user's jurisdiction (or is absent): the audit log counts it refused."""
 
 
 def role_of(user) -> str | None:
@@ -134,7 +141,7 @@ def get_restricted(queryset: QuerySet, user, action: str, **lookup):
     require(user, queryset.model, action)
     obj = restrict(queryset, user, action).filter(**lookup).first()
     if obj is None:
-        raise Http404(_("No %(thing)s with that id in your jurisdiction.") % {"thing": queryset.model._meta.verbose_name})
+        raise OutsideJurisdiction(_("No %(thing)s with that id in your jurisdiction.") % {"thing": queryset.model._meta.verbose_name})
     return obj
 
 
