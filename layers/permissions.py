@@ -10,6 +10,8 @@ and rolled back.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -90,8 +92,20 @@ STREET_LOOKUP: dict[type[Model], str] = {
 }
 
 
+# The jurisdiction refusals of the current request; the audit middleware (layers/security/audit.py) sets a list
+# here and logs the request as refused when its 404 came from one. Views often catch Http404 and answer themselves,
+# so the refusal is noted when it is raised, not when it reaches a middleware.
+REFUSALS: ContextVar[list[str] | None] = ContextVar("jurisdiction_refusals", default=None)
+
+
 class OutsideJurisdiction(Http404):
     """A 404 because the object lies outside the user's jurisdiction (or is absent): the audit log counts it refused."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        refusals = REFUSALS.get()
+        if refusals is not None:
+            refusals.append(str(message))
 
 
 def role_of(user) -> str | None:

@@ -3,8 +3,6 @@ from django.contrib.auth.views import redirect_to_login
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..permissions import OutsideJurisdiction
-from ..security.audit import mark_refusal
 from .drf import LoggedInElseLogInPage
 
 
@@ -14,8 +12,6 @@ def exception_handler(exc, context):
     An anonymous caller of a view guarded by LoggedInElseLogInPage is sent to the log-in page instead.
     """
     view, request = context.get("view"), context.get("request")
-    if isinstance(exc, OutsideJurisdiction) and request is not None:
-        mark_refusal(request, exc)
     if isinstance(exc, NotAuthenticated) and view is not None and request is not None and any(
         isinstance(permission, LoggedInElseLogInPage) for permission in view.get_permissions()
     ):

@@ -12,7 +12,7 @@ from django.db import DatabaseError
 from django.dispatch import receiver
 
 from ..models import AuditEvent, AuditKind
-from ..permissions import OutsideJurisdiction
+from ..permissions import REFUSALS
 
 log = logging.getLogger(__name__)
 
@@ -84,30 +84,24 @@ class AuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        refusals = []
+        reset = REFUSALS.set(refusals)
+        try:
+            response = self.get_response(request)
+        finally:
+            REFUSALS.reset(reset)
         status = response.status_code
-        refusal = getattr(request, "audit_refusal", None)
-        if status in REFUSED_STATUSES or (refusal is not None and status == 404):
-            record(AuditKind.REFUSED, request=request, status=status, detail=refusal or error_text(response))
+        if status in REFUSED_STATUSES or (refusals and status == 404):
+            record(AuditKind.REFUSED, request=request, status=status,
+                   detail=refusals[-1] if refusals else error_text(response))
         elif request.method in WRITE_METHODS and status < 400 and not self._not_a_change(request):
             record(AuditKind.CHANGE, request=request, status=status)
         return response
-
-    def process_exception(self, request, exception):
-        if isinstance(exception, OutsideJurisdiction):
-            mark_refusal(request, exception)
 
     @staticmethod
     def _not_a_change(request) -> bool:
         match = getattr(request, "resolver_match", None)
         return match is not None and match.view_name in NOT_CHANGES
-
-
-def mark_refusal(request, exception) -> None:
-    """Note on the (Django) request that its 404 is a refusal by jurisdiction; called for DRF views by the API's
-    exception handler, which sees the exception before it becomes a response."""
-    request = getattr(request, "_request", request)
-    request.audit_refusal = str(exception)
 
 
 @receiver(user_logged_in)
