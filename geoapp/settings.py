@@ -73,6 +73,26 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 200 * 1
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 BASEMAP_TILES = env_basemaps("BASEMAP_TILES")
 
+# Security (docs/SECURITY.md). Login throttling: LOGIN_MAX_FAILURES wrong passwords for one user name within
+# LOGIN_FAILURE_WINDOW_MINUTES lock that name for LOGIN_LOCK_MINUTES, whatever password comes next.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+# A session lasts a working day from log-in; SESSION_SAVE_EVERY_REQUEST=true makes that an idle timeout
+# instead, at the cost of one session write per request (the map sends hundreds of tile requests).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_SAVE_EVERY_REQUEST = env_bool("SESSION_SAVE_EVERY_REQUEST", False)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Request bodies: a form or JSON body (a drawn geometry) up to REQUEST_MAX_BYTES; a multipart upload (an import
+# file, report photos) up to UPLOAD_MAX_BYTES. Larger ones get 413 before the body is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default: larger uploaded files are spooled to a temporary file
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -92,13 +112,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "layers.security.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "layers.security.middleware.RequestSizeLimit",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "layers.security.audit.AuditMiddleware",
     "layers.connection_lost.ConnectionLostMiddleware",  # a lost database connection → 503, not 500
 ]
 
@@ -214,3 +237,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 ABANDONMENT_PHOTO_MAX_BYTES = env_int("ABANDONMENT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 ABANDONMENT_PHOTOS_MAX = 5
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", max(IMPORT_MAX_BYTES, ABANDONMENT_PHOTOS_MAX * ABANDONMENT_PHOTO_MAX_BYTES)
+                           + 1024 * 1024)
+
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
+# The client address in the audit log: AUDIT_IP_HEADER=HTTP_X_REAL_IP (or HTTP_X_FORWARDED_FOR) behind a proxy.
+AUDIT_IP_HEADER = os.environ.get("AUDIT_IP_HEADER", "")

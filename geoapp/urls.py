@@ -1,9 +1,16 @@
 """URL map of the project: the admin, log-in, language switching and the layers app."""
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from layers.security.login_lock import AdminLoginForm, LoginForm
+
+# Both log-in forms check the login lock (layers/security/login_lock.py) before the password.
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("layers.urls")),

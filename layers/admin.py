@@ -400,3 +400,15 @@ class ImportJobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     def summary(self, obj):
         report = obj.report or {}
         return report.get("result") or report.get("summary") or report.get("refused") or "–"
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """The audit log, read-only here as in the database (docs/SECURITY.md); also at /audit/."""
+
+    list_display = ["time", "kind", "username", "ip", "method", "path", "status", "object_type", "object_id", "detail"]
+    list_filter = ["kind", "time"]
+    search_fields = ["username", "path", "detail", "object_id"]
+    date_hierarchy = "time"
+    list_select_related = False
+    show_full_result_count = False

@@ -6,3 +6,6 @@ from django.utils.translation import gettext_lazy as _
 class LayersConfig(AppConfig):
     name = "layers"
     verbose_name = _("Property-management coverage")
+
+    def ready(self):
+        from .security import audit  # noqa: F401 (connects the auth signals to the audit log)

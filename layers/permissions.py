@@ -10,6 +10,8 @@ and rolled back.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from .models import (
     AbandonmentReport,
     AdminArea,
+    AuditEvent,
     Building,
     CreditEvaluation,
     Enterprise,
@@ -77,6 +80,8 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (Estate, VIEW): EVERYONE,
     (EnterpriseJurisdiction, VIEW): EVERYONE,
     (RenovationProject, VIEW): EVERYONE,
+    # The audit log (docs/SECURITY.md): administrators read it; nobody changes it (the database refuses).
+    (AuditEvent, VIEW): frozenset({Role.ADMINISTRATOR}),
 }
 
 # Where a street office's jurisdiction lies, per model: the lookup from the object to its street.
@@ -85,6 +90,22 @@ STREET_LOOKUP: dict[type[Model], str] = {
     AbandonmentReport: "street",
     ServiceContract: "estate__community__parent",
 }
+
+
+# The jurisdiction refusals of the current request; the audit middleware (layers/security/audit.py) sets a list
+# here and logs the request as refused when its 404 came from one. Views often catch Http404 and answer themselves,
+# so the refusal is noted when it is raised, not when it reaches a middleware.
+REFUSALS: ContextVar[list[str] | None] = ContextVar("jurisdiction_refusals", default=None)
+
+
+class OutsideJurisdiction(Http404):
+    """A 404 because the object lies outside the user's jurisdiction (or is absent): the audit log counts it refused."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        refusals = REFUSALS.get()
+        if refusals is not None:
+            refusals.append(str(message))
 
 
 def role_of(user) -> str | None:
@@ -134,7 +155,7 @@ def get_restricted(queryset: QuerySet, user, action: str, **lookup):
     require(user, queryset.model, action)
     obj = restrict(queryset, user, action).filter(**lookup).first()
     if obj is None:
-        raise Http404(_("No %(thing)s with that id in your jurisdiction.") % {"thing": queryset.model._meta.verbose_name})
+        raise OutsideJurisdiction(_("No %(thing)s with that id in your jurisdiction.") % {"thing": queryset.model._meta.verbose_name})
     return obj
 
 

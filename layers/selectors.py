@@ -386,7 +386,7 @@ from django.db.models import Prefetch  # noqa: E402
 from django.http import Http404  # noqa: E402
 
 from .models import AbandonmentEvent, AbandonmentPhoto, AbandonmentReport, ReportState  # noqa: E402
-from .permissions import VIEW, get_restricted, restrict  # noqa: E402
+from .permissions import VIEW, OutsideJurisdiction, get_restricted, restrict  # noqa: E402
 from .services.abandonment import abandonment_next_states  # noqa: E402
 
 
@@ -421,7 +421,7 @@ def abandonment_photo_get(*, user, pk: int):
         pk=pk, report__in=restrict(AbandonmentReport.objects.all(), user, VIEW)
     ).first()
     if photo is None:
-        raise Http404(gettext("No such photo in your jurisdiction."))
+        raise OutsideJurisdiction(gettext("No such photo in your jurisdiction."))
     return photo
 
 

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from layers.api import views as api
 from layers.tiles import views as tiles
-from layers.views import dashboard, details, enterprises, map as map_views
+from layers.views import audit, dashboard, details, enterprises, map as map_views
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -29,4 +29,5 @@ urlpatterns = [
     path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
     path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise-detail"),
+    path("audit/", audit.audit_log_page, name="audit-log"),
 ]

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import AdminArea, AdminLevel, Role, ServiceContract
-from .permissions import VIEW, require, role_of, street_of
+from .permissions import VIEW, OutsideJurisdiction, require, role_of, street_of
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -96,7 +96,7 @@ def worklist_street(*, user, street_id: int | None) -> AdminArea | None:
     own = street_of(user) if role_of(user) == Role.STREET_OFFICE else None
     if own is not None:
         if street_id is not None and int(street_id) != own.pk:
-            raise Http404(_("Street %(id)s is not your street (%(street)s).") % {"id": street_id, "street": own.name})
+            raise OutsideJurisdiction(_("Street %(id)s is not your street (%(street)s).") % {"id": street_id, "street": own.name})
         return own
     if street_id is None:
         return None

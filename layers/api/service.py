@@ -23,7 +23,7 @@ from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
 from ..models import Estate, ProviderKind, RegisterChange, Role, ServiceContract
 from ..models.geo import SRID
 from ..params import date_param
-from ..permissions import ADD, CHANGE, VIEW, require, restrict, role_of, street_of
+from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, require, restrict, role_of, street_of
 from ..planning import candidates as scoring
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
 from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
@@ -264,7 +264,7 @@ def _visible_estate(user, pk: int) -> Estate:
     estate = Estate.objects.select_related("community__parent").filter(pk=pk).first()
     own = street_of(user) if role_of(user) == Role.STREET_OFFICE else None
     if estate is None or (own is not None and estate.community.parent_id != own.pk):
-        raise Http404(_("No estate with id %(id)s in your jurisdiction.") % {"id": pk})
+        raise OutsideJurisdiction(_("No estate with id %(id)s in your jurisdiction.") % {"id": pk})
     return estate
 
 

@@ -5,6 +5,9 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from ..models import AuditKind
+from ..security.audit import record
+from ..security.login_lock import refuse_if_locked
 from . import openapi as doc
 
 
@@ -30,17 +33,23 @@ class ObtainToken(ObtainAuthToken):
                  "application/x-www-form-urlencoded": doc.TokenRequestSerializer},
         responses={200: doc.TokenSerializer,
                    400: OpenApiResponse(doc.ErrorSerializer, description="Wrong username or password, or missing."),
-                   429: OpenApiResponse(doc.ErrorSerializer, description="Too many tries; wait a minute.")},
+                   429: OpenApiResponse(doc.ErrorSerializer, description="Too many tries; wait a minute, or (after "
+                                        "LOGIN_MAX_FAILURES wrong passwords) until the user name's lock ends.")},
         auth=[],
     )
     def post(self, request, *args, **kwargs):
+        locked = refuse_if_locked(request, str(request.data.get("username", "")))
+        if locked is not None:
+            return Response({"error": locked}, status=429)
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
             messages = serializer.errors.get("non_field_errors") or [
                 f"{name}: {' '.join(str(m) for m in problems)}" for name, problems in serializer.errors.items()
             ]
             return Response({"error": " ".join(str(m) for m in messages)}, status=400)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        token, _created = Token.objects.get_or_create(user=user)
+        record(AuditKind.LOGIN, request=request._request, user=user, detail="API token")
         return Response({"token": token.key})
 
 

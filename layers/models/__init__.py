@@ -1,6 +1,7 @@
 """The product's data model, one module per family of things (DOMAIN.md glossary names)."""
 from .abandonment import AbandonmentEvent, AbandonmentPhoto, AbandonmentReason, AbandonmentReport, ReportState
 from .accounts import Role, UserProfile
+from .audit import AuditEvent, AuditKind
 from .admin_units import AdminArea, AdminLevel, Road, RoadClass
 from .enterprises import (
     CaretakerAgency,
@@ -26,6 +27,7 @@ from .renovation import RenovationItem, RenovationProject, RenovationStatus
 
 __all__ = [
     "AbandonmentEvent", "AbandonmentPhoto", "AbandonmentReason", "AbandonmentReport", "ReportState",
+    "AuditEvent", "AuditKind",
     "ChangeAction", "ManagementAreaVersion",
     "ImportJob", "ImportStatus",
     "Bundle", "BundleEstate", "PlanStatus", "PlanVersion", "TakeoverPlan",

@@ -27,7 +27,7 @@ from ..models import (
     Building,
     ReportState,
 )
-from ..permissions import ADD, CHANGE, VIEW, may, recheck, require, restrict, street_of
+from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, may, recheck, require, restrict, street_of
 
 DESCRIPTION_MAX_CHARS = 2000
 NOTE_MAX_CHARS = 2000
@@ -136,7 +136,7 @@ def _reportable_building(*, user, building_id: int) -> Building:
     if building is None:
         street = street_of(user)
         if street is not None:
-            raise Http404(
+            raise OutsideJurisdiction(
                 _("Building %(building)s is not in your street (%(street)s).")
                 % {"building": building_id, "street": street.name}
             )
@@ -247,7 +247,7 @@ def abandonment_report_transition(*, user, report_id: int, to: str, note: str = 
             .first()
         )
         if report is None:
-            raise Http404(_("No abandoned-building report %(id)s in your jurisdiction.") % {"id": report_id})
+            raise OutsideJurisdiction(_("No abandoned-building report %(id)s in your jurisdiction.") % {"id": report_id})
         allowed = NEXT_STATES.get(report.state, ())
         if to not in allowed:
             current = report.get_state_display()

@@ -5,7 +5,7 @@ The rules come from layers.permissions (the one place that says who may do what)
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from layers.models import AbandonmentReport, Enterprise, Role, ServiceContract, TakeoverPlan
+from layers.models import AbandonmentReport, AuditEvent, Enterprise, Role, ServiceContract, TakeoverPlan
 from layers.permissions import VIEW, may, role_of
 
 register = template.Library()
@@ -50,5 +50,7 @@ def role_nav(context) -> dict:
         "plans_active": path.startswith("/plans/"),
         "imports": _url("import-page", "/imports/") if role in (Role.PLANNER, Role.ADMINISTRATOR) else None,
         "imports_active": path.startswith("/imports/"),
+        "audit": _url("audit-log", "/audit/") if may(user, AuditEvent, VIEW) else None,
+        "audit_active": path.startswith("/audit/"),
         "admin": _url("admin:index", "/admin/") if role == Role.ADMINISTRATOR else None,
     }

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from layers.io import crs as crs_helpers
 from layers.io.importers import IMPORTERS
+from layers.security.audit import record_command
 from layers.services import imports as svc
 
 
@@ -65,6 +66,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self._report(analysis.report)
         result = analysis.report["result"]
+        record_command("import_layer", f"{path.name} → {options['target']}: {result['created']} new, "
+                                       f"{result['updated']} updated", user=user)
         self.stdout.write(self.style.SUCCESS(f"Imported: {result['created']} new, {result['updated']} updated."))
 
     def _user(self, username):

@@ -7,6 +7,7 @@ from layers.demo.accounts import demo_password
 from layers.demo.city import SCALES, generate_city
 from layers.demo.load import DemoExists, load_city
 from layers.models import Estate
+from layers.security.audit import record_command
 
 
 class Command(BaseCommand):
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         except DemoExists as exc:
             raise CommandError(str(exc)) from None
         finished = time.perf_counter()
+        record_command("load_demo", f"{scale} demo city, seed {seed}" + (" (kept existing data)" if keep else "")
+                       + ": " + ", ".join(f"{count} {name}" for name, count in counts.items()))
         for name, count in counts.items():
             say(f"  {name:>26}: {count:,}")
         say(self.style.SUCCESS(

@@ -7,6 +7,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from layers.security.audit import record_command
 from layers.services.jurisdictions import enterprise_jurisdictions_refresh
 
 
@@ -22,4 +23,5 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}") from None
         count = enterprise_jurisdictions_refresh(on=on)
+        record_command("refresh_jurisdictions", f"{count} enterprise jurisdictions rebuilt for {on or 'today'}")
         self.stdout.write(f"{count} enterprise jurisdictions rebuilt")
