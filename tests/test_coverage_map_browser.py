@@ -112,7 +112,9 @@ def test_coverage_layers_date_and_change(page, live_server, demo_city):
     # The heatmap of uncovered households and the hexagons, for that date.
     page.locator("input[data-layer=coverage_heat]").check()
     page.wait_for_selector(".leaflet-heatmap-layer", state="attached", timeout=15_000)
-    page.locator("input[data-layer=coverage_hex]").check()
+    # (A hexagon tile is awaited: "networkidle" reached once returns at once and would not wait for it.)
+    with page.expect_response(lambda r: urlsplit(r.url).path.startswith("/tiles/coverage_hex/"), timeout=30_000):
+        page.locator("input[data-layer=coverage_hex]").check()
     page.wait_for_function(
         "() => document.querySelectorAll('.leaflet-geoapp-coverage_hex-pane canvas').length > 0", timeout=15_000
     )

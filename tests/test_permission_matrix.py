@@ -48,6 +48,7 @@ from layers.models import (
     AbandonmentReport,
     AdminArea,
     AdminLevel,
+    AuditEvent,
     Building,
     Enterprise,
     Estate,
@@ -56,6 +57,7 @@ from layers.models import (
     ServiceContract,
     TakeoverPlan,
 )
+from layers.security.audit import record_command
 from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
@@ -545,6 +547,7 @@ ENDPOINTS = [
     E("coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),
     E("coverage-uncovered-households", GET, url("/api/coverage/uncovered-households.json"), EVERYONE, 200),
     E("dashboard", GET, url("/dashboard/"), EVERYONE, 200),
+    E("audit-log", GET, url("/audit/"), ADMINISTRATOR, 200),
     E("coverage-report", GET, url("/reports/coverage/"), EVERYONE, 200),
     # Detail pages: the map's objects, shown to every role (buildings of other streets too, as on the map).
     E("estate-detail", GET, lambda i: Request(f"/estates/{an_estate(i).pk}/"), EVERYONE, 200, scope=MAP),
@@ -651,7 +654,7 @@ ENDPOINTS = [
 # even an administrator gets 403 on their add and delete pages.
 ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversion", "creditevaluation",
                    "enterpriselisting", "registerchange", "takeoverplan", "bundle", "bundleestate", "planversion",
-                   "importjob"}
+                   "importjob", "auditevent"}
 ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
 
 
@@ -659,7 +662,8 @@ def an_object_of(model):
     """A row of `model` for its admin pages: the demo's first, or one made for the models the demo leaves empty."""
     made = {Group: lambda: Group.objects.create(name="矩阵"),
             AbandonmentPhoto: lambda: a_photo(True),
-            ImportJob: lambda: an_import_job()}
+            ImportJob: lambda: an_import_job(),
+            AuditEvent: lambda: record_command("permission_matrix", "an event for the admin pages")}
     if model is TokenProxy:  # the admin's tokens are keyed by their user's id
         Token.objects.create(user=user("official"))
         return TokenProxy.objects.get(user=user("official"))
