@@ -212,8 +212,8 @@ def renamed(area):
                                   name=area.name + "（调整）").area
 
 
-# Each case: (method, url, body, content type) built on the demo city; `inside` says whether the object lies in the
-# street office's street (for the street office's own street; areas are district-wide and have no inside/outside).
+# --- writes: requests on the demo city, (url, body, content type); `inside` says whether the object lies in the
+# street office's own street (areas, enterprises and plans are district-wide and have no inside/outside).
 def case_area_create(inside):
     return "/api/management-areas/", feature(free_spot_geometry(), name="新划区域"), "json"
 
@@ -226,6 +226,14 @@ def case_area_update(inside):
 def case_area_delete(inside):
     area = an_area()
     return f"/api/management-areas/{area.pk}/?version={area.version}&reason=matrix", None, None
+
+
+def case_area_validate(inside):  # a dry run
+    return "/api/management-areas/validate/", feature(free_spot_geometry(), name="试划"), "json"
+
+
+def case_area_clip(inside):  # a dry run
+    return "/api/management-areas/clip/", feature(free_spot_geometry(), name="试划"), "json"
 
 
 def case_area_split(inside):
@@ -324,6 +332,8 @@ def case_evaluation_page(inside):
 def case_listing_page(inside):
     body = {"status": "red", "reason": "矩阵", "listed_on": datetime.date.today().isoformat()}
     return f"/enterprises/{a_normal_enterprise().pk}/list/", body, "form"
+
+
 def estates_geojson_upload():
     """A GeoJSON file renaming the first demo estate: an upsert by code."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -437,15 +447,6 @@ def case_plan_discard(inside):
     plan = a_plan()
     return f"/api/plans/{plan.pk}/?version={plan.version}", None, None
 
-
-
-
-def case_area_validate(inside):
-    return "/api/management-areas/validate/", feature(free_spot_geometry(), name="试划"), "json"
-
-
-def case_area_clip(inside):
-    return "/api/management-areas/clip/", feature(free_spot_geometry(), name="试划"), "json"
 
 
 # --- reads: requests on the demo city ---------------------------------------------------------------------------------
