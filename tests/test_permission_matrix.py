@@ -59,9 +59,19 @@ from layers.models import (
 from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
+from layers.tiles import serve
 from layers.tiles.registry import LAYERS as TILE_LAYERS
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def cold_tile_cache():
+    """The tiles fetched here must not stay in the server's in-process tile cache: tests/test_tile_cache.py expects a
+    tile it asks for the first time to be built."""
+    yield
+    if serve.tile_cache is not None:
+        serve.tile_cache.clear()
 
 # --- who may: the roles of README "What each role finds" -----------------------------------------------------------
 ROLES = ["anonymous", "official", "street_office", "planner", "admin"]
@@ -133,7 +143,8 @@ SELECT md5(concat_ws('|',
   (SELECT count(*) FROM layers_managementareaversion),
   (SELECT string_agg(concat_ws(',', id, state, description), ';' ORDER BY id) FROM layers_abandonmentreport),
   (SELECT count(*) FROM layers_abandonmentevent), (SELECT count(*) FROM layers_abandonmentphoto),
-  (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
+  (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building
+    WHERE abandonment <> 'none'),
   (SELECT string_agg(concat_ws(',', id, management_area_id), ';' ORDER BY id) FROM layers_estate),
   (SELECT string_agg(concat_ws(',', id, name, credit_code, credit_grade, list_status, list_status_since, address), ';'
                      ORDER BY id) FROM layers_enterprise),
@@ -667,6 +678,7 @@ ENDPOINTS = [
     E("admin:autocomplete", GET, url("/admin/autocomplete/?app_label=layers&model_name=servicecontract"
                                      "&field_name=enterprise&term=物业"), ADMINISTRATOR, 200, refused=302),
     E("admin:jsi18n", GET, url("/admin/jsi18n/"), ADMINISTRATOR, 200, refused=302),
+    # "View on site": estates have no page of their own for the admin to send to (404), but only past the log-in.
     E("admin:view_on_site", GET, lambda i: Request(f"/admin/r/{ContentType.objects.get_for_model(Estate).pk}/"
                                                    f"{an_estate(True).pk}/"), ADMINISTRATOR, 404, refused=302),
     E("admin:app_list", GET, url("/admin/layers/"), ADMINISTRATOR, 200, refused=302),
@@ -679,7 +691,7 @@ ENDPOINTS = [
 ]
 
 
-# --- the Django admin: five pages per registered model ------------------------------------------------------------
+# --- the Django admin: six pages per registered model -------------------------------------------------------------
 # Models the admin shows but never changes (ReadOnlyAdmin and the reports, written only through their services):
 # even an administrator gets 403 on their add and delete pages.
 ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversion", "creditevaluation",
