@@ -367,9 +367,9 @@ def enterprise_detail(*, pk: int, user=None) -> dict | None:
     }
 
 
-# Every detail page's context by kind, for `user`: its scope cuts an estate's contracts (as /api/estates/<id>/contracts/);
-# the other pages are district-wide, the same for every role (the enterprise's contracts are the register's,
-# docs/ENTERPRISE_REGISTER.md).
+# Every detail page's context by kind, for `user`: its scope cuts an estate's contracts (as
+# /api/estates/<id>/contracts/); the other pages are district-wide, the same for every role (the enterprise's
+# contracts are the register's, docs/ENTERPRISE_REGISTER.md).
 DETAILS = {
     "estate": estate_detail,
     "building": building_detail,

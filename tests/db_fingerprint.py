@@ -6,7 +6,7 @@ from django.db import connection
 DATA_PARTS = """
   (SELECT string_agg(concat_ws(',', id, version, name, md5(ST_AsEWKB(geom)::text)), ';' ORDER BY id) FROM layers_managementarea),
   (SELECT count(*) FROM layers_managementareaversion),
-  (SELECT string_agg(concat_ws(',', id, state), ';' ORDER BY id) FROM layers_abandonmentreport),
+  (SELECT string_agg(concat_ws(',', id, state, description), ';' ORDER BY id) FROM layers_abandonmentreport),
   (SELECT count(*) FROM layers_abandonmentevent),
   (SELECT count(*) FROM layers_abandonmentphoto),
   (SELECT string_agg(concat_ws(',', id, abandonment), ';' ORDER BY id) FROM layers_building WHERE abandonment <> 'none'),
