@@ -439,7 +439,7 @@ def test_every_write_endpoint_is_in_the_matrix():
                  "api-plan-export-geojson", "api-plan-export-csv", "plan-detail",
                  "import-page", "import-job",
                  "export-layers", "export-layer", "ogc-landing", "ogc-api", "ogc-conformance", "ogc-collections",
-                 "ogc-collection", "ogc-items", "ogc-item"}
+                 "ogc-collection", "ogc-items", "ogc-item", "audit-log"}
     # Writes nothing but the caller's own API key (tests/test_openapi.py).
     read_only |= {"api-token"}
     from django.urls import get_resolver
