@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db import DatabaseError
+from django.db import Error as DatabaseError  # InterfaceError (a lost connection) too
 from django.dispatch import receiver
 
 from ..models import AuditEvent, AuditKind
