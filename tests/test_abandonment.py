@@ -15,7 +15,7 @@ from layers.services import abandonment as service
 pytestmark = pytest.mark.django_db
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
 WEBP = b"RIFF\x00\x01\x00\x00WEBPVP8 " + b"\x00" * 200
 
 

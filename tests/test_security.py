@@ -268,3 +268,21 @@ def test_basemap_origins_are_allowed_images(planner_client, settings):
                               {"name": "gov", "url": "http://10.1.2.3:8080/wmts/{z}/{x}/{y}"}]
     header = planner_client.get("/")["Content-Security-Policy"]
     assert "img-src 'self' data: blob: http://10.1.2.3:8080 https://*.tile.example.org;" in header
+
+
+# --- upload types ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("head, expected", [
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00", "image/jpeg"),
+    (b"\xff\xd8\xff\xdb\x00\x43\x00\x08\x06\x06\x07\x06\x05", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"),
+    (b"RIFF\x24\x00\x00\x00WEBPVP8L", "image/webp"),
+    (b"\xff\xd8\xff<html><script>", None),  # a JPEG prefix in front of a page
+    (b"\x89PNG\r\n\x1a\n<svg onload=x>", None),
+    (b"RIFF\x24\x00\x00\x00WEBPtext", None),
+    (b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x00", None),
+    (b"<?xml version='1.0'", None),
+])
+def test_photos_must_be_real_jpeg_png_or_webp(head, expected):
+    from layers.services.abandonment import photo_type
+    assert photo_type(head[:16]) == expected

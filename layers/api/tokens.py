@@ -38,7 +38,8 @@ class ObtainToken(ObtainAuthToken):
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        locked = refuse_if_locked(request, str(request.data.get("username", "")))
+        data = request.data if hasattr(request.data, "get") else {}
+        locked = refuse_if_locked(request, str(data.get("username", "")))
         if locked is not None:
             return Response({"error": locked}, status=429)
         serializer = self.get_serializer(data=request.data)

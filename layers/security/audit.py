@@ -8,7 +8,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db import DatabaseError
+from django.db import Error as DatabaseError  # InterfaceError (a lost connection) too
 from django.dispatch import receiver
 
 from ..models import AuditEvent, AuditKind
@@ -17,8 +17,10 @@ from ..permissions import REFUSALS
 log = logging.getLogger(__name__)
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Writes that change no data, or whose event the auth signals write: logging in and out, the language switch.
-NOT_CHANGES = frozenset({"login", "logout", "set_language", "api-token", "admin:login", "admin:logout"})
+# POSTs that change no data, or whose event the auth signals write: logging in and out, the language switch, and
+# checking or clipping a boundary being drawn (sent on every edit of the drawing; nothing is saved).
+NOT_CHANGES = frozenset({"login", "logout", "set_language", "api-token", "admin:login", "admin:logout",
+                         "management-area-validate", "management-area-clip"})
 REFUSED_STATUSES = frozenset({401, 403})
 
 

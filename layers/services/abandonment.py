@@ -70,13 +70,21 @@ class CheckedPhoto:
     content_type: str
 
 
+# The marker that follows a JPEG's start-of-image: an APPn, quantisation or Huffman table, frame or comment.
+JPEG_SECOND_MARKERS = frozenset(range(0xE0, 0xF0)) | {0xDB, 0xC4, 0xC0, 0xC1, 0xC2, 0xFE, 0xDD}
+
+
 def photo_type(head: bytes) -> str | None:
-    """The image type of a file from its magic bytes: JPEG, PNG or WebP; None for anything else."""
-    if head.startswith(b"\xff\xd8\xff"):
+    """The image type of a file from its first 16 bytes: JPEG, PNG or WebP; None for anything else.
+
+    More than the magic number: the structure that must follow it (a JPEG marker, PNG's IHDR chunk, a WebP VP8
+    chunk), so a text or HTML file behind a three-byte JPEG prefix is not taken for a photo.
+    """
+    if head.startswith(b"\xff\xd8\xff") and len(head) > 3 and head[3] in JPEG_SECOND_MARKERS:
         return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
         return "image/png"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP" and head[12:16] in (b"VP8 ", b"VP8L", b"VP8X"):
         return "image/webp"
     return None
 
