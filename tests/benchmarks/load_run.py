@@ -343,8 +343,8 @@ def serving(db_url: str, *, secret_key: str, workers: int = 4, threads: int = 4,
     server = gunicorn_server(db_url, secret_key=secret_key, workers=workers, threads=threads)
     workdir = workdir or Path(os.environ.get("TMPDIR", "/tmp")) / f"geoapp-load-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
-    server.start(workdir)
     try:
+        server.start(workdir)  # inside the try: a server that never answered the probe is stopped too
         yield f"http://127.0.0.1:{server.port}", server
     finally:
         server.stop()
