@@ -110,7 +110,7 @@ def prepare(*, planners: int, areas: int, seed: int = 1) -> Plan:
     users = planners_ensure(planners)
     found = [Planner(u.username, u.auth_token.key, session_for(u)) for u in users]
     rng = random.Random(seed)
-    area_ids = sorted(ManagementArea.objects.order_by("pk").values_list("pk", flat=True))
+    area_ids = list(ManagementArea.objects.order_by("pk").values_list("pk", flat=True))
     area_ids = sorted(rng.sample(area_ids, min(areas, len(area_ids))))
     estate_ids = sorted(rng.sample(list(Estate.objects.values_list("pk", flat=True)), min(200, Estate.objects.count())))
     street_ids = list(AdminArea.objects.filter(level=AdminLevel.STREET).order_by("pk").values_list("pk", flat=True))
@@ -165,10 +165,11 @@ class Report:
 class Client:
     """One thread's keep-alive HTTP client, recording every request into the shared report."""
 
-    def __init__(self, base_url: str, planner: Planner, report: Report, lock: threading.Lock):
+    def __init__(self, base_url: str, planner: Planner, report: Report, lock: threading.Lock, number: int):
         import requests
 
         self.base_url, self.report, self.lock = base_url, report, lock
+        self.number, self.edits = number, 0  # the names it saves are 负载<number>-<edits>: unique per run
         self.http = requests.Session()
         self.http.headers.update({"Authorization": f"Token {planner.token}", "Accept-Language": "en"})
         self.tile_headers = {"Cookie": f"sessionid={planner.session}", "Authorization": ""}
@@ -193,7 +194,7 @@ class Client:
         return response
 
 
-def one_request(client: Client, plan: Plan, rng: random.Random, counter: list) -> None:
+def one_request(client: Client, plan: Plan, rng: random.Random) -> None:
     kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
     if kind == "layers":
         if rng.random() < 0.5:
@@ -216,10 +217,10 @@ def one_request(client: Client, plan: Plan, rng: random.Random, counter: list) -
         else:
             client.send(kind, "GET", f"/api/coverage/?level=community&parent={rng.choice(plan.street_ids)}")
     else:
-        edit(client, plan, rng, counter)
+        edit(client, plan, rng)
 
 
-def edit(client: Client, plan: Plan, rng: random.Random, counter: list) -> None:
+def edit(client: Client, plan: Plan, rng: random.Random) -> None:
     """Read an area, then save a new name with the version read; 1 in 4 also sets its boundary to the original or
     to the original shrunk by 0.5 % (never past where it started, so never over a neighbour)."""
     area_id = rng.choice(plan.area_ids)
@@ -228,8 +229,8 @@ def edit(client: Client, plan: Plan, rng: random.Random, counter: list) -> None:
         return
     feature = read.json()
     version = feature["properties"]["version"]
-    counter[0] += 1
-    name = f"负载{counter[1]}-{counter[0]}"
+    client.edits += 1
+    name = f"负载{client.number}-{client.edits}"
     properties = {"version": version, "name": name}
     geometry = None
     if rng.random() < 0.25:
@@ -253,11 +254,10 @@ def run(base_url: str, plan: Plan, *, seconds: float, clients: int, seed: int = 
     deadline = time.perf_counter() + seconds
 
     def worker(k: int) -> None:
-        client = Client(base_url, plan.planners[k % len(plan.planners)], report, lock)
+        client = Client(base_url, plan.planners[k % len(plan.planners)], report, lock, k)
         rng = random.Random(seed * 1000 + k)
-        counter = [0, k]
         while time.perf_counter() < deadline:
-            one_request(client, plan, rng, counter)
+            one_request(client, plan, rng)
 
     threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(clients)]
     started = time.perf_counter()
@@ -343,8 +343,8 @@ def serving(db_url: str, *, secret_key: str, workers: int = 4, threads: int = 4,
     server = gunicorn_server(db_url, secret_key=secret_key, workers=workers, threads=threads)
     workdir = workdir or Path(os.environ.get("TMPDIR", "/tmp")) / f"geoapp-load-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
-    server.start(workdir)
     try:
+        server.start(workdir)  # inside the try: a server that never answered the probe is stopped too
         yield f"http://127.0.0.1:{server.port}", server
     finally:
         server.stop()
