@@ -76,6 +76,15 @@ def media_root(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def empty_default_cache():
+    """The default cache holds the token endpoint's per-address throttle (20 tries a minute from 127.0.0.1): each
+    test starts with none of the earlier tests' tries."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def english():
     """Services called outside a request speak the default language (zh-hans); tests matching English messages
