@@ -5,6 +5,9 @@
 #   make bench     local PostGIS, then tests/benchmarks/bench_interop.py (BENCH_ARGS passed through): this
 #                  project vs tipg vs pygeoapi vs raw SQL, writes docs/BENCHMARKS.md; creates .venv-bench from
 #                  requirements-bench.txt on demand (e.g. BENCH_ARGS='--scales medium --seconds 3')
+#   make fuzz      local PostGIS, then the long bad-input runs (docs/reliability/badinput.md): hypothesis on area
+#                  create/update and Schemathesis per role with many examples (BADINPUT_PROFILE=badinput-fuzz,
+#                  Schemathesis's coverage phase on); PYTEST_ARGS passed through
 #   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
 #   make stop      stop it                  make clean-db   stop and delete it
 #   make psql      psql on the application database
@@ -24,7 +27,7 @@ VENV_PY := .venv/bin/python
 # The local cluster's URL unless the caller chose a database.
 DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
 
-.PHONY: help packages venv db stop clean-db psql status run test bench
+.PHONY: help packages venv db stop clean-db psql status run test bench fuzz
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -58,3 +61,7 @@ test: packages venv db
 
 bench: venv db
 	@$(DB_ENV) $(VENV_PY) tests/benchmarks/bench_interop.py $(BENCH_ARGS)
+
+fuzz: packages venv db
+	@$(DB_ENV) BADINPUT_PROFILE=badinput-fuzz $(VENV_PY) -m pytest tests/test_area_properties.py \
+		tests/test_schemathesis.py $(PYTEST_ARGS)

@@ -8,3 +8,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("layers.urls")),
 ]
+
+handler404 = "layers.api.errors.not_found"

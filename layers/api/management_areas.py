@@ -42,10 +42,7 @@ def parse_body(request) -> dict:
     if len(request.body) > MAX_BODY:
         raise BadInput(_("The body is %(size)s; at most %(max)s are accepted: simplify the boundary.")
                        % {"size": file_size(len(request.body)), "max": file_size(MAX_BODY)})
-    try:
-        data = loads(request.body.decode("utf-8") or "null")
-    except UnicodeDecodeError as exc:
-        raise BadInput(_("The body is not UTF-8 text (byte %(at)d).") % {"at": exc.start}) from None
+    data = loads(request.body or b"null")
     if not isinstance(data, dict):
         raise BadInput(_("The body must be a JSON object."))
     return data
