@@ -73,10 +73,13 @@ def _bundle_patch(**changes):
                          json.dumps({"version": plan.version, **changes}))
 
 
-def _report(**fields):
+def _report(*, page=False, **fields):
+    """An abandonment report through the API, or (page=True) through the abandoned-buildings page's form."""
     street = a_street()
     building = Building.objects.filter(estate__community__parent=street, abandonment="none").order_by("code").first()
     data = {"abandoned_since": "2024-03-01", "reason": "enterprise_left", "description": "无人管理", **fields}
+    if page:
+        return client(f"street-{street.code}").post("/abandonment/report/", {"building": building.code, **data})
     return client(f"street-{street.code}").post(f"/api/buildings/{building.pk}/abandonment-reports/", data)
 
 
@@ -110,6 +113,11 @@ CASES = [
      r"not a JPEG, PNG or WebP"),
     ("report-photo_empty", lambda: _report(photos=[SimpleUploadedFile("empty.png", b"")]), (400,), r"empty"),
     ("report-bad_date", lambda: _report(abandoned_since="2024-02-30"), (400,), r"abandoned_since"),
+    ("report_page-photo_not_an_image",
+     lambda: _report(page=True, photos=[SimpleUploadedFile("area.geojson", b'{"type": "Polygon"}')]), (400,),
+     r"not a JPEG, PNG or WebP"),
+    ("report_page-bad_date", lambda: _report(page=True, abandoned_since="2024-02-30"), (400,),
+     r"Enter the date the building was left"),
     ("tile-zoom_40", lambda: client().get("/tiles/estates/40/0/0.mvt"), (400,), r"zoom"),
     ("tile-x_out_of_range", lambda: client().get("/tiles/estates/3/9/1.mvt"), (400,), r"out of range"),
     ("tile-bad_date", lambda: client().get("/tiles/estates/3/6/2.mvt?date=2024-99-99"), (400,), r"date"),
