@@ -228,7 +228,7 @@ def area(request, pk: int):
 @extend_schema(
     tags=["management areas"], summary="Check a boundary without saving: problems and warnings",
     request=doc.AreaCheckSerializer,
-    responses={200: doc.ValidationResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403)},
+    responses={200: doc.ValidationResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
 )
 @api_view(["POST"])
 @refusals_as_json
@@ -244,7 +244,7 @@ def validate(request):
     tags=["management areas"],
     summary="Clip a boundary to the district and its neighbours (snapping within `tolerance` metres)",
     request=doc.AreaCheckSerializer,
-    responses={200: doc.ClippedFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403)},
+    responses={200: doc.ClippedFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
 )
 @api_view(["POST"])
 @refusals_as_json
