@@ -14,6 +14,9 @@
 #                  prints the path (scripts/backup.sh)
 #   make restore   pg_restore --clean --if-exists BACKUP_FILE into the application database, in one transaction;
 #                  it overwrites that database: asks for its name, or RESTORE_CONFIRM=yes
+#   make fuzz      local PostGIS, then the long bad-input runs (docs/reliability/badinput.md): hypothesis on area
+#                  create/update and Schemathesis per role with many examples (BADINPUT_PROFILE=badinput-fuzz,
+#                  Schemathesis's coverage phase on); PYTEST_ARGS passed through
 #   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
 #   make stop      stop it                  make clean-db   stop and delete it
 #   make psql      psql on the application database
@@ -35,7 +38,7 @@ VENV_PY := .venv/bin/python
 # The local cluster's URL unless the caller chose a database.
 DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
 
-.PHONY: help packages venv db stop clean-db psql status run test bench load backup restore
+.PHONY: help packages venv db stop clean-db psql status run test bench load backup restore fuzz
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -78,3 +81,6 @@ backup: db
 
 restore: db
 	@$(DB_ENV) scripts/backup.sh restore $(BACKUP_FILE)
+fuzz: packages venv db
+	@$(DB_ENV) BADINPUT_PROFILE=badinput-fuzz $(VENV_PY) -m pytest tests/test_area_properties.py \
+		tests/test_schemathesis.py $(PYTEST_ARGS)

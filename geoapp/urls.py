@@ -18,3 +18,4 @@ urlpatterns = [
 
 # A lost database connection outside any view (in a middleware) is a 503 too, not a 500.
 handler500 = "layers.connection_lost.server_error"
+handler404 = "layers.api.errors.not_found"

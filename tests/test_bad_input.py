@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from layers.models import Building, Estate, ManagementArea
+from layers.models import Estate, ManagementArea
 
 from .bad_geometries import BBOX_CASES, CASES, LINE_CASES, Case, valid_polygon
 from .db_fingerprint import fingerprint

@@ -7,8 +7,12 @@ no CSRF). What an anonymous caller gets depends on who calls the endpoint (kept 
 - the abandoned-building endpoints answer 401 {"error"} with `WWW-Authenticate: Token` (token authentication first).
 """
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
+
+from ..io.geojson_input import BadInput, loads
 
 TOKEN_FIRST = [TokenAuthentication, SessionAuthentication]
 
@@ -34,3 +38,15 @@ def bytes_response(view):
     """Mark a function view (below @api_view) as answering with its own bytes: any Accept header is fine."""
     view.content_negotiation_class = AnyAccept
     return view
+
+
+class StrictJSONParser(JSONParser):
+    """Every JSON body of the API read by one rule (layers.io.geojson_input.loads): UTF-8, no NaN or Infinity, no
+    unpaired surrogates — refused with 400 {"error"} saying which, instead of DRF's generic parse error or a 500
+    when a lone surrogate reaches the database."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return loads(stream.read() if stream is not None else b"")
+        except BadInput as exc:
+            raise ParseError(str(exc)) from None

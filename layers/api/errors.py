@@ -2,7 +2,9 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,3 +38,11 @@ def exception_handler(exc, context):
         data["error"] = str(data.pop("detail"))
         response.data = data
     return response
+
+
+def not_found(request, exception):
+    """404 for a URL no view answers: {"error"} under /api/ (clients parse JSON there), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": _("Nothing is at %(path)s: check the address (ids are whole numbers).")
+                                      % {"path": request.path}}, status=404)
+    return page_not_found(request, exception)

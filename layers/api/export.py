@@ -164,7 +164,9 @@ def export_layers(request):
         OpenApiParameter("on", OpenApiTypes.DATE, description="estates: the service status on this date (today)"),
     ],
     responses={
-        (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="the file"),
+        **{(200, exporter.content_type.split(";")[0]): OpenApiResponse(
+            OpenApiTypes.OBJECT if exporter.content_type.endswith("json") else OpenApiTypes.BINARY,
+            description="the file") for exporter in EXPORTERS.values()},
         400: ERROR, 403: ERROR, 404: ERROR,
         413: OpenApiResponse(ERROR, description="more features than the export limit"),
     },

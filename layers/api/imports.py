@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from ..io.importers import IMPORTERS
@@ -16,6 +16,7 @@ from ..io.readers import file_size
 from ..models import ImportJob
 from ..permissions import ADD, require
 from ..services import imports as svc
+from .drf import StrictJSONParser
 
 ERROR = inline_serializer("ImportError", {"error": serializers.CharField(),
                                           "report": serializers.JSONField(required=False)})
@@ -93,7 +94,7 @@ def import_job(request, pk: int):
     responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
 )
 @api_view(["POST"])
-@parser_classes([JSONParser])
+@parser_classes([StrictJSONParser])
 def import_job_check(request, pk: int):
     data = request.data if isinstance(request.data, dict) else {}
     try:
@@ -113,7 +114,7 @@ def import_job_check(request, pk: int):
     responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
 )
 @api_view(["POST"])
-@parser_classes([JSONParser])
+@parser_classes([StrictJSONParser])
 def import_job_commit(request, pk: int):
     data = request.data if isinstance(request.data, dict) else {}
     try:

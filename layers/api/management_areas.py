@@ -42,10 +42,7 @@ def parse_body(request) -> dict:
     if len(request.body) > MAX_BODY:
         raise BadInput(_("The body is %(size)s; at most %(max)s are accepted: simplify the boundary.")
                        % {"size": file_size(len(request.body)), "max": file_size(MAX_BODY)})
-    try:
-        data = loads(request.body.decode("utf-8") or "null")
-    except UnicodeDecodeError as exc:
-        raise BadInput(_("The body is not UTF-8 text (byte %(at)d).") % {"at": exc.start}) from None
+    data = loads(request.body or b"null")
     if not isinstance(data, dict):
         raise BadInput(_("The body must be a JSON object."))
     return data
@@ -231,7 +228,7 @@ def area(request, pk: int):
 @extend_schema(
     tags=["management areas"], summary="Check a boundary without saving: problems and warnings",
     request=doc.AreaCheckSerializer,
-    responses={200: doc.ValidationResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403)},
+    responses={200: doc.ValidationResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
 )
 @api_view(["POST"])
 @refusals_as_json
@@ -247,7 +244,7 @@ def validate(request):
     tags=["management areas"],
     summary="Clip a boundary to the district and its neighbours (snapping within `tolerance` metres)",
     request=doc.AreaCheckSerializer,
-    responses={200: doc.ClippedFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403)},
+    responses={200: doc.ClippedFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
 )
 @api_view(["POST"])
 @refusals_as_json

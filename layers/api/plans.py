@@ -223,7 +223,8 @@ def plan_coverage(request, pk):
 
 
 @extend_schema(operation_id="plan_versions", tags=["plans"],
-               summary="The plan's saved versions, newest first", responses={200: OpenApiTypes.OBJECT, 403: ERROR})
+               summary="The plan's saved versions, newest first",
+               responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 @plan_errors
 def plan_versions(request, pk):

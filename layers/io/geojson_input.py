@@ -39,13 +39,26 @@ def _reject_constant(name):
     raise BadInput(_("The body contains %(name)s, which is not a number in JSON.") % {"name": name})
 
 
-def loads(text: str):
-    """json.loads that refuses NaN and ±Infinity (Python's json reads them; JSON has no such numbers)."""
+def loads(data: bytes | str):
+    """JSON as RFC 8259 has it: UTF-8 text, no NaN or ±Infinity (Python's json reads them), no unpaired surrogate
+    escapes (\\udcff decodes to a string no database can store); BadInput says which rule is broken, and where."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadInput(_("The body is not UTF-8 text (byte %(at)d).") % {"at": exc.start}) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(data, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise BadInput(_("The body is not valid JSON (%(reason)s at line %(line)d, column %(col)d).")
                        % {"reason": exc.msg, "line": exc.lineno, "col": exc.colno}) from None
+    if "\\ud" in data.lower():
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadInput(_("The body contains an unpaired UTF-16 surrogate escape (%(escape)s), which is not text.")
+                           % {"escape": f"\\u{ord(exc.object[exc.start]):04x}"}) from None
+    return value
 
 
 def _position(value, where: str) -> tuple[float, float]:

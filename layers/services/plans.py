@@ -10,6 +10,7 @@ bundles easy first, bumps the version and writes a PlanVersion snapshot. Approva
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -299,6 +300,8 @@ def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | 
                 **parameters) -> TakeoverPlan:
     """A draft plan with the bundles propose_bundles finds among the uncovered old estates (district or street)."""
     require(user, TakeoverPlan, ADD)
+    if name is not None and not isinstance(name, str):
+        raise PlanInvalid(_("The name must be text."), field="name")
     name = (name or "").strip()
     if not name:
         raise PlanInvalid(_("Give the plan a name."), field="name")
@@ -308,7 +311,10 @@ def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | 
         raise PlanInvalid(_("The contract start date is required (YYYY-MM-DD)."), field="start_date")
     street = None
     if street_id not in (None, ""):
-        street = AdminArea.objects.filter(pk=street_id, level=AdminLevel.STREET).first()
+        if isinstance(street_id, bool) or not str(street_id).strip().isdigit():
+            raise PlanInvalid(_("street must be a street office's id (a whole number), not %(value)s.")
+                              % {"value": json.dumps(street_id, ensure_ascii=False)[:40]}, field="street")
+        street = AdminArea.objects.filter(pk=int(street_id), level=AdminLevel.STREET).first()
         if street is None:
             raise PlanInvalid(_("No street office with id %(id)s.") % {"id": street_id}, field="street")
     params = plan_parameters(**parameters)

@@ -1,0 +1,150 @@
+"""Bad bodies on the write paths that take no geometry but ids, numbers, dates or files — merge, plans and bundles,
+abandonment reports with photos — and bad tile addresses: each refused with a specific 4xx, nothing written."""
+from __future__ import annotations
+
+import datetime
+import json
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from layers.models import AdminArea, AdminLevel, Building, ManagementArea
+
+from .bad_geometries import BAD_BYTE
+from .db_fingerprint import fingerprint
+from .test_bad_input import client, messages, raw
+
+pytestmark = pytest.mark.django_db
+
+PLAN_START = datetime.date(2027, 1, 1)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def two_areas():
+    return list(ManagementArea.objects.order_by("code")[:2])
+
+
+def _merge(body: str):
+    return client().post("/api/management-areas/merge/", raw(body), content_type="application/json")
+
+
+def merge_body(**changes) -> str:
+    a, b = two_areas()
+    body = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "merge"}
+    body.update(changes)
+    return json.dumps(body, ensure_ascii=False)
+
+
+def a_street():
+    return AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code").first()
+
+
+def a_plan():
+    from django.contrib.auth.models import User
+
+    from layers.services.plans import plan_create
+
+    return plan_create(user=User.objects.get(username="planner"), name="坏输入计划", start_date=PLAN_START,
+                       street_id=a_street().pk)
+
+
+def _json(method: str, url: str, body: str):
+    return getattr(client(), method)(url, raw(body), content_type="application/json")
+
+
+def plan_body(**changes) -> str:
+    body = {"name": "计划", "start_date": PLAN_START.isoformat(), "street": a_street().pk}
+    body.update(changes)
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _bundle_new(estates):
+    """Set up a plan, then (the returned function) send the request: the fingerprint is taken in between."""
+    plan = a_plan()
+    return lambda: _json("post", f"/api/plans/{plan.pk}/bundles/",
+                         json.dumps({"version": plan.version, "estates": estates}))
+
+
+def _bundle_patch(**changes):
+    plan = a_plan()
+    bundle = plan.bundles.order_by("rank").first()
+    return lambda: _json("patch", f"/api/plans/{plan.pk}/bundles/{bundle.pk}/",
+                         json.dumps({"version": plan.version, **changes}))
+
+
+def _report(*, page=False, **fields):
+    """An abandonment report through the API, or (page=True) through the abandoned-buildings page's form."""
+    street = a_street()
+    building = Building.objects.filter(estate__community__parent=street, abandonment="none").order_by("code").first()
+    data = {"abandoned_since": "2024-03-01", "reason": "enterprise_left", "description": "无人管理", **fields}
+    if page:
+        return client(f"street-{street.code}").post("/abandonment/report/", {"building": building.code, **data})
+    return client(f"street-{street.code}").post(f"/api/buildings/{building.pk}/abandonment-reports/", data)
+
+
+# (name, send, statuses, keyword); a bundle_ case's function sets a plan up and returns the request to send.
+CASES = [
+    ("merge-truncated_json", lambda: _merge(merge_body()[:25]), (400,), r"JSON"),
+    ("merge-ids_as_words", lambda: _merge(merge_body(ids=["first", "second"])), (400,), r"whole number"),
+    ("merge-version_nan", lambda: _merge(merge_body().replace('"reason"', '"tolerance": NaN, "reason"')), (400,),
+     r"NaN"),
+    ("merge-tolerance_as_text", lambda: _merge(merge_body(tolerance="5 m")), (400,), r"number"),
+    ("merge-invalid_utf8", lambda: _merge(merge_body(reason=f"合并{BAD_BYTE}")), (400,), r"UTF-8"),
+    ("merge-lone_surrogate_escape", lambda: _merge(merge_body().replace('"merge"', '"\\udcff"')), (400,),
+     r"surrogate"),
+    ("plan_create-truncated_json", lambda: _json("post", "/api/plans/", plan_body()[:20]), (400,), r"JSON"),
+    ("plan_create-nan", lambda: _json("post", "/api/plans/", plan_body().replace('"name"', '"gap_m": NaN, "name"')),
+     (400,), r"NaN|JSON"),
+    ("plan_create-bad_date", lambda: _json("post", "/api/plans/", plan_body(start_date="2027-02-30")), (400,),
+     r"start_date"),
+    ("plan_create-name_as_a_list", lambda: _json("post", "/api/plans/", plan_body(name=[None, None])), (400,),
+     r"name must be text"),
+    ("plan_create-street_as_a_word", lambda: _json("post", "/api/plans/", plan_body(street="金城街道")), (400,),
+     r"street must be a street office's id"),
+    ("plan_create-gap_as_text", lambda: _json("post", "/api/plans/", plan_body(gap_m="wide")), (400,), r"gap_m"),
+    ("plan_create-invalid_utf8", lambda: _json("post", "/api/plans/", plan_body(name=f"计划{BAD_BYTE}")), (400,),
+     r"UTF-8"),
+    ("plan_create-lone_surrogate_escape",
+     lambda: _json("post", "/api/plans/", plan_body(name="计划").replace('"计划"', '"\\udcff"')), (400,),
+     r"surrogate"),
+    ("bundle_create-estates_as_words", lambda: _bundle_new(["one", "two"]), (400,), r"estate"),
+    ("bundle_create-estates_not_a_list", lambda: _bundle_new("12,13"), (400,), r"estate|list"),
+    ("bundle_update-add_not_a_list", lambda: _bundle_patch(add="12"), (400,), r"add|list"),
+    ("bundle_update-version_as_text", lambda: _bundle_patch(version="latest", add=[]), (400,), r"version"),
+    ("report-photo_not_an_image",
+     lambda: _report(photos=[SimpleUploadedFile("area.geojson", b'{"type": "Polygon"}')]), (400,),
+     r"not a JPEG, PNG or WebP"),
+    ("report-photo_empty", lambda: _report(photos=[SimpleUploadedFile("empty.png", b"")]), (400,), r"empty"),
+    ("report-bad_date", lambda: _report(abandoned_since="2024-02-30"), (400,), r"abandoned_since"),
+    ("report_page-photo_not_an_image",
+     lambda: _report(page=True, photos=[SimpleUploadedFile("area.geojson", b'{"type": "Polygon"}')]), (400,),
+     r"not a JPEG, PNG or WebP"),
+    ("report_page-bad_date", lambda: _report(page=True, abandoned_since="2024-02-30"), (400,),
+     r"Enter the date the building was left"),
+    ("tile-zoom_40", lambda: client().get("/tiles/estates/40/0/0.mvt"), (400,), r"zoom"),
+    ("tile-x_out_of_range", lambda: client().get("/tiles/estates/3/9/1.mvt"), (400,), r"out of range"),
+    ("tile-bad_date", lambda: client().get("/tiles/estates/3/6/2.mvt?date=2024-99-99"), (400,), r"date"),
+]
+
+
+
+
+@pytest.mark.parametrize("name, send, statuses, keyword", CASES, ids=[c[0] for c in CASES])
+def test_bad_body_is_refused_specifically_and_writes_nothing(name, send, statuses, keyword):
+    if name.startswith("bundle_"):
+        send = send()
+    before = fingerprint()
+    response = send()
+    assert fingerprint() == before, "a refused request wrote something"
+    assert response.status_code in statuses, (response.status_code, response.content[:300])
+    said = messages(response)
+    assert re.search(keyword, said, re.I), f"{keyword!r} not in {said[:300]!r}"
+
+
+def test_the_controls_are_accepted():
+    """The same requests without their defect succeed (so the refusals above are the defects')."""
+    assert _merge(merge_body()).status_code in (200, 400)  # two areas that may not touch: a rule, not input
+    assert _json("post", "/api/plans/", plan_body()).status_code == 201
+    assert _report(photos=[SimpleUploadedFile("ok.png", PNG)]).status_code == 201
+    assert client().get("/tiles/estates/3/6/2.mvt?date=2024-01-01").status_code == 200
