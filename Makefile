@@ -81,6 +81,7 @@ backup: db
 
 restore: db
 	@$(DB_ENV) scripts/backup.sh restore $(BACKUP_FILE)
+
 fuzz: packages venv db
 	@$(DB_ENV) BADINPUT_PROFILE=badinput-fuzz $(VENV_PY) -m pytest tests/test_area_properties.py \
 		tests/test_schemathesis.py $(PYTEST_ARGS)
