@@ -77,6 +77,15 @@ def test_items_page_counts_and_next_prev_links_walk_the_whole_layer():
     assert seen == sorted(Building.objects.values_list("pk", flat=True))
 
 
+def test_number_matched_past_the_last_page_and_on_an_exact_last_page():
+    """numberMatched is counted even when the page cannot tell it (empty past the end, or exactly full)."""
+    client, total = basic(), Building.objects.count()
+    _, doc = get(client, f"/ogc/collections/buildings/items?limit=10&offset={total + 50}")
+    assert doc["numberReturned"] == 0 and doc["numberMatched"] == total
+    _, doc = get(client, f"/ogc/collections/buildings/items?limit=10&offset={total - 10}")
+    assert doc["numberReturned"] == 10 and doc["numberMatched"] == total
+
+
 def test_features_are_geojson_in_lon_lat_without_a_crs_member():
     _, doc = get(basic(), "/ogc/collections/estates/items?limit=1")
     feature = doc["features"][0]

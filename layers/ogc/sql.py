@@ -43,11 +43,15 @@ def items_page(*, layer: FeatureLayer, user, filters: Filters, limit: int, offse
            ORDER BY {layer.id_sql}
            LIMIT %s OFFSET %s
         )
-        SELECT (SELECT count(*) FROM {from_sql} WHERE {where_sql}),
+        SELECT CASE WHEN (SELECT count(*) FROM p) < %s AND ((SELECT count(*) FROM p) > 0 OR %s = 0)
+                    THEN %s + (SELECT count(*) FROM p)
+                    ELSE (SELECT count(*) FROM {from_sql} WHERE {where_sql}) END,
                (SELECT count(*) FROM p),
                COALESCE((SELECT json_agg({feature_json_sql(layer)} ORDER BY p.fid) FROM p), '[]'::json)::text
     """
-    params = column_params + where_params + [limit, offset] + where_params
+    # A page that is not full is the last one: then the rows matched are the offset plus the page, and the second
+    # pass over the filtered rows (count) is skipped (PostgreSQL runs the ELSE's subquery only when it is taken).
+    params = column_params + where_params + [limit, offset] + [limit, offset, offset] + where_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         matched, returned, features = cursor.fetchone()

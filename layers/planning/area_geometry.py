@@ -31,6 +31,9 @@ def _identity(message: str) -> str:
     return message
 
 
+translate = _identity  # marks the messages below for makemessages; callers translate them at use
+
+
 @dataclass
 class Problem:
     """One reason a boundary cannot be saved; `location` is (lon, lat), `geometry` a shapely geometry."""
@@ -64,16 +67,17 @@ def metres_to_degrees(metres: float) -> float:
 
 # GEOS reasons (is_valid_reason) → plain words. %s is filled by nothing; the location is given separately.
 _REASONS = {
-    "Self-intersection": "The boundary crosses itself.",
-    "Ring Self-intersection": "The boundary touches itself at a point, pinching off a loop.",
-    "Interior is disconnected": "A hole cuts the area into separate pieces.",
-    "Hole lies outside shell": "A hole lies outside the outer boundary.",
-    "Holes are nested": "A hole lies inside another hole.",
-    "Nested shells": "One part lies inside another part.",
-    "Duplicate Rings": "The same ring is drawn twice.",
-    "Too few points in geometry component": "A ring has too few points: a polygon needs at least three corners.",
-    "Invalid Coordinate": "A corner has an invalid coordinate (not a number).",
-    "Ring is not closed": "A ring is not closed: its last point must equal its first.",
+    "Self-intersection": translate("The boundary crosses itself."),
+    "Ring Self-intersection": translate("The boundary touches itself at a point, pinching off a loop."),
+    "Interior is disconnected": translate("A hole cuts the area into separate pieces."),
+    "Hole lies outside shell": translate("A hole lies outside the outer boundary."),
+    "Holes are nested": translate("A hole lies inside another hole."),
+    "Nested shells": translate("One part lies inside another part."),
+    "Duplicate Rings": translate("The same ring is drawn twice."),
+    "Too few points in geometry component":
+        translate("A ring has too few points: a polygon needs at least three corners."),
+    "Invalid Coordinate": translate("A corner has an invalid coordinate (not a number)."),
+    "Ring is not closed": translate("A ring is not closed: its last point must equal its first."),
 }
 _REASON_AT = re.compile(r"^(?P<reason>[^\[]+?)\s*\[(?P<x>[-+0-9.eEinfaN]+)\s+(?P<y>[-+0-9.eEinfaN]+)\]\s*$")
 
@@ -121,8 +125,8 @@ def validity_problems(geom, translate: Translate = _identity) -> list[Problem]:
     if any(len(r.coords) < 4 for r in rings):
         return [Problem(INVALID, translate(_REASONS["Too few points in geometry component"]))]
     if len(coords) > MAX_VERTICES:
-        return [Problem(TOO_LARGE, translate("The boundary has %(n)d corners; at most %(max)d are accepted: simplify it "
-                                           "first.") % {"n": len(coords), "max": MAX_VERTICES})]
+        message = translate("The boundary has %(n)d corners; at most %(max)d are accepted: simplify it first.")
+        return [Problem(TOO_LARGE, message % {"n": len(coords), "max": MAX_VERTICES})]
     problems = []
     if not geom.is_valid:
         spike = spike_at(geom)
