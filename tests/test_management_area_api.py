@@ -233,6 +233,19 @@ def test_malformed_input_is_400_naming_the_problem(api, body, words):
     assert ManagementArea.objects.count() == count
 
 
+def test_a_form_body_with_the_csrf_check_is_400_not_500(planner):
+    """The CSRF check parses a form body first; the API then says to send JSON (it read request.body: a 500)."""
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(planner)
+    client.get("/")  # the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    count = ManagementArea.objects.count()
+    response = client.post(URL, {"name": "x", "csrfmiddlewaretoken": token})
+    assert response.status_code == 400, response.content
+    assert "as json" in json.loads(response.content)["error"].lower()
+    assert ManagementArea.objects.count() == count
+
+
 def test_wrong_type_and_empty_come_as_problems(api):
     body = json.loads(send(api, "post", URL, {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]},
                                               "properties": {"name": "x"}}).content)

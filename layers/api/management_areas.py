@@ -39,6 +39,10 @@ def ok(data, status: int = 200) -> Response:
 # --- parsing ----------------------------------------------------------------------------------------------------
 
 def parse_body(request) -> dict:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        # A form body was parsed already (by the CSRF check): its raw bytes are gone, and it is not JSON anyway.
+        raise BadInput(_("Send the body as JSON (Content-Type: application/json), not as a form."))
     if len(request.body) > MAX_BODY:
         raise BadInput(_("The body is %(size)s; at most %(max)s are accepted: simplify the boundary.")
                        % {"size": file_size(len(request.body)), "max": file_size(MAX_BODY)})
