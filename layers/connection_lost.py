@@ -2,9 +2,9 @@
 
 One place for every path: the DRF exception handler (layers/api/errors.py) answers the REST API with
 {"error": …}, ConnectionLostMiddleware answers pages (HTML) and the plain JSON views, the tile lane
-(layers/tiles/fast.py) answers tiles, and server_error (handler500) whatever failed outside a view. A write that fails this way was rolled back by PostgreSQL with its
-transaction, so the message can say that nothing was saved; the next request gets a fresh connection
-(CONN_HEALTH_CHECKS, geoapp/settings.py).
+(layers/tiles/fast.py) answers tiles, and server_error (handler500) whatever failed outside a view. A write that
+fails this way was rolled back by PostgreSQL with its transaction, so the message can say that nothing was saved;
+the next request gets a fresh connection (CONN_HEALTH_CHECKS, geoapp/settings.py).
 """
 from __future__ import annotations
 
