@@ -7,6 +7,11 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from layers.credit_code import check_character
 from layers.models import AdminArea, AdminLevel, Enterprise, Estate, ManagementArea
 
+# Photo bytes the abandoned-building photo check accepts (layers/services/abandonment.py reads the header).
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
+WEBP = b"RIFF\x00\x01\x00\x00WEBPVP8 " + b"\x00" * 200
+
 ORIGIN = (127.30, 45.80)  # north-east of the demo district, so test objects never touch demo ones
 _counter = itertools.count(1)
 

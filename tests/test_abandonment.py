@@ -12,11 +12,10 @@ from django.test import Client
 from layers.models import AbandonmentEvent, AbandonmentPhoto, AbandonmentReport, AdminArea, AdminLevel, Building
 from layers.services import abandonment as service
 
+from .factories import JPEG, PNG, WEBP
+
 pytestmark = pytest.mark.django_db
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
-WEBP = b"RIFF\x00\x01\x00\x00WEBPVP8 " + b"\x00" * 200
 
 
 def jpeg(name="door.jpg", data=JPEG):

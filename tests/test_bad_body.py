@@ -13,12 +13,12 @@ from layers.models import AdminArea, AdminLevel, Building, ManagementArea
 
 from .bad_geometries import BAD_BYTE
 from .db_fingerprint import fingerprint
+from .factories import PNG
 from .test_bad_input import client, messages, raw
 
 pytestmark = pytest.mark.django_db
 
 PLAN_START = datetime.date(2027, 1, 1)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
 def two_areas():
