@@ -20,6 +20,18 @@ def map_bounds(page) -> tuple[float, float, float, float]:
         "() => { const b = window.geoappMap.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }"))
 
 
+def settled_bounds(page) -> tuple[float, float, float, float]:
+    """The map's bounds once it has stopped moving (a drag ends with Leaflet's inertia: the view glides on)."""
+    bounds = map_bounds(page)
+    for _ in range(50):
+        page.wait_for_timeout(200)
+        again = map_bounds(page)
+        if again == bounds:
+            return bounds
+        bounds = again
+    raise AssertionError("the map did not stop moving")
+
+
 def test_planner_exports_the_current_view_of_estates_as_geopackage(page, live_server, demo_city, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     log_in(page, live_server, "planner")
@@ -32,8 +44,7 @@ def test_planner_exports_the_current_view_of_estates_as_geopackage(page, live_se
     page.mouse.down()
     page.mouse.move(cx - 180, cy + 90, steps=8)
     page.mouse.up()
-    page.wait_for_timeout(300)
-    view = map_bounds(page)
+    view = settled_bounds(page)
     assert view[0] > before[0] and view[1] > before[1], "the map did not pan east and north"
 
     panel = page.locator("#export-panel")
