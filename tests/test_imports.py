@@ -386,6 +386,18 @@ def upload(client, path, target="estates"):
         return client.post("/api/imports/", {"file": SimpleUploadedFile(path.name, f.read()), "target": target})
 
 
+def test_a_guessed_encoding_is_labelled_in_the_users_language():
+    from django.utils import translation
+
+    from layers.services.imports import encoding_label
+
+    with translation.override("zh-hans"):
+        assert encoding_label("GB18030 (detected, no .cpg)") == "GB18030（自动识别，无 .cpg 文件）"
+    with translation.override("en"):
+        assert encoding_label("GB18030 (detected, no .cpg)") == "GB18030 (detected, no .cpg)"
+    assert encoding_label("GBK (.cpg)") == "GBK (.cpg)" and encoding_label(None) is None
+
+
 def test_api_upload_check_commit(client, tmp_path):
     client.force_login(planner())
     records = files.estate_records(estates(2), prefix="API-")

@@ -32,6 +32,10 @@ LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度", "东经")
 LAT_COLUMNS = ("lat", "latitude", "y", "纬度", "北纬")
 
 
+# The label's suffix for a shapefile encoding guessed from the .dbf (no .cpg); the import service translates it.
+DETECTED_NO_CPG = " (detected, no .cpg)"
+
+
 def _(message: str) -> str:
     """Marks a message for translation (makemessages finds it); callers translate with translated()."""
     return message
@@ -209,7 +213,7 @@ def read_shapefile(folder: Path, *, name: str, limits: Limits) -> Table:
             raise ReadError(_("“%(name)s”: the attribute table is neither UTF-8 nor GB18030/GBK; add a .cpg file "
                               "naming its encoding"), name=name) from None
         encoding = "UTF-8" if detected.encoding.startswith("utf-8") else "GB18030"
-        label = f"{encoding} (detected, no .cpg)"
+        label = f"{encoding}{DETECTED_NO_CPG}"
     table = _read_ogr(shp, kind="shapefile", name=name, limits=limits, encoding=encoding)
     table.encoding = label
     if ".prj" not in siblings:

@@ -44,6 +44,13 @@ class ImportRefused(Exception):
         self.status, self.report = status, report
 
 
+
+def encoding_label(label: str | None) -> str | None:
+    """The file's encoding as the report shows it, in the user's language ("GB18030（自动识别，无 .cpg 文件）")."""
+    if label and label.endswith(readers.DETECTED_NO_CPG):
+        return _("%(encoding)s (detected, no .cpg)") % {"encoding": label.removesuffix(readers.DETECTED_NO_CPG)}
+    return label
+
 def limits() -> readers.Limits:
     return readers.Limits(
         max_bytes=getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024),
@@ -88,7 +95,8 @@ def describe_table(table: readers.Table, *, target: str) -> dict:
         guess = crs_helpers.guess_crs(bbox, hint_lon=_district_longitude())
         crs.update(guess=guess.epsg, reason=guess.translated(_), confirm=guess.epsg not in crs_helpers.GEOGRAPHIC)
     return {
-        "file_name": None, "format": table.format, "layer": table.layer, "encoding": table.encoding,
+        "file_name": None, "format": table.format, "layer": table.layer,
+        "encoding": encoding_label(table.encoding),
         "rows": len(table.rows), "columns": table.columns, "geometry_columns": table.geometry_columns,
         "has_geometry": table.has_geometry, "bbox": bbox,
         "sample": [{c: _jsonable(r.get(c)) for c in table.columns} for r in table.rows[:SAMPLE_ROWS]],
@@ -309,7 +317,8 @@ def _report(rows, importer_cls, *, table, mapping, source, verdict, options, fil
                 getattr(r.existing, name_field, None) if r.existing is not None else None)),
             "ok": r.ok, "action": r.action, "errors": r.errors, "warnings": r.warnings}})
     return {
-        "file_name": file_name, "target": importer_cls.target, "format": table.format, "encoding": table.encoding,
+        "file_name": file_name, "target": importer_cls.target, "format": table.format,
+        "encoding": encoding_label(table.encoding),
         "mapping": mapping,
         "crs": {"source": source if isinstance(source, int) else (None if source is None else "WKT"),
                 "source_label": crs_helpers.describe(source) if isinstance(source, int) else (
