@@ -90,12 +90,9 @@ def _ring(value, where: str) -> list[tuple[float, float]]:
     points = [_position(p, f"{where}[{k}]") for k, p in enumerate(value)]
     if len(points) < 4:
         location = points[0] if points else None
-        raise GeometryProblem(ag.Problem(ag.INVALID, _("A ring has too few points: a polygon needs at least three "
-                                                        "corners (four positions, the last equal to the first)."),
-                                         location=location))
+        raise GeometryProblem(ag.Problem(ag.INVALID, _(ag.RING_TOO_FEW_POINTS), location=location))
     if points[0] != points[-1]:
-        raise GeometryProblem(ag.Problem(ag.INVALID, _("A ring is not closed: its last point must equal its first."),
-                                         location=points[-1]))
+        raise GeometryProblem(ag.Problem(ag.INVALID, _(ag.RING_NOT_CLOSED), location=points[-1]))
     return points
 
 

@@ -66,6 +66,9 @@ def metres_to_degrees(metres: float) -> float:
 # --- validity ---------------------------------------------------------------------------------------------------
 
 # GEOS reasons (is_valid_reason) → plain words. %s is filled by nothing; the location is given separately.
+RING_TOO_FEW_POINTS = translate("A ring has too few points: a polygon needs at least three corners.")
+RING_NOT_CLOSED = translate("A ring is not closed: its last point must equal its first.")
+
 _REASONS = {
     "Self-intersection": translate("The boundary crosses itself."),
     "Ring Self-intersection": translate("The boundary touches itself at a point, pinching off a loop."),
@@ -74,10 +77,9 @@ _REASONS = {
     "Holes are nested": translate("A hole lies inside another hole."),
     "Nested shells": translate("One part lies inside another part."),
     "Duplicate Rings": translate("The same ring is drawn twice."),
-    "Too few points in geometry component":
-        translate("A ring has too few points: a polygon needs at least three corners."),
+    "Too few points in geometry component": RING_TOO_FEW_POINTS,
     "Invalid Coordinate": translate("A corner has an invalid coordinate (not a number)."),
-    "Ring is not closed": translate("A ring is not closed: its last point must equal its first."),
+    "Ring is not closed": RING_NOT_CLOSED,
 }
 _REASON_AT = re.compile(r"^(?P<reason>[^\[]+?)\s*\[(?P<x>[-+0-9.eEinfaN]+)\s+(?P<y>[-+0-9.eEinfaN]+)\]\s*$")
 
