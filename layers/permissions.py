@@ -155,7 +155,8 @@ def get_restricted(queryset: QuerySet, user, action: str, **lookup):
     require(user, queryset.model, action)
     obj = restrict(queryset, user, action).filter(**lookup).first()
     if obj is None:
-        raise OutsideJurisdiction(_("No %(thing)s with that id in your jurisdiction.") % {"thing": queryset.model._meta.verbose_name})
+        raise OutsideJurisdiction(_("No %(thing)s with that id in your jurisdiction.")
+                                  % {"thing": queryset.model._meta.verbose_name})
     return obj
 
 

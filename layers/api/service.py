@@ -20,6 +20,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
+from ..io.geojson_input import BadInput, GeometryProblem, parse_geometry
 from ..models import Estate, ProviderKind, RegisterChange, Role, ServiceContract
 from ..models.geo import SRID
 from ..params import date_param
@@ -28,7 +29,6 @@ from ..planning import candidates as scoring
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
 from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
 from . import service_schema as doc
-from ..io.geojson_input import BadInput, GeometryProblem, parse_geometry
 
 MAX_SELECTION_VERTICES = 5000
 
@@ -78,7 +78,7 @@ def _int(value, field: str, *, required: bool = False):
 def parse_selection(value) -> MultiPolygon:
     """A drawn box or lasso: a GeoJSON Polygon/MultiPolygon (or a Feature of one) in lon/lat, made valid.
 
-    Read by the API's one strict parser (api/geometry_input.py); a lasso that crosses itself is a gesture, not an
+    Read by the API's one strict parser (layers/io/geojson_input.py); a lasso that crosses itself is a gesture, not an
     error, so it is repaired rather than refused.
     """
     if isinstance(value, dict) and value.get("type") == "Feature":
