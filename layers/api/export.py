@@ -5,7 +5,6 @@ import tempfile
 from pathlib import Path
 
 import shapely
-
 from django.conf import settings
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.http import FileResponse
@@ -20,13 +19,13 @@ from rest_framework.response import Response
 
 from ..io.exporters import CRS_URI, EXPORTERS, TooManyFeatures, export_data, filename, get_exporter, max_features
 from ..io.feature_layers import LAYERS, FilterError, Filters, get_layer
+from ..io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, loads, parse_polygonal
 from ..params import date_param
 from ..planning.area_geometry import validity_problems
-from ..io.geojson_input import BadInput, GeometryProblem, loads, parse_polygonal
 from .views import BadParameter, parse_bbox
 
 MAX_IDS = 10_000
-MAX_POLYGON_POINTS = 5_000
+MAX_POLYGON_POINTS = MAX_SELECTION_POINTS
 MAX_CHARS_PER_POINT = 50  # "[126.123456789012, 45.123456789012], " with room to spare
 # Parameters that are not attribute filters.
 RESERVED = {"bbox", "ids", "polygon", "on"}
@@ -49,7 +48,7 @@ def parse_ids(value: str | None) -> list[int] | None:
 def parse_polygon(value: str | None) -> GEOSGeometry | None:
     """A drawn selection: a GeoJSON or WKT Polygon/MultiPolygon in lon/lat degrees (EPSG:4490).
 
-    GeoJSON is read by the API's one strict parser (api/geometry_input.py); WKT by GEOS, then held to the same rules.
+    GeoJSON is read by the API's one strict parser (layers/io/geojson_input.py); WKT by GEOS, then held to the same rules.
     """
     if value is None or value == "":
         return None

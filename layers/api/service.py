@@ -20,7 +20,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
-from ..io.geojson_input import BadInput, GeometryProblem, parse_geometry
+from ..io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, parse_geometry
 from ..models import Estate, ProviderKind, RegisterChange, Role, ServiceContract
 from ..models.geo import SRID
 from ..params import date_param
@@ -30,7 +30,6 @@ from ..services.contracts import contract_end, contract_snapshot, contracts_assi
 from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
 from . import service_schema as doc
 
-MAX_SELECTION_VERTICES = 5000
 
 
 class Refused(Exception):
@@ -94,9 +93,9 @@ def parse_selection(value) -> MultiPolygon:
                         "not a %(type)s.") % {"type": parsed.geom_type if parsed is not None else "null"},
                       code="selection")
     points = len(shapely.get_coordinates(parsed))
-    if points > MAX_SELECTION_VERTICES:
+    if points > MAX_SELECTION_POINTS:
         raise Refused(_("The selection has %(n)d points; at most %(max)d are accepted.")
-                      % {"n": points, "max": MAX_SELECTION_VERTICES}, code="selection")
+                      % {"n": points, "max": MAX_SELECTION_POINTS}, code="selection")
     geom = GEOSGeometry(memoryview(shapely.to_wkb(parsed)), srid=SRID)  # CGCS2000 ≈ WGS84 (docs/MAP_API.md)
     if not geom.valid:
         geom = geom.make_valid()  # a lasso crossing itself

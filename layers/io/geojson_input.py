@@ -16,6 +16,8 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 from ..planning import area_geometry as ag
 
 MAX_POSITIONS = ag.MAX_VERTICES
+# A box or lasso drawn on the map to select (service assignment, export, OGC): no hand draws more points.
+MAX_SELECTION_POINTS = 5_000
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon", "Point", "MultiPoint", "LineString", "MultiLineString",
                   "GeometryCollection")
 # A `crs` member may only name longitude/latitude: CGCS2000 and WGS84 agree within centimetres (docs/MAP_API.md).
