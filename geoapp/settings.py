@@ -78,6 +78,8 @@ BASEMAP_TILES = env_basemaps("BASEMAP_TILES")
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
 LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+# The one password check, shared by every way to log in; it refuses a locked user name (docs/SECURITY.md).
+AUTHENTICATION_BACKENDS = ["layers.security.login_lock.LockingBackend"]
 # A session lasts a working day from log-in; SESSION_SAVE_EVERY_REQUEST=true makes that an idle timeout
 # instead, at the cost of one session write per request (the map sends hundreds of tile requests).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)

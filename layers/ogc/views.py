@@ -17,12 +17,13 @@ from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authentication import BasicAuthentication, TokenAuthentication
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from ..api.export import filters_from
 from ..api.views import BadParameter
 from ..io.feature_layers import LAYERS, FilterError, get_layer
+from ..security.login_lock import LockingBasicAuthentication, LoginLocked, locked_until
 from . import sql
 from .collections import (
     CRS84,
@@ -68,9 +69,12 @@ def credentials_key(header: str) -> str:
 def authenticated_user(request):
     """The session's user, else the user of a valid Basic or Token Authorization header; None otherwise.
 
-    Checking a Basic password costs a deliberately slow hash (hundreds of ms); a desktop GIS sends one request
-    per page, so an accepted header is remembered for a few minutes (keyed by a salted digest, never the
-    password) and its user re-read, so a deactivated account is refused at once.
+    HTTP Basic goes through the login lock (layers/security/login_lock.py): a wrong password counts as a failed
+    log-in, and a locked user name raises LoginLocked whatever the password. Checking a Basic password costs a
+    deliberately slow hash (hundreds of ms); a desktop GIS sends one request per page, so an accepted header is
+    remembered for a few minutes (keyed by a salted digest, never the password) and its user re-read, so a
+    deactivated account is refused at once; for a Basic header the lock is re-checked too, so a lock that starts
+    later is not outlasted (the header is then forgotten and checked again, which refuses it).
     """
     if request.user.is_authenticated:
         return request.user
@@ -79,12 +83,13 @@ def authenticated_user(request):
         user_id = cache.get(credentials_key(header))
         if user_id is not None:
             user = User.objects.filter(pk=user_id, is_active=True).first()
-            if user is not None:
+            if user is not None and not (is_basic(header) and locked_until(user.get_username())):
                 return user
-    for authenticator in (BasicAuthentication(), TokenAuthentication()):
+            cache.delete(credentials_key(header))
+    for authenticator in (LockingBasicAuthentication(), TokenAuthentication()):
         try:
             result = authenticator.authenticate(request)
-        except AuthenticationFailed:
+        except AuthenticationFailed:  # not LoginLocked (429), which ogc_view answers
             return None
         if result is not None:
             cache.set(credentials_key(header), result[0].pk, CREDENTIALS_SECONDS)
@@ -92,12 +97,22 @@ def authenticated_user(request):
     return None
 
 
+def is_basic(header: str) -> bool:
+    return header.split(" ", 1)[0].lower() == "basic"
+
+
 def ogc_view(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return error_response(405, "MethodNotAllowed", "OGC API – Features here is read-only: use GET")
-        user = authenticated_user(request)
+        try:
+            user = authenticated_user(request)
+        except LoginLocked as exc:
+            # 429 without a Basic challenge: desktop GIS shows the message instead of asking for the password again.
+            response = error_response(429, "LoginLocked", str(exc.detail))
+            response["Retry-After"] = str(exc.wait)
+            return response
         if user is None:
             return error_response(401, "NotAuthenticated", "log in, or send HTTP Basic or Token credentials")
         request.user = user

@@ -1,4 +1,6 @@
-"""Writing the audit log: auth signals, one event per write request or refusal, one per management command.
+"""Writing the audit log: log-ins and log-outs, one event per write request or refusal, one per management command.
+
+A failed or locked log-in is written by layers/security/login_lock.py, which tells the two apart.
 
 Reads write nothing (only refused reads are logged), a write request one INSERT after its response.
 """
@@ -7,7 +9,7 @@ import json
 import logging
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import Error as DatabaseError  # InterfaceError (a lost connection) too
 from django.dispatch import receiver
 
@@ -116,8 +118,3 @@ def _logged_out(sender, request, user, **kwargs):
     if user is not None:
         record(AuditKind.LOGOUT, request=request, user=user)
 
-
-@receiver(user_login_failed)
-def _login_failed(sender, credentials, request=None, **kwargs):
-    record(AuditKind.LOGIN_FAILED, request=getattr(request, "_request", request), user=None,
-           username=str(credentials.get("username", "")))
