@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.views import LoginView
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import translation
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -54,7 +55,7 @@ def basic_header(password: str, username: str = NAME) -> str:
 
 
 # --- the paths ----------------------------------------------------------------------------------------------------
-# Each: try(password) -> (status, body text); success(status, body) -> bool.
+# Each: attempt(password, language) -> (status, body text, whether it logged in or returned data).
 
 def form_path(url):
     def attempt(password, language="en"):
@@ -88,7 +89,6 @@ def api_basic_attempt(password, language="en"):
     view = Probe.as_view(authentication_classes=[LockingBasicAuthentication])
     request = APIRequestFactory().get("/api/probe/", HTTP_AUTHORIZATION=basic_header(password),
                                       HTTP_ACCEPT_LANGUAGE=language)
-    from django.utils import translation
     with translation.override(language):
         response = view(request)
         response.render()
@@ -227,13 +227,15 @@ def test_ogc_remembered_credentials_do_not_outlast_a_later_lock(account):
     assert login_kinds()[-1] == AuditKind.LOGIN_LOCKED
 
 
-def test_a_locked_basic_answer_says_when_to_retry(account):
+def test_a_locked_answer_says_when_to_retry(account):
     for _ in range(5):
         PATHS["OGC API HTTP Basic"](WRONG)
     response = Client(HTTP_AUTHORIZATION=basic_header(PASSWORD)).get(ITEMS)
     assert response.status_code == 429
     assert 14 * 60 < int(response["Retry-After"]) <= 15 * 60
     assert "WWW-Authenticate" not in response  # no password prompt while locked
+    response = Client().post("/api/token/", {"username": NAME, "password": PASSWORD})
+    assert response.status_code == 429 and 14 * 60 < int(response["Retry-After"]) <= 15 * 60
 
 
 def test_a_basic_success_is_a_login_that_resets_the_count(account):
