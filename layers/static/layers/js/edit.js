@@ -3,7 +3,7 @@
 // Endpoints: docs/EDIT_API.md. The areas on the map come from vector tiles, which cannot be snapped to, so
 // the areas around the view are loaded as GeoJSON at editing zooms: they are the snap targets and what is edited.
 import { api, ApiError, fmt } from "./api.js";
-import { el, fillTemplate } from "./dom.js";
+import { el, fillTemplate, textLines } from "./dom.js";
 import { createHistory, formatWhen } from "./history.js";
 
 const L = window.L;
@@ -83,7 +83,7 @@ export function initEditor(map, config, layers) {
     bubblingMouseEvents: true,
     onEachFeature: (feature, layer) => {
       layer.on("click", () => onAreaClick(feature));
-      layer.bindTooltip(feature.properties.name || "", { sticky: true, className: "edit-area-tooltip" });
+      layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true, className: "edit-area-tooltip" });
     },
   });
   const overlay = L.layerGroup([], { pane: "geoapp-edit-overlay" });
@@ -577,7 +577,8 @@ export function initEditor(map, config, layers) {
       if (Array.isArray(p.location)) {
         L.circleMarker([p.location[1], p.location[0]], {
           pane: "geoapp-edit-overlay", radius: 9, color: "#fff", weight: 3, fillColor: "#D50000", fillOpacity: 1, snapIgnore: true,
-        }).bindTooltip(p.message || problemLabel(p.kind), { permanent: true, direction: "right", className: "edit-problem-tooltip" })
+        }).bindTooltip(textLines(p.message || problemLabel(p.kind)),
+          { permanent: true, direction: "right", className: "edit-problem-tooltip" })
           .addTo(overlay);
       }
     }

@@ -14,11 +14,27 @@
     return COLOURS[i];
   };
 
+  // Classic script (no import of dom.js): every text below is a text node, never HTML, as street names are typed
+  // or imported by planners.
+  function swatch(background, label) {
+    const item = document.createElement("span");
+    const mark = document.createElement("i");
+    mark.style.background = background;
+    item.append(mark, document.createTextNode(label));
+    return item;
+  }
+
+  function tooltip(name, rate) {
+    const box = document.createElement("div");
+    box.append(document.createTextNode(name || ""), document.createElement("br"),
+      document.createTextNode(rate === null || rate === undefined ? "–" : rate + "%"));
+    return box;
+  }
+
   function legend() {
-    const el = document.getElementById("report-legend");
     const labels = ["< 20%", "20–40%", "40–60%", "60–80%", "≥ 80%"];
-    el.innerHTML = labels.map((l, i) => `<span><i style="background:${COLOURS[i]}"></i>${l}</span>`).join("")
-      + `<span><i style="background:#e0e0e0"></i>${config.noData}</span>`;
+    document.getElementById("report-legend").replaceChildren(
+      ...labels.map((l, i) => swatch(COLOURS[i], l)), swatch("#e0e0e0", config.noData));
   }
 
   window.addEventListener("map:init", (event) => {
@@ -35,8 +51,7 @@
         const layer = L.geoJSON(geojson, {
           style: (f) => ({ color: "#444", weight: 1.2, fillOpacity: 0.9, fillColor: colour(config.rates[f.properties.id]) }),
           onEachFeature: (f, l) => {
-            const rate = config.rates[f.properties.id];
-            l.bindTooltip(`${f.properties.name}<br>${rate === null || rate === undefined ? "–" : rate + "%"}`,
+            l.bindTooltip(tooltip(f.properties.name, config.rates[f.properties.id]),
               { permanent: true, direction: "center", className: "area-label" });
           },
         }).addTo(map);

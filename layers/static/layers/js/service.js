@@ -3,7 +3,7 @@
 // through /api/service/… (docs/SERVICE_API.md).
 import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
-import { el, fillTemplate } from "./dom.js";
+import { el, fillTemplate, textLines } from "./dom.js";
 import { createBasemaps, createLayers, createPane } from "./layers.js";
 import { openFeaturePopup } from "./popup.js";
 
@@ -46,7 +46,7 @@ function setup(map) {
     pane: createPane(map, "worklist"),
     style: () => worklistStyle(),
     onEachFeature(feature, layer) {
-      layer.bindTooltip(feature.properties.name, { sticky: true });
+      layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true });
       layer.on("click", (e) => {
         L.DomEvent.stopPropagation(e);
         openFeaturePopup(map, config, "estate", feature.properties.id, e.latlng, {
@@ -378,7 +378,7 @@ function setup(map) {
           const shape = L.geoJSON(feature, {
             style: () => ({ color: colour, weight: 3.5, dashArray: "8 4", fillColor: colour, fillOpacity: 0.06 }),
           });
-          shape.bindTooltip(`${feature.properties.rank}. ${feature.properties.name}`, { sticky: true });
+          shape.bindTooltip(() => textLines(`${feature.properties.rank}. ${feature.properties.name}`), { sticky: true });
           candidateLayer.addLayer(shape);
           // The rank, pinned on the part of the territory nearest the estate.
           let nearest = null;
@@ -392,7 +392,8 @@ function setup(map) {
           if (nearest) {
             candidateLayer.addLayer(L.marker(nearest.at, {
               interactive: false,
-              icon: L.divIcon({ className: "service__rank", html: String(feature.properties.rank), iconSize: [22, 22] }),
+              icon: L.divIcon({ className: "service__rank", html: el("span", { text: String(feature.properties.rank) }),
+                iconSize: [22, 22] }),
             }));
           }
         });
