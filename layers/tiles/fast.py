@@ -25,10 +25,12 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.module_loading import import_string
 
 from ..connection_lost import is_connection_lost, plain_reply
 from ..models import Role
@@ -37,7 +39,15 @@ from .registry import get_layer
 from .views import parse_date, tile_problem
 
 TILE_PATH = re.compile(r"/tiles/([a-z_]{1,40})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt")
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def uses_model_backend_users(path: str) -> bool:
+    """Whether a backend finds a session's user as ModelBackend does (by id, active only): then the lane may too."""
+    backend = import_string(path)
+    return issubclass(backend, ModelBackend) and backend.get_user is ModelBackend.get_user and \
+        backend.user_can_authenticate is ModelBackend.user_can_authenticate
+
+
 SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 
 SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
@@ -73,8 +83,8 @@ class TileLane:
             [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
         self.cookie_name = settings.SESSION_COOKIE_NAME
         self.session_engine_ok = settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
-        self.backends_ok = list(settings.AUTHENTICATION_BACKENDS) == [MODEL_BACKEND] and not getattr(
-            settings, "SECRET_KEY_FALLBACKS", None)
+        self.backends_ok = all(uses_model_backend_users(path) for path in settings.AUTHENTICATION_BACKENDS) and not \
+            getattr(settings, "SECRET_KEY_FALLBACKS", None)
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
@@ -188,7 +198,8 @@ class TileLane:
             uid = int(session[SESSION_KEY])
         except (KeyError, TypeError, ValueError):
             return None
-        if session.get(BACKEND_SESSION_KEY) != MODEL_BACKEND or not session.get(HASH_SESSION_KEY):
+        # A session made by a backend Django would no longer accept goes the full way (django.contrib.auth.get_user).
+        if session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS or not session.get(HASH_SESSION_KEY):
             return None
         known = (data, uid, session[HASH_SESSION_KEY])
         if len(self.sessions) > 10000:
