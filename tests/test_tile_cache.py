@@ -20,6 +20,7 @@ from layers.tiles import serve
 from layers.tiles.fast import TileLane
 from layers.tiles.registry import FULL_DETAIL_ZOOM, LAYERS, _feature_sql, simplify_tolerance
 
+from .test_read_scope import border_point, own
 from .test_tiles import one_row, sample_tile, tile_of, tile_url
 
 pytestmark = pytest.mark.django_db
@@ -239,12 +240,10 @@ def test_tiles_are_built_over_the_restricted_queryset(client, fresh_scopes):
     gets, with the state attribute on its own street's only."""
     office = User.objects.select_related("profile").get(username="street-230112001")
     street_id = office.profile.street_id
-    row = one_row(
-        """SELECT ST_X(ST_PointOnSurface(e.geom)), ST_Y(ST_PointOnSurface(e.geom))
-             FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
-            WHERE c.parent_id = %s ORDER BY e.id LIMIT 1""", [street_id])
+    assert office.profile.street.code == own().code
+    lon, lat = border_point()  # a tile holding features of the office's street and of another
     for layer, attribute in (("estates", "status"), ("buildings", "abandonment")):
-        url = tile_url(layer, *tile_of(row[0], row[1], 15 if layer == "estates" else 16))
+        url = tile_url(layer, *tile_of(lon, lat, 15))
         login(client, "planner")
         planner = client.get(url)
         everything = {f["properties"]["id"] for f in decoded(planner, layer)}
