@@ -15,10 +15,12 @@ from .models import (
     CreditEvaluation,
     Enterprise,
     EnterpriseListing,
+    Estate,
     ListStatus,
     RegisterAction,
     RegisterChange,
 )
+from .permissions import VIEW, restrict
 from .services.enterprises import enterprise_decision
 
 SEARCH_MAX_CHARS = 100
@@ -127,8 +129,11 @@ def listing_data(listing: EnterpriseListing) -> dict:
     }
 
 
-def changes(*, enterprise_id: int) -> QuerySet:
-    return (RegisterChange.objects.filter(enterprise_id=enterprise_id).select_related("user", "estate")
+def changes(*, enterprise_id: int, user) -> QuerySet:
+    """The enterprise's change log: register changes, and the service assignments of estates whose service the user
+    may view (a street office: its street's; docs/SECURITY.md "Read scope")."""
+    in_scope = Q(estate__isnull=True) | Q(estate__in=restrict(Estate.objects.all(), user, VIEW))
+    return (RegisterChange.objects.filter(in_scope, enterprise_id=enterprise_id).select_related("user", "estate")
             .order_by("-changed_at", "-id"))
 
 
@@ -195,14 +200,14 @@ def change_data(change: RegisterChange) -> dict:
     }
 
 
-def register_detail(*, enterprise: Enterprise, changes_limit: int = 50) -> dict:
+def register_detail(*, enterprise: Enterprise, user, changes_limit: int = 50) -> dict:
     """The register part of an enterprise's page: the decision in force, evaluations, listings, latest changes."""
     decision = enterprise_decision(enterprise)
-    log = list(changes(enterprise_id=enterprise.pk)[:changes_limit])
+    log = list(changes(enterprise_id=enterprise.pk, user=user)[:changes_limit])
     return {
         "decision": decision,
         "evaluations": list(evaluations(enterprise_id=enterprise.pk)),
         "listings": list(listings(enterprise_id=enterprise.pk)),
         "changes": [{"change": c, "summary": change_summary(c), "lines": change_lines(c)} for c in log],
-        "changes_total": changes(enterprise_id=enterprise.pk).count(),
+        "changes_total": changes(enterprise_id=enterprise.pk, user=user).count(),
     }

@@ -1,7 +1,10 @@
 """Reads shared by the map's endpoints and the detail pages: estate search, popups, object geometry, related lists.
 
 Labels go through gettext when the function runs, so they come out in the request's language; status is always
-the database's layers_service_status (migration 0002), never re-derived here.
+the database's layers_service_status (migration 0002), never re-derived here. Every read here takes the user: the
+objects are those it may LOCATE, their state (service status, provider, contracts, abandonment, renovations) is
+shown only where it may VIEW (permissions.in_scope / pks_in_scope; docs/SECURITY.md "Read scope"), else
+permissions.NOT_SHOWN — never a statement such as "never served" that the scope would make false.
 """
 from __future__ import annotations
 
@@ -25,6 +28,16 @@ from .models import (
     RenovationItem,
     ServiceContract,
     ServiceStatus,
+)
+from .permissions import (
+    LOCATE,
+    NOT_SHOWN,
+    VIEW,
+    OutsideJurisdiction,
+    get_restricted,
+    in_scope,
+    pks_in_scope,
+    restrict,
 )
 
 SEARCH_LIMIT = 20
@@ -69,8 +82,9 @@ SELECT e.id, e.name, e.address, c.name AS community, layers_service_status(e.id,
 """
 
 
-def estate_search(*, q: str, on: datetime.date | None = None, limit: int = SEARCH_LIMIT) -> list[dict]:
-    """Estates whose name or address contains q (case-insensitive); name matches first, shortest names first."""
+def estate_search(*, q: str, user, on: datetime.date | None = None, limit: int = SEARCH_LIMIT) -> list[dict]:
+    """Estates whose name or address contains q (case-insensitive); name matches first, shortest names first.
+    Every estate is found (names are for orientation); the status is None where the user may not see it."""
     q = q.strip()[:SEARCH_MAX_CHARS]
     if not q:
         return []
@@ -78,13 +92,14 @@ def estate_search(*, q: str, on: datetime.date | None = None, limit: int = SEARC
     with connection.cursor() as cursor:
         cursor.execute(ESTATE_SEARCH_SQL, params)
         rows = cursor.fetchall()
+    shown = pks_in_scope(Estate, [row[0] for row in rows], user, VIEW)
     return [
         {
             "id": pk,
             "name": name,
             "address": address,
             "community": community,
-            "status": status,
+            "status": status if pk in shown else None,
             "bbox": [round(v, 6) for v in (minx, miny, maxx, maxy)],
             "centroid": [round(cx, 6), round(cy, 6)],
         }
@@ -140,18 +155,19 @@ def estate_contract_history(*, estate_id: int, user) -> list[dict]:
 
 # --- popups (and the attribute tables of the detail pages) ----------------------------------------------------
 
-def _estate_with_status(pk: int) -> Estate | None:
+def _estate_with_status(pk: int, user) -> Estate | None:
     return (
-        Estate.objects.with_service_status()
+        restrict(Estate.objects.with_service_status(), user, LOCATE)
         .select_related("community", "management_area")
         .filter(pk=pk)
         .first()
     )
 
 
-def estate_fields(estate: Estate) -> list[Field]:
-    """The estate's attributes; estate must carry the service_status annotation."""
-    contract = estate_current_contract(estate_id=estate.pk)
+def estate_fields(estate: Estate, *, shown: bool) -> list[Field]:
+    """The estate's attributes; estate must carry the service_status annotation. `shown`: its state may be shown."""
+    contract = estate_current_contract(estate_id=estate.pk) if shown else None
+    provider = (contract_provider_name(contract) if contract else None) if shown else str(NOT_SHOWN)
     area = estate.management_area
     return [
         (gettext("Name"), estate.name),
@@ -163,20 +179,25 @@ def estate_fields(estate: Estate) -> list[Field]:
         (gettext("Floor area (m²)"), round(estate.floor_area, 1)),
         (gettext("Open or closed"), gettext("Open") if estate.is_open else gettext("Closed")),
         (gettext("Owners' committee"), estate.get_owners_committee_display()),
-        (gettext("Service status"), _status_label(estate.service_status)),
-        (gettext("Service provider"), contract_provider_name(contract) if contract else None),
+        (gettext("Service status"), _status_label(estate.service_status) if shown else str(NOT_SHOWN)),
+        (gettext("Service provider"), provider),
         (gettext("Management area"), str(area) if area else None),
     ]
 
 
-def estate_popup(*, pk: int) -> dict | None:
-    estate = _estate_with_status(pk)
+def estate_popup(*, pk: int, user) -> dict | None:
+    estate = _estate_with_status(pk, user)
     if estate is None:
         return None
-    return _popup("estate", estate.pk, estate.name, estate_fields(estate), "estate-detail", estate.geom)
+    fields = estate_fields(estate, shown=in_scope(estate, user))
+    return _popup("estate", estate.pk, estate.name, fields, "estate-detail", estate.geom)
 
 
-def building_fields(building: Building) -> list[Field]:
+def _building(pk: int, user) -> Building | None:
+    return restrict(Building.objects.select_related("estate"), user, LOCATE).filter(pk=pk).first()
+
+
+def building_fields(building: Building, *, shown: bool) -> list[Field]:
     return [
         (gettext("Estate"), building.estate.name),
         (gettext("Label"), building.label),
@@ -184,15 +205,16 @@ def building_fields(building: Building) -> list[Field]:
         (gettext("Households"), building.households),
         (gettext("Build year"), building.build_year),
         (gettext("Elevator"), _yes_no(building.has_elevator)),
-        (gettext("Abandonment"), building.get_abandonment_display()),
+        (gettext("Abandonment"), building.get_abandonment_display() if shown else str(NOT_SHOWN)),
     ]
 
 
-def building_popup(*, pk: int) -> dict | None:
-    building = Building.objects.select_related("estate").filter(pk=pk).first()
+def building_popup(*, pk: int, user) -> dict | None:
+    building = _building(pk, user)
     if building is None:
         return None
-    return _popup("building", building.pk, str(building), building_fields(building), "building-detail", building.geom)
+    fields = building_fields(building, shown=in_scope(building, user))
+    return _popup("building", building.pk, str(building), fields, "building-detail", building.geom)
 
 
 def management_area_fields(area: ManagementArea) -> list[Field]:
@@ -207,8 +229,8 @@ def management_area_fields(area: ManagementArea) -> list[Field]:
     ]
 
 
-def management_area_popup(*, pk: int) -> dict | None:
-    area = ManagementArea.objects.select_related("street").filter(pk=pk).first()
+def management_area_popup(*, pk: int, user) -> dict | None:
+    area = restrict(ManagementArea.objects.select_related("street"), user, LOCATE).filter(pk=pk).first()
     if area is None:
         return None
     return _popup(
@@ -234,8 +256,8 @@ def enterprise_fields(enterprise: Enterprise) -> list[Field]:
     ]
 
 
-def enterprise_popup(*, pk: int) -> dict | None:
-    enterprise = Enterprise.objects.select_related("jurisdiction").filter(pk=pk).first()
+def enterprise_popup(*, pk: int, user) -> dict | None:
+    enterprise = restrict(Enterprise.objects.select_related("jurisdiction"), user, LOCATE).filter(pk=pk).first()
     if enterprise is None:
         return None
     territory = getattr(enterprise, "jurisdiction", None)
@@ -268,10 +290,10 @@ POPUPS = {
 }
 
 
-def feature_popup(*, kind: str, pk: int) -> dict | None:
-    """The popup of one map feature in the active language, or None when kind or pk is unknown."""
+def feature_popup(*, kind: str, pk: int, user) -> dict | None:
+    """The popup of one map feature for `user` in the active language, or None when kind or pk is unknown."""
     popup = POPUPS.get(kind)
-    return popup(pk=pk) if popup else None
+    return popup(pk=pk, user=user) if popup else None
 
 
 # --- detail pages ---------------------------------------------------------------------------------------------
@@ -294,42 +316,51 @@ def estates_geojson(*, estate_ids: list[int]) -> dict | None:
 
 
 def estate_detail(*, pk: int, user) -> dict | None:
-    estate = _estate_with_status(pk)
+    """The estate page: outline, name and attributes for every estate the user locates; its service, contracts,
+    renovations and buildings' abandonment only where it may view them (`state_shown`)."""
+    estate = _estate_with_status(pk, user)
     if estate is None:
         return None
+    shown = in_scope(estate, user)
+    renovations = restrict(estate.renovations.all(), user, VIEW) if shown else []
     return {
         "object": estate,
         "kind": "estate",
         "title": estate.name,
-        "fields": [(gettext("Code"), estate.code)] + estate_fields(estate),
+        "state_shown": shown,
+        "fields": [(gettext("Code"), estate.code)] + estate_fields(estate, shown=shown),
         "geojson": geometry_geojson(table=Estate._meta.db_table, pk=pk),
         "buildings": estate.buildings.order_by(Length("label"), "label", "code"),  # 2号楼 before 10号楼
-        "contracts": estate_contract_history(estate_id=pk, user=user),
+        "contracts": estate_contract_history(estate_id=pk, user=user) if shown else [],
         "renovations": [
-            {"project": p, "items": [_choice_label(RenovationItem, i) for i in p.items]} for p in estate.renovations.all()
+            {"project": p, "items": [_choice_label(RenovationItem, i) for i in p.items]} for p in renovations
         ],
     }
 
 
-def building_detail(*, pk: int, user=None) -> dict | None:
-    building = Building.objects.select_related("estate").filter(pk=pk).first()
+def building_detail(*, pk: int, user) -> dict | None:
+    building = _building(pk, user)
     if building is None:
         return None
+    shown = in_scope(building, user)
     return {
         "object": building,
         "kind": "building",
         "title": str(building),
-        "fields": [(gettext("Code"), building.code)] + building_fields(building),
+        "state_shown": shown,
+        "fields": [(gettext("Code"), building.code)] + building_fields(building, shown=shown),
         "geojson": geometry_geojson(table=Building._meta.db_table, pk=pk),
         "estate": building.estate,
     }
 
 
-def management_area_detail(*, pk: int, user=None) -> dict | None:
-    area = ManagementArea.objects.select_related("street", "district").filter(pk=pk).first()
+def management_area_detail(*, pk: int, user) -> dict | None:
+    area = restrict(ManagementArea.objects.select_related("street", "district"), user, LOCATE).filter(pk=pk).first()
     if area is None:
         return None
-    estates = area.estates.with_service_status().select_related("community").order_by("name", "code")
+    estates = list(restrict(area.estates.with_service_status(), user, LOCATE).select_related("community")
+                   .order_by("name", "code"))
+    shown = pks_in_scope(Estate, [e.pk for e in estates], user, VIEW)
     return {
         "object": area,
         "kind": "management_area",
@@ -337,18 +368,21 @@ def management_area_detail(*, pk: int, user=None) -> dict | None:
         "fields": management_area_fields(area) + [(gettext("District"), area.district.name)],
         "geojson": geometry_geojson(table=ManagementArea._meta.db_table, pk=pk),
         "estates": [
-            {"estate": e, "status": e.service_status, "status_label": _status_label(e.service_status)} for e in estates
+            {"estate": e, "status": e.service_status if e.pk in shown else "not-shown",
+             "status_label": _status_label(e.service_status) if e.pk in shown else str(NOT_SHOWN)} for e in estates
         ],
     }
 
 
-def enterprise_detail(*, pk: int, user=None) -> dict | None:
-    enterprise = Enterprise.objects.filter(pk=pk).first()
+def enterprise_detail(*, pk: int, user) -> dict | None:
+    """The enterprise's register entry (district-wide) and its current contracts the user may view (a street
+    office: its street's; `contracts_not_shown` counts the others, so the page never says it serves nothing)."""
+    enterprise = restrict(Enterprise.objects.all(), user, LOCATE).filter(pk=pk).first()
     if enterprise is None:
         return None
+    current = contracts_active_on().filter(enterprise_id=pk)
     contracts = list(
-        contracts_active_on()
-        .filter(enterprise_id=pk)
+        restrict(current, user, VIEW)
         .select_related("estate__community")
         .order_by("estate__name", "estate_id")
     )
@@ -364,12 +398,12 @@ def enterprise_detail(*, pk: int, user=None) -> dict | None:
         ],
         "geojson": estates_geojson(estate_ids=[c.estate_id for c in contracts]),
         "contracts": contracts,
+        "contracts_not_shown": current.count() - len(contracts),
     }
 
 
-# Every detail page's context by kind, for `user`: its scope cuts an estate's contracts (as
-# /api/estates/<id>/contracts/); the other pages are district-wide, the same for every role (the enterprise's
-# contracts are the register's, docs/ENTERPRISE_REGISTER.md).
+# Every detail page's context by kind, for `user`: objects it may locate, state where it may view
+# (docs/SECURITY.md "Read scope").
 DETAILS = {
     "estate": estate_detail,
     "building": building_detail,
@@ -386,7 +420,6 @@ from django.db.models import Prefetch  # noqa: E402
 from django.http import Http404  # noqa: E402
 
 from .models import AbandonmentEvent, AbandonmentPhoto, AbandonmentReport, ReportState  # noqa: E402
-from .permissions import VIEW, OutsideJurisdiction, get_restricted, restrict  # noqa: E402
 from .services.abandonment import abandonment_next_states  # noqa: E402
 
 

@@ -20,6 +20,7 @@ from layers.tiles import serve
 from layers.tiles.fast import TileLane
 from layers.tiles.registry import FULL_DETAIL_ZOOM, LAYERS, _feature_sql, simplify_tolerance
 
+from .test_read_scope import border_point, own
 from .test_tiles import one_row, sample_tile, tile_of, tile_url
 
 pytestmark = pytest.mark.django_db
@@ -206,48 +207,59 @@ def test_attributes_follow_the_zoom(client, layer, low, high):
 
 
 @pytest.fixture
-def estates_by_street(monkeypatch):
-    """Make estates street-scoped for street offices (as STREET_LOOKUP does for buildings on other pages), so the
-    tile scope has something to restrict; the compiled scopes are dropped before and after."""
-    from layers import permissions
-    from layers.models import Estate
-
-    monkeypatch.setitem(permissions.STREET_LOOKUP, Estate, "community__parent")
+def fresh_scopes():
+    """The compiled scopes are dropped before and after (a test may change the role table)."""
     serve._scopes.clear()
     yield
     serve._scopes.clear()
 
 
-def test_every_role_sees_every_layer_today(client):
+# docs/SECURITY.md "Read scope": a street office locates every feature of these layers, sees their state in its street.
+LOCATED_DISTRICT_WIDE = {"estates", "buildings"}
+STREET_ONLY = {"renovations"}  # no outline-only rows: a renovation project is a detail of its estate
+
+
+def test_scope_per_layer_and_role(client, fresh_scopes):
     office = User.objects.select_related("profile").get(username="street-230112001")
     viewer = serve.Viewer("street_office", office.profile.street_id)
-    assert all(serve.scope_for(layer, viewer) == serve.ALL for layer in LAYERS.values())
+    for name, layer in LAYERS.items():
+        scope = serve.scope_for(layer, viewer)
+        if name in LOCATED_DISTRICT_WIDE:
+            assert scope.sql == "TRUE" and scope.visible.startswith(f"{layer.state_alias or layer.scope_alias}.")
+            assert scope.key == f"street_office.{office.profile.street_id}", name
+        elif name in STREET_ONLY:
+            assert scope.sql != "TRUE" and scope.key != "all", name
+        else:
+            assert scope == serve.ALL, name
+    assert all(serve.scope_for(layer, serve.Viewer("planner")) == serve.ALL for layer in LAYERS.values())
     assert serve.scope_for(LAYERS["estates"], serve.Viewer(None)).empty  # no role: nothing
 
 
-def test_tiles_are_built_over_the_restricted_queryset(client, estates_by_street):
-    """The tile SQL takes its scope from permissions.restrict_role(): a street-scoped model gives street tiles."""
+def test_tiles_are_built_over_the_restricted_queryset(client, fresh_scopes):
+    """The tile SQL takes its scope from permissions.scope_sql(): a street office gets every feature a planner
+    gets, with the state attribute on its own street's only."""
     office = User.objects.select_related("profile").get(username="street-230112001")
     street_id = office.profile.street_id
-    row = one_row(
-        """SELECT ST_X(ST_PointOnSurface(e.geom)), ST_Y(ST_PointOnSurface(e.geom))
-             FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
-            WHERE c.parent_id = %s ORDER BY e.id LIMIT 1""", [street_id])
-    for layer in ("estates", "buildings"):
-        url = tile_url(layer, *tile_of(row[0], row[1], 15))
+    assert office.profile.street.code == own().code
+    lon, lat = border_point()  # a tile holding features of the office's street and of another
+    for layer, attribute in (("estates", "status"), ("buildings", "abandonment")):
+        url = tile_url(layer, *tile_of(lon, lat, 15))
         login(client, "planner")
         planner = client.get(url)
         everything = {f["properties"]["id"] for f in decoded(planner, layer)}
+        assert all(attribute in f["properties"] for f in decoded(planner, layer))
         client.force_login(office)
         response = client.get(url)
-        mine = {f["properties"]["id"] for f in decoded(response, layer)}
+        features = decoded(response, layer)
+        assert {f["properties"]["id"] for f in features} == everything
+        with_state = {f["properties"]["id"] for f in features if attribute in f["properties"]}
         model = Estate if layer == "estates" else Building
         lookup = "community__parent_id" if layer == "estates" else "estate__community__parent_id"
         in_street = set(model.objects.filter(id__in=everything, **{lookup: street_id}).values_list("id", flat=True))
-        assert mine == in_street and mine, layer
+        assert with_state == in_street and with_state and with_state != everything, layer
         assert response["ETag"] != planner["ETag"]
     scope = serve.scope_for(LAYERS["buildings"], serve.Viewer("street_office", street_id))
-    assert scope.sql.startswith("b.estate_id IN (SELECT") and scope.key != "all"
+    assert scope.visible.startswith("b.estate_id IN (SELECT") and scope.key != "all"
 
 
 def call_lane(path, cookie=None, **headers):
@@ -306,7 +318,7 @@ def test_lane_answers_like_the_django_view(client, settings):
     assert call_lane(url, cookie)[0] == 302
 
 
-def test_lane_scope_for_a_street_office(client, settings, estates_by_street):
+def test_lane_scope_for_a_street_office(client, settings, fresh_scopes):
     settings.ALLOWED_HOSTS = ["testserver"]
     office = User.objects.get(username="street-230112002")
     client.force_login(office)

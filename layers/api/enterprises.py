@@ -276,4 +276,4 @@ def enterprise_listings(request, pk: int):
 @refusals
 def enterprise_changes(request, pk: int):
     _enterprise(request, pk)
-    return Response(_paged(request, register.changes(enterprise_id=pk), register.change_data))
+    return Response(_paged(request, register.changes(enterprise_id=pk, user=request.user), register.change_data))

@@ -147,8 +147,9 @@ def export_layers(request):
 @extend_schema(
     summary="Export one layer as a file",
     description=(
-        "Any map layer, restricted to what the user may see (a street office gets only its street's buildings "
-        "and abandonment reports), filtered by the current view (bbox), a selection (ids) or a drawn polygon "
+        "Any map layer, restricted to what the user may see (a street office gets every estate and building "
+        "of the district but the service status, provider and abandonment of its own street's only, and only its "
+        "street's abandonment reports and renovation projects), filtered by the current view (bbox), a selection (ids) or a drawn polygon "
         "(all filters combine), as GeoPackage, zipped Shapefile (UTF-8 with .cpg, short field names), GeoJSON, "
         "CSV (UTF-8 with BOM, WKT column) or XLSX. Coordinates are EPSG:4490 (CGCS2000). Any other query "
         "parameter is an equality filter on a queryable property, e.g. ?street_code=230112001."

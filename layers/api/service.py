@@ -21,10 +21,10 @@ from rest_framework.response import Response
 
 from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
 from ..io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, parse_geometry
-from ..models import Estate, ProviderKind, RegisterChange, Role, ServiceContract
+from ..models import Estate, ProviderKind, RegisterChange, ServiceContract
 from ..models.geo import SRID
 from ..params import date_param
-from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, require, restrict, role_of, street_of
+from ..permissions import ADD, CHANGE, VIEW, get_restricted, require, restrict
 from ..planning import candidates as scoring
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
 from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
@@ -260,11 +260,7 @@ def worklist(request, name: str):
 def _visible_estate(user, pk: int) -> Estate:
     """The estate, if the user may see its service: a street office only in its own street (404 elsewhere)."""
     require(user, ServiceContract, VIEW)
-    estate = Estate.objects.select_related("community__parent").filter(pk=pk).first()
-    own = street_of(user) if role_of(user) == Role.STREET_OFFICE else None
-    if estate is None or (own is not None and estate.community.parent_id != own.pk):
-        raise OutsideJurisdiction(_("No estate with id %(id)s in your jurisdiction.") % {"id": pk})
-    return estate
+    return get_restricted(Estate.objects.select_related("community__parent"), user, VIEW, pk=pk)
 
 
 @extend_schema(

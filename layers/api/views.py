@@ -90,13 +90,15 @@ def admin_areas_geojson(request):
 @extend_schema(
     tags=["map"],
     summary="Search estates by name, address or community",
+    description="Every estate of the district is found; `status` is null for an estate outside the user's "
+                "jurisdiction (a street office: another street's; docs/SECURITY.md \"Read scope\").",
     parameters=[doc.query("q", description="Text to look for (case-insensitive); empty: no results")],
     responses={200: doc.SearchResultsSerializer, **doc.LOG_IN_REDIRECT},
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def search(request):
-    return Response({"results": selectors.estate_search(q=request.GET.get("q", ""))})
+    return Response({"results": selectors.estate_search(q=request.GET.get("q", ""), user=request.user)})
 
 
 @extend_schema(
@@ -113,7 +115,7 @@ def search(request):
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def feature_popup(request, kind, pk):
-    popup = selectors.feature_popup(kind=kind, pk=pk)
+    popup = selectors.feature_popup(kind=kind, pk=pk, user=request.user)
     if popup is None:
         return Response({"error": f"no {kind} {pk}"}, status=404)
     return Response(popup)

@@ -82,7 +82,7 @@ def export_data(*, layer: FeatureLayer, user, filters: Filters, exporter: Export
     """The rows of one export, read in one SQL statement; TooManyFeatures beyond `limit` (checked with limit + 1)."""
     limit = max_features() if limit is None else limit
     on_params = [filters.on] if layer.dated else []
-    columns, column_params = select_list(layer, on_params)
+    columns, column_params = select_list(layer, user, on_params)
     from_sql, where_sql, params = filtered_sql(layer, user, filters)
     geometry = ", ".join(g.format(g=layer.geom_sql) for g in exporter.geometry_sql)
     sql = (f"SELECT {columns}, {geometry} FROM {from_sql} WHERE {where_sql} "

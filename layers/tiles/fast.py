@@ -11,7 +11,8 @@ What it keeps from the full stack, so permissions and headers are the same:
 - authentication as django.contrib.auth does it: the session row (unexpired), the user id in it, the user active,
   and the session's password hash (a password change logs the session out); anything else (no cookie, expired,
   logged out, another backend, SECRET_KEY_FALLBACKS) → Django, which redirects to the log-in page;
-- the scope from permissions.restrict_role() for the user's role and street (serve.scope_for);
+- the scope from permissions.scope_sql() for the user's role and street (serve.scope_for): features located, state
+  shown;
 - host validation (ALLOWED_HOSTS), the HTTPS redirect when SECURE_SSL_REDIRECT is on (→ Django), and the
   security headers SecurityMiddleware and XFrameOptionsMiddleware add; ``Vary: Cookie`` as the session adds;
 - the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date.

@@ -22,6 +22,7 @@ from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
 from layers.params import date_param
+from layers.permissions import LOCATE, NOT_SHOWN, VIEW, pks_in_scope, restrict
 from layers.views.map import STATUS_COLOURS
 
 LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
@@ -38,22 +39,26 @@ def _district() -> AdminArea | None:
     return AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
 
 
-def _estate_rows(community: AdminArea, on: datetime.date) -> list[dict]:
-    estates = (
-        Estate.objects.filter(community_id=community.pk)
+def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
+    """The community's estates; the status of those the user may view (a list of individual estates is scoped,
+    the rates are not: docs/SECURITY.md "Read scope")."""
+    estates = list(
+        restrict(Estate.objects.filter(community_id=community.pk), user, LOCATE)
         .with_service_status(on)
         .order_by("name", "code")
         .values("id", "code", "name", "build_year", "households", "floor_area", "service_status")
     )
+    shown = pks_in_scope(Estate, [e["id"] for e in estates], user, VIEW)
     cutoff = settings.OLD_ESTATE_CUTOFF_YEAR
     rows = []
     for e in estates:
-        status = e["service_status"] or ServiceStatus.NONE
+        status = (e["service_status"] or ServiceStatus.NONE) if e["id"] in shown else None
         rows.append({
             **e,
+            "service_status": status,
             "is_old": e["build_year"] <= cutoff,
             "status": status,
-            "status_label": ServiceStatus(status).label,
+            "status_label": ServiceStatus(status).label if status else NOT_SHOWN,
             "colour": STATUS_COLOURS.get(status, "#888"),
             "url": reverse("estate-detail", args=[e["id"]]),
         })
@@ -75,7 +80,7 @@ def dashboard_page(request):
             community = AdminArea.objects.get(pk=int(community_id), level=AdminLevel.COMMUNITY)
         except (ValueError, AdminArea.DoesNotExist):
             return HttpResponseBadRequest(_("Unknown community."))
-        rows = _estate_rows(community, on)
+        rows = _estate_rows(community, on, request.user)
         return render(request, "dashboard_estates.html", {
             "community": community, "date": on, "rows": rows,
             "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,

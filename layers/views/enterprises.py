@@ -139,12 +139,12 @@ def enterprise_edit(request, pk):
 def _detail_page(request, pk: int, *, evaluation_form: dict | None = None, listing_form: dict | None = None,
                  errors: dict | None = None, status: int = 200):
     require(request.user, Enterprise, VIEW)
-    context = selectors.enterprise_detail(pk=pk)
+    context = selectors.enterprise_detail(pk=pk, user=request.user)
     if context is None:
         raise Http404(_("No enterprise with id %(id)s.") % {"id": pk})
     enterprise = context["object"]
     today = timezone.localdate()
-    context.update(register.register_detail(enterprise=enterprise))
+    context.update(register.register_detail(enterprise=enterprise, user=request.user))
     # The form suggests last year while it has no evaluation (the usual case early in a year), else nothing.
     next_year = "" if any(e.year == today.year - 1 for e in context["evaluations"]) else today.year - 1
     context.update({

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext
 from layers.models import AbandonmentReport, ManagementArea
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
-from layers.permissions import ADD, CHANGE, may, role_of, street_of
+from layers.permissions import ADD, CHANGE, NOT_SHOWN, may, role_of, street_of
 
 # Colours are chosen here, once, so the map styles and the legend cannot disagree.
 # Service statuses follow the Okabe-Ito palette (safe for red-green colour blindness).
@@ -237,6 +237,7 @@ def map_config(request=None) -> dict:
             "loadFailed": _("Could not load the details"),
             "details": _("Details"),
             "statuses": {str(s): str(s.label) for s in ServiceStatus},
+            "notShown": str(NOT_SHOWN),
             "groups": {"coverage": _("Coverage analysis")},
         },
         "coverage": coverage_config(today),

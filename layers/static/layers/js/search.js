@@ -19,7 +19,7 @@ export function initSearch({ form, input, status, results }, config, { onPick })
         sub ? el("span", { class: "result__sub", text: sub }) : null,
         el("span", { class: "result__status", style: { "--status": colour } },
           el("span", { class: "result__dot", "aria-hidden": "true" }),
-          strings.statuses[item.status] || item.status || ""),
+          item.status == null ? strings.notShown : strings.statuses[item.status] || item.status),
       );
       results.append(el("li", {}, button));
     }
