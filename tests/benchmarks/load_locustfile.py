@@ -10,6 +10,7 @@ import random
 import time
 from pathlib import Path
 
+import gevent
 from locust import HttpUser, constant, events, task
 
 import load_run
@@ -30,6 +31,9 @@ def _read_plan(environment, **_kwargs):
     options = environment.parsed_options
     STATE["plan"] = load_run.plan_load(Path(options.load_plan).read_text())
     STATE["seed"] = options.load_seed
+    # The event loop's clock was last read when gevent started, before the imports and set-up: the --run-time
+    # timer locust starts next would count from then and end the run seconds early.
+    gevent.get_hub().loop.update_now()
 
 
 @events.test_start.add_listener
