@@ -618,6 +618,7 @@ ENDPOINTS = [
     E("plan-detail", GET, lambda i: Request(f"/plans/{the_plan().pk}/"), PLAN_READERS, 200),
     # Import (docs/IMPORT.md): the district department's jobs only.
     E("import-page", GET, url("/imports/"), DISTRICT, 200),
+    E("import-sample", GET, url("/imports/samples/estates_lonlat.csv"), DISTRICT, 200),
     E("import-jobs", POST, J(case_import_upload), DISTRICT, 201, **REST),
     E("import-job", GET, a_job_url(), DISTRICT, 200, **REST),
     E("import-job-check", POST, J(case_import_check), DISTRICT, 200, **REST),

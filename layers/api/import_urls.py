@@ -6,6 +6,7 @@ from layers.views import imports as views
 
 urlpatterns = [
     path("imports/", views.import_page, name="import-page"),
+    path("imports/samples/<str:name>", views.import_sample, name="import-sample"),
     path("api/imports/", api.import_jobs, name="import-jobs"),
     path("api/imports/<int:pk>/", api.import_job, name="import-job"),
     path("api/imports/<int:pk>/check/", api.import_job_check, name="import-job-check"),

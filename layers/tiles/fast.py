@@ -10,7 +10,9 @@ the tile query (or none: a 304 or a cache hit, layers/tiles/serve.py).
 What it keeps from the full stack, so permissions and headers are the same:
 - authentication as django.contrib.auth does it: the session row (unexpired), the user id in it, the user active,
   and the session's password hash (a password change logs the session out); anything else (no cookie, expired,
-  logged out, another backend, SECRET_KEY_FALLBACKS) → Django, which redirects to the log-in page;
+  logged out, another backend, SECRET_KEY_FALLBACKS) → Django, which redirects to the log-in page
+  (tests/test_tile_cache.py compares each case with the full stack); with SESSION_SAVE_EVERY_REQUEST on, every
+  tile goes to Django, which renews the session (the lane does not write sessions);
 - the scope from permissions.scope_sql() for the user's role and street (serve.scope_for): features located, state
   shown;
 - host validation (ALLOWED_HOSTS), the HTTPS redirect when SECURE_SSL_REDIRECT is on (→ Django), and the
@@ -83,7 +85,10 @@ class TileLane:
         self.allowed_hosts = list(settings.ALLOWED_HOSTS) or (
             [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
         self.cookie_name = settings.SESSION_COOKIE_NAME
-        self.session_engine_ok = settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+        # SESSION_SAVE_EVERY_REQUEST (an idle timeout): Django renews the session on every request, tiles included;
+        # the lane never writes a session, so it leaves every tile to Django rather than let panning time out.
+        self.session_engine_ok = (settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+                                  and not settings.SESSION_SAVE_EVERY_REQUEST)
         self.backends_ok = all(uses_model_backend_users(path) for path in settings.AUTHENTICATION_BACKENDS) and not \
             getattr(settings, "SECRET_KEY_FALLBACKS", None)
 

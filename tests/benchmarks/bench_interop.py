@@ -818,8 +818,7 @@ def main() -> None:
 
         django.setup()
         from django.conf import settings
-        from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
         from django.contrib.auth.models import User
         from django.contrib.sessions.backends.db import SessionStore
         from django.db import connection as django_connection
