@@ -111,7 +111,7 @@ def ogc_view(view):
 
 
 def base_url(request) -> str:
-    return request.build_absolute_uri(reverse("ogc-landing")).rstrip("/")
+    return request.build_absolute_uri(reverse("ogc:landing")).rstrip("/")
 
 
 def json_response(data: dict, content_type: str = JSON) -> HttpResponse:

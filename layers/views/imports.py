@@ -20,7 +20,8 @@ def import_page(request):
     require(request.user, ImportJob, ADD)
     lim = limits()
     config = {
-        "urls": {"jobs": reverse("import-jobs"), "adminAreas": reverse("admin-areas-geojson"), "map": reverse("map")},
+        "urls": {"jobs": reverse("api:import-list"), "adminAreas": reverse("api:admin-area-list"),
+                 "map": reverse("map")},
         "targets": [cls.describe() for cls in IMPORTERS.values()],
         "crs": [{"epsg": code, "label": label} for code, label in crs_helpers.choices()],
         "strings": {
