@@ -20,8 +20,7 @@ from django.utils import timezone
 from rest_framework.authentication import BasicAuthentication, TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from ..api.export import filters_from
-from ..api.views import BadParameter
+from ..filters import BadParameter, filters_from
 from ..io.feature_layers import LAYERS, FilterError, get_layer
 from . import sql
 from .collections import (

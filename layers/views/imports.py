@@ -6,10 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from ..io import crs as crs_helpers
-from ..io.importers import IMPORTERS
 from ..models import ImportJob
 from ..permissions import ADD, VIEW, require, restrict
-from ..services.imports import limits
+from ..services.imports import IMPORTERS, limits
 
 RECENT_JOBS = 10
 
