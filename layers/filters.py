@@ -1,6 +1,7 @@
-"""The filters of a feature-layer request, read from its query string: bbox, ids, a drawn polygon, a date and
-equality on a queryable property. One reading for the export API (layers/api/export.py) and OGC API – Features
-(layers/ogc/views.py), so both accept and refuse the same requests (docs/EXPORT.md, docs/OGC_API.md).
+"""The filters of a feature-layer request, read from its query string: bbox, ids, polygon, date, property values.
+
+One reading for the export API (layers/api/export.py) and OGC API – Features (layers/ogc/views.py), so both accept
+and refuse the same requests (docs/EXPORT.md, docs/OGC_API.md).
 """
 from __future__ import annotations
 

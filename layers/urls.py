@@ -1,6 +1,8 @@
-"""URLs of the app: the pages (named `<entity>-<what>`, or the page's own name such as `map`, `imports`), the
-vector tiles, the REST API under api/ (namespace `api`, layers/api/urls.py) and OGC API – Features under ogc/
-(namespace `ogc`, layers/ogc/urls.py)."""
+"""URLs of the app: the pages, the vector tiles, the REST API (api/) and OGC API – Features (ogc/).
+
+Pages are named `<entity>-<what>` (`estate-detail`, `plan-list`) or by their own name (`map`, `imports`); the REST
+API's routes are in layers/api/urls.py (namespace `api`), OGC API's in layers/ogc/urls.py (namespace `ogc`).
+"""
 from django.urls import include, path
 
 from layers.tiles import views as tiles

@@ -1,6 +1,6 @@
-"""Reading the cells of an imported table: text, whole numbers, years, numbers, yes/no, dates and choices, as
-spreadsheets and Chinese registers write them ("230112001.0", "12层", "1,234㎡", "是", "2021年3月4日").
+"""Reading the cells of an imported table as text, whole numbers, years, numbers, yes/no, dates and choices.
 
+As spreadsheets and Chinese registers write them ("230112001.0", "12层", "1,234㎡", "是", "2021年3月4日").
 No Django models: an importer's field (layers/services/imports/importers.py) is passed in; only its `choices` is read.
 """
 from __future__ import annotations
