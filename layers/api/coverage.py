@@ -11,12 +11,13 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from .. import coverage
+from ..filters import BadParameter, parse_bbox
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
 from ..params import date_param
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
-from .views import BadParameter, bad_request, parse_bbox
+from .views import bad_request
 
 DEFAULT_TREND_YEARS = 5
 

@@ -11,7 +11,6 @@ from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from ..io.importers import IMPORTERS
 from ..io.readers import file_size
 from ..models import ImportJob
 from ..permissions import ADD, require
@@ -46,7 +45,7 @@ def refused(exc: svc.ImportRefused) -> Response:
     summary="Upload a file to import", operation_id="imports_create", tags=["imports"],
     request={"multipart/form-data": inline_serializer("ImportUpload", {
         "file": serializers.FileField(help_text=".geojson, .gpkg, .zip (one shapefile) or .csv"),
-        "target": serializers.ChoiceField(choices=list(IMPORTERS))})},
+        "target": serializers.ChoiceField(choices=list(svc.IMPORTERS))})},
     responses={201: JOB, 400: ERROR, 403: ERROR, 413: ERROR},
 )
 @api_view(["POST"])

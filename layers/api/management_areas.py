@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from shapely.geometry import LineString, mapping
 
 from .. import selectors
+from ..filters import BadParameter, parse_bbox
 from ..io.geojson_input import BadInput, GeometryProblem, check_crs, loads, parse_geometry
 from ..io.readers import file_size
 from ..models import ManagementArea
@@ -23,7 +24,6 @@ from ..permissions import VIEW, get_restricted, require, restrict
 from ..services import management_areas as svc
 from . import openapi as doc
 from .drf import bytes_response
-from .views import BadParameter, parse_bbox
 
 MAX_BODY = 5 * 1024 * 1024
 

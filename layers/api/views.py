@@ -1,6 +1,4 @@
 """JSON endpoints of the map: admin-area GeoJSON (built in SQL), estate search, popups (docs/MAP_API.md)."""
-import math
-
 from django.http import HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -8,38 +6,15 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from .. import selectors
+from ..filters import BadParameter, parse_bbox
 from ..models import AdminLevel
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
 
 
-class BadParameter(ValueError):
-    pass
-
-
 def bad_request(message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=400, json_dumps_params={"ensure_ascii": False})
-
-
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """minx,miny,maxx,maxy in lon/lat degrees, or None when absent."""
-    if value is None or value == "":
-        return None
-    parts = value.split(",")
-    if len(parts) != 4:
-        raise BadParameter("bbox must be minx,miny,maxx,maxy")
-    try:
-        minx, miny, maxx, maxy = (float(p) for p in parts)
-    except ValueError:
-        raise BadParameter("bbox must be four numbers: minx,miny,maxx,maxy") from None
-    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise BadParameter("bbox must be finite numbers")
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise BadParameter("bbox must be in lon/lat degrees (-180..180, -90..90)")
-    if minx >= maxx or miny >= maxy:
-        raise BadParameter("bbox must have minx < maxx and miny < maxy")
-    return minx, miny, maxx, maxy
 
 
 def parse_zoom(value: str | None) -> int:

@@ -274,7 +274,3 @@ register(Exporter("csv", "csv", "text/csv; charset=utf-8", (WKT,), write_csv, "C
 register(Exporter("xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                   (*LON_LAT, WKT), write_xlsx, "Excel (XLSX)"))
 
-
-def export_file(data: ExportData, exporter: Exporter, directory: Path) -> Path:
-    return exporter.write(data, directory)
-

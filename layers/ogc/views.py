@@ -20,8 +20,7 @@ from django.utils import timezone
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from ..api.export import filters_from
-from ..api.views import BadParameter
+from ..filters import BadParameter, filters_from
 from ..io.feature_layers import LAYERS, FilterError, get_layer
 from ..security.login_lock import LockingBasicAuthentication, LoginLocked, locked_until
 from . import sql
@@ -126,7 +125,7 @@ def ogc_view(view):
 
 
 def base_url(request) -> str:
-    return request.build_absolute_uri(reverse("ogc-landing")).rstrip("/")
+    return request.build_absolute_uri(reverse("ogc:landing")).rstrip("/")
 
 
 def json_response(data: dict, content_type: str = JSON) -> HttpResponse:

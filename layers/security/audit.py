@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # POSTs that change no data, or whose event the auth signals write: logging in and out, the language switch, and
 # checking or clipping a boundary being drawn (sent on every edit of the drawing; nothing is saved).
-NOT_CHANGES = frozenset({"login", "logout", "set_language", "api-token", "admin:login", "admin:logout",
-                         "management-area-validate", "management-area-clip"})
+NOT_CHANGES = frozenset({"login", "logout", "set_language", "api:token", "admin:login", "admin:logout",
+                         "api:management-area-validate", "api:management-area-clip"})
 REFUSED_STATUSES = frozenset({401, 403})
 
 

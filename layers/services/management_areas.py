@@ -19,7 +19,7 @@ from shapely.ops import unary_union
 
 from .. import selectors
 from ..history import change_context
-from ..models import ChangeAction, ManagementArea, ManagementAreaVersion
+from ..models import AdminArea, AdminLevel, ChangeAction, ManagementArea, ManagementAreaVersion
 from ..permissions import ADD, CHANGE, DELETE, get_restricted, recheck, require
 from ..planning import area_geometry as ag
 
@@ -169,8 +169,6 @@ def management_area_clip(*, user, geometry, area_id: int | None = None, toleranc
                                                location=(point.x, point.y), geometry=geom)])
         district = shapely.from_wkb(found[1])
     else:
-        from ..models import AdminArea
-
         district = to_shapely(AdminArea.objects.get(pk=district_id).geom)
     neighbours = [shapely.from_wkb(g) for g in
                   selectors.management_area_neighbours(wkb=wkb, exclude_ids=exclude, distance=tolerance)]
@@ -266,8 +264,6 @@ def _saving(fn):
 
 
 def _street_id(street_id, *, district_id: int, geom) -> int | None:
-    from ..models import AdminArea, AdminLevel
-
     if street_id in (None, ""):
         return selectors.street_for_geometry(wkb=_wkb(geom), district_id=district_id)
     if not AdminArea.objects.filter(pk=street_id, level=AdminLevel.STREET, parent_id=district_id).exists():

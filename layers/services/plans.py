@@ -38,6 +38,7 @@ from ..models import (
     TakeoverPlan,
 )
 from ..permissions import ADD, CHANGE, get_restricted, require
+from ..plan_selectors import plan_coverage
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
 from .contracts import contracts_assign, provider_name
 
@@ -587,9 +588,7 @@ def plan_approve(*, user, plan_id: int, version) -> TakeoverPlan:
         members = _members(plan)
         _check_bundles(plan, {b.pk: members.get(b.pk, []) for b in bundles}, {b.pk: b.rank for b in bundles},
                        params, srid)
-        from ..plan_selectors import plan_coverage  # the figures as they stood when approved, kept
-
-        coverage = plan_coverage(plan=plan)
+        coverage = plan_coverage(plan=plan)  # the figures as they stood when approved, kept
         created = 0
         for b in bundles:
             try:

@@ -110,7 +110,7 @@ def _page(request, *, form: dict | None = None, form_errors: dict | None = None,
         "today": timezone.localdate().isoformat(),
         "photos_max": settings.ABANDONMENT_PHOTOS_MAX,
         "photo_max_mb": f"{settings.ABANDONMENT_PHOTO_MAX_BYTES / 1024 / 1024:g}",
-        "list_url": reverse("abandonment-page") + (f"?state={state}" if state else ""),
+        "list_url": reverse("abandonment") + (f"?state={state}" if state else ""),
     }
     return render(request, "layers/abandonment_list.html", context, status=status)
 
@@ -163,7 +163,7 @@ def abandonment_report_submit(request):
         _("Report no. %(id)d on %(building)s is saved. The district department will verify it.")
         % {"id": report.pk, "building": building},
     )
-    return redirect(reverse("abandonment-page"))
+    return redirect(reverse("abandonment"))
 
 
 @require_POST
@@ -172,7 +172,7 @@ def abandonment_report_decide(request, pk):
     """A planner's button on the page: move report `pk` to `to`, then back to the list the button was on."""
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("abandonment-page")
+        back = reverse("abandonment")
     try:
         report = abandonment_report_transition(
             user=request.user, report_id=pk, to=request.POST.get("to", ""), note=request.POST.get("note", "")

@@ -182,7 +182,7 @@ def coverage_report_page(request):
         "communities": communities,
         "generated": timezone.localtime(),
         "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
-        "map_config": {"rates": map_rates, "geojson": reverse("admin-areas-geojson") + "?level=street",
+        "map_config": {"rates": map_rates, "geojson": reverse("api:admin-area-list") + "?level=street",
                        "noData": _("No data")},
         "leaflet_overrides": {"TILES": [], "OVERLAYS": [], "RESET_VIEW": False},
     })

@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from ..io import crs as crs_helpers
-from ..io.importers import IMPORTERS
 from ..models import ImportJob
 from ..permissions import ADD, VIEW, require, restrict
-from ..services.imports import limits
+from ..services.imports import IMPORTERS, limits
 
 RECENT_JOBS = 10
 
@@ -50,7 +49,8 @@ def import_page(request):
     require(request.user, ImportJob, ADD)
     lim = limits()
     config = {
-        "urls": {"jobs": reverse("import-jobs"), "adminAreas": reverse("admin-areas-geojson"), "map": reverse("map")},
+        "urls": {"jobs": reverse("api:import-list"), "adminAreas": reverse("api:admin-area-list"),
+                 "map": reverse("map")},
         "targets": [cls.describe() for cls in IMPORTERS.values()],
         "crs": [{"epsg": code, "label": label} for code, label in crs_helpers.choices()],
         "strings": {

@@ -3,7 +3,8 @@
 The same steps serve the web page (through ImportJob rows) and the `import_layer` command (on a file directly):
 read (layers.io.readers) → map columns to fields → reproject to the storage SRID (file CRS, or the user's
 confirmed choice) → detect GCJ-02 offsets against the district's own data and convert on request → check every
-row with the target's importer (layers.io.importers) → commit all rows in one transaction, or none.
+row with the target's importer (importers.py; the targets in targets.py) → commit all rows in one transaction, or
+none.
 """
 from __future__ import annotations
 
@@ -21,13 +22,16 @@ from django.utils.translation import gettext as _
 from pyproj import CRS, Transformer
 from shapely.geometry import mapping as geojson_mapping
 
-from ..io import crs as crs_helpers
-from ..io import gcj02
-from ..io import importers as registry
-from ..io import mapping as mapping_helpers
-from ..io import readers
-from ..models import ImportJob, ImportStatus
-from ..permissions import ADD, VIEW, get_restricted, require
+from ...io import crs as crs_helpers
+from ...io import gcj02
+from ...io import mapping as mapping_helpers
+from ...io import readers
+from ...io.cells import parse_text
+from ...models import ImportJob, ImportStatus
+from ...permissions import ADD, VIEW, get_restricted, require
+from . import importers as registry
+from . import targets  # noqa: F401 (reading it registers the targets in IMPORTERS)
+from .importers import IMPORTERS
 
 SRID = registry.SRID
 PREVIEW_MAX_FEATURES = 5000
@@ -44,12 +48,12 @@ class ImportRefused(Exception):
         self.status, self.report = status, report
 
 
-
 def encoding_label(label: str | None) -> str | None:
     """The file's encoding as the report shows it, in the user's language ("GB18030（自动识别，无 .cpg 文件）")."""
     if label and label.endswith(readers.DETECTED_NO_CPG):
         return _("%(encoding)s (detected, no .cpg)") % {"encoding": label.removesuffix(readers.DETECTED_NO_CPG)}
     return label
+
 
 def limits() -> readers.Limits:
     return readers.Limits(
@@ -65,7 +69,7 @@ def importer_for(target: str) -> type[registry.Importer]:
         return registry.get(target)
     except KeyError:
         raise ImportRefused(_("Unknown import target “%(target)s”; choose one of: %(targets)s.")
-                            % {"target": target, "targets": ", ".join(registry.IMPORTERS)}) from None
+                            % {"target": target, "targets": ", ".join(IMPORTERS)}) from None
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -300,7 +304,7 @@ def analyse(table: readers.Table, *, target: str, user, options: Options, file_n
 
 
 def _key_text(value):
-    return registry.parse_text(value, None) if value not in (None, "") else None
+    return parse_text(value, None) if value not in (None, "") else None
 
 
 def _report(rows, importer_cls, *, table, mapping, source, verdict, options, file_name) -> dict:
