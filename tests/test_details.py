@@ -26,7 +26,7 @@ def embedded_geojson(html: str):
 def assert_detail_page(html: str, kind: str, pk: int):
     assert '<table class="attrs">' in html
     assert 'id="detailmap"' in html
-    assert "window.detailMapInit" in html
+    assert re.search(r'<script type="module" src="[^"]*/layers/js/detail_map\.js"', html)
     assert f'href="/?focus={kind}:{pk}"' in html
     assert "//unpkg.com" not in html and "//cdn" not in html
 

@@ -4,7 +4,8 @@
 // the areas around the view are loaded as GeoJSON at editing zooms: they are the snap targets and what is edited.
 import { api, ApiError, fmt } from "./api.js";
 import { el, fillTemplate, textLines } from "./dom.js";
-import { createHistory, formatWhen } from "./history.js";
+import { fmtDateTime } from "./format.js";
+import { createHistory } from "./history.js";
 
 const L = window.L;
 export const EDIT_MIN_ZOOM = 15;
@@ -273,7 +274,7 @@ export function initEditor(map, config, layers) {
     return [
       el("div", { class: "editor__conflict", role: "alert", "data-conflict": "" },
         el("h3", { text: s.conflictTitle }),
-        el("p", { "data-conflict-detail": "", text: fmt(s.conflictBody, { version: theirs.version, user: c.changed_by || "—", at: formatWhen(c.changed_at) }) }),
+        el("p", { "data-conflict-detail": "", text: fmt(s.conflictBody, { version: theirs.version, user: c.changed_by || "—", at: fmtDateTime(c.changed_at) }) }),
         c.error ? el("p", { class: "editor__server-message", text: c.error }) : null,
         el("p", { class: "editor__legend" },
           el("span", { class: "editor__swatch editor__swatch--theirs" }), s.theirs, " ",

@@ -2,12 +2,13 @@
 // candidates, editing bundles by clicking estates, coverage before/after per street, approval, versions.
 import { api, ApiError, fmt } from "./api.js";
 import { el, textLines } from "./dom.js";
+import { numberFormat } from "./format.js";
 
 const L = window.L;
 const config = JSON.parse(document.getElementById("plan-config").textContent);
 const S = config.strings;
 const root = document.getElementById("plan");
-const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
+const number = numberFormat();
 const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
 // Territories are unions of many estates: a flat tint without outlines reads as one service area.
 const TERRITORY_STYLE = { stroke: false, fillColor: "#4f6d8a", fillOpacity: 0.16 };

@@ -1,4 +1,5 @@
 // Estate search in the side panel: name or address → result list → zoom to the estate and open its popup.
+import { getJSON } from "./api.js";
 import { bboxToBounds, el } from "./dom.js";
 
 export function initSearch({ form, input, status, results }, config, { onPick }) {
@@ -36,11 +37,7 @@ export function initSearch({ form, input, status, results }, config, { onPick })
     controller = new AbortController();
     status.textContent = strings.searching;
     const url = `${config.searchUrl}?${new URLSearchParams({ q })}`;
-    return fetch(url, { credentials: "same-origin", signal: controller.signal, headers: { Accept: "application/json" } })
-      .then((response) => {
-        if (!response.ok) throw new Error(`${response.status}`);
-        return response.json();
-      })
+    return getJSON(url, { signal: controller.signal })
       .then((data) => {
         const items = (data && data.results) || [];
         show(items);

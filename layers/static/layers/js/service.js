@@ -4,6 +4,7 @@
 import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
 import { el, fillTemplate, textLines } from "./dom.js";
+import { numberFormat, pageLang } from "./format.js";
 import { createBasemaps, createLayers, createPane } from "./layers.js";
 import { openFeaturePopup } from "./popup.js";
 
@@ -22,7 +23,7 @@ const SELECTED_STYLE = { color: "#0d47a1", weight: 4, opacity: 1, fillOpacity: 0
 const CANDIDATE_COLOURS = ["#e6007e", "#00a6d6", "#c8a000", "#6b3e26", "#111111", "#7fbf00", "#ff5fa2", "#4b0082"];
 const FIT = { padding: [40, 40], maxZoom: 17, animate: false };
 
-const nf = new Intl.NumberFormat(document.documentElement.lang || undefined);
+const nf = numberFormat();
 
 function today() {
   return config.today;
@@ -217,7 +218,7 @@ function setup(map) {
   }
 
   if (service.canAssign && map.pm) {
-    map.pm.setLang((document.documentElement.lang || "").startsWith("zh") ? "zh" : "en");
+    map.pm.setLang((pageLang() || "").startsWith("zh") ? "zh" : "en");
     const Tools = L.Control.extend({
       options: { position: "topleft" },
       onAdd() {
