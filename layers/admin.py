@@ -62,6 +62,7 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
                 self.fields["district"].required = False  # the service finds it from the boundary
 
         def clean(self):
+            from .selectors import areas
             from .services import management_areas as svc
 
             data = super().clean()
@@ -73,7 +74,7 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
                 if data.get("base_version") is not None and data["base_version"] != area.version:
                     current = models.ManagementArea.objects.filter(pk=area.pk).first()
                     if current is not None and current.version != data["base_version"]:
-                        last = svc.selectors.management_area_last_change(area_id=area.pk)
+                        last = areas.management_area_last_change(area_id=area.pk)
                         raise forms.ValidationError(str(svc.Conflict(
                             current, last.user.get_username() if last and last.user else None,
                             last.changed_at if last else current.updated_at)))

@@ -558,7 +558,7 @@ def test_concurrent_evaluations_of_one_year_exactly_one_is_recorded(demo_city):
 
 
 def test_the_change_log_shows_service_assignments_written_by_the_assignment_services():
-    from layers.register import change_summary
+    from layers.selectors.enterprises import change_summary
 
     enterprise = normal_enterprise()
     contract = enterprise.contracts.order_by("id").first()

@@ -16,7 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, authentication_classes
 from rest_framework.response import Response
 
-from .. import selectors
+from ..selectors import abandonment as selectors
 from ..models import AbandonmentReport, ReportState
 from ..params import date_param
 from ..permissions import ADD, CHANGE, require

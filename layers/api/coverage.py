@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from .. import coverage
+from ..selectors import coverage
 from ..filters import BadParameter, parse_bbox
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel

@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from .. import register
+from ..selectors import enterprises as register
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..services import enterprises as svc

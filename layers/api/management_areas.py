@@ -15,7 +15,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from shapely.geometry import LineString, mapping
 
-from .. import selectors
+from ..selectors import areas as selectors
 from ..filters import BadParameter, parse_bbox
 from ..io.geojson_input import BadInput, GeometryProblem, check_crs, loads, parse_geometry
 from ..io.readers import file_size

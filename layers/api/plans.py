@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from .. import plan_selectors as reads
+from ..selectors import plans as reads
 from ..io import plan_export
 from ..models import TakeoverPlan
 from ..params import date_param

@@ -19,7 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
+from ..selectors.candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
 from ..io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, parse_geometry
 from ..models import Estate, ProviderKind, RegisterChange, ServiceContract
 from ..models.geo import SRID
@@ -27,7 +27,7 @@ from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require, restrict
 from ..planning import candidates as scoring
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
-from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
+from ..selectors.worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
 from . import service_schema as doc
 
 

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from .. import selectors
+from ..selectors import map as selectors
 from ..filters import BadParameter, parse_bbox
 from ..models import AdminLevel
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import bundle_inputs
+from ..selectors import bundles as bundle_inputs
 from ..models import (
     AdminArea,
     AdminLevel,
@@ -38,7 +38,7 @@ from ..models import (
     TakeoverPlan,
 )
 from ..permissions import ADD, CHANGE, get_restricted, require
-from ..plan_selectors import plan_coverage
+from ..selectors.plans import plan_coverage
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
 from .contracts import contracts_assign, provider_name
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import selectors
+from ..selectors import abandonment as selectors
 from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
 from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from layers.coverage import coverage_figures
+from ..selectors.coverage import coverage_figures
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus

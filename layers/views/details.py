@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from .. import selectors
+from ..selectors import map as selectors
 
 
 def _detail_page(request, kind: str, pk: int):

@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import register, selectors
+from ..selectors import enterprises as register
+from ..selectors import map as selectors
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus
 from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, may, require

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .. import plan_selectors as reads
+from ..selectors import plans as reads
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, may, require

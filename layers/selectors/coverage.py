@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .models import AdminArea, AdminLevel
+from ..models import AdminArea, AdminLevel
 
 LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
 TREND_MAX_POINTS = 240

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
-from .models import (
+from ..models import (
     ContractMode,
     CreditEvaluation,
     Enterprise,
@@ -20,8 +20,8 @@ from .models import (
     RegisterAction,
     RegisterChange,
 )
-from .permissions import VIEW, restrict
-from .services.enterprises import enterprise_decision
+from ..permissions import VIEW, restrict
+from ..services.enterprises import enterprise_decision
 
 SEARCH_MAX_CHARS = 100
 

@@ -13,8 +13,8 @@ import shapely
 from django.conf import settings
 from django.db import connection
 
-from .models import AdminArea, AdminLevel
-from .planning.bundles import Territory, Unit
+from ..models import AdminArea, AdminLevel
+from ..planning.bundles import Territory, Unit
 
 
 def utm_srid(lon: float, lat: float) -> int:

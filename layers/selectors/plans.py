@@ -9,10 +9,10 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from ..models import AdminLevel, Bundle, PlanStatus, PlanVersion, TakeoverPlan
+from ..permissions import VIEW, get_restricted, restrict
 from .candidates import nearby_candidates
 from .coverage import coverage_figures
-from .models import AdminLevel, Bundle, PlanStatus, PlanVersion, TakeoverPlan
-from .permissions import VIEW, get_restricted, restrict
 
 
 def plan_get(*, user, pk: int) -> TakeoverPlan:

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import AdminArea, AdminLevel, Role, ServiceContract
-from .permissions import VIEW, OutsideJurisdiction, require, role_of, street_of
+from ..models import AdminArea, AdminLevel, Role, ServiceContract
+from ..permissions import VIEW, OutsideJurisdiction, require, role_of, street_of
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
