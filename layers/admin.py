@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from . import models
+from .selectors import areas
+from .services import management_areas as svc
 
 
 class ReadOnlyAdmin:
@@ -62,9 +64,6 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
                 self.fields["district"].required = False  # the service finds it from the boundary
 
         def clean(self):
-            from .selectors import areas
-            from .services import management_areas as svc
-
             data = super().clean()
             geom = data.get("geom")
             if geom is None:
@@ -111,8 +110,6 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        from .services import management_areas as svc
-
         data = form.cleaned_data
         if change:
             saved = svc.management_area_update(
@@ -128,8 +125,6 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
             self.message_user(request, warning["message"], messages.WARNING)
 
     def delete_model(self, request, obj):
-        from .services import management_areas as svc
-
         svc.management_area_delete(user=request.user, area_id=obj.pk, base_version=obj.version,
                                    reason=str(_("deleted in the admin")))
 
@@ -138,8 +133,6 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
             self.delete_model(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        from .services import management_areas as svc
-
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except svc.EditError as exc:  # a concurrent save between the form's check and the write

@@ -55,7 +55,7 @@ class ListingInput(serializers.Serializer):
     listed_on = serializers.DateField(required=False, help_text="From when the decision applies; default today.")
 
 
-# --- responses (for the schema; the data comes from layers.register) ---------------------------------------------
+# --- responses (for the schema; the data comes from layers.selectors.enterprises) ---------------------------------
 
 class EnterpriseOut(serializers.Serializer):
     id = serializers.IntegerField()
@@ -176,7 +176,7 @@ def _enterprise(request, pk: int) -> Enterprise:
 
 def _enterprise_data(enterprise: Enterprise) -> dict:
     data = register.enterprise_data(enterprise)
-    data["list_status_derived"] = svc.enterprise_decision(enterprise).derived
+    data["list_status_derived"] = register.enterprise_decision(enterprise).derived
     return data
 
 

@@ -8,8 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from ..models import AbandonmentEvent, AbandonmentPhoto, AbandonmentReport, ReportState
-from ..permissions import VIEW, OutsideJurisdiction, get_restricted, restrict
-from ..services.abandonment import abandonment_next_states
+from ..permissions import CHANGE, VIEW, OutsideJurisdiction, get_restricted, may, restrict
+
+# The report's life (docs/EDIT_API.md). Terminal states (rejected, resolved) have no next state.
+NEXT_STATES: dict[str, tuple[str, ...]] = {
+    ReportState.REPORTED: (ReportState.VERIFIED, ReportState.REJECTED),
+    ReportState.VERIFIED: (ReportState.UNDER_CARETAKER, ReportState.RESOLVED),
+    ReportState.UNDER_CARETAKER: (ReportState.RESOLVED,),
+}
+
+
+def abandonment_next_states(*, user, state: str) -> list[str]:
+    """The states `user` may move a report in `state` to: none unless the role may change reports at all."""
+    if not may(user, AbandonmentReport, CHANGE):
+        return []
+    return list(NEXT_STATES.get(state, ()))
 
 
 def _abandonment_report_queryset() -> QuerySet:

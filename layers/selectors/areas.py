@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import QuerySet
 
-from ..models import ManagementArea
+from ..models import ChangeAction, ManagementArea, ManagementAreaVersion
 from .map import _choice_label
 
 AREA_FEATURE_SQL = """
@@ -44,8 +46,6 @@ def management_area_feature(*, pk: int) -> dict | None:
 def management_area_collection_json(*, queryset: QuerySet, bbox: tuple[float, float, float, float],
                                     limit: int = 500) -> str:
     """A FeatureCollection (text) of the areas of `queryset` (already restricted) whose box meets `bbox`."""
-    from django.contrib.gis.geos import Polygon
-
     box = Polygon.from_bbox(bbox)
     box.srid = ManagementArea._meta.get_field("geom").srid
     ids = list(queryset.filter(geom__bboverlaps=box).order_by("code").values_list("pk", flat=True)[: limit + 1])
@@ -60,18 +60,12 @@ def management_area_collection_json(*, queryset: QuerySet, bbox: tuple[float, fl
 
 def management_area_last_change(*, area_id: int):
     """The newest ManagementAreaVersion of an area (who saved the version now current, and when), or None."""
-    from ..models import ManagementAreaVersion
-
     return (ManagementAreaVersion.objects.filter(area_id=area_id).select_related("user")
             .order_by("-version", "-id").first())
 
 
 def management_area_history(*, area_id: int) -> list[dict]:
     """Every recorded change of an area, newest first, with the boundary after each change as GeoJSON."""
-    from django.contrib.gis.db.models.functions import AsGeoJSON
-
-    from ..models import ChangeAction, ManagementAreaVersion
-
     rows = (ManagementAreaVersion.objects.filter(area_id=area_id).select_related("user")
             .annotate(geometry=AsGeoJSON("geom_after", precision=15)).order_by("-version", "-id"))
     return [

@@ -1,12 +1,15 @@
-"""Reads of service contracts: those running on a date, who serves under one, an estate's current contract and history."""
+"""Reads of service contracts: those running on a date, who serves under one, an estate's current contract and history,
+the estates a drawn selection assigns."""
 from __future__ import annotations
 
 import datetime
 
+from django.contrib.gis.geos import MultiPolygon
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ..models import ProviderKind, ServiceContract
+from ..models import Estate, ProviderKind, RegisterChange, ServiceContract
 from ..permissions import VIEW, restrict
 
 
@@ -16,10 +19,11 @@ def contracts_active_on(on: datetime.date | None = None) -> QuerySet[ServiceCont
 
 
 def contract_provider_name(contract: ServiceContract) -> str:
-    """Who serves under a contract: the enterprise, the caretaker agency, the district, or the community."""
-    if contract.provider_kind == ProviderKind.ENTERPRISE:
+    """Who serves under a contract: the enterprise, the caretaker agency, the community (self-governance), or the
+    district (its fallback, named by the kind's label). The one name popups, pages, the API and messages use."""
+    if contract.provider_kind == ProviderKind.ENTERPRISE and contract.enterprise_id:
         return contract.enterprise.name
-    if contract.provider_kind == ProviderKind.CARETAKER_AGENCY:
+    if contract.provider_kind == ProviderKind.CARETAKER_AGENCY and contract.caretaker_agency_id:
         return contract.caretaker_agency.name
     if contract.provider_kind == ProviderKind.COMMUNITY:
         return contract.estate.community.name
@@ -52,3 +56,38 @@ def estate_contract_history(*, estate_id: int, user) -> list[dict]:
         }
         for c in contracts
     ]
+
+
+def estates_in_selection(selection: MultiPolygon, *, start_date, include_served: bool) -> list[int]:
+    """Estates whose point on surface lies in the selection; unless include_served, only those with no service on
+    start_date (a box drawn over a mixed area assigns the gaps, not the served estates around them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.id FROM layers_estate e
+              LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
+             WHERE e.geom && ST_GeomFromEWKT(%(sel)s) AND ST_Intersects(ST_PointOnSurface(e.geom), ST_GeomFromEWKT(%(sel)s))
+               AND (%(all)s OR a.estate_id IS NULL)
+             ORDER BY e.id
+            """,
+            {"sel": selection.ewkt, "on": start_date, "all": include_served},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def contract_with_parties(*, pk: int) -> ServiceContract:
+    """One contract with its estate, provider and author loaded (to answer with it after a write)."""
+    return ServiceContract.objects.select_related(
+        "estate__community", "enterprise", "caretaker_agency", "created_by").get(pk=pk)
+
+
+def estate_service_history(*, estate: Estate, user) -> dict:
+    """An estate's contracts `user` may view (newest first), its latest 200 recorded assignments and ends, and its
+    service status today."""
+    contracts = (restrict(ServiceContract.objects.filter(estate=estate), user, VIEW)
+                 .select_related("estate__community", "enterprise", "caretaker_agency", "created_by")
+                 .order_by("-start_date"))
+    changes = (RegisterChange.objects.filter(estate=estate).select_related("user")
+               .order_by("-changed_at", "-id")[:200])
+    return {"contracts": list(contracts), "changes": list(changes),
+            "status": Estate.objects.with_service_status().get(pk=estate.pk).service_status}

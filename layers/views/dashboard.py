@@ -1,7 +1,7 @@
 """The officials' dashboard (/dashboard/) and the printable coverage report (/reports/coverage/).
 
 Any logged-in role may view both; neither changes anything. The figures come from /api/coverage/ (browser) and
-layers.coverage.coverage_figures (report, server side), see docs/COVERAGE_API.md.
+layers.selectors.coverage.coverage_figures (report, server side), see docs/COVERAGE_API.md.
 
 The dashboard's last drill-down step, a community's estate list, is an HTML fragment served by dashboard_page
 itself: /dashboard/?community=<id>&date=YYYY-MM-DD (the URLconf is not ours to extend).

@@ -2,7 +2,7 @@
 page with its evaluations, listing decisions and change log, and the planner's forms to evaluate and to list/lift.
 
 Plain HTML forms posting with the CSRF token; every write goes through services.enterprises, every read through
-layers.register and selectors, so the pages, the JSON API and the admin answer to the same rules.
+layers.selectors (enterprises, map), so the pages, the JSON API and the admin answer to the same rules.
 """
 from __future__ import annotations
 
