@@ -17,12 +17,14 @@ from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from ..io.exporters import CRS_URI, EXPORTERS, TooManyFeatures, export_data, filename, get_exporter, max_features
-from ..io.feature_layers import LAYERS, FilterError, Filters, get_layer
-from ..io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, loads, parse_polygonal
+from ..io.exporters import CRS_URI, EXPORTERS, export_data, filename, get_exporter, max_features
+from ..io.feature_layers import LAYERS, Filters, get_layer
+from ..io.geojson_input import MAX_SELECTION_POINTS, GeometryProblem, loads, parse_polygonal
 from ..params import date_param
 from ..planning.area_geometry import validity_problems
-from .views import BadParameter, parse_bbox
+from ..refusals import Invalid, NotFound
+from .openapi import ErrorSerializer
+from .views import parse_bbox
 
 MAX_IDS = 10_000
 MAX_POLYGON_POINTS = MAX_SELECTION_POINTS
@@ -37,11 +39,12 @@ def parse_ids(value: str | None) -> list[int] | None:
     try:
         ids = [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise BadParameter("ids must be a comma-separated list of whole numbers") from None
+        raise Invalid(_("ids must be a comma-separated list of whole numbers"), field="ids") from None
     if not ids:
-        raise BadParameter("ids must list at least one id")
+        raise Invalid(_("ids must list at least one id"), field="ids")
     if len(ids) > MAX_IDS:
-        raise BadParameter(f"ids lists {len(ids)} ids; at most {MAX_IDS:,} can be selected")
+        raise Invalid(_("ids lists %(n)d ids; at most %(max)s can be selected")
+                      % {"n": len(ids), "max": f"{MAX_IDS:,}"}, field="ids")
     return ids
 
 
@@ -53,35 +56,39 @@ def parse_polygon(value: str | None) -> GEOSGeometry | None:
     if value is None or value == "":
         return None
     if len(value) > MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:
-        raise BadParameter(f"polygon is {len(value):,} characters long; at most {MAX_POLYGON_POINTS:,} points "
-                           f"(about {MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:,} characters) are accepted")
+        raise Invalid(_("polygon is %(n)s characters long; at most %(max)s points (about %(chars)s characters) are "
+                        "accepted") % {"n": f"{len(value):,}", "max": f"{MAX_POLYGON_POINTS:,}",
+                                       "chars": f"{MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:,}"}, field="polygon")
     if value.lstrip().startswith("{"):
         try:
             geom = parse_polygonal(loads(value), "polygon")
-        except BadInput as exc:
-            raise BadParameter(str(exc)) from None
         except GeometryProblem as exc:
-            raise BadParameter(f"polygon: {exc.problem.message}") from None
+            raise Invalid(_("polygon: %(problem)s") % {"problem": exc.problem.message}, field="polygon") from None
         geometry = GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=settings.STORAGE_SRID)
     else:
         try:
             geometry = GEOSGeometry(value)
         except (GEOSException, ValueError, TypeError):
-            raise BadParameter("polygon must be a GeoJSON or WKT Polygon in longitude/latitude") from None
+            raise Invalid(_("polygon must be a GeoJSON or WKT Polygon in longitude/latitude"),
+                          field="polygon") from None
     # Plain WKT comes without an SRID: lon/lat, numerically CGCS2000 (docs/EXPORT.md).
     if geometry.srid not in (None, 4326, settings.STORAGE_SRID):
-        raise BadParameter(f"polygon must be in longitude/latitude (EPSG:4490 or 4326), not SRID {geometry.srid}")
+        raise Invalid(_("polygon must be in longitude/latitude (EPSG:4490 or 4326), not SRID %(srid)s")
+                      % {"srid": geometry.srid}, field="polygon")
     geometry.srid = settings.STORAGE_SRID
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        raise BadParameter(f"polygon must be a Polygon or MultiPolygon, not a {geometry.geom_type}")
+        raise Invalid(_("polygon must be a Polygon or MultiPolygon, not a %(type)s") % {"type": geometry.geom_type},
+                      field="polygon")
     if geometry.num_points > MAX_POLYGON_POINTS:
-        raise BadParameter(f"polygon has {geometry.num_points} points; at most {MAX_POLYGON_POINTS:,}")
+        raise Invalid(_("polygon has %(n)d points; at most %(max)s") % {"n": geometry.num_points,
+                                                                         "max": f"{MAX_POLYGON_POINTS:,}"},
+                      field="polygon")
     problems = validity_problems(shapely.from_wkb(bytes(geometry.wkb)), _)
     if problems:
-        raise BadParameter(f"polygon: {problems[0].message}")
+        raise Invalid(_("polygon: %(problem)s") % {"problem": problems[0].message}, field="polygon")
     minx, miny, maxx, maxy = geometry.extent
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise BadParameter("polygon must be in longitude/latitude degrees")
+        raise Invalid(_("polygon must be in longitude/latitude degrees"), field="polygon")
     return geometry
 
 
@@ -89,7 +96,7 @@ def parse_on(value: str | None):
     try:
         return date_param(value, default=timezone.localdate())
     except ValueError:
-        raise BadParameter("on must be a date YYYY-MM-DD") from None
+        raise Invalid(_("on must be a date YYYY-MM-DD"), field="on") from None
 
 
 def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
@@ -101,8 +108,9 @@ def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
         field = layer.field(key)
         if field is None or not field.queryable:
             queryables = ", ".join(f.name for f in layer.queryables)
-            raise BadParameter(f"unknown parameter {key!r}; the properties of {layer.name} you can filter on are: "
-                               f"{queryables}")
+            raise Invalid(_("unknown parameter %(key)r; the properties of %(layer)s you can filter on are: "
+                            "%(queryables)s") % {"key": key, "layer": layer.name, "title": layer.title,
+                                                 "queryables": queryables}, field=key)
         equals[key] = query.get(key)
     return Filters(
         bbox=parse_bbox(query.get("bbox")),
@@ -113,11 +121,7 @@ def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
     )
 
 
-def error(message: str, status: int) -> Response:
-    return Response({"error": message}, status=status)
-
-
-ERROR = inline_serializer("ExportError", {"error": serializers.CharField()})
+ERROR = ErrorSerializer
 
 
 @extend_schema(
@@ -175,20 +179,13 @@ def export_layers(request):
 def export_layer(request, layer: str, fmt: str):
     feature_layer = get_layer(layer)
     if feature_layer is None:
-        return error(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}", 404)
+        raise NotFound(_("unknown layer %(layer)r; layers: %(layers)s") % {"layer": layer, "layers": ", ".join(LAYERS)})
     exporter = get_exporter(fmt)
     if exporter is None:
-        return error(f"unknown format {fmt!r}; formats: {', '.join(EXPORTERS)}", 404)
-    try:
-        filters = filters_from(request.query_params, feature_layer)
-        data = export_data(layer=feature_layer, user=request.user, filters=filters, exporter=exporter)
-    except (BadParameter, FilterError) as exc:
-        return error(str(exc), 400)
-    except PermissionError:
-        return error(f"Your role may not export {feature_layer.name}.", 403)
-    except TooManyFeatures as exc:
-        return error(f"This export would hold more than {exc.limit:,} {feature_layer.name}; zoom in, draw a "
-                     f"smaller selection or filter by a property.", 413)
+        raise NotFound(_("unknown format %(format)r; formats: %(formats)s")
+                       % {"format": fmt, "formats": ", ".join(EXPORTERS)})
+    filters = filters_from(request.query_params, feature_layer)
+    data = export_data(layer=feature_layer, user=request.user, filters=filters, exporter=exporter)
     with tempfile.TemporaryDirectory(prefix="export-") as directory:
         path = exporter.write(data, Path(directory))
         # The open file outlives the directory (POSIX): the response streams it, then closes it.

@@ -1,7 +1,9 @@
 """JSON endpoints of the map: admin-area GeoJSON (built in SQL), estate search, popups (docs/MAP_API.md)."""
 import math
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
@@ -9,36 +11,33 @@ from rest_framework.response import Response
 
 from .. import selectors
 from ..models import AdminLevel
+from ..refusals import Invalid, NotFound
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
 
-
-class BadParameter(ValueError):
-    pass
-
-
-def bad_request(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=400, json_dumps_params={"ensure_ascii": False})
+# How a popup's kind reads in a refusal.
+POPUP_KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("building"),
+               "management_area": gettext_lazy("management area"), "enterprise": gettext_lazy("enterprise")}
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """minx,miny,maxx,maxy in lon/lat degrees, or None when absent."""
+    """minx,miny,maxx,maxy in lon/lat degrees, or None when absent; Invalid naming the rule broken."""
     if value is None or value == "":
         return None
     parts = value.split(",")
     if len(parts) != 4:
-        raise BadParameter("bbox must be minx,miny,maxx,maxy")
+        raise Invalid(_("bbox must be minx,miny,maxx,maxy"), field="bbox")
     try:
         minx, miny, maxx, maxy = (float(p) for p in parts)
     except ValueError:
-        raise BadParameter("bbox must be four numbers: minx,miny,maxx,maxy") from None
+        raise Invalid(_("bbox must be four numbers: minx,miny,maxx,maxy"), field="bbox") from None
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise BadParameter("bbox must be finite numbers")
+        raise Invalid(_("bbox must be finite numbers"), field="bbox")
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise BadParameter("bbox must be in lon/lat degrees (-180..180, -90..90)")
+        raise Invalid(_("bbox must be in lon/lat degrees (-180..180, -90..90)"), field="bbox")
     if minx >= maxx or miny >= maxy:
-        raise BadParameter("bbox must have minx < maxx and miny < maxy")
+        raise Invalid(_("bbox must have minx < maxx and miny < maxy"), field="bbox")
     return minx, miny, maxx, maxy
 
 
@@ -48,15 +47,15 @@ def parse_zoom(value: str | None) -> int:
     try:
         zoom = int(float(value))  # Leaflet reports fractional zooms
     except ValueError:
-        raise BadParameter(f"zoom must be a number 0–{MAX_ZOOM}") from None
+        zoom = -1
     if not 0 <= zoom <= MAX_ZOOM:
-        raise BadParameter(f"zoom must be a number 0–{MAX_ZOOM}")
+        raise Invalid(_("zoom must be a number 0–%(max)d") % {"max": MAX_ZOOM}, field="zoom")
     return zoom
 
 
 def parse_level(value: str | None) -> str:
     if value not in AdminLevel.values:
-        raise BadParameter(f"level must be one of {', '.join(AdminLevel.values)}")
+        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(AdminLevel.values)}, field="level")
     return value
 
 
@@ -77,12 +76,9 @@ def parse_level(value: str | None) -> str:
 @permission_classes([LoggedInElseLogInPage])
 @bytes_response
 def admin_areas_geojson(request):
-    try:
-        level = parse_level(request.GET.get("level"))
-        bbox = parse_bbox(request.GET.get("bbox"))
-        zoom = parse_zoom(request.GET.get("zoom"))
-    except BadParameter as exc:
-        return bad_request(str(exc))
+    level = parse_level(request.GET.get("level"))
+    bbox = parse_bbox(request.GET.get("bbox"))
+    zoom = parse_zoom(request.GET.get("zoom"))
     content = build_admin_areas_geojson(level=level, bbox=bbox, zoom=zoom)
     return HttpResponse(content, content_type="application/geo+json")
 
@@ -115,5 +111,6 @@ def search(request):
 def feature_popup(request, kind, pk):
     popup = selectors.feature_popup(kind=kind, pk=pk)
     if popup is None:
-        return Response({"error": f"no {kind} {pk}"}, status=404)
+        raise NotFound(_("There is no such %(kind)s on the map (it may have been deleted meanwhile).")
+                       % {"kind": POPUP_KINDS.get(kind, kind)})
     return Response(popup)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import Model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import (
@@ -30,6 +31,7 @@ from ..models import (
     Road,
 )
 from ..permissions import VIEW, may, restrict
+from ..refusals import Forbidden, Invalid
 
 TEXT, INT, FLOAT, BOOL, DATE, DATETIME = "text", "int", "float", "bool", "date", "datetime"
 SHAPEFILE_NAME_MAX = 10
@@ -296,8 +298,8 @@ register(FeatureLayer(
 # Filters
 
 
-class FilterError(ValueError):
-    """A request filter that cannot be applied; the message names the parameter and what is wrong."""
+class FilterError(Invalid):
+    """A request filter that cannot be applied (400); the message names the parameter and what is wrong."""
 
 
 @dataclass
@@ -315,20 +317,22 @@ def coerce(f: Field, value: str):
         try:
             return int(value)
         except ValueError:
-            raise FilterError(f"{f.name} must be a whole number, not {value!r}") from None
+            raise FilterError(gettext("%(name)s must be a whole number, not %(value)r")
+                              % {"name": f.name, "value": value}, field=f.name) from None
     if f.type == BOOL:
         if value.lower() in ("true", "1", "yes"):
             return True
         if value.lower() in ("false", "0", "no"):
             return False
-        raise FilterError(f"{f.name} must be true or false, not {value!r}")
+        raise FilterError(gettext("%(name)s must be true or false, not %(value)r") % {"name": f.name, "value": value},
+                          field=f.name)
     return value
 
 
 def scope_sql(layer: FeatureLayer, user) -> tuple[str, list] | None:
-    """SQL restricting the layer to the user's scope: None for the whole layer; PermissionError when refused."""
+    """SQL restricting the layer to the user's scope: None for the whole layer; Forbidden when refused."""
     if not may(user, layer.model, VIEW):
-        raise PermissionError(f"your role may not read {layer.name}")
+        raise Forbidden(gettext("Your role may not read %(title)s.") % {"title": layer.title})
     queryset = restrict(layer.model._default_manager.all(), user, VIEW)
     if not queryset.query.has_filters():
         return None
@@ -358,7 +362,8 @@ def filtered_sql(layer: FeatureLayer, user, filters: Filters) -> tuple[str, str,
     for name, value in filters.equals.items():
         f = layer.field(name)
         if f is None or not f.queryable:
-            raise FilterError(f"{name} is not a queryable property of {layer.name}")
+            raise FilterError(gettext("%(name)s is not a queryable property of %(layer)s")
+                              % {"name": name, "layer": layer.name, "title": layer.title}, field=name)
         where.append(f"({f.sql.replace('{on}', '%s')}) = %s")
         if "{on}" in f.sql:
             where_params.append(filters.on)
