@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from .models import (
+    AbandonmentReport,
     Building,
     Enterprise,
     Estate,
@@ -26,6 +27,7 @@ from .models import (
     ServiceContract,
     ServiceStatus,
 )
+from .permissions import ADD, may, street_of
 
 SEARCH_LIMIT = 20
 SEARCH_MAX_CHARS = 100
@@ -188,11 +190,17 @@ def building_fields(building: Building) -> list[Field]:
     ]
 
 
-def building_popup(*, pk: int) -> dict | None:
-    building = Building.objects.select_related("estate").filter(pk=pk).first()
+def building_popup(*, pk: int, user=None) -> dict | None:
+    """The building's popup; `can_report`: whether `user` may report it abandoned (the role may add reports, and a
+    street office only in its own street), so the map offers 上报弃管 only where the report would be accepted."""
+    building = Building.objects.select_related("estate__community").filter(pk=pk).first()
     if building is None:
         return None
-    return _popup("building", building.pk, str(building), building_fields(building), "building-detail", building.geom)
+    popup = _popup("building", building.pk, str(building), building_fields(building), "building-detail", building.geom)
+    street = street_of(user) if user is not None else None
+    popup["can_report"] = (user is not None and may(user, AbandonmentReport, ADD)
+                           and (street is None or building.estate.community.parent_id == street.pk))
+    return popup
 
 
 def management_area_fields(area: ManagementArea) -> list[Field]:
@@ -268,10 +276,13 @@ POPUPS = {
 }
 
 
-def feature_popup(*, kind: str, pk: int) -> dict | None:
-    """The popup of one map feature in the active language, or None when kind or pk is unknown."""
+def feature_popup(*, kind: str, pk: int, user=None) -> dict | None:
+    """The popup of one map feature in the active language, or None when kind or pk is unknown; a building's says
+    what `user` may do with it."""
     popup = POPUPS.get(kind)
-    return popup(pk=pk) if popup else None
+    if popup is None:
+        return None
+    return popup(pk=pk, user=user) if kind == "building" else popup(pk=pk)
 
 
 # --- detail pages ---------------------------------------------------------------------------------------------
@@ -385,7 +396,7 @@ from django.contrib.gis.db.models.functions import PointOnSurface  # noqa: E402
 from django.db.models import Prefetch  # noqa: E402
 from django.http import Http404  # noqa: E402
 
-from .models import AbandonmentEvent, AbandonmentPhoto, AbandonmentReport, ReportState  # noqa: E402
+from .models import AbandonmentEvent, AbandonmentPhoto, ReportState  # noqa: E402
 from .permissions import VIEW, OutsideJurisdiction, get_restricted, restrict  # noqa: E402
 from .services.abandonment import abandonment_next_states  # noqa: E402
 

@@ -109,7 +109,7 @@ def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
         if field is None or not field.queryable:
             queryables = ", ".join(f.name for f in layer.queryables)
             raise Invalid(_("unknown parameter %(key)r; the properties of %(layer)s you can filter on are: "
-                            "%(queryables)s") % {"key": key, "layer": layer.name, "title": layer.title,
+                            "%(queryables)s") % {"key": key, "layer": layer.name,
                                                  "queryables": queryables}, field=key)
         equals[key] = query.get(key)
     return Filters(

@@ -295,6 +295,8 @@ class PopupSerializer(serializers.Serializer):
     detail_url = serializers.CharField()
     bbox = box(required=False)
     point = position(required=False, help_text="A point on the object, for the popup.")
+    can_report = serializers.BooleanField(required=False, help_text="Buildings: whether the user may report it "
+                                                                    "abandoned (role, and a street office's street).")
 
 
 # --- coverage -----------------------------------------------------------------------------------------------------

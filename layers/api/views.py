@@ -109,7 +109,7 @@ def search(request):
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def feature_popup(request, kind, pk):
-    popup = selectors.feature_popup(kind=kind, pk=pk)
+    popup = selectors.feature_popup(kind=kind, pk=pk, user=request.user)
     if popup is None:
         raise NotFound(_("There is no such %(kind)s on the map (it may have been deleted meanwhile).")
                        % {"kind": POPUP_KINDS.get(kind, kind)})

@@ -42,7 +42,7 @@ class TooManyFeatures(TooLarge):
         self.limit = limit
         super().__init__(gettext("This export would hold more than %(limit)s %(layer)s; zoom in, draw a smaller "
                                  "selection or filter by a property.")
-                         % {"limit": f"{limit:,}", "layer": layer.name, "title": layer.title})
+                         % {"limit": f"{limit:,}", "layer": layer.name})
 
 
 @dataclass

@@ -363,7 +363,7 @@ def filtered_sql(layer: FeatureLayer, user, filters: Filters) -> tuple[str, str,
         f = layer.field(name)
         if f is None or not f.queryable:
             raise FilterError(gettext("%(name)s is not a queryable property of %(layer)s")
-                              % {"name": name, "layer": layer.name, "title": layer.title}, field=name)
+                              % {"name": name, "layer": layer.name}, field=name)
         where.append(f"({f.sql.replace('{on}', '%s')}) = %s")
         if "{on}" in f.sql:
             where_params.append(filters.on)

@@ -258,7 +258,7 @@ def item(request, collection_id, feature_id):
     feature = sql.item(layer=layer, user=request.user, fid=feature_id, filters=filters)
     if feature is None:
         raise NotFound(_("no feature %(id)s in %(layer)s within your jurisdiction")
-                       % {"id": feature_id, "layer": layer.name, "title": layer.title})
+                       % {"id": feature_id, "layer": layer.name})
     base = base_url(request)
     links = [link(f"{base}/collections/{layer.name}/items/{feature_id}", "self", GEOJSON),
              link(f"{base}/collections/{layer.name}", "collection", JSON, str(layer.title))]

@@ -139,12 +139,13 @@ def _reportable_building(*, user, building_id: int) -> Building:
     )
     if building is None:
         street = street_of(user)
-        outside = Building.objects.select_related("estate").filter(pk=building_id).first()
-        if street is not None and outside is not None:
-            # Named as people know it (estate and label, Building.__str__), never by its database id.
+        if street is not None:
+            # Named as people know it (estate and label, Building.__str__), not by its database id; an unknown id
+            # gets the same answer, with the number it was asked by.
+            outside = Building.objects.select_related("estate").filter(pk=building_id).first()
             raise OutsideJurisdiction(
                 _("Building %(building)s is not in your street (%(street)s).")
-                % {"building": outside, "street": street.name}
+                % {"building": outside or building_id, "street": street.name}
             )
         raise Http404(_("No building with id %(building)s.") % {"building": building_id})
     return building
