@@ -126,7 +126,7 @@ def test_404_page_and_api_are_chinese_in_the_layout(role):
 # What each role may not open: a page, and an API call (None: the role may do everything there is).
 FORBIDDEN = {
     "planner": ("/audit/", None),
-    "official": ("/audit/", ("post", "/api/management-areas/validate/")),
+    "official": ("/audit/", ("post", "/api/enterprises/")),
     "street_office": ("/imports/", ("post", "/api/imports/")),
     "admin": (None, None),
 }

@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..permissions import ADD, ROLE_ACTIONS, require
 from ..planning.area_geometry import TOO_LARGE, validity_problems
+from ..refusals import Refusal
 
 SRID = Estate._meta.get_field("geom").srid
 IMPORTERS: dict[str, type[Importer]] = {}
@@ -589,7 +590,7 @@ class ManagementAreaImporter(Importer):
                 saved = svc.management_area_update(user=self.user, area_id=current.pk, base_version=current.version,
                                                    geometry=geometry, name=row.values.get("name"),
                                                    street_id=row.refs.get("street_id"), reason=reason)
-        except svc.EditError as exc:
+        except Refusal as exc:  # the service's refusal, reported for the row
             raise RowError(_("row %(row)d: %(reason)s") % {"row": row.number, "reason": exc}) from exc
         row.existing = row.existing or saved.area
 
