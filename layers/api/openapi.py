@@ -488,8 +488,7 @@ class TileSchema(APIView):
         ],
         responses={
             (200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="The tile (possibly empty)."),
-            (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="z/x/y out of range, or a bad date."),
-            (404, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="Unknown layer."),
+            **errors(400, 404, described={400: "z/x/y out of range, or a bad date.", 404: "Unknown layer."}),
             **LOG_IN_REDIRECT,
         },
         auth=[{"cookieAuth": []}],

@@ -229,7 +229,7 @@ def _visible_estate(user, pk: int) -> Estate:
     if estate is None:
         raise OutsideJurisdiction(_("No estate with id %(id)s in your jurisdiction.") % {"id": pk})
     if own is not None and estate.community.parent_id != own.pk:
-        raise OutsideJurisdiction(_("Estate %(estate)s is not in your street (%(street)s).")
+        raise OutsideJurisdiction(_("Estate %(estate)s is outside your jurisdiction (%(street)s).")
                                   % {"estate": estate.name, "street": own.name})
     return estate
 
