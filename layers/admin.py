@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from . import models
+from .refusals import Refusal
 
 
 class ReadOnlyAdmin:
@@ -137,11 +138,9 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
             self.delete_model(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        from .services import management_areas as svc
-
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except svc.EditError as exc:  # a concurrent save between the form's check and the write
+        except Refusal as exc:  # a concurrent save between the form's check and the write
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
 

@@ -40,6 +40,7 @@ from ..models import (
 from ..permissions import ADD, CHANGE, get_restricted, require
 from ..plan_selectors import plan_coverage
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
+from ..refusals import Conflict, Invalid
 from .contracts import contracts_assign, provider_name
 
 # Defaults a planner can override per plan (ISSUE4 contract, "Settings").
@@ -50,28 +51,21 @@ NAME_MAX_CHARS = 120
 UNSET = object()
 
 
-class PlanError(Exception):
-    """A refused plan write; str() is the plain-language reason, `problems` the bundle problems behind it."""
-
-    status = 400
+class PlanInvalid(Invalid):
+    """A refused plan write (HTTP 400); `problems` (the bundle problems behind it) go into the body."""
 
     def __init__(self, message: str, problems: list[dict] | None = None, *, field: str | None = None):
-        super().__init__(message)
-        self.message, self.problems, self.field = message, problems or [], field
+        self.problems = problems or []
+        super().__init__(message, field=field, details={"problems": self.problems} if self.problems else None)
 
 
-class PlanInvalid(PlanError):
-    status = 400
-
-
-class PlanConflict(PlanError):
-    """The plan moved on since the caller's version, or it is no longer a draft."""
-
-    status = 409
+class PlanConflict(Conflict):
+    """The plan moved on since the caller's version, or it is no longer a draft (HTTP 409); the body carries the
+    plan's current "version"."""
 
     def __init__(self, message: str, *, version: int | None = None):
-        super().__init__(message)
         self.version = version
+        super().__init__(message, details={"version": version} if version is not None else None)
 
 
 @dataclass(frozen=True)
