@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -26,6 +26,7 @@ from .models import (
     ServiceContract,
     ServiceStatus,
 )
+from .rules import contract_active_filter
 
 SEARCH_LIMIT = 20
 SEARCH_MAX_CHARS = 100
@@ -96,7 +97,7 @@ def estate_search(*, q: str, on: datetime.date | None = None, limit: int = SEARC
 
 def contracts_active_on(on: datetime.date | None = None) -> QuerySet[ServiceContract]:
     on = on or timezone.localdate()
-    return ServiceContract.objects.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+    return ServiceContract.objects.filter(contract_active_filter(on))
 
 
 def contract_provider_name(contract: ServiceContract) -> str:

@@ -22,6 +22,7 @@ from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
 from layers.params import date_param
+from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
 
 LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
@@ -45,13 +46,12 @@ def _estate_rows(community: AdminArea, on: datetime.date) -> list[dict]:
         .order_by("name", "code")
         .values("id", "code", "name", "build_year", "households", "floor_area", "service_status")
     )
-    cutoff = settings.OLD_ESTATE_CUTOFF_YEAR
     rows = []
     for e in estates:
         status = e["service_status"] or ServiceStatus.NONE
         rows.append({
             **e,
-            "is_old": e["build_year"] <= cutoff,
+            "is_old": is_old_estate(e["build_year"]),
             "status": status,
             "status_label": ServiceStatus(status).label,
             "colour": STATUS_COLOURS.get(status, "#888"),
