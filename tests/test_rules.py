@@ -11,7 +11,7 @@ from django.db import connection
 from layers.bundle_inputs import metric_srid, uncovered_units
 from layers.coverage import coverage_figures, coverage_trend, uncovered_household_points
 from layers.io.feature_layers import get_layer as feature_layer
-from layers.models import Estate, ServiceContract
+from layers.models import Estate, ServiceContract, TakeoverPlan
 from layers.planning import rules as pure
 from layers.plan_selectors import plan_map_data
 from layers.selectors import contracts_active_on
@@ -131,8 +131,6 @@ def test_bundle_inputs_take_the_cutoff_year_estate(cutoff_pair):
 
 
 def test_plan_map_shows_the_cutoff_year_estate_of_its_street(cutoff_pair):
-    from layers.models import TakeoverPlan
-
     community, at, after = cutoff_pair
     plan = TakeoverPlan.objects.create(name="边界", street_id=community.parent_id, start_date=D)
     ids = {f["id"] for f in plan_map_data(plan)["estates"]["features"]}

@@ -682,6 +682,13 @@ class _Services:
             else:
                 status[u] = str(rng.choice(["caretaker", "self_governed", "none"], p=[0.28, 0.12, 0.60]))
 
+        # An uncovered estate of the cutoff year, for the worklists' boundary: when none is, the newest uncovered old
+        # estate served alone is dated to the cutoff year (no random draw).
+        alone = [u for u in old_units if status[u] == "none" and len(units[u]) == 1]
+        if alone and not any(estates[units[u][0]].build_year == OLD_CUTOFF_YEAR for u in alone):
+            newest = max(alone, key=lambda u: (estates[units[u][0]].build_year, -u))
+            estates[units[newest][0]].build_year = OLD_CUTOFF_YEAR
+
         for u in range(nu):
             members = units[u]
             first = estates[members[0]]
