@@ -163,7 +163,7 @@ def test_adding_a_far_estate_is_refused_as_not_contiguous(planner, plan):
     assert groups == members(plan)
 
 
-def test_adding_a_served_estate_or_one_of_another_bundle_is_refused(planner, plan):
+def test_adding_a_served_estate_or_one_of_another_bundle_is_refused(planner, plan, english):
     bundles = list(plan.bundles.order_by("rank")[:2])
     served = ServiceContract.objects.filter(end_date__isnull=True, estate__build_year__lte=2010).first().estate
     before = fingerprint(plan)
