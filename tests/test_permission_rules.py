@@ -66,11 +66,12 @@ def test_get_restricted_answers_403_for_a_role_and_404_outside(users):
     refusals = []
     token = REFUSALS.set(refusals)
     try:
-        with pytest.raises(OutsideJurisdiction):
+        with pytest.raises(OutsideJurisdiction) as err:
             get_restricted(Building.objects.all(), users["street"], VIEW, pk=outside.pk)
     finally:
         REFUSALS.reset(token)
-    assert len(refusals) == 1 and refusals[0]
+    message = str(Building._meta.verbose_name)
+    assert message in str(err.value) and len(refusals) == 1 and message in refusals[0]
     with pytest.raises(PermissionDenied):
         get_restricted(ServiceContract.objects.all(), users["official"], ADD, pk=1)
 

@@ -14,6 +14,7 @@ from layers.io.feature_layers import get_layer as feature_layer
 from layers.models import Estate, ServiceContract, TakeoverPlan
 from layers.planning import rules as pure
 from layers.plan_selectors import plan_map_data
+from layers.rules import contract_not_ended_filter
 from layers.selectors import contracts_active_on
 from layers.tiles.registry import get_layer as tile_layer
 from layers.worklists import worklist_get
@@ -193,3 +194,15 @@ def test_contract_starting_on_the_date_asked_covers_the_estate_that_day(cutoff_p
         return at.pk in {r["id"] for r in rows}
 
     assert listed(D - DAY) and not listed(D)
+
+
+def test_orm_not_ended_filter_keeps_contracts_running_on_or_after_the_date():
+    ended = factories.contract(factories.estate(), start=D - DAY * 100, end=D)  # ends on the date asked: ended
+    running = factories.contract(factories.estate(), start=D - DAY * 10, end=D + DAY)
+    later = factories.contract(factories.estate(), start=D + DAY * 30)
+    ids = [ended.pk, running.pk, later.pk]
+    kept = set(ServiceContract.objects.filter(pk__in=ids).filter(contract_not_ended_filter(D))
+               .values_list("pk", flat=True))
+    assert kept == {running.pk, later.pk}
+    assert set(ServiceContract.objects.filter(pk__in=ids).filter(contract_not_ended_filter(D + DAY))
+               .values_list("pk", flat=True)) == {later.pk}
