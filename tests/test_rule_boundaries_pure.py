@@ -1,13 +1,16 @@
 """The pure rules at their boundaries, no database: black list after two consecutive failing years only (003 §5(3)),
-bundles exactly at their household bounds (rule 6), the Python twins of the SQL rule functions."""
+bundles exactly at their household bounds (rule 6), nearby-candidate scores at their edges, the Python twins of the
+SQL rule functions."""
 import datetime
 
 import pytest
 from shapely.geometry import box
 
-from layers.planning import credit_rating
+from layers.planning import candidates, credit_rating
 from layers.planning import rules as pure
-from layers.planning.bundles import BundleRules, Unit, adjacency, bundle_problems, greedy_bundles, propose_bundles
+from layers.planning.bundles import (
+    BundleRules, Problem, Unit, adjacency, bundle_problems, greedy_bundles, propose_bundles,
+)
 from tests.factories import evaluations_fail_fail, evaluations_fail_pass_fail, households_at_bounds
 
 MIN, MAX = 800, 1000
@@ -95,3 +98,37 @@ def test_contract_boundaries():
     assert pure.contract_not_ended(None, d) and pure.contract_not_ended(d + day, d) and not pure.contract_not_ended(d, d)
     assert [pure.provider_status(k) for k in ("enterprise", "community", "caretaker_agency", "district_fallback")] == [
         "enterprise", "self_governed", "caretaker", "caretaker"]
+
+
+def test_an_empty_bundle_is_one_problem_named_empty():
+    assert bundle_problems([], units_by_id={}, graph={}, rules=RULES) == [Problem("empty", {})]
+
+
+# --- nearby candidates (planning/candidates.py): the scoring rules at their edges -----------------------------------
+
+def test_nearness_without_a_reach_is_one_only_on_the_territory():
+    assert candidates.nearness(0.0, 0.0) == 1.0
+    assert candidates.nearness(0.5, 0.0) == 0.0
+    assert candidates.nearness(0.5, 0.5) == 0.0 and candidates.nearness(0.25, 0.5) == 0.5  # a reach under 1 m
+
+
+def test_credit_of_an_unknown_grade_is_zero_and_red_adds_the_bonus():
+    assert candidates.credit("?", "normal") == 0.0
+    assert candidates.credit("?", "red") == pytest.approx(candidates.RED_LIST_BONUS)
+    assert candidates.credit("AAA", "red") == 1.0
+
+
+def test_score_uses_the_list_status_and_the_added_households():
+    red = candidates.Candidate(1, "甲", 100.0, "A", 1000, "red")
+    normal = candidates.Candidate(2, "乙", 100.0, "A", 1000, "normal")
+    assert candidates.candidate_score(red) > candidates.candidate_score(normal)
+    assert candidates.candidate_score(normal, households=5000) < candidates.candidate_score(normal)
+    assert candidates.candidate_score(normal, max_distance_m=200.0) < candidates.candidate_score(normal)
+
+
+def test_ranked_candidates_keep_every_attribute_and_use_the_arguments():
+    near = candidates.Candidate(1, "甲物业", 1000.0, "B", 0, "red")
+    ranked = candidates.rank_candidates([near], max_distance_m=2000.0, households=5000)
+    assert ranked == [candidates.RankedCandidate(1, "甲物业", 1000.0, "B", 0, "red",
+                                                 score=round(candidates.candidate_score(
+                                                     near, max_distance_m=2000.0, households=5000), 9), rank=1)]
