@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..permissions import LOCATE, VIEW, may, user_scope_sql
 from ..refusals import Forbidden, Invalid
+from ..rules import old_estate_literal_sql
 
 TEXT, INT, FLOAT, BOOL, DATE, DATETIME = "text", "int", "float", "bool", "date", "datetime"
 SHAPEFILE_NAME_MAX = 10
@@ -159,7 +160,7 @@ register(FeatureLayer(
         Field("name", "t.name", queryable=True),
         Field("address", "t.address"),
         Field("build_year", "t.build_year", INT, queryable=True),
-        Field("old", f"t.build_year <= {int(settings.OLD_ESTATE_CUTOFF_YEAR)}", BOOL, queryable=True),
+        Field("old", old_estate_literal_sql("t.build_year"), BOOL, queryable=True),
         Field("households", "t.households", INT),
         Field("floor_area", "t.floor_area", FLOAT),
         Field("is_open", "t.is_open", BOOL, queryable=True),

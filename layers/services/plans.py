@@ -14,10 +14,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +39,7 @@ from ..permissions import ADD, CHANGE, get_restricted, require
 from ..plan_selectors import plan_coverage
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
 from ..refusals import Conflict, Invalid
+from ..rules import contract_not_ended_filter, is_old_estate
 from .contracts import contracts_assign, provider_name
 
 # Defaults a planner can override per plan (ISSUE4 contract, "Settings").
@@ -342,7 +341,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
     """Why each of `estate_ids` outside `eligible` cannot join a bundle of the plan."""
     estates = {e.pk: e for e in Estate.objects.filter(pk__in=estate_ids).select_related("community__parent")}
     contracts = {}
-    for c in (ServiceContract.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=plan.start_date),
+    for c in (ServiceContract.objects.filter(contract_not_ended_filter(plan.start_date),
                                              estate_id__in=estate_ids)
               .select_related("enterprise", "caretaker_agency").order_by("start_date")):
         contracts.setdefault(c.estate_id, c)
@@ -356,7 +355,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
                             % {"estate": _estate_label(estate), "rank": ranks.get(bundle_of[i], "?")})
         elif i in eligible:
             continue
-        elif estate.build_year > settings.OLD_ESTATE_CUTOFF_YEAR:
+        elif not is_old_estate(estate.build_year):
             messages.append(_("%(estate)s was built in %(year)s: it is not an old estate.")
                             % {"estate": _estate_label(estate), "year": estate.build_year})
         elif plan.street_id and estate.community.parent_id != plan.street_id:

@@ -23,6 +23,7 @@ from layers.models.estates import ServiceStatus
 from layers.params import date_param
 from layers.permissions import LOCATE, NOT_SHOWN, VIEW, pks_in_scope, restrict
 from layers.refusals import Invalid
+from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
 
 LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
@@ -49,14 +50,13 @@ def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
         .values("id", "code", "name", "build_year", "households", "floor_area", "service_status")
     )
     shown = pks_in_scope(Estate, [e["id"] for e in estates], user, VIEW)
-    cutoff = settings.OLD_ESTATE_CUTOFF_YEAR
     rows = []
     for e in estates:
         status = (e["service_status"] or ServiceStatus.NONE) if e["id"] in shown else None
         rows.append({
             **e,
             "service_status": status,
-            "is_old": e["build_year"] <= cutoff,
+            "is_old": is_old_estate(e["build_year"]),
             "status": status,
             "status_label": ServiceStatus(status).label if status else NOT_SHOWN,
             "colour": STATUS_COLOURS.get(status, "#888"),
