@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "layers.security.audit.AuditMiddleware",
     "layers.connection_lost.ConnectionLostMiddleware",  # a lost database connection → 503, not 500
+    "layers.views.errors.RefusalMiddleware",  # a Refusal raised outside the REST API → its status and message
 ]
 
 ROOT_URLCONF = "geoapp.urls"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from . import models
+from .refusals import Refusal
 from .selectors import areas
 from .services import management_areas as svc
 
@@ -135,7 +136,7 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except svc.EditError as exc:  # a concurrent save between the form's check and the write
+        except Refusal as exc:  # a concurrent save between the form's check and the write
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
 

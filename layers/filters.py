@@ -14,32 +14,29 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .io.feature_layers import Filters
-from .io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, loads, parse_polygonal
+from .io.geojson_input import MAX_SELECTION_POINTS, GeometryProblem, loads, parse_polygonal
 from .params import date_param
 from .planning.area_geometry import validity_problems
-
-
-class BadParameter(ValueError):
-    """A query parameter the request cannot be answered with; str() says why (a 400)."""
+from .refusals import Invalid
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """minx,miny,maxx,maxy in lon/lat degrees, or None when absent."""
+    """minx,miny,maxx,maxy in lon/lat degrees, or None when absent; Invalid naming the rule broken."""
     if value is None or value == "":
         return None
     parts = value.split(",")
     if len(parts) != 4:
-        raise BadParameter("bbox must be minx,miny,maxx,maxy")
+        raise Invalid(_("bbox must be minx,miny,maxx,maxy"), field="bbox")
     try:
         minx, miny, maxx, maxy = (float(p) for p in parts)
     except ValueError:
-        raise BadParameter("bbox must be four numbers: minx,miny,maxx,maxy") from None
+        raise Invalid(_("bbox must be four numbers: minx,miny,maxx,maxy"), field="bbox") from None
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise BadParameter("bbox must be finite numbers")
+        raise Invalid(_("bbox must be finite numbers"), field="bbox")
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise BadParameter("bbox must be in lon/lat degrees (-180..180, -90..90)")
+        raise Invalid(_("bbox must be in lon/lat degrees (-180..180, -90..90)"), field="bbox")
     if minx >= maxx or miny >= maxy:
-        raise BadParameter("bbox must have minx < maxx and miny < maxy")
+        raise Invalid(_("bbox must have minx < maxx and miny < maxy"), field="bbox")
     return minx, miny, maxx, maxy
 
 
@@ -56,52 +53,56 @@ def parse_ids(value: str | None) -> list[int] | None:
     try:
         ids = [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise BadParameter("ids must be a comma-separated list of whole numbers") from None
+        raise Invalid(_("ids must be a comma-separated list of whole numbers"), field="ids") from None
     if not ids:
-        raise BadParameter("ids must list at least one id")
+        raise Invalid(_("ids must list at least one id"), field="ids")
     if len(ids) > MAX_IDS:
-        raise BadParameter(f"ids lists {len(ids)} ids; at most {MAX_IDS:,} can be selected")
+        raise Invalid(_("ids lists %(n)d ids; at most %(max)s can be selected")
+                      % {"n": len(ids), "max": f"{MAX_IDS:,}"}, field="ids")
     return ids
 
 
 def parse_polygon(value: str | None) -> GEOSGeometry | None:
     """A drawn selection: a GeoJSON or WKT Polygon/MultiPolygon in lon/lat degrees (EPSG:4490).
 
-    GeoJSON is read by the API's one strict parser (layers/io/geojson_input.py); WKT by GEOS, then held to the
-    same rules.
+    GeoJSON is read by the API's one strict parser (layers/io/geojson_input.py); WKT by GEOS, then held to the same rules.
     """
     if value is None or value == "":
         return None
     if len(value) > MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:
-        raise BadParameter(f"polygon is {len(value):,} characters long; at most {MAX_POLYGON_POINTS:,} points "
-                           f"(about {MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:,} characters) are accepted")
+        raise Invalid(_("polygon is %(n)s characters long; at most %(max)s points (about %(chars)s characters) are "
+                        "accepted") % {"n": f"{len(value):,}", "max": f"{MAX_POLYGON_POINTS:,}",
+                                       "chars": f"{MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:,}"}, field="polygon")
     if value.lstrip().startswith("{"):
         try:
             geom = parse_polygonal(loads(value), "polygon")
-        except BadInput as exc:
-            raise BadParameter(str(exc)) from None
         except GeometryProblem as exc:
-            raise BadParameter(f"polygon: {exc.problem.message}") from None
+            raise Invalid(_("polygon: %(problem)s") % {"problem": exc.problem.message}, field="polygon") from None
         geometry = GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=settings.STORAGE_SRID)
     else:
         try:
             geometry = GEOSGeometry(value)
         except (GEOSException, ValueError, TypeError):
-            raise BadParameter("polygon must be a GeoJSON or WKT Polygon in longitude/latitude") from None
+            raise Invalid(_("polygon must be a GeoJSON or WKT Polygon in longitude/latitude"),
+                          field="polygon") from None
     # Plain WKT comes without an SRID: lon/lat, numerically CGCS2000 (docs/EXPORT.md).
     if geometry.srid not in (None, 4326, settings.STORAGE_SRID):
-        raise BadParameter(f"polygon must be in longitude/latitude (EPSG:4490 or 4326), not SRID {geometry.srid}")
+        raise Invalid(_("polygon must be in longitude/latitude (EPSG:4490 or 4326), not SRID %(srid)s")
+                      % {"srid": geometry.srid}, field="polygon")
     geometry.srid = settings.STORAGE_SRID
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        raise BadParameter(f"polygon must be a Polygon or MultiPolygon, not a {geometry.geom_type}")
+        raise Invalid(_("polygon must be a Polygon or MultiPolygon, not a %(type)s") % {"type": geometry.geom_type},
+                      field="polygon")
     if geometry.num_points > MAX_POLYGON_POINTS:
-        raise BadParameter(f"polygon has {geometry.num_points} points; at most {MAX_POLYGON_POINTS:,}")
+        raise Invalid(_("polygon has %(n)d points; at most %(max)s") % {"n": geometry.num_points,
+                                                                         "max": f"{MAX_POLYGON_POINTS:,}"},
+                      field="polygon")
     problems = validity_problems(shapely.from_wkb(bytes(geometry.wkb)), _)
     if problems:
-        raise BadParameter(f"polygon: {problems[0].message}")
+        raise Invalid(_("polygon: %(problem)s") % {"problem": problems[0].message}, field="polygon")
     minx, miny, maxx, maxy = geometry.extent
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise BadParameter("polygon must be in longitude/latitude degrees")
+        raise Invalid(_("polygon must be in longitude/latitude degrees"), field="polygon")
     return geometry
 
 
@@ -109,7 +110,7 @@ def parse_on(value: str | None):
     try:
         return date_param(value, default=timezone.localdate())
     except ValueError:
-        raise BadParameter("on must be a date YYYY-MM-DD") from None
+        raise Invalid(_("on must be a date YYYY-MM-DD"), field="on") from None
 
 
 def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
@@ -121,8 +122,9 @@ def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
         field = layer.field(key)
         if field is None or not field.queryable:
             queryables = ", ".join(f.name for f in layer.queryables)
-            raise BadParameter(f"unknown parameter {key!r}; the properties of {layer.name} you can filter on are: "
-                               f"{queryables}")
+            raise Invalid(_("unknown parameter %(key)r; the properties of %(layer)s you can filter on are: "
+                            "%(queryables)s") % {"key": key, "layer": layer.name,
+                                                 "queryables": queryables}, field=key)
         equals[key] = query.get(key)
     return Filters(
         bbox=parse_bbox(query.get("bbox")),

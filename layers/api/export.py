@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -12,16 +13,14 @@ from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from ..filters import MAX_IDS, BadParameter, filters_from
-from ..io.exporters import CRS_URI, EXPORTERS, TooManyFeatures, export_data, filename, get_exporter, max_features
-from ..io.feature_layers import LAYERS, FilterError, get_layer
+from ..filters import MAX_IDS, filters_from
+from ..io.exporters import CRS_URI, EXPORTERS, export_data, filename, get_exporter, max_features
+from ..io.feature_layers import LAYERS, get_layer
+from ..refusals import NotFound
+from .openapi import ErrorSerializer
 
 
-def error(message: str, status: int) -> Response:
-    return Response({"error": message}, status=status)
-
-
-ERROR = inline_serializer("ExportError", {"error": serializers.CharField()})
+ERROR = ErrorSerializer
 
 
 @extend_schema(
@@ -80,20 +79,13 @@ def export_layers(request):
 def export_layer(request, layer: str, fmt: str):
     feature_layer = get_layer(layer)
     if feature_layer is None:
-        return error(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}", 404)
+        raise NotFound(_("unknown layer %(layer)r; layers: %(layers)s") % {"layer": layer, "layers": ", ".join(LAYERS)})
     exporter = get_exporter(fmt)
     if exporter is None:
-        return error(f"unknown format {fmt!r}; formats: {', '.join(EXPORTERS)}", 404)
-    try:
-        filters = filters_from(request.query_params, feature_layer)
-        data = export_data(layer=feature_layer, user=request.user, filters=filters, exporter=exporter)
-    except (BadParameter, FilterError) as exc:
-        return error(str(exc), 400)
-    except PermissionError:
-        return error(f"Your role may not export {feature_layer.name}.", 403)
-    except TooManyFeatures as exc:
-        return error(f"This export would hold more than {exc.limit:,} {feature_layer.name}; zoom in, draw a "
-                     f"smaller selection or filter by a property.", 413)
+        raise NotFound(_("unknown format %(format)r; formats: %(formats)s")
+                       % {"format": fmt, "formats": ", ".join(EXPORTERS)})
+    filters = filters_from(request.query_params, feature_layer)
+    data = export_data(layer=feature_layer, user=request.user, filters=filters, exporter=exporter)
     with tempfile.TemporaryDirectory(prefix="export-") as directory:
         path = exporter.write(data, Path(directory))
         # The open file outlives the directory (POSIX): the response streams it, then closes it.

@@ -1,20 +1,24 @@
 """JSON endpoints of the map: admin-area GeoJSON (built in SQL), estate search, popups (docs/MAP_API.md)."""
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from ..selectors import map as selectors
-from ..filters import BadParameter, parse_bbox
+from ..filters import parse_bbox
 from ..models import AdminLevel
+from ..refusals import Invalid, NotFound
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
 
 
-def bad_request(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=400, json_dumps_params={"ensure_ascii": False})
+# How a popup's kind reads in a refusal.
+POPUP_KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("building"),
+               "management_area": gettext_lazy("management area"), "enterprise": gettext_lazy("enterprise")}
 
 
 def parse_zoom(value: str | None) -> int:
@@ -23,15 +27,15 @@ def parse_zoom(value: str | None) -> int:
     try:
         zoom = int(float(value))  # Leaflet reports fractional zooms
     except ValueError:
-        raise BadParameter(f"zoom must be a number 0–{MAX_ZOOM}") from None
+        zoom = -1
     if not 0 <= zoom <= MAX_ZOOM:
-        raise BadParameter(f"zoom must be a number 0–{MAX_ZOOM}")
+        raise Invalid(_("zoom must be a number 0–%(max)d") % {"max": MAX_ZOOM}, field="zoom")
     return zoom
 
 
 def parse_level(value: str | None) -> str:
     if value not in AdminLevel.values:
-        raise BadParameter(f"level must be one of {', '.join(AdminLevel.values)}")
+        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(AdminLevel.values)}, field="level")
     return value
 
 
@@ -52,12 +56,9 @@ def parse_level(value: str | None) -> str:
 @permission_classes([LoggedInElseLogInPage])
 @bytes_response
 def admin_areas_geojson(request):
-    try:
-        level = parse_level(request.GET.get("level"))
-        bbox = parse_bbox(request.GET.get("bbox"))
-        zoom = parse_zoom(request.GET.get("zoom"))
-    except BadParameter as exc:
-        return bad_request(str(exc))
+    level = parse_level(request.GET.get("level"))
+    bbox = parse_bbox(request.GET.get("bbox"))
+    zoom = parse_zoom(request.GET.get("zoom"))
     content = build_admin_areas_geojson(level=level, bbox=bbox, zoom=zoom)
     return HttpResponse(content, content_type="application/geo+json")
 
@@ -92,5 +93,6 @@ def search(request):
 def feature_popup(request, kind, pk):
     popup = selectors.feature_popup(kind=kind, pk=pk, user=request.user)
     if popup is None:
-        return Response({"error": f"no {kind} {pk}"}, status=404)
+        raise NotFound(_("There is no such %(kind)s on the map (it may have been deleted meanwhile).")
+                       % {"kind": POPUP_KINDS.get(kind, kind)})
     return Response(popup)

@@ -18,7 +18,9 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from ..refusals import TooLarge
 from .feature_layers import BOOL, DATE, DATETIME, FLOAT, INT, FeatureLayer, Filters, filtered_sql, select_list
 
 CRS_NAME = "EPSG:4490"
@@ -33,10 +35,14 @@ def max_features() -> int:
     return int(getattr(settings, "EXPORT_MAX_FEATURES", 50_000))
 
 
-class TooManyFeatures(Exception):
-    def __init__(self, limit: int):
-        super().__init__(limit)
+class TooManyFeatures(TooLarge):
+    """413: the export would hold more than `limit` features; the message says how to narrow it."""
+
+    def __init__(self, layer: FeatureLayer, limit: int):
         self.limit = limit
+        super().__init__(gettext("This export would hold more than %(limit)s %(layer)s; zoom in, draw a smaller "
+                                 "selection or filter by a property.")
+                         % {"limit": f"{limit:,}", "layer": layer.name})
 
 
 @dataclass
@@ -91,7 +97,7 @@ def export_data(*, layer: FeatureLayer, user, filters: Filters, exporter: Export
         cursor.execute(sql, column_params + params + [limit + 1])
         rows = cursor.fetchall()
     if len(rows) > limit:
-        raise TooManyFeatures(limit)
+        raise TooManyFeatures(layer, limit)
     return ExportData(layer=layer, filters=filters, rows=rows, generated_at=timezone.now())
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import Model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import (
@@ -32,6 +33,8 @@ from ..models import (
     Road,
 )
 from ..permissions import LOCATE, VIEW, may, user_scope_sql
+from ..refusals import Forbidden, Invalid
+from ..rules import old_estate_literal_sql
 
 TEXT, INT, FLOAT, BOOL, DATE, DATETIME = "text", "int", "float", "bool", "date", "datetime"
 SHAPEFILE_NAME_MAX = 10
@@ -157,7 +160,7 @@ register(FeatureLayer(
         Field("name", "t.name", queryable=True),
         Field("address", "t.address"),
         Field("build_year", "t.build_year", INT, queryable=True),
-        Field("old", f"t.build_year <= {int(settings.OLD_ESTATE_CUTOFF_YEAR)}", BOOL, queryable=True),
+        Field("old", old_estate_literal_sql("t.build_year"), BOOL, queryable=True),
         Field("households", "t.households", INT),
         Field("floor_area", "t.floor_area", FLOAT),
         Field("is_open", "t.is_open", BOOL, queryable=True),
@@ -299,8 +302,8 @@ register(FeatureLayer(
 # Filters
 
 
-class FilterError(ValueError):
-    """A request filter that cannot be applied; the message names the parameter and what is wrong."""
+class FilterError(Invalid):
+    """A request filter that cannot be applied (400); the message names the parameter and what is wrong."""
 
 
 @dataclass
@@ -318,21 +321,22 @@ def coerce(f: Field, value: str):
         try:
             return int(value)
         except ValueError:
-            raise FilterError(f"{f.name} must be a whole number, not {value!r}") from None
+            raise FilterError(gettext("%(name)s must be a whole number, not %(value)r")
+                              % {"name": f.name, "value": value}, field=f.name) from None
     if f.type == BOOL:
         if value.lower() in ("true", "1", "yes"):
             return True
         if value.lower() in ("false", "0", "no"):
             return False
-        raise FilterError(f"{f.name} must be true or false, not {value!r}")
+        raise FilterError(gettext("%(name)s must be true or false, not %(value)r") % {"name": f.name, "value": value},
+                          field=f.name)
     return value
 
 
 def scope_sql(layer: FeatureLayer, user) -> tuple[str, list] | None:
-    """SQL restricting the layer to the rows the user may locate: None for the whole layer; PermissionError when
-    refused."""
+    """SQL restricting the layer to the rows the user may locate: None for the whole layer; Forbidden when refused."""
     if not may(user, layer.model, LOCATE):
-        raise PermissionError(f"your role may not read {layer.name}")
+        raise Forbidden(gettext("Your role may not read %(title)s.") % {"title": layer.title})
     sql, params = user_scope_sql(layer.model, user, LOCATE, layer.id_sql)
     return None if sql == "TRUE" else (sql, params)
 
@@ -376,7 +380,8 @@ def filtered_sql(layer: FeatureLayer, user, filters: Filters) -> tuple[str, str,
     for name, value in filters.equals.items():
         f = layer.field(name)
         if f is None or not f.queryable:
-            raise FilterError(f"{name} is not a queryable property of {layer.name}")
+            raise FilterError(gettext("%(name)s is not a queryable property of %(layer)s")
+                              % {"name": name, "layer": layer.name}, field=name)
         expr, expr_params = field_sql(layer, f, on=[filters.on], visible=visible)
         where.append(f"({expr}) = %s")
         where_params += expr_params + [coerce(f, value)]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 
 from ..planning import area_geometry as ag
+from ..refusals import Invalid
 
 MAX_POSITIONS = ag.MAX_VERTICES
 # A box or lasso drawn on the map to select (service assignment, export, OGC): no hand draws more points.
@@ -25,16 +26,17 @@ LONLAT_EPSG = {4490, 4326}
 _EPSG_IN_NAME = re.compile(r"EPSG(?:::?|/\d+/)(\d+)$", re.I)
 
 
-class BadInput(ValueError):
-    """Input that cannot be understood; the message names the problem and where."""
+class BadInput(Invalid):
+    """Input that cannot be understood (400); the message names the problem and where."""
 
 
-class GeometryProblem(Exception):
-    """Well-formed JSON describing a geometry that cannot be an area (wrong type, too few points…)."""
+class GeometryProblem(Invalid):
+    """Well-formed JSON describing a geometry that cannot be an area (wrong type, too few points…): 400 with the
+    problem in "problems"."""
 
     def __init__(self, problem: ag.Problem):
         self.problem = problem
-        super().__init__(problem.message)
+        super().__init__(problem.message, details={"problems": [problem.as_dict()]})
 
 
 def _reject_constant(name):

@@ -6,16 +6,17 @@ import datetime
 
 from django.contrib.gis.geos import MultiPolygon
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import Estate, ProviderKind, RegisterChange, ServiceContract
 from ..permissions import VIEW, restrict
+from ..rules import contract_active_filter
 
 
 def contracts_active_on(on: datetime.date | None = None) -> QuerySet[ServiceContract]:
     on = on or timezone.localdate()
-    return ServiceContract.objects.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+    return ServiceContract.objects.filter(contract_active_filter(on))
 
 
 def contract_provider_name(contract: ServiceContract) -> str:

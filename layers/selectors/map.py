@@ -20,6 +20,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from ..models import (
+    AbandonmentReport,
     Building,
     Enterprise,
     Estate,
@@ -28,10 +29,12 @@ from ..models import (
     ServiceStatus,
 )
 from ..permissions import (
+    ADD,
     LOCATE,
     NOT_SHOWN,
     VIEW,
     in_scope,
+    may,
     pks_in_scope,
     restrict,
 )
@@ -161,11 +164,16 @@ def building_fields(building: Building, *, shown: bool) -> list[Field]:
 
 
 def building_popup(*, pk: int, user) -> dict | None:
+    """The building's popup; `can_report`: whether `user` may report it abandoned (the role may add reports, and a
+    street office only in its own street), so the map offers 上报弃管 only where the report would be accepted."""
     building = _building(pk, user)
     if building is None:
         return None
-    fields = building_fields(building, shown=in_scope(building, user))
-    return _popup("building", building.pk, str(building), fields, "building-detail", building.geom)
+    shown = in_scope(building, user)
+    fields = building_fields(building, shown=shown)
+    popup = _popup("building", building.pk, str(building), fields, "building-detail", building.geom)
+    popup["can_report"] = shown and may(user, AbandonmentReport, ADD)
+    return popup
 
 
 def management_area_fields(area: ManagementArea) -> list[Field]:

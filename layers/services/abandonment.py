@@ -28,6 +28,7 @@ from ..models import (
     ReportState,
 )
 from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, recheck, require, restrict, street_of
+from ..refusals import Invalid
 from ..selectors.abandonment import NEXT_STATES
 
 DESCRIPTION_MAX_CHARS = 2000
@@ -49,13 +50,8 @@ BUILDING_STATE: dict[str, str] = {
 PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
-class ReportInvalid(ValueError):
-    """A request the rules refuse (HTTP 400); `field` names the input at fault, when there is one."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ReportInvalid(Invalid):
+    """A report or step the rules refuse (HTTP 400); `field` names the input at fault, when there is one."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +127,12 @@ def _reportable_building(*, user, building_id: int) -> Building:
     if building is None:
         street = street_of(user)
         if street is not None:
+            # Named as people know it (estate and label, Building.__str__), not by its database id; an unknown id
+            # gets the same answer, with the number it was asked by.
+            outside = Building.objects.select_related("estate").filter(pk=building_id).first()
             raise OutsideJurisdiction(
                 _("Building %(building)s is not in your street (%(street)s).")
-                % {"building": building_id, "street": street.name}
+                % {"building": outside or building_id, "street": street.name}
             )
         raise Http404(_("No building with id %(building)s.") % {"building": building_id})
     return building

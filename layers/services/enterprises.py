@@ -27,6 +27,7 @@ from ..models import (
 )
 from ..permissions import ADD, CHANGE, require
 from ..planning import credit_rating
+from ..refusals import Invalid
 from ..selectors.enterprises import enterprise_decision
 
 # What a user edits; credit_grade and the list status follow from evaluations and listings.
@@ -39,15 +40,8 @@ REASON_MAX_CHARS = 200
 NOTE_MAX_CHARS = 200
 
 
-class RegisterInvalid(ValueError):
+class RegisterInvalid(Invalid):
     """Input the register refuses (HTTP 400); `field` names the input at fault."""
-
-    status = 400
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class RegisterConflict(RegisterInvalid):

@@ -14,10 +14,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +36,8 @@ from ..models import (
 )
 from ..permissions import ADD, CHANGE, get_restricted, require
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
+from ..refusals import Conflict, Invalid
+from ..rules import contract_not_ended_filter, is_old_estate
 from ..selectors import bundles as bundle_inputs
 from ..selectors.contracts import contract_provider_name
 from ..selectors.plans import plan_coverage
@@ -51,28 +51,21 @@ NAME_MAX_CHARS = 120
 UNSET = object()
 
 
-class PlanError(Exception):
-    """A refused plan write; str() is the plain-language reason, `problems` the bundle problems behind it."""
-
-    status = 400
+class PlanInvalid(Invalid):
+    """A refused plan write (HTTP 400); `problems` (the bundle problems behind it) go into the body."""
 
     def __init__(self, message: str, problems: list[dict] | None = None, *, field: str | None = None):
-        super().__init__(message)
-        self.message, self.problems, self.field = message, problems or [], field
+        self.problems = problems or []
+        super().__init__(message, field=field, details={"problems": self.problems} if self.problems else None)
 
 
-class PlanInvalid(PlanError):
-    status = 400
-
-
-class PlanConflict(PlanError):
-    """The plan moved on since the caller's version, or it is no longer a draft."""
-
-    status = 409
+class PlanConflict(Conflict):
+    """The plan moved on since the caller's version, or it is no longer a draft (HTTP 409); the body carries the
+    plan's current "version"."""
 
     def __init__(self, message: str, *, version: int | None = None):
-        super().__init__(message)
         self.version = version
+        super().__init__(message, details={"version": version} if version is not None else None)
 
 
 @dataclass(frozen=True)
@@ -349,7 +342,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
     """Why each of `estate_ids` outside `eligible` cannot join a bundle of the plan."""
     estates = {e.pk: e for e in Estate.objects.filter(pk__in=estate_ids).select_related("community__parent")}
     contracts = {}
-    for c in (ServiceContract.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=plan.start_date),
+    for c in (ServiceContract.objects.filter(contract_not_ended_filter(plan.start_date),
                                              estate_id__in=estate_ids)
               .select_related("enterprise", "caretaker_agency", "estate__community").order_by("start_date")):
         contracts.setdefault(c.estate_id, c)
@@ -363,7 +356,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
                             % {"estate": _estate_label(estate), "rank": ranks.get(bundle_of[i], "?")})
         elif i in eligible:
             continue
-        elif estate.build_year > settings.OLD_ESTATE_CUTOFF_YEAR:
+        elif not is_old_estate(estate.build_year):
             messages.append(_("%(estate)s was built in %(year)s: it is not an old estate.")
                             % {"estate": _estate_label(estate), "year": estate.build_year})
         elif plan.street_id and estate.community.parent_id != plan.street_id:

@@ -10,7 +10,6 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,8 @@ from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
 from layers.params import date_param
 from layers.permissions import LOCATE, NOT_SHOWN, VIEW, pks_in_scope, restrict
+from layers.refusals import Invalid
+from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
 
 LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
@@ -32,7 +33,7 @@ def _parse_date(value: str | None) -> datetime.date:
     try:
         return date_param(value, default=timezone.localdate())
     except ValueError:
-        raise ValueError(_("Bad date: use YYYY-MM-DD.")) from None
+        raise Invalid(_("Bad date: use YYYY-MM-DD."), field="date") from None
 
 
 def _district() -> AdminArea | None:
@@ -49,14 +50,13 @@ def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
         .values("id", "code", "name", "build_year", "households", "floor_area", "service_status")
     )
     shown = pks_in_scope(Estate, [e["id"] for e in estates], user, VIEW)
-    cutoff = settings.OLD_ESTATE_CUTOFF_YEAR
     rows = []
     for e in estates:
         status = (e["service_status"] or ServiceStatus.NONE) if e["id"] in shown else None
         rows.append({
             **e,
             "service_status": status,
-            "is_old": e["build_year"] <= cutoff,
+            "is_old": is_old_estate(e["build_year"]),
             "status": status,
             "status_label": ServiceStatus(status).label if status else NOT_SHOWN,
             "colour": STATUS_COLOURS.get(status, "#888"),
@@ -68,10 +68,7 @@ def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
 @require_safe
 @login_required
 def dashboard_page(request):
-    try:
-        on = _parse_date(request.GET.get("date"))
-    except ValueError as exc:
-        return HttpResponseBadRequest(str(exc))
+    on = _parse_date(request.GET.get("date"))
 
     community_id = request.GET.get("community")
     if community_id is not None:
@@ -79,7 +76,7 @@ def dashboard_page(request):
         try:
             community = AdminArea.objects.get(pk=int(community_id), level=AdminLevel.COMMUNITY)
         except (ValueError, AdminArea.DoesNotExist):
-            return HttpResponseBadRequest(_("Unknown community."))
+            raise Invalid(_("Unknown community."), field="community") from None
         rows = _estate_rows(community, on, request.user)
         return render(request, "dashboard_estates.html", {
             "community": community, "date": on, "rows": rows,
@@ -152,13 +149,10 @@ def _row_view(row: dict) -> dict:
 @require_safe
 @login_required
 def coverage_report_page(request):
-    try:
-        on = _parse_date(request.GET.get("date"))
-    except ValueError as exc:
-        return HttpResponseBadRequest(str(exc))
+    on = _parse_date(request.GET.get("date"))
     level = request.GET.get("level") or AdminLevel.STREET
     if level not in LEVELS:
-        return HttpResponseBadRequest(_("Bad level: use street or community."))
+        raise Invalid(_("Bad level: use street or community."), field="level")
 
     district = _district()
     figures = coverage_figures(on=on, level=AdminLevel.STREET)

@@ -17,6 +17,7 @@ from ..selectors import plans as reads
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, may, require
+from ..refusals import Refusal
 from ..services import plans as services
 from .map import STATUS_COLOURS
 
@@ -54,8 +55,8 @@ def plan_list(request):
                 user=request.user, name=form["name"], start_date=start, street_id=form["street"] or None,
                 **{k: form[k] for k in services.DEFAULTS})
             return redirect("plan-detail", pk=plan.pk)
-        except services.PlanError as exc:
-            error, status = exc, 400
+        except Refusal as exc:
+            error, status = exc, exc.status
     return render(request, "plans/plan_list.html", {
         "plans": reads.plan_list_rows(user=request.user),
         "can_create": may(request.user, TakeoverPlan, ADD),

@@ -29,6 +29,7 @@ from ...io import readers
 from ...io.cells import parse_text
 from ...models import ImportJob, ImportStatus
 from ...permissions import ADD, VIEW, get_restricted, require
+from ...refusals import Refusal
 from . import importers as registry
 from . import targets  # noqa: F401 (reading it registers the targets in IMPORTERS)
 from .importers import IMPORTERS
@@ -40,12 +41,13 @@ SAMPLE_ROWS = 5
 GCJ_SAMPLE = 400
 
 
-class ImportRefused(Exception):
-    """The import cannot go on; str() says why. `status`: the HTTP status; `report`: the per-row report, if any."""
+class ImportRefused(Refusal):
+    """The import cannot go on; str() says why. `status`: the HTTP status; `report`: the per-row report, if any
+    (sent in the body's "report")."""
 
     def __init__(self, message: str, *, status: int = 400, report: dict | None = None):
-        super().__init__(message)
-        self.status, self.report = status, report
+        super().__init__(message, status=status, details={"report": report} if report is not None else None)
+        self.report = report
 
 
 def encoding_label(label: str | None) -> str | None:
@@ -412,8 +414,9 @@ def _job_for_update(user, job_id: int) -> ImportJob:
     job = get_restricted(ImportJob.objects.select_for_update(), user, VIEW, pk=job_id)
     require(user, ImportJob, ADD)
     if job.status == ImportStatus.COMMITTED:
-        raise ImportRefused(_("Import %(id)d was already committed on %(when)s.")
-                            % {"id": job.pk, "when": timezone.localtime(job.committed_at).strftime("%Y-%m-%d %H:%M")},
+        raise ImportRefused(_("The import of “%(name)s” was already committed on %(when)s.")
+                            % {"name": job.file_name,
+                               "when": timezone.localtime(job.committed_at).strftime("%Y-%m-%d %H:%M")},
                             status=409)
     return job
 
@@ -457,7 +460,7 @@ def import_job_commit(*, user, job_id: int, reason: str = "") -> ImportJob:
         with transaction.atomic():
             job = _job_for_update(user, job_id)
             if job.status != ImportStatus.CHECKED:
-                raise ImportRefused(_("Run the dry run of import %(id)d first.") % {"id": job.pk}, status=409)
+                raise ImportRefused(_("Run the dry run of “%(name)s” first.") % {"name": job.file_name}, status=409)
             options = Options(mapping=job.mapping, srid=job.srid, gcj02=job.gcj02)
             analysis = import_table_commit(_job_table(job), target=job.target, user=user, options=options,
                                            reason=reason, file_name=job.file_name)

@@ -23,6 +23,7 @@ from ...models import (
     ManagementArea,
     OwnersCommittee,
 )
+from ...refusals import Refusal
 from .. import enterprises as register_svc
 from .. import management_areas as svc
 from ..jurisdictions import enterprise_jurisdictions_refresh_some
@@ -170,7 +171,7 @@ class ManagementAreaImporter(Importer):
                 saved = svc.management_area_update(user=self.user, area_id=current.pk, base_version=current.version,
                                                    geometry=geometry, name=row.values.get("name"),
                                                    street_id=row.refs.get("street_id"), reason=reason)
-        except svc.EditError as exc:
+        except Refusal as exc:  # the service's refusal, reported for the row
             raise RowError(_("row %(row)d: %(reason)s") % {"row": row.number, "reason": exc}) from exc
         row.existing = row.existing or saved.area
 
