@@ -15,6 +15,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 
 from ..planning import area_geometry as ag
 from ..refusals import Invalid
+from .readers import nul_path
 
 MAX_POSITIONS = ag.MAX_VERTICES
 # A box or lasso drawn on the map to select (service assignment, export, OGC): no hand draws more points.
@@ -67,26 +68,6 @@ def _whole(text: str) -> int:
                        % {"digits": len(text)}) from None
 
 
-def _nul_at(value, where: str = "") -> str | None:
-    """The JSON path of the first string or key holding U+0000, or None."""
-    if isinstance(value, str):
-        return (where or _("the body")) if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{where}.{key}" if where else str(key)
-            if "\x00" in key:
-                return path.replace("\x00", "\\u0000")
-            found = _nul_at(item, path)
-            if found:
-                return found
-    if isinstance(value, list):
-        for k, item in enumerate(value):
-            found = _nul_at(item, f"{where}[{k}]")
-            if found:
-                return found
-    return None
-
-
 def loads(data: bytes | str):
     """JSON as RFC 8259 has it: UTF-8 text, no NaN or ±Infinity (Python's json reads them), no number too large to be
     finite (1e309), no unpaired surrogate escapes (\\udcff decodes to a string no database can store), no NUL
@@ -102,8 +83,9 @@ def loads(data: bytes | str):
         raise BadInput(_("The body is not valid JSON (%(reason)s at line %(line)d, column %(col)d).")
                        % {"reason": exc.msg, "line": exc.lineno, "col": exc.colno}) from None
     if "\\u0000" in data.lower():
-        where = _nul_at(value)
+        where = nul_path(value)
         if where is not None:
+            where = where or _("the body")
             raise NulInText(_("The body contains a NUL character (\\u0000) in %(where)s; no text may contain it: "
                               "remove it and send again.") % {"where": where})
     if "\\ud" in data.lower():

@@ -63,6 +63,27 @@ class ReadError(ValueError):
         return text % {k: gettext(v) if k == "format" else v for k, v in self.params.items()}
 
 
+def nul_path(value, where: str = "") -> str | None:
+    """The JSON path of the first string or key of a parsed JSON value holding U+0000 ("" for the value itself), or
+    None: PostgreSQL stores no NUL in text or jsonb, so no text this service reads may hold one."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if "\x00" in key:
+                return path.replace("\x00", "\\u0000")
+            found = nul_path(item, path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for k, item in enumerate(value):
+            found = nul_path(item, f"{where}[{k}]")
+            if found is not None:
+                return found
+    return None
+
+
 def _starts_with(path: Path | None, magic: bytes) -> bool:
     try:
         with open(path, "rb") as f:
@@ -461,6 +482,10 @@ def _check_geojson(data: bytes, *, name: str) -> dict[int, dict]:
         raise unreadable(exc, name=name, kind="geojson") from None
     if not isinstance(document, dict):
         return {}
+    where = nul_path(document) if "\\u0000" in data.decode("utf-8-sig").lower() else None
+    if where is not None:
+        raise ReadError(_("“%(name)s” contains a NUL character (\\u0000) in %(where)s: no text may contain it"),
+                        name=name, where=where)
     crs = document.get("crs")
     crs_name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
     if isinstance(crs_name, str):
