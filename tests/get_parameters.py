@@ -21,6 +21,7 @@ from layers.models import (
 )
 from layers.services.abandonment import abandonment_report_create
 from layers.services.plans import plan_create
+from layers.views.imports import SAMPLES
 
 TEXT, NUMBER, WHOLE, DATE, BBOX, IDS, CHOICE, FLAG, GEOMETRY = (
     "text", "number", "whole", "date", "bbox", "ids", "choice", "flag", "geometry")
@@ -178,6 +179,7 @@ GET_ENDPOINTS = [
     Endpoint("plans/", lambda o: "/plans/"),
     Endpoint("plans/<int:pk>/", lambda o: f"/plans/{o.plan.pk}/"),
     Endpoint("imports/", lambda o: "/imports/"),
+    Endpoint("imports/samples/<str:name>", lambda o: f"/imports/samples/{SAMPLES[0].file}"),
     Endpoint("api/imports/<int:pk>/", lambda o: f"/api/imports/{o.job}/"),
     Endpoint("api/export/", lambda o: "/api/export/"),
     *export_endpoints(),
