@@ -117,14 +117,14 @@ def test_a_nul_in_the_admin_search_is_refused():
     refused(response, NUL_SAYS)
 
 
-def test_refusals_speak_english_on_request_and_pages_answer_plain_text():
+def test_refusals_speak_english_on_request_and_pages_answer_in_the_site_layout():
     c = Client(HTTP_ACCEPT_LANGUAGE="en")
     c.force_login(User.objects.get(username="planner"))
     api = c.get("/api/search/?q=a%00b")
     assert api.status_code == 400 and "NUL" in api.json()["error"] and "“q”" in api.json()["error"]
     page = c.get("/enterprises/?q=a%00b")
-    assert page.status_code == 400 and page["Content-Type"].startswith("text/plain")
-    assert "NUL" in page.content.decode()
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+    assert "NUL" in page.content.decode() and "<html" in page.content.decode()
     number = c.get("/api/admin-areas.geojson?level=street&zoom=1e309")
     assert number.status_code == 400 and "finite" in number.json()["error"]
 

@@ -3,7 +3,8 @@ import datetime
 
 import pytest
 
-from layers.params import BadParameter, bbox_param, date_param, number_param
+from layers.params import bbox_param, date_param, number_param
+from layers.refusals import Invalid
 
 # The messages below are matched in English (the default language is Chinese).
 ENGLISH = pytest.mark.usefixtures("english")
@@ -30,7 +31,7 @@ def test_anything_else_is_refused(value):
 @pytest.mark.parametrize("integer", [False, True])
 @ENGLISH
 def test_a_number_that_is_not_finite_is_refused_as_such(value, integer):
-    with pytest.raises(BadParameter, match="finite"):
+    with pytest.raises(Invalid, match="finite"):
         number_param(value, "zoom", integer=integer)
 
 
@@ -48,7 +49,7 @@ def test_numbers_are_read(value, integer, expected):
 ])
 @ENGLISH
 def test_other_numbers_are_refused_naming_the_parameter(value, integer, says):
-    with pytest.raises(BadParameter, match=f"^n must.*{says}"):
+    with pytest.raises(Invalid, match=f"^n must.*{says}"):
         number_param(value, "n", integer=integer, minimum=0, maximum=4)
 
 
@@ -63,7 +64,7 @@ def test_absent_numbers_give_the_default():
 ])
 @ENGLISH
 def test_bad_boxes_are_refused(value, says):
-    with pytest.raises(BadParameter, match=says):
+    with pytest.raises(Invalid, match=says):
         bbox_param(value)
 
 
