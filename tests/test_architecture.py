@@ -1,5 +1,6 @@
-"""The layering of layers/, read with ast from every .py file: no SQL in the API or the pages, pure planning, reads
-that do not write, writes that do not answer requests, and no read module left outside layers/selectors/."""
+"""The layering of layers/ (docs/ARCHITECTURE.md "What may import what"), read with ast from every .py file: no SQL
+in the API, the pages or the OGC views, pure planning, file formats and reads that do not write, writes that do not
+answer requests, and no read module left outside layers/selectors/."""
 import ast
 import re
 from pathlib import Path
@@ -94,22 +95,25 @@ def test_the_checks_see_sql_and_imports():
     assert {"layers.services.contracts", "layers.views", "layers.services.plans"} <= set(modules), modules
 
 
-@pytest.mark.parametrize("folder", ["api", "views"])
-def test_the_api_and_the_pages_hold_no_sql(folder):
-    """Reads are selectors' (layers/selectors/): a view parses, calls and answers."""
-    found = [v for path in python_files(folder) for v in sql_in(path)]
+@pytest.mark.parametrize("folder", ["api", "views", "ogc"])
+def test_the_api_the_pages_and_the_ogc_views_hold_no_sql(folder):
+    """Reads are selectors' (layers/selectors/): a view parses, calls and answers. ogc/sql.py builds the SQL of a
+    page of features, as tiles/ builds the tiles' (docs/ARCHITECTURE.md)."""
+    paths = [p for p in python_files(folder) if p != LAYERS / "ogc" / "sql.py"]
+    found = [v for path in paths for v in sql_in(path)]
     assert not found, "\n".join(found)
 
 
 def test_planning_is_pure():
-    """layers/planning/ is pure functions: no Django, nothing of layers outside planning."""
-    found = violations("planning", lambda m: under(m, ("django", "layers")) and not under(m, ("layers.planning",)))
+    """layers/planning/ is pure functions: no Django, nothing of layers outside planning but the refusal type."""
+    allowed = ("layers.planning", "layers.refusals")
+    found = violations("planning", lambda m: under(m, ("django", "layers")) and not under(m, allowed))
     assert not found, "\n".join(found)
 
 
-def test_file_formats_do_not_write():
+def test_file_formats_do_not_write_or_read_the_database():
     """layers/io/ reads and writes files only; the import jobs that write rows live in services/imports/."""
-    found = violations("io", lambda m: under(m, ("layers.services",)))
+    found = violations("io", lambda m: under(m, ("layers.services", "layers.selectors", "layers.api", "layers.views")))
     assert not found, "\n".join(found)
 
 
@@ -128,3 +132,11 @@ def test_writes_do_not_call_views():
 def test_every_read_module_is_in_the_selectors_package(name):
     assert not (LAYERS / name).exists(), f"layers/{name}: reads belong in layers/selectors/"
     assert (LAYERS / "selectors" / "__init__.py").exists()
+
+
+def test_reads_import_at_the_top():
+    """No import inside a function of layers/selectors/ (docs/ARCHITECTURE.md: turn a cycle around instead)."""
+    found = [f"{path.relative_to(LAYERS.parent)}:{node.lineno}" for path in python_files("selectors")
+             for function in ast.walk(parse(path)) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+             for node in ast.walk(function) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert not found, "\n".join(found)

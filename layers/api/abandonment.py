@@ -14,10 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, authentication_classes
 from rest_framework.response import Response
 
-from ..selectors import abandonment as selectors
 from ..models import AbandonmentReport, ReportState
-from ..params import date_param
+from ..io.geojson_input import BadInput, loads
+from ..params import date_param, page_param
 from ..permissions import ADD, CHANGE, require
+from ..selectors import abandonment as selectors
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 from . import openapi as doc
 from .drf import TOKEN_FIRST
@@ -84,7 +85,7 @@ REPORTS_PER_PAGE = 100  # no response carries an unbounded number of reports
 @authentication_classes(TOKEN_FIRST)
 def report_list(request):
     reports = selectors.abandonment_reports(user=request.user, state=parse_state(request.GET.get("state")))
-    page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(reports, REPORTS_PER_PAGE).get_page(page_param(request.GET.get("page")))
     return Response({
         "reports": [selectors.abandonment_report_data(report=r, user=request.user) for r in page.object_list],
         "count": page.paginator.count,
@@ -117,8 +118,8 @@ def report_transition(request, pk):
     """POST JSON {"to", "note"}: move the report on; 200 with the report."""
     require(request.user, AbandonmentReport, CHANGE)
     try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = loads(request.body or b"{}")
+    except BadInput:
         raise ReportInvalid(_("The body must be JSON: {\"to\": state, \"note\": text}."), field="body") from None
     if not isinstance(body, dict):
         raise ReportInvalid(_("The body must be a JSON object: {\"to\": state, \"note\": text}."), field="body")

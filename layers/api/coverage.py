@@ -11,12 +11,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from ..selectors import coverage
-from ..filters import parse_bbox
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
-from ..params import date_param
+from ..params import bbox_param, date_param, number_param
 from ..refusals import Invalid
+from ..selectors import coverage
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
 
@@ -33,10 +32,7 @@ def parse_date(value: str | None, name: str, default: datetime.date) -> datetime
 def parse_id(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise Invalid(_("%(name)s must be an administrative area id") % {"name": name}, field=name) from None
+    number = number_param(value, name, integer=True)
     if not AdminArea.objects.filter(pk=number).exists():
         raise Invalid(_("%(name)s %(id)d is not an administrative area") % {"name": name, "id": number}, field=name)
     return number
@@ -143,6 +139,6 @@ def export_csv(request):
 @permission_classes([LoggedInElseLogInPage])
 def uncovered_households(request):
     on = parse_date(request.GET.get("date"), "date", timezone.localdate())
-    bbox = parse_bbox(request.GET.get("bbox"))
+    bbox = bbox_param(request.GET.get("bbox"))
     points = coverage.uncovered_household_points(on=on, bbox=bbox)
     return Response({"date": on.isoformat(), "points": points})

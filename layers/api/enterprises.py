@@ -15,9 +15,10 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from ..selectors import enterprises as register
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
+from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
+from ..selectors import enterprises as register
 from ..services import enterprises as svc
 from .openapi import errors
 
@@ -147,7 +148,7 @@ def _valid(serializer_class, data, *, partial: bool = False) -> dict:
 
 
 def _paged(request, queryset, to_data) -> dict:
-    page = Paginator(queryset, PER_PAGE).get_page(request.query_params.get("page"))
+    page = Paginator(queryset, PER_PAGE).get_page(page_param(request.query_params.get("page")))
     return {"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
             "results": [to_data(item) for item in page.object_list]}
 

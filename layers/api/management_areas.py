@@ -6,8 +6,6 @@ ValidationFailed and Conflict, PermissionDenied, Http404) are answered by the AP
 """
 from __future__ import annotations
 
-import math
-
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -15,12 +13,12 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from shapely.geometry import LineString, mapping
 
-from ..selectors import areas as selectors
-from ..filters import parse_bbox
 from ..io.geojson_input import BadInput, check_crs, loads, parse_geometry
 from ..io.readers import file_size
 from ..models import ManagementArea
+from ..params import bbox_param, number_param
 from ..permissions import VIEW, get_restricted, require, restrict
+from ..selectors import areas as selectors
 from ..services import management_areas as svc
 from . import openapi as doc
 from .drf import bytes_response
@@ -49,30 +47,13 @@ def parse_body(request) -> dict:
 
 
 def parse_int(value, what: str, *, required: bool = True) -> int | None:
-    if value is None or value == "":
-        if required:
-            raise BadInput(_("%(what)s is missing.") % {"what": what})
-        return None
-    if isinstance(value, bool):
-        raise BadInput(_("%(what)s must be a whole number.") % {"what": what})
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            pass
-    if not isinstance(value, int) or value < 0:
-        raise BadInput(_("%(what)s must be a whole number.") % {"what": what})
-    return value
+    if (value is None or value == "") and required:
+        raise BadInput(_("%(what)s is missing.") % {"what": what})
+    return number_param(value, what, integer=True, minimum=0)
 
 
 def parse_float(value, what: str, default: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise BadInput(_("%(what)s must be a number.") % {"what": what})
-    return float(value)
+    return float(number_param(value, what, default=default))
 
 
 def parse_text(value, what: str, *, max_length: int | None = None) -> str | None:
@@ -136,7 +117,7 @@ def _feature(area_id: int, warnings: list | None = None) -> dict:
 def areas(request):
     if request.method == "GET":
         require(request.user, ManagementArea, VIEW)
-        bbox = parse_bbox(request.GET.get("bbox"))
+        bbox = bbox_param(request.GET.get("bbox"))
         if bbox is None:
             raise BadInput(_("bbox is required: minx,miny,maxx,maxy."))
         body = selectors.management_area_collection_json(

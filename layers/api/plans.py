@@ -14,12 +14,12 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from ..selectors import plans as reads
 from ..io import plan_export
 from ..models import TakeoverPlan
 from ..params import date_param
 from ..permissions import VIEW, require
 from ..refusals import Invalid, NotFound
+from ..selectors import plans as reads
 from ..services import plans as services
 from . import openapi as doc
 

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from ..io.geojson_input import MAX_SELECTION_POINTS, parse_geometry
 from ..models import Estate, ProviderKind, ServiceContract
 from ..models.geo import SRID
-from ..params import date_param
+from ..params import date_param, number_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..planning import candidates as scoring
 from ..refusals import Invalid
@@ -56,13 +56,7 @@ def _int(value, field: str, *, required: bool = False):
         if required:
             raise Invalid(_("%(field)s is required.") % {"field": field}, code=field)
         return None
-    if isinstance(value, bool):
-        raise Invalid(_("%(field)s must be a whole number.") % {"field": field}, code=field)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Invalid(_("%(field)s must be a whole number, not %(value)r.") % {"field": field, "value": value},
-                      code=field) from None
+    return number_param(value, field, integer=True)
 
 
 def parse_selection(value) -> MultiPolygon:

@@ -7,10 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from ..selectors import map as selectors
-from ..filters import parse_bbox
 from ..models import AdminLevel
+from ..params import bbox_param, number_param
 from ..refusals import Invalid, NotFound
+from ..selectors import map as selectors
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
@@ -22,15 +22,8 @@ POPUP_KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("build
 
 
 def parse_zoom(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_ZOOM
-    try:
-        zoom = int(float(value))  # Leaflet reports fractional zooms
-    except ValueError:
-        zoom = -1
-    if not 0 <= zoom <= MAX_ZOOM:
-        raise Invalid(_("zoom must be a number 0–%(max)d") % {"max": MAX_ZOOM}, field="zoom")
-    return zoom
+    # Leaflet reports fractional zooms.
+    return int(number_param(value, "zoom", default=DEFAULT_ZOOM, minimum=0, maximum=MAX_ZOOM))
 
 
 def parse_level(value: str | None) -> str:
@@ -57,7 +50,7 @@ def parse_level(value: str | None) -> str:
 @bytes_response
 def admin_areas_geojson(request):
     level = parse_level(request.GET.get("level"))
-    bbox = parse_bbox(request.GET.get("bbox"))
+    bbox = bbox_param(request.GET.get("bbox"))
     zoom = parse_zoom(request.GET.get("zoom"))
     content = build_admin_areas_geojson(level=level, bbox=bbox, zoom=zoom)
     return HttpResponse(content, content_type="application/geo+json")

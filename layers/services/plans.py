@@ -34,6 +34,7 @@ from ..models import (
     ServiceContract,
     TakeoverPlan,
 )
+from ..params import number_param
 from ..permissions import ADD, CHANGE, get_restricted, require
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
 from ..refusals import Conflict, Invalid
@@ -97,20 +98,9 @@ def _number(value, field: str, *, integer: bool, minimum: float, maximum: float 
             return None
         raise PlanInvalid(_("%(field)s is required.") % {"field": field}, field=field)
     try:
-        number = float(value)
-        if integer:
-            if number != int(number):
-                raise ValueError
-            number = int(number)
-    except (TypeError, ValueError):
-        raise PlanInvalid(_("%(field)s must be a number, not %(value)r.") % {"field": field, "value": value},
-                          field=field) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        limits = (_("between %(min)s and %(max)s") % {"min": minimum, "max": maximum} if maximum is not None
-                  else _("at least %(min)s") % {"min": minimum})
-        raise PlanInvalid(_("%(field)s must be %(limits)s, not %(value)s.")
-                          % {"field": field, "limits": limits, "value": value}, field=field)
-    return number
+        return number_param(value, field, integer=integer, minimum=minimum, maximum=maximum)
+    except Invalid as exc:  # as a PlanInvalid: the plan page shows it beside its form
+        raise PlanInvalid(str(exc), field=field) from None
 
 
 def _boolean(value, field: str) -> bool:
@@ -199,9 +189,11 @@ def _lock(user, plan_id: int, version, action: str = CHANGE) -> TakeoverPlan:
         raise PlanConflict(_("Plan “%(name)s” is %(status)s and can no longer be changed.")
                            % {"name": plan.name, "status": PlanStatus(plan.status).label}, version=plan.version)
     try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise PlanInvalid(_("Send the plan version you edited (version)."), field="version") from None
+        version = number_param(version, "version", integer=True)
+    except Invalid as exc:
+        raise PlanInvalid(str(exc), field="version") from None
+    if version is None:
+        raise PlanInvalid(_("Send the plan version you edited (version)."), field="version")
     if version != plan.version:
         raise PlanConflict(_("Plan “%(name)s” was changed meanwhile: it is now version %(version)s, you edited "
                              "version %(yours)s. Reload it and redo your change.")

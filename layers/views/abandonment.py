@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from ..selectors import abandonment as selectors
 from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
-from ..params import date_param
+from ..params import date_param, page_param
 from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of
+from ..selectors import abandonment as selectors
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 
 # Badge colours follow the map's building styles (views/map.py ABANDONMENT_COLOURS), lightened for text.
@@ -63,7 +63,7 @@ def _page(request, *, form: dict | None = None, form_errors: dict | None = None,
     user = request.user
     state = _state_filter(request.GET.get("state"))
     page = Paginator(selectors.abandonment_reports(user=user, state=state or None), REPORTS_PER_PAGE).get_page(
-        request.GET.get("page")
+        page_param(request.GET.get("page"))
     )
     reports = list(page.object_list)
     counts = selectors.abandonment_state_counts(user=user)

@@ -20,7 +20,7 @@ from ..selectors.coverage import coverage_figures
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
-from layers.params import date_param
+from layers.params import date_param, number_param
 from layers.permissions import LOCATE, NOT_SHOWN, VIEW, pks_in_scope, restrict
 from layers.refusals import Invalid
 from layers.rules import is_old_estate
@@ -74,8 +74,9 @@ def dashboard_page(request):
     if community_id is not None:
         # The drill-down fragment: the estates of one community, with their status on the date.
         try:
-            community = AdminArea.objects.get(pk=int(community_id), level=AdminLevel.COMMUNITY)
-        except (ValueError, AdminArea.DoesNotExist):
+            community = AdminArea.objects.get(pk=number_param(community_id, "community", integer=True),
+                                              level=AdminLevel.COMMUNITY)
+        except AdminArea.DoesNotExist:
             raise Invalid(_("Unknown community."), field="community") from None
         rows = _estate_rows(community, on, request.user)
         return render(request, "dashboard_estates.html", {

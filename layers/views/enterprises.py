@@ -19,11 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus
+from ..params import date_param, page_param
+from ..permissions import ADD, CHANGE, VIEW, may, require
 from ..selectors import enterprises as register
 from ..selectors import map as selectors
-from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus
-from ..params import date_param
-from ..permissions import ADD, CHANGE, VIEW, may, require
 from ..services import enterprises as svc
 
 PER_PAGE = 50
@@ -53,7 +53,7 @@ def enterprise_list(request):
     status = request.GET.get("list_status", "")
     if status not in ListStatus.values:
         status = ""
-    page = Paginator(register.enterprises(q=q, list_status=status), PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(register.enterprises(q=q, list_status=status), PER_PAGE).get_page(page_param(request.GET.get("page")))
     counts = register.status_counts()
     query = "&".join(f"{k}={v}" for k, v in (("q", q), ("list_status", status)) if v)
     return render(request, "layers/enterprise_list.html", {
