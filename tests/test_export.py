@@ -12,11 +12,12 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.test import Client
 
-from layers.io.feature_layers import LAYERS
+from layers.catalogue import feature_layers
 from layers.models import AbandonmentReport, AdminArea, AdminLevel, Building, Estate, RenovationProject
 
 pytestmark = pytest.mark.django_db
 
+LAYERS = feature_layers()
 FORMATS = ["gpkg", "shp", "geojson", "csv", "xlsx"]
 EXTENSIONS = {"gpkg": "gpkg", "shp": "zip", "geojson": "geojson", "csv": "csv", "xlsx": "xlsx"}
 TABLE_OF = {name: layer.model._meta.db_table for name, layer in LAYERS.items()}

@@ -8,10 +8,11 @@ from django.contrib.gis.geos import Polygon
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from layers.io.feature_layers import LAYERS
+from layers.catalogue import feature_layers
 from layers.models import AbandonmentReport, AdminArea, AdminLevel, Building, Estate
 
 pytestmark = pytest.mark.django_db
+LAYERS = feature_layers()
 
 
 def basic(username="planner", password="demo12345") -> Client:

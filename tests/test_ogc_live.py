@@ -8,9 +8,10 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from layers.io.feature_layers import LAYERS
+from layers.catalogue import feature_layers
 from layers.models import AbandonmentReport, AdminArea, AdminLevel, Building
 
+LAYERS = feature_layers()
 FEATURE_ID = re.compile(r"^OGRFeature\(\w+\):(\d+)$", re.M)
 
 

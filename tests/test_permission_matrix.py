@@ -41,8 +41,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token, TokenProxy
 
+from layers.catalogue import feature_layers, tile_layers
 from layers.credit_code import check_character
-from layers.io.feature_layers import LAYERS as FEATURE_LAYERS
 from layers.models import (
     AbandonmentPhoto,
     AbandonmentReport,
@@ -62,11 +62,12 @@ from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_split, management_area_update
 from layers.tiles import serve
-from layers.tiles.registry import LAYERS as TILE_LAYERS
 
 from .db_fingerprint import fingerprint
 
 pytestmark = pytest.mark.django_db
+FEATURE_LAYERS = feature_layers()
+TILE_LAYERS = tile_layers()
 
 
 @pytest.fixture(autouse=True)

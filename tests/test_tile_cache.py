@@ -18,17 +18,19 @@ from django.utils import timezone
 
 from django.contrib.gis.geos import LineString
 
+from layers.catalogue import tile_layers
 from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea, Road, Role, ServiceContract, UserProfile
 from layers.services.management_areas import management_area_update
 from layers.tiles import serve
 from layers.tiles.fast import TileLane
-from layers.tiles.registry import FULL_DETAIL_ZOOM, LAYERS, _feature_sql, simplify_tolerance
+from layers.tiles.registry import FULL_DETAIL_ZOOM, _feature_sql, simplify_tolerance
 
 from .test_read_scope import border_point, own
 from .test_tiles import one_row, sample_tile, tile_of, tile_url
 
 pytestmark = pytest.mark.django_db
 
+LAYERS = tile_layers()
 CACHE_CONTROL = "private, max-age=30, must-revalidate"
 
 

@@ -8,10 +8,11 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
 
-from layers.tiles.registry import LAYERS
+from layers.catalogue import tile_layers
 
 pytestmark = pytest.mark.django_db
 
+LAYERS = tile_layers()
 STATUSES = {"enterprise", "caretaker", "self_governed", "none"}
 PROPERTIES = {
     "roads": {"road_class", "name"},
@@ -190,9 +191,10 @@ def test_anonymous_is_sent_to_log_in(client):
 def test_feature_cap_bounds_a_tile(planner_client, monkeypatch):
     from dataclasses import replace
 
-    from layers.tiles import registry
+    from layers import catalogue
 
-    monkeypatch.setitem(registry.LAYERS, "buildings", replace(registry.LAYERS["buildings"], max_features=1))
+    buildings = catalogue.get("buildings")
+    monkeypatch.setitem(catalogue.LAYERS, "buildings", replace(buildings, tile=replace(buildings.tile, max_features=1)))
     found = features(planner_client.get(tile_url("buildings", *sample_tile("buildings", 15))), "buildings")
     assert len(found) == 1
 

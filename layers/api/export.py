@@ -13,9 +13,9 @@ from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .. import catalogue
 from ..filters import MAX_IDS, filters_from
 from ..io.exporters import CRS_URI, EXPORTERS, export_data, filename, get_exporter, max_features
-from ..io.feature_layers import LAYERS, get_layer
 from ..refusals import NotFound
 from .openapi import ErrorSerializer
 
@@ -41,7 +41,7 @@ def export_layers(request):
             {"name": layer.name, "title": str(layer.title), "dated": layer.dated,
              "fields": [{"name": f.name, "type": f.type, "shapefile_name": f.shapefile_name} for f in layer.fields],
              "queryables": [f.name for f in layer.queryables]}
-            for layer in LAYERS.values()
+            for layer in catalogue.feature_layers().values()
         ],
         "max_features": max_features(),
     })
@@ -58,7 +58,7 @@ def export_layers(request):
         "parameter is an equality filter on a queryable property, e.g. ?street_code=230112001."
     ),
     parameters=[
-        OpenApiParameter("layer", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(LAYERS)),
+        OpenApiParameter("layer", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(catalogue.feature_layers())),
         OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(EXPORTERS),
                          description="file format"),
         OpenApiParameter("bbox", OpenApiTypes.STR, description="minlon,minlat,maxlon,maxlat (EPSG:4490 degrees)"),
@@ -77,9 +77,10 @@ def export_layers(request):
 @api_view(["GET"])
 @renderer_classes([JSONRenderer])
 def export_layer(request, layer: str, fmt: str):
-    feature_layer = get_layer(layer)
+    feature_layer = catalogue.feature_layer(layer)
     if feature_layer is None:
-        raise NotFound(_("unknown layer %(layer)r; layers: %(layers)s") % {"layer": layer, "layers": ", ".join(LAYERS)})
+        raise NotFound(_("unknown layer %(layer)r; layers: %(layers)s")
+                       % {"layer": layer, "layers": ", ".join(catalogue.feature_layers())})
     exporter = get_exporter(fmt)
     if exporter is None:
         raise NotFound(_("unknown format %(format)r; formats: %(formats)s")

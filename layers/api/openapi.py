@@ -477,7 +477,7 @@ class TileSchema(APIView):
         ),
         parameters=[
             OpenApiParameter("layer", str, OpenApiParameter.PATH,
-                             description="A registered tile layer (layers/tiles/registry.py), e.g. estates, buildings, "
+                             description="A tile layer of the catalogue (layers/catalogue.py), e.g. estates, buildings, "
                                          "management_areas, roads, jurisdictions, renovations, coverage_hex."),
             OpenApiParameter("z", int, OpenApiParameter.PATH, description="Zoom 0–22."),
             OpenApiParameter("x", int, OpenApiParameter.PATH, description="Column 0…2^z−1."),

@@ -1,5 +1,6 @@
-"""The map's layers as feature tables, registered by name: what export and OGC API – Features read, in one SQL each.
+"""The map's layers as feature tables: what export and OGC API – Features read, in one SQL each.
 
+The layers themselves (name, title, model, and this feature part) are defined once in layers/catalogue.py.
 A FeatureLayer is a constant SQL definition (never built from user input): the FROM clause with the main table
 aliased ``t``, the geometry expression, and the attribute columns. Every read of it goes through
 ``filtered_sql``, which adds, as parameters only:
@@ -20,22 +21,10 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import Model
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-from ..models import (
-    AbandonmentReport,
-    AdminArea,
-    Building,
-    EnterpriseJurisdiction,
-    Estate,
-    ManagementArea,
-    RenovationProject,
-    Road,
-)
 from ..params import number_param
 from ..permissions import LOCATE, VIEW, may, user_scope_sql
 from ..refusals import Forbidden, Invalid
-from ..rules import old_estate_literal_sql
 
 TEXT, INT, FLOAT, BOOL, DATE, DATETIME = "text", "int", "float", "bool", "date", "datetime"
 SHAPEFILE_NAME_MAX = 10
@@ -55,12 +44,12 @@ class Field:
         return self.shp or self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeatureLayer:
-    name: str
-    title: str
+    name: str = ""  # name, title, model and dated come from the catalogue's Layer
+    title: str = ""
     description: str
-    model: type[Model]  # whose permissions (role table, street scope) apply
+    model: type[Model] | None = None  # whose permissions (role table, street scope) apply
     geometry_type: str  # GDAL's name: MultiPolygon, Polygon, LineString
     from_sql: str  # main table aliased t; ``{on}`` is the date parameter of dated layers
     fields: tuple[Field, ...]
@@ -82,221 +71,14 @@ class FeatureLayer:
         return [f for f in self.fields if f.queryable]
 
 
-LAYERS: dict[str, FeatureLayer] = {}
-
-
-def register(layer: FeatureLayer) -> FeatureLayer:
-    if layer.name in LAYERS:
-        raise ValueError(f"feature layer {layer.name!r} registered twice")
+def check_shapefile_names(layer: FeatureLayer) -> None:
+    """ValueError when a field's Shapefile name is too long or two fields share one (dBase: 10 characters, any case)."""
     names = [f.shapefile_name for f in layer.fields]
     for name in names:
         if len(name) > SHAPEFILE_NAME_MAX:
             raise ValueError(f"{layer.name}: Shapefile field name {name!r} is longer than {SHAPEFILE_NAME_MAX}")
     if len({n.lower() for n in names}) != len(names):
         raise ValueError(f"{layer.name}: two fields share a Shapefile name")
-    LAYERS[layer.name] = layer
-    return layer
-
-
-def get_layer(name: str) -> FeatureLayer | None:
-    return LAYERS.get(name)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The layers (same list as the map's: docs/EXPORT.md lists every field and its Shapefile name).
-
-register(FeatureLayer(
-    name="admin_areas",
-    title=_("Administrative areas"),
-    description=_("District, street offices and communities, with their codes."),
-    model=AdminArea,
-    geometry_type="MultiPolygon",
-    from_sql="layers_adminarea t LEFT JOIN layers_adminarea p ON p.id = t.parent_id",
-    fields=(
-        Field("id", "t.id", INT),
-        Field("code", "t.code", queryable=True),
-        Field("name", "t.name", queryable=True),
-        Field("level", "t.level", queryable=True),
-        Field("parent_code", "p.code", shp="parent_cd", queryable=True),
-        Field("parent_name", "p.name", shp="parent_nm"),
-    ),
-))
-
-register(FeatureLayer(
-    name="management_areas",
-    title=_("Management areas"),
-    description=_("Property-management areas drawn by the district department."),
-    model=ManagementArea,
-    geometry_type="MultiPolygon",
-    from_sql="layers_managementarea t LEFT JOIN layers_adminarea s ON s.id = t.street_id",
-    fields=(
-        Field("id", "t.id", INT),
-        Field("code", "t.code", queryable=True),
-        Field("name", "t.name", queryable=True),
-        Field("street_code", "s.code", shp="street_cd", queryable=True),
-        Field("street_name", "s.name", shp="street_nm", queryable=True),
-        Field("version", "t.version", INT),
-        Field("updated_at", "t.updated_at", DATETIME, shp="updated"),
-    ),
-))
-
-# The provider's name: the enterprise, the caretaker agency, or nothing (district fallback, self-governance).
-register(FeatureLayer(
-    name="estates",
-    title=_("Estates with service status"),
-    description=_("Residential estates and their property-management service status on a date (?on=YYYY-MM-DD)."),
-    model=Estate,
-    geometry_type="MultiPolygon",
-    dated=True,
-    from_sql="""layers_estate t
-      JOIN layers_adminarea c ON c.id = t.community_id
-      LEFT JOIN layers_adminarea s ON s.id = c.parent_id
-      LEFT JOIN layers_managementarea ma ON ma.id = t.management_area_id
-      LEFT JOIN layers_active_contracts({on}) a ON a.estate_id = t.id
-      LEFT JOIN layers_enterprise en ON en.id = a.enterprise_id
-      LEFT JOIN layers_caretakeragency ca ON ca.id = a.caretaker_agency_id""",
-    fields=(
-        Field("id", "t.id", INT),
-        Field("code", "t.code", queryable=True),
-        Field("name", "t.name", queryable=True),
-        Field("address", "t.address"),
-        Field("build_year", "t.build_year", INT, queryable=True),
-        Field("old", old_estate_literal_sql("t.build_year"), BOOL, queryable=True),
-        Field("households", "t.households", INT),
-        Field("floor_area", "t.floor_area", FLOAT),
-        Field("is_open", "t.is_open", BOOL, queryable=True),
-        Field("owners_committee", "t.owners_committee", shp="owners_cmt", queryable=True),
-        Field("community_code", "c.code", shp="comm_code", queryable=True),
-        Field("community_name", "c.name", shp="comm_name", queryable=True),
-        Field("street_code", "s.code", shp="street_cd", queryable=True),
-        Field("street_name", "s.name", shp="street_nm", queryable=True),
-        Field("management_area_code", "ma.code", shp="ma_code", queryable=True),
-        Field("service_status", "COALESCE(a.status, 'none')", shp="status", queryable=True, state=True),
-        Field("service_mode", "a.mode", shp="mode", state=True),
-        Field("provider", "COALESCE(en.name, ca.name)", state=True),
-        Field("status_on", "{on}::date", DATE),
-    ),
-))
-
-register(FeatureLayer(
-    name="buildings",
-    title=_("Buildings with abandonment"),
-    description=_("Residential buildings and whether they are abandoned (弃管)."),
-    model=Building,
-    geometry_type="Polygon",
-    from_sql="""layers_building t
-      JOIN layers_estate e ON e.id = t.estate_id
-      JOIN layers_adminarea c ON c.id = e.community_id
-      LEFT JOIN layers_adminarea s ON s.id = c.parent_id""",
-    fields=(
-        Field("id", "t.id", INT),
-        Field("code", "t.code", queryable=True),
-        Field("label", "t.label", queryable=True),
-        Field("estate_code", "e.code", shp="estate_cd", queryable=True),
-        Field("estate_name", "e.name", shp="estate_nm", queryable=True),
-        Field("floors", "t.floors", INT, queryable=True),
-        Field("households", "t.households", INT),
-        Field("build_year", "t.build_year", INT, queryable=True),
-        Field("has_elevator", "t.has_elevator", BOOL, shp="elevator", queryable=True),
-        Field("abandonment", "t.abandonment", shp="abandon", queryable=True, state=True),
-        Field("abandoned_since", "t.abandoned_since", DATE, shp="abnd_since", state=True),
-        Field("street_code", "s.code", shp="street_cd", queryable=True),
-        Field("street_name", "s.name", shp="street_nm", queryable=True),
-    ),
-))
-
-register(FeatureLayer(
-    name="jurisdictions",
-    title=_("Enterprise service areas"),
-    description=_("The union of the estates each property-service enterprise serves today."),
-    model=EnterpriseJurisdiction,
-    geometry_type="MultiPolygon",
-    id_sql="t.enterprise_id",
-    from_sql="layers_enterprisejurisdiction t JOIN layers_enterprise en ON en.id = t.enterprise_id",
-    fields=(
-        Field("id", "t.enterprise_id", INT),
-        Field("name", "en.name", queryable=True),
-        Field("credit_code", "en.credit_code", shp="credit_cd", queryable=True),
-        Field("credit_grade", "en.credit_grade", shp="grade", queryable=True),
-        Field("list_status", "en.list_status", shp="list_stat", queryable=True),
-        Field("estate_count", "t.estate_count", INT, shp="estates"),
-        Field("households", "t.households", INT),
-        Field("refreshed_at", "t.refreshed_at", DATETIME, shp="refreshed"),
-    ),
-))
-
-register(FeatureLayer(
-    name="renovations",
-    title=_("Renovation projects"),
-    description=_("Old-estate renovation projects (维修改造), drawn as their estate; funding in 10,000 yuan."),
-    model=RenovationProject,
-    geometry_type="MultiPolygon",
-    geom_sql="e.geom",
-    extent_from="layers_renovationproject t JOIN layers_estate e ON e.id = t.estate_id",
-    from_sql="""layers_renovationproject t
-      JOIN layers_estate e ON e.id = t.estate_id
-      JOIN layers_adminarea c ON c.id = e.community_id
-      LEFT JOIN layers_adminarea s ON s.id = c.parent_id""",
-    fields=(
-        Field("id", "t.id", INT),
-        Field("name", "t.name", queryable=True),
-        Field("estate_code", "e.code", shp="estate_cd", queryable=True),
-        Field("estate_name", "e.name", shp="estate_nm", queryable=True),
-        Field("items", "array_to_string(t.items, ',')"),
-        Field("status", "t.status", queryable=True),
-        Field("start_year", "t.start_year", INT, queryable=True),
-        Field("end_year", "t.end_year", INT),
-        Field("funding_city", "t.funding_city::float8", FLOAT, shp="fund_city"),
-        Field("funding_district", "t.funding_district::float8", FLOAT, shp="fund_dist"),
-        Field("funding_social", "t.funding_social::float8", FLOAT, shp="fund_soc"),
-        Field("funding_owners", "t.funding_owners::float8", FLOAT, shp="fund_own"),
-        Field("funding_total", "(t.funding_city + t.funding_district + t.funding_social + t.funding_owners)::float8",
-              FLOAT, shp="fund_total"),
-        Field("street_code", "s.code", shp="street_cd", queryable=True),
-    ),
-))
-
-register(FeatureLayer(
-    name="roads",
-    title=_("Roads"),
-    description=_("Road centre lines."),
-    model=Road,
-    geometry_type="LineString",
-    from_sql="layers_road t",
-    fields=(
-        Field("id", "t.id", INT),
-        Field("name", "t.name", queryable=True),
-        Field("road_class", "t.road_class", shp="class", queryable=True),
-    ),
-))
-
-register(FeatureLayer(
-    name="abandonment_reports",
-    title=_("Abandoned-building reports"),
-    description=_("Reports of abandoned buildings and their state, drawn as the building's footprint."),
-    model=AbandonmentReport,
-    geometry_type="Polygon",
-    geom_sql="b.geom",
-    extent_from="layers_abandonmentreport t JOIN layers_building b ON b.id = t.building_id",
-    from_sql="""layers_abandonmentreport t
-      JOIN layers_building b ON b.id = t.building_id
-      JOIN layers_estate e ON e.id = b.estate_id
-      JOIN layers_adminarea s ON s.id = t.street_id""",
-    fields=(
-        Field("id", "t.id", INT),
-        Field("building_code", "b.code", shp="bldg_code", queryable=True),
-        Field("building_label", "b.label", shp="bldg_label"),
-        Field("estate_code", "e.code", shp="estate_cd", queryable=True),
-        Field("estate_name", "e.name", shp="estate_nm", queryable=True),
-        Field("street_code", "s.code", shp="street_cd", queryable=True),
-        Field("street_name", "s.name", shp="street_nm", queryable=True),
-        Field("state", "t.state", queryable=True),
-        Field("reason", "t.reason", queryable=True),
-        Field("abandoned_since", "t.abandoned_since", DATE, shp="abnd_since"),
-        Field("description", "t.description", shp="descr"),
-        Field("created_at", "t.created_at", DATETIME),
-    ),
-))
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ registered there is served here too.
 """
 from __future__ import annotations
 
-from ..io.feature_layers import BOOL, DATE, DATETIME, FLOAT, INT, LAYERS, FeatureLayer
+from ..catalogue import feature_layers
+from ..io.feature_layers import BOOL, DATE, DATETIME, FLOAT, INT, FeatureLayer
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON = "application/json"
@@ -62,7 +63,7 @@ def collection(base: str, layer: FeatureLayer, bbox: list[float] | None) -> dict
 def collections(base: str, extents: dict[str, list[float] | None]) -> dict:
     return {
         "links": [link(f"{base}/collections", "self", title="The feature collections")],
-        "collections": [collection(base, layer, extents.get(name)) for name, layer in LAYERS.items()],
+        "collections": [collection(base, layer, extents.get(name)) for name, layer in feature_layers().items()],
     }
 
 
@@ -89,7 +90,7 @@ def api_definition(base: str) -> dict:
         "/conformance": {"get": {"summary": "Conformance classes", "responses": {"200": {"description": "ok"}}}},
         "/collections": {"get": {"summary": "Collections", "responses": {"200": {"description": "ok"}}}},
     }
-    for name, layer in LAYERS.items():
+    for name, layer in feature_layers().items():
         params = [{"$ref": f"#/components/parameters/{p}"} for p in ("limit", "offset", "bbox", "datetime", "on")]
         params += [{"name": f.name, "in": "query", "required": False, "schema": SCHEMA_OF_TYPE.get(f.type, {"type": "string"})}
                    for f in layer.queryables]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from ..io.feature_layers import LAYERS, FeatureLayer, Filters, filtered_sql, select_list
+from ..catalogue import feature_layers
+from ..io.feature_layers import FeatureLayer, Filters, filtered_sql, select_list
 
 DECIMALS = 7  # about 1 cm
 
@@ -80,7 +81,7 @@ def extents() -> dict[str, list[float] | None]:
     parts = [
         f"SELECT '{name}' AS name, ST_XMin(x.e), ST_YMin(x.e), ST_XMax(x.e), ST_YMax(x.e) "
         f"FROM ({layer.extent_sql}) AS x"
-        for name, layer in LAYERS.items()
+        for name, layer in feature_layers().items()
     ]
     sql = " UNION ALL ".join(parts)
     with connection.cursor() as cursor:

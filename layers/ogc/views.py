@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from .. import catalogue
 from ..filters import filters_from
-from ..io.feature_layers import LAYERS, get_layer
 from ..params import number_param
 from ..refusals import Invalid, NotFound, Refusal
 from ..security.login_lock import LockingBasicAuthentication, LoginLocked, locked_until
@@ -156,10 +156,10 @@ def collections(request):
 
 
 def layer_or_404(collection_id: str):
-    layer = get_layer(collection_id)
+    layer = catalogue.feature_layer(collection_id)
     if layer is None:
         raise NotFound(_("no collection %(id)r; collections: %(ids)s")
-                       % {"id": collection_id, "ids": ", ".join(LAYERS)})
+                       % {"id": collection_id, "ids": ", ".join(catalogue.feature_layers())})
     return layer
 
 

@@ -2,7 +2,7 @@
 from django import template
 
 from layers.io.exporters import EXPORTERS
-from layers.io.feature_layers import LAYERS
+from layers.catalogue import feature_layers
 from layers.permissions import VIEW, may
 
 register = template.Library()
@@ -13,6 +13,6 @@ def export_panel(context) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
     return {
-        "layers": [layer for layer in LAYERS.values() if may(user, layer.model, VIEW)],
+        "layers": [layer for layer in feature_layers().values() if may(user, layer.model, VIEW)],
         "formats": list(EXPORTERS.values()),
     }

@@ -39,7 +39,7 @@ from django.utils.module_loading import import_string
 from ..connection_lost import is_connection_lost, plain_reply
 from ..models import Role
 from . import serve
-from .registry import get_layer
+from ..catalogue import tile_layer
 from .views import parse_date, tile_problem
 
 TILE_PATH = re.compile(r"/tiles/([a-z_]{1,40})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt")
@@ -120,7 +120,7 @@ class TileLane:
 
     def serve(self, environ, match):
         """(status, headers, body), or None to let Django answer."""
-        layer = get_layer(match[1])
+        layer = tile_layer(match[1])
         if layer is None:
             return None
         z, x, y = int(match[2]), int(match[3]), int(match[4])

@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from .. import catalogue
 from ..params import date_param
 from ..refusals import Invalid, NotFound
 from . import serve
-from .registry import MAX_ZOOM, get_layer
+from .registry import MAX_ZOOM
 
 
 def tile_problem(z: int, x: int, y: int) -> str | None:
@@ -48,7 +49,7 @@ def tile_response(answer: serve.Answer) -> HttpResponse:
 @login_required
 def tile(request, layer, z, x, y):
     """The Django path (runserver, tests, any request the lean WSGI lane in fast.py hands over)."""
-    tile_layer = get_layer(layer)
+    tile_layer = catalogue.tile_layer(layer)
     if tile_layer is None:
         raise NotFound(_("unknown tile layer %(layer)r") % {"layer": layer})
     problem = tile_problem(z, x, y)

@@ -8,6 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from layers import catalogue
 from layers.models import AbandonmentReport, ManagementArea
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
@@ -46,18 +47,6 @@ ENTERPRISE_PALETTE = [
 ]
 ROAD_COLOURS = {"arterial": "#9A9A9A", "secondary": "#B0B0B0", "local": "#C6C6C6"}
 
-# Minimum zooms of the tile layers, as in docs/MAP_API.md.
-TILE_MIN_ZOOM = {
-    "roads": 11,
-    "management_areas": 13,
-    "estates": 12,
-    "buildings": 15,
-    "jurisdictions": 10,
-    "renovations": 12,
-    "coverage_hex": 11,
-}
-
-
 def _coverage_paths() -> dict[str, str]:
     """The coverage endpoints of docs/COVERAGE_API.md the map's analysis panel calls."""
     return {"figures": reverse("api:coverage-figures"),
@@ -82,51 +71,8 @@ def map_config(request=None) -> dict:
     )
     popup_url = _url_template("api:feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz", pk=944444)
 
-    def tiles(layer_id: str, name: str, *, visible: bool, popup_kind: str | None, id_property: str = "id",
-              dated: bool = False) -> dict:
-        return {
-            "dated": dated,
-            "id": layer_id,
-            "source": "tiles",
-            "name": name,
-            "minZoom": TILE_MIN_ZOOM[layer_id],
-            "visible": visible,
-            "popupKind": popup_kind,
-            "idProperty": id_property,
-        }
-
-    def admin(level: str, name: str, *, min_zoom: int) -> dict:
-        return {
-            "id": f"admin_{level}",
-            "source": "admin",
-            "level": level,
-            "name": name,
-            "minZoom": min_zoom,
-            "visible": True,
-            "popupKind": None,
-        }
-
-    # Listed top of the switcher first; drawing order is set by the panes in layers.js.
-    layer_list = [
-        admin("district", _("District boundary"), min_zoom=0),
-        admin("street", _("Street office boundaries"), min_zoom=0),
-        admin("community", _("Community boundaries"), min_zoom=13),
-        tiles("buildings", _("Buildings"), visible=True, popup_kind="building"),
-        tiles("estates", _("Estates by service status"), visible=True, popup_kind="estate", dated=True),
-        tiles("management_areas", _("Management areas"), visible=False, popup_kind="management_area"),
-        tiles("renovations", _("Renovation projects"), visible=False, popup_kind="estate", id_property="estate_id"),
-        tiles("jurisdictions", _("Enterprise service areas"), visible=False, popup_kind="enterprise",
-              id_property="enterprise_id"),
-        tiles("roads", _("Roads"), visible=True, popup_kind=None),
-        # Coverage analysis (coverage.js draws them; all off until asked for).
-        {"id": "coverage_choropleth", "source": "coverage_choropleth", "name": _("Coverage rate by area"),
-         "minZoom": 0, "visible": False, "popupKind": None, "group": "coverage"},
-        {"id": "coverage_heat", "source": "coverage_heat", "name": _("Heatmap of uncovered households"),
-         "minZoom": 0, "visible": False, "popupKind": None, "group": "coverage"},
-        {"id": "coverage_hex", "source": "coverage_hex", "name": _("Service rate in hexagons"),
-         "minZoom": TILE_MIN_ZOOM["coverage_hex"], "visible": False, "popupKind": None, "group": "coverage",
-         "dated": True},
-    ]
+    # The switcher's layers, top first, from the catalogue (drawing order is set by the panes in layers.js).
+    layer_list = [switcher_entry(layer) for layer in catalogue.map_layers()]
 
     legend = [
         {
@@ -273,19 +219,29 @@ def coverage_config(today) -> dict:
     }
 
 
-# The editing endpoints of docs/EDIT_API.md ({id} is filled in by the browser). They are fixed by that contract
-# rather than reversed, so the page does not depend on the URL names the API module chooses.
-API_PATHS = {
-    "areas": "/api/management-areas/",
-    "area": "/api/management-areas/{id}/",
-    "validate": "/api/management-areas/validate/",
-    "clip": "/api/management-areas/clip/",
-    "split": "/api/management-areas/{id}/split/",
-    "merge": "/api/management-areas/merge/",
-    "history": "/api/management-areas/{id}/history/",
-    "restore": "/api/management-areas/{id}/restore/",
-    "report": "/api/buildings/{id}/abandonment-reports/",
-}
+def switcher_entry(layer: catalogue.Layer) -> dict:
+    """A layer as the map script reads it: its id, title and minimum zoom, where it comes from, what a click opens."""
+    entry = layer.map
+    data = {
+        "id": layer.name,
+        "source": entry.source,
+        "name": str(layer.title),
+        "minZoom": layer.min_zoom,
+        "visible": entry.visible,
+        "popupKind": entry.popup_kind,
+        "dated": layer.dated,
+    }
+    if entry.source == "tiles":
+        data["idProperty"] = entry.id_property
+    for key, value in (("level", entry.level), ("group", entry.group), ("editMinZoom", entry.edit_min_zoom)):
+        if value is not None:
+            data[key] = value
+    return data
+
+
+def api_paths() -> dict[str, str]:
+    """The editing endpoints of docs/EDIT_API.md the map calls ({id} is filled in by the browser), by name."""
+    return {name: path for layer in catalogue.all() for name, path in layer.api.items()}
 
 
 def user_tools(request) -> dict:
@@ -301,7 +257,7 @@ def user_tools(request) -> dict:
     if not (permissions["canEditAreas"] or permissions["canReportAbandonment"]):
         return tools  # a read-only role gets no write URLs, token or editor strings
     tools.update({
-        "api": API_PATHS,
+        "api": api_paths(),
         "csrfToken": get_token(request),
         "abandonmentReasons": [[str(value), str(label)] for value, label in AbandonmentReason.choices],
         "editStrings": edit_strings(),

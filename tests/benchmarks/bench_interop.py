@@ -823,7 +823,7 @@ def main() -> None:
         from django.contrib.sessions.backends.db import SessionStore
         from django.db import connection as django_connection
 
-        from layers.tiles.registry import LAYERS
+        from layers.catalogue import tile_layer
 
         user = User.objects.get(username="official")
         session = SessionStore()
@@ -831,7 +831,7 @@ def main() -> None:
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         cookie = {"Cookie": f"sessionid={session.session_key}"}
-        estate_layer = LAYERS["estates"]
+        estate_layer = tile_layer("estates")
         today = datetime.date.today()
         django_connection.close()
 

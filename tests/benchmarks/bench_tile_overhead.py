@@ -49,7 +49,7 @@ def main() -> None:
     from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
 
-    from layers.tiles.registry import LAYERS
+    from layers.catalogue import tile_layer
 
     user = User.objects.get(username="official")
     session = SessionStore()
@@ -57,7 +57,7 @@ def main() -> None:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     cookie = {"Cookie": f"sessionid={session.session_key}"}
-    layer = LAYERS["estates"]
+    layer = tile_layer("estates")
     today = datetime.date.today()
 
     servers = [b.project_server("project (lane, prepared, cache off)", db_url, cache=False),

@@ -8,7 +8,6 @@ import { fmtDateTime } from "./format.js";
 import { createHistory } from "./history.js";
 
 const L = window.L;
-export const EDIT_MIN_ZOOM = 15;
 const SNAP = { snappable: true, snapDistance: 15 };
 const EDIT_OPTIONS = { ...SNAP, allowSelfIntersection: false, draggable: false };
 const STYLE = {
@@ -41,6 +40,8 @@ export function initEditor(map, config, layers) {
   const permissions = config.permissions || {};
   if (!permissions.canEditAreas || !map.pm || !config.api) return null;
   const s = config.editStrings;
+  // The zoom from which the areas are edited comes with the layer's entry (layers/catalogue.py).
+  const EDIT_MIN_ZOOM = config.layers.find((def) => def.id === "management_areas").editMinZoom;
 
   // Only layers created with pmIgnore: false (the edited area) take part in Geoman's global modes; the other
   // layers stay untouched. The map itself was created before, so it keeps its map.pm.
