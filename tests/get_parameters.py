@@ -15,7 +15,8 @@ from functools import cached_property
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 
-from layers.io.feature_layers import BOOL, INT, LAYERS
+from layers.catalogue import feature_layers
+from layers.io.feature_layers import BOOL, INT
 from layers.models import (
     AbandonmentReport, AdminArea, AdminLevel, Building, Enterprise, Estate, ImportJob, ManagementArea,
 )
@@ -23,6 +24,7 @@ from layers.services.abandonment import abandonment_report_create
 from layers.services.plans import plan_create
 from layers.views.imports import SAMPLES
 
+LAYERS = feature_layers()
 TEXT, NUMBER, WHOLE, DATE, BBOX, IDS, CHOICE, FLAG, GEOMETRY = (
     "text", "number", "whole", "date", "bbox", "ids", "choice", "flag", "geometry")
 NUMERIC = {NUMBER, WHOLE, IDS}
