@@ -80,6 +80,10 @@ def test_a_decision_dated_on_the_day_asked_is_in_force():
     listed = [("red", datetime.date(2024, 5, 1), "优秀")]
     assert credit_rating.list_status([], listed, datetime.date(2024, 5, 1)).status == credit_rating.RED
     assert credit_rating.list_status([], listed, datetime.date(2024, 4, 30)).status == credit_rating.NORMAL
+    as_objects = [credit_rating.Listing(*listed[0])]
+    assert credit_rating.list_status([], as_objects, datetime.date(2024, 5, 1)).status == credit_rating.RED
+    evaluations = [credit_rating.Evaluation(*e) for e in evaluations_fail_fail(2021)]
+    assert credit_rating.list_status(evaluations, as_objects, datetime.date(2023, 1, 1)).status == credit_rating.BLACK
 
 
 # --- the Python twins of the SQL rule functions ----------------------------------------------------------------
