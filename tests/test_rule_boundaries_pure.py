@@ -56,6 +56,8 @@ def test_floor_area_bounds_are_inclusive_too():
     exact = BundleRules(min_households=MIN, max_households=MAX, min_floor_area=48_000, max_floor_area=48_000)
     assert bundle_problems([1, 2], units_by_id=by_id, graph=graph, rules=exact) == []
     assert [b.unit_ids for b in propose_bundles(units, exact)] == [(1, 2)]
+    assert propose_bundles(units, BundleRules(min_households=MIN, max_households=MAX, max_floor_area=47_999)) == []
+    assert propose_bundles(units, BundleRules(min_households=MIN, max_households=MAX, min_floor_area=48_001)) == []
 
 
 # --- credit rating --------------------------------------------------------------------------------------------
@@ -74,6 +76,16 @@ def test_two_consecutive_failing_years_black_list_from_1_january_after():
     decision = credit_rating.list_status(evaluations, [], datetime.date(2023, 1, 1))
     assert decision.status == credit_rating.BLACK and decision.since == datetime.date(2023, 1, 1)
     assert decision.derived and "2021" in decision.reason and "2022" in decision.reason
+
+
+def test_a_manual_decision_beats_a_derived_one_of_the_same_day():
+    evaluations = [(2019, "C", False), (2020, "C", False), (2021, "B", True), (2022, "C", False), (2023, "C", False)]
+    lifted = [("normal", datetime.date(2024, 1, 1), "整改到位，解除黑榜")]  # the day of the second derived listing
+    assert credit_rating.list_status(evaluations, [], datetime.date(2024, 1, 1)).status == credit_rating.BLACK
+    decision = credit_rating.list_status(evaluations, lifted, datetime.date(2024, 1, 1))
+    assert decision.status == credit_rating.NORMAL and not decision.derived
+    with pytest.raises(ValueError, match="unknown list status 'grey'"):
+        credit_rating.decisions([], [("grey", datetime.date(2024, 1, 1), "")])
 
 
 def test_a_decision_dated_on_the_day_asked_is_in_force():
