@@ -15,7 +15,7 @@ from layers.models import Estate, ServiceContract, TakeoverPlan
 from layers.planning import rules as pure
 from layers.plan_selectors import plan_map_data
 from layers.rules import (
-    contract_active_sql, contract_not_ended_filter, contract_not_ended_sql, old_estate_literal_sql, old_estate_sql,
+    contract_not_ended_filter, contract_not_ended_sql, old_estate_literal_sql, old_estate_sql,
 )
 from layers.selectors import contracts_active_on
 from layers.tiles.registry import get_layer as tile_layer
@@ -215,14 +215,12 @@ def test_sql_fragments_call_the_rule_functions_with_the_columns_given():
     assert old_estate_sql() == "layers_is_old_estate(e.build_year, %(cutoff)s)"
     assert old_estate_sql("s.build_year", "%(old_cutoff)s") == "layers_is_old_estate(s.build_year, %(old_cutoff)s)"
     assert old_estate_literal_sql("t.build_year") == f"layers_is_old_estate(t.build_year, {cutoff})"
-    assert contract_active_sql() == "layers_contract_active(c.start_date, c.end_date, %(on)s)"
-    assert contract_active_sql("sc", "d.on_date") == "layers_contract_active(sc.start_date, sc.end_date, d.on_date)"
     assert contract_not_ended_sql() == "layers_contract_not_ended(c.end_date, %(on)s)"
     assert contract_not_ended_sql("sc", "d.on_date") == "layers_contract_not_ended(sc.end_date, d.on_date)"
     estate = factories.estate_at_cutoff()
     ending = factories.contract(estate, start=D - DAY * 10, end=D)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {old_estate_literal_sql('e.build_year')}, {contract_active_sql('c')}, "
+        cursor.execute(f"SELECT {old_estate_literal_sql('e.build_year')}, {old_estate_sql(cutoff='%(cutoff)s')}, "
                        f"{contract_not_ended_sql('c')} FROM layers_estate e JOIN layers_servicecontract c "
-                       "ON c.estate_id = e.id WHERE c.id = %(id)s", {"id": ending.pk, "on": D - DAY})
+                       "ON c.estate_id = e.id WHERE c.id = %(id)s", {"id": ending.pk, "on": D - DAY, "cutoff": cutoff})
         assert cursor.fetchone() == (True, True, True)
