@@ -148,3 +148,16 @@ def test_ranked_candidates_keep_every_attribute_and_use_the_arguments():
     assert ranked == [candidates.RankedCandidate(1, "甲物业", 1000.0, "B", 0, "red",
                                                  score=round(candidates.candidate_score(
                                                      near, max_distance_m=2000.0, households=5000), 9), rank=1)]
+
+
+def test_floor_area_problems_give_the_area_to_a_tenth_of_a_square_metre():
+    units = [Unit(k + 1, 400, 24_000.03, box(k * 100.0, 0, k * 100.0 + 100.0, 100.0), None) for k in range(2)]
+    graph = adjacency(units, gap_m=50.0, within_street=False)
+    by_id = {u.id: u for u in units}
+    small = bundle_problems([1, 2], units_by_id=by_id, graph=graph,
+                            rules=BundleRules(min_households=MIN, max_households=MAX, min_floor_area=50_000))
+    large = bundle_problems([1, 2], units_by_id=by_id, graph=graph,
+                            rules=BundleRules(min_households=MIN, max_households=MAX, max_floor_area=40_000))
+    assert small == [Problem("too_small", {"measure": "floor_area", "value": 48_000.1, "limit": 50_000})]
+    assert large == [Problem("too_large", {"measure": "floor_area", "value": 48_000.1, "limit": 40_000})]
+    assert isinstance(large[0].params["value"], float)
