@@ -6,8 +6,9 @@
 #                  project vs tipg vs pygeoapi vs raw SQL, writes docs/BENCHMARKS.md; creates .venv-bench from
 #                  requirements-bench.txt on demand (e.g. BENCH_ARGS='--scales medium --seconds 3')
 #   make load      local PostGIS, then tests/benchmarks/load_run.py (LOAD_ARGS passed through): gunicorn with the
-#                  production settings on loopback, planners reading the map, tiles, coverage figures and editing the
-#                  same areas for 3 minutes on the medium demo city (database <name>_load); prints requests, status
+#                  production settings on loopback, locust users (headless) as planners reading the map, tiles,
+#                  coverage figures and editing the same areas for 3 minutes on the medium demo city (database
+#                  <name>_load); prints requests, status
 #                  counts, conflicts, p50/p95/p99 per kind; fails on any 5xx or lost update
 #                  (e.g. LOAD_ARGS='--seconds 60 --scale small --clients 8')
 #   make backup    pg_dump -Fc of the application database to backups/geoapp-<UTC time>.dump (or BACKUP_FILE=…);

@@ -78,6 +78,8 @@ BASEMAP_TILES = env_basemaps("BASEMAP_TILES")
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
 LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15)
+# The one password check, shared by every way to log in; it refuses a locked user name (docs/SECURITY.md).
+AUTHENTICATION_BACKENDS = ["layers.security.login_lock.LockingBackend"]
 # A session lasts a working day from log-in; SESSION_SAVE_EVERY_REQUEST=true makes that an idle timeout
 # instead, at the cost of one session write per request (the map sends hundreds of tile requests).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
@@ -116,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "layers.security.middleware.RequestSizeLimit",
+    "layers.security.middleware.RequestInput",  # NUL anywhere in the request, unreadable parameters → 400
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -123,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "layers.security.audit.AuditMiddleware",
     "layers.connection_lost.ConnectionLostMiddleware",  # a lost database connection → 503, not 500
+    "layers.views.errors.RefusalMiddleware",  # a Refusal raised outside the REST API → its status and message
 ]
 
 ROOT_URLCONF = "geoapp.urls"

@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("layers.urls")),
 ]
 
-# A lost database connection outside any view (in a middleware) is a 503 too, not a 500.
-handler500 = "layers.connection_lost.server_error"
-handler404 = "layers.api.errors.not_found"
+# Error pages in the site layout, JSON under /api/, /ogc/ and /tiles/ (layers/views/errors.py); a lost database
+# connection outside any view (in a middleware) is a 503 too, not a 500.
+handler403 = "layers.views.errors.forbidden"
+handler404 = "layers.views.errors.not_found"
+handler500 = "layers.views.errors.server_error"

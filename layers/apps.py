@@ -8,4 +8,4 @@ class LayersConfig(AppConfig):
     verbose_name = _("Property-management coverage")
 
     def ready(self):
-        from .security import audit  # noqa: F401 (connects the auth signals to the audit log)
+        from .security import audit, login_lock  # noqa: F401 (connect the auth signals to the audit log)

@@ -2,19 +2,16 @@
 
 One place for every path: the DRF exception handler (layers/api/errors.py) answers the REST API with
 {"error": …}, ConnectionLostMiddleware answers pages (HTML) and the plain JSON views, the tile lane
-(layers/tiles/fast.py) answers tiles, and server_error (handler500) whatever failed outside a view. A write that
-fails this way was rolled back by PostgreSQL with its transaction, so the message can say that nothing was saved;
+(layers/tiles/fast.py) answers tiles, and layers.views.errors.server_error (handler500) whatever failed outside a
+view. A write that fails this way was rolled back by PostgreSQL with its transaction, so the message can say that nothing was saved;
 the next request gets a fresh connection (CONN_HEALTH_CHECKS, geoapp/settings.py).
 """
 from __future__ import annotations
-
-import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.views.defaults import server_error as default_server_error
 
 RETRY_AFTER_SECONDS = 5
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -89,8 +86,3 @@ class ConnectionLostMiddleware:
     def process_exception(self, request, exc):
         return response_for(request, exc)
 
-
-def server_error(request, *args, **kwargs):
-    """handler500: Django's 500 page, unless the exception being handled is a lost database connection."""
-    exc = sys.exc_info()[1]
-    return (exc is not None and response_for(request, exc)) or default_server_error(request, *args, **kwargs)

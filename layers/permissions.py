@@ -1,9 +1,14 @@
-"""Who may do what, and on which objects: the one mechanism every write path uses (pages, REST, admin, bulk).
+"""Who may do what, and on which objects: the one mechanism every read and write path uses (pages, REST, admin,
+bulk, tiles, export, OGC API).
 
 Two questions, answered from the role table below:
 - may(user, Model, action): may this role do this action on this kind of object at all? No → 403.
 - restrict(queryset, user, action): the objects inside the user's jurisdiction. Outside → 404, so a
   street office cannot even learn what lies in another street.
+Reads have two levels (docs/SECURITY.md "Read scope"): LOCATE, an object's outline and name, which a street office
+gets district-wide for orientation where the table grants it; VIEW, its state and details, only inside its street.
+Every output lists the objects of restrict(..., LOCATE) and shows the state of those in restrict(..., VIEW)
+(scope_sql for SQL-built outputs, in_scope / pks_in_scope for the rest).
 Services look objects up through restrict() and call recheck() inside their transaction after writing,
 so an object moved out of scope by the write itself (a building re-assigned to another street) is refused
 and rolled back.
@@ -37,20 +42,25 @@ from .models import (
     TakeoverPlan,
 )
 
-VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
-ACTION_LABELS = {VIEW: gettext_lazy("view"), ADD: gettext_lazy("add"), CHANGE: gettext_lazy("change"),
+LOCATE, VIEW, ADD, CHANGE, DELETE = "locate", "view", "add", "change", "delete"
+ACTION_LABELS = {LOCATE: gettext_lazy("locate"), VIEW: gettext_lazy("view"), ADD: gettext_lazy("add"), CHANGE: gettext_lazy("change"),
                  DELETE: gettext_lazy("delete")}
 
 EVERYONE = frozenset(Role.values)
 DISTRICT = frozenset({Role.PLANNER, Role.ADMINISTRATOR})
 
-# (model, action) → roles that may do it. Anything not listed is refused.
+# (model, action) → roles that may do it. Anything not listed is refused. LOCATE not listed for a model falls back
+# to VIEW: what a role may view it may locate, nothing more.
 ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (ManagementArea, VIEW): EVERYONE,
     (ManagementArea, ADD): DISTRICT,
     (ManagementArea, CHANGE): DISTRICT,
     (ManagementArea, DELETE): DISTRICT,
     (Building, VIEW): EVERYONE,
+    # Outlines and names of estates and buildings: district-wide for orientation (docs/SECURITY.md "Read scope");
+    # their state (service, abandonment) is VIEW, a street office's street only (STREET_LOOKUP).
+    (Building, LOCATE): EVERYONE,
+    (Estate, LOCATE): EVERYONE,
     (AbandonmentReport, VIEW): EVERYONE,
     # Street offices mark abandoned buildings in their street (rule 3); the district verifies.
     (AbandonmentReport, ADD): frozenset({Role.STREET_OFFICE, Role.PLANNER, Role.ADMINISTRATOR}),
@@ -84,12 +94,18 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (AuditEvent, VIEW): frozenset({Role.ADMINISTRATOR}),
 }
 
-# Where a street office's jurisdiction lies, per model: the lookup from the object to its street.
+# Where a street office's jurisdiction lies, per model: the lookup from the object to its street. Its street
+# bounds every action on these models but LOCATE where ROLE_ACTIONS grants that (outline and name, district-wide).
 STREET_LOOKUP: dict[type[Model], str] = {
+    Estate: "community__parent",
     Building: "estate__community__parent",
     AbandonmentReport: "street",
     ServiceContract: "estate__community__parent",
+    RenovationProject: "estate__community__parent",
 }
+
+# What an output shows in place of a state it may not show (popups, detail pages); SQL outputs send NULL.
+NOT_SHOWN = gettext_lazy("Not shown (outside your jurisdiction)")
 
 
 # The jurisdiction refusals of the current request; the audit middleware (layers/security/audit.py) sets a list
@@ -122,8 +138,13 @@ def street_of(user):
     return profile.street if profile and profile.role == Role.STREET_OFFICE else None
 
 
+def _roles(model: type[Model], action: str) -> frozenset[str]:
+    roles = ROLE_ACTIONS.get((model, action), frozenset())
+    return roles | ROLE_ACTIONS.get((model, VIEW), frozenset()) if action == LOCATE else roles
+
+
 def may(user, model: type[Model], action: str) -> bool:
-    return role_of(user) in ROLE_ACTIONS.get((model, action), frozenset())
+    return role_of(user) in _roles(model, action)
 
 
 def require(user, model: type[Model], action: str) -> None:
@@ -143,11 +164,39 @@ def restrict(queryset: QuerySet, user, action: str) -> QuerySet:
 def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str) -> QuerySet:
     """restrict() for a role and street (an AdminArea or its id) known without a user object: the tile path."""
     model = queryset.model
-    if role not in ROLE_ACTIONS.get((model, action), frozenset()):
+    if role not in _roles(model, action):
         return queryset.none()
-    if role == Role.STREET_OFFICE and model in STREET_LOOKUP:
+    district_wide = action == LOCATE and role in ROLE_ACTIONS.get((model, LOCATE), frozenset())
+    if role == Role.STREET_OFFICE and model in STREET_LOOKUP and not district_wide:
         return queryset.filter(Q(**{STREET_LOOKUP[model]: street}))
     return queryset
+
+
+def scope_sql(model: type[Model], *, role: str | None, street, action: str, column: str) -> tuple[str, list]:
+    """restrict_role() as an SQL test of `column` (a query's column holding `model`'s primary key) with its
+    parameters: ("TRUE", []) when the role has every row, ("FALSE", []) when none — for SQL-built outputs."""
+    queryset = restrict_role(model._default_manager.all(), role=role, street=street, action=action)
+    if queryset.query.is_empty():
+        return "FALSE", []
+    if not queryset.query.where:
+        return "TRUE", []
+    inner, params = queryset.values("pk").query.sql_with_params()
+    return f"{column} IN ({inner})", list(params)
+
+
+def user_scope_sql(model: type[Model], user, action: str, column: str) -> tuple[str, list]:
+    """scope_sql() for a user."""
+    return scope_sql(model, role=role_of(user), street=street_of(user), action=action, column=column)
+
+
+def pks_in_scope(model: type[Model], pks, user, action: str = VIEW) -> set:
+    """Which of `pks` lie in the user's scope for `action` (by default: whose state the user may see)."""
+    return set(restrict(model._default_manager.filter(pk__in=list(pks)), user, action).values_list("pk", flat=True))
+
+
+def in_scope(obj: Model, user, action: str = VIEW) -> bool:
+    """Whether one object lies in the user's scope for `action` (by default: whether its state may be shown)."""
+    return obj.pk in pks_in_scope(type(obj), [obj.pk], user, action)
 
 
 def get_restricted(queryset: QuerySet, user, action: str, **lookup):

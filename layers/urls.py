@@ -1,33 +1,38 @@
-"""URLs of the map, its tiles, its small GeoJSON layers, search, popups, detail pages and editing."""
+"""URLs of the app: the pages, the vector tiles, the REST API (api/) and OGC API – Features (ogc/).
+
+Pages are named `<entity>-<what>` (`estate-detail`, `plan-list`) or by their own name (`map`, `imports`); the REST
+API's routes are in layers/api/urls.py (namespace `api`), OGC API's in layers/ogc/urls.py (namespace `ogc`).
+"""
 from django.urls import include, path
 
-from layers.api import views as api
 from layers.tiles import views as tiles
-from layers.views import audit, dashboard, details, enterprises, map as map_views
+from layers.views import abandonment, audit, dashboard, details, enterprises, imports, map as map_views, plans, service
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
     path("tiles/<str:layer>/<int:z>/<int:x>/<int:y>.mvt", tiles.tile, name="tile"),
-    path("api/admin-areas.geojson", api.admin_areas_geojson, name="admin-areas-geojson"),
-    path("api/search/", api.search, name="search"),
-    path("api/features/<str:kind>/<int:pk>/", api.feature_popup, name="feature-popup"),
-    path("api/management-areas/", include("layers.api.management_area_urls")),
-    path("", include("layers.api.abandonment_urls")),
-    path("api/coverage/", include("layers.api.coverage_urls")),
-    # Issue 4: enterprise register, service assignment and worklists, takeover plans.
-    path("", include("layers.api.enterprise_urls")),
-    path("", include("layers.api.service_urls")),
-    path("", include("layers.api.plan_urls")),
-    # Issue 6: import, export, OpenAPI schema and docs, OGC API – Features.
-    path("", include("layers.api.import_urls")),
-    path("", include("layers.api.export_urls")),
-    path("", include("layers.api.schema_urls")),
+    path("api/", include("layers.api.urls")),
     path("ogc/", include("layers.ogc.urls")),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("reports/coverage/", dashboard.coverage_report_page, name="coverage-report"),
     path("estates/<int:pk>/", details.estate_detail, name="estate-detail"),
     path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
     path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),
+    path("abandonment/", abandonment.abandonment_list, name="abandonment"),
+    path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
+    path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),
+    path("abandonment/photos/<int:pk>/", abandonment.abandonment_photo, name="abandonment-photo"),
+    path("enterprises/", enterprises.enterprise_list, name="enterprise-list"),
+    path("enterprises/new/", enterprises.enterprise_create, name="enterprise-create"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise-detail"),
+    path("enterprises/<int:pk>/edit/", enterprises.enterprise_edit, name="enterprise-edit"),
+    path("enterprises/<int:pk>/evaluate/", enterprises.enterprise_evaluation_submit,
+         name="enterprise-evaluation-submit"),
+    path("enterprises/<int:pk>/list/", enterprises.enterprise_listing_submit, name="enterprise-listing-submit"),
+    path("service/", service.service_page, name="service"),
+    path("plans/", plans.plan_list, name="plan-list"),
+    path("plans/<int:pk>/", plans.plan_detail, name="plan-detail"),
+    path("imports/", imports.import_page, name="imports"),
+    path("imports/samples/<str:name>", imports.import_sample, name="import-sample"),
     path("audit/", audit.audit_log_page, name="audit-log"),
 ]

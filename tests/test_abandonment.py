@@ -156,7 +156,7 @@ def test_street_office_reports_a_building_in_its_street(street_client, street, b
 def test_street_office_outside_its_street_gets_404_and_nothing_is_stored(street_client, street, outside_building, media):
     response = post_report(street_client, outside_building, photos=[jpeg()])
     assert response.status_code == 404
-    assert response.json()["error"] == f"Building {outside_building.pk} is not in your street ({street.name})."
+    assert response.json()["error"] == f"Building {outside_building} is not in your street ({street.name})."
     assert_nothing_stored(outside_building, media)
 
 

@@ -74,7 +74,7 @@ def test_a_successful_write_is_one_change_event_and_reads_write_nothing():
     (event,) = new_events(start)
     assert (event.kind, event.username, event.method, event.path, event.status) == (
         "change", "planner", "POST", "/api/enterprises/", 201)
-    assert event.object_type == "enterprise-api-list"
+    assert event.object_type == "api:enterprise-list"
 
 
 def test_refusals_are_recorded_403_401_and_jurisdiction_404():

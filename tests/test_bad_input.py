@@ -30,10 +30,15 @@ MESSAGE_KEYS = {"error", "message", "errors", "refused", "description", "detail"
 
 def messages(response) -> str:
     """The refusal's words: the JSON body's message fields (not echoed input), or a plain-text body."""
+    return " | ".join(message_list(response))
+
+
+def message_list(response) -> list[str]:
+    """Each message of a refusal: the JSON body's message fields (not echoed input), or a plain-text body."""
     try:
         data = json.loads(response.content)
     except ValueError:
-        return response.content.decode("utf-8", "replace")
+        return [response.content.decode("utf-8", "replace")]
     found = []
 
     def walk(value, key=None):
@@ -47,11 +52,16 @@ def messages(response) -> str:
             found.append(value)
 
     walk(data)
-    return " | ".join(found)
+    return found
+
+
+# The language the cases are sent in: English here (the keywords are English); tests/test_error_language.py sends
+# them again in Chinese.
+LANGUAGE = "en"
 
 
 def client(username="planner") -> Client:
-    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c = Client(HTTP_ACCEPT_LANGUAGE=LANGUAGE)
     c.force_login(User.objects.get(username=username))
     return c
 

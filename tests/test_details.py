@@ -26,7 +26,7 @@ def embedded_geojson(html: str):
 def assert_detail_page(html: str, kind: str, pk: int):
     assert '<table class="attrs">' in html
     assert 'id="detailmap"' in html
-    assert "window.detailMapInit" in html
+    assert re.search(r'<script type="module" src="[^"]*/layers/js/detail_map\.js"', html)
     assert f'href="/?focus={kind}:{pk}"' in html
     assert "//unpkg.com" not in html and "//cdn" not in html
 
@@ -83,7 +83,7 @@ def test_management_area_page_lists_its_estates(planner_client):
 
 
 def test_enterprise_page_lists_its_current_contracts(planner_client):
-    from layers.selectors import contracts_active_on
+    from layers.selectors.contracts import contracts_active_on
 
     contract = contracts_active_on(timezone.localdate()).filter(enterprise__isnull=False).first()
     enterprise = contract.enterprise if contract else Enterprise.objects.order_by("id").first()

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from layers.io.feature_layers import LAYERS
-from layers.models import AbandonmentReport, AdminArea, AdminLevel, Building, Estate
+from layers.models import AbandonmentReport, AdminArea, AdminLevel, Building, Estate, RenovationProject
 
 pytestmark = pytest.mark.django_db
 
@@ -185,8 +185,8 @@ def test_property_filter_combines_with_the_view():
 
 
 @pytest.mark.parametrize("layer, model, lookup", [
-    ("buildings", Building, "estate__community__parent"),
     ("abandonment_reports", AbandonmentReport, "street"),
+    ("renovations", RenovationProject, "estate__community__parent"),
 ])
 def test_a_street_office_exports_only_its_streets_rows_of_street_scoped_layers(layer, model, lookup, tmp_path):
     street = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code").first()
@@ -202,10 +202,17 @@ def test_a_street_office_exports_only_its_streets_rows_of_street_scoped_layers(l
     assert body.count(b"\r\n") - 1 == model.objects.count()
 
 
-def test_estates_are_district_wide_for_everyone():
+@pytest.mark.parametrize("layer, model, state", [("estates", Estate, "service_status"),
+                                                 ("buildings", Building, "abandonment")])
+def test_estates_and_buildings_are_located_district_wide_their_state_in_the_street(layer, model, state, tmp_path):
+    """docs/SECURITY.md "Read scope": every outline, the state of the street office's own street only."""
     street = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code").first()
-    _, _, response = download(client_for(f"street-{street.code}"), "/api/export/estates.csv")
-    assert int(response["X-Feature-Count"]) == Estate.objects.count()
+    status, body, response = download(client_for(f"street-{street.code}"), f"/api/export/{layer}.gpkg")
+    assert status == 200 and int(response["X-Feature-Count"]) == model.objects.count()
+    frame, _, _ = open_export("gpkg", body, tmp_path)
+    inside = frame["street_code"] == street.code
+    assert inside.any() and (~inside).any()
+    assert frame.loc[inside, state].notna().all() and frame.loc[~inside, state].isna().all()
 
 
 def test_too_large_an_export_is_refused_with_413_and_says_what_to_do(settings):

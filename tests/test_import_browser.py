@@ -152,3 +152,38 @@ def test_planner_confirms_a_guessed_coordinate_system(live_server, demo_city, pa
     job = ImportJob.objects.get(file_name="estates.zip", status=ImportStatus.COMMITTED)
     assert job.srid == 4551
     assert Estate.objects.filter(code__startswith="GK-WEB-").count() == 2
+
+
+def test_planner_tries_and_downloads_a_sample_file(live_server, demo_city, page):
+    samples = Path(__file__).resolve().parent.parent / "fixtures"
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/imports/")
+    page.wait_for_selector("#import-page[data-ready=true]")
+    assert page.locator("#samples li[data-sample]").count() == 4
+    shot(page, "8-samples")
+
+    # Download: the browser saves the very file kept in fixtures/.
+    with page.expect_download() as download:
+        page.click("#samples li[data-sample='estates_lonlat.csv'] a.sample-download")
+    assert download.value.suggested_filename == "estates_lonlat.csv"
+    assert Path(download.value.path()).read_bytes() == (samples / "estates_lonlat.csv").read_bytes()
+
+    # Try it: the sample goes through the upload with its own target, then the dry run as any file.
+    page.select_option("#im-target", "buildings")  # the button sets the sample's target itself
+    page.click("#samples li[data-sample='estates_gbk_no_cpg.zip'] button.sample-try")
+    page.wait_for_selector("#import-page[data-step=mapping]")
+    assert page.input_value("#im-target") == "estates"
+    facts = page.inner_text("#file-facts")
+    assert "GB18030" in facts and "4" in facts
+    assert page.input_value("select[data-field=name]") == "小区名称"
+    page.click("#im-check")
+    page.wait_for_selector("#import-page[data-step=report]")
+    page.wait_for_function("() => document.getElementById('import-map').dataset.previewFeatures === '4'")
+    assert page.get_attribute("#report-counts li[data-count=errors]", "data-value") == "0"
+    assert page.get_attribute("#report-counts li[data-count=update]", "data-value") == "4"
+    assert page.is_enabled("#im-commit")
+    job = ImportJob.objects.get(pk=int(page.get_attribute("#import-page", "data-job")))
+    assert job.file_name == "estates_gbk_no_cpg.zip" and job.target == "estates"
+    assert job.status == ImportStatus.CHECKED
+    shot(page, "9-sample-dry-run")
+    assert not page.errors, page.errors

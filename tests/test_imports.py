@@ -1,8 +1,11 @@
 """Data import against the demo city: every format and target, encodings, CRS, GCJ-02, dry run, all-or-nothing,
-upserts, limits and permissions (docs/IMPORT.md)."""
+upserts, limits and permissions (docs/IMPORT.md); the sample files in fixtures/."""
+from pathlib import Path
+
 import pytest
 import shapely
 from django.contrib.auth.models import User
+from django.contrib.gis.geos import GEOSGeometry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -542,3 +545,111 @@ def test_command_exits_non_zero_on_row_errors(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "row 3 (CMDX-001): " in out and "“许多” is not a whole number" in out
     assert not Estate.objects.filter(code__startswith="CMDX-").exists()
+
+
+# --- the sample files in fixtures/ (offered on the import page) ---------------------------------------------------
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def sample_dry_run(client, name, target, **check):
+    """Upload a sample through the API and dry-run it with the suggested mapping: (upload job, checked job)."""
+    response = upload(client, SAMPLES_DIR / name, target)
+    assert response.status_code == 201, response.content
+    job = response.json()
+    checked = client.post(f"/api/imports/{job['id']}/check/", {"mapping": job["mapping"], **check},
+                          content_type="application/json")
+    assert checked.status_code == 200, checked.content
+    return job, checked.json()
+
+
+def preview_shapes(report):
+    return {f["properties"]["key"]: shapely.geometry.shape(f["geometry"]) for f in report["preview"]["features"]}
+
+
+def test_every_sample_is_offered_and_downloads(client):
+    from layers.views.imports import SAMPLES
+
+    client.force_login(planner())
+    page = client.get("/imports/")
+    for sample in SAMPLES:
+        assert f'data-sample="{sample.file}"' in page.content.decode()
+        response = client.get(f"/imports/samples/{sample.file}")
+        assert response.status_code == 200 and response["Content-Type"] == sample.content_type
+        assert f'filename="{sample.file}"' in response["Content-Disposition"]
+        assert b"".join(response.streaming_content) == (SAMPLES_DIR / sample.file).read_bytes()
+        assert (SAMPLES_DIR / sample.file).stat().st_size < 100_000  # small enough to read in a review
+    assert client.get("/imports/samples/make_samples.py").status_code == 404  # only the samples are served
+    assert client.get("/imports/samples/README.md").status_code == 404
+    client.force_login(User.objects.get(username="official"))  # may not import: no samples either
+    assert client.get(f"/imports/samples/{SAMPLES[0].file}").status_code == 403
+
+
+def test_sample_gbk_shapefile_without_cpg(client):
+    client.force_login(planner())
+    before = snapshot()
+    job, checked = sample_dry_run(client, "estates_gbk_no_cpg.zip", "estates")
+    file = job["report"]["file"]
+    assert file["format"] == "shapefile" and file["encoding"] == "GB18030 (detected, no .cpg)" and file["rows"] == 4
+    assert job["mapping"]["name"] == "小区名称" and job["mapping"]["owners_committee"] == "业委会"
+    report = checked["report"]
+    assert report["crs"]["source"] == 4490 and report["crs"]["file"] == 4490
+    assert report["summary"] == {"rows": 4, "ok": 4, "errors": 0, "create": 0, "update": 4, "warnings": 0}
+    assert not report["gcj02"]["suspected"]
+    for code, shape in preview_shapes(report).items():
+        stored = Estate.objects.get(code=code)
+        assert max_vertex_shift(stored.geom, shape) < 0.01  # the same boundaries, read in the right place
+    names = {f["properties"]["key"]: f["properties"]["name"] for f in report["preview"]["features"]}
+    assert names == {code: Estate.objects.get(code=code).name for code in names}  # GBK names decoded intact
+    assert snapshot() == before  # a dry run
+
+
+def test_sample_geopackage_in_gauss_kruger(client):
+    client.force_login(planner())
+    count = Building.objects.count()
+    job, checked = sample_dry_run(client, "buildings_gk126.gpkg", "buildings")
+    file = job["report"]["file"]
+    assert file["format"] == "gpkg" and file["layer"] == "楼栋" and file["rows"] == 4
+    assert file["crs"]["epsg"] == 4551
+    report = checked["report"]
+    assert report["crs"]["source"] == 4551
+    assert report["summary"] == {"rows": 4, "ok": 4, "errors": 0, "create": 4, "update": 0, "warnings": 0}
+    for code, shape in preview_shapes(report).items():
+        estate = Estate.objects.get(code=code.split("-X")[0])
+        assert estate.geom.contains(GEOSGeometry(shape.wkt, srid=4490))  # reprojected onto its estate
+        assert not any(shapely.from_wkb(bytes(b.geom.wkb)).intersects(shape) for b in estate.buildings.all())
+    assert [f["properties"]["name"] for f in report["preview"]["features"]] == [f"新建{n}号楼" for n in range(1, 5)]
+    assert Building.objects.count() == count
+
+
+def test_sample_csv_with_lonlat(client):
+    client.force_login(planner())
+    job, checked = sample_dry_run(client, "estates_lonlat.csv", "estates")
+    file = job["report"]["file"]
+    assert file["format"] == "csv" and file["encoding"] == "UTF-8 (BOM)" and file["rows"] == 5
+    assert file["columns"][:2] == ["小区编码", "小区名称"] and {"经度", "纬度"} <= set(file["columns"])
+    report = checked["report"]
+    assert report["crs"]["source"] == 4490
+    # Every point lies inside the stored boundary of its estate (no warning), and only updates attributes.
+    assert report["summary"] == {"rows": 5, "ok": 5, "errors": 0, "create": 0, "update": 5, "warnings": 0}
+    for code, shape in preview_shapes(report).items():
+        assert shape.geom_type == "Point" and Estate.objects.get(code=code).geom.contains(
+            GEOSGeometry(shape.wkt, srid=4490))
+
+
+def test_sample_geojson_in_gcj02(client):
+    client.force_login(planner())
+    job, checked = sample_dry_run(client, "estates_gcj02.geojson", "estates")
+    assert job["report"]["file"]["format"] == "geojson" and job["report"]["file"]["rows"] == 6
+    report = checked["report"]
+    assert report["crs"]["source"] == 4326  # RFC 7946: WGS 84 longitude/latitude
+    verdict = report["gcj02"]
+    assert verdict["suspected"] and verdict["method"] == "codes" and verdict["pairs"] == 6, verdict
+    assert 200 < verdict["median_offset_m"] < 900
+    for code, shape in preview_shapes(report).items():
+        assert max_vertex_shift(Estate.objects.get(code=code).geom, shape) > 200  # as drawn on the commercial map
+    converted = client.post(f"/api/imports/{job['id']}/check/", {"mapping": job["mapping"], "gcj02": "convert"},
+                            content_type="application/json").json()["report"]
+    assert converted["summary"] == {"rows": 6, "ok": 6, "errors": 0, "create": 0, "update": 6, "warnings": 0}
+    for code, shape in preview_shapes(converted).items():
+        assert max_vertex_shift(Estate.objects.get(code=code).geom, shape) < 1.0  # back within a metre

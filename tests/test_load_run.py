@@ -1,5 +1,7 @@
-"""A short load run (the code of `make load`): gunicorn with the production settings on the test database, planners
-reading the map and editing the same areas at once — no 5xx, no request without an answer, no lost update."""
+"""A short load run (the code of `make load`): gunicorn with the production settings on the test database, locust
+users as planners reading the map and editing the same areas at once — no 5xx, no request without an answer, no
+lost update."""
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -24,7 +26,7 @@ def test_short_load_run_no_5xx_no_lost_update(demo_city, settings, tmp_path):
     plan = load_run.prepare(planners=3, areas=2, seed=3)
     with load_run.serving(database_url(), secret_key=settings.SECRET_KEY, workers=2, threads=4,
                           workdir=tmp_path) as (base_url, _):
-        report = load_run.run(base_url, plan, seconds=SECONDS, clients=8, seed=3)
+        report = load_run.run(base_url, plan, seconds=SECONDS, clients=8, seed=3, workdir=tmp_path)
 
     assert report.server_errors == [] and report.failures == []
     assert load_run.lost_updates(plan, report) == []
@@ -36,3 +38,8 @@ def test_short_load_run_no_5xx_no_lost_update(demo_city, settings, tmp_path):
     assert set(report.statuses["area_save"]) <= {200, 409}
     assert report.statuses["area_save"][409] == report.conflicts
     assert sum(len(s) for s in report.saves.values()) == report.statuses["area_save"][200] > 0
+    # The requests were locust's: its own summary counted the same requests per kind.
+    summary = (tmp_path / "locust.log").read_text()
+    for kind, sent in report.sent.items():
+        assert re.search(rf"^\S+\s+{kind}\s+{sent}\s", summary, re.M), (kind, sent, summary[-2000:])
+    assert not (tmp_path / "plan.json").exists()  # session keys and tokens are not left behind

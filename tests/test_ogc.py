@@ -9,7 +9,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from layers.io.feature_layers import LAYERS
-from layers.models import AdminArea, AdminLevel, Building, Estate
+from layers.models import AbandonmentReport, AdminArea, AdminLevel, Building, Estate
 
 pytestmark = pytest.mark.django_db
 
@@ -133,10 +133,17 @@ def test_single_item_and_scope_for_a_street_office():
     office = basic(f"street-{street.code}")
     _, feature = get(office, f"/ogc/collections/buildings/items/{inside.pk}")
     assert feature["id"] == inside.pk and feature["properties"]["code"] == inside.code
-    get(office, f"/ogc/collections/buildings/items/{outside.pk}", status=404)
+    assert feature["properties"]["abandonment"] == inside.abandonment
+    # Another street's building: its outline and name, not its abandonment (docs/SECURITY.md "Read scope").
+    _, feature = get(office, f"/ogc/collections/buildings/items/{outside.pk}")
+    assert feature["properties"]["code"] == outside.code and feature["properties"]["abandonment"] is None
     _, doc = get(office, "/ogc/collections/buildings/items?limit=10000")
-    assert doc["numberMatched"] == Building.objects.filter(estate__community__parent=street).count()
-    assert {f["properties"]["street_code"] for f in doc["features"]} == {street.code}
+    assert doc["numberMatched"] == Building.objects.count()
+    shown = {f["properties"]["street_code"] for f in doc["features"] if f["properties"]["abandonment"] is not None}
+    assert shown == {street.code}
+    # Abandonment reports are all state: another street's are absent.
+    report = AbandonmentReport.objects.filter(street=other).first()
+    get(office, f"/ogc/collections/abandonment_reports/items/{report.pk}", status=404)
 
 
 def test_login_required_by_basic_token_or_session():

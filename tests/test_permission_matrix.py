@@ -13,10 +13,11 @@ One generated test (docs/reliability/matrix.md):
 - The test_leak_* tests read what tiles, exports (every format), OGC API items, search, popups, lists and detail
   pages give each role and compare it with what the role may view (VISIBLE, an ORM query per street-scoped layer).
 
-Street-scoped data (layers/permissions.py STREET_LOOKUP): a street office reads only its own street's buildings
-(export, OGC API), abandoned-building reports and service contracts; takeover plans are not for street offices,
-import jobs are the district's. Everything else is district-wide for every logged-in role, and the map (tiles,
-popups, detail pages) shows every building to every role by design (docs/MAP_API.md "Scope").
+Street-scoped data (layers/permissions.py STREET_LOOKUP, docs/SECURITY.md "Read scope"): a street office locates
+every estate and building of the district (outline and name, in every output: tiles, popups, search, detail pages,
+export, OGC API) but reads their state (service status, provider, abandonment) only in its own street, and only its
+own street's abandoned-building reports, renovation projects and service contracts; takeover plans are not for
+street offices, import jobs are the district's. Everything else is district-wide for every logged-in role.
 """
 import datetime
 import io
@@ -93,7 +94,7 @@ LOG_IN_PAGE, REST_403, TOKEN_401, BASIC_401 = 302, 403, 401, 401
 # Where an endpoint's objects lie.
 DISTRICT_WIDE = "district"  # no inside/outside: one case
 STREET = "street"  # a street office outside its street gets 404 (permissions.restrict: it cannot even learn of it)
-MAP = "map"  # inside and outside tried, same answer: the map shows every building to every role (by design)
+MAP = "map"  # inside and outside tried, same answer: every role locates every estate and building (outline, name)
 
 GET, POST, PUT, PATCH, DELETE = "get", "post", "put", "patch", "delete"
 
@@ -521,29 +522,31 @@ ENDPOINTS = [
     # The map, its tiles and JSON (docs/MAP_API.md): every logged-in role, district-wide.
     E("map", GET, url("/"), EVERYONE, 200),
     E("tile", GET, building_tile, EVERYONE, 200, scope=MAP),
-    E("admin-areas-geojson", GET, url("/api/admin-areas.geojson?level=street"), EVERYONE, 200),
-    E("search", GET, url("/api/search/?q=小区"), EVERYONE, 200),
-    E("feature-popup", GET, lambda i: Request(f"/api/features/building/{a_building(i).pk}/"), EVERYONE, 200, scope=MAP),
+    E("api:admin-area-list", GET, url("/api/admin-areas.geojson?level=street"), EVERYONE, 200),
+    E("api:search", GET, url("/api/search/?q=小区"), EVERYONE, 200),
+    E("api:feature-popup", GET, lambda i: Request(f"/api/features/building/{a_building(i).pk}/"), EVERYONE, 200,
+      scope=MAP),
     # Management areas (docs/EDIT_API.md): everyone reads, the district draws.
-    E("management-areas", GET, url("/api/management-areas/?bbox=126,45,128,46"), EVERYONE, 200, **REST),
-    E("management-areas", POST, J(case_area_create), DISTRICT, 201, **REST),
-    E("management-area", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/"), EVERYONE, 200, **REST),
-    E("management-area", PUT, J(case_area_update), DISTRICT, 200, **REST),
-    E("management-area", DELETE, J(case_area_delete), DISTRICT, 204, **REST),
-    E("management-area-validate", POST, J(case_area_validate), DISTRICT, 200, writes=False, **REST),
-    E("management-area-clip", POST, J(case_area_clip), DISTRICT, 200, writes=False, **REST),
-    E("management-area-split", POST, J(case_area_split), DISTRICT, 200, **REST),
-    E("management-area-merge", POST, J(case_area_merge), DISTRICT, 200, **REST),
-    E("management-area-history", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/history/"), EVERYONE,
+    E("api:management-area-list", GET, url("/api/management-areas/?bbox=126,45,128,46"), EVERYONE, 200, **REST),
+    E("api:management-area-list", POST, J(case_area_create), DISTRICT, 201, **REST),
+    E("api:management-area-detail", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/"), EVERYONE, 200,
+      **REST),
+    E("api:management-area-detail", PUT, J(case_area_update), DISTRICT, 200, **REST),
+    E("api:management-area-detail", DELETE, J(case_area_delete), DISTRICT, 204, **REST),
+    E("api:management-area-validate", POST, J(case_area_validate), DISTRICT, 200, writes=False, **REST),
+    E("api:management-area-clip", POST, J(case_area_clip), DISTRICT, 200, writes=False, **REST),
+    E("api:management-area-split", POST, J(case_area_split), DISTRICT, 200, **REST),
+    E("api:management-area-merge", POST, J(case_area_merge), DISTRICT, 200, **REST),
+    E("api:management-area-history", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/history/"), EVERYONE,
       200, **REST),
-    E("management-area-restore", POST, J(case_area_restore), DISTRICT, 200, **REST),
+    E("api:management-area-restore", POST, J(case_area_restore), DISTRICT, 200, **REST),
     # Abandoned-building reports: street offices in their street; the district verifies; officials read.
-    E("building-abandonment-reports", POST, J(case_report_create), REPORTERS, 201, scope=STREET, **REPORTS),
-    E("abandonment-report-list", GET, url("/api/abandonment-reports/"), EVERYONE, 200, **REPORTS),
-    E("abandonment-report-detail", GET, lambda i: Request(f"/api/abandonment-reports/{a_demo_report(i).pk}/"),
+    E("api:building-abandonment-reports", POST, J(case_report_create), REPORTERS, 201, scope=STREET, **REPORTS),
+    E("api:abandonment-report-list", GET, url("/api/abandonment-reports/"), EVERYONE, 200, **REPORTS),
+    E("api:abandonment-report-detail", GET, lambda i: Request(f"/api/abandonment-reports/{a_demo_report(i).pk}/"),
       EVERYONE, 200, scope=STREET, **REPORTS),
-    E("abandonment-report-transition", POST, J(case_report_transition), DISTRICT, 200, scope=STREET, **REPORTS),
-    E("abandonment-page", GET, url("/abandonment/"), EVERYONE, 200),
+    E("api:abandonment-report-transition", POST, J(case_report_transition), DISTRICT, 200, scope=STREET, **REPORTS),
+    E("abandonment", GET, url("/abandonment/"), EVERYONE, 200),
     # The page's form answers a building of another street with the form again (400), not 404.
     E("abandonment-report-submit", POST, J(case_report_page_form), REPORTERS, 302, scope=STREET,
       exceptions={("street_office", OUT): 400}),
@@ -551,11 +554,11 @@ ENDPOINTS = [
     E("abandonment-photo", GET, lambda i: Request(f"/abandonment/photos/{a_photo(i).pk}/"), EVERYONE, 200,
       scope=STREET),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
-    E("coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
-    E("coverage-trend", GET, url("/api/coverage/trend/"), EVERYONE, 200),
-    E("coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
-    E("coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),
-    E("coverage-uncovered-households", GET, url("/api/coverage/uncovered-households.json"), EVERYONE, 200),
+    E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
+    E("api:coverage-trend", GET, url("/api/coverage/trend/"), EVERYONE, 200),
+    E("api:coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
+    E("api:coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),
+    E("api:coverage-uncovered-households", GET, url("/api/coverage/uncovered-households.json"), EVERYONE, 200),
     E("dashboard", GET, url("/dashboard/"), EVERYONE, 200),
     E("audit-log", GET, url("/audit/"), ADMINISTRATOR, 200),
     E("coverage-report", GET, url("/reports/coverage/"), EVERYONE, 200),
@@ -565,18 +568,18 @@ ENDPOINTS = [
     E("management-area-detail", GET, lambda i: Request(f"/management-areas/{an_area().pk}/"), EVERYONE, 200),
     E("enterprise-detail", GET, lambda i: Request(f"/enterprises/{a_normal_enterprise().pk}/"), EVERYONE, 200),
     # The enterprise register (docs/ENTERPRISE_REGISTER.md): everyone reads, the district writes.
-    E("enterprise-api-list", GET, url("/api/enterprises/"), EVERYONE, 200, **REST),
-    E("enterprise-api-list", POST, J(case_enterprise_create), DISTRICT, 201, **REST),
-    E("enterprise-api-detail", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/"), EVERYONE, 200,
+    E("api:enterprise-list", GET, url("/api/enterprises/"), EVERYONE, 200, **REST),
+    E("api:enterprise-list", POST, J(case_enterprise_create), DISTRICT, 201, **REST),
+    E("api:enterprise-detail", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/"), EVERYONE, 200,
       **REST),
-    E("enterprise-api-detail", PATCH, J(case_enterprise_update), DISTRICT, 200, **REST),
-    E("enterprise-api-evaluations", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/evaluations/"),
+    E("api:enterprise-detail", PATCH, J(case_enterprise_update), DISTRICT, 200, **REST),
+    E("api:enterprise-evaluations", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/evaluations/"),
       EVERYONE, 200, **REST),
-    E("enterprise-api-evaluations", POST, J(case_evaluation_record), DISTRICT, 201, **REST),
-    E("enterprise-api-listings", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/listings/"),
+    E("api:enterprise-evaluations", POST, J(case_evaluation_record), DISTRICT, 201, **REST),
+    E("api:enterprise-listings", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/listings/"),
       EVERYONE, 200, **REST),
-    E("enterprise-api-listings", POST, J(case_listing_set), DISTRICT, 201, **REST),
-    E("enterprise-api-changes", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/changes/"),
+    E("api:enterprise-listings", POST, J(case_listing_set), DISTRICT, 201, **REST),
+    E("api:enterprise-changes", GET, lambda i: Request(f"/api/enterprises/{a_normal_enterprise().pk}/changes/"),
       EVERYONE, 200, **REST),
     E("enterprise-list", GET, url("/enterprises/"), EVERYONE, 200),
     E("enterprise-create", GET, url("/enterprises/new/"), DISTRICT, 200),
@@ -586,60 +589,62 @@ ENDPOINTS = [
     E("enterprise-evaluation-submit", POST, J(case_evaluation_page), DISTRICT, 302),
     E("enterprise-listing-submit", POST, J(case_listing_page), DISTRICT, 302),
     # Service (docs/SERVICE_API.md): the district assigns; street offices read their own street.
-    E("service-worklists", GET, url("/service/"), EVERYONE, 200),
-    E("service-assign", POST, J(case_service_assign), DISTRICT, 201, scope=STREET, **REST),
-    E("service-contract-end", POST, J(case_service_contract_end), DISTRICT, 200, scope=STREET, **REST),
-    E("service-worklist", GET, lambda i: Request(f"/api/service/worklists/uncovered/?street={street(i).pk}"),
+    E("service", GET, url("/service/"), EVERYONE, 200),
+    E("api:service-assign", POST, J(case_service_assign), DISTRICT, 201, scope=STREET, **REST),
+    E("api:contract-end", POST, J(case_service_contract_end), DISTRICT, 200, scope=STREET, **REST),
+    E("api:worklist-detail", GET, lambda i: Request(f"/api/service/worklists/uncovered/?street={street(i).pk}"),
       EVERYONE, 200, scope=STREET, **REST),
-    E("estate-candidates", GET, lambda i: Request(f"/api/estates/{an_estate(i).pk}/candidates/"), EVERYONE, 200,
+    E("api:estate-candidates", GET, lambda i: Request(f"/api/estates/{an_estate(i).pk}/candidates/"), EVERYONE, 200,
       scope=STREET, **REST),
-    E("estate-contracts", GET, lambda i: Request(f"/api/estates/{an_estate(i).pk}/contracts/"), EVERYONE, 200,
+    E("api:estate-contracts", GET, lambda i: Request(f"/api/estates/{an_estate(i).pk}/contracts/"), EVERYONE, 200,
       scope=STREET, **REST),
     # Takeover plans (docs/PLANS.md): the district writes, officials read, street offices see nothing.
-    E("api-plans", GET, url("/api/plans/"), PLAN_READERS, 200, **REST),
-    E("api-plans", POST, J(case_plan_create), DISTRICT, 201, **REST),
-    E("api-plan", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/"), PLAN_READERS, 200, **REST),
-    E("api-plan", DELETE, J(case_plan_discard), DISTRICT, 200, **REST),
-    E("api-plan-map", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/map.json"), PLAN_READERS, 200, **REST),
-    E("api-plan-bundles", POST, J(case_bundle_new), DISTRICT, 201, **REST),
-    E("api-plan-bundle", PATCH, J(case_bundle_enterprise), DISTRICT, 200, **REST),
-    E("api-plan-bundle", DELETE, J(case_bundle_delete), DISTRICT, 200, **REST),
-    E("api-plan-bundle-candidates", GET, a_bundle_url("candidates/"), PLAN_READERS, 200, **REST),
-    E("api-plan-approve", POST, J(case_plan_approve), DISTRICT, 200, **REST),
-    E("api-plan-coverage", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/coverage/"), PLAN_READERS, 200, **REST),
-    E("api-plan-versions", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/versions/"), PLAN_READERS, 200, **REST),
-    E("api-plan-export-geojson", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/export.geojson"), PLAN_READERS,
+    E("api:plan-list", GET, url("/api/plans/"), PLAN_READERS, 200, **REST),
+    E("api:plan-list", POST, J(case_plan_create), DISTRICT, 201, **REST),
+    E("api:plan-detail", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/"), PLAN_READERS, 200, **REST),
+    E("api:plan-detail", DELETE, J(case_plan_discard), DISTRICT, 200, **REST),
+    E("api:plan-map", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/map.json"), PLAN_READERS, 200, **REST),
+    E("api:bundle-list", POST, J(case_bundle_new), DISTRICT, 201, **REST),
+    E("api:bundle-detail", PATCH, J(case_bundle_enterprise), DISTRICT, 200, **REST),
+    E("api:bundle-detail", DELETE, J(case_bundle_delete), DISTRICT, 200, **REST),
+    E("api:bundle-candidates", GET, a_bundle_url("candidates/"), PLAN_READERS, 200, **REST),
+    E("api:plan-approve", POST, J(case_plan_approve), DISTRICT, 200, **REST),
+    E("api:plan-coverage", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/coverage/"), PLAN_READERS, 200, **REST),
+    E("api:plan-versions", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/versions/"), PLAN_READERS, 200, **REST),
+    E("api:plan-export-geojson", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/export.geojson"), PLAN_READERS,
       200, **REST),
-    E("api-plan-export-csv", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/export.csv"), PLAN_READERS, 200,
+    E("api:plan-export-csv", GET, lambda i: Request(f"/api/plans/{the_plan().pk}/export.csv"), PLAN_READERS, 200,
       **REST),
     E("plan-list", GET, url("/plans/"), PLAN_READERS, 200),
     E("plan-list", POST, J(case_plan_page_create), DISTRICT, 302),
     E("plan-detail", GET, lambda i: Request(f"/plans/{the_plan().pk}/"), PLAN_READERS, 200),
     # Import (docs/IMPORT.md): the district department's jobs only.
-    E("import-page", GET, url("/imports/"), DISTRICT, 200),
-    E("import-jobs", POST, J(case_import_upload), DISTRICT, 201, **REST),
-    E("import-job", GET, a_job_url(), DISTRICT, 200, **REST),
-    E("import-job-check", POST, J(case_import_check), DISTRICT, 200, **REST),
-    E("import-job-commit", POST, J(case_import_commit), DISTRICT, 200, **REST),
+    E("imports", GET, url("/imports/"), DISTRICT, 200),
+    E("import-sample", GET, url("/imports/samples/estates_lonlat.csv"), DISTRICT, 200),
+    E("api:import-list", POST, J(case_import_upload), DISTRICT, 201, **REST),
+    E("api:import-detail", GET, a_job_url(), DISTRICT, 200, **REST),
+    E("api:import-check", POST, J(case_import_check), DISTRICT, 200, **REST),
+    E("api:import-commit", POST, J(case_import_commit), DISTRICT, 200, **REST),
     # Export (docs/EXPORT.md): every role, what it may see (the contents: test_leak_export_*).
-    E("export-layers", GET, url("/api/export/"), EVERYONE, 200, **REST),
-    E("export-layer", GET, lambda i: Request(f"/api/export/buildings.geojson?ids={a_building(i).pk}"), EVERYONE, 200,
-      scope=MAP, **REST),  # a building outside the street: 200 with no feature (test_leak_export_*)
+    E("api:export-layer-list", GET, url("/api/export/"), EVERYONE, 200, **REST),
+    E("api:export-layer-file", GET, lambda i: Request(f"/api/export/buildings.geojson?ids={a_building(i).pk}"),
+      EVERYONE, 200, scope=MAP, **REST),  # a building outside the street: its outline, no state (test_leak_export_*)
     # The API's description and keys (docs/API.md).
-    E("api-schema", GET, url("/api/schema/"), EVERYONE, 200),
-    E("api-docs", GET, url("/api/docs/"), EVERYONE, 200),
+    E("api:schema", GET, url("/api/schema/"), EVERYONE, 200),
+    E("api:docs", GET, url("/api/docs/"), EVERYONE, 200),
     # Public (a name and password, no session): every role gets the same answer. Without the password, so that no
     # slow password hash runs five times here (tests/test_openapi.py gets a token).
-    E("api-token", POST, lambda i: Request("/api/token/", {"username": "official"}, "json"), ALL, 400, writes=False),
+    E("api:token", POST, lambda i: Request("/api/token/", {"username": "official"}, "json"), ALL, 400, writes=False),
     # OGC API – Features (docs/OGC_API.md): logged-in users; buildings and reports of one street for a street office.
-    E("ogc-landing", GET, url("/ogc/"), EVERYONE, 200, **OGC),
-    E("ogc-api", GET, url("/ogc/api"), EVERYONE, 200, **OGC),
-    E("ogc-conformance", GET, url("/ogc/conformance"), EVERYONE, 200, **OGC),
-    E("ogc-collections", GET, url("/ogc/collections"), EVERYONE, 200, **OGC),
-    E("ogc-collection", GET, url("/ogc/collections/buildings"), EVERYONE, 200, **OGC),
-    E("ogc-items", GET, url("/ogc/collections/abandonment_reports/items"), EVERYONE, 200, **OGC),
-    E("ogc-item", GET, ogc_item("buildings", a_building), EVERYONE, 200, scope=STREET, **OGC),
-    E("ogc-item", GET, ogc_item("abandonment_reports", a_demo_report), EVERYONE, 200, scope=STREET, **OGC),
+    E("ogc:landing", GET, url("/ogc/"), EVERYONE, 200, **OGC),
+    E("ogc:api", GET, url("/ogc/api"), EVERYONE, 200, **OGC),
+    E("ogc:conformance", GET, url("/ogc/conformance"), EVERYONE, 200, **OGC),
+    E("ogc:collection-list", GET, url("/ogc/collections"), EVERYONE, 200, **OGC),
+    E("ogc:collection-detail", GET, url("/ogc/collections/buildings"), EVERYONE, 200, **OGC),
+    E("ogc:item-list", GET, url("/ogc/collections/abandonment_reports/items"), EVERYONE, 200, **OGC),
+    # A building outside the street: its outline and name, no abandonment (docs/SECURITY.md "Read scope").
+    E("ogc:item-detail", GET, ogc_item("buildings", a_building), EVERYONE, 200, scope=MAP, **OGC),
+    E("ogc:item-detail", GET, ogc_item("abandonment_reports", a_demo_report), EVERYONE, 200, scope=STREET, **OGC),
     # The Django admin: administrators only; everybody else is sent to its log-in page.
     E("admin:index", GET, url("/admin/"), ADMINISTRATOR, 200, refused=302),
     E("admin:login", GET, url("/admin/login/"), ALL, 200, exceptions={("admin", True): 302}),  # in already: on
@@ -806,8 +811,9 @@ def test_read_by_role_and_scope(endpoint, inside):
 
 # --- leaks: what each role reads ------------------------------------------------------------------------------------
 # VISIBLE: per export / OGC API layer, the ids a role may read, by the role table (an ORM query of our own, not
-# permissions.restrict). A street office reads its own street's buildings and reports; every other layer is
-# district-wide for every logged-in role. A new layer fails test_every_layer_has_a_visibility_rule until it is here.
+# permissions.restrict). A street office reads its own street's reports and renovation projects; every other layer's
+# rows are district-wide for every logged-in role (estates and buildings: their state only in the street, STATE).
+# A new layer fails test_every_layer_has_a_visibility_rule until it is here.
 def district_wide(model, id_field="pk"):
     return lambda role, own: set(model.objects.values_list(id_field, flat=True))
 
@@ -826,25 +832,31 @@ def _visible():
         "admin_areas": district_wide(AdminArea),
         "management_areas": district_wide(ManagementArea),
         "estates": district_wide(Estate),
-        "buildings": by_street(Building, "estate__community__parent"),
+        "buildings": district_wide(Building),
         "jurisdictions": district_wide(EnterpriseJurisdiction, "enterprise_id"),
-        "renovations": district_wide(RenovationProject),
+        "renovations": by_street(RenovationProject, "estate__community__parent"),
         "roads": district_wide(Road),
         "abandonment_reports": by_street(AbandonmentReport, "street"),
     }
 
 
 VISIBLE = _visible()
-STREET_SCOPED_LAYERS = ["buildings", "abandonment_reports"]
+# STATE: per layer with state fields, the fields and the ids whose state a role may read (None: every row's).
+STATE = {
+    "estates": (("service_status", "service_mode", "provider"), by_street(Estate, "community__parent")),
+    "buildings": (("abandonment", "abandoned_since"), by_street(Building, "estate__community__parent")),
+}
+STREET_SCOPED_LAYERS = ["buildings", "abandonment_reports", "renovations"]
 LOGGED_IN_ROLES = ["official", "street_office", "planner", "admin"]
-# Tile layers: all district-wide for every role (docs/MAP_API.md "Scope"), buildings included by design.
-TILES_DISTRICT_WIDE = {"roads", "management_areas", "estates", "buildings", "jurisdictions", "renovations",
-                       "coverage_hex"}
+# Tile layers: the same for every role, or (estates, buildings, renovations) cut by the street office's scope.
+TILES_DISTRICT_WIDE = {"roads", "management_areas", "jurisdictions", "coverage_hex"}
+TILES_STREET_SCOPED = {"estates", "buildings", "renovations"}
 
 
 def test_every_layer_has_a_visibility_rule():
     assert set(FEATURE_LAYERS) == set(VISIBLE)
-    assert set(TILE_LAYERS) == TILES_DISTRICT_WIDE
+    assert {name for name, layer in FEATURE_LAYERS.items() if any(f.state for f in layer.fields)} == set(STATE)
+    assert set(TILE_LAYERS) == TILES_DISTRICT_WIDE | TILES_STREET_SCOPED
 
 
 def own_street():
@@ -896,6 +908,21 @@ def test_leak_ogc_items_hold_exactly_what_the_role_may_view(role, layer):
     assert {f["id"] for f in collection["features"]} == visible
 
 
+@pytest.mark.parametrize("role, layer", [pytest.param(r, layer, id=f"{r}-{layer}")
+                                         for r in LOGGED_IN_ROLES for layer in STATE])
+def test_leak_export_and_ogc_state_only_where_the_role_may_view(role, layer):
+    fields, may_view = STATE[layer]
+    visible = may_view(role, own_street())
+    response = client_for(role).get(f"/api/export/{layer}.geojson")
+    exported = json.loads(b"".join(response.streaming_content) if response.streaming else response.content)
+    served = json.loads(client_for(role).get(f"/ogc/collections/{layer}/items?limit=10000").content)
+    for features in (exported["features"], served["features"]):
+        with_state = {f["properties"]["id"] for f in features if f["properties"][fields[0]] is not None}
+        assert with_state == visible
+        assert all(f["properties"][name] is None for f in features if f["properties"]["id"] not in visible
+                   for name in fields)
+
+
 @pytest.mark.parametrize("layer", sorted(TILES_DISTRICT_WIDE))
 def test_leak_tiles_are_the_same_for_every_role(layer):
     """District-wide layers: every role gets the same bytes, features of the street office's neighbours included."""
@@ -910,21 +937,44 @@ def test_leak_tiles_are_the_same_for_every_role(layer):
     assert {role: r.content for role, r in tiles.items()} == dict.fromkeys(LOGGED_IN_ROLES, tiles["planner"].content)
 
 
-def test_leak_buildings_tile_shows_the_neighbour_street_to_a_street_office_by_design():
-    """docs/MAP_API.md: the map shows every building to every role; export and OGC API cut them to the street."""
-    building = a_building(False)
-    z, x, y = tile_of(building.geom.point_on_surface.coords, 16)
-    decoded = mapbox_vector_tile.decode(client_for("street_office").get(f"/tiles/buildings/{z}/{x}/{y}.mvt").content)
-    assert building.pk in {f["properties"]["id"] for f in decoded["buildings"]["features"]}
+@pytest.mark.parametrize("layer, state", [("estates", "status"), ("buildings", "abandonment"),
+                                          ("renovations", "status")])
+def test_leak_street_scoped_tiles_show_the_state_the_role_may_view(layer, state):
+    """Another street's estates and buildings: located by every role, their state only for district roles;
+    renovation projects: another street's not at all for a street office (docs/SECURITY.md "Read scope")."""
+    z = max(TILE_LAYERS[layer].min_zoom, 15)
+    renovated = Estate.objects.filter(community__parent=street(False), renovations__isnull=False).order_by("code")[0]
+    z, x, y = tile_of(renovated.geom.point_on_surface.coords, z)
+    tiles = {role: mapbox_vector_tile.decode(client_for(role).get(f"/tiles/{layer}/{z}/{x}/{y}.mvt").content)
+             .get(layer, {}).get("features", []) for role in LOGGED_IN_ROLES}
+    assert tiles["planner"], f"no {layer} in the tile: the test would prove nothing"
+    district = {f["properties"]["id"]: f["properties"] for f in tiles["planner"]}
+    assert all(state in props for props in district.values())
+    for role in ("official", "admin"):
+        assert {f["properties"]["id"]: f["properties"] for f in tiles[role]} == district
+    office = {f["properties"]["id"]: f["properties"] for f in tiles["street_office"]}
+    if layer == "renovations":
+        assert not office
+        return
+    assert set(office) == set(district)
+    model, lookup = (Estate, "community__parent") if layer == "estates" else (Building, "estate__community__parent")
+    in_street = set(model.objects.filter(pk__in=office, **{lookup: own_street()}).values_list("pk", flat=True))
+    assert {pk for pk, props in office.items() if state in props} == in_street != set(office)
 
 
-def test_leak_search_and_popups_are_the_same_for_every_role():
-    answers = {role: client_for(role).get("/api/search/?q=小区").json() for role in LOGGED_IN_ROLES}
-    assert answers["planner"]["results"]
-    assert all(a == answers["planner"] for a in answers.values())
-    estate = an_estate(False)
-    popups = {role: client_for(role).get(f"/api/features/estate/{estate.pk}/").json() for role in LOGGED_IN_ROLES}
-    assert all(p == popups["planner"] for p in popups.values())
+def test_leak_search_and_popups_show_the_state_the_role_may_view():
+    answers = {role: client_for(role).get("/api/search/?q=小区").json()["results"] for role in LOGGED_IN_ROLES}
+    assert answers["planner"]
+    assert all([r["id"] for r in a] == [r["id"] for r in answers["planner"]] for a in answers.values())
+    assert all(a == answers["planner"] for role, a in answers.items() if role != "street_office")
+    own_estates = set(Estate.objects.filter(community__parent=own_street()).values_list("pk", flat=True))
+    for mine, theirs in zip(answers["street_office"], answers["planner"]):
+        assert mine["status"] == (theirs["status"] if mine["id"] in own_estates else None)
+    for inside in (True, False):
+        estate = an_estate(inside)
+        popups = {role: client_for(role).get(f"/api/features/estate/{estate.pk}/").json() for role in LOGGED_IN_ROLES}
+        assert all(p == popups["planner"] for role, p in popups.items() if role != "street_office")
+        assert (popups["street_office"] == popups["planner"]) == inside
 
 
 @pytest.mark.parametrize("role", LOGGED_IN_ROLES)
@@ -984,12 +1034,14 @@ def test_leak_estate_page_lists_the_contracts_the_role_may_view(role, inside):
 
 
 @pytest.mark.parametrize("role", LOGGED_IN_ROLES)
-def test_leak_enterprise_page_lists_every_current_contract_by_design(role):
-    """docs/ENTERPRISE_REGISTER.md: the register is district-wide; its page lists all the enterprise's current
-    contracts for every role (a street office too), unlike an estate's contract history."""
+def test_leak_enterprise_page_lists_the_current_contracts_the_role_may_view(role):
+    """The register is district-wide, but the enterprise's current contracts are contracts: a street office sees
+    its own street's (docs/SECURITY.md "Read scope")."""
     enterprise = Enterprise.objects.filter(contracts__end_date__isnull=True).distinct().order_by("pk").first()
     html = client_for(role).get(f"/enterprises/{enterprise.pk}/").content.decode()
     today = datetime.date.today()
     current = ServiceContract.objects.filter(enterprise=enterprise, start_date__lte=today).exclude(end_date__lte=today)
     assert current.exclude(estate__community__parent=own_street()).exists()
+    if role == "street_office":
+        current = current.filter(estate__community__parent=own_street())
     assert contract_rows(html) == current.count()

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from layers.models import CaretakerAgency, ListStatus, PlanStatus, ProviderKind, TakeoverPlan
 from layers.services import plans
 from layers.services.contracts import contracts_assign
-from layers.services.management_areas import EditError, _version_of
+from layers.refusals import Invalid
+from layers.services.management_areas import _version_of
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_area_versions_are_read_by_id_as_text_or_number():
     assert _version_of({5: 4}, 5) == 4
     assert _version_of({"5": 3, 5: 4}, 5) == 3
     for missing in ({}, {6: 1}, [5], None):
-        with pytest.raises(EditError):
+        with pytest.raises(Invalid):
             _version_of(missing, 5)
 
 

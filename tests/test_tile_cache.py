@@ -2,10 +2,14 @@
 attributes by zoom, the permission scope in the tile SQL, and the lean WSGI lane (layers/tiles/fast.py)."""
 import datetime
 import io
+from urllib.parse import quote
 
 import mapbox_vector_tile
 import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.handlers.wsgi import WSGIHandler
 from django.core import signals
 from django.db import close_old_connections, connection
@@ -14,12 +18,13 @@ from django.utils import timezone
 
 from django.contrib.gis.geos import LineString
 
-from layers.models import Building, Estate, ManagementArea, Road, ServiceContract
+from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea, Road, Role, ServiceContract, UserProfile
 from layers.services.management_areas import management_area_update
 from layers.tiles import serve
 from layers.tiles.fast import TileLane
 from layers.tiles.registry import FULL_DETAIL_ZOOM, LAYERS, _feature_sql, simplify_tolerance
 
+from .test_read_scope import border_point, own
 from .test_tiles import one_row, sample_tile, tile_of, tile_url
 
 pytestmark = pytest.mark.django_db
@@ -206,52 +211,63 @@ def test_attributes_follow_the_zoom(client, layer, low, high):
 
 
 @pytest.fixture
-def estates_by_street(monkeypatch):
-    """Make estates street-scoped for street offices (as STREET_LOOKUP does for buildings on other pages), so the
-    tile scope has something to restrict; the compiled scopes are dropped before and after."""
-    from layers import permissions
-    from layers.models import Estate
-
-    monkeypatch.setitem(permissions.STREET_LOOKUP, Estate, "community__parent")
+def fresh_scopes():
+    """The compiled scopes are dropped before and after (a test may change the role table)."""
     serve._scopes.clear()
     yield
     serve._scopes.clear()
 
 
-def test_every_role_sees_every_layer_today(client):
+# docs/SECURITY.md "Read scope": a street office locates every feature of these layers, sees their state in its street.
+LOCATED_DISTRICT_WIDE = {"estates", "buildings"}
+STREET_ONLY = {"renovations"}  # no outline-only rows: a renovation project is a detail of its estate
+
+
+def test_scope_per_layer_and_role(client, fresh_scopes):
     office = User.objects.select_related("profile").get(username="street-230112001")
     viewer = serve.Viewer("street_office", office.profile.street_id)
-    assert all(serve.scope_for(layer, viewer) == serve.ALL for layer in LAYERS.values())
+    for name, layer in LAYERS.items():
+        scope = serve.scope_for(layer, viewer)
+        if name in LOCATED_DISTRICT_WIDE:
+            assert scope.sql == "TRUE" and scope.visible.startswith(f"{layer.state_alias or layer.scope_alias}.")
+            assert scope.key == f"street_office.{office.profile.street_id}", name
+        elif name in STREET_ONLY:
+            assert scope.sql != "TRUE" and scope.key != "all", name
+        else:
+            assert scope == serve.ALL, name
+    assert all(serve.scope_for(layer, serve.Viewer("planner")) == serve.ALL for layer in LAYERS.values())
     assert serve.scope_for(LAYERS["estates"], serve.Viewer(None)).empty  # no role: nothing
 
 
-def test_tiles_are_built_over_the_restricted_queryset(client, estates_by_street):
-    """The tile SQL takes its scope from permissions.restrict_role(): a street-scoped model gives street tiles."""
+def test_tiles_are_built_over_the_restricted_queryset(client, fresh_scopes):
+    """The tile SQL takes its scope from permissions.scope_sql(): a street office gets every feature a planner
+    gets, with the state attribute on its own street's only."""
     office = User.objects.select_related("profile").get(username="street-230112001")
     street_id = office.profile.street_id
-    row = one_row(
-        """SELECT ST_X(ST_PointOnSurface(e.geom)), ST_Y(ST_PointOnSurface(e.geom))
-             FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
-            WHERE c.parent_id = %s ORDER BY e.id LIMIT 1""", [street_id])
-    for layer in ("estates", "buildings"):
-        url = tile_url(layer, *tile_of(row[0], row[1], 15))
+    assert office.profile.street.code == own().code
+    lon, lat = border_point()  # a tile holding features of the office's street and of another
+    for layer, attribute in (("estates", "status"), ("buildings", "abandonment")):
+        url = tile_url(layer, *tile_of(lon, lat, 15))
         login(client, "planner")
         planner = client.get(url)
         everything = {f["properties"]["id"] for f in decoded(planner, layer)}
+        assert all(attribute in f["properties"] for f in decoded(planner, layer))
         client.force_login(office)
         response = client.get(url)
-        mine = {f["properties"]["id"] for f in decoded(response, layer)}
+        features = decoded(response, layer)
+        assert {f["properties"]["id"] for f in features} == everything
+        with_state = {f["properties"]["id"] for f in features if attribute in f["properties"]}
         model = Estate if layer == "estates" else Building
         lookup = "community__parent_id" if layer == "estates" else "estate__community__parent_id"
         in_street = set(model.objects.filter(id__in=everything, **{lookup: street_id}).values_list("id", flat=True))
-        assert mine == in_street and mine, layer
+        assert with_state == in_street and with_state and with_state != everything, layer
         assert response["ETag"] != planner["ETag"]
     scope = serve.scope_for(LAYERS["buildings"], serve.Viewer("street_office", street_id))
-    assert scope.sql.startswith("b.estate_id IN (SELECT") and scope.key != "all"
+    assert scope.visible.startswith("b.estate_id IN (SELECT") and scope.key != "all"
 
 
-def call_lane(path, cookie=None, **headers):
-    """Run geoapp's WSGI application (the lane around Django) on one request; (status, headers, body)."""
+def call_wsgi(app, path, cookie=None, **headers):
+    """Run a WSGI application on one request; (status, headers, body)."""
     environ = {
         "REQUEST_METHOD": "GET", "PATH_INFO": path.split("?")[0], "QUERY_STRING": path.partition("?")[2],
         "SERVER_NAME": "testserver", "SERVER_PORT": "80", "HTTP_HOST": "testserver", "wsgi.url_scheme": "http",
@@ -269,11 +285,21 @@ def call_lane(path, cookie=None, **headers):
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        body = b"".join(TileLane(WSGIHandler())(environ, start_response))
+        body = b"".join(app(environ, start_response))
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
     return int(seen["status"].split()[0]), seen["headers"], body
+
+
+def call_lane(path, cookie=None, *, lane=None, **headers):
+    """geoapp's WSGI application (the lane around Django; `lane`: one kept across calls, its session cache warm)."""
+    return call_wsgi(lane or TileLane(WSGIHandler()), path, cookie, **headers)
+
+
+def call_django(path, cookie=None, **headers):
+    """The full Django stack alone, as with TILE_LANE=0."""
+    return call_wsgi(WSGIHandler(), path, cookie, **headers)
 
 
 def test_lane_answers_like_the_django_view(client, settings):
@@ -299,6 +325,9 @@ def test_lane_answers_like_the_django_view(client, settings):
     assert call_lane(tile_url("parks", 14, 1, 1), cookie)[0] == 404
     assert call_lane(url)[0] == 302
     assert call_lane(url, "not-a-session")[0] == 302
+    # A NUL in the query or the session cookie goes to Django too, which refuses it (RequestInput middleware).
+    assert call_lane(url + "?x=a%00b", cookie)[0] == 400
+    assert call_lane(url, "abc\x00defghijkl")[0] == 400
     # A password change logs the session out, in the lane as in Django.
     official = User.objects.get(username="official")
     official.set_password("another-password-1")
@@ -306,7 +335,7 @@ def test_lane_answers_like_the_django_view(client, settings):
     assert call_lane(url, cookie)[0] == 302
 
 
-def test_lane_scope_for_a_street_office(client, settings, estates_by_street):
+def test_lane_scope_for_a_street_office(client, settings, fresh_scopes):
     settings.ALLOWED_HOSTS = ["testserver"]
     office = User.objects.get(username="street-230112002")
     client.force_login(office)
@@ -315,6 +344,117 @@ def test_lane_scope_for_a_street_office(client, settings, estates_by_street):
     view = client.get(url)
     assert status == 200 and body == view.content and headers["ETag"] == view["ETag"]
     assert headers["ETag"].endswith(f'.street_office.{office.profile.street_id}"')
+
+
+# --- the lane authenticates as django.contrib.auth does: compared with the full stack (TILE_LANE=0) -------------
+
+def _inactive(client, user, key):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+def _expired(client, user, key):
+    assert Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+
+
+def _logged_out(client, user, key):
+    client.post("/accounts/logout/")  # django.contrib.auth's LogoutView: the session is flushed
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def _password_changed(client, user, key):
+    user.set_password("another-password-1")
+    user.save()
+
+
+def _user_deleted(client, user, key):
+    User.objects.filter(pk=user.pk).delete()
+
+
+def _edit_session(key, change):
+    store = SessionStore(session_key=key)
+    change(store)
+    store.save()
+
+
+def _no_auth_hash(client, user, key):
+    _edit_session(key, lambda store: store.pop(HASH_SESSION_KEY))
+
+
+def _unlisted_backend(client, user, key):
+    """A session made by a backend that is not (or no longer) in AUTHENTICATION_BACKENDS."""
+    _edit_session(key, lambda store: store.__setitem__(BACKEND_SESSION_KEY,
+                                                       "django.contrib.auth.backends.RemoteUserBackend"))
+
+
+def _other_user_id(client, user, key):
+    """The session's user id no longer matches the hash (e.g. written by other code): another user's id."""
+    other = User.objects.get(username="planner")
+    _edit_session(key, lambda store: store.__setitem__(SESSION_KEY, str(other.pk)))
+
+
+REFUSALS = [_inactive, _expired, _logged_out, _password_changed, _user_deleted, _no_auth_hash, _unlisted_backend,
+            _other_user_id]
+
+
+def viewer(client, role=Role.OFFICIAL, street=None):
+    """A new user of `role`, logged in through `client`: (user, session key)."""
+    user = User.objects.create_user("lane-viewer", password="lane-password-1")
+    UserProfile.objects.create(user=user, role=role, street=street)
+    client.force_login(user)
+    return user, client.cookies["sessionid"].value
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+@pytest.mark.parametrize("case", REFUSALS, ids=[c.__name__.strip("_") for c in REFUSALS])
+def test_lane_refuses_a_session_as_django_does(client, settings, case, warm):
+    """Cold: the lane sees the session for the first time; warm: it served the session a tile before the change, so
+    the key is in its per-process cache. Either way the lane must not answer: Django does, as with TILE_LANE=0."""
+    settings.ALLOWED_HOSTS = ["testserver"]
+    user, key = viewer(client)
+    url = tile_url("estates", *sample_tile("estates"))
+    lane = TileLane(WSGIHandler())
+    if warm:
+        status, headers, _body = call_lane(url, key, lane=lane)
+        assert status == 200 and "Content-Language" not in headers and key in lane.sessions  # the lane served it
+    case(client, user, key)
+    lane_status, lane_headers, _body = call_lane(url, key, lane=lane)
+    django_status, django_headers, _body = call_django(url, key)
+    assert lane_status == django_status == 302
+    assert lane_headers["Location"] == django_headers["Location"] == f"/accounts/login/?next={quote(url)}"
+    assert "Content-Language" in lane_headers  # answered by Django (LocaleMiddleware), not by the lane
+
+
+def test_lane_with_a_warm_session_follows_role_and_street_changes(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    user, key = viewer(client)
+    url = tile_url("buildings", *sample_tile("buildings", 16))
+    lane = TileLane(WSGIHandler())
+    assert call_lane(url, key, lane=lane)[1]["ETag"] == call_django(url, key)[1]["ETag"]
+    streets = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code").values_list("pk", flat=True)[:2]
+    for street_id in streets:  # now a street office, then another street's
+        UserProfile.objects.filter(user=user).update(role=Role.STREET_OFFICE, street_id=street_id)
+        status, headers, body = call_lane(url, key, lane=lane)
+        django_status, django_headers, django_body = call_django(url, key)
+        assert status == django_status == 200 and "Content-Language" not in headers
+        assert headers["ETag"] == django_headers["ETag"] and headers["ETag"].endswith(f'.street_office.{street_id}"')
+        assert body == django_body
+
+
+def test_lane_leaves_idle_timeout_sessions_to_django(client, settings):
+    """SESSION_SAVE_EVERY_REQUEST (an idle timeout): Django renews the session on every request, tiles included. The
+    lane does not write sessions, so it steps aside: panning the map keeps the session alive as with TILE_LANE=0."""
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SESSION_SAVE_EVERY_REQUEST = True
+    _user, key = viewer(client)
+    soon = timezone.now() + datetime.timedelta(seconds=60)
+    Session.objects.filter(session_key=key).update(expire_date=soon)
+    url = tile_url("estates", *sample_tile("estates"))
+    status, headers, body = call_lane(url, key)
+    assert status == 200 and "Content-Language" in headers  # Django answered
+    assert f"sessionid={key}" in headers["Set-Cookie"]
+    assert Session.objects.get(session_key=key).expire_date > soon + datetime.timedelta(minutes=30)
+    assert body == call_django(url, key)[2]
 
 
 def test_a_changed_layer_definition_changes_the_etag():

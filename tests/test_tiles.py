@@ -164,10 +164,10 @@ def test_empty_tile_far_from_the_city(planner_client):
 
 @pytest.mark.parametrize("z,x,y", [(23, 0, 0), (2, 4, 0), (2, 0, 4), (0, 1, 0)])
 def test_out_of_range_tile_is_400(planner_client, z, x, y):
-    response = planner_client.get(tile_url("estates", z, x, y))
+    response = planner_client.get(tile_url("estates", z, x, y), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/plain")
-    assert b"range" in response.content
+    assert response["Content-Type"].startswith("application/json")  # the one error body (layers/refusals.py)
+    assert "range" in response.json()["error"]
 
 
 @pytest.mark.parametrize("date", ["2024-13-01", "yesterday", "2024-1-1", "20240101"])

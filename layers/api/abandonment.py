@@ -1,52 +1,27 @@
 """JSON endpoints for abandoned-building reports (docs/EDIT_API.md, "Abandoned buildings").
 
-Views parse and answer; the rules live in services.abandonment and the reads in selectors. Errors are JSON
-{"error": message} (plus "field" when one input is at fault): 400 input, 401 not logged in, 403 role, 404 scope.
+Views parse and answer; the rules live in services.abandonment and the reads in selectors. Refusals are answered
+by the API's one exception handler: {"error": message} (plus "field" when one input is at fault): 400 input,
+401 not logged in, 403 role, 404 scope.
 Session (CSRF on writes) or token authentication; token first, so that an anonymous caller gets 401.
 """
 import datetime
-import functools
 import json
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, authentication_classes
 from rest_framework.response import Response
 
-from .. import selectors
 from ..models import AbandonmentReport, ReportState
-from ..params import date_param
+from ..io.geojson_input import BadInput, loads
+from ..params import date_param, page_param
 from ..permissions import ADD, CHANGE, require
+from ..selectors import abandonment as selectors
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 from . import openapi as doc
 from .drf import TOKEN_FIRST
-
-
-def error(message: str, status: int, *, field: str | None = None) -> Response:
-    body = {"error": message}
-    if field:
-        body["field"] = field
-    return Response(body, status=status)
-
-
-def json_api(view):
-    """The refusals of services and selectors as JSON errors (below @api_view: log-in is DRF's, 401 when absent)."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ReportInvalid as exc:
-            return error(exc.message, 400, field=exc.field)
-        except PermissionDenied as exc:
-            return error(str(exc) or _("You may not do this."), 403)
-        except Http404 as exc:
-            return error(str(exc) or _("Not found."), 404)
-
-    return wrapped
 
 
 def parse_date(value: str | None, field: str) -> datetime.date:
@@ -80,7 +55,6 @@ def parse_state(value: str | None) -> str | None:
 )
 @api_view(["POST"])
 @authentication_classes(TOKEN_FIRST)
-@json_api
 def building_reports(request, pk):
     """POST multipart: report building `pk` abandoned; 201 with the report."""
     require(request.user, AbandonmentReport, ADD)  # a refused role learns that before any input error
@@ -109,10 +83,9 @@ REPORTS_PER_PAGE = 100  # no response carries an unbounded number of reports
 )
 @api_view(["GET", "HEAD"])
 @authentication_classes(TOKEN_FIRST)
-@json_api
 def report_list(request):
     reports = selectors.abandonment_reports(user=request.user, state=parse_state(request.GET.get("state")))
-    page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(reports, REPORTS_PER_PAGE).get_page(page_param(request.GET.get("page")))
     return Response({
         "reports": [selectors.abandonment_report_data(report=r, user=request.user) for r in page.object_list],
         "count": page.paginator.count,
@@ -128,7 +101,6 @@ def report_list(request):
 )
 @api_view(["GET", "HEAD"])
 @authentication_classes(TOKEN_FIRST)
-@json_api
 def report_detail(request, pk):
     report = selectors.abandonment_report_get(user=request.user, pk=pk)
     return Response(selectors.abandonment_report_data(report=report, user=request.user))
@@ -142,13 +114,12 @@ def report_detail(request, pk):
 )
 @api_view(["POST"])
 @authentication_classes(TOKEN_FIRST)
-@json_api
 def report_transition(request, pk):
     """POST JSON {"to", "note"}: move the report on; 200 with the report."""
     require(request.user, AbandonmentReport, CHANGE)
     try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = loads(request.body or b"{}")
+    except BadInput:
         raise ReportInvalid(_("The body must be JSON: {\"to\": state, \"note\": text}."), field="body") from None
     if not isinstance(body, dict):
         raise ReportInvalid(_("The body must be a JSON object: {\"to\": state, \"note\": text}."), field="body")

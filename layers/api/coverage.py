@@ -5,18 +5,19 @@ import datetime
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from .. import coverage
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
-from ..params import date_param
+from ..params import bbox_param, date_param, number_param
+from ..refusals import Invalid
+from ..selectors import coverage
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
-from .views import BadParameter, bad_request, parse_bbox
 
 DEFAULT_TREND_YEARS = 5
 
@@ -25,18 +26,15 @@ def parse_date(value: str | None, name: str, default: datetime.date) -> datetime
     try:
         return date_param(value, default=default)
     except ValueError:
-        raise BadParameter(f"{name} must be a date YYYY-MM-DD") from None
+        raise Invalid(_("%(name)s must be a date YYYY-MM-DD") % {"name": name}, field=name) from None
 
 
 def parse_id(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadParameter(f"{name} must be an administrative area id") from None
+    number = number_param(value, name, integer=True)
     if not AdminArea.objects.filter(pk=number).exists():
-        raise BadParameter(f"{name} {number} is not an administrative area")
+        raise Invalid(_("%(name)s %(id)d is not an administrative area") % {"name": name, "id": number}, field=name)
     return number
 
 
@@ -44,12 +42,8 @@ def figures_from(request) -> dict:
     on = parse_date(request.GET.get("date"), "date", timezone.localdate())
     level = request.GET.get("level") or AdminLevel.STREET.value
     if level not in AdminLevel.values:
-        raise BadParameter(f"level must be one of {', '.join(AdminLevel.values)}")
-    parent = parse_id(request.GET.get("parent"), "parent")
-    try:
-        return coverage.coverage_figures(on=on, level=level, parent_id=parent)
-    except ValueError as exc:
-        raise BadParameter(str(exc)) from None
+        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(AdminLevel.values)}, field="level")
+    return coverage.coverage_figures(on=on, level=level, parent_id=parse_id(request.GET.get("parent"), "parent"))
 
 
 FIGURES_PARAMETERS = [
@@ -69,10 +63,7 @@ FIGURES_PARAMETERS = [
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def figures(request):
-    try:
-        return Response(figures_from(request))
-    except BadParameter as exc:
-        return bad_request(str(exc))
+    return Response(figures_from(request))
 
 
 @extend_schema(
@@ -88,25 +79,19 @@ def figures(request):
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def trend(request):
-    try:
-        end = parse_date(request.GET.get("to"), "to", timezone.localdate())
-        start = parse_date(request.GET.get("from"), "from", end.replace(year=end.year - DEFAULT_TREND_YEARS, day=1))
-        area = parse_id(request.GET.get("area"), "area")
-        if start > end:
-            raise BadParameter("from must not be after to")
-        if coverage.months_between(start, end) + 1 > coverage.TREND_MAX_POINTS:
-            raise BadParameter(f"from–to spans more than {coverage.TREND_MAX_POINTS} months")
-    except BadParameter as exc:
-        return bad_request(str(exc))
+    end = parse_date(request.GET.get("to"), "to", timezone.localdate())
+    start = parse_date(request.GET.get("from"), "from", end.replace(year=end.year - DEFAULT_TREND_YEARS, day=1))
+    area = parse_id(request.GET.get("area"), "area")
+    if start > end:
+        raise Invalid(_("from must not be after to"), field="from")
+    if coverage.months_between(start, end) + 1 > coverage.TREND_MAX_POINTS:
+        raise Invalid(_("from–to spans more than %(max)d months") % {"max": coverage.TREND_MAX_POINTS}, field="from")
     points = coverage.coverage_trend(area_id=area, start=start, end=end)
     return Response({"area": area, "from": start.isoformat(), "to": end.isoformat(), "points": points})
 
 
 def _export(request, extension: str, content_type: str, build):
-    try:
-        data = figures_from(request)
-    except BadParameter as exc:
-        return bad_request(str(exc))
+    data = figures_from(request)
     response = HttpResponse(build(data), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{coverage_export.filename(data, extension)}"'
     return response
@@ -153,10 +138,7 @@ def export_csv(request):
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def uncovered_households(request):
-    try:
-        on = parse_date(request.GET.get("date"), "date", timezone.localdate())
-        bbox = parse_bbox(request.GET.get("bbox"))
-    except BadParameter as exc:
-        return bad_request(str(exc))
+    on = parse_date(request.GET.get("date"), "date", timezone.localdate())
+    bbox = bbox_param(request.GET.get("bbox"))
     points = coverage.uncovered_household_points(on=on, bbox=bbox)
     return Response({"date": on.isoformat(), "points": points})

@@ -1,26 +1,26 @@
 """JSON endpoints of the enterprise register (docs/ENTERPRISE_REGISTER.md): enterprises, evaluations, listings, changes.
 
-DRF function views: DRF authenticates (session or token) and turns PermissionDenied/Http404 into 403/404
-{"error": …} (api/errors.py); the register's own refusals come back as 400/409 {"error": …, "field": …}.
+DRF function views: DRF authenticates (session or token); the API's one exception handler (api/errors.py) answers
+PermissionDenied/Http404 with 403/404 {"error": …} and the register's own refusals with 400/409
+{"error": …, "field": …}.
 """
 from __future__ import annotations
-
-import functools
 
 from django.core.paginator import Paginator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from .. import register
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
+from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
+from ..selectors import enterprises as register
 from ..services import enterprises as svc
-from .openapi import ErrorSerializer, errors
+from .openapi import errors
 
 PER_PAGE = 50
 
@@ -55,7 +55,7 @@ class ListingInput(serializers.Serializer):
     listed_on = serializers.DateField(required=False, help_text="From when the decision applies; default today.")
 
 
-# --- responses (for the schema; the data comes from layers.register) ---------------------------------------------
+# --- responses (for the schema; the data comes from layers.selectors.enterprises) ---------------------------------
 
 class EnterpriseOut(serializers.Serializer):
     id = serializers.IntegerField()
@@ -129,27 +129,11 @@ class EnterpriseWithDecision(EnterpriseOut):
 
 
 ERRORS = errors(400, 403, 404)
-CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="Conflict with the register: the credit code belongs to "
-                                                             "another enterprise, or the year is evaluated already.")}
+CONFLICT = errors(409, described={409: "Conflict with the register: the credit code belongs to another enterprise, "
+                                      "or the year is evaluated already."})
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
-
-def refusals(view):
-    """The register's RegisterInvalid/RegisterConflict as 400/409 JSON (DRF handles 403/404 itself)."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except svc.RegisterInvalid as exc:
-            body = {"error": exc.message}
-            if exc.field:
-                body["field"] = exc.field
-            return Response(body, status=exc.status)
-
-    return wrapped
-
 
 def _valid(serializer_class, data, *, partial: bool = False) -> dict:
     """The validated body, or RegisterInvalid naming the first field at fault."""
@@ -164,7 +148,7 @@ def _valid(serializer_class, data, *, partial: bool = False) -> dict:
 
 
 def _paged(request, queryset, to_data) -> dict:
-    page = Paginator(queryset, PER_PAGE).get_page(request.query_params.get("page"))
+    page = Paginator(queryset, PER_PAGE).get_page(page_param(request.query_params.get("page")))
     return {"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
             "results": [to_data(item) for item in page.object_list]}
 
@@ -176,7 +160,7 @@ def _enterprise(request, pk: int) -> Enterprise:
 
 def _enterprise_data(enterprise: Enterprise) -> dict:
     data = register.enterprise_data(enterprise)
-    data["list_status_derived"] = svc.enterprise_decision(enterprise).derived
+    data["list_status_derived"] = register.enterprise_decision(enterprise).derived
     return data
 
 
@@ -194,7 +178,6 @@ def doc(method: str, operation_id: str, summary: str, **kwargs):
 @doc("POST", "enterprises_create", "Register an enterprise", request=EnterpriseInput,
      responses={201: EnterpriseWithDecision, **CONFLICT, **ERRORS})
 @api_view(["GET", "POST"])
-@refusals
 def enterprise_list(request):
     if request.method == "GET":
         require(request.user, Enterprise, VIEW)
@@ -214,7 +197,6 @@ def enterprise_list(request):
 @doc("PATCH", "enterprises_partial_update", "Change an enterprise's register entry", request=EnterprisePatch,
      responses={200: EnterpriseWithDecision, **CONFLICT, **ERRORS})
 @api_view(["GET", "PATCH"])
-@refusals
 def enterprise_detail(request, pk: int):
     if request.method == "GET":
         return Response(_enterprise_data(_enterprise(request, pk)))
@@ -234,7 +216,6 @@ def enterprise_detail(request, pk: int):
      responses={201: inline_serializer("EvaluationRecorded", {
          "evaluation": EvaluationOut(), "enterprise": EnterpriseWithDecision()}), **CONFLICT, **ERRORS})
 @api_view(["GET", "POST"])
-@refusals
 def enterprise_evaluations(request, pk: int):
     if request.method == "GET":
         require(request.user, CreditEvaluation, VIEW)
@@ -254,7 +235,6 @@ def enterprise_evaluations(request, pk: int):
      responses={201: inline_serializer("ListingDecided", {
          "listing": ListingOut(), "enterprise": EnterpriseWithDecision()}), **ERRORS})
 @api_view(["GET", "POST"])
-@refusals
 def enterprise_listings(request, pk: int):
     if request.method == "GET":
         require(request.user, EnterpriseListing, VIEW)
@@ -273,7 +253,6 @@ def enterprise_listings(request, pk: int):
      parameters=[OpenApiParameter("page", OpenApiTypes.INT)],
      responses={200: _page_of("ChangePage", ChangeOut), **ERRORS})
 @api_view(["GET"])
-@refusals
 def enterprise_changes(request, pk: int):
     _enterprise(request, pk)
-    return Response(_paged(request, register.changes(enterprise_id=pk), register.change_data))
+    return Response(_paged(request, register.changes(enterprise_id=pk, user=request.user), register.change_data))

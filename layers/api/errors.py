@@ -1,21 +1,30 @@
-"""One error shape for every JSON endpoint, DRF or not: {"error": "<what is wrong and where>", ...}."""
+"""The REST API's one exception handler: every refusal answers {"error": str, "field"?, "code"?, …details}.
+
+The shape is described once in the OpenAPI schema (layers/api/openapi.py, ErrorSerializer and errors()).
+"""
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..connection_lost import is_connection_lost, json_response
 from ..io.readers import file_size
+from ..refusals import Refusal, TooLarge
 from .drf import LoggedInElseLogInPage
 
 
+def validation_refusal(exc: ValidationError) -> Refusal:
+    """A model or service ValidationError (layers/services/contracts.py) as a refusal: 409 for an overlapping
+    contract, else 400; its code names the rule or input at fault."""
+    code = getattr(exc, "code", None) or "invalid"
+    return Refusal(" ".join(exc.messages), status=409 if code == "overlap" else 400, code=code)
+
+
 def exception_handler(exc, context):
-    """DRF's handler, with its {"detail": …} body renamed to the project's {"error": …}.
+    """DRF's handler, with Refusal answered by its own body and DRF's {"detail": …} renamed to {"error": …}.
 
     An anonymous caller of a view guarded by LoggedInElseLogInPage is sent to the log-in page instead; a lost
     database connection is a 503 with Retry-After (layers/connection_lost.py); a body over
@@ -25,9 +34,12 @@ def exception_handler(exc, context):
     if is_connection_lost(exc):
         return json_response(exc, request.method if request is not None else "POST")
     if isinstance(exc, RequestDataTooBig):
-        return Response({"error": _("The request body is larger than %(max)s, the most this service accepts: send "
-                                    "a smaller or simplified geometry.")
-                                  % {"max": file_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}}, status=413)
+        exc = TooLarge(_("The request body is larger than %(max)s, the most this service accepts: send a smaller or "
+                         "simplified geometry.") % {"max": file_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)})
+    if isinstance(exc, ValidationError):
+        exc = validation_refusal(exc)
+    if isinstance(exc, Refusal):
+        return Response(exc.body(), status=exc.status)
     if isinstance(exc, NotAuthenticated) and view is not None and request is not None and any(
         isinstance(permission, LoggedInElseLogInPage) for permission in view.get_permissions()
     ):
@@ -38,11 +50,3 @@ def exception_handler(exc, context):
         data["error"] = str(data.pop("detail"))
         response.data = data
     return response
-
-
-def not_found(request, exception):
-    """404 for a URL no view answers: {"error"} under /api/ (clients parse JSON there), Django's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"error": _("Nothing is at %(path)s: check the address (ids are whole numbers).")
-                                      % {"path": request.path}}, status=404)
-    return page_not_found(request, exception)

@@ -4,11 +4,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import shapely
-from django.conf import settings
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.http import FileResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -17,107 +13,14 @@ from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from ..io.exporters import CRS_URI, EXPORTERS, TooManyFeatures, export_data, filename, get_exporter, max_features
-from ..io.feature_layers import LAYERS, FilterError, Filters, get_layer
-from ..io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, loads, parse_polygonal
-from ..params import date_param
-from ..planning.area_geometry import validity_problems
-from .views import BadParameter, parse_bbox
-
-MAX_IDS = 10_000
-MAX_POLYGON_POINTS = MAX_SELECTION_POINTS
-MAX_CHARS_PER_POINT = 50  # "[126.123456789012, 45.123456789012], " with room to spare
-# Parameters that are not attribute filters.
-RESERVED = {"bbox", "ids", "polygon", "on"}
+from ..filters import MAX_IDS, filters_from
+from ..io.exporters import CRS_URI, EXPORTERS, export_data, filename, get_exporter, max_features
+from ..io.feature_layers import LAYERS, get_layer
+from ..refusals import NotFound
+from .openapi import ErrorSerializer
 
 
-def parse_ids(value: str | None) -> list[int] | None:
-    if value is None or value == "":
-        return None
-    try:
-        ids = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise BadParameter("ids must be a comma-separated list of whole numbers") from None
-    if not ids:
-        raise BadParameter("ids must list at least one id")
-    if len(ids) > MAX_IDS:
-        raise BadParameter(f"ids lists {len(ids)} ids; at most {MAX_IDS:,} can be selected")
-    return ids
-
-
-def parse_polygon(value: str | None) -> GEOSGeometry | None:
-    """A drawn selection: a GeoJSON or WKT Polygon/MultiPolygon in lon/lat degrees (EPSG:4490).
-
-    GeoJSON is read by the API's one strict parser (layers/io/geojson_input.py); WKT by GEOS, then held to the same rules.
-    """
-    if value is None or value == "":
-        return None
-    if len(value) > MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:
-        raise BadParameter(f"polygon is {len(value):,} characters long; at most {MAX_POLYGON_POINTS:,} points "
-                           f"(about {MAX_POLYGON_POINTS * MAX_CHARS_PER_POINT:,} characters) are accepted")
-    if value.lstrip().startswith("{"):
-        try:
-            geom = parse_polygonal(loads(value), "polygon")
-        except BadInput as exc:
-            raise BadParameter(str(exc)) from None
-        except GeometryProblem as exc:
-            raise BadParameter(f"polygon: {exc.problem.message}") from None
-        geometry = GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=settings.STORAGE_SRID)
-    else:
-        try:
-            geometry = GEOSGeometry(value)
-        except (GEOSException, ValueError, TypeError):
-            raise BadParameter("polygon must be a GeoJSON or WKT Polygon in longitude/latitude") from None
-    # Plain WKT comes without an SRID: lon/lat, numerically CGCS2000 (docs/EXPORT.md).
-    if geometry.srid not in (None, 4326, settings.STORAGE_SRID):
-        raise BadParameter(f"polygon must be in longitude/latitude (EPSG:4490 or 4326), not SRID {geometry.srid}")
-    geometry.srid = settings.STORAGE_SRID
-    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        raise BadParameter(f"polygon must be a Polygon or MultiPolygon, not a {geometry.geom_type}")
-    if geometry.num_points > MAX_POLYGON_POINTS:
-        raise BadParameter(f"polygon has {geometry.num_points} points; at most {MAX_POLYGON_POINTS:,}")
-    problems = validity_problems(shapely.from_wkb(bytes(geometry.wkb)), _)
-    if problems:
-        raise BadParameter(f"polygon: {problems[0].message}")
-    minx, miny, maxx, maxy = geometry.extent
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise BadParameter("polygon must be in longitude/latitude degrees")
-    return geometry
-
-
-def parse_on(value: str | None):
-    try:
-        return date_param(value, default=timezone.localdate())
-    except ValueError:
-        raise BadParameter("on must be a date YYYY-MM-DD") from None
-
-
-def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
-    """The filters of a request's query string: bbox, ids, polygon, on, and ?<queryable>=value for the rest."""
-    equals = {}
-    for key in query:
-        if key in reserved:
-            continue
-        field = layer.field(key)
-        if field is None or not field.queryable:
-            queryables = ", ".join(f.name for f in layer.queryables)
-            raise BadParameter(f"unknown parameter {key!r}; the properties of {layer.name} you can filter on are: "
-                               f"{queryables}")
-        equals[key] = query.get(key)
-    return Filters(
-        bbox=parse_bbox(query.get("bbox")),
-        ids=parse_ids(query.get("ids")),
-        polygon=parse_polygon(query.get("polygon")),
-        on=parse_on(query.get("on")),
-        equals=equals,
-    )
-
-
-def error(message: str, status: int) -> Response:
-    return Response({"error": message}, status=status)
-
-
-ERROR = inline_serializer("ExportError", {"error": serializers.CharField()})
+ERROR = ErrorSerializer
 
 
 @extend_schema(
@@ -147,8 +50,9 @@ def export_layers(request):
 @extend_schema(
     summary="Export one layer as a file",
     description=(
-        "Any map layer, restricted to what the user may see (a street office gets only its street's buildings "
-        "and abandonment reports), filtered by the current view (bbox), a selection (ids) or a drawn polygon "
+        "Any map layer, restricted to what the user may see (a street office gets every estate and building "
+        "of the district but the service status, provider and abandonment of its own street's only, and only its "
+        "street's abandonment reports and renovation projects), filtered by the current view (bbox), a selection (ids) or a drawn polygon "
         "(all filters combine), as GeoPackage, zipped Shapefile (UTF-8 with .cpg, short field names), GeoJSON, "
         "CSV (UTF-8 with BOM, WKT column) or XLSX. Coordinates are EPSG:4490 (CGCS2000). Any other query "
         "parameter is an equality filter on a queryable property, e.g. ?street_code=230112001."
@@ -175,20 +79,13 @@ def export_layers(request):
 def export_layer(request, layer: str, fmt: str):
     feature_layer = get_layer(layer)
     if feature_layer is None:
-        return error(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}", 404)
+        raise NotFound(_("unknown layer %(layer)r; layers: %(layers)s") % {"layer": layer, "layers": ", ".join(LAYERS)})
     exporter = get_exporter(fmt)
     if exporter is None:
-        return error(f"unknown format {fmt!r}; formats: {', '.join(EXPORTERS)}", 404)
-    try:
-        filters = filters_from(request.query_params, feature_layer)
-        data = export_data(layer=feature_layer, user=request.user, filters=filters, exporter=exporter)
-    except (BadParameter, FilterError) as exc:
-        return error(str(exc), 400)
-    except PermissionError:
-        return error(f"Your role may not export {feature_layer.name}.", 403)
-    except TooManyFeatures as exc:
-        return error(f"This export would hold more than {exc.limit:,} {feature_layer.name}; zoom in, draw a "
-                     f"smaller selection or filter by a property.", 413)
+        raise NotFound(_("unknown format %(format)r; formats: %(formats)s")
+                       % {"format": fmt, "formats": ", ".join(EXPORTERS)})
+    filters = filters_from(request.query_params, feature_layer)
+    data = export_data(layer=feature_layer, user=request.user, filters=filters, exporter=exporter)
     with tempfile.TemporaryDirectory(prefix="export-") as directory:
         path = exporter.write(data, Path(directory))
         # The open file outlives the directory (POSIX): the response streams it, then closes it.

@@ -1,7 +1,8 @@
 """The import API (docs/IMPORT.md): upload a file, dry-run it with a field mapping and coordinate choices, commit it.
 
-Thin DRF views over layers.services.imports; refusals are {"error": …} with 400 (bad file or choice), 403 (role),
-404 (no such job), 409 (already committed / not checked yet), 413 (file too large).
+Thin DRF views over layers.services.imports; refusals are answered by the API's one exception handler, {"error": …}
+(and the per-row "report") with 400 (bad file or choice), 403 (role), 404 (no such job), 409 (already committed /
+not checked yet), 413 (file too large).
 """
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,15 +12,15 @@ from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from ..io.importers import IMPORTERS
 from ..io.readers import file_size
 from ..models import ImportJob
 from ..permissions import ADD, require
+from ..refusals import Invalid, TooLarge
 from ..services import imports as svc
 from .drf import StrictJSONParser
+from .openapi import ErrorSerializer
 
-ERROR = inline_serializer("ImportError", {"error": serializers.CharField(),
-                                          "report": serializers.JSONField(required=False)})
+ERROR = ErrorSerializer
 JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, target, file name, mapping, srid, "
                       "gcj02 choice, and its report (file description; after a dry run: summary, per-row errors and "
                       "warnings, crs, gcj02 verdict, preview GeoJSON).")
@@ -35,18 +36,11 @@ def job_json(job: ImportJob) -> dict:
             "committed_at": job.committed_at.isoformat() if job.committed_at else None, "report": job.report}
 
 
-def refused(exc: svc.ImportRefused) -> Response:
-    body = {"error": str(exc)}
-    if exc.report is not None:
-        body["report"] = exc.report
-    return Response(body, status=exc.status)
-
-
 @extend_schema(
     summary="Upload a file to import", operation_id="imports_create", tags=["imports"],
     request={"multipart/form-data": inline_serializer("ImportUpload", {
         "file": serializers.FileField(help_text=".geojson, .gpkg, .zip (one shapefile) or .csv"),
-        "target": serializers.ChoiceField(choices=list(IMPORTERS))})},
+        "target": serializers.ChoiceField(choices=list(svc.IMPORTERS))})},
     responses={201: JOB, 400: ERROR, 403: ERROR, 413: ERROR},
 )
 @api_view(["POST"])
@@ -60,17 +54,12 @@ def import_jobs(request):
     except ValueError:
         declared = 0
     if declared > max_bytes + MULTIPART_OVERHEAD:
-        return Response({"error": _("The upload is %(size)s; files up to %(max)s may be imported.")
-                         % {"size": file_size(declared), "max": file_size(max_bytes)}},
-                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        raise TooLarge(_("The upload is %(size)s; files up to %(max)s may be imported.")
+                       % {"size": file_size(declared), "max": file_size(max_bytes)})
     upload = request.FILES.get("file")
     if upload is None:
-        return Response({"error": _("Choose a file to import (field “file”).")}, status=status.HTTP_400_BAD_REQUEST)
-    try:
-        job, _description = svc.import_job_create(user=request.user, upload=upload,
-                                                 target=request.data.get("target", ""))
-    except svc.ImportRefused as exc:
-        return refused(exc)
+        raise Invalid(_("Choose a file to import (field “file”)."), field="file")
+    job, _description = svc.import_job_create(user=request.user, upload=upload, target=request.data.get("target", ""))
     return Response(job_json(job), status=status.HTTP_201_CREATED)
 
 
@@ -97,11 +86,8 @@ def import_job(request, pk: int):
 @parser_classes([StrictJSONParser])
 def import_job_check(request, pk: int):
     data = request.data if isinstance(request.data, dict) else {}
-    try:
-        job = svc.import_job_check(user=request.user, job_id=pk, mapping=data.get("mapping") or {},
-                                   srid=data.get("srid"), gcj02_choice=data.get("gcj02"))
-    except svc.ImportRefused as exc:
-        return refused(exc)
+    job = svc.import_job_check(user=request.user, job_id=pk, mapping=data.get("mapping") or {},
+                               srid=data.get("srid"), gcj02_choice=data.get("gcj02"))
     return Response(job_json(job))
 
 
@@ -117,8 +103,5 @@ def import_job_check(request, pk: int):
 @parser_classes([StrictJSONParser])
 def import_job_commit(request, pk: int):
     data = request.data if isinstance(request.data, dict) else {}
-    try:
-        job = svc.import_job_commit(user=request.user, job_id=pk, reason=str(data.get("reason") or ""))
-    except svc.ImportRefused as exc:
-        return refused(exc)
+    job = svc.import_job_commit(user=request.user, job_id=pk, reason=str(data.get("reason") or ""))
     return Response(job_json(job))

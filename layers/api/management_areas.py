@@ -1,35 +1,29 @@
 """Management-area editing endpoints (docs/EDIT_API.md): strict GeoJSON parsing, JSON errors, services for writes.
 
 DRF views (session with CSRF, or token); an anonymous caller gets 403. Bodies are parsed here, strictly, from
-request.body (not DRF's parsers): the messages name the position at fault.
+request.body (not DRF's parsers): the messages name the position at fault. Refusals (BadInput, the services'
+ValidationFailed and Conflict, PermissionDenied, Http404) are answered by the API's one exception handler.
 """
 from __future__ import annotations
 
-import math
-
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from shapely.geometry import LineString, mapping
 
-from .. import selectors
-from ..io.geojson_input import BadInput, GeometryProblem, check_crs, loads, parse_geometry
+from ..io.geojson_input import BadInput, check_crs, loads, parse_geometry
 from ..io.readers import file_size
 from ..models import ManagementArea
+from ..params import bbox_param, number_param
 from ..permissions import VIEW, get_restricted, require, restrict
+from ..selectors import areas as selectors
 from ..services import management_areas as svc
 from . import openapi as doc
 from .drf import bytes_response
-from .views import BadParameter, parse_bbox
 
 MAX_BODY = 5 * 1024 * 1024
-
-
-def error(message: str, status: int = 400, **extra) -> Response:
-    return Response({"error": message, **extra}, status=status)
 
 
 def ok(data, status: int = 200) -> Response:
@@ -53,30 +47,13 @@ def parse_body(request) -> dict:
 
 
 def parse_int(value, what: str, *, required: bool = True) -> int | None:
-    if value is None or value == "":
-        if required:
-            raise BadInput(_("%(what)s is missing.") % {"what": what})
-        return None
-    if isinstance(value, bool):
-        raise BadInput(_("%(what)s must be a whole number.") % {"what": what})
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str):
-        try:
-            value = int(value.strip())
-        except ValueError:
-            pass
-    if not isinstance(value, int) or value < 0:
-        raise BadInput(_("%(what)s must be a whole number.") % {"what": what})
-    return value
+    if (value is None or value == "") and required:
+        raise BadInput(_("%(what)s is missing.") % {"what": what})
+    return number_param(value, what, integer=True, minimum=0)
 
 
 def parse_float(value, what: str, default: float) -> float:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise BadInput(_("%(what)s must be a number.") % {"what": what})
-    return float(value)
+    return float(number_param(value, what, default=default))
 
 
 def parse_text(value, what: str, *, max_length: int | None = None) -> str | None:
@@ -120,35 +97,6 @@ def _feature(area_id: int, warnings: list | None = None) -> dict:
     return feature
 
 
-def _problems_response(exc: svc.ValidationFailed) -> Response:
-    return error(str(exc), problems=[p.as_dict() for p in exc.problems])
-
-
-def refusals_as_json(view):
-    """Every refusal of the parsing and of the services as JSON: 400, 403, 404, 409."""
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except BadInput as exc:
-            return error(str(exc))
-        except GeometryProblem as exc:
-            return error(exc.problem.message, problems=[exc.problem.as_dict()])
-        except svc.ValidationFailed as exc:
-            return _problems_response(exc)
-        except svc.Conflict as exc:
-            return error(str(exc), status=409, current=selectors.management_area_feature(pk=exc.area.pk),
-                         changed_by=exc.changed_by,
-                         changed_at=exc.changed_at.isoformat() if exc.changed_at else None)
-        except svc.EditError as exc:
-            return error(str(exc))
-        except PermissionDenied as exc:
-            return error(str(exc) or _("You may not do this."), status=403)
-        except Http404 as exc:
-            return error(str(exc) or _("Not found."), status=404)
-    wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
-    return wrapper
-
-
 # --- views ------------------------------------------------------------------------------------------------------
 
 @extend_schema(
@@ -162,18 +110,14 @@ def refusals_as_json(view):
     methods=["POST"], tags=["management areas"],
     summary="Create a management area (planner, administrator)",
     request=doc.AreaWriteSerializer,
-    responses={201: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
+    responses={201: doc.ManagementAreaFeatureSerializer, **doc.errors(400, 403, 404)},
 )
 @api_view(["GET", "HEAD", "POST"])
 @bytes_response
-@refusals_as_json
 def areas(request):
     if request.method == "GET":
         require(request.user, ManagementArea, VIEW)
-        try:
-            bbox = parse_bbox(request.GET.get("bbox"))
-        except BadParameter as exc:
-            raise BadInput(str(exc)) from None
+        bbox = bbox_param(request.GET.get("bbox"))
         if bbox is None:
             raise BadInput(_("bbox is required: minx,miny,maxx,maxy."))
         body = selectors.management_area_collection_json(
@@ -197,18 +141,15 @@ def areas(request):
     methods=["PUT"], tags=["management areas"],
     summary="Redraw or rename an area; `properties.version` is the version you edited",
     request=doc.AreaWriteSerializer,
-    responses={200: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
-               409: doc.AreaConflictSerializer},
+    responses={200: doc.ManagementAreaFeatureSerializer, **doc.errors(400, 403, 404, 409)},
 )
 @extend_schema(
     methods=["DELETE"], tags=["management areas"], summary="Delete an area (its estates become unassigned)",
     parameters=[doc.query("version", int, required=True, description="The version you saw"),
                 doc.query("reason", description="Why (kept in the history)")],
-    responses={204: OpenApiResponse(description="Deleted"), **doc.errors(400, 403, 404),
-               409: doc.AreaConflictSerializer},
+    responses={204: OpenApiResponse(description="Deleted"), **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["GET", "HEAD", "PUT", "DELETE"])
-@refusals_as_json
 def area(request, pk: int):
     if request.method == "GET":
         found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
@@ -232,10 +173,9 @@ def area(request, pk: int):
 @extend_schema(
     tags=["management areas"], summary="Check a boundary without saving: problems and warnings",
     request=doc.AreaCheckSerializer,
-    responses={200: doc.ValidationResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
+    responses={200: doc.ValidationResultSerializer, **doc.errors(400, 403, 404)},
 )
 @api_view(["POST"])
-@refusals_as_json
 def validate(request):
     geometry, properties = parse_feature(parse_body(request))
     result = svc.management_area_validate(
@@ -248,10 +188,9 @@ def validate(request):
     tags=["management areas"],
     summary="Clip a boundary to the district and its neighbours (snapping within `tolerance` metres)",
     request=doc.AreaCheckSerializer,
-    responses={200: doc.ClippedFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404)},
+    responses={200: doc.ClippedFeatureSerializer, **doc.errors(400, 403, 404)},
 )
 @api_view(["POST"])
-@refusals_as_json
 def clip(request):
     data = parse_body(request)
     geometry, properties = parse_feature(data)
@@ -264,11 +203,9 @@ def clip(request):
 @extend_schema(
     tags=["management areas"], summary="Split an area along a line into two",
     request=doc.AreaSplitSerializer,
-    responses={200: doc.AreaSplitResultSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
-               409: doc.AreaConflictSerializer},
+    responses={200: doc.AreaSplitResultSerializer, **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["POST"])
-@refusals_as_json
 def split(request, pk: int):
     data = parse_body(request)
     kept, new = svc.management_area_split(
@@ -282,11 +219,9 @@ def split(request, pk: int):
 @extend_schema(
     tags=["management areas"], summary="Merge two touching areas (the first keeps its id and name)",
     request=doc.AreaMergeSerializer,
-    responses={200: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
-               409: doc.AreaConflictSerializer},
+    responses={200: doc.ManagementAreaFeatureSerializer, **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["POST"])
-@refusals_as_json
 def merge(request):
     data = parse_body(request)
     ids = data.get("ids")
@@ -308,7 +243,6 @@ def merge(request):
     responses={200: doc.AreaHistorySerializer, **doc.errors(403, 404)},
 )
 @api_view(["GET", "HEAD"])
-@refusals_as_json
 def history(request, pk: int):
     found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
     return ok({"versions": selectors.management_area_history(area_id=found.pk)})
@@ -317,11 +251,9 @@ def history(request, pk: int):
 @extend_schema(
     tags=["management areas"], summary="Bring back an earlier version of an area (saved as a new version)",
     request=doc.AreaRestoreSerializer,
-    responses={200: doc.ManagementAreaFeatureSerializer, 400: doc.AreaErrorSerializer, **doc.errors(403, 404),
-               409: doc.AreaConflictSerializer},
+    responses={200: doc.ManagementAreaFeatureSerializer, **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["POST"])
-@refusals_as_json
 def restore(request, pk: int):
     data = parse_body(request)
     saved = svc.management_area_restore(

@@ -42,19 +42,44 @@ def box(**kwargs) -> serializers.ListField:
 # --- errors -------------------------------------------------------------------------------------------------------
 
 class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField(help_text="What is wrong, and where (the message names the input or object).")
+    """Every refusal of the API (layers/refusals.py), whatever the endpoint: {"error", "field"?, "code"?, …details}.
+
+    The members after "code" are details that some refusals add; the message alone always says what is wrong."""
+
+    error = serializers.CharField(help_text="What is wrong, and where, in the request's language (the message names "
+                                            "the input or the object, by its name).")
     field = serializers.CharField(required=False, help_text="The input at fault, when one input is.")
+    code = serializers.CharField(required=False, help_text="The rule or input at fault, for programs: overlap, "
+                                                           "blacklisted, mode, start_date, selection, …")
+    problems = serializers.ListField(
+        child=serializers.DictField(), required=False,
+        help_text="A boundary or bundle that cannot be saved: each problem, with its kind or code, message and where "
+                  "(location, geometry, area_id) or its numbers (params).")
+    version = serializers.IntegerField(required=False, help_text="409 on a plan: the plan's current version.")
+    current = serializers.DictField(required=False, help_text="409 on a management area: the area as it is now (the "
+                                                              "editing Feature).")
+    changed_by = serializers.CharField(required=False, allow_null=True,
+                                       help_text="409 on a management area: who saved the newer version.")
+    changed_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="409 on a management area: when.")
+    report = serializers.JSONField(required=False, help_text="An import: the per-row report of the refused dry run "
+                                                             "or commit.")
 
 
-def errors(*codes: int) -> dict:
-    """The usual {"error"} responses for `codes`."""
-    meaning = {
-        400: "Bad input: the message names the parameter or field.",
-        401: "Not logged in: send a session cookie or `Authorization: Token <key>`.",
-        403: "Not logged in (session first), CSRF token missing, or the role may not do this.",
-        404: "No such object, or it is outside what the user may see.",
-        409: "Conflict: someone else changed it meanwhile.",
-    }
+ERROR_MEANINGS = {
+    400: "Bad input, or a rule refused it: the message names the parameter, field or rule.",
+    401: "Not logged in: send a session cookie or `Authorization: Token <key>`.",
+    403: "Not logged in (session first), CSRF token missing, or the role may not do this.",
+    404: "No such object, or it is outside what the user may see.",
+    409: "Conflict: someone else changed it meanwhile, or it clashes with what is stored.",
+    413: "Too large: the body, the file or the export is over the limit the message names.",
+}
+
+
+def errors(*codes: int, described: dict[int, str] | None = None) -> dict:
+    """The one error body (ErrorSerializer) for each of `codes`; `described` says what a status means at one
+    endpoint where the general meaning is not enough."""
+    meaning = {**ERROR_MEANINGS, **(described or {})}
     return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in codes}
 
 
@@ -158,19 +183,6 @@ class GeometryProblemSerializer(serializers.Serializer):
     location = position(allow_null=True, help_text="Where to look, or null.")
     geometry = GeometrySerializer(allow_null=True, help_text="The offending part (e.g. the overlap), or null.")
     area_id = serializers.IntegerField(allow_null=True, help_text="The other area involved, or null.")
-
-
-class AreaErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    problems = GeometryProblemSerializer(many=True, required=False,
-                                         help_text="When the geometry is at fault: each problem and where.")
-
-
-class AreaConflictSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    current = ManagementAreaFeatureSerializer(help_text="The area as it is now.")
-    changed_by = serializers.CharField(allow_null=True)
-    changed_at = serializers.DateTimeField(allow_null=True)
 
 
 # --- management-area requests -------------------------------------------------------------------------------------
@@ -283,6 +295,8 @@ class PopupSerializer(serializers.Serializer):
     detail_url = serializers.CharField()
     bbox = box(required=False)
     point = position(required=False, help_text="A point on the object, for the popup.")
+    can_report = serializers.BooleanField(required=False, help_text="Buildings: whether the user may report it "
+                                                                    "abandoned (role, and a street office's street).")
 
 
 # --- coverage -----------------------------------------------------------------------------------------------------
@@ -474,8 +488,7 @@ class TileSchema(APIView):
         ],
         responses={
             (200, MVT): OpenApiResponse(OpenApiTypes.BINARY, description="The tile (possibly empty)."),
-            (400, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="z/x/y out of range, or a bad date."),
-            (404, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="Unknown layer."),
+            **errors(400, 404, described={400: "z/x/y out of range, or a bad date.", 404: "Unknown layer."}),
             **LOG_IN_REDIRECT,
         },
         auth=[{"cookieAuth": []}],

@@ -1,11 +1,10 @@
 """JSON endpoints of bundled-takeover plans (docs/PLANS.md): DRF function views; the rules live in services.plans.
 
-Errors are {"error": message} plus, for a refused bundle edit, "problems" (one per bundle_problems Problem, with
-its code, numbers and message) and, for a version conflict (409), the plan's current "version".
+Refusals are answered by the API's one exception handler: {"error": message} plus, for a refused bundle edit,
+"problems" (one per bundle_problems Problem, with its code, numbers and message) and, for a version conflict (409),
+the plan's current "version".
 """
 from __future__ import annotations
-
-import functools
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -15,21 +14,17 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from .. import plan_selectors as reads
 from ..io import plan_export
 from ..models import TakeoverPlan
 from ..params import date_param
 from ..permissions import VIEW, require
+from ..refusals import Invalid, NotFound
+from ..selectors import plans as reads
 from ..services import plans as services
+from . import openapi as doc
 
-ERROR = inline_serializer("PlanError", {
-    "error": serializers.CharField(),
-    "field": serializers.CharField(required=False),
-    "version": serializers.IntegerField(required=False, help_text="the plan's current version (409)"),
-    "problems": serializers.ListField(child=serializers.DictField(), required=False,
-                                      help_text="code (not_contiguous, too_small, too_large, …), params, message"),
-})
-ERRORS = {400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+ERROR = doc.ErrorSerializer
+ERRORS = doc.errors(400, 403, 404, 409)
 PLAN = OpenApiTypes.OBJECT
 VERSION_BODY = inline_serializer("PlanVersionBody", {"version": serializers.IntegerField()})
 CREATE_BODY = inline_serializer("PlanCreate", {
@@ -60,26 +55,6 @@ NEW_BUNDLE_BODY = inline_serializer("BundleCreate", {
 })
 
 
-def plan_errors(view):
-    """The services' refusals as {"error": …} with their status (400 invalid, 409 conflict)."""
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except services.PlanError as exc:
-            body = {"error": exc.message}
-            if exc.field:
-                body["field"] = exc.field
-            if exc.problems:
-                body["problems"] = exc.problems
-            if isinstance(exc, services.PlanConflict) and exc.version is not None:
-                body["version"] = exc.version
-            return Response(body, status=exc.status)
-
-    return wrapped
-
-
 def _body(request) -> dict:
     if not isinstance(request.data, dict):
         raise services.PlanInvalid(_("The body must be a JSON object."))
@@ -105,7 +80,6 @@ def _plan_json(plan: TakeoverPlan, user) -> dict:
     request=CREATE_BODY, responses={201: PLAN, **ERRORS},
 )
 @api_view(["GET", "POST"])
-@plan_errors
 def plans(request):
     if request.method == "GET":
         require(request.user, TakeoverPlan, VIEW)
@@ -129,7 +103,6 @@ def plans(request):
                methods=["DELETE"], summary="Discard a draft plan (kept, read-only)",
                parameters=[OpenApiParameter("version", int, required=True)], responses={200: PLAN, **ERRORS})
 @api_view(["GET", "DELETE"])
-@plan_errors
 def plan_detail(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
     if request.method == "DELETE":
@@ -145,7 +118,6 @@ def plan_detail(request, pk):
                summary="Uncovered estates (in bundles or free) and enterprise territories for the plan's map",
                responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
-@plan_errors
 def plan_map(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
     return Response(reads.plan_map_data(plan))
@@ -155,7 +127,6 @@ def plan_map(request, pk):
                summary="A new bundle of uncovered estates that are in no bundle yet (re-checked)",
                request=NEW_BUNDLE_BODY, responses={201: PLAN, **ERRORS})
 @api_view(["POST"])
-@plan_errors
 def bundle_new(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
     body = _body(request)
@@ -173,7 +144,6 @@ def bundle_new(request, pk):
                methods=["DELETE"], summary="Delete a bundle (its estates become free)",
                parameters=[OpenApiParameter("version", int, required=True)], responses={200: PLAN, **ERRORS})
 @api_view(["PATCH", "DELETE"])
-@plan_errors
 def bundle_detail(request, pk, bid):
     plan = reads.plan_get(user=request.user, pk=pk)
     if request.method == "DELETE":
@@ -193,12 +163,10 @@ def bundle_detail(request, pk, bid):
                summary="Enterprises ranked for a bundle (nearby custody ranking; never black-listed)",
                responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
-@plan_errors
 def bundle_candidates(request, pk, bid):
     plan = reads.plan_get(user=request.user, pk=pk)
     if reads.bundle_of_plan(plan, bid) is None:
-        return Response({"error": _("Plan “%(name)s” has no bundle %(id)s.") % {"name": plan.name, "id": bid}},
-                        status=404)
+        raise NotFound(_("Plan “%(name)s” has no bundle %(id)s.") % {"name": plan.name, "id": bid})
     return Response({"bundle_id": bid, "candidates": reads.bundle_candidates(plan=plan, bundle_id=bid)})
 
 
@@ -206,7 +174,6 @@ def bundle_candidates(request, pk, bid):
                summary="Approve: every bundle's contracts (mode bundled) in one transaction, or none",
                request=VERSION_BODY, responses={200: PLAN, **ERRORS})
 @api_view(["POST"])
-@plan_errors
 def plan_approve(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
     services.plan_approve(user=request.user, plan_id=plan.pk, version=_body(request).get("version"))
@@ -217,7 +184,6 @@ def plan_approve(request, pk):
                summary="Coverage per street on the start date, before and after the plan",
                responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
-@plan_errors
 def plan_coverage(request, pk):
     return Response(reads.plan_coverage(plan=reads.plan_get(user=request.user, pk=pk)))
 
@@ -226,7 +192,6 @@ def plan_coverage(request, pk):
                summary="The plan's saved versions, newest first",
                responses={200: OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
-@plan_errors
 def plan_versions(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
     return Response({"plan_id": plan.pk, "version": plan.version, "versions": reads.plan_versions(plan)})
@@ -237,14 +202,13 @@ def plan_versions(request, pk):
                parameters=[OpenApiParameter("per", str, enum=["bundle", "estate"], required=False)],
                responses={(200, "application/geo+json"): OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
-@plan_errors
 def export_geojson(request, pk):
     import json
 
     plan = reads.plan_get(user=request.user, pk=pk)
     per = request.query_params.get("per") or "bundle"
     if per not in ("bundle", "estate"):
-        return Response({"error": _("per must be bundle or estate.")}, status=400)
+        raise Invalid(_("per must be bundle or estate."), field="per")
     body = json.dumps(plan_export.plan_geojson(plan, per=per), ensure_ascii=False)
     response = HttpResponse(body, content_type="application/geo+json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{plan_export.filename(plan, "geojson")}"'
@@ -255,7 +219,6 @@ def export_geojson(request, pk):
                summary="The plan as CSV (UTF-8 with BOM): one row per estate with its bundle",
                responses={(200, "text/csv"): OpenApiTypes.BINARY, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
-@plan_errors
 def export_csv(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
     response = HttpResponse(plan_export.plan_csv(plan), content_type="text/csv; charset=utf-8")

@@ -1,8 +1,10 @@
 """JSON endpoints for assigning service (docs/SERVICE_API.md): assign, end, worklists, nearby candidates, history.
 
-Views parse and answer; the rules live in services.contracts, the reads in worklists, candidates and selectors.
-Errors are {"error": message, "code": …}: 400 bad input or a refused rule, 403 role, 404 outside the user's scope,
-409 when the estate is already served (overlap with an existing contract).
+Views parse and answer; the rules live in services.contracts, the reads in selectors (worklists, candidates,
+contracts).
+Refusals are answered by the API's one exception handler, {"error": message, "code": …}: 400 bad input or a refused
+rule, 403 role, 404 outside the user's scope, 409 when the estate is already served (overlap with an existing
+contract: the services' ValidationError with code "overlap").
 """
 from __future__ import annotations
 
@@ -10,68 +12,51 @@ import json
 
 import shapely
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.http import Http404
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
-from ..io.geojson_input import MAX_SELECTION_POINTS, BadInput, GeometryProblem, parse_geometry
-from ..models import Estate, ProviderKind, RegisterChange, Role, ServiceContract
+from ..io.geojson_input import MAX_SELECTION_POINTS, parse_geometry
+from ..models import Estate, ProviderKind, ServiceContract
 from ..models.geo import SRID
-from ..params import date_param
-from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, require, restrict, role_of, street_of
+from ..params import date_param, number_param
+from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..planning import candidates as scoring
-from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
-from ..worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_get
+from ..refusals import Invalid
+from ..selectors.candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
+from ..selectors.contracts import (
+    contract_provider_name,
+    contract_with_parties,
+    estate_service_history,
+    estates_in_selection,
+)
+from ..selectors.worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_counts, worklist_get
+from ..services.contracts import contract_end, contract_snapshot, contracts_assign
 from . import service_schema as doc
 
-
-
-class Refused(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
-
-
-def refused(exc: Refused) -> Response:
-    return Response({"error": exc.message, "code": exc.code}, status=exc.status)
-
-
-def validation_response(exc: ValidationError) -> Response:
-    code = getattr(exc, "code", None) or "invalid"
-    status = 409 if code == "overlap" else 400
-    return Response({"error": " ".join(exc.messages), "code": code}, status=status)
 
 
 def _date(value, field: str, *, required: bool = False):
     if value in (None, ""):
         if required:
-            raise Refused(_("%(field)s is required (YYYY-MM-DD).") % {"field": field}, code=field)
+            raise Invalid(_("%(field)s is required (YYYY-MM-DD).") % {"field": field}, code=field)
         return None
     try:
         return date_param(str(value), default=None)
     except ValueError:
-        raise Refused(_("%(field)s must be a date as YYYY-MM-DD, not %(value)r.") % {"field": field, "value": value},
+        raise Invalid(_("%(field)s must be a date as YYYY-MM-DD, not %(value)r.") % {"field": field, "value": value},
                       code=field) from None
 
 
 def _int(value, field: str, *, required: bool = False):
     if value in (None, ""):
         if required:
-            raise Refused(_("%(field)s is required.") % {"field": field}, code=field)
+            raise Invalid(_("%(field)s is required.") % {"field": field}, code=field)
         return None
-    if isinstance(value, bool):
-        raise Refused(_("%(field)s must be a whole number.") % {"field": field}, code=field)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Refused(_("%(field)s must be a whole number, not %(value)r.") % {"field": field, "value": value},
-                      code=field) from None
+    return number_param(value, field, integer=True)
 
 
 def parse_selection(value) -> MultiPolygon:
@@ -84,17 +69,15 @@ def parse_selection(value) -> MultiPolygon:
         value = value.get("geometry")
     try:
         parsed = parse_geometry(value, "selection")
-    except BadInput as exc:
-        raise Refused(str(exc), code="selection") from None
-    except GeometryProblem as exc:
-        raise Refused(exc.problem.message, code="selection") from None
+    except Invalid as exc:  # BadInput or GeometryProblem: the same message, naming the selection
+        raise Invalid(exc.message, code="selection") from None
     if parsed is None or parsed.geom_type not in ("Polygon", "MultiPolygon"):
-        raise Refused(_("selection must be a GeoJSON Polygon or MultiPolygon (the box or lasso drawn on the map), "
+        raise Invalid(_("selection must be a GeoJSON Polygon or MultiPolygon (the box or lasso drawn on the map), "
                         "not a %(type)s.") % {"type": parsed.geom_type if parsed is not None else "null"},
                       code="selection")
     points = len(shapely.get_coordinates(parsed))
     if points > MAX_SELECTION_POINTS:
-        raise Refused(_("The selection has %(n)d points; at most %(max)d are accepted.")
+        raise Invalid(_("The selection has %(n)d points; at most %(max)d are accepted.")
                       % {"n": points, "max": MAX_SELECTION_POINTS}, code="selection")
     geom = GEOSGeometry(memoryview(shapely.to_wkb(parsed)), srid=SRID)  # CGCS2000 ≈ WGS84 (docs/MAP_API.md)
     if not geom.valid:
@@ -102,37 +85,16 @@ def parse_selection(value) -> MultiPolygon:
     polygons = [g for g in (geom if geom.geom_type in ("MultiPolygon", "GeometryCollection") else [geom])
                 if isinstance(g, Polygon) and g.area > 0]
     if not polygons:
-        raise Refused(_("The selection encloses no area."), code="selection")
+        raise Invalid(_("The selection encloses no area."), code="selection")
     return MultiPolygon(*polygons, srid=SRID)
 
 
-def estates_in_selection(selection: MultiPolygon, *, start_date, include_served: bool) -> list[int]:
-    """Estates whose point on surface lies in the selection; unless include_served, only those with no service on
-    start_date (a box drawn over a mixed area assigns the gaps, not the served estates around them)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT e.id FROM layers_estate e
-              LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
-             WHERE e.geom && ST_GeomFromEWKT(%(sel)s) AND ST_Intersects(ST_PointOnSurface(e.geom), ST_GeomFromEWKT(%(sel)s))
-               AND (%(all)s OR a.estate_id IS NULL)
-             ORDER BY e.id
-            """,
-            {"sel": selection.ewkt, "on": start_date, "all": include_served},
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def contract_data(contract: ServiceContract) -> dict:
-    return {**contract_snapshot(contract), "provider": provider_name(contract),
+    return {**contract_snapshot(contract), "provider": contract_provider_name(contract),
             "provider_kind_label": str(contract.get_provider_kind_display()), "mode_label": str(contract.get_mode_display()),
             "estate_name": contract.estate.name, "estate_code": contract.estate.code,
             "created_by": contract.created_by.get_username() if contract.created_by_id else None,
             "created_at": contract.created_at.isoformat() if contract.created_at else None}
-
-
-class _DryRun(Exception):
-    pass
 
 
 @extend_schema(
@@ -147,52 +109,46 @@ class _DryRun(Exception):
 def assign(request):
     require(request.user, ServiceContract, ADD)  # a refused role learns that before any input error
     body = request.data if isinstance(request.data, dict) else {}
-    try:
-        estate_ids = body.get("estate_ids")
-        selection = body.get("selection")
-        if (estate_ids is None) == (selection is None):
-            raise Refused(_("Give either estate_ids or a selection polygon."), code="estate_ids")
-        start_date = _date(body.get("start_date"), "start_date", required=True)
-        end_date = _date(body.get("end_date"), "end_date")
-        if selection is not None:
-            estate_ids = estates_in_selection(parse_selection(selection), start_date=start_date,
-                                              include_served=bool(body.get("include_served")))
-            if not estate_ids:
-                raise Refused(_("No estate without service lies inside the selection."), code="selection")
-        elif not isinstance(estate_ids, list):
-            raise Refused(_("estate_ids must be a list of estate ids."), code="estate_ids")
-        ids = [_int(i, "estate_ids", required=True) for i in estate_ids]
-        provider_kind = body.get("provider_kind")
-        if not isinstance(provider_kind, str):
-            raise Refused(_("provider_kind is required: %(choices)s.") % {"choices": ", ".join(ProviderKind.values)},
-                          code="provider_kind")
-        note = body.get("note") or ""
-        if not isinstance(note, str):
-            raise Refused(_("note must be text."), code="note")
-        arguments = dict(
-            user=request.user, estate_ids=ids, provider_kind=provider_kind, mode=body.get("mode") or "",
-            start_date=start_date, end_date=end_date, enterprise_id=_int(body.get("enterprise_id"), "enterprise_id"),
-            caretaker_agency_id=_int(body.get("caretaker_agency_id"), "caretaker_agency_id"), note=note,
-            replace=bool(body.get("replace")),
-        )
-        dry_run = bool(body.get("dry_run"))
-        try:
-            with transaction.atomic():
-                contracts = contracts_assign(**arguments)
-                households = sum(c.estate.households for c in contracts)
-                data = {"count": len(contracts), "households": households,
-                        "estate_ids": [c.estate_id for c in contracts], "dry_run": dry_run}
-                if dry_run:
-                    data["estates"] = [{"id": c.estate_id, "name": c.estate.name, "households": c.estate.households}
-                                       for c in contracts]
-                    raise _DryRun
-                data["contracts"] = [contract_data(c) for c in contracts]
-        except _DryRun:
+    estate_ids = body.get("estate_ids")
+    selection = body.get("selection")
+    if (estate_ids is None) == (selection is None):
+        raise Invalid(_("Give either estate_ids or a selection polygon."), code="estate_ids")
+    start_date = _date(body.get("start_date"), "start_date", required=True)
+    end_date = _date(body.get("end_date"), "end_date")
+    if selection is not None:
+        estate_ids = estates_in_selection(parse_selection(selection), start_date=start_date,
+                                          include_served=bool(body.get("include_served")))
+        if not estate_ids:
+            raise Invalid(_("No estate without service lies inside the selection."), code="selection")
+    elif not isinstance(estate_ids, list):
+        raise Invalid(_("estate_ids must be a list of estate ids."), code="estate_ids")
+    ids = [_int(i, "estate_ids", required=True) for i in estate_ids]
+    provider_kind = body.get("provider_kind")
+    if not isinstance(provider_kind, str):
+        raise Invalid(_("provider_kind is required: %(choices)s.") % {"choices": ", ".join(ProviderKind.values)},
+                      code="provider_kind")
+    note = body.get("note") or ""
+    if not isinstance(note, str):
+        raise Invalid(_("note must be text."), code="note")
+    arguments = dict(
+        user=request.user, estate_ids=ids, provider_kind=provider_kind, mode=body.get("mode") or "",
+        start_date=start_date, end_date=end_date, enterprise_id=_int(body.get("enterprise_id"), "enterprise_id"),
+        caretaker_agency_id=_int(body.get("caretaker_agency_id"), "caretaker_agency_id"), note=note,
+        replace=bool(body.get("replace")),
+    )
+    dry_run = bool(body.get("dry_run"))
+    with transaction.atomic():
+        contracts = contracts_assign(**arguments)
+        households = sum(c.estate.households for c in contracts)
+        data = {"count": len(contracts), "households": households,
+                "estate_ids": [c.estate_id for c in contracts], "dry_run": dry_run}
+        if dry_run:
+            # What would be assigned, then nothing kept: the same checks and triggers as a real assignment.
+            data["estates"] = [{"id": c.estate_id, "name": c.estate.name, "households": c.estate.households}
+                               for c in contracts]
+            transaction.set_rollback(True)
             return Response(data, status=200)
-    except Refused as exc:
-        return refused(exc)
-    except ValidationError as exc:
-        return validation_response(exc)
+        data["contracts"] = [contract_data(c) for c in contracts]
     return Response(data, status=201)
 
 
@@ -202,19 +158,12 @@ def assign(request):
 def end(request, pk: int):
     require(request.user, ServiceContract, CHANGE)
     body = request.data if isinstance(request.data, dict) else {}
-    try:
-        end_date = _date(body.get("end_date"), "end_date", required=True)
-        reason = body.get("reason")
-        if not isinstance(reason, str):
-            raise Refused(_("reason is required: why the contract ends."), code="reason")
-        contract = contract_end(user=request.user, contract_id=pk, end_date=end_date, reason=reason)
-    except Refused as exc:
-        return refused(exc)
-    except ValidationError as exc:
-        return validation_response(exc)
-    contract = ServiceContract.objects.select_related("estate", "enterprise", "caretaker_agency", "created_by").get(
-        pk=contract.pk)
-    return Response(contract_data(contract))
+    end_date = _date(body.get("end_date"), "end_date", required=True)
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        raise Invalid(_("reason is required: why the contract ends."), code="reason")
+    contract = contract_end(user=request.user, contract_id=pk, end_date=end_date, reason=reason)
+    return Response(contract_data(contract_with_parties(pk=contract.pk)))
 
 
 def _worklist_json(wl, *, counts: dict | None = None) -> dict:
@@ -242,29 +191,21 @@ def _worklist_json(wl, *, counts: dict | None = None) -> dict:
 )
 @api_view(["GET"])
 def worklist(request, name: str):
-    try:
-        street_id = _int(request.query_params.get("street"), "street")
-        on = _date(request.query_params.get("date"), "date")
-        page = _int(request.query_params.get("page"), "page") or 1
-        per_page = _int(request.query_params.get("per_page"), "per_page") or PER_PAGE
-    except Refused as exc:
-        return refused(exc)
+    street_id = _int(request.query_params.get("street"), "street")
+    on = _date(request.query_params.get("date"), "date")
+    page = _int(request.query_params.get("page"), "page") or 1
+    per_page = _int(request.query_params.get("per_page"), "per_page") or PER_PAGE
     with_features = request.query_params.get("features", "1") not in ("0", "false")
     wl = worklist_get(user=request.user, name=name, street_id=street_id, on=on, page=page, per_page=per_page,
                       with_features=with_features)
-    counts = {n: (wl.count if n == name else worklist_get(user=request.user, name=n, street_id=street_id, on=on,
-                                                           per_page=1, with_features=False).count) for n in NAMES}
+    counts = worklist_counts(user=request.user, street_id=street_id, on=on, known=wl)
     return Response(_worklist_json(wl, counts=counts))
 
 
 def _visible_estate(user, pk: int) -> Estate:
     """The estate, if the user may see its service: a street office only in its own street (404 elsewhere)."""
     require(user, ServiceContract, VIEW)
-    estate = Estate.objects.select_related("community__parent").filter(pk=pk).first()
-    own = street_of(user) if role_of(user) == Role.STREET_OFFICE else None
-    if estate is None or (own is not None and estate.community.parent_id != own.pk):
-        raise OutsideJurisdiction(_("No estate with id %(id)s in your jurisdiction.") % {"id": pk})
-    return estate
+    return get_restricted(Estate.objects.select_related("community__parent"), user, VIEW, pk=pk)
 
 
 @extend_schema(
@@ -276,11 +217,8 @@ def _visible_estate(user, pk: int) -> Estate:
 @api_view(["GET"])
 def candidates(request, pk: int):
     estate = _visible_estate(request.user, pk)
-    try:
-        limit = min(max(_int(request.query_params.get("limit"), "limit") or 10, 1), 30)
-        on = _date(request.query_params.get("date"), "date")
-    except Refused as exc:
-        return refused(exc)
+    limit = min(max(_int(request.query_params.get("limit"), "limit") or 10, 1), 30)
+    on = _date(request.query_params.get("date"), "date")
     ranked = nearby_candidates(geom=estate.geom, on=on, limit=limit, households=estate.households)
     shapes = territories_geojson(enterprise_ids=[c.enterprise_id for c in ranked], on=on)
     return Response({
@@ -305,16 +243,12 @@ def candidates(request, pk: int):
 @api_view(["GET"])
 def estate_contracts(request, pk: int):
     estate = _visible_estate(request.user, pk)
-    contracts = (restrict(ServiceContract.objects.filter(estate=estate), request.user, VIEW)
-                 .select_related("estate", "enterprise", "caretaker_agency", "created_by").order_by("-start_date"))
-    changes = (RegisterChange.objects.filter(estate=estate).select_related("user")
-               .order_by("-changed_at", "-id")[:200])
-    current = Estate.objects.with_service_status().get(pk=estate.pk).service_status
+    history = estate_service_history(estate=estate, user=request.user)
     return Response({
-        "estate": {"id": estate.pk, "name": estate.name, "code": estate.code, "status": current},
-        "contracts": [contract_data(c) for c in contracts],
+        "estate": {"id": estate.pk, "name": estate.name, "code": estate.code, "status": history["status"]},
+        "contracts": [contract_data(c) for c in history["contracts"]],
         "changes": [{"id": ch.pk, "action": ch.action, "action_label": ch.get_action_display(),
                      "contract_id": ch.contract_id, "before": ch.before, "after": ch.after, "reason": ch.reason,
                      "user": ch.user.get_username() if ch.user_id else None, "at": ch.changed_at.isoformat()}
-                    for ch in changes],
+                    for ch in history["changes"]],
     })

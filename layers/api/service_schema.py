@@ -2,27 +2,22 @@
 
 The views validate by hand and build their bodies in selectors or SQL; these serializers only describe the JSON.
 """
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from ..models import ContractMode, ProviderKind
-from .openapi import GeometrySerializer, literal
+from .openapi import GeometrySerializer, errors, literal
 
 
-class ServiceErrorSerializer(serializers.Serializer):
-    error = serializers.CharField(help_text="What is wrong, naming the estate, enterprise or input.")
-    code = serializers.CharField(required=False, help_text="The rule or input at fault: overlap, blacklisted, mode, "
-                                                           "start_date, selection, estate_ids, …")
+SERVICE_ERRORS = {
+    400: "Bad input, or a rule refused it (black-listed enterprise, provider/mode mismatch, dates…); `code` names it.",
+    404: "No such object, or outside the user's street.",
+    409: "The estate is already served in that period (`code` overlap); `replace` ends the current contract instead.",
+}
 
 
 def service_errors(*codes: int) -> dict:
-    meaning = {
-        400: "Bad input, or a rule refused it (black-listed enterprise, provider/mode mismatch, dates…).",
-        403: "Not logged in, CSRF token missing, or the role may not do this.",
-        404: "No such object, or outside the user's street.",
-        409: "The estate is already served in that period (overlap); `replace` ends the current contract instead.",
-    }
-    return {code: OpenApiResponse(ServiceErrorSerializer, description=meaning[code]) for code in codes}
+    """The one error body (openapi.errors) with what each status means for the service endpoints."""
+    return errors(*codes, described=SERVICE_ERRORS)
 
 
 class AssignRequestSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from ..models import AuditKind
 from ..security.audit import record
-from ..security.login_lock import refuse_if_locked
+from ..security.login_lock import lock_message, refused_until, retry_after
 from . import openapi as doc
 
 
@@ -38,12 +38,12 @@ class ObtainToken(ObtainAuthToken):
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        data = request.data if hasattr(request.data, "get") else {}
-        locked = refuse_if_locked(request, str(data.get("username", "")))
-        if locked is not None:
-            return Response({"error": locked}, status=429)
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
+            until = refused_until(request)  # the password was not checked: the user name is locked
+            if until is not None:
+                return Response({"error": lock_message(until)}, status=429,
+                                headers={"Retry-After": str(retry_after(until))})
             messages = serializer.errors.get("non_field_errors") or [
                 f"{name}: {' '.join(str(m) for m in problems)}" for name, problems in serializer.errors.items()
             ]

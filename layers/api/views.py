@@ -1,62 +1,34 @@
 """JSON endpoints of the map: admin-area GeoJSON (built in SQL), estate search, popups (docs/MAP_API.md)."""
-import math
-
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from .. import selectors
 from ..models import AdminLevel
+from ..params import bbox_param, number_param
+from ..refusals import Invalid, NotFound
+from ..selectors import map as selectors
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
 
 
-class BadParameter(ValueError):
-    pass
-
-
-def bad_request(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=400, json_dumps_params={"ensure_ascii": False})
-
-
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """minx,miny,maxx,maxy in lon/lat degrees, or None when absent."""
-    if value is None or value == "":
-        return None
-    parts = value.split(",")
-    if len(parts) != 4:
-        raise BadParameter("bbox must be minx,miny,maxx,maxy")
-    try:
-        minx, miny, maxx, maxy = (float(p) for p in parts)
-    except ValueError:
-        raise BadParameter("bbox must be four numbers: minx,miny,maxx,maxy") from None
-    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise BadParameter("bbox must be finite numbers")
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise BadParameter("bbox must be in lon/lat degrees (-180..180, -90..90)")
-    if minx >= maxx or miny >= maxy:
-        raise BadParameter("bbox must have minx < maxx and miny < maxy")
-    return minx, miny, maxx, maxy
+# How a popup's kind reads in a refusal.
+POPUP_KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("building"),
+               "management_area": gettext_lazy("management area"), "enterprise": gettext_lazy("enterprise")}
 
 
 def parse_zoom(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_ZOOM
-    try:
-        zoom = int(float(value))  # Leaflet reports fractional zooms
-    except ValueError:
-        raise BadParameter(f"zoom must be a number 0–{MAX_ZOOM}") from None
-    if not 0 <= zoom <= MAX_ZOOM:
-        raise BadParameter(f"zoom must be a number 0–{MAX_ZOOM}")
-    return zoom
+    # Leaflet reports fractional zooms.
+    return int(number_param(value, "zoom", default=DEFAULT_ZOOM, minimum=0, maximum=MAX_ZOOM))
 
 
 def parse_level(value: str | None) -> str:
     if value not in AdminLevel.values:
-        raise BadParameter(f"level must be one of {', '.join(AdminLevel.values)}")
+        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(AdminLevel.values)}, field="level")
     return value
 
 
@@ -77,12 +49,9 @@ def parse_level(value: str | None) -> str:
 @permission_classes([LoggedInElseLogInPage])
 @bytes_response
 def admin_areas_geojson(request):
-    try:
-        level = parse_level(request.GET.get("level"))
-        bbox = parse_bbox(request.GET.get("bbox"))
-        zoom = parse_zoom(request.GET.get("zoom"))
-    except BadParameter as exc:
-        return bad_request(str(exc))
+    level = parse_level(request.GET.get("level"))
+    bbox = bbox_param(request.GET.get("bbox"))
+    zoom = parse_zoom(request.GET.get("zoom"))
     content = build_admin_areas_geojson(level=level, bbox=bbox, zoom=zoom)
     return HttpResponse(content, content_type="application/geo+json")
 
@@ -90,13 +59,15 @@ def admin_areas_geojson(request):
 @extend_schema(
     tags=["map"],
     summary="Search estates by name, address or community",
+    description="Every estate of the district is found; `status` is null for an estate outside the user's "
+                "jurisdiction (a street office: another street's; docs/SECURITY.md \"Read scope\").",
     parameters=[doc.query("q", description="Text to look for (case-insensitive); empty: no results")],
     responses={200: doc.SearchResultsSerializer, **doc.LOG_IN_REDIRECT},
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def search(request):
-    return Response({"results": selectors.estate_search(q=request.GET.get("q", ""))})
+    return Response({"results": selectors.estate_search(q=request.GET.get("q", ""), user=request.user)})
 
 
 @extend_schema(
@@ -113,7 +84,8 @@ def search(request):
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def feature_popup(request, kind, pk):
-    popup = selectors.feature_popup(kind=kind, pk=pk)
+    popup = selectors.feature_popup(kind=kind, pk=pk, user=request.user)
     if popup is None:
-        return Response({"error": f"no {kind} {pk}"}, status=404)
+        raise NotFound(_("There is no such %(kind)s on the map (it may have been deleted meanwhile).")
+                       % {"kind": POPUP_KINDS.get(kind, kind)})
     return Response(popup)

@@ -18,7 +18,9 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from ..refusals import TooLarge
 from .feature_layers import BOOL, DATE, DATETIME, FLOAT, INT, FeatureLayer, Filters, filtered_sql, select_list
 
 CRS_NAME = "EPSG:4490"
@@ -33,10 +35,14 @@ def max_features() -> int:
     return int(getattr(settings, "EXPORT_MAX_FEATURES", 50_000))
 
 
-class TooManyFeatures(Exception):
-    def __init__(self, limit: int):
-        super().__init__(limit)
+class TooManyFeatures(TooLarge):
+    """413: the export would hold more than `limit` features; the message says how to narrow it."""
+
+    def __init__(self, layer: FeatureLayer, limit: int):
         self.limit = limit
+        super().__init__(gettext("This export would hold more than %(limit)s %(layer)s; zoom in, draw a smaller "
+                                 "selection or filter by a property.")
+                         % {"limit": f"{limit:,}", "layer": layer.name})
 
 
 @dataclass
@@ -82,7 +88,7 @@ def export_data(*, layer: FeatureLayer, user, filters: Filters, exporter: Export
     """The rows of one export, read in one SQL statement; TooManyFeatures beyond `limit` (checked with limit + 1)."""
     limit = max_features() if limit is None else limit
     on_params = [filters.on] if layer.dated else []
-    columns, column_params = select_list(layer, on_params)
+    columns, column_params = select_list(layer, user, on_params)
     from_sql, where_sql, params = filtered_sql(layer, user, filters)
     geometry = ", ".join(g.format(g=layer.geom_sql) for g in exporter.geometry_sql)
     sql = (f"SELECT {columns}, {geometry} FROM {from_sql} WHERE {where_sql} "
@@ -91,7 +97,7 @@ def export_data(*, layer: FeatureLayer, user, filters: Filters, exporter: Export
         cursor.execute(sql, column_params + params + [limit + 1])
         rows = cursor.fetchall()
     if len(rows) > limit:
-        raise TooManyFeatures(limit)
+        raise TooManyFeatures(layer, limit)
     return ExportData(layer=layer, filters=filters, rows=rows, generated_at=timezone.now())
 
 
@@ -273,8 +279,4 @@ register(Exporter("geojson", "geojson", "application/geo+json", (WKB,), write_ge
 register(Exporter("csv", "csv", "text/csv; charset=utf-8", (WKT,), write_csv, "CSV"))
 register(Exporter("xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                   (*LON_LAT, WKT), write_xlsx, "Excel (XLSX)"))
-
-
-def export_file(data: ExportData, exporter: Exporter, directory: Path) -> Path:
-    return exporter.write(data, directory)
 

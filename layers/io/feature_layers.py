@@ -3,9 +3,11 @@
 A FeatureLayer is a constant SQL definition (never built from user input): the FROM clause with the main table
 aliased ``t``, the geometry expression, and the attribute columns. Every read of it goes through
 ``filtered_sql``, which adds, as parameters only:
-- the user's scope: the primary keys of ``permissions.restrict(Model.objects.all(), user, VIEW)`` as a subquery,
-  so a street office sees only its street's rows of a street-scoped model (buildings, abandonment reports) through
-  exactly the same rule as every other read and write path;
+- the user's scope, from ``permissions.scope_sql`` (the same rule as tiles, popups, pages and every write path,
+  docs/SECURITY.md "Read scope"): the rows are those the user may LOCATE (a street office: every estate and
+  building of the district, only its street's abandonment reports and renovation projects), and a ``state`` field
+  is NULL on a row outside the user's VIEW scope (another street's service status, provider, abandonment) — in the
+  output and in an equality filter on it, so a filter cannot find rows by a state it would not show;
 - the filters of the request: a lon/lat bbox, a list of ids, a drawn polygon, equality on queryable attributes.
 Dated layers (estates) read the service status on a date (``layers_active_contracts``, migration 0004).
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import Model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import (
@@ -29,7 +32,9 @@ from ..models import (
     RenovationProject,
     Road,
 )
-from ..permissions import VIEW, may, restrict
+from ..params import number_param
+from ..permissions import LOCATE, VIEW, may, user_scope_sql
+from ..refusals import Forbidden, Invalid
 from ..rules import old_estate_literal_sql
 
 TEXT, INT, FLOAT, BOOL, DATE, DATETIME = "text", "int", "float", "bool", "date", "datetime"
@@ -43,6 +48,7 @@ class Field:
     type: str = TEXT
     shp: str = ""  # the Shapefile (dBase) name, at most 10 characters; defaults to `name` when that is short enough
     queryable: bool = False  # an equality filter ?<name>=… in OGC API items and export
+    state: bool = False  # the object's state or details: NULL outside the user's VIEW scope
 
     @property
     def shapefile_name(self) -> str:
@@ -165,9 +171,9 @@ register(FeatureLayer(
         Field("street_code", "s.code", shp="street_cd", queryable=True),
         Field("street_name", "s.name", shp="street_nm", queryable=True),
         Field("management_area_code", "ma.code", shp="ma_code", queryable=True),
-        Field("service_status", "COALESCE(a.status, 'none')", shp="status", queryable=True),
-        Field("service_mode", "a.mode", shp="mode"),
-        Field("provider", "COALESCE(en.name, ca.name)"),
+        Field("service_status", "COALESCE(a.status, 'none')", shp="status", queryable=True, state=True),
+        Field("service_mode", "a.mode", shp="mode", state=True),
+        Field("provider", "COALESCE(en.name, ca.name)", state=True),
         Field("status_on", "{on}::date", DATE),
     ),
 ))
@@ -192,8 +198,8 @@ register(FeatureLayer(
         Field("households", "t.households", INT),
         Field("build_year", "t.build_year", INT, queryable=True),
         Field("has_elevator", "t.has_elevator", BOOL, shp="elevator", queryable=True),
-        Field("abandonment", "t.abandonment", shp="abandon", queryable=True),
-        Field("abandoned_since", "t.abandoned_since", DATE, shp="abnd_since"),
+        Field("abandonment", "t.abandonment", shp="abandon", queryable=True, state=True),
+        Field("abandoned_since", "t.abandoned_since", DATE, shp="abnd_since", state=True),
         Field("street_code", "s.code", shp="street_cd", queryable=True),
         Field("street_name", "s.name", shp="street_nm", queryable=True),
     ),
@@ -297,8 +303,8 @@ register(FeatureLayer(
 # Filters
 
 
-class FilterError(ValueError):
-    """A request filter that cannot be applied; the message names the parameter and what is wrong."""
+class FilterError(Invalid):
+    """A request filter that cannot be applied (400); the message names the parameter and what is wrong."""
 
 
 @dataclass
@@ -313,28 +319,43 @@ class Filters:
 def coerce(f: Field, value: str):
     """A queryable's ?name=value as the field's type; FilterError when it is not one."""
     if f.type == INT:
-        try:
-            return int(value)
-        except ValueError:
-            raise FilterError(f"{f.name} must be a whole number, not {value!r}") from None
+        number = number_param(value, f.name, integer=True)
+        if number is None:  # ?build_year= with nothing: not a filter on NULL
+            raise FilterError(gettext("%(name)s must be a whole number, not %(value)r")
+                              % {"name": f.name, "value": value}, field=f.name)
+        return number
     if f.type == BOOL:
         if value.lower() in ("true", "1", "yes"):
             return True
         if value.lower() in ("false", "0", "no"):
             return False
-        raise FilterError(f"{f.name} must be true or false, not {value!r}")
+        raise FilterError(gettext("%(name)s must be true or false, not %(value)r") % {"name": f.name, "value": value},
+                          field=f.name)
     return value
 
 
 def scope_sql(layer: FeatureLayer, user) -> tuple[str, list] | None:
-    """SQL restricting the layer to the user's scope: None for the whole layer; PermissionError when refused."""
-    if not may(user, layer.model, VIEW):
-        raise PermissionError(f"your role may not read {layer.name}")
-    queryset = restrict(layer.model._default_manager.all(), user, VIEW)
-    if not queryset.query.has_filters():
-        return None
-    inner, params = queryset.values("pk").query.sql_with_params()
-    return f"{layer.id_sql} IN ({inner})", list(params)
+    """SQL restricting the layer to the rows the user may locate: None for the whole layer; Forbidden when refused."""
+    if not may(user, layer.model, LOCATE):
+        raise Forbidden(gettext("Your role may not read %(title)s.") % {"title": layer.title})
+    sql, params = user_scope_sql(layer.model, user, LOCATE, layer.id_sql)
+    return None if sql == "TRUE" else (sql, params)
+
+
+def field_sql(layer: FeatureLayer, f: Field, *, on: list, visible: tuple[str, list]) -> tuple[str, list]:
+    """A field's expression and its parameters: the date of dated layers, and NULL outside `visible` for a state."""
+    expr = f.sql.replace("{on}", "%s")
+    params = on * f.sql.count("{on}")
+    if f.state and visible[0] != "TRUE":
+        return f"CASE WHEN {visible[0]} THEN {expr} END", visible[1] + params
+    return expr, params
+
+
+def state_sql(layer: FeatureLayer, user) -> tuple[str, list]:
+    """The rows whose state the user may see, as an SQL test (permissions.scope_sql, VIEW)."""
+    if not any(f.state for f in layer.fields):
+        return "TRUE", []
+    return user_scope_sql(layer.model, user, VIEW, layer.id_sql)
 
 
 def filtered_sql(layer: FeatureLayer, user, filters: Filters) -> tuple[str, str, list]:
@@ -356,24 +377,25 @@ def filtered_sql(layer: FeatureLayer, user, filters: Filters) -> tuple[str, str,
     if filters.ids is not None:
         where.append(f"{layer.id_sql} = ANY(%s)")
         where_params.append(list(filters.ids))
+    visible = state_sql(layer, user) if filters.equals else ("TRUE", [])
     for name, value in filters.equals.items():
         f = layer.field(name)
         if f is None or not f.queryable:
-            raise FilterError(f"{name} is not a queryable property of {layer.name}")
-        where.append(f"({f.sql.replace('{on}', '%s')}) = %s")
-        if "{on}" in f.sql:
-            where_params.append(filters.on)
-        where_params.append(coerce(f, value))
+            raise FilterError(gettext("%(name)s is not a queryable property of %(layer)s")
+                              % {"name": name, "layer": layer.name}, field=name)
+        expr, expr_params = field_sql(layer, f, on=[filters.on], visible=visible)
+        where.append(f"({expr}) = %s")
+        where_params += expr_params + [coerce(f, value)]
     return from_sql, " AND ".join(where), params + where_params
 
 
-def select_list(layer: FeatureLayer, on_params: list) -> tuple[str, list]:
-    """The attribute columns as `expr AS "name"` (with the date parameter where a field reads it)."""
+def select_list(layer: FeatureLayer, user, on_params: list) -> tuple[str, list]:
+    """The attribute columns as `expr AS "name"` (with the date parameter where a field reads it, and NULL for a
+    state outside the user's VIEW scope)."""
+    visible = state_sql(layer, user)
     columns, params = [], []
     for f in layer.fields:
-        expr = f.sql
-        if "{on}" in expr:
-            expr = expr.replace("{on}", "%s")
-            params.extend(on_params)
+        expr, expr_params = field_sql(layer, f, on=on_params, visible=visible)
         columns.append(f'{expr} AS "{f.name}"')
+        params += expr_params
     return ", ".join(columns), params

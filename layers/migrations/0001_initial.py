@@ -6,6 +6,7 @@ import django.contrib.postgres.constraints
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
 import django.db.models.deletion
+import layers.models.contracts
 import layers.models.enterprises
 from django.conf import settings
 from django.contrib.postgres.operations import BtreeGistExtension
@@ -388,7 +389,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='servicecontract',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[(models.F('estate'), '='), (layers.models.enterprises.DateRange(models.F('start_date'), models.F('end_date'), models.Value('[)')), '&&')], name='contract_no_overlap_per_estate'),
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[(models.F('estate'), '='), (layers.models.contracts.DateRange(models.F('start_date'), models.F('end_date'), models.Value('[)')), '&&')], name='contract_no_overlap_per_estate'),
         ),
         migrations.AddConstraint(
             model_name='userprofile',

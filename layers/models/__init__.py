@@ -3,20 +3,22 @@ from .abandonment import AbandonmentEvent, AbandonmentPhoto, AbandonmentReason, 
 from .accounts import Role, UserProfile
 from .audit import AuditEvent, AuditKind
 from .admin_units import AdminArea, AdminLevel, Road, RoadClass
-from .enterprises import (
+from .contracts import (
     CaretakerAgency,
     CaretakerKind,
     ContractMode,
+    EnterpriseJurisdiction,
+    ProviderKind,
+    ServiceContract,
+)
+from .enterprises import (
     CreditEvaluation,
     CreditGrade,
     Enterprise,
-    EnterpriseJurisdiction,
     EnterpriseListing,
     ListStatus,
-    ProviderKind,
     RegisterAction,
     RegisterChange,
-    ServiceContract,
 )
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
 from .history import ChangeAction, ManagementAreaVersion

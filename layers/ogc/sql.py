@@ -33,7 +33,7 @@ class ItemsPage:
 
 def items_page(*, layer: FeatureLayer, user, filters: Filters, limit: int, offset: int) -> ItemsPage:
     on_params = [filters.on] if layer.dated else []
-    columns, column_params = select_list(layer, on_params)
+    columns, column_params = select_list(layer, user, on_params)
     from_sql, where_sql, where_params = filtered_sql(layer, user, filters)
     sql = f"""
         WITH p AS (
@@ -62,7 +62,7 @@ def item(*, layer: FeatureLayer, user, fid: int, filters: Filters) -> str | None
     """One Feature as JSON text, or None when absent or outside the user's scope."""
     filters.ids = [fid]
     on_params = [filters.on] if layer.dated else []
-    columns, column_params = select_list(layer, on_params)
+    columns, column_params = select_list(layer, user, on_params)
     from_sql, where_sql, where_params = filtered_sql(layer, user, filters)
     sql = f"""
         SELECT {feature_json_sql(layer)}::text

@@ -17,12 +17,15 @@ from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authentication import BasicAuthentication, TokenAuthentication
+from django.utils.translation import gettext as _
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from ..api.export import filters_from
-from ..api.views import BadParameter
-from ..io.feature_layers import LAYERS, FilterError, get_layer
+from ..filters import filters_from
+from ..io.feature_layers import LAYERS, get_layer
+from ..params import number_param
+from ..refusals import Invalid, NotFound, Refusal
+from ..security.login_lock import LockingBasicAuthentication, LoginLocked, locked_until
 from . import sql
 from .collections import (
     CRS84,
@@ -47,13 +50,13 @@ ITEMS_PARAMETERS = {"f", "bbox", "bbox-crs", "limit", "offset", "datetime", "on"
 FORMATS = {None, "", "json", "geojson", "application/json", "application/geo+json"}
 
 
-class OgcError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+# The OGC exception codes (OGC API – Features Part 1, 7.5.1) of the statuses a Refusal carries.
+OGC_CODES = {400: "InvalidParameterValue", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+             413: "InvalidParameterValue"}
 
 
 def error_response(status: int, code: str, message: str) -> JsonResponse:
+    """The OGC exception document {"code", "description"} (with the project's "error" too, for one client code)."""
     response = JsonResponse({"code": code, "description": message, "error": message}, status=status,
                             json_dumps_params={"ensure_ascii": False})
     if status == 401:
@@ -68,9 +71,12 @@ def credentials_key(header: str) -> str:
 def authenticated_user(request):
     """The session's user, else the user of a valid Basic or Token Authorization header; None otherwise.
 
-    Checking a Basic password costs a deliberately slow hash (hundreds of ms); a desktop GIS sends one request
-    per page, so an accepted header is remembered for a few minutes (keyed by a salted digest, never the
-    password) and its user re-read, so a deactivated account is refused at once.
+    HTTP Basic goes through the login lock (layers/security/login_lock.py): a wrong password counts as a failed
+    log-in, and a locked user name raises LoginLocked whatever the password. Checking a Basic password costs a
+    deliberately slow hash (hundreds of ms); a desktop GIS sends one request per page, so an accepted header is
+    remembered for a few minutes (keyed by a salted digest, never the password) and its user re-read, so a
+    deactivated account is refused at once; for a Basic header the lock is re-checked too, so a lock that starts
+    later is not outlasted (the header is then forgotten and checked again, which refuses it).
     """
     if request.user.is_authenticated:
         return request.user
@@ -79,12 +85,13 @@ def authenticated_user(request):
         user_id = cache.get(credentials_key(header))
         if user_id is not None:
             user = User.objects.filter(pk=user_id, is_active=True).first()
-            if user is not None:
+            if user is not None and not (is_basic(header) and locked_until(user.get_username())):
                 return user
-    for authenticator in (BasicAuthentication(), TokenAuthentication()):
+            cache.delete(credentials_key(header))
+    for authenticator in (LockingBasicAuthentication(), TokenAuthentication()):
         try:
             result = authenticator.authenticate(request)
-        except AuthenticationFailed:
+        except AuthenticationFailed:  # not LoginLocked (429), which ogc_view answers
             return None
         if result is not None:
             cache.set(credentials_key(header), result[0].pk, CREDENTIALS_SECONDS)
@@ -92,26 +99,36 @@ def authenticated_user(request):
     return None
 
 
+def is_basic(header: str) -> bool:
+    return header.split(" ", 1)[0].lower() == "basic"
+
+
 def ogc_view(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
-            return error_response(405, "MethodNotAllowed", "OGC API – Features here is read-only: use GET")
-        user = authenticated_user(request)
+            return error_response(405, "MethodNotAllowed", _("OGC API – Features here is read-only: use GET"))
+        try:
+            user = authenticated_user(request)
+        except LoginLocked as exc:
+            # 429 without a Basic challenge: desktop GIS shows the message instead of asking for the password again.
+            response = error_response(429, "LoginLocked", str(exc.detail))
+            response["Retry-After"] = str(exc.wait)
+            return response
         if user is None:
-            return error_response(401, "NotAuthenticated", "log in, or send HTTP Basic or Token credentials")
+            return error_response(401, "NotAuthenticated", _("log in, or send HTTP Basic or Token credentials"))
         request.user = user
         if request.GET.get("f") not in FORMATS:
-            return error_response(400, "InvalidParameterValue", "f must be json (this service writes JSON only)")
+            return error_response(400, "InvalidParameterValue", _("f must be json (this service writes JSON only)"))
         try:
             return view(request, *args, **kwargs)
-        except OgcError as exc:
-            return error_response(exc.status, exc.code, exc.message)
+        except Refusal as exc:  # the OGC API's one handler: a Refusal as an OGC exception document
+            return error_response(exc.status, OGC_CODES.get(exc.status, "InvalidParameterValue"), exc.message)
     return wrapper
 
 
 def base_url(request) -> str:
-    return request.build_absolute_uri(reverse("ogc-landing")).rstrip("/")
+    return request.build_absolute_uri(reverse("ogc:landing")).rstrip("/")
 
 
 def json_response(data: dict, content_type: str = JSON) -> HttpResponse:
@@ -141,7 +158,8 @@ def collections(request):
 def layer_or_404(collection_id: str):
     layer = get_layer(collection_id)
     if layer is None:
-        raise OgcError(404, "NotFound", f"no collection {collection_id!r}; collections: {', '.join(LAYERS)}")
+        raise NotFound(_("no collection %(id)r; collections: %(ids)s")
+                       % {"id": collection_id, "ids": ", ".join(LAYERS)})
     return layer
 
 
@@ -152,28 +170,21 @@ def collection_detail(request, collection_id):
 
 
 def parse_int(value: str | None, name: str, default: int, minimum: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise OgcError(400, "InvalidParameterValue", f"{name} must be a whole number, not {value!r}") from None
-    if number < minimum:
-        raise OgcError(400, "InvalidParameterValue", f"{name} must be at least {minimum}")
-    return number
+    return number_param(value, name, integer=True, default=default, minimum=minimum)
 
 
 def datetime_date(value: str) -> datetime.date:
     """An instant of the datetime parameter (a date or an RFC 3339 date-time) as the status date of dated layers."""
     if "/" in value:
-        raise OgcError(400, "InvalidParameterValue",
-                       "datetime must be one instant here (the date of the service status), not an interval")
+        raise Invalid(_("datetime must be one instant here (the date of the service status), not an interval"),
+                      field="datetime")
     try:
         if "T" in value:
             return timezone.localtime(datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))).date()
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise OgcError(400, "InvalidParameterValue", f"datetime must be a date or an RFC 3339 date-time, not {value!r}") from None
+        raise Invalid(_("datetime must be a date or an RFC 3339 date-time, not %(value)r") % {"value": value},
+                      field="datetime") from None
 
 
 def request_filters(request, layer):
@@ -181,15 +192,13 @@ def request_filters(request, layer):
     for name in ("bbox-crs", "crs"):
         value = query.get(name)
         if value and value != CRS84:
-            raise OgcError(400, "InvalidParameterValue", f"{name} must be {CRS84}: coordinates are served as CRS84")
+            raise Invalid(_("%(name)s must be %(crs)s: coordinates are served as CRS84") % {"name": name, "crs": CRS84},
+                          field=name)
     bbox = query.get("bbox")
     if bbox and len(bbox.split(",")) == 6:  # a 3D bbox: minx,miny,minz,maxx,maxy,maxz
         parts = bbox.split(",")
         query["bbox"] = ",".join([parts[0], parts[1], parts[3], parts[4]])
-    try:
-        filters = filters_from(query, layer, reserved=ITEMS_PARAMETERS)
-    except BadParameter as exc:
-        raise OgcError(400, "InvalidParameterValue", str(exc)) from None
+    filters = filters_from(query, layer, reserved=ITEMS_PARAMETERS)
     if layer.dated and query.get("datetime") and not query.get("on"):
         filters.on = datetime_date(query["datetime"])
     return filters
@@ -210,12 +219,7 @@ def items(request, collection_id):
     limit = min(parse_int(request.GET.get("limit"), "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = parse_int(request.GET.get("offset"), "offset", 0, 0)
     filters = request_filters(request, layer)
-    try:
-        page = sql.items_page(layer=layer, user=request.user, filters=filters, limit=limit, offset=offset)
-    except FilterError as exc:
-        raise OgcError(400, "InvalidParameterValue", str(exc)) from None
-    except PermissionError:
-        raise OgcError(403, "Forbidden", f"your role may not read {layer.name}") from None
+    page = sql.items_page(layer=layer, user=request.user, filters=filters, limit=limit, offset=offset)
     base = base_url(request)
     links = [page_link(request, base, layer, "self", offset, limit),
              link(f"{base}/collections/{layer.name}", "collection", JSON, str(layer.title))]
@@ -243,12 +247,10 @@ def items(request, collection_id):
 def item(request, collection_id, feature_id):
     layer = layer_or_404(collection_id)
     filters = request_filters(request, layer)
-    try:
-        feature = sql.item(layer=layer, user=request.user, fid=feature_id, filters=filters)
-    except PermissionError:
-        raise OgcError(403, "Forbidden", f"your role may not read {layer.name}") from None
+    feature = sql.item(layer=layer, user=request.user, fid=feature_id, filters=filters)
     if feature is None:
-        raise OgcError(404, "NotFound", f"no feature {feature_id} in {layer.name} within your jurisdiction")
+        raise NotFound(_("no feature %(id)s in %(layer)s within your jurisdiction")
+                       % {"id": feature_id, "layer": layer.name})
     base = base_url(request)
     links = [link(f"{base}/collections/{layer.name}/items/{feature_id}", "self", GEOJSON),
              link(f"{base}/collections/{layer.name}", "collection", JSON, str(layer.title))]

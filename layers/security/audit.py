@@ -1,4 +1,6 @@
-"""Writing the audit log: auth signals, one event per write request or refusal, one per management command.
+"""Writing the audit log: log-ins and log-outs, one event per write request or refusal, one per management command.
+
+A failed or locked log-in is written by layers/security/login_lock.py, which tells the two apart.
 
 Reads write nothing (only refused reads are logged), a write request one INSERT after its response.
 """
@@ -7,7 +9,7 @@ import json
 import logging
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import Error as DatabaseError  # InterfaceError (a lost connection) too
 from django.dispatch import receiver
 
@@ -19,8 +21,8 @@ log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # POSTs that change no data, or whose event the auth signals write: logging in and out, the language switch, and
 # checking or clipping a boundary being drawn (sent on every edit of the drawing; nothing is saved).
-NOT_CHANGES = frozenset({"login", "logout", "set_language", "api-token", "admin:login", "admin:logout",
-                         "management-area-validate", "management-area-clip"})
+NOT_CHANGES = frozenset({"login", "logout", "set_language", "api:token", "admin:login", "admin:logout",
+                         "api:management-area-validate", "api:management-area-clip"})
 REFUSED_STATUSES = frozenset({401, 403})
 
 
@@ -116,8 +118,3 @@ def _logged_out(sender, request, user, **kwargs):
     if user is not None:
         record(AuditKind.LOGOUT, request=request, user=user)
 
-
-@receiver(user_login_failed)
-def _login_failed(sender, credentials, request=None, **kwargs):
-    record(AuditKind.LOGIN_FAILED, request=getattr(request, "_request", request), user=None,
-           username=str(credentials.get("username", "")))

@@ -1,20 +1,30 @@
 """Login locking: LOGIN_MAX_FAILURES wrong passwords for a user name lock it for LOGIN_LOCK_MINUTES.
 
 The audit log is the only record kept: the failures are its `login_failed` events, a success its `login` event,
-so every web worker and the API token endpoint see the same count, and nothing else has to be cleaned up.
+so every web worker and every way to log in (LockingBackend below) see the same count, and nothing else has to be
+cleaned up.
 Locking is by user name, not by address: district offices reach the server through shared NAT addresses, and one
 user's typos must not lock out a whole street office. Refused attempts are logged as `login_locked` and do not
 extend the lock.
 """
+import contextvars
 import datetime
 
+from asgiref.sync import sync_to_async
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from rest_framework import exceptions
+from rest_framework.authentication import BasicAuthentication
 
 from ..models import AuditEvent, AuditKind
 from .audit import record
@@ -56,28 +66,97 @@ def lock_message(until: datetime.datetime) -> str:
     ) % {"minutes": minutes}
 
 
-def refuse_if_locked(request, username: str) -> str | None:
-    """The lock message (and a `login_locked` event) when `username` is locked; None when it may try."""
-    until = locked_until(username)
+class LoginLocked(exceptions.APIException):
+    """A locked user name presented a password to a DRF authentication class: 429 with the lock message."""
+
+    status_code = 429
+    default_code = "login_locked"
+
+    def __init__(self, until: datetime.datetime):
+        super().__init__(lock_message(until))
+        self.wait = retry_after(until)  # DRF's exception handler turns it into Retry-After
+
+
+def retry_after(until: datetime.datetime) -> int:
+    """Whole seconds until the lock ends, for a Retry-After header."""
+    return max(1, int((until - timezone.now()).total_seconds() + 0.999))
+
+
+# Set by LockingBackend when it refuses a locked name; read (and cleared) by the user_login_failed receiver below,
+# which Django's authenticate() calls right after the backend's PermissionDenied, in the same context.
+_REFUSED_UNTIL: contextvars.ContextVar[datetime.datetime | None] = contextvars.ContextVar("login_lock_refused",
+                                                                                        default=None)
+
+
+def _http_request(request):
+    """Django's HttpRequest behind a DRF Request (or the HttpRequest itself, or None)."""
+    return getattr(request, "_request", request)
+
+
+def refused_until(request) -> datetime.datetime | None:
+    """When the lock ends, if the last authenticate() on this request was refused for the lock; None otherwise."""
+    return getattr(_http_request(request), "login_locked_until", None)
+
+
+class LockingBackend(ModelBackend):
+    """The one password check (settings.AUTHENTICATION_BACKENDS): a locked user name is refused before its password.
+
+    Every way to present a password (log-in page, admin log-in, POST /api/token/, HTTP Basic) calls
+    django.contrib.auth.authenticate(), which asks this backend. A wrong password makes authenticate() send
+    user_login_failed, recorded as `login_failed` (a failure that counts). A locked name raises PermissionDenied,
+    on which authenticate() stops and sends user_login_failed too; the receiver below records that as
+    `login_locked` instead, so it neither counts nor prolongs the lock, and marks the request for the caller's
+    message (refused_until).
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        self._refuse_if_locked(locked_until(self._name(username, kwargs)))
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        self._refuse_if_locked(await sync_to_async(locked_until)(self._name(username, kwargs)))
+        return await super().aauthenticate(request, username=username, password=password, **kwargs)
+
+    @staticmethod
+    def _name(username, kwargs) -> str:
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        return str(username or "")
+
+    @staticmethod
+    def _refuse_if_locked(until: datetime.datetime | None) -> None:
+        if until is not None:
+            _REFUSED_UNTIL.set(until)
+            raise PermissionDenied("login locked")
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    """`login_locked` when LockingBackend refused a locked name, else `login_failed` (a failure that counts)."""
+    until = _REFUSED_UNTIL.get()
+    _REFUSED_UNTIL.set(None)
+    http_request = _http_request(request)
+    username = str(credentials.get("username", ""))
     if until is None:
-        return None
-    message = lock_message(until)
-    record(AuditKind.LOGIN_LOCKED, request=getattr(request, "_request", request), user=None, username=username,
+        record(AuditKind.LOGIN_FAILED, request=http_request, user=None, username=username)
+        return
+    if http_request is not None:
+        http_request.login_locked_until = until
+    record(AuditKind.LOGIN_LOCKED, request=http_request, user=None, username=username,
            detail=_("locked until %(time)s") % {"time": timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S")})
-    return message
 
 
 class LockingFormMixin:
-    """Checks the lock before the password, so a locked name is refused even with the right one."""
+    """A log-in form that answers a locked name with the lock message instead of "wrong user name or password"."""
 
     def has_locked_error(self) -> bool:
         return self.has_error("__all__", code="locked")
 
-    def clean(self):
-        message = refuse_if_locked(self.request, self.cleaned_data.get("username") or "")
-        if message is not None:
-            raise forms.ValidationError(message, code="locked")
-        return super().clean()
+    def get_invalid_login_error(self):
+        until = refused_until(self.request)
+        if until is not None:
+            return forms.ValidationError(lock_message(until), code="locked")
+        return super().get_invalid_login_error()
 
 
 class LoginForm(LockingFormMixin, AuthenticationForm):
@@ -86,3 +165,22 @@ class LoginForm(LockingFormMixin, AuthenticationForm):
 
 class AdminLoginForm(LockingFormMixin, AdminAuthenticationForm):
     pass
+
+
+class LockingBasicAuthentication(BasicAuthentication):
+    """DRF's HTTP Basic (the OGC API; /api/ if ever enabled there): a locked name gets 429 with the lock message.
+
+    A password accepted here is a `login` event (detail "HTTP Basic"), like one at the log-in page or the token
+    endpoint, so it ends a run of failures the same way.
+    """
+
+    def authenticate_credentials(self, userid, password, request=None):
+        try:
+            result = super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            until = refused_until(request)
+            if until is not None:
+                raise LoginLocked(until) from None
+            raise
+        record(AuditKind.LOGIN, request=_http_request(request), user=result[0], detail="HTTP Basic")
+        return result

@@ -27,20 +27,15 @@ from ..models import (
     Building,
     ReportState,
 )
-from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, may, recheck, require, restrict, street_of
+from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, recheck, require, restrict, street_of
+from ..refusals import Invalid
+from ..selectors.abandonment import NEXT_STATES
 
 DESCRIPTION_MAX_CHARS = 2000
 NOTE_MAX_CHARS = 2000
 
 # A report still being dealt with; a building has at most one.
 OPEN_STATES = (ReportState.REPORTED, ReportState.VERIFIED, ReportState.UNDER_CARETAKER)
-
-# The report's life (docs/EDIT_API.md). Terminal states (rejected, resolved) have no next state.
-NEXT_STATES: dict[str, tuple[str, ...]] = {
-    ReportState.REPORTED: (ReportState.VERIFIED, ReportState.REJECTED),
-    ReportState.VERIFIED: (ReportState.UNDER_CARETAKER, ReportState.RESOLVED),
-    ReportState.UNDER_CARETAKER: (ReportState.RESOLVED,),
-}
 
 # What the building shows while its report is in a state.
 BUILDING_STATE: dict[str, str] = {
@@ -55,13 +50,8 @@ BUILDING_STATE: dict[str, str] = {
 PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
-class ReportInvalid(ValueError):
-    """A request the rules refuse (HTTP 400); `field` names the input at fault, when there is one."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ReportInvalid(Invalid):
+    """A report or step the rules refuse (HTTP 400); `field` names the input at fault, when there is one."""
 
 
 @dataclass(frozen=True)
@@ -87,13 +77,6 @@ def photo_type(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP" and head[12:16] in (b"VP8 ", b"VP8L", b"VP8X"):
         return "image/webp"
     return None
-
-
-def abandonment_next_states(*, user, state: str) -> list[str]:
-    """The states `user` may move a report in `state` to: none unless the role may change reports at all."""
-    if not may(user, AbandonmentReport, CHANGE):
-        return []
-    return list(NEXT_STATES.get(state, ()))
 
 
 def _check_photos(photos: Sequence) -> list[CheckedPhoto]:
@@ -144,9 +127,12 @@ def _reportable_building(*, user, building_id: int) -> Building:
     if building is None:
         street = street_of(user)
         if street is not None:
+            # Named as people know it (estate and label, Building.__str__), not by its database id; an unknown id
+            # gets the same answer, with the number it was asked by.
+            outside = Building.objects.select_related("estate").filter(pk=building_id).first()
             raise OutsideJurisdiction(
                 _("Building %(building)s is not in your street (%(street)s).")
-                % {"building": building_id, "street": street.name}
+                % {"building": outside or building_id, "street": street.name}
             )
         raise Http404(_("No building with id %(building)s.") % {"building": building_id})
     return building

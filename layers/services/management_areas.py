@@ -17,11 +17,13 @@ from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon
 from shapely.ops import unary_union
 
-from .. import selectors
+from .. import refusals
+from ..selectors import areas
 from ..history import change_context
-from ..models import ChangeAction, ManagementArea, ManagementAreaVersion
+from ..models import AdminArea, AdminLevel, ChangeAction, ManagementArea, ManagementAreaVersion
 from ..permissions import ADD, CHANGE, DELETE, get_restricted, recheck, require
 from ..planning import area_geometry as ag
+from ..refusals import Invalid
 
 SRID = ManagementArea._meta.get_field("geom").srid
 # Two boundaries closer than this (degrees, ~1 mm) are the same boundary: GeoJSON round trips are not exact.
@@ -31,31 +33,31 @@ MAX_TOLERANCE_M = 50.0
 ESTATE_SHARE = 0.5
 
 
-class EditError(Exception):
-    """A refused edit; str() is the plain-language reason."""
+class ValidationFailed(Invalid):
+    """The boundary cannot be saved: each problem (what and where) goes into the body's "problems"."""
 
-
-class ValidationFailed(EditError):
     def __init__(self, problems: list[ag.Problem], message: str | None = None):
         self.problems = problems
         super().__init__(message or (problems[0].message if len(problems) == 1 else
-                                     _("The boundary has %(n)d problems.") % {"n": len(problems)}))
+                                     _("The boundary has %(n)d problems.") % {"n": len(problems)}),
+                         details={"problems": [p.as_dict() for p in problems]})
 
 
-class ReasonRequired(EditError):
-    pass
+class Conflict(refusals.Conflict):
+    """The area was changed since the version the edit started from; the body carries the area as it is now."""
 
-
-class Conflict(EditError):
-    """The area was changed since the version the edit started from."""
-
-    def __init__(self, area: ManagementArea, changed_by: str | None, changed_at: datetime.datetime | None):
+    def __init__(self, area: ManagementArea, changed_by: str | None, changed_at: datetime.datetime | None, *,
+                 current: dict | None = None):
         self.area, self.changed_by, self.changed_at = area, changed_by, changed_at
         when = timezone.localtime(changed_at).strftime("%Y-%m-%d %H:%M") if changed_at else "?"
+        details = {"changed_by": changed_by, "changed_at": changed_at.isoformat() if changed_at else None}
+        if current is not None:
+            details["current"] = current
         super().__init__(
             _("Management area %(code)s was changed meanwhile: it is now version %(version)d, saved by %(user)s at "
               "%(when)s. Reload it and redo your edit.")
-            % {"code": area.code, "version": area.version, "user": changed_by or _("the system"), "when": when}
+            % {"code": area.code, "version": area.version, "user": changed_by or _("the system"), "when": when},
+            details=details,
         )
 
 
@@ -99,7 +101,7 @@ def _same_boundary(a, b) -> bool:
 
 def _tolerance_degrees(tolerance_m: float) -> float:
     if not 0 <= tolerance_m <= MAX_TOLERANCE_M:
-        raise EditError(_("The snap tolerance must be between 0 and %(max)d metres.") % {"max": MAX_TOLERANCE_M})
+        raise Invalid(_("The snap tolerance must be between 0 and %(max)d metres.") % {"max": MAX_TOLERANCE_M})
     return ag.metres_to_degrees(tolerance_m)
 
 
@@ -111,14 +113,14 @@ def _check(geom, *, exclude_ids: list[int], district_id: int | None = None) -> V
     if result.problems:
         return result
     wkb = _wkb(geom)
-    for pk, code, overlap in selectors.management_area_overlaps(wkb=wkb, exclude_ids=exclude_ids):
+    for pk, code, overlap in areas.management_area_overlaps(wkb=wkb, exclude_ids=exclude_ids):
         part = shapely.from_wkb(overlap)
         point = part.representative_point() if not part.is_empty else None
         result.problems.append(ag.Problem(
             ag.OVERLAP, _("Overlaps management area %(code)s.") % {"code": code},
             location=(point.x, point.y) if point is not None else None, geometry=part, area_id=pk))
     if district_id is None:
-        found = selectors.district_for_geometry(wkb=wkb)
+        found = areas.district_for_geometry(wkb=wkb)
         district_id = found[0] if found else None
     result.district_id = district_id
     if district_id is None:
@@ -126,7 +128,7 @@ def _check(geom, *, exclude_ids: list[int], district_id: int | None = None) -> V
         result.problems.append(ag.Problem(ag.OUTSIDE_DISTRICT, _("The area lies outside every district."),
                                           location=(point.x, point.y), geometry=geom))
     else:
-        outside = selectors.district_outside_part(wkb=wkb, district_id=district_id)
+        outside = areas.district_outside_part(wkb=wkb, district_id=district_id)
         if outside is not None:
             part = shapely.from_wkb(outside)
             if not part.is_empty:
@@ -162,18 +164,16 @@ def management_area_clip(*, user, geometry, area_id: int | None = None, toleranc
     wkb = _wkb(geom)
     district = None
     if district_id is None:
-        found = selectors.district_for_geometry(wkb=wkb)
+        found = areas.district_for_geometry(wkb=wkb)
         if found is None:
             point = geom.representative_point()
             raise ValidationFailed([ag.Problem(ag.OUTSIDE_DISTRICT, _("The area lies outside every district."),
                                                location=(point.x, point.y), geometry=geom)])
         district = shapely.from_wkb(found[1])
     else:
-        from ..models import AdminArea
-
         district = to_shapely(AdminArea.objects.get(pk=district_id).geom)
     neighbours = [shapely.from_wkb(g) for g in
-                  selectors.management_area_neighbours(wkb=wkb, exclude_ids=exclude, distance=tolerance)]
+                  areas.management_area_neighbours(wkb=wkb, exclude_ids=exclude, distance=tolerance)]
     clipped = ag.clip(geom, neighbours=neighbours, district=district, tolerance=tolerance)
     if clipped.is_empty:
         raise ValidationFailed([ag.Problem(ag.EMPTY, _("Nothing is left once the neighbouring areas are cut away."))])
@@ -186,9 +186,10 @@ def _lock(user, action: str, pk: int, base_version) -> ManagementArea:
     """The area, row-locked until commit, if it is still at `base_version`; else Conflict."""
     area = get_restricted(ManagementArea.objects.select_for_update(of=("self",)), user, action, pk=pk)
     if base_version is None or int(base_version) != area.version:
-        last = selectors.management_area_last_change(area_id=area.pk)
+        last = areas.management_area_last_change(area_id=area.pk)
         raise Conflict(area, last.user.get_username() if last and last.user else None,
-                       last.changed_at if last else area.updated_at)
+                       last.changed_at if last else area.updated_at,
+                       current=areas.management_area_feature(pk=area.pk))
     return area
 
 
@@ -200,7 +201,7 @@ def _require_valid(validation: Validation) -> None:
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ReasonRequired(_("Say why the boundary changes: a reason is required."))
+        raise Invalid(_("Say why the boundary changes: a reason is required."))
     return reason
 
 
@@ -242,20 +243,22 @@ def _next_code() -> str:
                 return code
 
 
-def _translate_db_error(exc: IntegrityError) -> EditError:
+def _translate_db_error(exc: IntegrityError) -> Invalid:
     """The database's own rules (migrations 0002, 0008), hit by a concurrent write, as plain refusals."""
     code = getattr(exc.__cause__, "pgcode", None)
     if code == "23P01":
-        return ValidationFailed([ag.Problem(ag.OVERLAP, str(exc.__cause__).splitlines()[0])])
+        # PostgreSQL's own text is English and names the constraint: say what happened instead.
+        return ValidationFailed([ag.Problem(ag.OVERLAP, _("The boundary overlaps a management area saved at the same "
+                                                          "moment by someone else: reload the map and try again."))])
     if code == "23514" and "reason" in str(exc):
-        return ReasonRequired(_("Say why the boundary changes: a reason is required."))
+        return Invalid(_("Say why the boundary changes: a reason is required."))
     if code == "23505":
-        return EditError(_("Another management area already has this code."))
+        return Invalid(_("Another management area already has this code."))
     raise exc
 
 
 def _saving(fn):
-    """Run a write, turning the database's refusals into EditErrors."""
+    """Run a write, turning the database's refusals into Invalid refusals."""
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
@@ -266,12 +269,10 @@ def _saving(fn):
 
 
 def _street_id(street_id, *, district_id: int, geom) -> int | None:
-    from ..models import AdminArea, AdminLevel
-
     if street_id in (None, ""):
-        return selectors.street_for_geometry(wkb=_wkb(geom), district_id=district_id)
+        return areas.street_for_geometry(wkb=_wkb(geom), district_id=district_id)
     if not AdminArea.objects.filter(pk=street_id, level=AdminLevel.STREET, parent_id=district_id).exists():
-        raise EditError(_("Street %(id)s is not a street of this district.") % {"id": street_id})
+        raise Invalid(_("Street %(id)s is not a street of this district.") % {"id": street_id})
     return int(street_id)
 
 
@@ -288,7 +289,7 @@ def management_area_create(*, user, geometry, name: str, code: str | None = None
     geom = ag.as_multipolygon(geom)
     name = (name or "").strip()
     if not name:
-        raise EditError(_("A management area needs a name."))
+        raise Invalid(_("A management area needs a name."))
     validation = _check(geom, exclude_ids=[])
     _require_valid(validation)
     with change_context(user=user, reason=reason or _("new management area"), action=ChangeAction.CREATE):
@@ -325,7 +326,7 @@ def management_area_update(*, user, area_id: int, base_version, geometry=None, n
             area.geom = to_geos(new)
         if name is not None:
             if not name.strip():
-                raise EditError(_("A management area needs a name."))
+                raise Invalid(_("A management area needs a name."))
             area.name = name.strip()
         if code is not None and code.strip():
             area.code = code.strip()
@@ -364,7 +365,7 @@ def management_area_split(*, user, area_id: int, base_version, line, reason: str
         try:
             kept, new = ag.split_polygon(old, to_shapely(line), tolerance=tolerance, translate=_)
         except ag.GeometryRefused as exc:
-            raise EditError(str(exc)) from None
+            raise Invalid(str(exc)) from None
         problems = ag.validity_problems(kept, _) + ag.validity_problems(new, _)
         if problems:
             raise ValidationFailed(problems)
@@ -384,7 +385,7 @@ def management_area_split(*, user, area_id: int, base_version, line, reason: str
 
 
 def _estates_cut_warning(geom) -> list[dict]:
-    cut = selectors.estates_cut_by(wkb=_wkb(geom))
+    cut = areas.estates_cut_by(wkb=_wkb(geom))
     if not cut:
         return []
     return [{"kind": "estates_cut",
@@ -401,7 +402,7 @@ def management_area_merge(*, user, area_ids: list[int], base_versions: dict, rea
     reason = _require_reason(reason)
     tolerance = _tolerance_degrees(tolerance_m)
     if len(area_ids) != 2 or area_ids[0] == area_ids[1]:
-        raise EditError(_("Name two different management areas to merge."))
+        raise Invalid(_("Name two different management areas to merge."))
     a_id, b_id = (int(i) for i in area_ids)
     with transaction.atomic():
         # Lock in id order so two merges of the same pair cannot deadlock.
@@ -409,12 +410,12 @@ def management_area_merge(*, user, area_ids: list[int], base_versions: dict, rea
                   for pk in sorted((a_id, b_id))}
         a, b = locked[a_id], locked[b_id]
         if a.district_id != b.district_id:
-            raise EditError(_("Areas of different districts cannot be merged."))
+            raise Invalid(_("Areas of different districts cannot be merged."))
         ga, gb = to_shapely(a.geom), to_shapely(b.geom)
         try:
             merged = ag.merge_polygons(ga, gb, tolerance=tolerance, translate=_)
         except ag.GeometryRefused as exc:
-            raise EditError(str(exc)) from None
+            raise Invalid(str(exc)) from None
         validation = _check(merged, exclude_ids=[a.pk, b.pk], district_id=a.district_id)
         _require_valid(validation)
         with change_context(user=user, reason=reason, action=ChangeAction.MERGE):
@@ -427,10 +428,17 @@ def management_area_merge(*, user, area_ids: list[int], base_versions: dict, rea
     return Saved(a, validation.warnings)
 
 
+def _area_name(pk: int) -> str:
+    """How a refusal names an area the user may see: its name and code, never its database id."""
+    area = ManagementArea.objects.filter(pk=pk).only("name", "code").first()
+    return f"{area.name}（{area.code}）" if area is not None else str(pk)
+
+
 def _version_of(base_versions: dict, pk: int):
     value = base_versions.get(str(pk), base_versions.get(pk)) if isinstance(base_versions, dict) else None
     if value is None:
-        raise EditError(_("Give the version you edited of management area %(id)d.") % {"id": pk})
+        raise Invalid(_("Give the version you edited of management area %(name)s.") % {"name": _area_name(pk)},
+                      field="versions")
     return value
 
 
@@ -443,7 +451,8 @@ def management_area_restore(*, user, area_id: int, version: int, base_version, r
     # Look the area up (403/404) before saying anything about its history.
     get_restricted(ManagementArea.objects.all(), user, CHANGE, pk=area_id)
     if old is None:
-        raise EditError(_("Management area %(id)d has no version %(version)s.") % {"id": area_id, "version": version})
+        raise Invalid(_("Management area %(name)s has no version %(version)s.")
+                      % {"name": _area_name(area_id), "version": version}, field="version")
     attrs = old.attrs_after or {}
     return management_area_update(
         user=user, area_id=area_id, base_version=base_version, geometry=to_shapely(old.geom_after),

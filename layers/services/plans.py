@@ -1,7 +1,7 @@
 """Writes of bundled-takeover plans (连片打包, rule 6): create, edit bundles, pick enterprises, approve, discard.
 
 A plan is proposed by layers.planning.bundles.propose_bundles (max-p-regions with bounds, ranked easy first) on the
-uncovered old estates of the district or one street (layers.bundle_inputs). Every change to a draft plan is one
+uncovered old estates of the district or one street (layers.selectors.bundles). Every change to a draft plan is one
 transaction that locks the plan row, refuses a caller whose `version` is not the plan's (PlanConflict, HTTP 409),
 re-checks every bundle it touches with bundle_problems (PlanInvalid with the problems, HTTP 400), re-ranks the plan's
 bundles easy first, bumps the version and writes a PlanVersion snapshot. Approval creates every bundle's contracts
@@ -19,7 +19,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import bundle_inputs
 from ..models import (
     AdminArea,
     AdminLevel,
@@ -35,10 +34,15 @@ from ..models import (
     ServiceContract,
     TakeoverPlan,
 )
+from ..params import number_param
 from ..permissions import ADD, CHANGE, get_restricted, require
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
+from ..refusals import Conflict, Invalid
 from ..rules import contract_not_ended_filter, is_old_estate
-from .contracts import contracts_assign, provider_name
+from ..selectors import bundles as bundle_inputs
+from ..selectors.contracts import contract_provider_name
+from ..selectors.plans import plan_coverage
+from .contracts import contracts_assign
 
 # Defaults a planner can override per plan (ISSUE4 contract, "Settings").
 DEFAULTS = {"gap_m": 50.0, "within_street": False, "min_households": 800, "max_households": 4000,
@@ -48,28 +52,21 @@ NAME_MAX_CHARS = 120
 UNSET = object()
 
 
-class PlanError(Exception):
-    """A refused plan write; str() is the plain-language reason, `problems` the bundle problems behind it."""
-
-    status = 400
+class PlanInvalid(Invalid):
+    """A refused plan write (HTTP 400); `problems` (the bundle problems behind it) go into the body."""
 
     def __init__(self, message: str, problems: list[dict] | None = None, *, field: str | None = None):
-        super().__init__(message)
-        self.message, self.problems, self.field = message, problems or [], field
+        self.problems = problems or []
+        super().__init__(message, field=field, details={"problems": self.problems} if self.problems else None)
 
 
-class PlanInvalid(PlanError):
-    status = 400
-
-
-class PlanConflict(PlanError):
-    """The plan moved on since the caller's version, or it is no longer a draft."""
-
-    status = 409
+class PlanConflict(Conflict):
+    """The plan moved on since the caller's version, or it is no longer a draft (HTTP 409); the body carries the
+    plan's current "version"."""
 
     def __init__(self, message: str, *, version: int | None = None):
-        super().__init__(message)
         self.version = version
+        super().__init__(message, details={"version": version} if version is not None else None)
 
 
 @dataclass(frozen=True)
@@ -101,20 +98,9 @@ def _number(value, field: str, *, integer: bool, minimum: float, maximum: float 
             return None
         raise PlanInvalid(_("%(field)s is required.") % {"field": field}, field=field)
     try:
-        number = float(value)
-        if integer:
-            if number != int(number):
-                raise ValueError
-            number = int(number)
-    except (TypeError, ValueError):
-        raise PlanInvalid(_("%(field)s must be a number, not %(value)r.") % {"field": field, "value": value},
-                          field=field) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        limits = (_("between %(min)s and %(max)s") % {"min": minimum, "max": maximum} if maximum is not None
-                  else _("at least %(min)s") % {"min": minimum})
-        raise PlanInvalid(_("%(field)s must be %(limits)s, not %(value)s.")
-                          % {"field": field, "limits": limits, "value": value}, field=field)
-    return number
+        return number_param(value, field, integer=integer, minimum=minimum, maximum=maximum)
+    except Invalid as exc:  # as a PlanInvalid: the plan page shows it beside its form
+        raise PlanInvalid(str(exc), field=field) from None
 
 
 def _boolean(value, field: str) -> bool:
@@ -203,9 +189,11 @@ def _lock(user, plan_id: int, version, action: str = CHANGE) -> TakeoverPlan:
         raise PlanConflict(_("Plan “%(name)s” is %(status)s and can no longer be changed.")
                            % {"name": plan.name, "status": PlanStatus(plan.status).label}, version=plan.version)
     try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise PlanInvalid(_("Send the plan version you edited (version)."), field="version") from None
+        version = number_param(version, "version", integer=True)
+    except Invalid as exc:
+        raise PlanInvalid(str(exc), field="version") from None
+    if version is None:
+        raise PlanInvalid(_("Send the plan version you edited (version)."), field="version")
     if version != plan.version:
         raise PlanConflict(_("Plan “%(name)s” was changed meanwhile: it is now version %(version)s, you edited "
                              "version %(yours)s. Reload it and redo your change.")
@@ -348,7 +336,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
     contracts = {}
     for c in (ServiceContract.objects.filter(contract_not_ended_filter(plan.start_date),
                                              estate_id__in=estate_ids)
-              .select_related("enterprise", "caretaker_agency").order_by("start_date")):
+              .select_related("enterprise", "caretaker_agency", "estate__community").order_by("start_date")):
         contracts.setdefault(c.estate_id, c)
     messages = []
     for i in estate_ids:
@@ -369,7 +357,8 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
         elif i in contracts:
             c = contracts[i]
             messages.append(_("%(estate)s is already served by %(provider)s from %(start)s.")
-                            % {"estate": _estate_label(estate), "provider": provider_name(c), "start": c.start_date})
+                            % {"estate": _estate_label(estate), "provider": contract_provider_name(c),
+                               "start": c.start_date})
         else:
             messages.append(_("%(estate)s cannot join a bundle.") % {"estate": _estate_label(estate)})
     return messages
@@ -586,9 +575,7 @@ def plan_approve(*, user, plan_id: int, version) -> TakeoverPlan:
         members = _members(plan)
         _check_bundles(plan, {b.pk: members.get(b.pk, []) for b in bundles}, {b.pk: b.rank for b in bundles},
                        params, srid)
-        from ..plan_selectors import plan_coverage  # the figures as they stood when approved, kept
-
-        coverage = plan_coverage(plan=plan)
+        coverage = plan_coverage(plan=plan)  # the figures as they stood when approved, kept
         created = 0
         for b in bundles:
             try:

@@ -10,11 +10,15 @@ the tile query (or none: a 304 or a cache hit, layers/tiles/serve.py).
 What it keeps from the full stack, so permissions and headers are the same:
 - authentication as django.contrib.auth does it: the session row (unexpired), the user id in it, the user active,
   and the session's password hash (a password change logs the session out); anything else (no cookie, expired,
-  logged out, another backend, SECRET_KEY_FALLBACKS) → Django, which redirects to the log-in page;
-- the scope from permissions.restrict_role() for the user's role and street (serve.scope_for);
+  logged out, another backend, SECRET_KEY_FALLBACKS) → Django, which redirects to the log-in page
+  (tests/test_tile_cache.py compares each case with the full stack); with SESSION_SAVE_EVERY_REQUEST on, every
+  tile goes to Django, which renews the session (the lane does not write sessions);
+- the scope from permissions.scope_sql() for the user's role and street (serve.scope_for): features located, state
+  shown;
 - host validation (ALLOWED_HOSTS), the HTTPS redirect when SECURE_SSL_REDIRECT is on (→ Django), and the
   security headers SecurityMiddleware and XFrameOptionsMiddleware add; ``Vary: Cookie`` as the session adds;
-- the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date.
+- the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date,
+  a NUL character in the query or the session cookie.
 The session key → user id decoding is cached per process (a session key never changes user: log-in cycles it),
 re-checked against the stored session data on every request.
 """
@@ -25,10 +29,12 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.module_loading import import_string
 
 from ..connection_lost import is_connection_lost, plain_reply
 from ..models import Role
@@ -37,7 +43,15 @@ from .registry import get_layer
 from .views import parse_date, tile_problem
 
 TILE_PATH = re.compile(r"/tiles/([a-z_]{1,40})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt")
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def uses_model_backend_users(path: str) -> bool:
+    """Whether a backend finds a session's user as ModelBackend does (by id, active only): then the lane may too."""
+    backend = import_string(path)
+    return issubclass(backend, ModelBackend) and backend.get_user is ModelBackend.get_user and \
+        backend.user_can_authenticate is ModelBackend.user_can_authenticate
+
+
 SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 
 SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
@@ -72,9 +86,12 @@ class TileLane:
         self.allowed_hosts = list(settings.ALLOWED_HOSTS) or (
             [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
         self.cookie_name = settings.SESSION_COOKIE_NAME
-        self.session_engine_ok = settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
-        self.backends_ok = list(settings.AUTHENTICATION_BACKENDS) == [MODEL_BACKEND] and not getattr(
-            settings, "SECRET_KEY_FALLBACKS", None)
+        # SESSION_SAVE_EVERY_REQUEST (an idle timeout): Django renews the session on every request, tiles included;
+        # the lane never writes a session, so it leaves every tile to Django rather than let panning time out.
+        self.session_engine_ok = (settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+                                  and not settings.SESSION_SAVE_EVERY_REQUEST)
+        self.backends_ok = all(uses_model_backend_users(path) for path in settings.AUTHENTICATION_BACKENDS) and not \
+            getattr(settings, "SECRET_KEY_FALLBACKS", None)
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
@@ -116,9 +133,11 @@ class TileLane:
         is_secure = self.secure(environ)
         if settings.SECURE_SSL_REDIRECT and not is_secure:
             return None
+        query = environ.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            return None  # Django's RequestInput middleware refuses a NUL (layers/security/middleware.py)
         on = None
         if layer.dated:
-            query = environ.get("QUERY_STRING", "")
             date = None
             for name, value in parse_qsl(query) if query else ():
                 if name == "date":
@@ -127,7 +146,7 @@ class TileLane:
             if on is None:
                 return None
         key = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
-        if not key:
+        if not key or "\x00" in key:  # PostgreSQL cannot take NUL: Django refuses it (as for the query above)
             return None
         if not connection.in_atomic_block:  # what Django's request_started does (never inside a test's transaction)
             connection.close_if_unusable_or_obsolete()
@@ -188,7 +207,8 @@ class TileLane:
             uid = int(session[SESSION_KEY])
         except (KeyError, TypeError, ValueError):
             return None
-        if session.get(BACKEND_SESSION_KEY) != MODEL_BACKEND or not session.get(HASH_SESSION_KEY):
+        # A session made by a backend Django would no longer accept goes the full way (django.contrib.auth.get_user).
+        if session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS or not session.get(HASH_SESSION_KEY):
             return None
         known = (data, uid, session[HASH_SESSION_KEY])
         if len(self.sessions) > 10000:

@@ -8,8 +8,12 @@ with placeholders filled from this module:
 - ``{geom}``: the clipped MVT geometry of ``<alias>.geom_web``, simplified below ``FULL_DETAIL_ZOOM`` by half a
   256-px screen pixel (ST_Simplify keeping collapsed features, so a small estate stays a clickable dot);
 - ``{in_tile}``: the index-assisted ``geom_web && envelope`` test;
-- ``{scope}``: the user's scope on the layer's ``scope_model``, from ``permissions.restrict_role(..., VIEW)``
-  compiled once per role and street (``TRUE`` when the role sees everything, as every role does today);
+- ``{scope}``: which features the user gets: ``permissions.scope_sql(scope_model, ..., LOCATE)`` (outlines and
+  names; a street office gets the whole district's estates and buildings for orientation), compiled once per role
+  and street (``TRUE`` when the role locates everything);
+- ``{visible}`` inside a state column (``state(expr, name)``): whether the user may see that feature's state,
+  ``permissions.scope_sql(scope_model, ..., VIEW)`` on ``state_alias`` — outside it the attribute is NULL, and
+  ST_AsMVT leaves a NULL attribute out of the tile (docs/SECURITY.md "Read scope");
 
 and named psycopg2 parameters ``%(z)s %(x)s %(y)s %(limit)s %(tolerance)s`` plus, for dated layers,
 ``%(date)s``. The cap is a LIMIT in the feature subquery, so no tile is unbounded whatever the data.
@@ -36,6 +40,11 @@ FULL_DETAIL_ZOOM = 17
 WEB_MERCATOR_WORLD = 40075016.685578488
 
 
+def state(expr: str, name: str) -> str:
+    """A select item carrying a feature's state: NULL where the user may not see it ({visible} is false)."""
+    return f"CASE WHEN {{visible}} THEN {expr} END AS {name}"
+
+
 def simplify_tolerance(zoom: int) -> float:
     """Half a 256-px screen pixel at this zoom, in Web-Mercator metres: simplification nobody can see."""
     return WEB_MERCATOR_WORLD / (256 * 2**zoom) / 2
@@ -53,9 +62,10 @@ class TileLayer:
     detail_zoom: int = 0
     dated: bool = False  # takes ?date= (the state on that date)
     simplify: bool = True
-    scope_model: type[Model] | None = None  # restrict_role(scope_model, VIEW) limits the features
+    scope_model: type[Model] | None = None  # scope_sql(scope_model, LOCATE) limits the features, VIEW their state
     scope_alias: str = ""  # alias of the table in sql whose scope_column is tested by {scope}
     scope_column: str = ""  # the column holding scope_model's primary key (default: that table's own pk column)
+    state_alias: str = ""  # the alias {visible} tests scope_column on, in the state columns (default: scope_alias)
     version: str = field(default="", compare=False)  # a digest of the definition, part of every ETag
 
     def __post_init__(self):
@@ -63,23 +73,28 @@ class TileLayer:
         definition = "|".join(repr(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "version")
         object.__setattr__(self, "version", f"{zlib.crc32(definition.encode()):08x}")
 
+    @property
+    def has_state(self) -> bool:
+        """Whether some attribute is a state (``state()``), shown only where the user may view it."""
+        return any("{visible}" in item for item in self.columns + self.detail_columns)
+
     def property_names(self, z: int) -> list[str]:
         """The MVT attribute names sent at zoom z (the alias of each select item)."""
         items = self.columns + (self.detail_columns if z >= self.detail_zoom else ())
         return [item.rsplit(" AS ", 1)[-1].rsplit(".", 1)[-1].strip() for item in items]
 
-    def feature_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE") -> str:
-        return _feature_sql(self, z >= self.detail_zoom, self.simplify and z < FULL_DETAIL_ZOOM, scope)
+    def feature_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE", visible: str = "TRUE") -> str:
+        return _feature_sql(self, z >= self.detail_zoom, self.simplify and z < FULL_DETAIL_ZOOM, scope, visible)
 
-    def tile_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE") -> str:
+    def tile_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE", visible: str = "TRUE") -> str:
         # ST_AsMVTGeom returns NULL for a feature clipped away entirely, and ST_AsMVT skips rows with a NULL
         # geometry: no WHERE here, which would clip every feature twice.
-        return f"SELECT ST_AsMVT(f, %(layer)s, {EXTENT}, 'geom') FROM ({self.feature_sql(z, scope)}) AS f"
+        return f"SELECT ST_AsMVT(f, %(layer)s, {EXTENT}, 'geom') FROM ({self.feature_sql(z, scope, visible)}) AS f"
 
-    def versioned_tile_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE") -> str:
+    def versioned_tile_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE", visible: str = "TRUE") -> str:
         """The tile and its layer's data version read in one statement, so from one snapshot."""
         return (f"SELECT (SELECT version FROM layers_tileversion WHERE layer = %(layer)s), "
-                f"({self.tile_sql(z, scope)})")
+                f"({self.tile_sql(z, scope, visible)})")
 
     def params(self, *, z: int, x: int, y: int, on: datetime.date | None = None) -> dict:
         params = {"layer": self.name, "z": z, "x": x, "y": y, "limit": self.max_features,
@@ -91,13 +106,13 @@ class TileLayer:
 
 
 @functools.lru_cache(maxsize=512)
-def _feature_sql(layer: TileLayer, detailed: bool, simplified: bool, scope: str) -> str:
+def _feature_sql(layer: TileLayer, detailed: bool, simplified: bool, scope: str, visible: str = "TRUE") -> str:
     source = f"{layer.alias}.geom_web"
     if simplified:
         source = f"ST_Simplify({source}, %(tolerance)s, true)"
     columns = layer.columns + (layer.detail_columns if detailed else ())
     return layer.sql.format(
-        columns=", ".join(columns),
+        columns=", ".join(columns).replace("{visible}", visible),
         geom=f"ST_AsMVTGeom({source}, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom",
         in_tile=f"{layer.alias}.geom_web && {ENVELOPE}",
         scope=scope,
@@ -160,11 +175,13 @@ register(TileLayer(
     max_features=6000,
     alias="e",
     dated=True,
-    columns=("e.id", "COALESCE(a.status, 'none') AS status", f"{old_estate_sql('e.build_year', '%(old_cutoff)s')} AS old"),
+    columns=("e.id", state("COALESCE(a.status, 'none')", "status"),
+             f"{old_estate_sql('e.build_year', '%(old_cutoff)s')} AS old"),
     detail_columns=("e.name", "e.households", "e.build_year", "e.is_open"),
     detail_zoom=14,
     scope_model=Estate,
     scope_alias="s",
+    state_alias="e",
     sql="""
         SELECT {columns}, {geom}
           FROM (SELECT s.id, s.name, s.build_year, s.households, s.is_open, s.geom_web
@@ -180,11 +197,11 @@ register(TileLayer(
     min_zoom=15,
     max_features=8000,
     alias="b",
-    columns=("b.id", "b.estate_id", "b.abandonment"),
+    columns=("b.id", "b.estate_id", state("b.abandonment", "abandonment")),
     detail_columns=("b.label", "b.floors"),
     detail_zoom=16,
-    # The map shows every building to every role (a street office reports in its street, but sees its
-    # neighbours' buildings on the map as today): scoped by the estate, which every role may view.
+    # Every role locates every building (orientation); a street office sees the abandonment of its street's only.
+    # Scoped through the estate, whose street is the building's (permissions.STREET_LOOKUP).
     scope_model=Estate,
     scope_alias="b",
     scope_column="estate_id",

@@ -1,8 +1,8 @@
 """One tile for one viewer: scope, ETag, If-None-Match, server-side cache, then PostGIS — shared by the Django view
 (layers/tiles/views.py) and the lean WSGI lane that serves tiles under gunicorn (layers/tiles/fast.py).
 
-- Scope: the layer's ``scope_model`` restricted by ``permissions.restrict_role(..., VIEW)`` for the viewer's role
-  and street, compiled once per process into an SQL test (``TRUE`` when the role sees every row).
+- Scope: the layer's ``scope_model`` through ``permissions.scope_sql`` for the viewer's role and street, compiled
+  once per process into two SQL tests: LOCATE, which features the tile holds, and VIEW, whose state it carries.
 - ETag: the layer's SQL digest, its data version (``layers_tileversion``, bumped by statement triggers on every
   source table, migration 0012_tile_versions), z/x/y, the parameters that change the tile (the date of dated layers; ``?v=``
   cache busters are ignored) and the scope. An edit through any write path changes it.
@@ -32,7 +32,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 
 from ..models import Role
-from ..permissions import VIEW, restrict_role
+from ..permissions import LOCATE, VIEW, scope_sql
 from .registry import TileLayer
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -114,12 +114,13 @@ class Viewer:
 @dataclass(frozen=True)
 class Scope:
     key: str  # in the ETag: "all", "none", or the role and street the SQL is for
-    sql: str  # the {scope} test
+    sql: str  # the {scope} test: the features the viewer locates
     empty: bool = False
+    visible: str = "TRUE"  # the {visible} test: the features whose state the viewer sees
 
 
 ALL = Scope("all", "TRUE")
-NONE = Scope("none", "FALSE", empty=True)
+NONE = Scope("none", "FALSE", empty=True, visible="FALSE")
 _scopes: dict[tuple[str, str | None, int | None], Scope] = {}
 
 
@@ -136,18 +137,26 @@ def scope_for(layer: TileLayer, viewer: Viewer) -> Scope:
 
 def _compile_scope(layer: TileLayer, viewer: Viewer) -> Scope:
     model = layer.scope_model
-    queryset = restrict_role(model._default_manager.all(), role=viewer.role, street=viewer.street_id, action=VIEW)
-    if queryset.query.is_empty():
-        return NONE
-    if not queryset.query.where:
-        return ALL
-    sql, params = queryset.values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        inlined = cursor.mogrify(sql, params)
-    inlined = inlined.decode() if isinstance(inlined, bytes) else inlined
     column = layer.scope_column or model._meta.pk.column
+    rows = _inline(model, viewer, LOCATE, f"{layer.scope_alias}.{column}")
+    visible = _inline(model, viewer, VIEW, f"{layer.state_alias or layer.scope_alias}.{column}") if (
+        layer.has_state) else "TRUE"
+    if rows == "FALSE":
+        return NONE
+    if rows == visible == "TRUE":
+        return ALL
+    return Scope(f"{viewer.role}.{viewer.street_id}", rows, visible=visible)
+
+
+def _inline(model, viewer: Viewer, action: str, column: str) -> str:
+    """permissions.scope_sql() with its parameters inlined, ready for the tile SQL."""
+    sql, params = scope_sql(model, role=viewer.role, street=viewer.street_id, action=action, column=column)
+    if params:
+        with connection.cursor() as cursor:
+            sql = cursor.mogrify(sql, params)
+        sql = sql.decode() if isinstance(sql, bytes) else sql
     # The tile SQL goes through psycopg2's named-parameter substitution: a literal % must be doubled.
-    return Scope(f"{viewer.role}.{viewer.street_id}", f"{layer.scope_alias}.{column} IN ({inlined})".replace("%", "%%"))
+    return sql.replace("%", "%%")
 
 
 def etag_of(layer: TileLayer, *, version, z: int, x: int, y: int, on: datetime.date | None, scope: Scope) -> str:
@@ -191,7 +200,7 @@ def answer(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None
     body = tile_cache.get(etag) if tile_cache is not None else None
     if body is None:
         with connection.cursor() as cursor:
-            execute(cursor, layer.versioned_tile_sql(z, scope.sql), layer.params(z=z, x=x, y=y, on=on))
+            execute(cursor, layer.versioned_tile_sql(z, scope.sql, scope.visible), layer.params(z=z, x=x, y=y, on=on))
             read_version, tile = cursor.fetchone()
         body = bytes(tile) if tile is not None else b""
         if read_version != version:  # an edit committed in between: name the tile after what it shows

@@ -1,12 +1,16 @@
-"""Vector tile endpoint: /tiles/<layer>/<z>/<x>/<y>.mvt, one registered layer per tile, built by PostGIS."""
+"""Vector tile endpoint: /tiles/<layer>/<z>/<x>/<y>.mvt, one registered layer per tile, built by PostGIS.
+
+A bad address is refused with a Refusal, answered as {"error"} JSON by layers.views.errors.RefusalMiddleware."""
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from ..params import date_param
+from ..refusals import Invalid, NotFound
 from . import serve
 from .registry import MAX_ZOOM, get_layer
 
@@ -14,10 +18,11 @@ from .registry import MAX_ZOOM, get_layer
 def tile_problem(z: int, x: int, y: int) -> str | None:
     """Why z/x/y is not a tile of the Web-Mercator pyramid, or None."""
     if not 0 <= z <= MAX_ZOOM:
-        return f"zoom {z} is out of range 0–{MAX_ZOOM}"
+        return _("zoom %(z)d is out of range 0–%(max)d") % {"z": z, "max": MAX_ZOOM}
     side = 1 << z
     if not (0 <= x < side and 0 <= y < side):
-        return f"tile {x}/{y} is out of range 0–{side - 1} at zoom {z}"
+        return _("tile %(x)d/%(y)d is out of range 0–%(last)d at zoom %(z)d") % {"x": x, "y": y, "last": side - 1,
+                                                                                "z": z}
     return None
 
 
@@ -45,15 +50,15 @@ def tile(request, layer, z, x, y):
     """The Django path (runserver, tests, any request the lean WSGI lane in fast.py hands over)."""
     tile_layer = get_layer(layer)
     if tile_layer is None:
-        raise Http404(f"unknown tile layer {layer!r}")
+        raise NotFound(_("unknown tile layer %(layer)r") % {"layer": layer})
     problem = tile_problem(z, x, y)
     if problem:
-        return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+        raise Invalid(problem)
     on = None
     if tile_layer.dated:
         on = parse_date(request.GET.get("date"))
         if on is None:
-            return HttpResponseBadRequest("date must be YYYY-MM-DD", content_type="text/plain; charset=utf-8")
+            raise Invalid(_("date must be YYYY-MM-DD"), field="date")
     return tile_response(serve.answer(
         layer=tile_layer, z=z, x=x, y=y, on=on, viewer=serve.Viewer.of(request.user),
         if_none_match=request.headers.get("If-None-Match"),

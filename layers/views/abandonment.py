@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import selectors
 from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
-from ..params import date_param
+from ..params import date_param, page_param
 from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of
+from ..selectors import abandonment as selectors
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 
 # Badge colours follow the map's building styles (views/map.py ABANDONMENT_COLOURS), lightened for text.
@@ -63,7 +63,7 @@ def _page(request, *, form: dict | None = None, form_errors: dict | None = None,
     user = request.user
     state = _state_filter(request.GET.get("state"))
     page = Paginator(selectors.abandonment_reports(user=user, state=state or None), REPORTS_PER_PAGE).get_page(
-        request.GET.get("page")
+        page_param(request.GET.get("page"))
     )
     reports = list(page.object_list)
     counts = selectors.abandonment_state_counts(user=user)
@@ -110,7 +110,7 @@ def _page(request, *, form: dict | None = None, form_errors: dict | None = None,
         "today": timezone.localdate().isoformat(),
         "photos_max": settings.ABANDONMENT_PHOTOS_MAX,
         "photo_max_mb": f"{settings.ABANDONMENT_PHOTO_MAX_BYTES / 1024 / 1024:g}",
-        "list_url": reverse("abandonment-page") + (f"?state={state}" if state else ""),
+        "list_url": reverse("abandonment") + (f"?state={state}" if state else ""),
     }
     return render(request, "layers/abandonment_list.html", context, status=status)
 
@@ -163,7 +163,7 @@ def abandonment_report_submit(request):
         _("Report no. %(id)d on %(building)s is saved. The district department will verify it.")
         % {"id": report.pk, "building": building},
     )
-    return redirect(reverse("abandonment-page"))
+    return redirect(reverse("abandonment"))
 
 
 @require_POST
@@ -172,7 +172,7 @@ def abandonment_report_decide(request, pk):
     """A planner's button on the page: move report `pk` to `to`, then back to the list the button was on."""
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("abandonment-page")
+        back = reverse("abandonment")
     try:
         report = abandonment_report_transition(
             user=request.user, report_id=pk, to=request.POST.get("to", ""), note=request.POST.get("note", "")

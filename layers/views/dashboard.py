@@ -1,7 +1,7 @@
 """The officials' dashboard (/dashboard/) and the printable coverage report (/reports/coverage/).
 
 Any logged-in role may view both; neither changes anything. The figures come from /api/coverage/ (browser) and
-layers.coverage.coverage_figures (report, server side), see docs/COVERAGE_API.md.
+layers.selectors.coverage.coverage_figures (report, server side), see docs/COVERAGE_API.md.
 
 The dashboard's last drill-down step, a community's estate list, is an HTML fragment served by dashboard_page
 itself: /dashboard/?community=<id>&date=YYYY-MM-DD (the URLconf is not ours to extend).
@@ -10,18 +10,19 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from layers.coverage import coverage_figures
+from ..selectors.coverage import coverage_figures
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
-from layers.params import date_param
+from layers.params import date_param, number_param
+from layers.permissions import LOCATE, NOT_SHOWN, VIEW, pks_in_scope, restrict
+from layers.refusals import Invalid
 from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
 
@@ -32,28 +33,32 @@ def _parse_date(value: str | None) -> datetime.date:
     try:
         return date_param(value, default=timezone.localdate())
     except ValueError:
-        raise ValueError(_("Bad date: use YYYY-MM-DD.")) from None
+        raise Invalid(_("Bad date: use YYYY-MM-DD."), field="date") from None
 
 
 def _district() -> AdminArea | None:
     return AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
 
 
-def _estate_rows(community: AdminArea, on: datetime.date) -> list[dict]:
-    estates = (
-        Estate.objects.filter(community_id=community.pk)
+def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
+    """The community's estates; the status of those the user may view (a list of individual estates is scoped,
+    the rates are not: docs/SECURITY.md "Read scope")."""
+    estates = list(
+        restrict(Estate.objects.filter(community_id=community.pk), user, LOCATE)
         .with_service_status(on)
         .order_by("name", "code")
         .values("id", "code", "name", "build_year", "households", "floor_area", "service_status")
     )
+    shown = pks_in_scope(Estate, [e["id"] for e in estates], user, VIEW)
     rows = []
     for e in estates:
-        status = e["service_status"] or ServiceStatus.NONE
+        status = (e["service_status"] or ServiceStatus.NONE) if e["id"] in shown else None
         rows.append({
             **e,
+            "service_status": status,
             "is_old": is_old_estate(e["build_year"]),
             "status": status,
-            "status_label": ServiceStatus(status).label,
+            "status_label": ServiceStatus(status).label if status else NOT_SHOWN,
             "colour": STATUS_COLOURS.get(status, "#888"),
             "url": reverse("estate-detail", args=[e["id"]]),
         })
@@ -63,19 +68,17 @@ def _estate_rows(community: AdminArea, on: datetime.date) -> list[dict]:
 @require_safe
 @login_required
 def dashboard_page(request):
-    try:
-        on = _parse_date(request.GET.get("date"))
-    except ValueError as exc:
-        return HttpResponseBadRequest(str(exc))
+    on = _parse_date(request.GET.get("date"))
 
     community_id = request.GET.get("community")
     if community_id is not None:
         # The drill-down fragment: the estates of one community, with their status on the date.
         try:
-            community = AdminArea.objects.get(pk=int(community_id), level=AdminLevel.COMMUNITY)
-        except (ValueError, AdminArea.DoesNotExist):
-            return HttpResponseBadRequest(_("Unknown community."))
-        rows = _estate_rows(community, on)
+            community = AdminArea.objects.get(pk=number_param(community_id, "community", integer=True),
+                                              level=AdminLevel.COMMUNITY)
+        except AdminArea.DoesNotExist:
+            raise Invalid(_("Unknown community."), field="community") from None
+        rows = _estate_rows(community, on, request.user)
         return render(request, "dashboard_estates.html", {
             "community": community, "date": on, "rows": rows,
             "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
@@ -147,13 +150,10 @@ def _row_view(row: dict) -> dict:
 @require_safe
 @login_required
 def coverage_report_page(request):
-    try:
-        on = _parse_date(request.GET.get("date"))
-    except ValueError as exc:
-        return HttpResponseBadRequest(str(exc))
+    on = _parse_date(request.GET.get("date"))
     level = request.GET.get("level") or AdminLevel.STREET
     if level not in LEVELS:
-        return HttpResponseBadRequest(_("Bad level: use street or community."))
+        raise Invalid(_("Bad level: use street or community."), field="level")
 
     district = _district()
     figures = coverage_figures(on=on, level=AdminLevel.STREET)
@@ -177,7 +177,7 @@ def coverage_report_page(request):
         "communities": communities,
         "generated": timezone.localtime(),
         "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
-        "map_config": {"rates": map_rates, "geojson": reverse("admin-areas-geojson") + "?level=street",
+        "map_config": {"rates": map_rates, "geojson": reverse("api:admin-area-list") + "?level=street",
                        "noData": _("No data")},
         "leaflet_overrides": {"TILES": [], "OVERLAYS": [], "RESET_VIEW": False},
     })

@@ -1,17 +1,22 @@
 """Detail pages of single objects: estate, building, management area (the enterprise's: views/enterprises.py)."""
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from .. import selectors
+from ..refusals import NotFound
+from ..selectors import map as selectors
+
+KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("building"),
+         "management_area": gettext_lazy("management area")}
 
 
 def _detail_page(request, kind: str, pk: int):
     context = selectors.DETAILS[kind](pk=pk, user=request.user)
     if context is None:
-        raise Http404(f"no {kind} {pk}")
+        raise NotFound(_("There is no such %(kind)s, or it is outside what you may see.") % {"kind": KINDS[kind]})
     context["back_to_map"] = f"{reverse('map')}?focus={kind}:{pk}"
     return render(request, f"layers/{kind}_detail.html", context)
 

@@ -2,7 +2,7 @@
 page with its evaluations, listing decisions and change log, and the planner's forms to evaluate and to list/lift.
 
 Plain HTML forms posting with the CSRF token; every write goes through services.enterprises, every read through
-layers.register and selectors, so the pages, the JSON API and the admin answer to the same rules.
+layers.selectors (enterprises, map), so the pages, the JSON API and the admin answer to the same rules.
 """
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import register, selectors
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus
-from ..params import date_param
+from ..params import date_param, page_param
 from ..permissions import ADD, CHANGE, VIEW, may, require
+from ..selectors import enterprises as register
+from ..selectors import map as selectors
 from ..services import enterprises as svc
 
 PER_PAGE = 50
@@ -52,7 +53,7 @@ def enterprise_list(request):
     status = request.GET.get("list_status", "")
     if status not in ListStatus.values:
         status = ""
-    page = Paginator(register.enterprises(q=q, list_status=status), PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(register.enterprises(q=q, list_status=status), PER_PAGE).get_page(page_param(request.GET.get("page")))
     counts = register.status_counts()
     query = "&".join(f"{k}={v}" for k, v in (("q", q), ("list_status", status)) if v)
     return render(request, "layers/enterprise_list.html", {
@@ -139,12 +140,12 @@ def enterprise_edit(request, pk):
 def _detail_page(request, pk: int, *, evaluation_form: dict | None = None, listing_form: dict | None = None,
                  errors: dict | None = None, status: int = 200):
     require(request.user, Enterprise, VIEW)
-    context = selectors.enterprise_detail(pk=pk)
+    context = selectors.enterprise_detail(pk=pk, user=request.user)
     if context is None:
         raise Http404(_("No enterprise with id %(id)s.") % {"id": pk})
     enterprise = context["object"]
     today = timezone.localdate()
-    context.update(register.register_detail(enterprise=enterprise))
+    context.update(register.register_detail(enterprise=enterprise, user=request.user))
     # The form suggests last year while it has no evaluation (the usual case early in a year), else nothing.
     next_year = "" if any(e.year == today.year - 1 for e in context["evaluations"]) else today.year - 1
     context.update({

@@ -1,17 +1,46 @@
 """The import page (/imports/, 数据导入): upload → field mapping and coordinates → dry run with a map → commit."""
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from ..io import crs as crs_helpers
-from ..io.importers import IMPORTERS
 from ..models import ImportJob
 from ..permissions import ADD, VIEW, require, restrict
-from ..services.imports import limits
+from ..services.imports import IMPORTERS, limits
 
 RECENT_JOBS = 10
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A small file of a kind districts hand in, kept in fixtures/ (fixtures/README.md, made by make_samples.py)."""
+
+    file: str
+    target: str  # the importer it is meant for
+    label: str
+    content_type: str
+
+
+# Made from the small demo city: a dry run on it has no error (fixtures/README.md).
+SAMPLES = (
+    Sample("estates_gbk_no_cpg.zip", "estates",
+           gettext_lazy("Estates: zipped shapefile in GBK without a .cpg file"), "application/zip"),
+    Sample("buildings_gk126.gpkg", "buildings",
+           gettext_lazy("New buildings: GeoPackage in Gauss-Krüger coordinates (CGCS2000, CM 126°E)"),
+           "application/geopackage+sqlite3"),
+    Sample("estates_lonlat.csv", "estates",
+           gettext_lazy("Estate attributes: CSV with longitude/latitude columns"), "text/csv"),
+    Sample("estates_gcj02.geojson", "estates",
+           gettext_lazy("Estates digitised on a commercial map: GeoJSON in GCJ-02"), "application/geo+json"),
+)
+SAMPLES_DIR = settings.BASE_DIR / "fixtures"
 
 
 @require_safe
@@ -20,7 +49,8 @@ def import_page(request):
     require(request.user, ImportJob, ADD)
     lim = limits()
     config = {
-        "urls": {"jobs": reverse("import-jobs"), "adminAreas": reverse("admin-areas-geojson"), "map": reverse("map")},
+        "urls": {"jobs": reverse("api:import-list"), "adminAreas": reverse("api:admin-area-list"),
+                 "map": reverse("map")},
         "targets": [cls.describe() for cls in IMPORTERS.values()],
         "crs": [{"epsg": code, "label": label} for code, label in crs_helpers.choices()],
         "strings": {
@@ -44,10 +74,25 @@ def import_page(request):
             "encoding": _("Encoding"), "format": _("Format"), "crsLabel": _("Coordinates"),
             "previewTruncated": _("The map shows the first %(n)s features."), "sample": _("Example"),
             "openMap": _("Open the map"), "valid": _("ready"), "invalid": _("with errors"),
+            "sampleLoading": _("Fetching the sample file…"),
         },
         "limits": {"maxBytes": lim.max_bytes, "maxZipEntries": lim.max_zip_entries,
                    "maxUncompressedBytes": lim.max_uncompressed_bytes, "maxRows": lim.max_rows},
     }
     jobs = restrict(ImportJob.objects.select_related("user"), request.user, VIEW)[:RECENT_JOBS]
+    samples = [{"file": s.file, "target": s.target, "label": s.label,
+                "url": reverse("import-sample", args=[s.file])} for s in SAMPLES if (SAMPLES_DIR / s.file).is_file()]
     return render(request, "imports.html", {"config": config, "jobs": jobs, "limits": lim,
-                                            "targets": IMPORTERS.values()})
+                                            "targets": IMPORTERS.values(), "samples": samples})
+
+
+@require_safe
+@login_required
+def import_sample(request, name: str):
+    """One of SAMPLES, as a download (served from fixtures/ by name: nothing else there is reachable)."""
+    require(request.user, ImportJob, ADD)
+    sample = next((s for s in SAMPLES if s.file == name), None)
+    if sample is None or not (SAMPLES_DIR / sample.file).is_file():
+        raise Http404(name)
+    return FileResponse((SAMPLES_DIR / sample.file).open("rb"), as_attachment=True, filename=sample.file,
+                        content_type=sample.content_type)

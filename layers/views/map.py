@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -11,7 +11,7 @@ from django.utils.translation import pgettext
 from layers.models import AbandonmentReport, ManagementArea
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
-from layers.permissions import ADD, CHANGE, may, role_of, street_of
+from layers.permissions import ADD, CHANGE, NOT_SHOWN, may, role_of, street_of
 
 # Colours are chosen here, once, so the map styles and the legend cannot disagree.
 # Service statuses follow the Okabe-Ito palette (safe for red-green colour blindness).
@@ -38,21 +38,6 @@ COVERAGE_NO_DATA = "#d9d9d9"
 # (ColorBrewer "PuOr", safe for red-green colour blindness).
 CHANGE_BREAKS = [-20, -10, -2, 2, 10, 20]
 CHANGE_COLOURS = ["#b35806", "#f1a340", "#fee0b6", "#f7f7f7", "#d8daeb", "#998ec3", "#542788"]
-# The coverage endpoints of docs/COVERAGE_API.md: reversed from the URLconf by name, the contract's paths otherwise.
-COVERAGE_PATHS = {
-    "figures": ("coverage-figures", "/api/coverage/"),
-    "uncoveredHouseholds": ("coverage-uncovered-households", "/api/coverage/uncovered-households.json"),
-}
-
-
-def _coverage_paths() -> dict[str, str]:
-    paths = {}
-    for key, (name, fallback) in COVERAGE_PATHS.items():
-        try:
-            paths[key] = reverse(name)
-        except NoReverseMatch:
-            paths[key] = fallback
-    return paths
 RENOVATION_COLOURS = {"planned": "#6C7A89", "in_progress": "#E69F00", "completed": "#0072B2"}
 # ColorBrewer "Paired": 12 distinct hues for enterprise jurisdictions (tile property `colour` 0–11).
 ENTERPRISE_PALETTE = [
@@ -73,6 +58,12 @@ TILE_MIN_ZOOM = {
 }
 
 
+def _coverage_paths() -> dict[str, str]:
+    """The coverage endpoints of docs/COVERAGE_API.md the map's analysis panel calls."""
+    return {"figures": reverse("api:coverage-figures"),
+            "uncoveredHouseholds": reverse("api:coverage-uncovered-households")}
+
+
 def _url_template(name: str, placeholders: dict[str, str], **kwargs) -> str:
     """A URL pattern for the browser, e.g. /tiles/{layer}/{z}/{x}/{y}.mvt, built from the URLconf."""
     url = reverse(name, kwargs=kwargs)
@@ -89,7 +80,7 @@ def map_config(request=None) -> dict:
         {"zzlayerzz": "layer", 911111: "z", 922222: "x", 933333: "y"},
         layer="zzlayerzz", z=911111, x=922222, y=933333,
     )
-    popup_url = _url_template("feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz", pk=944444)
+    popup_url = _url_template("api:feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz", pk=944444)
 
     def tiles(layer_id: str, name: str, *, visible: bool, popup_kind: str | None, id_property: str = "id",
               dated: bool = False) -> dict:
@@ -194,8 +185,8 @@ def map_config(request=None) -> dict:
 
     return {
         "tileUrl": tile_url,
-        "adminAreasUrl": reverse("admin-areas-geojson"),
-        "searchUrl": reverse("search"),
+        "adminAreasUrl": reverse("api:admin-area-list"),
+        "searchUrl": reverse("api:search"),
         "popupUrl": popup_url,
         "today": today.isoformat(),
         "todayDisplay": formats.date_format(today, "DATE_FORMAT"),
@@ -237,6 +228,7 @@ def map_config(request=None) -> dict:
             "loadFailed": _("Could not load the details"),
             "details": _("Details"),
             "statuses": {str(s): str(s.label) for s in ServiceStatus},
+            "notShown": str(NOT_SHOWN),
             "groups": {"coverage": _("Coverage analysis")},
         },
         "coverage": coverage_config(today),

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .. import plan_selectors as reads
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, may, require
+from ..refusals import Refusal
+from ..selectors import plans as reads
 from ..services import plans as services
 from .map import STATUS_COLOURS
 
@@ -54,8 +55,8 @@ def plan_list(request):
                 user=request.user, name=form["name"], start_date=start, street_id=form["street"] or None,
                 **{k: form[k] for k in services.DEFAULTS})
             return redirect("plan-detail", pk=plan.pk)
-        except services.PlanError as exc:
-            error, status = exc, 400
+        except Refusal as exc:
+            error, status = exc, exc.status
     return render(request, "plans/plan_list.html", {
         "plans": reads.plan_list_rows(user=request.user),
         "can_create": may(request.user, TakeoverPlan, ADD),
@@ -77,7 +78,7 @@ def _config(request, plan: TakeoverPlan) -> dict:
             "plan": base, "map": base + "map.json", "bundles": base + "bundles/", "bundle": base + "bundles/{id}/",
             "candidates": base + "bundles/{id}/candidates/", "approve": base + "approve/",
             "coverage": base + "coverage/", "versions": base + "versions/",
-            "streets": reverse("admin-areas-geojson") + "?level=street",
+            "streets": reverse("api:admin-area-list") + "?level=street",
         },
         "palette": BUNDLE_PALETTE,
         "statusColours": {str(k): v for k, v in STATUS_COLOURS.items()},
@@ -140,7 +141,7 @@ def plan_detail(request, pk):
         "config": config,
         "status_label": PlanStatus(plan.status).label,
         "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
-        "export_geojson": reverse("api-plan-export-geojson", args=[plan.pk]),
-        "export_geojson_estates": reverse("api-plan-export-geojson", args=[plan.pk]) + "?per=estate",
-        "export_csv": reverse("api-plan-export-csv", args=[plan.pk]),
+        "export_geojson": reverse("api:plan-export-geojson", args=[plan.pk]),
+        "export_geojson_estates": reverse("api:plan-export-geojson", args=[plan.pk]) + "?per=estate",
+        "export_csv": reverse("api:plan-export-csv", args=[plan.pk]),
     })

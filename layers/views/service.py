@@ -23,7 +23,7 @@ from ..models import (
     ServiceContract,
 )
 from ..permissions import ADD, CHANGE, VIEW, may, role_of, street_of
-from ..worklists import NAMES
+from ..selectors.worklists import NAMES
 from .map import map_config
 
 # The base layers under the worklists: boundaries, estates coloured by status, buildings, service areas, roads.
@@ -51,11 +51,11 @@ def service_config(request) -> dict:
         "canAssign": can_assign,
         "canEnd": may(user, ServiceContract, CHANGE),
         "urls": {
-            "worklist": reverse("service-worklist", kwargs={"name": "NAME"}).replace("NAME", "{name}"),
-            "assign": reverse("service-assign"),
-            "end": _url_template("service-contract-end", pk=0),
-            "candidates": _url_template("estate-candidates", pk=0),
-            "contracts": _url_template("estate-contracts", pk=0),
+            "worklist": reverse("api:worklist-detail", kwargs={"name": "NAME"}).replace("NAME", "{name}"),
+            "assign": reverse("api:service-assign"),
+            "end": _url_template("api:contract-end", pk=0),
+            "candidates": _url_template("api:estate-candidates", pk=0),
+            "contracts": _url_template("api:estate-contracts", pk=0),
             "estate": _url_template("estate-detail", pk=0),
         },
         "csrfToken": get_token(request),

@@ -817,6 +817,7 @@ def main() -> None:
         import django
 
         django.setup()
+        from django.conf import settings
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
         from django.contrib.auth.models import User
         from django.contrib.sessions.backends.db import SessionStore
@@ -826,7 +827,7 @@ def main() -> None:
 
         user = User.objects.get(username="official")
         session = SessionStore()
-        session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+        session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         cookie = {"Cookie": f"sessionid={session.session_key}"}

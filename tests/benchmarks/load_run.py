@@ -1,16 +1,17 @@
-"""Load run (not a test; `make load`): gunicorn with the production settings on loopback, and a thread-pool client
+"""Load run (not a test; `make load`): gunicorn with the production settings on loopback, and locust (headless)
 mixing map reads, vector tiles, coverage figures and management-area edits by several planners.
 
     .venv/bin/python tests/benchmarks/load_run.py [--seconds 180] [--scale medium] [--clients 16] [--planners 4]
 
 The database is LOAD_DATABASE_URL, default DATABASE_URL's server with database <name>_load (created, migrated and
-given the demo city of --scale when it has no estate; --reload loads it again). Every client thread is a planner
-(one of --planners accounts, token for the API, session for the tiles) looping over a fixed mix of requests; an
-edit reads an area (its version) and saves it with that version, so planners editing the same few areas
-(--areas) collide and the losers get 409. It prints requests per kind, status counts, conflicts, 5xx and
-p50/p95/p99, then checks "no lost update": for every area the final version and the number of history rows grew
-by exactly the saves the client saw succeed, each success got its own new version, and the last one's name is
-stored. Exit status 1 on any 5xx, failed request or lost update.
+given the demo city of --scale when it has no estate; --reload loads it again). Every locust user is a planner
+(one of --planners accounts, token for the API, session for the tiles) looping over a fixed mix of requests
+(one_request; the users are in load_locustfile.py, locust runs in its own process); an edit reads an area (its
+version) and saves it with that version, so planners editing the same few areas (--areas) collide and the losers
+get 409. It prints requests per kind, status counts, conflicts, 5xx and p50/p95/p99, then checks "no lost
+update": for every area the final version and the number of history rows grew by exactly the saves the client saw
+succeed, each success got its own new version, and the last one's name is stored. Exit status 1 on any 5xx,
+failed request or lost update.
 
 tests/test_load_run.py runs the same code for a few seconds on the small demo city.
 """
@@ -18,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import secrets
 import sys
-import threading
-import time
+import subprocess
+import tempfile
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ TILE_ZOOMS = range(12, 19)
 SEARCH_TERMS = ("小区", "花园", "家属院", "街", "路", "1")
 PLANNER_PREFIX = "load-planner-"
 SECRET_KEY_LENGTH = 50
+STOP_TIMEOUT = 60  # seconds a user may take to finish the request or edit under way when the time is up
 
 
 # ---------------------------------------------------------------- the plan (needs Django set up)
@@ -81,11 +84,12 @@ def planners_ensure(n: int) -> list:
 
 def session_for(user) -> str:
     """A logged-in session key for `user`, as django.contrib.auth.login makes it (no password, no log-in form)."""
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
     session = SessionStore()
-    session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+    session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return session.session_key
@@ -129,7 +133,7 @@ def prepare(*, planners: int, areas: int, seed: int = 1) -> Plan:
     return Plan(found, area_ids, estate_ids, street_ids, tiles, bbox, boundaries, before=area_state(area_ids))
 
 
-# ---------------------------------------------------------------- the client
+# ---------------------------------------------------------------- the client (run inside locust)
 
 @dataclass
 class Report:
@@ -161,40 +165,42 @@ class Report:
                              "p99_ms": round(self.pct(kind, 0.99), 1)} for kind in sorted(self.sent)},
         }
 
+    def dump(self) -> str:
+        """Everything recorded, as JSON (the locust process writes it, the runner reads it back with `load`)."""
+        return json.dumps({"seconds": self.seconds, "sent": self.sent, "statuses": self.statuses,
+                           "latencies": self.latencies, "failures": self.failures,
+                           "server_errors": self.server_errors, "saves": self.saves, "conflicts": self.conflicts})
 
-class Client:
-    """One thread's keep-alive HTTP client, recording every request into the shared report."""
-
-    def __init__(self, base_url: str, planner: Planner, report: Report, lock: threading.Lock, number: int):
-        import requests
-
-        self.base_url, self.report, self.lock = base_url, report, lock
-        self.number, self.edits = number, 0  # the names it saves are 负载<number>-<edits>: unique per run
-        self.http = requests.Session()
-        self.http.headers.update({"Authorization": f"Token {planner.token}", "Accept-Language": "en"})
-        self.tile_headers = {"Cookie": f"sessionid={planner.session}", "Authorization": ""}
-
-    def send(self, kind: str, method: str, path: str, **kwargs):
-        started = time.perf_counter()
-        try:
-            response = self.http.request(method, self.base_url + path, timeout=60, **kwargs)
-            response.content  # noqa: B018 - read the whole body inside the timing
-        except Exception as exc:  # noqa: BLE001 - a request without an answer is counted, not fatal
-            with self.lock:
-                self.report.sent[kind] += 1
-                self.report.failures.append((kind, path, repr(exc)[:200]))
-            return None
-        elapsed = time.perf_counter() - started
-        with self.lock:
-            self.report.sent[kind] += 1
-            self.report.statuses[kind][response.status_code] += 1
-            self.report.latencies[kind].append(elapsed)
-            if response.status_code >= 500:
-                self.report.server_errors.append((kind, path, response.status_code, response.text[:300]))
-        return response
+    @classmethod
+    def load(cls, text: str) -> Report:
+        data = json.loads(text)
+        report = cls(seconds=data["seconds"], sent=Counter(data["sent"]), conflicts=data["conflicts"],
+                     failures=[tuple(f) for f in data["failures"]],
+                     server_errors=[tuple(e) for e in data["server_errors"]])
+        for kind, statuses in data["statuses"].items():
+            report.statuses[kind] = Counter({int(s): n for s, n in statuses.items()})
+        report.latencies.update(data["latencies"])
+        for area_id, saves in data["saves"].items():
+            report.saves[int(area_id)] = [tuple(s) for s in saves]
+        return report
 
 
-def one_request(client: Client, plan: Plan, rng: random.Random) -> None:
+def plan_dump(plan: Plan) -> str:
+    """What a locust user needs of the plan, as JSON (`plan_load` reads it back)."""
+    return json.dumps({"planners": [vars(p) for p in plan.planners], "area_ids": plan.area_ids,
+                       "estate_ids": plan.estate_ids, "street_ids": plan.street_ids, "tiles": plan.tiles,
+                       "bbox": plan.bbox, "boundaries": plan.boundaries})
+
+
+def plan_load(text: str) -> Plan:
+    data = json.loads(text)
+    return Plan([Planner(**p) for p in data["planners"]], data["area_ids"], data["estate_ids"], data["street_ids"],
+                data["tiles"], data["bbox"], {int(k): v for k, v in data["boundaries"].items()})
+
+
+def one_request(client, plan: Plan, rng: random.Random) -> None:
+    """One pick from MIX. `client` (load_locustfile.Client) has send(kind, method, path, **kwargs) → the response
+    or None when there was no answer, `report`, `number` and `edits`."""
     kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
     if kind == "layers":
         if rng.random() < 0.5:
@@ -220,7 +226,7 @@ def one_request(client: Client, plan: Plan, rng: random.Random) -> None:
         edit(client, plan, rng)
 
 
-def edit(client: Client, plan: Plan, rng: random.Random) -> None:
+def edit(client, plan: Plan, rng: random.Random) -> None:
     """Read an area, then save a new name with the version read; 1 in 4 also sets its boundary to the original or
     to the original shrunk by 0.5 % (never past where it started, so never over a neighbour)."""
     area_id = rng.choice(plan.area_ids)
@@ -241,32 +247,33 @@ def edit(client: Client, plan: Plan, rng: random.Random) -> None:
     if saved is None:
         return
     if saved.status_code == 200:
-        with client.lock:
-            client.report.saves[area_id].append((saved.json()["properties"]["version"], name))
+        client.report.saves[area_id].append((saved.json()["properties"]["version"], name))
     elif saved.status_code == 409:
-        with client.lock:
-            client.report.conflicts += 1
+        client.report.conflicts += 1
 
 
-def run(base_url: str, plan: Plan, *, seconds: float, clients: int, seed: int = 1) -> Report:
-    """`clients` threads, thread k acting as planner k mod len(planners), each sending the mix for `seconds`."""
-    report, lock = Report(), threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def worker(k: int) -> None:
-        client = Client(base_url, plan.planners[k % len(plan.planners)], report, lock, k)
-        rng = random.Random(seed * 1000 + k)
-        while time.perf_counter() < deadline:
-            one_request(client, plan, rng)
-
-    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    report.seconds = time.perf_counter() - started
-    return report
+def run(base_url: str, plan: Plan, *, seconds: float, clients: int, seed: int = 1,
+        workdir: Path | None = None) -> Report:
+    """locust, headless, in its own process (it monkey-patches the standard library with gevent): `clients` users,
+    user k acting as planner k mod len(planners), each sending the mix for `seconds`. A user still inside an edit
+    when the time is up finishes it (--stop-timeout), so every save sent is answered and counted."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="geoapp-locust-"))
+    plan_path, report_path, log_path = workdir / "plan.json", workdir / "report.json", workdir / "locust.log"
+    plan_path.write_text(plan_dump(plan))
+    report_path.unlink(missing_ok=True)
+    argv = [str(ROOT / ".venv" / "bin" / "python"), "-m", "locust", "--headless", "--only-summary",
+            "--locustfile", str(Path(__file__).resolve().parent / "load_locustfile.py"), "--host", base_url,
+            "-u", str(clients), "-r", str(clients), "-t", f"{max(1, math.ceil(seconds))}s",
+            "--stop-timeout", str(STOP_TIMEOUT), "--exit-code-on-error", "0", "--loglevel", "WARNING",
+            "--load-plan", str(plan_path), "--load-report", str(report_path), "--load-seed", str(seed)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    with log_path.open("w") as out:
+        done = subprocess.run(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                              timeout=seconds + STOP_TIMEOUT + 120)
+    if done.returncode != 0 or not report_path.exists():
+        raise RuntimeError(f"locust exited with {done.returncode}: see {log_path}:\n{log_path.read_text()[-3000:]}")
+    plan_path.unlink()  # it holds the planners' session keys and tokens
+    return Report.load(report_path.read_text())
 
 
 # ---------------------------------------------------------------- the checks
@@ -358,7 +365,7 @@ def main() -> int:
     parser.add_argument("--reload", action="store_true", help="load the demo city again even when estates exist")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (gthread)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
-    parser.add_argument("--clients", type=int, default=16, help="client threads")
+    parser.add_argument("--clients", type=int, default=16, help="locust users (concurrent clients)")
     parser.add_argument("--planners", type=int, default=4, help="planner accounts the clients act as")
     parser.add_argument("--areas", type=int, default=6, help="management areas the planners edit")
     parser.add_argument("--json", default="", help="also write the figures to this file")
@@ -383,8 +390,9 @@ def main() -> int:
     connection.close()
     log(f"gunicorn: {args.workers} workers × {args.threads} threads; {args.clients} clients as "
         f"{args.planners} planners editing {len(plan.area_ids)} areas, for {args.seconds:.0f} s")
-    with serving(db_url, secret_key=secret_key, workers=args.workers, threads=args.threads) as (base_url, _):
-        report = run(base_url, plan, seconds=args.seconds, clients=args.clients, seed=args.seed)
+    with serving(db_url, secret_key=secret_key, workers=args.workers, threads=args.threads) as (base_url, server):
+        report = run(base_url, plan, seconds=args.seconds, clients=args.clients, seed=args.seed,
+                     workdir=server.log_path.parent)
     problems = lost_updates(plan, report)
     print_report(report, problems, plan)
     if args.json:

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from layers.io import crs as crs_helpers
-from layers.io.importers import IMPORTERS
 from layers.security.audit import record_command
 from layers.services import imports as svc
 
@@ -31,7 +30,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--target", required=True, choices=sorted(IMPORTERS))
+        parser.add_argument("--target", required=True, choices=sorted(svc.IMPORTERS))
         parser.add_argument("--mapping", default="", help="field=column,… (defaults to the suggested mapping)")
         parser.add_argument("--srid", type=int, help="EPSG code of the coordinates (overrides the file's)")
         parser.add_argument("--gcj02", choices=["convert", "keep"], help="convert GCJ-02 positions, or keep them")

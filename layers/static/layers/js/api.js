@@ -46,6 +46,27 @@ export async function api(config, url, { method = "GET", json, form } = {}) {
   return data;
 }
 
+/**
+ * A GET for reading (no CSRF header, no config needed): the response when it is OK, else an ApiError whose `status`
+ * is the HTTP status (0 when the network failed). An aborted request rejects with the AbortError itself.
+ */
+export async function get(url, { signal, accept = "application/json" } = {}) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: "same-origin", signal, headers: { Accept: accept } });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(`Network error: ${error.message}`, 0, null);
+  }
+  if (!response.ok) throw new ApiError(`HTTP ${response.status}`, response.status, null);
+  return response;
+}
+
+/** GET and parse JSON (see get). */
+export async function getJSON(url, options = {}) {
+  return (await get(url, options)).json();
+}
+
 /** "%(name)s" placeholders, as in Django's translated strings. */
 export function fmt(template, values) {
   return String(template || "").replace(/%\((\w+)\)s/g, (match, key) => (key in values ? String(values[key]) : match));

@@ -2,18 +2,12 @@
 // (or its change since an earlier date), a heatmap of uncovered households, hexagons coloured by service rate,
 // and the date they all show.
 import { el, fillTemplate } from "./dom.js";
-import { fmt } from "./api.js";
+import { fmt, getJSON } from "./api.js";
+import { fmtDate, numberFormat } from "./format.js";
 import { setTileUrl } from "./layers.js";
 
 const L = window.L;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-function getJSON(url) {
-  return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then((response) => {
-    if (!response.ok) throw new Error(`${response.status}`);
-    return response.json();
-  });
-}
 
 /** "service_rate.households" → row.service_rate.households (0..1 or null). */
 function rateOf(row, key) {
@@ -38,15 +32,13 @@ function changeClassOf(value, breaks) {
 export function createCoverage(map, config) {
   const cov = config.coverage;
   const s = cov.strings;
-  const lang = document.documentElement.lang || "zh-hans";
   const state = {
     date: config.today, since: null, compare: false, level: "street", rate: "service_rate.estates",
   };
-  const percent = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
-  const points = new Intl.NumberFormat(lang, { maximumFractionDigits: 1, signDisplay: "exceptZero" });
-  const count = new Intl.NumberFormat(lang);
-  const dateFormat = new Intl.DateTimeFormat(lang, { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
-  const showDate = (iso) => dateFormat.format(new Date(`${iso}T00:00:00Z`));
+  const percent = numberFormat({ style: "percent", maximumFractionDigits: 1 });
+  const points = numberFormat({ maximumFractionDigits: 1, signDisplay: "exceptZero" });
+  const count = numberFormat();
+  const showDate = (iso) => fmtDate(iso);
 
   // ---- choropleth -------------------------------------------------------------------------------------------
   const areaCache = new Map(); // level → promise of GeoJSON features

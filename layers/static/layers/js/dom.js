@@ -19,6 +19,15 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * Tooltip and popup content: one line of text per argument (empty ones left out), as text nodes. Leaflet's
+ * bindTooltip/bindPopup/setContent and L.divIcon parse a string as HTML, and names are typed by planners or imported.
+ */
+export function textLines(...lines) {
+  const kept = lines.flat().filter((line) => line !== null && line !== undefined && line !== "");
+  return el("div", {}, kept.flatMap((line, i) => (i ? [el("br"), line] : [line])));
+}
+
 export function fillTemplate(template, values) {
   return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? encodeURIComponent(values[key]) : match));
 }

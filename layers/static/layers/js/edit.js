@@ -3,8 +3,9 @@
 // Endpoints: docs/EDIT_API.md. The areas on the map come from vector tiles, which cannot be snapped to, so
 // the areas around the view are loaded as GeoJSON at editing zooms: they are the snap targets and what is edited.
 import { api, ApiError, fmt } from "./api.js";
-import { el, fillTemplate } from "./dom.js";
-import { createHistory, formatWhen } from "./history.js";
+import { el, fillTemplate, textLines } from "./dom.js";
+import { fmtDateTime } from "./format.js";
+import { createHistory } from "./history.js";
 
 const L = window.L;
 export const EDIT_MIN_ZOOM = 15;
@@ -83,7 +84,7 @@ export function initEditor(map, config, layers) {
     bubblingMouseEvents: true,
     onEachFeature: (feature, layer) => {
       layer.on("click", () => onAreaClick(feature));
-      layer.bindTooltip(feature.properties.name || "", { sticky: true, className: "edit-area-tooltip" });
+      layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true, className: "edit-area-tooltip" });
     },
   });
   const overlay = L.layerGroup([], { pane: "geoapp-edit-overlay" });
@@ -273,7 +274,7 @@ export function initEditor(map, config, layers) {
     return [
       el("div", { class: "editor__conflict", role: "alert", "data-conflict": "" },
         el("h3", { text: s.conflictTitle }),
-        el("p", { "data-conflict-detail": "", text: fmt(s.conflictBody, { version: theirs.version, user: c.changed_by || "—", at: formatWhen(c.changed_at) }) }),
+        el("p", { "data-conflict-detail": "", text: fmt(s.conflictBody, { version: theirs.version, user: c.changed_by || "—", at: fmtDateTime(c.changed_at) }) }),
         c.error ? el("p", { class: "editor__server-message", text: c.error }) : null,
         el("p", { class: "editor__legend" },
           el("span", { class: "editor__swatch editor__swatch--theirs" }), s.theirs, " ",
@@ -577,7 +578,8 @@ export function initEditor(map, config, layers) {
       if (Array.isArray(p.location)) {
         L.circleMarker([p.location[1], p.location[0]], {
           pane: "geoapp-edit-overlay", radius: 9, color: "#fff", weight: 3, fillColor: "#D50000", fillOpacity: 1, snapIgnore: true,
-        }).bindTooltip(p.message || problemLabel(p.kind), { permanent: true, direction: "right", className: "edit-problem-tooltip" })
+        }).bindTooltip(textLines(p.message || problemLabel(p.kind)),
+          { permanent: true, direction: "right", className: "edit-problem-tooltip" })
           .addTo(overlay);
       }
     }

@@ -2,17 +2,10 @@
 // dashed over the current boundary, and can be restored (as a new version, with a reason).
 import { api, ApiError, fmt } from "./api.js";
 import { el, fillTemplate } from "./dom.js";
+import { fmtDateTime } from "./format.js";
 
 const L = window.L;
 const GHOST_STYLE = { color: "#6A1B9A", weight: 3, opacity: 1, fill: true, fillColor: "#6A1B9A", fillOpacity: 0.08, dashArray: "8 6" };
-
-export function formatWhen(value) {
-  const date = value ? new Date(value) : null;
-  if (!date || Number.isNaN(date.getTime())) return value || "";
-  return date.toLocaleString(document.documentElement.lang || undefined, {
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-  });
-}
 
 export function createHistory(map, config, { pane, onRestored }) {
   const s = config.editStrings;
@@ -61,7 +54,7 @@ export function createHistory(map, config, { pane, onRestored }) {
         el("strong", { text: `v${v.version}` }),
         el("span", { class: "history__action", text: v.action_label || v.action }),
         isCurrent ? el("span", { class: "history__current", text: s.current }) : null),
-      el("span", { class: "history__meta", text: `${fmt(s.by, { user: v.user || "—" })} · ${formatWhen(v.changed_at)}` }),
+      el("span", { class: "history__meta", text: `${fmt(s.by, { user: v.user || "—" })} · ${fmtDateTime(v.changed_at)}` }),
       v.reason ? el("span", { class: "history__reason", text: v.reason }) : null);
       list.append(el("li", {}, item));
     }

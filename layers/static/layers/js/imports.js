@@ -80,16 +80,13 @@ function targetOf(name) {
   return config.targets.find((t) => t.target === name);
 }
 
-$("step-upload").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const file = $("im-file").files[0];
-  if (!file) return;
+async function upload(file, target) {
   const status = $("upload-status");
   status.textContent = S.uploading;
   $("im-upload").disabled = true;
   const form = new FormData();
   form.append("file", file);
-  form.append("target", $("im-target").value);
+  form.append("target", target);
   try {
     job = await api(config, config.urls.jobs, { method: "POST", form });
     status.textContent = "";
@@ -103,7 +100,31 @@ $("step-upload").addEventListener("submit", async (event) => {
   } finally {
     $("im-upload").disabled = false;
   }
+}
+
+$("step-upload").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const file = $("im-file").files[0];
+  if (file) upload(file, $("im-target").value);
 });
+
+// A sample from fixtures/ goes through the same upload as a file the planner chose.
+for (const button of document.querySelectorAll("button.sample-try")) {
+  button.addEventListener("click", async () => {
+    const status = $("upload-status");
+    status.textContent = S.sampleLoading;
+    try {
+      const response = await fetch(button.dataset.url, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      const file = new File([await response.blob()], button.dataset.file);
+      $("im-target").value = button.dataset.target;
+      await upload(file, button.dataset.target);
+    } catch (error) {
+      status.textContent = "";
+      notice(status, "error", error.message);
+    }
+  });
+}
 
 function renderMapping() {
   const file = job.report.file;

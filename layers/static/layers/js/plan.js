@@ -1,13 +1,14 @@
 // One takeover plan (/plans/<id>/): bundles on the map and in a list (easy first), enterprise picking from ranked
 // candidates, editing bundles by clicking estates, coverage before/after per street, approval, versions.
 import { api, ApiError, fmt } from "./api.js";
-import { el } from "./dom.js";
+import { el, textLines } from "./dom.js";
+import { numberFormat } from "./format.js";
 
 const L = window.L;
 const config = JSON.parse(document.getElementById("plan-config").textContent);
 const S = config.strings;
 const root = document.getElementById("plan");
-const number = new Intl.NumberFormat(document.documentElement.lang || undefined);
+const number = numberFormat();
 const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
 // Territories are unions of many estates: a flat tint without outlines reads as one service area.
 const TERRITORY_STYLE = { stroke: false, fillColor: "#4f6d8a", fillOpacity: 0.16 };
@@ -86,8 +87,8 @@ function restyle() {
     const [lon, lat] = p.label_point.coordinates;
     L.marker([lat, lon], {
       interactive: false, keyboard: false,
-      icon: L.divIcon({ className: "bundle-label", html: `<span style="border-color:${colourOf(p.rank)}">${p.rank}</span>`,
-        iconSize: null }),
+      icon: L.divIcon({ className: "bundle-label",
+        html: el("span", { style: { "border-color": colourOf(p.rank) }, text: String(p.rank) }), iconSize: null }),
     }).addTo(labelLayer);
   }
 }
@@ -96,15 +97,15 @@ function estateTooltip(props) {
   const bundleId = state.estateBundle.get(props.id);
   const where = bundleId !== undefined ? fmt(S.inBundle, { rank: state.bundles.get(bundleId).rank })
     : props.status && props.status !== "none" ? config.statusLabels[props.status] : S.free;
-  return `${props.name} · ${number.format(props.households)} ${S.households}<br>${where}`;
+  return textLines(`${props.name} · ${number.format(props.households)} ${S.households}`, where);
 }
 
 function drawMap(data) {
   if (territoryLayer) territoryLayer.remove();
   territoryLayer = L.geoJSON(data.territories, {
     style: TERRITORY_STYLE, interactive: true, renderer,
-    onEachFeature: (f, layer) => layer.bindTooltip(fmt(S.territory, { name: f.properties.name, grade: f.properties.grade }),
-      { sticky: true }),
+    onEachFeature: (f, layer) => layer.bindTooltip(
+      () => textLines(fmt(S.territory, { name: f.properties.name, grade: f.properties.grade })), { sticky: true }),
   }).addTo(map);
   if (estateLayer) estateLayer.remove();
   state.estates.clear();

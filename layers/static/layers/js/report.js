@@ -80,11 +80,10 @@ export function initReports(map, config, layers) {
     return undefined;
   });
 
-  /** For openFeaturePopup: buildings get the button (other streets' buildings are refused by the server). */
+  /** For openFeaturePopup: the button only where the server says the user may report (popup JSON `can_report`:
+   * the role, and a street office's own street); the server still checks when the form is sent. */
   function popupActions(kind, id, data) {
-    if (kind !== "building") return null;
-    // When the popup names the building's street, another street's building gets no button at all.
-    if (config.streetId && data && data.street_id != null && Number(data.street_id) !== Number(config.streetId)) return null;
+    if (kind !== "building" || !data || !data.can_report) return null;
     return el("div", { class: "popup__actions" },
       el("button", {
         type: "button", class: "btn-danger", "data-action": "mark-abandoned", text: s.markAbandoned,

@@ -1,48 +1,60 @@
 // The printable report's map: the district's streets coloured by service rate (by estates), no basemap.
-(function () {
-  "use strict";
-  const config = JSON.parse(document.getElementById("report-map-config").textContent);
-  // Bound here, not in an onclick attribute: the Content-Security-Policy allows no inline script.
-  document.querySelectorAll("[data-action=print]").forEach((b) => b.addEventListener("click", () => window.print()));
-  const BREAKS = [0.2, 0.4, 0.6, 0.8];
-  const COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
-  const colour = (pct) => {
-    if (pct === null || pct === undefined) return "#e0e0e0";
-    const r = pct / 100;
-    let i = 0;
-    while (i < BREAKS.length && r >= BREAKS[i]) i += 1;
-    return COLOURS[i];
-  };
+// Leaflet (L) is a global of django-leaflet's classic scripts; django-leaflet announces the map with map:init.
+import { getJSON } from "./api.js";
+import { el, textLines } from "./dom.js";
+import { fmtRate, numberFormat } from "./format.js";
 
-  function legend() {
-    const el = document.getElementById("report-legend");
-    const labels = ["< 20%", "20–40%", "40–60%", "60–80%", "≥ 80%"];
-    el.innerHTML = labels.map((l, i) => `<span><i style="background:${COLOURS[i]}"></i>${l}</span>`).join("")
-      + `<span><i style="background:#e0e0e0"></i>${config.noData}</span>`;
+const L = window.L;
+const config = JSON.parse(document.getElementById("report-map-config").textContent);
+const report = document.getElementById("report");
+const BREAKS = [0.2, 0.4, 0.6, 0.8];
+const COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
+const NO_DATA = "#e0e0e0";
+
+// Bound here, not in an onclick attribute: the Content-Security-Policy allows no inline script.
+document.querySelectorAll("[data-action=print]").forEach((b) => b.addEventListener("click", () => window.print()));
+
+/** config.rates are percentages (0..100) with one decimal, or null for a street without old estates. */
+function colour(pct) {
+  if (pct === null || pct === undefined) return NO_DATA;
+  const r = pct / 100;
+  let i = 0;
+  while (i < BREAKS.length && r >= BREAKS[i]) i += 1;
+  return COLOURS[i];
+}
+
+const swatch = (background, label) => el("span", {}, el("i", { style: { background } }), label);
+
+function legend() {
+  const pct = numberFormat({ style: "percent" }).format;
+  const labels = [`< ${pct(BREAKS[0])}`, ...BREAKS.slice(1).map((b, i) => `${pct(BREAKS[i])}–${pct(b)}`),
+    `≥ ${pct(BREAKS[BREAKS.length - 1])}`];
+  document.getElementById("report-legend").replaceChildren(
+    ...labels.map((label, i) => swatch(COLOURS[i], label)), swatch(NO_DATA, config.noData));
+}
+
+window.addEventListener("map:init", (event) => {
+  if (!event.detail || event.detail.id !== "report-map") return;
+  const map = event.detail.map;
+  if (map.attributionControl) map.attributionControl.remove();
+  if (map.zoomControl) map.zoomControl.remove();
+  map.options.zoomSnap = 0.1;
+  for (const handler of ["dragging", "scrollWheelZoom", "doubleClickZoom", "boxZoom", "keyboard", "touchZoom"]) {
+    if (map[handler]) map[handler].disable();
   }
-
-  window.addEventListener("map:init", (event) => {
-    if (!event.detail || event.detail.id !== "report-map") return;
-    const map = event.detail.map;
-    map.attributionControl && map.attributionControl.remove();
-    map.zoomControl && map.zoomControl.remove();
-    map.options.zoomSnap = 0.1;
-    ["dragging", "scrollWheelZoom", "doubleClickZoom", "boxZoom", "keyboard", "touchZoom"].forEach((h) => map[h] && map[h].disable());
-    legend();
-    fetch(config.geojson, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-      .then((geojson) => {
-        const layer = L.geoJSON(geojson, {
-          style: (f) => ({ color: "#444", weight: 1.2, fillOpacity: 0.9, fillColor: colour(config.rates[f.properties.id]) }),
-          onEachFeature: (f, l) => {
-            const rate = config.rates[f.properties.id];
-            l.bindTooltip(`${f.properties.name}<br>${rate === null || rate === undefined ? "–" : rate + "%"}`,
-              { permanent: true, direction: "center", className: "area-label" });
-          },
-        }).addTo(map);
-        map.fitBounds(layer.getBounds(), { padding: [6, 6], animate: false });
-        document.getElementById("report").dataset.mapReady = "true";
-      })
-      .catch(() => { document.getElementById("report").dataset.mapReady = "error"; });
-  });
-})();
+  legend();
+  getJSON(config.geojson)
+    .then((geojson) => {
+      const rateOf = (f) => config.rates[f.properties.id];
+      const layer = L.geoJSON(geojson, {
+        style: (f) => ({ color: "#444", weight: 1.2, fillOpacity: 0.9, fillColor: colour(rateOf(f)) }),
+        // Street names are typed or imported by planners: text nodes, never HTML (docs/SECURITY.md).
+        onEachFeature: (f, l) => l.bindTooltip(
+          textLines(f.properties.name || "", rateOf(f) == null ? "–" : fmtRate(rateOf(f) / 100)),
+          { permanent: true, direction: "center", className: "area-label" }),
+      }).addTo(map);
+      map.fitBounds(layer.getBounds(), { padding: [6, 6], animate: false });
+      report.dataset.mapReady = "true";
+    })
+    .catch(() => { report.dataset.mapReady = "error"; });
+});

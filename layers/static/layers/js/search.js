@@ -1,4 +1,5 @@
 // Estate search in the side panel: name or address → result list → zoom to the estate and open its popup.
+import { getJSON } from "./api.js";
 import { bboxToBounds, el } from "./dom.js";
 
 export function initSearch({ form, input, status, results }, config, { onPick }) {
@@ -19,7 +20,7 @@ export function initSearch({ form, input, status, results }, config, { onPick })
         sub ? el("span", { class: "result__sub", text: sub }) : null,
         el("span", { class: "result__status", style: { "--status": colour } },
           el("span", { class: "result__dot", "aria-hidden": "true" }),
-          strings.statuses[item.status] || item.status || ""),
+          item.status == null ? strings.notShown : strings.statuses[item.status] || item.status),
       );
       results.append(el("li", {}, button));
     }
@@ -36,11 +37,7 @@ export function initSearch({ form, input, status, results }, config, { onPick })
     controller = new AbortController();
     status.textContent = strings.searching;
     const url = `${config.searchUrl}?${new URLSearchParams({ q })}`;
-    return fetch(url, { credentials: "same-origin", signal: controller.signal, headers: { Accept: "application/json" } })
-      .then((response) => {
-        if (!response.ok) throw new Error(`${response.status}`);
-        return response.json();
-      })
+    return getJSON(url, { signal: controller.signal })
       .then((data) => {
         const items = (data && data.results) || [];
         show(items);

@@ -3,7 +3,8 @@
 // through /api/service/… (docs/SERVICE_API.md).
 import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
-import { el, fillTemplate } from "./dom.js";
+import { el, fillTemplate, textLines } from "./dom.js";
+import { numberFormat, pageLang } from "./format.js";
 import { createBasemaps, createLayers, createPane } from "./layers.js";
 import { openFeaturePopup } from "./popup.js";
 
@@ -22,7 +23,7 @@ const SELECTED_STYLE = { color: "#0d47a1", weight: 4, opacity: 1, fillOpacity: 0
 const CANDIDATE_COLOURS = ["#e6007e", "#00a6d6", "#c8a000", "#6b3e26", "#111111", "#7fbf00", "#ff5fa2", "#4b0082"];
 const FIT = { padding: [40, 40], maxZoom: 17, animate: false };
 
-const nf = new Intl.NumberFormat(document.documentElement.lang || undefined);
+const nf = numberFormat();
 
 function today() {
   return config.today;
@@ -46,7 +47,7 @@ function setup(map) {
     pane: createPane(map, "worklist"),
     style: () => worklistStyle(),
     onEachFeature(feature, layer) {
-      layer.bindTooltip(feature.properties.name, { sticky: true });
+      layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true });
       layer.on("click", (e) => {
         L.DomEvent.stopPropagation(e);
         openFeaturePopup(map, config, "estate", feature.properties.id, e.latlng, {
@@ -217,7 +218,7 @@ function setup(map) {
   }
 
   if (service.canAssign && map.pm) {
-    map.pm.setLang((document.documentElement.lang || "").startsWith("zh") ? "zh" : "en");
+    map.pm.setLang((pageLang() || "").startsWith("zh") ? "zh" : "en");
     const Tools = L.Control.extend({
       options: { position: "topleft" },
       onAdd() {
@@ -378,7 +379,7 @@ function setup(map) {
           const shape = L.geoJSON(feature, {
             style: () => ({ color: colour, weight: 3.5, dashArray: "8 4", fillColor: colour, fillOpacity: 0.06 }),
           });
-          shape.bindTooltip(`${feature.properties.rank}. ${feature.properties.name}`, { sticky: true });
+          shape.bindTooltip(() => textLines(`${feature.properties.rank}. ${feature.properties.name}`), { sticky: true });
           candidateLayer.addLayer(shape);
           // The rank, pinned on the part of the territory nearest the estate.
           let nearest = null;
@@ -392,7 +393,8 @@ function setup(map) {
           if (nearest) {
             candidateLayer.addLayer(L.marker(nearest.at, {
               interactive: false,
-              icon: L.divIcon({ className: "service__rank", html: String(feature.properties.rank), iconSize: [22, 22] }),
+              icon: L.divIcon({ className: "service__rank", html: el("span", { text: String(feature.properties.rank) }),
+                iconSize: [22, 22] }),
             }));
           }
         });

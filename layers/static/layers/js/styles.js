@@ -30,7 +30,15 @@ export function makeStyles(colours) {
     };
   };
 
+  // A feature without its state attribute lies outside the user's jurisdiction (docs/SECURITY.md "Read scope"):
+  // drawn as a plain outline for orientation, never coloured as if its state were known.
+  const outline = (zoom) => ({
+    fill: true, fillColor: "#FFFFFF", fillOpacity: 0.05, stroke: zoom > 12, color: "#8A8A8A", weight: 1,
+    opacity: 0.8, dashArray: "2 3",
+  });
+
   const estate = (props, zoom) => {
+    if (props.status === undefined || props.status === null) return outline(zoom);
     const colour = colours.status[props.status] || "#8A8A8A";
     const old = truthy(props.old);
     return {
@@ -45,7 +53,8 @@ export function makeStyles(colours) {
     };
   };
 
-  const building = (props) => {
+  const building = (props, zoom) => {
+    if (props.abandonment === undefined || props.abandonment === null) return outline(zoom);
     switch (props.abandonment) {
       case "reported":
         return { fill: true, fillColor: "url(#hatch-reported)", fillOpacity: 1,

@@ -11,9 +11,11 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import AdminArea, AdminLevel
-from .rules import old_estate_cutoff, old_estate_sql
+from ..models import AdminArea, AdminLevel
+from ..refusals import Invalid
+from ..rules import old_estate_cutoff, old_estate_sql
 
 LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
 TREND_MAX_POINTS = 240
@@ -168,15 +170,16 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
     """Every figure of docs/COVERAGE_API.md for each area of a level (optionally below one parent) on a date.
 
     The total is the parent's row when a parent is given, otherwise the whole district (the sum of all rows).
-    Raises ValueError for an unknown level, or a parent that is not an area above that level.
+    Raises Invalid for an unknown level, or a parent that is not an area above that level.
     """
     if level not in LEVEL_DEPTH:
-        raise ValueError(f"level must be one of {', '.join(LEVEL_DEPTH)}")
+        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(LEVEL_DEPTH)}, field="level")
     parent = None
     if parent_id is not None:
         parent = AdminArea.objects.filter(pk=parent_id).values("id", "code", "name", "level").first()
         if parent is None or LEVEL_DEPTH[parent["level"]] >= LEVEL_DEPTH[level]:
-            raise ValueError(f"parent must be the id of an area above the {level} level")
+            raise Invalid(_("parent must be the id of an area above the %(level)s level") % {"level": level},
+                          field="parent")
     params = {"on": on, "day_end": _end_of_day(on), "year": on.year, "cutoff": old_estate_cutoff(),
               "level": level, "parent": parent_id}
     with connection.cursor() as cursor:
@@ -230,10 +233,10 @@ def months_between(start: datetime.date, end: datetime.date) -> int:
 def coverage_trend(*, area_id: int | None, start: datetime.date, end: datetime.date) -> list[dict]:
     """Monthly estate-count rates from start (same day of each month) to end, for an area (None: everything)."""
     if end < start:
-        raise ValueError("from must not be after to")
+        raise Invalid(_("from must not be after to"), field="from")
     months = months_between(start, end)
     if months + 1 > TREND_MAX_POINTS:
-        raise ValueError(f"at most {TREND_MAX_POINTS} monthly points: narrow from–to")
+        raise Invalid(_("at most %(max)d monthly points: narrow from–to") % {"max": TREND_MAX_POINTS}, field="from")
     params = {"cutoff": old_estate_cutoff(), "area": area_id, "start": start, "end": end,
               "months": months}
     with connection.cursor() as cursor:

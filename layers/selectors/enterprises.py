@@ -5,21 +5,26 @@ Estates and households served come from the derived EnterpriseJurisdiction (serv
 """
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from .models import (
+from ..models import (
     ContractMode,
     CreditEvaluation,
     Enterprise,
     EnterpriseListing,
+    Estate,
     ListStatus,
     RegisterAction,
     RegisterChange,
 )
-from .services.enterprises import enterprise_decision
+from ..permissions import VIEW, restrict
+from ..planning import credit_rating
 
 SEARCH_MAX_CHARS = 100
 
@@ -127,8 +132,11 @@ def listing_data(listing: EnterpriseListing) -> dict:
     }
 
 
-def changes(*, enterprise_id: int) -> QuerySet:
-    return (RegisterChange.objects.filter(enterprise_id=enterprise_id).select_related("user", "estate")
+def changes(*, enterprise_id: int, user) -> QuerySet:
+    """The enterprise's change log: register changes, and the service assignments of estates whose service the user
+    may view (a street office: its street's; docs/SECURITY.md "Read scope")."""
+    in_scope = Q(estate__isnull=True) | Q(estate__in=restrict(Estate.objects.all(), user, VIEW))
+    return (RegisterChange.objects.filter(in_scope, enterprise_id=enterprise_id).select_related("user", "estate")
             .order_by("-changed_at", "-id"))
 
 
@@ -195,14 +203,21 @@ def change_data(change: RegisterChange) -> dict:
     }
 
 
-def register_detail(*, enterprise: Enterprise, changes_limit: int = 50) -> dict:
+def enterprise_decision(enterprise: Enterprise, *, today: datetime.date | None = None) -> credit_rating.ListDecision:
+    """The list decision in force for `enterprise` on `today`, from its stored evaluations and listings."""
+    evaluations = enterprise.evaluations.values_list("year", "grade", "passed")
+    listings = enterprise.listings.order_by("decided_at", "id").values_list("status", "listed_on", "reason")
+    return credit_rating.list_status(list(evaluations), list(listings), today or timezone.localdate())
+
+
+def register_detail(*, enterprise: Enterprise, user, changes_limit: int = 50) -> dict:
     """The register part of an enterprise's page: the decision in force, evaluations, listings, latest changes."""
     decision = enterprise_decision(enterprise)
-    log = list(changes(enterprise_id=enterprise.pk)[:changes_limit])
+    log = list(changes(enterprise_id=enterprise.pk, user=user)[:changes_limit])
     return {
         "decision": decision,
         "evaluations": list(evaluations(enterprise_id=enterprise.pk)),
         "listings": list(listings(enterprise_id=enterprise.pk)),
         "changes": [{"change": c, "summary": change_summary(c), "lines": change_lines(c)} for c in log],
-        "changes_total": changes(enterprise_id=enterprise.pk).count(),
+        "changes_total": changes(enterprise_id=enterprise.pk, user=user).count(),
     }

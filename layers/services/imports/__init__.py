@@ -3,7 +3,8 @@
 The same steps serve the web page (through ImportJob rows) and the `import_layer` command (on a file directly):
 read (layers.io.readers) → map columns to fields → reproject to the storage SRID (file CRS, or the user's
 confirmed choice) → detect GCJ-02 offsets against the district's own data and convert on request → check every
-row with the target's importer (layers.io.importers) → commit all rows in one transaction, or none.
+row with the target's importer (importers.py; the targets in targets.py) → commit all rows in one transaction, or
+none.
 """
 from __future__ import annotations
 
@@ -21,13 +22,17 @@ from django.utils.translation import gettext as _
 from pyproj import CRS, Transformer
 from shapely.geometry import mapping as geojson_mapping
 
-from ..io import crs as crs_helpers
-from ..io import gcj02
-from ..io import importers as registry
-from ..io import mapping as mapping_helpers
-from ..io import readers
-from ..models import ImportJob, ImportStatus
-from ..permissions import ADD, VIEW, get_restricted, require
+from ...io import crs as crs_helpers
+from ...io import gcj02
+from ...io import mapping as mapping_helpers
+from ...io import readers
+from ...io.cells import parse_text
+from ...models import ImportJob, ImportStatus
+from ...permissions import ADD, VIEW, get_restricted, require
+from ...refusals import Refusal
+from . import importers as registry
+from . import targets  # noqa: F401 (reading it registers the targets in IMPORTERS)
+from .importers import IMPORTERS
 
 SRID = registry.SRID
 PREVIEW_MAX_FEATURES = 5000
@@ -36,13 +41,13 @@ SAMPLE_ROWS = 5
 GCJ_SAMPLE = 400
 
 
-class ImportRefused(Exception):
-    """The import cannot go on; str() says why. `status`: the HTTP status; `report`: the per-row report, if any."""
+class ImportRefused(Refusal):
+    """The import cannot go on; str() says why. `status`: the HTTP status; `report`: the per-row report, if any
+    (sent in the body's "report")."""
 
     def __init__(self, message: str, *, status: int = 400, report: dict | None = None):
-        super().__init__(message)
-        self.status, self.report = status, report
-
+        super().__init__(message, status=status, details={"report": report} if report is not None else None)
+        self.report = report
 
 
 def encoding_label(label: str | None) -> str | None:
@@ -50,6 +55,7 @@ def encoding_label(label: str | None) -> str | None:
     if label and label.endswith(readers.DETECTED_NO_CPG):
         return _("%(encoding)s (detected, no .cpg)") % {"encoding": label.removesuffix(readers.DETECTED_NO_CPG)}
     return label
+
 
 def limits() -> readers.Limits:
     return readers.Limits(
@@ -65,7 +71,7 @@ def importer_for(target: str) -> type[registry.Importer]:
         return registry.get(target)
     except KeyError:
         raise ImportRefused(_("Unknown import target “%(target)s”; choose one of: %(targets)s.")
-                            % {"target": target, "targets": ", ".join(registry.IMPORTERS)}) from None
+                            % {"target": target, "targets": ", ".join(IMPORTERS)}) from None
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -300,7 +306,7 @@ def analyse(table: readers.Table, *, target: str, user, options: Options, file_n
 
 
 def _key_text(value):
-    return registry.parse_text(value, None) if value not in (None, "") else None
+    return parse_text(value, None) if value not in (None, "") else None
 
 
 def _report(rows, importer_cls, *, table, mapping, source, verdict, options, file_name) -> dict:
@@ -408,8 +414,9 @@ def _job_for_update(user, job_id: int) -> ImportJob:
     job = get_restricted(ImportJob.objects.select_for_update(), user, VIEW, pk=job_id)
     require(user, ImportJob, ADD)
     if job.status == ImportStatus.COMMITTED:
-        raise ImportRefused(_("Import %(id)d was already committed on %(when)s.")
-                            % {"id": job.pk, "when": timezone.localtime(job.committed_at).strftime("%Y-%m-%d %H:%M")},
+        raise ImportRefused(_("The import of “%(name)s” was already committed on %(when)s.")
+                            % {"name": job.file_name,
+                               "when": timezone.localtime(job.committed_at).strftime("%Y-%m-%d %H:%M")},
                             status=409)
     return job
 
@@ -453,7 +460,7 @@ def import_job_commit(*, user, job_id: int, reason: str = "") -> ImportJob:
         with transaction.atomic():
             job = _job_for_update(user, job_id)
             if job.status != ImportStatus.CHECKED:
-                raise ImportRefused(_("Run the dry run of import %(id)d first.") % {"id": job.pk}, status=409)
+                raise ImportRefused(_("Run the dry run of “%(name)s” first.") % {"name": job.file_name}, status=409)
             options = Options(mapping=job.mapping, srid=job.srid, gcj02=job.gcj02)
             analysis = import_table_commit(_job_table(job), target=job.target, user=user, options=options,
                                            reason=reason, file_name=job.file_name)
