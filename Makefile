@@ -21,7 +21,7 @@
 #   make mutate    local PostGIS, then scripts/mutate.sh (MUTATE_ARGS: mutmut names, default the rule functions):
 #                  mutation testing of the rule modules with mutmut from requirements-mutate.txt, installed on demand
 #                  into .venv-mutate; fast tests only, not part of make test; prints the score and the survivors
-#                  (docs/RELIABILITY.md "Mutation testing"; about 20 minutes)
+#                  (docs/RELIABILITY.md "Mutation testing"; about 40 minutes on 2 shared cores)
 #   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
 #   make stop      stop it                  make clean-db   stop and delete it
 #   make psql      psql on the application database

@@ -1,7 +1,8 @@
 """The shared domain rules for SQL statements and the ORM: fragments calling the SQL functions of migration 0014.
 
-Every statement that needs "old estate" or "contract active on a date" writes it through these helpers, so the rule
-has one definition (the SQL function) and one Python twin (layers.planning.rules) kept equal by tests/test_rules.py.
+Every statement that needs "old estate" or "contract active on a date" writes it through these helpers (or reads
+layers_active_contracts), so the rule has one definition (the SQL function) and one Python twin
+(layers.planning.rules) kept equal by tests/test_rules.py.
 """
 from __future__ import annotations
 
@@ -31,11 +32,6 @@ def old_estate_sql(build_year: str = "e.build_year", cutoff: str = "%(cutoff)s")
 def old_estate_literal_sql(build_year: str) -> str:
     """old_estate_sql with the setting written in (for SQL built without parameters, e.g. export fields)."""
     return old_estate_sql(build_year, str(old_estate_cutoff()))
-
-
-def contract_active_sql(alias: str = "c", on: str = "%(on)s") -> str:
-    """SQL: whether contract `alias` is active on the date `on` (a placeholder or an expression)."""
-    return f"layers_contract_active({alias}.start_date, {alias}.end_date, {on})"
 
 
 def contract_not_ended_sql(alias: str = "c", on: str = "%(on)s") -> str:

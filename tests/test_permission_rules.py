@@ -56,6 +56,7 @@ def test_restrict_limits_a_street_office_to_its_street(users):
     assert restrict_role(Building.objects.all(), role=Role.STREET_OFFICE, street=street.pk, action=VIEW).count() == \
         mine.count()
     assert not restrict_role(Building.objects.all(), role=None, street=None, action=VIEW).exists()
+    assert not restrict_role(Estate.objects.all(), role=Role.PLANNER, street=None, action="delete").exists()  # not in the table
 
 
 def test_get_restricted_answers_403_for_a_role_and_404_outside(users):

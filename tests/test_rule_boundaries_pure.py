@@ -56,6 +56,8 @@ def test_floor_area_bounds_are_inclusive_too():
     exact = BundleRules(min_households=MIN, max_households=MAX, min_floor_area=48_000, max_floor_area=48_000)
     assert bundle_problems([1, 2], units_by_id=by_id, graph=graph, rules=exact) == []
     assert [b.unit_ids for b in propose_bundles(units, exact)] == [(1, 2)]
+    assert propose_bundles(units, BundleRules(min_households=MIN, max_households=MAX, max_floor_area=47_999)) == []
+    assert propose_bundles(units, BundleRules(min_households=MIN, max_households=MAX, min_floor_area=48_001)) == []
 
 
 # --- credit rating --------------------------------------------------------------------------------------------
@@ -76,10 +78,24 @@ def test_two_consecutive_failing_years_black_list_from_1_january_after():
     assert decision.derived and "2021" in decision.reason and "2022" in decision.reason
 
 
+def test_a_manual_decision_beats_a_derived_one_of_the_same_day():
+    evaluations = [(2019, "C", False), (2020, "C", False), (2021, "B", True), (2022, "C", False), (2023, "C", False)]
+    lifted = [("normal", datetime.date(2024, 1, 1), "整改到位，解除黑榜")]  # the day of the second derived listing
+    assert credit_rating.list_status(evaluations, [], datetime.date(2024, 1, 1)).status == credit_rating.BLACK
+    decision = credit_rating.list_status(evaluations, lifted, datetime.date(2024, 1, 1))
+    assert decision.status == credit_rating.NORMAL and not decision.derived
+    with pytest.raises(ValueError, match="unknown list status 'grey'"):
+        credit_rating.decisions([], [("grey", datetime.date(2024, 1, 1), "")])
+
+
 def test_a_decision_dated_on_the_day_asked_is_in_force():
     listed = [("red", datetime.date(2024, 5, 1), "优秀")]
     assert credit_rating.list_status([], listed, datetime.date(2024, 5, 1)).status == credit_rating.RED
     assert credit_rating.list_status([], listed, datetime.date(2024, 4, 30)).status == credit_rating.NORMAL
+    as_objects = [credit_rating.Listing(*listed[0])]
+    assert credit_rating.list_status([], as_objects, datetime.date(2024, 5, 1)).status == credit_rating.RED
+    evaluations = [credit_rating.Evaluation(*e) for e in evaluations_fail_fail(2021)]
+    assert credit_rating.list_status(evaluations, as_objects, datetime.date(2023, 1, 1)).status == credit_rating.BLACK
 
 
 # --- the Python twins of the SQL rule functions ----------------------------------------------------------------
@@ -132,3 +148,16 @@ def test_ranked_candidates_keep_every_attribute_and_use_the_arguments():
     assert ranked == [candidates.RankedCandidate(1, "甲物业", 1000.0, "B", 0, "red",
                                                  score=round(candidates.candidate_score(
                                                      near, max_distance_m=2000.0, households=5000), 9), rank=1)]
+
+
+def test_floor_area_problems_give_the_area_to_a_tenth_of_a_square_metre():
+    units = [Unit(k + 1, 400, 24_000.03, box(k * 100.0, 0, k * 100.0 + 100.0, 100.0), None) for k in range(2)]
+    graph = adjacency(units, gap_m=50.0, within_street=False)
+    by_id = {u.id: u for u in units}
+    small = bundle_problems([1, 2], units_by_id=by_id, graph=graph,
+                            rules=BundleRules(min_households=MIN, max_households=MAX, min_floor_area=50_000))
+    large = bundle_problems([1, 2], units_by_id=by_id, graph=graph,
+                            rules=BundleRules(min_households=MIN, max_households=MAX, max_floor_area=40_000))
+    assert small == [Problem("too_small", {"measure": "floor_area", "value": 48_000.1, "limit": 50_000})]
+    assert large == [Problem("too_large", {"measure": "floor_area", "value": 48_000.1, "limit": 40_000})]
+    assert isinstance(large[0].params["value"], float)

@@ -13,9 +13,11 @@ from layers.selectors.bundles import metric_srid, uncovered_units
 from layers.selectors.coverage import coverage_figures, coverage_trend, uncovered_household_points
 from layers.models import Estate, ServiceContract, TakeoverPlan
 from layers.planning import rules as pure
-from layers.selectors.plans import plan_map_data
-from layers.rules import contract_not_ended_filter
+from layers.rules import (
+    contract_not_ended_filter, contract_not_ended_sql, old_estate_literal_sql, old_estate_sql,
+)
 from layers.selectors.contracts import contracts_active_on
+from layers.selectors.plans import plan_map_data
 from layers.selectors.worklists import worklist_get
 from tests import factories
 
@@ -205,3 +207,19 @@ def test_orm_not_ended_filter_keeps_contracts_running_on_or_after_the_date():
     assert kept == {running.pk, later.pk}
     assert set(ServiceContract.objects.filter(pk__in=ids).filter(contract_not_ended_filter(D + DAY))
                .values_list("pk", flat=True)) == {later.pk}
+
+
+def test_sql_fragments_call_the_rule_functions_with_the_columns_given():
+    cutoff = factories.cutoff_year()
+    assert old_estate_sql() == "layers_is_old_estate(e.build_year, %(cutoff)s)"
+    assert old_estate_sql("s.build_year", "%(old_cutoff)s") == "layers_is_old_estate(s.build_year, %(old_cutoff)s)"
+    assert old_estate_literal_sql("t.build_year") == f"layers_is_old_estate(t.build_year, {cutoff})"
+    assert contract_not_ended_sql() == "layers_contract_not_ended(c.end_date, %(on)s)"
+    assert contract_not_ended_sql("sc", "d.on_date") == "layers_contract_not_ended(sc.end_date, d.on_date)"
+    estate = factories.estate_at_cutoff()
+    ending = factories.contract(estate, start=D - DAY * 10, end=D)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {old_estate_literal_sql('e.build_year')}, {old_estate_sql(cutoff='%(cutoff)s')}, "
+                       f"{contract_not_ended_sql('c')} FROM layers_estate e JOIN layers_servicecontract c "
+                       "ON c.estate_id = e.id WHERE c.id = %(id)s", {"id": ending.pk, "on": D - DAY, "cutoff": cutoff})
+        assert cursor.fetchone() == (True, True, True)

@@ -831,6 +831,12 @@ def main() -> None:
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         cookie = {"Cookie": f"sessionid={session.session_key}"}
+        # Another checkout (--before-checkout, --ogc-checkout) may know only Django's ModelBackend: its own session.
+        other = SessionStore()
+        other[SESSION_KEY], other[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+        other[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        other.create()
+        other_cookie = {"Cookie": f"sessionid={other.session_key}"}
         estate_layer = tile_layer("estates")
         today = datetime.date.today()
         django_connection.close()
@@ -926,7 +932,8 @@ def main() -> None:
                 log(f"starting {server.name} on :{server.port}")
                 server.start(workdir)
                 is_project = server.name.startswith("project")
-                fetch = http_fetcher(server.port, cookie if is_project else {})
+                checkout_cookie = other_cookie if server.name in ("project before", "project OGC (checkout)") else cookie
+                fetch = http_fetcher(server.port, checkout_cookie if is_project else {})
                 if is_project and fetch("/ogc/collections/estates/items?limit=1")[0] == 200:
                     items_paths[server.name] = "/ogc/collections/estates/items?{}"
                     if server is ogc_server or (not ogc_server and server.name == "project"):
