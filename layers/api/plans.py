@@ -25,7 +25,7 @@ from ..permissions import CHANGE, VIEW, may, require
 from ..refusals import Invalid, NotFound
 from ..services import plans as services
 from . import openapi as doc
-from .validation import DateParam, FiniteFloat, validated_body
+from .validation import DateParam, Number, validated_body
 
 ERROR = doc.ErrorSerializer
 ERRORS = doc.errors(400, 403, 404, 409)
@@ -42,12 +42,12 @@ class PlanCreateSerializer(serializers.Serializer):
     street = doc.WholeNumber(required=False, allow_null=True, help_text="a street office; empty: district",
                              error_messages={"invalid": gettext_lazy("street must be a street office's id (a whole "
                                                                      "number).")})
-    gap_m = FiniteFloat(required=False, allow_null=True, help_text="default 50")
+    gap_m = Number(required=False, allow_null=True, help_text="default 50")
     within_street = serializers.BooleanField(required=False, allow_null=True, help_text="default false")
     min_households = doc.WholeNumber(required=False, allow_null=True, help_text="default 800")
     max_households = doc.WholeNumber(required=False, allow_null=True, help_text="default 4000")
-    min_floor_area = FiniteFloat(required=False, allow_null=True)
-    max_floor_area = FiniteFloat(required=False, allow_null=True)
+    min_floor_area = Number(required=False, allow_null=True)
+    max_floor_area = Number(required=False, allow_null=True)
     seed = doc.WholeNumber(required=False, allow_null=True, help_text="default 0")
 
 

@@ -54,6 +54,15 @@ def _names(path: list) -> tuple[str, str]:
     return field, where
 
 
+def first_errors(errors) -> dict[str | None, str]:
+    """Each top-level field's first message (None: the body as a whole), for a page that shows them by the field."""
+    found = {}
+    for key, value in errors.items():
+        _path, message = _first_error(value, [])
+        found[None if key == api_settings.NON_FIELD_ERRORS_KEY else key] = message
+    return found
+
+
 def validated(serializer_class, data, *, partial: bool = False, context: dict | None = None) -> dict:
     """`data` checked by `serializer_class` (the class the schema documents for it): its validated data, or
     Invalid naming the first field at fault. The message is the serializer's, prefixed with the field unless it
@@ -122,6 +131,18 @@ class FiniteFloat(serializers.FloatField):
         if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
             self.fail("invalid")
         return float(data)
+
+
+class Number(serializers.FloatField):
+    """A finite number, as a JSON number or as text (a page's form posts "50")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        number = super().to_internal_value(data)
+        if not math.isfinite(number):
+            self.fail("invalid")
+        return number
 
 
 class GeoJSONGeometryField(serializers.Field):
