@@ -24,7 +24,6 @@ from ..refusals import Invalid
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
 from ..worklists import NAMES, PER_PAGE, worklist_get
 from . import service_schema as doc
-from .service_schema import parse_selection  # noqa: F401 - where callers found it before
 from .validation import validated_body, validated_query
 
 

@@ -2,18 +2,18 @@
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from .. import selectors
-from ..filters import parse_bbox
 from ..models import AdminLevel
-from ..refusals import Invalid, NotFound
+from ..refusals import NotFound
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
+from .validation import BBoxParam, validated_query
 
 
 # How a popup's kind reads in a refusal.
@@ -21,22 +21,24 @@ POPUP_KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("build
                "management_area": gettext_lazy("management area"), "enterprise": gettext_lazy("enterprise")}
 
 
-def parse_zoom(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_ZOOM
-    try:
-        zoom = int(float(value))  # Leaflet reports fractional zooms
-    except ValueError:
-        zoom = -1
-    if not 0 <= zoom <= MAX_ZOOM:
-        raise Invalid(_("zoom must be a number 0–%(max)d") % {"max": MAX_ZOOM}, field="zoom")
-    return zoom
+class ZoomParam(serializers.FloatField):
+    """A map zoom 0–MAX_ZOOM; Leaflet reports fractional zooms, read as the whole zoom below."""
+
+    def to_internal_value(self, data):
+        try:
+            zoom = int(float(data))
+        except (TypeError, ValueError, OverflowError):
+            zoom = -1
+        if not 0 <= zoom <= MAX_ZOOM:
+            raise serializers.ValidationError(_("zoom must be a number 0–%(max)d") % {"max": MAX_ZOOM})
+        return zoom
 
 
-def parse_level(value: str | None) -> str:
-    if value not in AdminLevel.values:
-        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(AdminLevel.values)}, field="level")
-    return value
+class AdminAreasQuery(serializers.Serializer):
+    level = serializers.ChoiceField(choices=AdminLevel.choices)
+    bbox = BBoxParam(required=False, help_text="minx,miny,maxx,maxy in longitude/latitude degrees; default: all")
+    zoom = ZoomParam(required=False, default=DEFAULT_ZOOM,
+                     help_text=f"Map zoom 0–{MAX_ZOOM} (fractions allowed); default {DEFAULT_ZOOM}")
 
 
 @extend_schema(
@@ -44,22 +46,15 @@ def parse_level(value: str | None) -> str:
     summary="Administrative areas of one level as GeoJSON",
     description="Districts, streets or communities meeting the bbox (at most 500, by code), simplified for the zoom; "
                 "built in PostGIS.",
-    parameters=[
-        doc.query("level", enum=list(AdminLevel.values), required=True),
-        doc.query("bbox", description="minx,miny,maxx,maxy in longitude/latitude degrees; default: all"),
-        doc.query("zoom", OpenApiTypes.NUMBER, description=f"Map zoom 0–{MAX_ZOOM} (fractions allowed); "
-                                                          f"default {DEFAULT_ZOOM}"),
-    ],
+    parameters=[AdminAreasQuery],
     responses={(200, doc.GEOJSON): doc.AdminAreaCollectionSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 @bytes_response
 def admin_areas_geojson(request):
-    level = parse_level(request.GET.get("level"))
-    bbox = parse_bbox(request.GET.get("bbox"))
-    zoom = parse_zoom(request.GET.get("zoom"))
-    content = build_admin_areas_geojson(level=level, bbox=bbox, zoom=zoom)
+    query = validated_query(AdminAreasQuery, request)
+    content = build_admin_areas_geojson(level=query["level"], bbox=query.get("bbox"), zoom=query["zoom"])
     return HttpResponse(content, content_type="application/geo+json")
 
 
