@@ -18,12 +18,16 @@
 #   make fuzz      local PostGIS, then the long bad-input runs (docs/reliability/badinput.md): hypothesis on area
 #                  create/update and Schemathesis per role with many examples (BADINPUT_PROFILE=badinput-fuzz,
 #                  Schemathesis's coverage phase on); PYTEST_ARGS passed through
+#   make mutate    local PostGIS, then scripts/mutate.sh (MUTATE_ARGS: mutmut names, default the rule functions):
+#                  mutation testing of the rule modules with mutmut from requirements-mutate.txt, installed on demand
+#                  into .venv-mutate; fast tests only, not part of make test; prints the score and the survivors
+#                  (docs/RELIABILITY.md "Mutation testing"; about 20 minutes)
 #   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
 #   make stop      stop it                  make clean-db   stop and delete it
 #   make psql      psql on the application database
 #
 # Variables: DATABASE_URL (use that database, start nothing), PGPORT_LOCAL (55432), PYTEST_ARGS, BENCH_ARGS, LOAD_ARGS,
-# BACKUP_FILE, RESTORE_CONFIRM, DEMO_SCALE, DEMO_SEED, HOST, PORT, DJANGO_SETTINGS_MODULE; see scripts/*.sh.
+# MUTATE_ARGS, MUTATE_CHILDREN, BACKUP_FILE, RESTORE_CONFIRM, DEMO_SCALE, DEMO_SEED, HOST, PORT, DJANGO_SETTINGS_MODULE; see scripts/*.sh.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -32,6 +36,7 @@ PGPORT_LOCAL ?= 55432
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LOAD_ARGS ?=
+MUTATE_ARGS ?=
 BACKUP_FILE ?=
 export PGPORT_LOCAL
 
@@ -39,7 +44,7 @@ VENV_PY := .venv/bin/python
 # The local cluster's URL unless the caller chose a database.
 DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
 
-.PHONY: help packages venv db stop clean-db psql status run test bench load backup restore fuzz
+.PHONY: help packages venv db stop clean-db psql status run test bench load backup restore fuzz mutate
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -82,6 +87,9 @@ backup: db
 
 restore: db
 	@$(DB_ENV) scripts/backup.sh restore $(BACKUP_FILE)
+
+mutate: packages venv db
+	@$(DB_ENV) scripts/mutate.sh $(MUTATE_ARGS)
 
 fuzz: packages venv db
 	@$(DB_ENV) BADINPUT_PROFILE=badinput-fuzz $(VENV_PY) -m pytest tests/test_area_properties.py \

@@ -10,11 +10,11 @@ import datetime
 from collections.abc import Iterable
 
 import shapely
-from django.conf import settings
 from django.db import connection
 
 from .models import AdminArea, AdminLevel
 from .planning.bundles import Territory, Unit
+from .rules import contract_not_ended_sql, old_estate_cutoff, old_estate_sql
 
 
 def utm_srid(lon: float, lat: float) -> int:
@@ -36,16 +36,16 @@ def metric_srid(*, street_id: int | None = None) -> int:
 
 # Uncovered from `on` onwards: old, and no contract running on or starting after `on` (a later contract would
 # overlap the open-ended bundled contract the plan creates on approval).
-UNITS_SQL = """
+UNITS_SQL = f"""
 SELECT e.id, e.households, e.floor_area, c.parent_id, ST_AsBinary(ST_Transform(e.geom, %(srid)s))
   FROM layers_estate e
   JOIN layers_adminarea c ON c.id = e.community_id
- WHERE e.build_year <= %(cutoff)s
+ WHERE {old_estate_sql("e.build_year")}
    AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
    AND (%(ids)s::bigint[] IS NULL OR e.id = ANY(%(ids)s::bigint[]))
    AND (%(all)s OR NOT EXISTS (
          SELECT 1 FROM layers_servicecontract sc
-          WHERE sc.estate_id = e.id AND (sc.end_date IS NULL OR sc.end_date > %(on)s)))
+          WHERE sc.estate_id = e.id AND {contract_not_ended_sql("sc")}))
  ORDER BY e.id
 """
 
@@ -59,7 +59,7 @@ SELECT j.enterprise_id, en.credit_grade, en.list_status, ST_AsBinary(ST_Transfor
 
 def _units(*, on: datetime.date | None, srid: int, street_id: int | None, ids: list[int] | None,
            any_status: bool) -> list[Unit]:
-    params = {"srid": srid, "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR, "street": street_id, "ids": ids,
+    params = {"srid": srid, "cutoff": old_estate_cutoff(), "street": street_id, "ids": ids,
               "all": any_status, "on": on}
     with connection.cursor() as cursor:
         cursor.execute(UNITS_SQL, params)

@@ -2,20 +2,20 @@
 
 Status on a date is always layers_active_contracts(date) (migration 0004) joined to estates; nothing here loops
 over estates or contracts in Python. The denominator of every rate is the old estates (build year at or before
-settings.OLD_ESTATE_CUTOFF_YEAR).
+settings.OLD_ESTATE_CUTOFF_YEAR, the SQL function layers_is_old_estate of migration 0014).
 """
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import AdminArea, AdminLevel
 from .refusals import Invalid
+from .rules import old_estate_cutoff, old_estate_sql
 
 LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
 TREND_MAX_POINTS = 240
@@ -43,7 +43,7 @@ WITH est AS (
          COALESCE(a.status, 'none') AS status
     FROM layers_estate e
     LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
-   WHERE e.build_year <= %(cutoff)s
+   WHERE {old}
 ), est_c AS (
   SELECT community_id,
          count(*) AS old_estates, sum(households) AS old_households, sum(floor_area) AS old_floor_area,
@@ -111,6 +111,7 @@ SELECT g.*,
   FROM grouped g
  ORDER BY g.id IS NULL, g.code
 """.format(
+    old=old_estate_sql("e.build_year"),
     sums=", ".join(f"COALESCE(sum(p.{c}), 0) AS {c}" for c in COUNT_COLUMNS),
     rates=", ".join(
         f"g.{num}::float8 / NULLIF(g.{den}, 0) AS rate_{num}"
@@ -179,7 +180,7 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
         if parent is None or LEVEL_DEPTH[parent["level"]] >= LEVEL_DEPTH[level]:
             raise Invalid(_("parent must be the id of an area above the %(level)s level") % {"level": level},
                           field="parent")
-    params = {"on": on, "day_end": _end_of_day(on), "year": on.year, "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
+    params = {"on": on, "day_end": _end_of_day(on), "year": on.year, "cutoff": old_estate_cutoff(),
               "level": level, "parent": parent_id}
     with connection.cursor() as cursor:
         cursor.execute(FIGURES_SQL, params)
@@ -198,12 +199,12 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
 # One row per month from start: old estates of the area (constant) and those under a contract on that day.
 # The old estates are found once; the dates join the contracts' date ranges directly (the same condition as
 # layers_active_contracts, whose parameter cannot vary per row inside one inlined scan).
-TREND_SQL = """
+TREND_SQL = f"""
 WITH old AS (
   SELECT e.id FROM layers_estate e
     JOIN layers_adminarea c ON c.id = e.community_id
     JOIN layers_adminarea s ON s.id = c.parent_id
-   WHERE e.build_year <= %(cutoff)s
+   WHERE {old_estate_sql("e.build_year")}
      AND (%(area)s::bigint IS NULL OR %(area)s::bigint IN (c.id, s.id, s.parent_id))
 ), days AS (
   SELECT (%(start)s::date + make_interval(months => n))::date AS on_date
@@ -236,7 +237,7 @@ def coverage_trend(*, area_id: int | None, start: datetime.date, end: datetime.d
     months = months_between(start, end)
     if months + 1 > TREND_MAX_POINTS:
         raise Invalid(_("at most %(max)d monthly points: narrow from–to") % {"max": TREND_MAX_POINTS}, field="from")
-    params = {"cutoff": settings.OLD_ESTATE_CUTOFF_YEAR, "area": area_id, "start": start, "end": end,
+    params = {"cutoff": old_estate_cutoff(), "area": area_id, "start": start, "end": end,
               "months": months}
     with connection.cursor() as cursor:
         cursor.execute(TREND_SQL, params)
@@ -250,12 +251,12 @@ def coverage_trend(*, area_id: int | None, start: datetime.date, end: datetime.d
 
 
 # Point on surface in CGCS2000 (numerically lon/lat); the largest estates first, so the cap drops small ones.
-UNCOVERED_SQL = """
+UNCOVERED_SQL = f"""
 SELECT round(ST_Y(p)::numeric, 6)::float8, round(ST_X(p)::numeric, 6)::float8, households
   FROM (SELECT ST_PointOnSurface(e.geom) AS p, e.households, e.id
           FROM layers_estate e
           LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
-         WHERE e.build_year <= %(cutoff)s AND a.estate_id IS NULL
+         WHERE {old_estate_sql("e.build_year")} AND a.estate_id IS NULL
            AND (%(minx)s::float8 IS NULL OR e.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4490))
          ORDER BY e.households DESC, e.id
          LIMIT %(limit)s) AS u
@@ -266,7 +267,7 @@ def uncovered_household_points(*, on: datetime.date, bbox: tuple[float, float, f
                                limit: int = UNCOVERED_MAX_POINTS) -> list[list]:
     """[lat, lon, households] of old estates without any service on a date, optionally inside a lon/lat bbox."""
     minx, miny, maxx, maxy = bbox if bbox else (None, None, None, None)
-    params = {"on": on, "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR, "limit": limit,
+    params = {"on": on, "cutoff": old_estate_cutoff(), "limit": limit,
               "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
     with connection.cursor() as cursor:
         cursor.execute(UNCOVERED_SQL, params)

@@ -5,8 +5,6 @@ and refuse the same requests (docs/EXPORT.md, docs/OGC_API.md).
 """
 from __future__ import annotations
 
-import math
-
 import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
@@ -15,30 +13,9 @@ from django.utils.translation import gettext as _
 
 from .io.feature_layers import Filters
 from .io.geojson_input import MAX_SELECTION_POINTS, GeometryProblem, loads, parse_polygonal
-from .params import date_param
+from .params import bbox_param, date_param, number_param
 from .planning.area_geometry import validity_problems
 from .refusals import Invalid
-
-
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """minx,miny,maxx,maxy in lon/lat degrees, or None when absent; Invalid naming the rule broken."""
-    if value is None or value == "":
-        return None
-    parts = value.split(",")
-    if len(parts) != 4:
-        raise Invalid(_("bbox must be minx,miny,maxx,maxy"), field="bbox")
-    try:
-        minx, miny, maxx, maxy = (float(p) for p in parts)
-    except ValueError:
-        raise Invalid(_("bbox must be four numbers: minx,miny,maxx,maxy"), field="bbox") from None
-    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
-        raise Invalid(_("bbox must be finite numbers"), field="bbox")
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise Invalid(_("bbox must be in lon/lat degrees (-180..180, -90..90)"), field="bbox")
-    if minx >= maxx or miny >= maxy:
-        raise Invalid(_("bbox must have minx < maxx and miny < maxy"), field="bbox")
-    return minx, miny, maxx, maxy
-
 
 MAX_IDS = 10_000
 MAX_POLYGON_POINTS = MAX_SELECTION_POINTS
@@ -50,10 +27,7 @@ RESERVED = {"bbox", "ids", "polygon", "on"}
 def parse_ids(value: str | None) -> list[int] | None:
     if value is None or value == "":
         return None
-    try:
-        ids = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise Invalid(_("ids must be a comma-separated list of whole numbers"), field="ids") from None
+    ids = [number_param(part, "ids", integer=True) for part in value.split(",") if part.strip()]
     if not ids:
         raise Invalid(_("ids must list at least one id"), field="ids")
     if len(ids) > MAX_IDS:
@@ -127,7 +101,7 @@ def filters_from(query, layer, *, reserved: set[str] = RESERVED) -> Filters:
                                                  "queryables": queryables}, field=key)
         equals[key] = query.get(key)
     return Filters(
-        bbox=parse_bbox(query.get("bbox")),
+        bbox=bbox_param(query.get("bbox")),
         ids=parse_ids(query.get("ids")),
         polygon=parse_polygon(query.get("polygon")),
         on=parse_on(query.get("on")),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -13,6 +12,7 @@ from .candidates import nearby_candidates
 from .coverage import coverage_figures
 from .models import AdminLevel, Bundle, PlanStatus, PlanVersion, TakeoverPlan
 from .permissions import VIEW, get_restricted, restrict
+from .rules import contract_not_ended_sql, old_estate_cutoff, old_estate_sql
 
 
 def plan_get(*, user, pk: int) -> TakeoverPlan:
@@ -90,12 +90,12 @@ def bundles_geojson(plan: TakeoverPlan) -> dict:
 
 # The map of a plan: its bundles' estates and the old estates of its scope still free (uncovered from the start
 # date on, in no bundle), with their status on the start date; and the enterprises' current territories nearby.
-ESTATES_SQL = """
+ESTATES_SQL = f"""
 WITH scope AS (
   SELECT e.id FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
-   WHERE e.build_year <= %(cutoff)s AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
+   WHERE {old_estate_sql("e.build_year")} AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
      AND NOT EXISTS (SELECT 1 FROM layers_servicecontract sc
-                      WHERE sc.estate_id = e.id AND (sc.end_date IS NULL OR sc.end_date > %(on)s))
+                      WHERE sc.estate_id = e.id AND {contract_not_ended_sql("sc")})
   UNION
   SELECT be.estate_id FROM layers_bundleestate be WHERE be.plan_id = %(plan)s
 )
@@ -130,7 +130,7 @@ SELECT COALESCE(json_agg(json_build_object(
 
 def plan_map_data(plan: TakeoverPlan) -> dict:
     params = {"plan": plan.pk, "street": plan.street_id, "on": plan.start_date,
-              "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR}
+              "cutoff": old_estate_cutoff()}
     with connection.cursor() as cursor:
         cursor.execute(ESTATES_SQL, params)
         estates = json.loads(cursor.fetchone()[0])
@@ -168,13 +168,13 @@ def bundle_candidates(*, plan: TakeoverPlan, bundle_id: int, limit: int = 10) ->
 
 # What the plan moves from uncovered to enterprise service, per street: its bundles' old estates that are uncovered
 # on the start date (an estate served meanwhile is not counted twice).
-MOVED_SQL = """
+MOVED_SQL = f"""
 SELECT c.parent_id, count(*), COALESCE(sum(e.households), 0), COALESCE(sum(e.floor_area), 0)
   FROM layers_bundleestate be
   JOIN layers_estate e ON e.id = be.estate_id
   JOIN layers_adminarea c ON c.id = e.community_id
   LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
- WHERE be.plan_id = %(plan)s AND a.estate_id IS NULL AND e.build_year <= %(cutoff)s
+ WHERE be.plan_id = %(plan)s AND a.estate_id IS NULL AND {old_estate_sql("e.build_year")}
  GROUP BY c.parent_id
 """
 
@@ -220,7 +220,7 @@ def plan_coverage(*, plan: TakeoverPlan) -> dict:
     figures = coverage_figures(on=plan.start_date, level=AdminLevel.STREET)
     with connection.cursor() as cursor:
         cursor.execute(MOVED_SQL, {"plan": plan.pk, "on": plan.start_date,
-                                   "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR})
+                                   "cutoff": old_estate_cutoff()})
         moved = {street: (int(n), int(h), float(f)) for street, n, h, f in cursor.fetchall()}
     rows = [r for r in figures["rows"] if plan.street_id is None or r["id"] == plan.street_id]
     streets = [_before_after(r, moved.get(r["id"], (0, 0, 0.0))) for r in rows]

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -42,6 +42,7 @@ from .permissions import (
     pks_in_scope,
     restrict,
 )
+from .rules import contract_active_filter
 
 SEARCH_LIMIT = 20
 SEARCH_MAX_CHARS = 100
@@ -114,7 +115,7 @@ def estate_search(*, q: str, user, on: datetime.date | None = None, limit: int =
 
 def contracts_active_on(on: datetime.date | None = None) -> QuerySet[ServiceContract]:
     on = on or timezone.localdate()
-    return ServiceContract.objects.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+    return ServiceContract.objects.filter(contract_active_filter(on))
 
 
 def contract_provider_name(contract: ServiceContract) -> str:

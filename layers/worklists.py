@@ -16,7 +16,6 @@ import datetime
 import json
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection
 from django.http import Http404
 from django.utils import timezone
@@ -25,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import AdminArea, AdminLevel, Role, ServiceContract
 from .permissions import VIEW, OutsideJurisdiction, require, role_of, street_of
+from .rules import old_estate_cutoff, old_estate_sql
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -52,7 +52,7 @@ SQL = {
     "uncovered": f"""
 SELECT {COLUMNS}, NULL::text AS detail, 0 AS buildings
 {FROM}
- WHERE e.build_year <= %(cutoff)s AND a.estate_id IS NULL{{street}}
+ WHERE {old_estate_sql("e.build_year")} AND a.estate_id IS NULL{{street}}
 """,
     "renovated": f"""
 SELECT {COLUMNS}, r.names AS detail, 0 AS buildings
@@ -117,7 +117,7 @@ def worklist_get(*, user, name: str, street_id: int | None = None, on: datetime.
     on = on or timezone.localdate()
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     base = SQL[name].format(street=STREET if street else "")
-    params = {"on": on, "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR, "street": street.pk if street else None}
+    params = {"on": on, "cutoff": old_estate_cutoff(), "street": street.pk if street else None}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*), COALESCE(sum(households), 0), COALESCE(sum(buildings), 0) FROM ({base}) w",
                        params)

@@ -20,7 +20,7 @@ ESTATE_MAPPING = {"code": "小区编码", "name": "小区名称"}
 NOT_AS_FILE = {"crs_3857_with_degrees", "crs_unknown"}
 # What an import says instead of the API's word, where the same defect is found by another reader (GDAL).
 IMPORT_KEYWORDS = {
-    "truncated_json": r"cannot be read",
+    "truncated_json": r"is not GeoJSON: the JSON text breaks at line 1",
     "rings_nested_too_shallow": r"nested",
     "rings_nested_too_deep": r"nested",
     "unknown_type": r"not a GeoJSON geometry type",

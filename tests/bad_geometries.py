@@ -92,6 +92,8 @@ CASES = [
          lambda x, y: polygon_text([[(x, y), ("Infinity", y), (x + D, y + D), (x, y)]])),
     Case("huge_number_overflows_to_infinity", r"finite|Infinity",
          lambda x, y: polygon_text([[(x, y), ("1e999", y), (x + D, y + D), (x, y)]])),
+    Case("nul_in_the_type", r"NUL",
+         lambda x, y: polygon_text([square(x, y)]).replace('"Polygon"', '"Poly\\u0000gon"')),
     Case("z_coordinates", r"3D|height",
          lambda x, y: polygon_text([[(px, py, 12.5) for px, py in square(x, y)]])),
     Case("point_for_polygon", r"Point",

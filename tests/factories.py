@@ -1,11 +1,16 @@
-"""Deterministic test objects: touching rectangles near the demo district, and the rows that hold them."""
+"""Deterministic test objects: touching rectangles near the demo district, the rows that hold them, and the boundary
+cases of each domain rule (an estate of the cutoff year, a contract handed over on a date, bundles exactly at their
+bounds, failing credit years that are not consecutive)."""
 import datetime
 import itertools
 
+from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from layers.credit_code import check_character
-from layers.models import AdminArea, AdminLevel, Enterprise, Estate, ManagementArea
+from layers.models import (
+    AdminArea, AdminLevel, ContractMode, Enterprise, Estate, ManagementArea, ProviderKind, ServiceContract,
+)
 
 # Photo bytes the abandoned-building photo check accepts (layers/services/abandonment.py reads the header).
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
@@ -73,3 +78,59 @@ def management_area(geom: MultiPolygon, parent_district: AdminArea | None = None
 
 def d(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
+
+
+# --- boundary cases of the domain rules ---------------------------------------------------------------------------
+
+def cutoff_year() -> int:
+    """The last build year of an old estate (DOMAIN.md "old estate", settings.OLD_ESTATE_CUTOFF_YEAR)."""
+    return settings.OLD_ESTATE_CUTOFF_YEAR
+
+
+def estate_at_cutoff(**kw) -> Estate:
+    """An estate built in the cutoff year itself: old (built before the end of that year, 004 §1)."""
+    return estate(build_year=cutoff_year(), **kw)
+
+
+def estate_after_cutoff(**kw) -> Estate:
+    """An estate built the year after the cutoff: not old."""
+    return estate(build_year=cutoff_year() + 1, **kw)
+
+
+MODE_OF = {ProviderKind.ENTERPRISE: ContractMode.SINGLE, ProviderKind.CARETAKER_AGENCY: ContractMode.CARETAKER,
+           ProviderKind.DISTRICT_FALLBACK: ContractMode.CARETAKER, ProviderKind.COMMUNITY: ContractMode.SELF_GOVERNED}
+
+
+def contract(estate_obj: Estate, *, start: datetime.date, end: datetime.date | None = None,
+             kind: str = ProviderKind.DISTRICT_FALLBACK, enterprise_obj: Enterprise | None = None,
+             **kw) -> ServiceContract:
+    """A contract row written directly (no service checks); an enterprise contract gets a new enterprise if none."""
+    if kind == ProviderKind.ENTERPRISE and enterprise_obj is None:
+        enterprise_obj = enterprise()
+    return ServiceContract.objects.create(estate=estate_obj, provider_kind=kind, enterprise=enterprise_obj,
+                                          mode=kw.pop("mode", MODE_OF[kind]), start_date=start, end_date=end, **kw)
+
+
+def handover(estate_obj: Estate, on: datetime.date, *, before: str = ProviderKind.DISTRICT_FALLBACK,
+             after: str = ProviderKind.ENTERPRISE) -> tuple[ServiceContract, ServiceContract]:
+    """A contract ending on `on` (its end date is exclusive) and the next one starting on `on`."""
+    ending = contract(estate_obj, start=on - datetime.timedelta(days=400), end=on, kind=before)
+    starting = contract(estate_obj, start=on, kind=after)
+    return ending, starting
+
+
+def households_at_bounds(minimum: int, maximum: int) -> dict[str, list[int]]:
+    """Households of touching units whose sums are exactly each bound, one below the minimum and one above the
+    maximum (for layers.planning.bundles.BundleRules(min_households=minimum, max_households=maximum))."""
+    return {"at_min": [minimum // 2, minimum - minimum // 2], "at_max": [maximum // 2, maximum - maximum // 2],
+            "below_min": [minimum // 2, minimum - minimum // 2 - 1], "above_max": [maximum // 2, maximum - maximum // 2 + 1]}
+
+
+def evaluations_fail_pass_fail(first_year: int) -> list[tuple[int, str, bool]]:
+    """(year, grade, passed): two failing years with a passing one between, i.e. not consecutive (003 §5(3))."""
+    return [(first_year, "C", False), (first_year + 1, "B", True), (first_year + 2, "C", False)]
+
+
+def evaluations_fail_fail(first_year: int) -> list[tuple[int, str, bool]]:
+    """(year, grade, passed): two consecutive failing years, the black-list case (003 §5(3))."""
+    return [(first_year, "C", False), (first_year + 1, "C", False)]

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from layers.models import AdminArea, AdminLevel, Building, ManagementArea
 
@@ -122,6 +123,46 @@ CASES = [
      r"not a JPEG, PNG or WebP"),
     ("report_page-bad_date", lambda: _report(page=True, abandoned_since="2024-02-30"), (400,),
      r"Enter the date the building was left"),
+    # NUL characters (PostgreSQL cannot store them) in JSON strings, form fields, multipart fields and file names.
+    ("merge-nul_in_reason", lambda: _merge(merge_body(reason="合并\x00")), (400,), r"NUL.*reason"),
+    ("plan_create-nul_in_name", lambda: _json("post", "/api/plans/", plan_body(name="计划\x00")), (400,),
+     r"NUL.*name"),
+    ("area_create-nul_in_name", lambda: _json("post", "/api/management-areas/", json.dumps(
+        {"type": "Feature", "properties": {"name": "区域\x00", "reason": "x"}, "geometry": None})), (400,),
+     r"NUL.*properties.name"),
+    ("token-nul_in_username", lambda: client().post("/api/token/", {"username": "plan\x00ner", "password": "x"}),
+     (400,), r"NUL.*username"),
+    ("login-nul_in_username", lambda: Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        "/accounts/login/", {"username": "plan\x00ner", "password": "x"}), (400,), r"NUL.*username"),
+    ("plan_page-nul_in_name", lambda: client().post("/plans/", {"name": "计划\x00", "start_date": "2027-01-01"}),
+     (400,), r"NUL.*name"),
+    ("enterprise_page-nul_in_address", lambda: client().post("/enterprises/new/", {"name": "企业", "address": "\x00"}),
+     (400,), r"NUL.*address"),
+    ("report-nul_in_description", lambda: _report(description="无人\x00管理"), (400,), r"NUL.*description"),
+    ("report_page-nul_in_description", lambda: _report(page=True, description="无人\x00管理"), (400,),
+     r"NUL.*description"),
+    ("import-nul_in_target", lambda: client().post("/api/imports/", {
+        "file": SimpleUploadedFile("a.geojson", b'{"type": "FeatureCollection", "features": []}'),
+        "target": "estates\x00"}), (400,), r"NUL.*target"),
+    # Numbers that are not finite: as JSON numbers too large for a float, and as text.
+    ("merge-tolerance_1e309", lambda: _merge(merge_body().replace('"reason"', '"tolerance": 1e309, "reason"')),
+     (400,), r"finite"),
+    ("merge-tolerance_inf_text", lambda: _merge(merge_body(tolerance="inf")), (400,), r"tolerance.*finite"),
+    ("plan_create-gap_1e309", lambda: _json("post", "/api/plans/", plan_body().replace('"name"', '"gap_m": 1e309, "name"')),
+     (400,), r"finite"),
+    ("plan_create-gap_inf_text", lambda: _json("post", "/api/plans/", plan_body(gap_m="inf")), (400,),
+     r"gap_m.*finite"),
+    ("plan_create-min_households_1e309_text", lambda: _json("post", "/api/plans/", plan_body(min_households="1e309")),
+     (400,), r"min_households.*finite"),
+    ("plan_create-max_floor_area_nan_text", lambda: _json("post", "/api/plans/", plan_body(max_floor_area="nan")),
+     (400,), r"max_floor_area.*finite"),
+    ("plan_create-seed_400_digits", lambda: _json("post", "/api/plans/", plan_body().replace(
+        '"name"', '"seed": %s, "name"' % ("9" * 400))), (400,), r"too large"),
+    ("plan_page-min_households_inf", lambda: client().post("/plans/", {
+        "name": "计划", "start_date": "2027-01-01", "min_households": "-inf"}), (400,), r"min_households.*finite"),
+    ("assign-enterprise_id_inf_text", lambda: _json("post", "/api/service/assign/", json.dumps(
+        {"provider_kind": "enterprise", "enterprise_id": "inf", "start_date": "2025-01-01", "estate_ids": [1]})),
+     (400,), r"enterprise_id.*finite"),
     ("tile-zoom_40", lambda: client().get("/tiles/estates/40/0/0.mvt"), (400,), r"zoom"),
     ("tile-x_out_of_range", lambda: client().get("/tiles/estates/3/9/1.mvt"), (400,), r"out of range"),
     ("tile-bad_date", lambda: client().get("/tiles/estates/3/6/2.mvt?date=2024-99-99"), (400,), r"date"),

@@ -6,12 +6,17 @@ message names the defect (Accept-Language en) and no data is written (the import
 """
 from __future__ import annotations
 
+import io
 import json
 import re
+import sqlite3
+import zipfile
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from layers.models import Estate
 
@@ -102,3 +107,91 @@ def test_the_same_file_without_its_defect_is_imported(tmp_path):
     path = bad_files._write(tmp_path, "valid", bad_files._feature_collection(valid.build(*origin)))
     statuses, said = import_on_the_web(bad_files.FileCase("valid", "", path))
     assert statuses == [201, 200, 200], said[:500]
+
+
+# --- files that are not what their extension says ------------------------------------------------------------------
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _damaged_zip() -> bytes:
+    data = bytearray(_zip({"a.shp": b"x" * 5000, "a.dbf": b"y" * 5000}))
+    data[40:60] = bytes(range(200, 220))  # inside the first entry's compressed bytes: its CRC fails
+    return bytes(data)
+
+
+def _sqlite_without_layers(folder) -> bytes:
+    path = folder / "plain.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (a)")
+    return path.read_bytes()
+
+
+NOISE = bytes((i * 7919 + 13) % 256 for i in range(3000))  # no text in any encoding, no known file type
+# (file name, content, what the Chinese message must say)
+WRONG_FILES = [
+    ("random.gpkg", lambda d: NOISE, r"不是 GeoPackage"),
+    ("sqlite.gpkg", _sqlite_without_layers, r"无法作为 GeoPackage 读取"),
+    ("empty.geojson", lambda d: b"", r"是空文件"),
+    ("text.geojson", lambda d: b"not json at all {", r"不是 GeoJSON.*第 1 行"),
+    ("array.geojson", lambda d: b"[1, 2, 3]", r"无法作为 GeoJSON 读取"),
+    ("random.geojson", lambda d: NOISE, r"UTF-8"),
+    ("text.zip", lambda d: "这是一段文字，不是压缩包。".encode(), r"不是有效的 ?zip"),
+    ("empty.zip", lambda d: b"", r"是空文件"),
+    ("damaged.zip", lambda d: _damaged_zip(), r"已损坏"),
+    ("random-shapefile.zip", lambda d: _zip({"a.shp": NOISE[:500], "a.shx": NOISE[:100], "a.dbf": NOISE[:300]}),
+     r"Shapefile|shapefile"),
+    ("binary.csv", lambda d: NOISE, r"GB18030"),
+    ("zeros.csv", lambda d: b"\x00" * 1000, r"空字符"),
+    ("nul.csv", lambda d: b"name,lon,lat\nA\x00B,126.6,45.7\n", r"空字符"),
+    ("xlsx.csv", lambda d: b"PK\x03\x04" + NOISE, r"GB18030"),
+]
+ENGLISH_LIBRARY_WORDS = re.compile(r"not recognized|supported file format|DRIVER|GDAL|OGR|pyogrio|Errno|Traceback|"
+                                   r"CRC|Bad magic|zipfile|codec|SQLite format|Error", re.I)
+
+
+def _refused_plainly(response, says: str) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    text = messages(response)
+    assert re.search(says, text), f"{says!r} not in {text!r}"
+    assert "/tmp" not in text and "geoapp-" not in text and "/work" not in text, text
+    assert not ENGLISH_LIBRARY_WORDS.search(text), text
+
+
+@pytest.mark.parametrize("name, content, says", WRONG_FILES, ids=[w[0] for w in WRONG_FILES])
+def test_a_file_that_is_not_what_its_extension_says_is_refused_in_chinese_through_the_api(
+        name, content, says, tmp_path):
+    c = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    c.force_login(User.objects.get(username="planner"))
+    before = fingerprint()
+    response = c.post("/api/imports/", {"file": SimpleUploadedFile(name, content(tmp_path)), "target": "estates"})
+    assert fingerprint() == before, "a refused upload left something"
+    _refused_plainly(response, says)
+
+
+@pytest.mark.parametrize("name, content, says", WRONG_FILES, ids=[w[0] for w in WRONG_FILES])
+def test_a_file_that_is_not_what_its_extension_says_is_refused_in_chinese_through_the_import_page(
+        name, content, says, tmp_path):
+    """As the page sends it: the session, the CSRF token the page carries, and the page's default language."""
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(User.objects.get(username="planner"))
+    page = c.get("/imports/")
+    assert page.status_code == 200
+    token = c.cookies["csrftoken"].value
+    response = c.post("/api/imports/", {"file": SimpleUploadedFile(name, content(tmp_path)), "target": "estates"},
+                      HTTP_X_CSRFTOKEN=token)
+    _refused_plainly(response, says)
+
+
+@pytest.mark.parametrize("name, content, says", WRONG_FILES[:6], ids=[w[0] for w in WRONG_FILES[:6]])
+def test_the_command_names_no_server_path_either(name, content, says, tmp_path, capsys):
+    path = tmp_path / name
+    path.write_bytes(content(tmp_path))
+    with pytest.raises(CommandError) as refused:
+        call_command("import_layer", str(path), target="estates", user="planner")
+    assert "geoapp-" not in str(refused.value) and "not recognized" not in str(refused.value)

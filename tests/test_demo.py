@@ -2,12 +2,19 @@
 import datetime
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection
 
+from layers.coverage import coverage_figures
 from layers.credit_code import credit_code_problem
 from layers.demo.accounts import demo_password
 from layers.demo.city import DEMO_TODAY, generate_city
-from layers.models import AdminArea, AdminLevel, Enterprise, Estate, Role, ServiceStatus, UserProfile
+from layers.models import (
+    AdminArea, AdminLevel, CreditEvaluation, Enterprise, Estate, Role, ServiceContract, ServiceStatus, UserProfile,
+)
+from layers.selectors import contracts_active_on
+from layers.worklists import worklist_get
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +181,44 @@ def test_same_seed_gives_the_same_city_and_another_seed_differs():
     other = generate_city(scale="small", seed=8)
     assert [e.geom.wkb for e in other.estates] != [e.geom.wkb for e in first.estates]
     assert [e.name for e in other.estates] != [e.name for e in first.estates]
+
+
+# --- the boundary cases of the domain rules in the demo (DOMAIN.md "old estate", contracts, 003 §5(3)) -------------
+
+def test_demo_has_estates_of_the_cutoff_year_counted_as_old_and_listed_when_uncovered():
+    cutoff = settings.OLD_ESTATE_CUTOFF_YEAR
+    at_cutoff = Estate.objects.filter(build_year=cutoff)
+    assert at_cutoff.exists() and Estate.objects.filter(build_year=cutoff + 1).exists()
+    assert set(Estate.objects.old().filter(build_year=cutoff)) == set(at_cutoff)
+    old = Estate.objects.filter(build_year__lte=cutoff).count()
+    assert coverage_figures(on=DEMO_TODAY, level="street")["total"]["old_estates"] == old
+    uncovered = set(at_cutoff.with_service_status(DEMO_TODAY).filter(service_status=ServiceStatus.NONE)
+                    .values_list("pk", flat=True))
+    assert uncovered, "an uncovered estate of the cutoff year"
+    listed = worklist_get(user=User.objects.get(username="planner"), name="uncovered", on=DEMO_TODAY, per_page=200,
+                          with_features=False)
+    rows = {r["id"] for r in listed.rows}
+    page = 1
+    while listed.pages > page:
+        page += 1
+        rows |= {r["id"] for r in worklist_get(user=User.objects.get(username="planner"), name="uncovered",
+                                               on=DEMO_TODAY, per_page=200, page=page, with_features=False).rows}
+    assert uncovered <= rows
+
+
+def test_demo_renews_a_contract_on_its_today():
+    ending = ServiceContract.objects.get(end_date=DEMO_TODAY, estate__contracts__start_date=DEMO_TODAY)
+    starting = ServiceContract.objects.get(estate=ending.estate, start_date=DEMO_TODAY)
+    assert ending.estate.is_old and starting.enterprise_id == ending.enterprise_id
+    assert list(contracts_active_on(DEMO_TODAY).filter(estate=ending.estate)) == [starting]
+    assert list(contracts_active_on(DEMO_TODAY - datetime.timedelta(days=1)).filter(estate=ending.estate)) == [ending]
+
+
+def test_demo_has_a_normal_enterprise_failing_two_years_that_are_not_consecutive():
+    failing = {}
+    for enterprise_id, year in CreditEvaluation.objects.filter(passed=False).values_list("enterprise_id", "year"):
+        failing.setdefault(enterprise_id, set()).add(year)
+    alternating = [e for e, years in failing.items()
+                   if len(years) >= 2 and not any(y + 1 in years for y in years)]
+    assert alternating
+    assert set(Enterprise.objects.filter(pk__in=alternating).values_list("list_status", flat=True)) == {"normal"}

@@ -9,7 +9,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from layers.io.feature_layers import LAYERS
-from layers.models import AdminArea, AdminLevel, Building
+from layers.models import AbandonmentReport, AdminArea, AdminLevel, Building
 
 FEATURE_ID = re.compile(r"^OGRFeature\(\w+\):(\d+)$", re.M)
 
@@ -71,12 +71,16 @@ def test_ogrinfo_is_refused_without_credentials(live_server, demo_city):
     assert result.returncode != 0 and "401" in result.stderr
 
 
-def test_a_street_office_reads_only_its_street_through_gdal(live_server, demo_city):
+def test_a_street_office_reads_outlines_everywhere_and_reports_only_of_its_street_through_gdal(live_server, demo_city):
+    """The read scope (docs/SECURITY.md): buildings are located district-wide, reports only in one's own street."""
     street = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code").first()
-    out = ogrinfo("-q", "-oo", "PAGE_SIZE=1000", f"OAPIF:{live_server.url}/ogc/", "buildings",
-                  env_extra={"GDAL_HTTP_USERPWD": f"street-{street.code}:demo12345"})
-    got = {int(i) for i in FEATURE_ID.findall(out)}
-    assert got == set(Building.objects.filter(estate__community__parent=street).values_list("pk", flat=True))
+    auth = {"GDAL_HTTP_USERPWD": f"street-{street.code}:demo12345"}
+    out = ogrinfo("-q", "-oo", "PAGE_SIZE=1000", f"OAPIF:{live_server.url}/ogc/", "buildings", env_extra=auth)
+    assert {int(i) for i in FEATURE_ID.findall(out)} == set(Building.objects.values_list("pk", flat=True))
+    out = ogrinfo("-q", "-oo", "PAGE_SIZE=1000", f"OAPIF:{live_server.url}/ogc/", "abandonment_reports",
+                  env_extra=auth)
+    own = set(AbandonmentReport.objects.filter(street=street).values_list("pk", flat=True))
+    assert own and {int(i) for i in FEATURE_ID.findall(out)} == own
 
 
 def test_owslib_reads_collections_and_items_with_bbox_and_limit(live_server, demo_city):

@@ -163,7 +163,7 @@ def test_adding_a_far_estate_is_refused_as_not_contiguous(planner, plan):
     assert groups == members(plan)
 
 
-def test_adding_a_served_estate_or_one_of_another_bundle_is_refused(planner, plan):
+def test_adding_a_served_estate_or_one_of_another_bundle_is_refused(planner, plan, english):
     bundles = list(plan.bundles.order_by("rank")[:2])
     served = ServiceContract.objects.filter(end_date__isnull=True, estate__build_year__lte=2010).first().estate
     before = fingerprint(plan)
@@ -314,7 +314,7 @@ def test_approval_creates_all_contracts_and_freezes_the_plan(planner, plan):
                                        version=plan.version, enterprise_id=None)
 
 
-def test_approval_is_all_or_nothing_when_an_enterprise_is_black_listed_meanwhile(planner, plan):
+def test_approval_is_all_or_nothing_when_an_enterprise_is_black_listed_meanwhile(planner, plan, english):
     special = Enterprise.objects.exclude(list_status=ListStatus.BLACK).order_by("-pk").first()
     set_all_enterprises(plan, planner, exclude=[special.pk])
     last = plan.bundles.order_by("-rank").first()

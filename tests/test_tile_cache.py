@@ -325,6 +325,9 @@ def test_lane_answers_like_the_django_view(client, settings):
     assert call_lane(tile_url("parks", 14, 1, 1), cookie)[0] == 404
     assert call_lane(url)[0] == 302
     assert call_lane(url, "not-a-session")[0] == 302
+    # A NUL in the query or the session cookie goes to Django too, which refuses it (RequestInput middleware).
+    assert call_lane(url + "?x=a%00b", cookie)[0] == 400
+    assert call_lane(url, "abc\x00defghijkl")[0] == 400
     # A password change logs the session out, in the lane as in Django.
     official = User.objects.get(username="official")
     official.set_password("another-password-1")

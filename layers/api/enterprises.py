@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from .. import register
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
+from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..services import enterprises as svc
 from .openapi import Text, errors
@@ -146,7 +147,7 @@ CONFLICT = errors(409, described={409: "Conflict with the register: the credit c
 # --- helpers ----------------------------------------------------------------------------------------------------
 
 def _paged(request, queryset, to_data) -> dict:
-    page = Paginator(queryset, PER_PAGE).get_page(request.query_params.get("page"))
+    page = Paginator(queryset, PER_PAGE).get_page(page_param(request.query_params.get("page")))
     return {"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
             "results": [to_data(item) for item in page.object_list]}
 

@@ -16,10 +16,11 @@ from rest_framework.response import Response
 from shapely.geometry import mapping
 
 from .. import selectors
-from ..filters import parse_bbox
 from ..io.geojson_input import BadInput, loads
 from ..io.readers import file_size
 from ..models import ManagementArea
+from ..params import bbox_param
+from ..params import bbox_param, number_param
 from ..permissions import VIEW, get_restricted, require, restrict
 from ..services import management_areas as svc
 from . import openapi as doc
@@ -93,7 +94,7 @@ def _feature(area_id: int, warnings: list | None = None) -> dict:
 def areas(request):
     if request.method == "GET":
         require(request.user, ManagementArea, VIEW)
-        bbox = parse_bbox(request.GET.get("bbox"))
+        bbox = bbox_param(request.GET.get("bbox"))
         if bbox is None:
             raise BadInput(_("bbox is required: minx,miny,maxx,maxy."))
         body = selectors.management_area_collection_json(

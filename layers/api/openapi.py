@@ -8,14 +8,13 @@ import re
 
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.views import APIView
 
 from ..io.geojson_input import check_crs, parse_geometry
-from .validation import DateParam, FiniteFloat, GeoJSONGeometryField
+from .validation import DateParam, GeoJSONGeometryField, Number, WholeNumber
 
 GEOJSON = "application/geo+json"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -30,12 +29,6 @@ class Text(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class WholeNumber(serializers.IntegerField):
-    """A whole number (JSON number or its digits); the message says so in plain words."""
-
-    default_error_messages = {"invalid": gettext_lazy("Enter a whole number.")}
 
 
 class Literal(serializers.CharField):
@@ -277,7 +270,7 @@ class AreaWriteSerializer(FeatureBody):
 class AreaCheckPropertiesSerializer(serializers.Serializer):
     id = WholeNumber(required=False, allow_null=True, min_value=0,
                      help_text="The area being redrawn (left out of the checks).")
-    tolerance = FiniteFloat(required=False, allow_null=True,
+    tolerance = Number(required=False, allow_null=True,
                             help_text="Clip: snapping tolerance in metres (default 1).")
 
 
@@ -305,7 +298,7 @@ class AreaSplitSerializer(serializers.Serializer):
     line = LineField(help_text="The cut line (a LineString, or a Feature holding one).")
     name = Text(required=False, allow_blank=True, allow_null=True, max_length=100, help_text="Name of the new part.")
     reason = Text(required=False, allow_blank=True, allow_null=True)
-    tolerance = FiniteFloat(required=False, allow_null=True, help_text="Metres (default 1).")
+    tolerance = Number(required=False, allow_null=True, help_text="Metres (default 1).")
 
 
 class AreaSplitResultSerializer(serializers.Serializer):
@@ -318,7 +311,7 @@ class AreaMergeSerializer(serializers.Serializer):
                                 help_text="[kept, removed]")
     versions = serializers.DictField(child=WholeNumber(min_value=0), help_text="Area id → the version you edited.")
     reason = Text(required=False, allow_blank=True, allow_null=True)
-    tolerance = FiniteFloat(required=False, allow_null=True, help_text="Metres of gap to fill (default 0).")
+    tolerance = Number(required=False, allow_null=True, help_text="Metres of gap to fill (default 0).")
 
 
 class AreaRestoreSerializer(serializers.Serializer):

@@ -7,7 +7,6 @@ the project's strict readers (YYYY-MM-DD dates, GeoJSON geometry, bbox) raise th
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
@@ -18,9 +17,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
-from ..filters import parse_bbox
 from ..io.geojson_input import parse_geometry, parse_polygonal
-from ..params import date_param
+from ..params import bbox_param, date_param, number_param
 from ..refusals import Invalid
 
 
@@ -124,25 +122,35 @@ class DateParam(serializers.DateField):
             raise serializers.ValidationError(date_message(self.field_name, value), code="invalid") from None
 
 
-class FiniteFloat(serializers.FloatField):
-    """A number; a string spelling one is refused like NaN and Infinity (JSON numbers only)."""
+class _NumberParam:
+    """A number read by layers.params.number_param, the one number reader (NaN, ±Infinity and 1e309 refused alike,
+    with its message naming the field); error_messages={"invalid": …} words the refusal for one field instead."""
+
+    integer = False
+
+    def __init__(self, **kwargs):
+        self.own_message = (kwargs.get("error_messages") or {}).get("invalid")
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
-            self.fail("invalid")
-        return float(data)
+        name = self.field_name or getattr(self.parent, "field_name", "") or "value"  # a list's item: the list's name
+        try:
+            return number_param(data, name, integer=self.integer, minimum=self.min_value, maximum=self.max_value)
+        except Invalid as exc:
+            raise serializers.ValidationError(str(self.own_message or exc.message), code="invalid") from None
 
 
-class Number(serializers.FloatField):
+class Number(_NumberParam, serializers.FloatField):
     """A finite number, as a JSON number or as text (a page's form posts "50")."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        number = super().to_internal_value(data)
-        if not math.isfinite(number):
-            self.fail("invalid")
-        return number
+        return float(super().to_internal_value(data))
+
+
+class WholeNumber(_NumberParam, serializers.IntegerField):
+    """A whole number (2, "2", 2.0, "1e3"; not "2.5")."""
+
+    integer = True
 
 
 class GeoJSONGeometryField(serializers.Field):
@@ -169,7 +177,7 @@ class GeoJSONGeometryField(serializers.Field):
 
 
 class BBoxParam(serializers.CharField):
-    """minx,miny,maxx,maxy in lon/lat degrees, read by layers.filters.parse_bbox (its messages)."""
+    """minx,miny,maxx,maxy in lon/lat degrees, read by layers.params.bbox_param (its messages)."""
 
     def to_internal_value(self, data):
-        return parse_bbox(super().to_internal_value(data))
+        return bbox_param(super().to_internal_value(data), self.field_name)

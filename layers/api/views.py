@@ -13,7 +13,7 @@ from ..refusals import NotFound
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
-from .validation import BBoxParam, validated_query
+from .validation import BBoxParam, Number, validated_query
 
 
 # How a popup's kind reads in a refusal.
@@ -21,23 +21,17 @@ POPUP_KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("build
                "management_area": gettext_lazy("management area"), "enterprise": gettext_lazy("enterprise")}
 
 
-class ZoomParam(serializers.FloatField):
+class ZoomParam(Number):
     """A map zoom 0–MAX_ZOOM; Leaflet reports fractional zooms, read as the whole zoom below."""
 
     def to_internal_value(self, data):
-        try:
-            zoom = int(float(data))
-        except (TypeError, ValueError, OverflowError):
-            zoom = -1
-        if not 0 <= zoom <= MAX_ZOOM:
-            raise serializers.ValidationError(_("zoom must be a number 0–%(max)d") % {"max": MAX_ZOOM})
-        return zoom
+        return int(super().to_internal_value(data))
 
 
 class AdminAreasQuery(serializers.Serializer):
     level = serializers.ChoiceField(choices=AdminLevel.choices)
     bbox = BBoxParam(required=False, help_text="minx,miny,maxx,maxy in longitude/latitude degrees; default: all")
-    zoom = ZoomParam(required=False, default=DEFAULT_ZOOM,
+    zoom = ZoomParam(required=False, default=DEFAULT_ZOOM, min_value=0, max_value=MAX_ZOOM,
                      help_text=f"Map zoom 0–{MAX_ZOOM} (fractions allowed); default {DEFAULT_ZOOM}")
 
 

@@ -17,6 +17,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from shapely.ops import unary_union
 
 from ..credit_code import check_character
+from ..planning.rules import is_old_estate
 from .names import AGENCY_SUFFIX, NameBook
 
 DEMO_TODAY = datetime.date(2026, 11, 22)  # the demo's "today": statuses are designed for this date
@@ -528,6 +529,10 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
     old_years = (1960 + 50 * rng.beta(2.4, 1.5, size=n)).astype(int)
     new_years = rng.integers(2011, 2021, size=n)
     years = np.where(new, new_years, np.minimum(old_years, OLD_CUTOFF_YEAR))
+    # The newest old estates were finished in the cutoff year itself (no extra random draw): the boundary of
+    # DOMAIN.md "old estate" (004 §1, built before the end of 2010) is in the data, so a rule written with `<`
+    # instead of `<=` changes the figures.
+    years = np.where(~new & (old_years == OLD_CUTOFF_YEAR - 1), OLD_CUTOFF_YEAR, years)
 
     estates: list[EstateRec] = []
     for idx, (ccode, scode, bi, rect, group) in enumerate(parcels):
@@ -552,7 +557,7 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
         road_name = bl.edges[side][1]
         along = (rect[0] + rect[2]) / 2 if side in ("s", "n") else (rect[1] + rect[3]) / 2
         number = 2 * max(1, int((along + half) / 20)) + (1 if side in ("s", "w") else 0)
-        name = names.estate(old=year <= OLD_CUTOFF_YEAR, road=road_name, number=number)
+        name = names.estate(old=is_old_estate(year, cutoff=OLD_CUTOFF_YEAR), road=road_name, number=number)
         buildings = []
         hh_total, area_total = 0, 0.0
         for k, (bx0, by0, bx1, by1, floors, elevator, hh) in enumerate(_place_buildings(rng, rect, notch, year)):
@@ -561,7 +566,7 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
                                          (bx0, by0, bx1, by1)))
             hh_total += hh
             area_total += (bx1 - bx0) * (by1 - by0) * floors
-        if year <= OLD_CUTOFF_YEAR:
+        if is_old_estate(year, cutoff=OLD_CUTOFF_YEAR):
             committee = rng.choice(["none", "community_acting", "preparing", "established"], p=[0.5, 0.3, 0.1, 0.1])
         else:
             committee = rng.choice(["none", "preparing", "established"], p=[0.2, 0.25, 0.55])
@@ -622,6 +627,9 @@ def _management_areas(rng, parcels, estates) -> list[AreaRec]:
 RENOVATION_ITEMS = ("water_meter", "heat_meter", "power_meter", "gas_meter", "elevator", "roof", "pipes", "facade")
 
 
+RENEWAL_NOTE = "合同期满续约"
+
+
 def _days(d: datetime.date, n: int) -> datetime.date:
     return d + datetime.timedelta(days=int(n))
 
@@ -662,7 +670,7 @@ class _Services:
             proximity[a:a + 4096] = np.take_along_axis(d, order[:, :1], axis=1)[:, 0]
 
         # Today's status of old units: the best-placed ~40% (by estates) have an enterprise, the rest a mix.
-        old_units = [u for u in range(nu) if estates[units[u][0]].build_year <= OLD_CUTOFF_YEAR]
+        old_units = [u for u in range(nu) if is_old_estate(estates[units[u][0]].build_year, cutoff=OLD_CUTOFF_YEAR)]
         old_total = sum(len(units[u]) for u in old_units)
         score = proximity * rng.lognormal(0, 0.45, size=nu)
         status = {}
@@ -674,11 +682,18 @@ class _Services:
             else:
                 status[u] = str(rng.choice(["caretaker", "self_governed", "none"], p=[0.28, 0.12, 0.60]))
 
+        # An uncovered estate of the cutoff year, for the worklists' boundary: when none is, the newest uncovered old
+        # estate served alone is dated to the cutoff year (no random draw).
+        alone = [u for u in old_units if status[u] == "none" and len(units[u]) == 1]
+        if alone and not any(estates[units[u][0]].build_year == OLD_CUTOFF_YEAR for u in alone):
+            newest = max(alone, key=lambda u: (estates[units[u][0]].build_year, -u))
+            estates[units[newest][0]].build_year = OLD_CUTOFF_YEAR
+
         for u in range(nu):
             members = units[u]
             first = estates[members[0]]
             ents = [int(nearest[u, 0]), int(nearest[u, 1])]
-            if first.build_year > OLD_CUTOFF_YEAR:
+            if not is_old_estate(first.build_year, cutoff=OLD_CUTOFF_YEAR):
                 plan, abandon = self._new_estate(first, ents)
             else:
                 plan, abandon = self._old_estate(status[u], first, ents, len(members))
@@ -689,10 +704,11 @@ class _Services:
                 if abandon:
                     self._abandon(e, *abandon)
 
-        old_idx = [i for i, e in enumerate(estates) if e.build_year <= OLD_CUTOFF_YEAR]
+        old_idx = [i for i, e in enumerate(estates) if is_old_estate(e.build_year, cutoff=OLD_CUTOFF_YEAR)]
         for i in old_idx:
             if rng.random() < 0.17:
                 self._renovation(estates[i])
+        self._renew_on_today()
 
     # providers
 
@@ -857,6 +873,24 @@ class _Services:
         if r < 0.46:
             return [], ("reported", _date(rng, int(rng.integers(2019, 2027)), latest=_days(today, -1)))
         return [], None
+
+    def _renew_on_today(self):
+        """Renew one old estate's open-ended enterprise contract on `today` itself (no random draw): the old term
+        ends on today (end dates are exclusive) and the new one starts on it, so both boundaries of "active on a
+        date" (migration 0014) are in the data while the estate's status never changes."""
+        black = {self.enterprises[k].credit_code for k in self.black}
+        old = {e.code for e in self.estates if is_old_estate(e.build_year, cutoff=OLD_CUTOFF_YEAR)}
+        per_estate: dict[str, int] = {}
+        for c in self.contracts:
+            per_estate[c.estate_code] = per_estate.get(c.estate_code, 0) + 1
+        for c in self.contracts:
+            if (c.provider_kind == "enterprise" and c.mode in ("single", "nearby") and c.end_date is None
+                    and c.enterprise_code not in black and c.estate_code in old and per_estate[c.estate_code] == 1
+                    and c.start_date.year <= self.today.year - 3):
+                c.end_date = self.today
+                self.contracts.append(ContractRec(c.estate_code, c.provider_kind, c.mode, self.today, None,
+                                                  c.enterprise_code, None, RENEWAL_NOTE))
+                return
 
     def _abandon(self, e, kind, since):
         """Mark some of the estate's buildings (at least one) abandoned since `since`."""

@@ -2,8 +2,9 @@
 
 Consistent with the statuses the city generator gave its enterprises, checked with the same rule the services use
 (planning.credit_rating): black-listed ones failed 2019 and 2020 (black since 2021-01-01, load.BLACK_LISTED_ON),
-red ones were listed by the district with a reason, normal ones never failed two years running. The latest
-evaluation's grade is the enterprise's grade. Deterministic for the city's seed.
+red ones were listed by the district with a reason, normal ones never failed two years running — the first normal
+one failed 2019 and 2021 with a pass between (not consecutive: not black-listed). The latest evaluation's grade is the
+enterprise's grade. Deterministic for the city's seed.
 """
 from __future__ import annotations
 
@@ -49,12 +50,17 @@ def _stamp(day: datetime.date, hour: int) -> str:
     return f"{day.isoformat()} {hour:02d}:00:00{TZ}"
 
 
-def _grades(rec: EnterpriseRec, years: list[int], rng: random.Random) -> list[tuple[int, str, bool]]:
-    """(year, grade, passed) per year: the last year's grade is the enterprise's; failing means grade C."""
+def _grades(rec: EnterpriseRec, years: list[int], rng: random.Random, *,
+            fail_pass_fail: bool = False) -> list[tuple[int, str, bool]]:
+    """(year, grade, passed) per year: the last year's grade is the enterprise's; failing means grade C.
+    fail_pass_fail: a normal enterprise fails its first and third years and passes the second (two failing years
+    that are not consecutive: the boundary of the black-list rule, 003 §5(3))."""
     out = []
     for k, year in enumerate(years):
         last = k == len(years) - 1
         if rec.list_status == "black" and year in (FIRST_YEAR, FIRST_YEAR + 1):
+            grade = "C"
+        elif fail_pass_fail and k in (0, 2) and not last:
             grade = "C"
         elif last:
             grade = rec.credit_grade
@@ -78,12 +84,13 @@ def _listing_state(grade: str, decision: credit_rating.ListDecision) -> dict:
             "list_status_reason": decision.reason}
 
 
-def enterprise_register(rec: EnterpriseRec, *, seed: int, today: datetime.date) -> EnterpriseRegister:
+def enterprise_register(rec: EnterpriseRec, *, seed: int, today: datetime.date,
+                        fail_pass_fail: bool = False) -> EnterpriseRegister:
     """The evaluations, listings and changes of one demo enterprise, replayed in date order with the services' rule."""
     rng = random.Random(f"register:{seed}:{rec.credit_code}")
     register = EnterpriseRegister(rec.credit_code)
     years = list(range(max(FIRST_YEAR, rec.filed_on.year), today.year))
-    grades = _grades(rec, years, rng)
+    grades = _grades(rec, years, rng, fail_pass_fail=fail_pass_fail and rec.list_status == "normal" and len(years) >= 4)
     snapshot = {"name": rec.name, "credit_code": rec.credit_code, "filed_on": rec.filed_on.isoformat(),
                 "contact_person": rec.contact_person, "contact_phone": rec.contact_phone, "address": rec.address}
     state = {"credit_grade": INITIAL_GRADE, "list_status": "normal", "list_status_since": None,
@@ -132,15 +139,22 @@ def enterprise_register(rec: EnterpriseRec, *, seed: int, today: datetime.date) 
     return register
 
 
+def fail_pass_fail_enterprise(city: City) -> str | None:
+    """The credit code of the normal enterprise whose register fails, passes, fails (the first normal one)."""
+    return next((rec.credit_code for rec in city.enterprises if rec.list_status == "normal"), None)
+
+
 def register_write(raw, city: City, enterprise_id: dict[str, int], *, username: str = "planner") -> dict[str, int]:
     """Insert the register of every demo enterprise and update the enterprises' grade and list status."""
     raw.execute("SELECT id FROM auth_user WHERE username = %s", [username])
     row = raw.fetchone()
     user_id = row[0] if row else None
     evaluations, listings, changes, finals = [], [], [], []
+    alternating = fail_pass_fail_enterprise(city)
     for rec in city.enterprises:
         eid = enterprise_id[rec.credit_code]
-        register = enterprise_register(rec, seed=city.seed, today=city.today)
+        register = enterprise_register(rec, seed=city.seed, today=city.today,
+                                       fail_pass_fail=rec.credit_code == alternating)
         evaluations += [(eid, year, grade, passed, note, user_id, at)
                         for year, grade, passed, note, at in register.evaluations]
         listings += [(eid, status, reason, on, user_id, at) for status, on, reason, at in register.listings]

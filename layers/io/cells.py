@@ -6,6 +6,7 @@ No Django models: an importer's field (layers/services/imports/importers.py) is 
 from __future__ import annotations
 
 import datetime
+import math
 import re
 
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,8 @@ def _number_text(value) -> str:
 def parse_text(value, f) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # codes read as numbers by a spreadsheet: 230112001.0 → "230112001"
+    if "\x00" in str(value):  # PostgreSQL cannot store NUL in text
+        raise ValueError
     return str(value).strip()
 
 
@@ -46,7 +49,7 @@ def parse_float(value, f) -> float:
         raise ValueError
     number = float(value) if isinstance(value, (int, float)) else float(_number_text(value).removesuffix("㎡")
                                                                          .removesuffix("m²").removesuffix("平方米"))
-    if number != number:  # NaN
+    if not math.isfinite(number):  # NaN, inf, 1e309: no column can store them
         raise ValueError
     return number
 

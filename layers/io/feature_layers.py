@@ -32,8 +32,10 @@ from ..models import (
     RenovationProject,
     Road,
 )
+from ..params import number_param
 from ..permissions import LOCATE, VIEW, may, user_scope_sql
 from ..refusals import Forbidden, Invalid
+from ..rules import old_estate_literal_sql
 
 TEXT, INT, FLOAT, BOOL, DATE, DATETIME = "text", "int", "float", "bool", "date", "datetime"
 SHAPEFILE_NAME_MAX = 10
@@ -159,7 +161,7 @@ register(FeatureLayer(
         Field("name", "t.name", queryable=True),
         Field("address", "t.address"),
         Field("build_year", "t.build_year", INT, queryable=True),
-        Field("old", f"t.build_year <= {int(settings.OLD_ESTATE_CUTOFF_YEAR)}", BOOL, queryable=True),
+        Field("old", old_estate_literal_sql("t.build_year"), BOOL, queryable=True),
         Field("households", "t.households", INT),
         Field("floor_area", "t.floor_area", FLOAT),
         Field("is_open", "t.is_open", BOOL, queryable=True),
@@ -317,11 +319,11 @@ class Filters:
 def coerce(f: Field, value: str):
     """A queryable's ?name=value as the field's type; FilterError when it is not one."""
     if f.type == INT:
-        try:
-            return int(value)
-        except ValueError:
+        number = number_param(value, f.name, integer=True)
+        if number is None:  # ?build_year= with nothing: not a filter on NULL
             raise FilterError(gettext("%(name)s must be a whole number, not %(value)r")
-                              % {"name": f.name, "value": value}, field=f.name) from None
+                              % {"name": f.name, "value": value}, field=f.name)
+        return number
     if f.type == BOOL:
         if value.lower() in ("true", "1", "yes"):
             return True

@@ -15,6 +15,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 
 from ..planning import area_geometry as ag
 from ..refusals import Invalid
+from .readers import nul_path
 
 MAX_POSITIONS = ag.MAX_VERTICES
 # A box or lasso drawn on the map to select (service assignment, export, OGC): no hand draws more points.
@@ -23,6 +24,8 @@ GEOMETRY_TYPES = ("Polygon", "MultiPolygon", "Point", "MultiPoint", "LineString"
                   "GeometryCollection")
 # A `crs` member may only name longitude/latitude: CGCS2000 and WGS84 agree within centimetres (docs/MAP_API.md).
 LONLAT_EPSG = {4490, 4326}
+# A whole number of more digits is no finite float: math.isfinite() would raise OverflowError on it.
+MAX_INT_DIGITS = 300
 _EPSG_IN_NAME = re.compile(r"EPSG(?:::?|/\d+/)(\d+)$", re.I)
 
 
@@ -39,23 +42,52 @@ class GeometryProblem(Invalid):
         super().__init__(problem.message, details={"problems": [problem.as_dict()]})
 
 
+class NulInText(BadInput):
+    """A JSON string (or key) holding U+0000, which PostgreSQL cannot store in text."""
+
+
 def _reject_constant(name):
     raise BadInput(_("The body contains %(name)s, which is not a number in JSON.") % {"name": name})
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e309: valid JSON, but no finite number
+        raise BadInput(_("The body contains the number %(number)s, which is too large: numbers must be finite.")
+                       % {"number": text[:40]})
+    return number
+
+
+def _whole(text: str) -> int:
+    try:
+        if len(text.lstrip("-")) > MAX_INT_DIGITS:
+            raise ValueError
+        return int(text)
+    except ValueError:  # beyond any float (and Python's sys.get_int_max_str_digits)
+        raise BadInput(_("The body contains a whole number of %(digits)d digits, which is too large.")
+                       % {"digits": len(text)}) from None
+
+
 def loads(data: bytes | str):
-    """JSON as RFC 8259 has it: UTF-8 text, no NaN or ±Infinity (Python's json reads them), no unpaired surrogate
-    escapes (\\udcff decodes to a string no database can store); BadInput says which rule is broken, and where."""
+    """JSON as RFC 8259 has it: UTF-8 text, no NaN or ±Infinity (Python's json reads them), no number too large to be
+    finite (1e309), no unpaired surrogate escapes (\\udcff decodes to a string no database can store), no NUL
+    (\\u0000, which PostgreSQL cannot store); BadInput says which rule is broken, and where."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadInput(_("The body is not UTF-8 text (byte %(at)d).") % {"at": exc.start}) from None
     try:
-        value = json.loads(data, parse_constant=_reject_constant)
+        value = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_whole)
     except json.JSONDecodeError as exc:
         raise BadInput(_("The body is not valid JSON (%(reason)s at line %(line)d, column %(col)d).")
                        % {"reason": exc.msg, "line": exc.lineno, "col": exc.colno}) from None
+    if "\\u0000" in data.lower():
+        where = nul_path(value)
+        if where is not None:
+            where = where or _("the body")
+            raise NulInText(_("The body contains a NUL character (\\u0000) in %(where)s; no text may contain it: "
+                              "remove it and send again.") % {"where": where})
     if "\\ud" in data.lower():
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")

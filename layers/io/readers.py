@@ -16,6 +16,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -41,6 +42,10 @@ def _(message: str) -> str:
     return message
 
 
+FORMAT_LABELS = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "shapefile": _("zipped shapefile"), "csv": "CSV"}
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first bytes of every GeoPackage
+
+
 class ReadError(ValueError):
     """The file cannot be read; str() says why, in plain English. `status` is the HTTP status a web caller returns.
 
@@ -53,7 +58,68 @@ class ReadError(ValueError):
 
     def translated(self, gettext) -> str:
         text = gettext(self.template)
-        return text % self.params if self.params else text
+        if not self.params:
+            return text
+        return text % {k: gettext(v) if k == "format" else v for k, v in self.params.items()}
+
+
+def nul_path(value, where: str = "") -> str | None:
+    """The JSON path of the first string or key of a parsed JSON value holding U+0000 ("" for the value itself), or
+    None: PostgreSQL stores no NUL in text or jsonb, so no text this service reads may hold one."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if "\x00" in key:
+                return path.replace("\x00", "\\u0000")
+            found = nul_path(item, path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for k, item in enumerate(value):
+            found = nul_path(item, f"{where}[{k}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _starts_with(path: Path | None, magic: bytes) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(magic)) == magic
+    except (OSError, TypeError):
+        return False
+
+
+def unreadable(exc: BaseException, *, name: str, kind: str, path: Path | None = None) -> ReadError:
+    """The one place where a library's refusal of a file becomes a user's message (GDAL through pyogrio, zipfile,
+    zlib, json, the codecs, anything else): what the file is not, in plain words, naming the file as uploaded.
+
+    Never the library's text: it is English, and GDAL's names the server's temporary path (/tmp/geoapp-upload-…).
+    A file whose content is not what its extension says (random bytes named .gpkg, text named .zip) is the
+    common case, so that is what the fallback says.
+    """
+    if path is not None and path.is_file() and path.stat().st_size == 0:
+        return ReadError(_("“%(name)s” is empty: the file holds no data"), name=name)
+    if isinstance(exc, json.JSONDecodeError):
+        return ReadError(_("“%(name)s” is not GeoJSON: the JSON text breaks at line %(line)d, column %(column)d"),
+                         name=name, line=exc.lineno, column=exc.colno)
+    if isinstance(exc, UnicodeDecodeError):
+        return ReadError(_("“%(name)s” is not text in UTF-8 or GB18030/GBK: save it again as UTF-8"), name=name)
+    if kind == "zip":  # unpacking: zipfile, zlib and the file system
+        if isinstance(exc, RuntimeError) and ("password" in str(exc).lower() or "encrypted" in str(exc).lower()):
+            return ReadError(_("“%(name)s” is protected by a password: zip the files again without one"), name=name)
+        return ReadError(_("“%(name)s” is damaged: the zip archive cannot be unpacked; zip the files again"),
+                         name=name)
+    if kind == "gpkg" and path is not None and not _starts_with(path, SQLITE_MAGIC):
+        return ReadError(_("“%(name)s” is not a GeoPackage: its content is not an SQLite database (renaming a file "
+                           "to .gpkg does not convert it; export it from your GIS as GeoPackage)"), name=name)
+    if kind == "shapefile":
+        return ReadError(_("“%(name)s”: the shapefile in the archive is damaged or incomplete (its .shp, .shx and "
+                           ".dbf files must come from one export)"), name=name)
+    return ReadError(_("“%(name)s” cannot be read as %(format)s: the file is damaged, or its content is not what "
+                       "its extension says"), name=name, format=FORMAT_LABELS.get(kind, kind))
 
 
 @dataclass(frozen=True)
@@ -108,6 +174,8 @@ def read(path: str | os.PathLike, *, name: str | None = None, limits: Limits = L
         raise ReadError(_("“%(name)s” is %(size)s; files up to %(max)s may be imported"), status=413,
                         name=name, size=file_size(size), max=file_size(limits.max_bytes))
     kind = format_of(name)
+    if size == 0:
+        raise ReadError(_("“%(name)s” is empty: the file holds no data"), name=name)
     if kind == "csv":
         return read_csv(path.read_bytes(), name=name, limits=limits)
     if kind == "shapefile":
@@ -161,7 +229,7 @@ def unzipped(path: Path, *, name: str, limits: Limits):
     """A temporary folder holding the checked archive's files (flattened: shapefiles are found by name)."""
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError):
         raise ReadError(_("“%(name)s” is not a valid zip archive"), name=name) from None
     folder = Path(tempfile.mkdtemp(prefix="geoapp-import-"))
     try:
@@ -180,8 +248,8 @@ def unzipped(path: Path, *, name: str, limits: Limits):
                                             name=name, max=file_size(limits.max_uncompressed_bytes))
                         out.write(chunk)
         yield folder
-    except (zipfile.BadZipFile, RuntimeError, EOFError) as exc:
-        raise ReadError(_("“%(name)s” cannot be unpacked: %(reason)s"), name=name, reason=str(exc)) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError, zlib.error, OSError) as exc:
+        raise unreadable(exc, name=name, kind="zip") from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -244,9 +312,8 @@ def _read_ogr(path: Path, *, kind: str, name: str, limits: Limits, encoding: str
         raise ReadError(_("“%(name)s”: a field name or value is cut in the middle of a character (a .dbf field name "
                           "holds 10 bytes: at most 3 Chinese characters in UTF-8, 5 in GBK); shorten the field names "
                           "or save the shapefile as GBK"), name=name) from None
-    except Exception as exc:  # GDAL's own message says what is wrong with the file
-        raise ReadError(_("“%(name)s” cannot be read as %(format)s: %(reason)s"), name=name, format=kind,
-                        reason=str(exc).strip()) from None
+    except Exception as exc:  # noqa: BLE001 - GDAL's text is English and names the temporary path
+        raise unreadable(exc, name=name, kind=kind, path=path) from None
     columns = [str(c) for c in meta["fields"]]
     n = len(geometry) if geometry is not None else (len(field_data[0]) if field_data else 0)
     geoms = [_geometry(wkb) for wkb in geometry] if geometry is not None else [None] * n
@@ -304,6 +371,8 @@ def read_csv(data: bytes, *, name: str, limits: Limits) -> Table:
         raise ReadError(_("“%(name)s” is neither UTF-8 nor GB18030/GBK text; save it as UTF-8 or GB18030"),
                         name=name) from None
     text = data.decode(detected.encoding)
+    if "\x00" in text:  # NUL decodes as UTF-8, but no text holds it (and PostgreSQL cannot store it)
+        raise ReadError(_("“%(name)s” contains NUL characters: it is a binary file, not CSV text"), name=name)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -364,7 +433,7 @@ def _geometry(wkb):
         for key, reason in _GEOS_REASONS.items():
             if key in str(exc):
                 return GeometryProblem(reason)
-        return GeometryProblem(_("the geometry cannot be read (%(reason)s)"), reason=str(exc))
+        return GeometryProblem(_("the geometry cannot be read: it is damaged or not a geometry GEOS accepts"))
     return _checked(geom)
 
 
@@ -409,10 +478,14 @@ def _check_geojson(data: bytes, *, name: str) -> dict[int, dict]:
         raise ReadError(_("“%(name)s” is not UTF-8 text: GeoJSON files must be saved as UTF-8"), name=name)
     try:
         document = json.loads(data.decode("utf-8-sig"))
-    except ValueError:
-        return {}  # GDAL's own message says where the JSON breaks
+    except ValueError as exc:  # JSONDecodeError: say where the JSON breaks; GDAL would only say it cannot read it
+        raise unreadable(exc, name=name, kind="geojson") from None
     if not isinstance(document, dict):
         return {}
+    where = nul_path(document) if "\\u0000" in data.decode("utf-8-sig").lower() else None
+    if where is not None:
+        raise ReadError(_("“%(name)s” contains a NUL character (\\u0000) in %(where)s: no text may contain it"),
+                        name=name, where=where)
     crs = document.get("crs")
     crs_name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
     if isinstance(crs_name, str):
@@ -448,7 +521,7 @@ def _csv_geometry(row: dict, wkt_col, lon_col, lat_col):
         if not lon and not lat:
             return None
         try:
-            return shapely.Point(float(lon), float(lat))
+            return _checked(shapely.Point(float(lon), float(lat)))
         except ValueError:
             return GeometryProblem(_("%(lon)s/%(lat)s are not numbers"), lon=lon_col, lat=lat_col)
     return None

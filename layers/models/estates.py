@@ -1,13 +1,13 @@
 """Estates (小区) and their buildings (楼栋), with the service status derived from dated contracts."""
 import datetime
 
-from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.gis.db import models
 from django.db.models import CheckConstraint, F, Func, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..rules import is_old_estate, old_estate_filter
 from .geo import SRID, geometry_rules, web_copy
 
 
@@ -38,7 +38,7 @@ class EstateQuerySet(models.QuerySet):
         return self.annotate(service_status=ServiceStatusOn(F("pk"), Value(on, output_field=models.DateField())))
 
     def old(self):
-        return self.filter(build_year__lte=settings.OLD_ESTATE_CUTOFF_YEAR)
+        return self.filter(old_estate_filter())
 
     def uncovered(self, on: datetime.date | None = None):
         return self.old().with_service_status(on).filter(service_status=ServiceStatus.NONE)
@@ -91,7 +91,7 @@ class Estate(models.Model):
 
     @property
     def is_old(self) -> bool:
-        return self.build_year <= settings.OLD_ESTATE_CUTOFF_YEAR
+        return is_old_estate(self.build_year)
 
 
 class Abandonment(models.TextChoices):

@@ -23,6 +23,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from ..filters import filters_from
 from ..io.feature_layers import LAYERS, get_layer
+from ..params import number_param
 from ..refusals import Invalid, NotFound, Refusal
 from ..security.login_lock import LockingBasicAuthentication, LoginLocked, locked_until
 from . import sql
@@ -169,16 +170,7 @@ def collection_detail(request, collection_id):
 
 
 def parse_int(value: str | None, name: str, default: int, minimum: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise Invalid(_("%(name)s must be a whole number, not %(value)r") % {"name": name, "value": value},
-                      field=name) from None
-    if number < minimum:
-        raise Invalid(_("%(name)s must be at least %(min)d") % {"name": name, "min": minimum}, field=name)
-    return number
+    return number_param(value, name, integer=True, default=default, minimum=minimum)
 
 
 def datetime_date(value: str) -> datetime.date:

@@ -246,7 +246,9 @@ def _translate_db_error(exc: IntegrityError) -> Invalid:
     """The database's own rules (migrations 0002, 0008), hit by a concurrent write, as plain refusals."""
     code = getattr(exc.__cause__, "pgcode", None)
     if code == "23P01":
-        return ValidationFailed([ag.Problem(ag.OVERLAP, str(exc.__cause__).splitlines()[0])])
+        # PostgreSQL's own text is English and names the constraint: say what happened instead.
+        return ValidationFailed([ag.Problem(ag.OVERLAP, _("The boundary overlaps a management area saved at the same "
+                                                          "moment by someone else: reload the map and try again."))])
     if code == "23514" and "reason" in str(exc):
         return Invalid(_("Say why the boundary changes: a reason is required."))
     if code == "23505":

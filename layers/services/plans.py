@@ -14,10 +14,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,10 +35,12 @@ from ..models import (
     ServiceContract,
     TakeoverPlan,
 )
+from ..params import number_param
 from ..permissions import ADD, CHANGE, get_restricted, require
 from ..plan_selectors import plan_coverage
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
 from ..refusals import Conflict, Invalid
+from ..rules import contract_not_ended_filter, is_old_estate
 from .contracts import contracts_assign, provider_name
 
 # Defaults a planner can override per plan (ISSUE4 contract, "Settings").
@@ -97,20 +97,9 @@ def _number(value, field: str, *, integer: bool, minimum: float, maximum: float 
             return None
         raise PlanInvalid(_("%(field)s is required.") % {"field": field}, field=field)
     try:
-        number = float(value)
-        if integer:
-            if number != int(number):
-                raise ValueError
-            number = int(number)
-    except (TypeError, ValueError):
-        raise PlanInvalid(_("%(field)s must be a number, not %(value)r.") % {"field": field, "value": value},
-                          field=field) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        limits = (_("between %(min)s and %(max)s") % {"min": minimum, "max": maximum} if maximum is not None
-                  else _("at least %(min)s") % {"min": minimum})
-        raise PlanInvalid(_("%(field)s must be %(limits)s, not %(value)s.")
-                          % {"field": field, "limits": limits, "value": value}, field=field)
-    return number
+        return number_param(value, field, integer=integer, minimum=minimum, maximum=maximum)
+    except Invalid as exc:  # as a PlanInvalid: the plan page shows it beside its form
+        raise PlanInvalid(str(exc), field=field) from None
 
 
 def _boolean(value, field: str) -> bool:
@@ -199,9 +188,11 @@ def _lock(user, plan_id: int, version, action: str = CHANGE) -> TakeoverPlan:
         raise PlanConflict(_("Plan “%(name)s” is %(status)s and can no longer be changed.")
                            % {"name": plan.name, "status": PlanStatus(plan.status).label}, version=plan.version)
     try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise PlanInvalid(_("Send the plan version you edited (version)."), field="version") from None
+        version = number_param(version, "version", integer=True)
+    except Invalid as exc:
+        raise PlanInvalid(str(exc), field="version") from None
+    if version is None:
+        raise PlanInvalid(_("Send the plan version you edited (version)."), field="version")
     if version != plan.version:
         raise PlanConflict(_("Plan “%(name)s” was changed meanwhile: it is now version %(version)s, you edited "
                              "version %(yours)s. Reload it and redo your change.")
@@ -342,7 +333,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
     """Why each of `estate_ids` outside `eligible` cannot join a bundle of the plan."""
     estates = {e.pk: e for e in Estate.objects.filter(pk__in=estate_ids).select_related("community__parent")}
     contracts = {}
-    for c in (ServiceContract.objects.filter(Q(end_date__isnull=True) | Q(end_date__gt=plan.start_date),
+    for c in (ServiceContract.objects.filter(contract_not_ended_filter(plan.start_date),
                                              estate_id__in=estate_ids)
               .select_related("enterprise", "caretaker_agency").order_by("start_date")):
         contracts.setdefault(c.estate_id, c)
@@ -356,7 +347,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
                             % {"estate": _estate_label(estate), "rank": ranks.get(bundle_of[i], "?")})
         elif i in eligible:
             continue
-        elif estate.build_year > settings.OLD_ESTATE_CUTOFF_YEAR:
+        elif not is_old_estate(estate.build_year):
             messages.append(_("%(estate)s was built in %(year)s: it is not an old estate.")
                             % {"estate": _estate_label(estate), "year": estate.build_year})
         elif plan.street_id and estate.community.parent_id != plan.street_id:

@@ -17,7 +17,8 @@ What it keeps from the full stack, so permissions and headers are the same:
   shown;
 - host validation (ALLOWED_HOSTS), the HTTPS redirect when SECURE_SSL_REDIRECT is on (→ Django), and the
   security headers SecurityMiddleware and XFrameOptionsMiddleware add; ``Vary: Cookie`` as the session adds;
-- the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date.
+- the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date,
+  a NUL character in the query or the session cookie.
 The session key → user id decoding is cached per process (a session key never changes user: log-in cycles it),
 re-checked against the stored session data on every request.
 """
@@ -132,9 +133,11 @@ class TileLane:
         is_secure = self.secure(environ)
         if settings.SECURE_SSL_REDIRECT and not is_secure:
             return None
+        query = environ.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            return None  # Django's RequestInput middleware refuses a NUL (layers/security/middleware.py)
         on = None
         if layer.dated:
-            query = environ.get("QUERY_STRING", "")
             date = None
             for name, value in parse_qsl(query) if query else ():
                 if name == "date":
@@ -143,7 +146,7 @@ class TileLane:
             if on is None:
                 return None
         key = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
-        if not key:
+        if not key or "\x00" in key:  # PostgreSQL cannot take NUL: Django refuses it (as for the query above)
             return None
         if not connection.in_atomic_block:  # what Django's request_started does (never inside a test's transaction)
             connection.close_if_unusable_or_obsolete()

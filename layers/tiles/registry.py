@@ -26,10 +26,10 @@ import functools
 import zlib
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Model
 
 from ..models import EnterpriseJurisdiction, Estate, ManagementArea, RenovationProject, Road
+from ..rules import old_estate_cutoff, old_estate_sql
 
 ENVELOPE = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
 EXTENT = 4096
@@ -101,7 +101,7 @@ class TileLayer:
                   "tolerance": simplify_tolerance(z)}
         if self.dated:
             params["date"] = on
-            params["old_cutoff"] = settings.OLD_ESTATE_CUTOFF_YEAR
+            params["old_cutoff"] = old_estate_cutoff()
         return params
 
 
@@ -175,7 +175,8 @@ register(TileLayer(
     max_features=6000,
     alias="e",
     dated=True,
-    columns=("e.id", state("COALESCE(a.status, 'none')", "status"), "e.build_year <= %(old_cutoff)s AS old"),
+    columns=("e.id", state("COALESCE(a.status, 'none')", "status"),
+             f"{old_estate_sql('e.build_year', '%(old_cutoff)s')} AS old"),
     detail_columns=("e.name", "e.households", "e.build_year", "e.is_open"),
     detail_zoom=14,
     scope_model=Estate,
@@ -272,7 +273,7 @@ register(TileLayer(
           SELECT g.i, g.j, g.geom, e.households, COALESCE(a.status, 'none') AS status
             FROM (SELECT s.id, s.households, ST_PointOnSurface(s.geom_web) AS pos
                     FROM layers_estate s
-                   WHERE s.build_year <= %(old_cutoff)s AND {scope}
+                   WHERE """ + old_estate_sql("s.build_year", "%(old_cutoff)s") + """ AND {scope}
                      AND s.geom_web && ST_Expand(ST_TileEnvelope(%(z)s, %(x)s, %(y)s),
                                                2 * (CASE WHEN %(z)s <= 11 THEN 2000 WHEN %(z)s = 12 THEN 1000
                                                          WHEN %(z)s = 13 THEN 500 ELSE 250 END))) AS e

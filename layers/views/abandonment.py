@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors
 from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
+from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 from .forms import DecisionForm, ReportForm
@@ -64,7 +65,7 @@ def _page(request, *, form: ReportForm | None = None, status: int = 200):
     user = request.user
     state = _state_filter(request.GET.get("state"))
     page = Paginator(selectors.abandonment_reports(user=user, state=state or None), REPORTS_PER_PAGE).get_page(
-        request.GET.get("page")
+        page_param(request.GET.get("page"))
     )
     reports = list(page.object_list)
     counts = selectors.abandonment_state_counts(user=user)

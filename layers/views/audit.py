@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from ..models import AuditEvent, AuditKind
-from ..params import date_param
+from ..params import date_param, number_param
 from ..permissions import VIEW, require
 
 PER_PAGE = 100
@@ -44,7 +44,7 @@ def audit_log_page(request):
         events = events.filter(time__lt=_day_start(dates["to"] + datetime.timedelta(days=1)))
     # The log only grows: counting it all for "page n of m" would cost a scan per view, so the pager knows only
     # whether a next page exists.
-    page_number = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    page_number = max(1, number_param(request.GET.get("page"), "page", integer=True, default=1))
     offset = (page_number - 1) * PER_PAGE
     rows = list(events.order_by("-time", "-id")[offset:offset + PER_PAGE + 1])
     query = urlencode({k: v for k, v in (("kind", kind), ("user", username), ("from", request.GET.get("from", "")),

@@ -20,9 +20,10 @@ from layers.coverage import coverage_figures
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
-from layers.params import date_param
+from layers.params import date_param, number_param
 from layers.permissions import LOCATE, NOT_SHOWN, VIEW, pks_in_scope, restrict
 from layers.refusals import Invalid
+from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
 
 LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
@@ -49,14 +50,13 @@ def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
         .values("id", "code", "name", "build_year", "households", "floor_area", "service_status")
     )
     shown = pks_in_scope(Estate, [e["id"] for e in estates], user, VIEW)
-    cutoff = settings.OLD_ESTATE_CUTOFF_YEAR
     rows = []
     for e in estates:
         status = (e["service_status"] or ServiceStatus.NONE) if e["id"] in shown else None
         rows.append({
             **e,
             "service_status": status,
-            "is_old": e["build_year"] <= cutoff,
+            "is_old": is_old_estate(e["build_year"]),
             "status": status,
             "status_label": ServiceStatus(status).label if status else NOT_SHOWN,
             "colour": STATUS_COLOURS.get(status, "#888"),
@@ -74,8 +74,9 @@ def dashboard_page(request):
     if community_id is not None:
         # The drill-down fragment: the estates of one community, with their status on the date.
         try:
-            community = AdminArea.objects.get(pk=int(community_id), level=AdminLevel.COMMUNITY)
-        except (ValueError, AdminArea.DoesNotExist):
+            community = AdminArea.objects.get(pk=number_param(community_id, "community", integer=True),
+                                              level=AdminLevel.COMMUNITY)
+        except AdminArea.DoesNotExist:
             raise Invalid(_("Unknown community."), field="community") from None
         rows = _estate_rows(community, on, request.user)
         return render(request, "dashboard_estates.html", {

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from .. import register, selectors
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus
+from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, may, require
 from ..services import enterprises as svc
 from .forms import EnterpriseEditForm, EnterpriseForm, EvaluationForm, ListingForm
@@ -37,7 +38,7 @@ def enterprise_list(request):
     status = request.GET.get("list_status", "")
     if status not in ListStatus.values:
         status = ""
-    page = Paginator(register.enterprises(q=q, list_status=status), PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(register.enterprises(q=q, list_status=status), PER_PAGE).get_page(page_param(request.GET.get("page")))
     counts = register.status_counts()
     query = "&".join(f"{k}={v}" for k, v in (("q", q), ("list_status", status)) if v)
     return render(request, "layers/enterprise_list.html", {

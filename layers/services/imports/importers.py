@@ -197,7 +197,8 @@ class Importer:
             parsed = PARSERS[f.kind](value, f)
         except (ValueError, TypeError, KeyError):
             row.errors.append(_("%(field)s: “%(value)s” is not %(kind)s")
-                              % {"field": label, "value": value, "kind": KIND_LABELS[f.kind]})
+                              % {"field": label, "value": str(value).replace("\x00", "\\x00"),
+                                 "kind": KIND_LABELS[f.kind]})
             return None
         if f.max_length and isinstance(parsed, str) and len(parsed) > f.max_length:
             row.errors.append(_("%(field)s: “%(value)s” is longer than %(max)d characters")
