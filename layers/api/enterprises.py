@@ -20,7 +20,7 @@ from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListin
 from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..services import enterprises as svc
-from .openapi import Text, errors
+from .openapi import Text, WholeNumber, errors
 from .validation import DateParam, body, validated, validated_query
 
 PER_PAGE = 50
@@ -48,7 +48,7 @@ class EnterprisePatch(EnterpriseInput):
 
 
 class EvaluationInput(serializers.Serializer):
-    year = serializers.IntegerField(help_text="A finished year; one evaluation per year.")
+    year = WholeNumber(help_text="A finished year; one evaluation per year.")
     grade = serializers.ChoiceField(choices=CreditGrade.choices)
     passed = serializers.BooleanField(help_text="Two consecutive failing years put the enterprise on the black list.")
     note = Text(required=False, allow_blank=True, default="")
@@ -63,7 +63,7 @@ class ListingInput(serializers.Serializer):
 class EnterpriseListQuery(serializers.Serializer):
     q = serializers.CharField(required=False, help_text="Part of the name, credit code or address.")
     list_status = serializers.ChoiceField(choices=ListStatus.choices, required=False)
-    page = serializers.IntegerField(required=False)
+    page = WholeNumber(required=False)
 
 
 # --- responses (for the schema; the data comes from layers.register) ---------------------------------------------

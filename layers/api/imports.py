@@ -18,7 +18,7 @@ from ..permissions import ADD, require
 from ..refusals import TooLarge
 from ..services import imports as svc
 from .drf import StrictJSONParser
-from .openapi import ErrorSerializer, Text, UploadField
+from .openapi import ErrorSerializer, Text, UploadField, WholeNumber
 from .validation import validated_body
 
 ERROR = ErrorSerializer
@@ -38,8 +38,8 @@ class ImportUploadSerializer(serializers.Serializer):
 class ImportCheckSerializer(serializers.Serializer):
     mapping = serializers.DictField(child=serializers.CharField(allow_blank=True, allow_null=True),
                                     help_text="{field: source column}")
-    srid = serializers.IntegerField(required=False, allow_null=True,
-                                    help_text="EPSG code of the coordinates; required when the file names none")
+    srid = WholeNumber(required=False, allow_null=True,
+                       help_text="EPSG code of the coordinates; required when the file names none")
     gcj02 = serializers.ChoiceField(choices=["convert", "keep", ""], required=False, allow_null=True,
                                     allow_blank=True, help_text="convert GCJ-02 positions to CGCS2000, or keep them")
 
