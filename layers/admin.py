@@ -11,6 +11,8 @@ from leaflet.admin import LeafletGeoAdmin
 
 from . import models
 from .refusals import Refusal
+from .selectors import areas
+from .services import management_areas as svc
 
 
 class ReadOnlyAdmin:
@@ -63,8 +65,6 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
                 self.fields["district"].required = False  # the service finds it from the boundary
 
         def clean(self):
-            from .services import management_areas as svc
-
             data = super().clean()
             geom = data.get("geom")
             if geom is None:
@@ -74,7 +74,7 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
                 if data.get("base_version") is not None and data["base_version"] != area.version:
                     current = models.ManagementArea.objects.filter(pk=area.pk).first()
                     if current is not None and current.version != data["base_version"]:
-                        last = svc.selectors.management_area_last_change(area_id=area.pk)
+                        last = areas.management_area_last_change(area_id=area.pk)
                         raise forms.ValidationError(str(svc.Conflict(
                             current, last.user.get_username() if last and last.user else None,
                             last.changed_at if last else current.updated_at)))
@@ -111,8 +111,6 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        from .services import management_areas as svc
-
         data = form.cleaned_data
         if change:
             saved = svc.management_area_update(
@@ -128,8 +126,6 @@ class ManagementAreaAdmin(LeafletGeoAdmin):
             self.message_user(request, warning["message"], messages.WARNING)
 
     def delete_model(self, request, obj):
-        from .services import management_areas as svc
-
         svc.management_area_delete(user=request.user, area_id=obj.pk, base_version=obj.version,
                                    reason=str(_("deleted in the admin")))
 

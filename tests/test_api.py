@@ -205,7 +205,7 @@ def test_enterprise_popup_bbox_is_its_jurisdiction(planner_client):
 
 
 def test_enterprise_popup_counts_todays_estates(planner_client):
-    from layers.selectors import contracts_active_on
+    from layers.selectors.contracts import contracts_active_on
 
     contract = contracts_active_on(timezone.localdate()).filter(enterprise__isnull=False).first()
     assert contract is not None, "the demo city has enterprise contracts today"

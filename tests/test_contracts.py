@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from layers.candidates import nearby_candidates
+from layers.selectors.candidates import nearby_candidates
 from layers.models import (
     AdminArea,
     AdminLevel,
@@ -25,7 +25,7 @@ from layers.models import (
     ServiceContract,
 )
 from layers.services.contracts import contract_end, contracts_assign
-from layers.worklists import worklist_get
+from layers.selectors.worklists import worklist_get
 
 from . import factories as f
 

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
 
-from layers.coverage import coverage_figures, coverage_trend
+from layers.selectors.coverage import coverage_figures, coverage_trend
 from layers.io.coverage_export import COLUMNS, table
 from layers.models import AbandonmentEvent, AdminArea, Estate, RenovationProject, ServiceContract
 

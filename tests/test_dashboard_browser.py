@@ -17,7 +17,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def figures(on: datetime.date, level: str = "street", parent_id=None) -> dict:
-    coverage = pytest.importorskip("layers.coverage", reason="layers/coverage.py (the figures) has not landed yet")
+    coverage = pytest.importorskip("layers.selectors.coverage", reason="layers/selectors/coverage.py (the figures) has not landed yet")
     return coverage.coverage_figures(on=on, level=level, parent_id=parent_id)
 
 
@@ -63,7 +63,7 @@ def test_dashboard_kpis_ranking_drilldown_date_exports_and_report(page, live_ser
     wait_ready(page)
     page.wait_for_selector("#trend canvas", timeout=15_000)
 
-    # KPI cards: the district's figures of layers.coverage for today.
+    # KPI cards: the district's figures of layers.selectors.coverage for today.
     assert kpi(page, "srv_e") == pct(total["service_rate"]["estates"])
     assert kpi(page, "srv_h") == pct(total["service_rate"]["households"])
     assert kpi(page, "soc_e") == pct(total["socialised_rate"]["estates"])

@@ -6,15 +6,15 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 
-from layers.coverage import coverage_figures
+from layers.selectors.coverage import coverage_figures
 from layers.credit_code import credit_code_problem
 from layers.demo.accounts import demo_password
 from layers.demo.city import DEMO_TODAY, generate_city
 from layers.models import (
     AdminArea, AdminLevel, CreditEvaluation, Enterprise, Estate, Role, ServiceContract, ServiceStatus, UserProfile,
 )
-from layers.selectors import contracts_active_on
-from layers.worklists import worklist_get
+from layers.selectors.contracts import contracts_active_on
+from layers.selectors.worklists import worklist_get
 
 pytestmark = pytest.mark.django_db
 

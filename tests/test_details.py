@@ -83,7 +83,7 @@ def test_management_area_page_lists_its_estates(planner_client):
 
 
 def test_enterprise_page_lists_its_current_contracts(planner_client):
-    from layers.selectors import contracts_active_on
+    from layers.selectors.contracts import contracts_active_on
 
     contract = contracts_active_on(timezone.localdate()).filter(enterprise__isnull=False).first()
     enterprise = contract.enterprise if contract else Enterprise.objects.order_by("id").first()

@@ -18,6 +18,7 @@ from layers.models import (
     RegisterChange,
     ServiceContract,
 )
+from layers.selectors.enterprises import change_summary, enterprise_decision
 from layers.services import enterprises as svc
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -52,7 +53,7 @@ def estate_without_contracts() -> Estate:
 
 def test_the_demo_register_is_consistent_with_the_list_statuses():
     for enterprise in Enterprise.objects.all():
-        decision = svc.enterprise_decision(enterprise)
+        decision = enterprise_decision(enterprise)
         assert (decision.status, decision.since, decision.reason) == (
             enterprise.list_status, enterprise.list_status_since, enterprise.list_status_reason), enterprise
         latest = enterprise.evaluations.order_by("-year").first()
@@ -558,8 +559,6 @@ def test_concurrent_evaluations_of_one_year_exactly_one_is_recorded(demo_city):
 
 
 def test_the_change_log_shows_service_assignments_written_by_the_assignment_services():
-    from layers.register import change_summary
-
     enterprise = normal_enterprise()
     contract = enterprise.contracts.order_by("id").first()
     change = RegisterChange.objects.create(

@@ -37,7 +37,7 @@ def map_date_shows(page, iso: str, text: str):
 
 
 def test_numbers_dates_and_sorting_follow_the_page_language(page, live_server, demo_city):
-    from layers.coverage import coverage_figures
+    from layers.selectors.coverage import coverage_figures
     from layers.models import ManagementArea
 
     ARTIFACTS.mkdir(exist_ok=True)

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from layers import bundle_inputs
+from layers.selectors import bundles as bundle_inputs
 from layers.models import AdminArea, BundleEstate, Estate, PlanStatus, ServiceContract, TakeoverPlan
 from layers.planning.bundles import adjacency, bundle_problems
 from layers.services import plans as services

@@ -1,4 +1,4 @@
-"""Takeover plans (services.plans, plan_selectors, io.plan_export) on the small demo city: proposals, edits re-checked,
+"""Takeover plans (services.plans, selectors.plans, io.plan_export) on the small demo city: proposals, edits re-checked,
 versions and conflicts, all-or-nothing approval, coverage before/after, exports."""
 import csv
 import datetime
@@ -8,13 +8,13 @@ import json
 import pytest
 from django.contrib.auth.models import User
 
-from layers import bundle_inputs
+from layers.selectors import bundles as bundle_inputs
 from layers.io import plan_export
 from layers.models import (
     Bundle, BundleEstate, ContractMode, Enterprise, Estate, ListStatus, PlanStatus, PlanVersion, ProviderKind,
     ServiceContract, TakeoverPlan,
 )
-from layers.plan_selectors import bundles_geojson, plan_coverage, plan_map_data
+from layers.selectors.plans import bundles_geojson, plan_coverage, plan_map_data
 from layers.planning.bundles import adjacency, bundle_problems
 from layers.services import plans as services
 

@@ -9,11 +9,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 
-from layers.bundle_inputs import metric_srid, uncovered_units
-from layers.coverage import coverage_figures
+from layers.selectors.bundles import metric_srid, uncovered_units
+from layers.selectors.coverage import coverage_figures
 from layers.models import Estate
-from layers.selectors import contracts_active_on
-from layers.worklists import worklist_get
+from layers.selectors.contracts import contracts_active_on
+from layers.selectors.worklists import worklist_get
 from tests import factories
 
 pytestmark = pytest.mark.django_db

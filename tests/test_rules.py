@@ -8,16 +8,16 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
-from layers.bundle_inputs import metric_srid, uncovered_units
-from layers.coverage import coverage_figures, coverage_trend, uncovered_household_points
+from layers.selectors.bundles import metric_srid, uncovered_units
+from layers.selectors.coverage import coverage_figures, coverage_trend, uncovered_household_points
 from layers.io.feature_layers import get_layer as feature_layer
 from layers.models import Estate, ServiceContract, TakeoverPlan
 from layers.planning import rules as pure
-from layers.plan_selectors import plan_map_data
+from layers.selectors.plans import plan_map_data
 from layers.rules import contract_not_ended_filter
-from layers.selectors import contracts_active_on
+from layers.selectors.contracts import contracts_active_on
 from layers.tiles.registry import get_layer as tile_layer
-from layers.worklists import worklist_get
+from layers.selectors.worklists import worklist_get
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -218,7 +218,7 @@ def test_planner_ends_a_contract_from_the_estate_popup(demo_city, live_server, p
     assert contract.end_date == today and status(estate.pk) == "none"
     from django.contrib.auth.models import User
 
-    from layers.worklists import worklist_get
+    from layers.selectors.worklists import worklist_get
 
     listed = worklist_get(user=User.objects.get(username="planner"), name="uncovered", per_page=200)
     assert estate.pk in {f["id"] for f in listed.features["features"]}

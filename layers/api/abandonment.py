@@ -1,6 +1,7 @@
 """JSON endpoints for abandoned-building reports (docs/EDIT_API.md, "Abandoned buildings").
 
-Views read their input with the serializers the schema documents (layers/api/openapi.py) and answer; the rules live in services.abandonment and the reads in selectors. Refusals are answered
+Views read their input with the serializers the schema documents (layers/api/openapi.py) and answer; the rules
+live in services.abandonment and the reads in selectors. Refusals are answered
 by the API's one exception handler: {"error": message} (plus "field" when one input is at fault): 400 input,
 401 not logged in, 403 role, 404 scope.
 Session (CSRF on writes) or token authentication; token first, so that an anonymous caller gets 401.
@@ -11,9 +12,9 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes
 from rest_framework.response import Response
 
-from .. import selectors
 from ..models import AbandonmentReport, ReportState
 from ..permissions import ADD, CHANGE, require
+from ..selectors import abandonment as selectors
 from ..services.abandonment import abandonment_report_create, abandonment_report_transition
 from . import openapi as doc
 from .drf import TOKEN_FIRST

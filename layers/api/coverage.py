@@ -10,10 +10,10 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from .. import coverage
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
 from ..refusals import Invalid
+from ..selectors import coverage
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
 from .validation import BBoxParam, DateParam, validated_query

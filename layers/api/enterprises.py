@@ -15,10 +15,10 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from .. import register
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus, RegisterAction
 from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
+from ..selectors import enterprises as register
 from ..services import enterprises as svc
 from .openapi import Text, WholeNumber, errors
 from .validation import DateParam, body, validated, validated_query
@@ -66,7 +66,7 @@ class EnterpriseListQuery(serializers.Serializer):
     page = WholeNumber(required=False)
 
 
-# --- responses (for the schema; the data comes from layers.register) ---------------------------------------------
+# --- responses (for the schema; the data comes from layers.selectors.enterprises) ---------------------------------
 
 class EnterpriseOut(serializers.Serializer):
     id = serializers.IntegerField()
@@ -159,7 +159,7 @@ def _enterprise(request, pk: int) -> Enterprise:
 
 def _enterprise_data(enterprise: Enterprise) -> dict:
     data = register.enterprise_data(enterprise)
-    data["list_status_derived"] = svc.enterprise_decision(enterprise).derived
+    data["list_status_derived"] = register.enterprise_decision(enterprise).derived
     return data
 
 
@@ -169,7 +169,8 @@ def doc(method: str, operation_id: str, summary: str, **kwargs):
     return extend_schema(methods=[method], operation_id=operation_id, summary=summary, tags=["enterprises"], **kwargs)
 
 
-@doc("GET", "enterprises_list", "Search the enterprise register", parameters=[EnterpriseListQuery], responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS})
+@doc("GET", "enterprises_list", "Search the enterprise register", parameters=[EnterpriseListQuery],
+     responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS})
 @doc("POST", "enterprises_create", "Register an enterprise", request=EnterpriseInput,
      responses={201: EnterpriseWithDecision, **CONFLICT, **ERRORS})
 @api_view(["GET", "POST"])

@@ -15,13 +15,12 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from shapely.geometry import mapping
 
-from .. import selectors
 from ..io.geojson_input import BadInput, loads
 from ..io.readers import file_size
 from ..models import ManagementArea
 from ..params import bbox_param
-from ..params import bbox_param, number_param
 from ..permissions import VIEW, get_restricted, require, restrict
+from ..selectors import areas as selectors
 from ..services import management_areas as svc
 from . import openapi as doc
 from .drf import bytes_response

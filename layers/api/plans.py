@@ -1,8 +1,8 @@
 """JSON endpoints of bundled-takeover plans (docs/PLANS.md): DRF function views; the rules live in services.plans.
 
 Bodies are read by the serializers the schema documents (below); the plan rules (parameter ranges, contiguity,
-sizes) are the service's. Refusals are answered by the API's one exception handler: {"error": message} plus, for a refused bundle edit,
-"problems" (one per bundle_problems Problem, with its code, numbers and message) and, for a version conflict (409),
+sizes) are the service's. Refusals are answered by the API's one exception handler: {"error": message} plus, for a
+refused bundle edit, "problems" (one per bundle_problems Problem, with its code, numbers and message) and, for a version conflict (409),
 the plan's current "version".
 """
 from __future__ import annotations
@@ -18,11 +18,11 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from .. import plan_selectors as reads
 from ..io import plan_export
 from ..models import TakeoverPlan
 from ..permissions import CHANGE, VIEW, may, require
 from ..refusals import Invalid, NotFound
+from ..selectors import plans as reads
 from ..services import plans as services
 from . import openapi as doc
 from .validation import DateParam, Number, validated_body

@@ -1,6 +1,7 @@
 """JSON endpoints for assigning service (docs/SERVICE_API.md): assign, end, worklists, nearby candidates, history.
 
-Views read their input with the serializers the schema documents (layers/api/service_schema.py) and answer; the rules live in services.contracts, the reads in worklists, candidates and selectors.
+Views read their input with the serializers the schema documents (layers/api/service_schema.py) and answer; the
+rules live in services.contracts, the reads in selectors (worklists, candidates, contracts).
 Refusals are answered by the API's one exception handler, {"error": message, "code": …}: 400 bad input or a refused
 rule, 403 role, 404 outside the user's scope, 409 when the estate is already served (overlap with an existing
 contract: the services' ValidationError with code "overlap").
@@ -9,43 +10,32 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.gis.geos import MultiPolygon
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from ..candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
-from ..models import Estate, RegisterChange, ServiceContract
-from ..permissions import ADD, CHANGE, VIEW, get_restricted, require, restrict
+from ..models import Estate, ServiceContract
+from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..planning import candidates as scoring
 from ..refusals import Invalid
-from ..services.contracts import contract_end, contract_snapshot, contracts_assign, provider_name
-from ..worklists import NAMES, PER_PAGE, worklist_get
+from ..selectors.candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
+from ..selectors.contracts import (
+    contract_provider_name,
+    contract_with_parties,
+    estate_service_history,
+    estates_in_selection,
+)
+from ..selectors.worklists import NAMES, PER_PAGE, worklist_counts, worklist_get
+from ..services.contracts import contract_end, contract_snapshot, contracts_assign
 from . import service_schema as doc
 from .validation import validated_body, validated_query
 
 
-def estates_in_selection(selection: MultiPolygon, *, start_date, include_served: bool) -> list[int]:
-    """Estates whose point on surface lies in the selection; unless include_served, only those with no service on
-    start_date (a box drawn over a mixed area assigns the gaps, not the served estates around them)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT e.id FROM layers_estate e
-              LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
-             WHERE e.geom && ST_GeomFromEWKT(%(sel)s) AND ST_Intersects(ST_PointOnSurface(e.geom), ST_GeomFromEWKT(%(sel)s))
-               AND (%(all)s OR a.estate_id IS NULL)
-             ORDER BY e.id
-            """,
-            {"sel": selection.ewkt, "on": start_date, "all": include_served},
-        )
-        return [row[0] for row in cursor.fetchall()]
-
 
 def contract_data(contract: ServiceContract) -> dict:
-    return {**contract_snapshot(contract), "provider": provider_name(contract),
+    return {**contract_snapshot(contract), "provider": contract_provider_name(contract),
             "provider_kind_label": str(contract.get_provider_kind_display()), "mode_label": str(contract.get_mode_display()),
             "estate_name": contract.estate.name, "estate_code": contract.estate.code,
             "created_by": contract.created_by.get_username() if contract.created_by_id else None,
@@ -99,9 +89,7 @@ def end(request, pk: int):
     require(request.user, ServiceContract, CHANGE)
     body = validated_body(doc.EndRequestSerializer, request)
     contract = contract_end(user=request.user, contract_id=pk, end_date=body["end_date"], reason=body["reason"])
-    contract = ServiceContract.objects.select_related("estate", "enterprise", "caretaker_agency", "created_by").get(
-        pk=contract.pk)
-    return Response(contract_data(contract))
+    return Response(contract_data(contract_with_parties(pk=contract.pk)))
 
 
 def _worklist_json(wl, *, counts: dict | None = None) -> dict:
@@ -128,8 +116,7 @@ def worklist(request, name: str):
     with_features = query["features"]
     wl = worklist_get(user=request.user, name=name, street_id=street_id, on=on, page=page, per_page=per_page,
                       with_features=with_features)
-    counts = {n: (wl.count if n == name else worklist_get(user=request.user, name=n, street_id=street_id, on=on,
-                                                           per_page=1, with_features=False).count) for n in NAMES}
+    counts = worklist_counts(user=request.user, street_id=street_id, on=on, known=wl)
     return Response(_worklist_json(wl, counts=counts))
 
 
@@ -174,16 +161,12 @@ def candidates(request, pk: int):
 @api_view(["GET"])
 def estate_contracts(request, pk: int):
     estate = _visible_estate(request.user, pk)
-    contracts = (restrict(ServiceContract.objects.filter(estate=estate), request.user, VIEW)
-                 .select_related("estate", "enterprise", "caretaker_agency", "created_by").order_by("-start_date"))
-    changes = (RegisterChange.objects.filter(estate=estate).select_related("user")
-               .order_by("-changed_at", "-id")[:200])
-    current = Estate.objects.with_service_status().get(pk=estate.pk).service_status
+    history = estate_service_history(estate=estate, user=request.user)
     return Response({
-        "estate": {"id": estate.pk, "name": estate.name, "code": estate.code, "status": current},
-        "contracts": [contract_data(c) for c in contracts],
+        "estate": {"id": estate.pk, "name": estate.name, "code": estate.code, "status": history["status"]},
+        "contracts": [contract_data(c) for c in history["contracts"]],
         "changes": [{"id": ch.pk, "action": ch.action, "action_label": ch.get_action_display(),
                      "contract_id": ch.contract_id, "before": ch.before, "after": ch.after, "reason": ch.reason,
                      "user": ch.user.get_username() if ch.user_id else None, "at": ch.changed_at.isoformat()}
-                    for ch in changes],
+                    for ch in history["changes"]],
     })

@@ -13,7 +13,7 @@ from ..io.geojson_input import MAX_SELECTION_POINTS, parse_geometry
 from ..models import ContractMode, ProviderKind
 from ..models.geo import SRID
 from ..refusals import Invalid
-from ..worklists import MAX_PER_PAGE, PER_PAGE
+from ..selectors.worklists import MAX_PER_PAGE, PER_PAGE
 from .openapi import GeometrySerializer, Text, WholeNumber, errors, literal
 from .validation import DateParam, GeoJSONGeometryField
 

@@ -7,9 +7,9 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from .. import selectors
 from ..models import AdminLevel
 from ..refusals import NotFound
+from ..selectors import map as selectors
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response

@@ -5,7 +5,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from ..candidates import nearby_candidates
+from ..selectors.candidates import nearby_candidates
 from ..models import AdminArea, AdminLevel
 from ..services.plans import bundle_enterprise_set, plan_create
 

@@ -27,21 +27,15 @@ from ..models import (
     Building,
     ReportState,
 )
-from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, may, recheck, require, restrict, street_of
+from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, recheck, require, restrict, street_of
 from ..refusals import Invalid
+from ..selectors.abandonment import NEXT_STATES
 
 DESCRIPTION_MAX_CHARS = 2000
 NOTE_MAX_CHARS = 2000
 
 # A report still being dealt with; a building has at most one.
 OPEN_STATES = (ReportState.REPORTED, ReportState.VERIFIED, ReportState.UNDER_CARETAKER)
-
-# The report's life (docs/EDIT_API.md). Terminal states (rejected, resolved) have no next state.
-NEXT_STATES: dict[str, tuple[str, ...]] = {
-    ReportState.REPORTED: (ReportState.VERIFIED, ReportState.REJECTED),
-    ReportState.VERIFIED: (ReportState.UNDER_CARETAKER, ReportState.RESOLVED),
-    ReportState.UNDER_CARETAKER: (ReportState.RESOLVED,),
-}
 
 # What the building shows while its report is in a state.
 BUILDING_STATE: dict[str, str] = {
@@ -83,13 +77,6 @@ def photo_type(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP" and head[12:16] in (b"VP8 ", b"VP8L", b"VP8X"):
         return "image/webp"
     return None
-
-
-def abandonment_next_states(*, user, state: str) -> list[str]:
-    """The states `user` may move a report in `state` to: none unless the role may change reports at all."""
-    if not may(user, AbandonmentReport, CHANGE):
-        return []
-    return list(NEXT_STATES.get(state, ()))
 
 
 def _check_photos(photos: Sequence) -> list[CheckedPhoto]:

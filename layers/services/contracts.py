@@ -28,6 +28,7 @@ from ..models import (
     ServiceContract,
 )
 from ..permissions import ADD, CHANGE, get_restricted, require
+from ..selectors.contracts import contract_provider_name
 from .jurisdictions import enterprise_jurisdictions_refresh_some
 
 MAX_ESTATES = 2000  # one selection; more is a mistake (a whole district) rather than a plan
@@ -57,14 +58,6 @@ def contract_snapshot(contract: ServiceContract) -> dict:
         "note": contract.note,
         "bundle_id": contract.bundle_id,
     }
-
-
-def provider_name(contract: ServiceContract) -> str:
-    if contract.provider_kind == ProviderKind.ENTERPRISE and contract.enterprise_id:
-        return contract.enterprise.name
-    if contract.provider_kind == ProviderKind.CARETAKER_AGENCY and contract.caretaker_agency_id:
-        return contract.caretaker_agency.name
-    return str(ProviderKind(contract.provider_kind).label)
 
 
 def _estate_label(estate: Estate) -> str:
@@ -148,7 +141,7 @@ def _overlapping(estate_ids: Sequence[int], start_date, end_date):
     if end_date is not None:
         overlap &= Q(start_date__lt=end_date)
     return (ServiceContract.objects.filter(overlap, estate_id__in=estate_ids)
-            .select_related("enterprise", "caretaker_agency", "estate").order_by("estate_id", "start_date"))
+            .select_related("enterprise", "caretaker_agency", "estate__community").order_by("estate_id", "start_date"))
 
 
 def _end(contract: ServiceContract, *, end_date: datetime.date, user, reason: str) -> None:
@@ -227,7 +220,7 @@ def contracts_assign(
                             else _("It starts on or after the new start date, so it cannot be replaced; end it first."))
                     raise ValidationError(
                         _("%(estate)s is already served by %(provider)s %(period)s. %(hint)s")
-                        % {"estate": _estate_label(current.estate), "provider": provider_name(current),
+                        % {"estate": _estate_label(current.estate), "provider": contract_provider_name(current),
                            "period": _period(current.start_date, current.end_date), "hint": hint},
                         code="overlap")
                 to_end.append(current)

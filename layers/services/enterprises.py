@@ -28,6 +28,7 @@ from ..models import (
 from ..permissions import ADD, CHANGE, require
 from ..planning import credit_rating
 from ..refusals import Invalid
+from ..selectors.enterprises import enterprise_decision
 
 # What a user edits; credit_grade and the list status follow from evaluations and listings.
 EDITABLE_FIELDS = ("name", "credit_code", "filed_on", "contact_person", "contact_phone", "address")
@@ -180,13 +181,6 @@ def enterprise_update(*, user, enterprise_id: int, reason: str = "", **fields) -
             enterprise=enterprise, action=RegisterAction.UPDATE, before={f: before[f] for f in changed},
             after={f: _json(getattr(enterprise, f)) for f in changed}, reason=reason, user=user)
     return enterprise
-
-
-def enterprise_decision(enterprise: Enterprise, *, today: datetime.date | None = None) -> credit_rating.ListDecision:
-    """The list decision in force for `enterprise` on `today`, from its stored evaluations and listings."""
-    evaluations = enterprise.evaluations.values_list("year", "grade", "passed")
-    listings = enterprise.listings.order_by("decided_at", "id").values_list("status", "listed_on", "reason")
-    return credit_rating.list_status(list(evaluations), list(listings), today or timezone.localdate())
 
 
 def _relist(enterprise: Enterprise) -> None:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon
 from shapely.ops import unary_union
 
-from .. import refusals, selectors
+from .. import refusals
+from ..selectors import areas
 from ..history import change_context
 from ..models import AdminArea, AdminLevel, ChangeAction, ManagementArea, ManagementAreaVersion
 from ..permissions import ADD, CHANGE, DELETE, get_restricted, recheck, require
@@ -112,14 +113,14 @@ def _check(geom, *, exclude_ids: list[int], district_id: int | None = None) -> V
     if result.problems:
         return result
     wkb = _wkb(geom)
-    for pk, code, overlap in selectors.management_area_overlaps(wkb=wkb, exclude_ids=exclude_ids):
+    for pk, code, overlap in areas.management_area_overlaps(wkb=wkb, exclude_ids=exclude_ids):
         part = shapely.from_wkb(overlap)
         point = part.representative_point() if not part.is_empty else None
         result.problems.append(ag.Problem(
             ag.OVERLAP, _("Overlaps management area %(code)s.") % {"code": code},
             location=(point.x, point.y) if point is not None else None, geometry=part, area_id=pk))
     if district_id is None:
-        found = selectors.district_for_geometry(wkb=wkb)
+        found = areas.district_for_geometry(wkb=wkb)
         district_id = found[0] if found else None
     result.district_id = district_id
     if district_id is None:
@@ -127,7 +128,7 @@ def _check(geom, *, exclude_ids: list[int], district_id: int | None = None) -> V
         result.problems.append(ag.Problem(ag.OUTSIDE_DISTRICT, _("The area lies outside every district."),
                                           location=(point.x, point.y), geometry=geom))
     else:
-        outside = selectors.district_outside_part(wkb=wkb, district_id=district_id)
+        outside = areas.district_outside_part(wkb=wkb, district_id=district_id)
         if outside is not None:
             part = shapely.from_wkb(outside)
             if not part.is_empty:
@@ -163,7 +164,7 @@ def management_area_clip(*, user, geometry, area_id: int | None = None, toleranc
     wkb = _wkb(geom)
     district = None
     if district_id is None:
-        found = selectors.district_for_geometry(wkb=wkb)
+        found = areas.district_for_geometry(wkb=wkb)
         if found is None:
             point = geom.representative_point()
             raise ValidationFailed([ag.Problem(ag.OUTSIDE_DISTRICT, _("The area lies outside every district."),
@@ -172,7 +173,7 @@ def management_area_clip(*, user, geometry, area_id: int | None = None, toleranc
     else:
         district = to_shapely(AdminArea.objects.get(pk=district_id).geom)
     neighbours = [shapely.from_wkb(g) for g in
-                  selectors.management_area_neighbours(wkb=wkb, exclude_ids=exclude, distance=tolerance)]
+                  areas.management_area_neighbours(wkb=wkb, exclude_ids=exclude, distance=tolerance)]
     clipped = ag.clip(geom, neighbours=neighbours, district=district, tolerance=tolerance)
     if clipped.is_empty:
         raise ValidationFailed([ag.Problem(ag.EMPTY, _("Nothing is left once the neighbouring areas are cut away."))])
@@ -185,10 +186,10 @@ def _lock(user, action: str, pk: int, base_version) -> ManagementArea:
     """The area, row-locked until commit, if it is still at `base_version`; else Conflict."""
     area = get_restricted(ManagementArea.objects.select_for_update(of=("self",)), user, action, pk=pk)
     if base_version is None or int(base_version) != area.version:
-        last = selectors.management_area_last_change(area_id=area.pk)
+        last = areas.management_area_last_change(area_id=area.pk)
         raise Conflict(area, last.user.get_username() if last and last.user else None,
                        last.changed_at if last else area.updated_at,
-                       current=selectors.management_area_feature(pk=area.pk))
+                       current=areas.management_area_feature(pk=area.pk))
     return area
 
 
@@ -269,7 +270,7 @@ def _saving(fn):
 
 def _street_id(street_id, *, district_id: int, geom) -> int | None:
     if street_id in (None, ""):
-        return selectors.street_for_geometry(wkb=_wkb(geom), district_id=district_id)
+        return areas.street_for_geometry(wkb=_wkb(geom), district_id=district_id)
     if not AdminArea.objects.filter(pk=street_id, level=AdminLevel.STREET, parent_id=district_id).exists():
         raise Invalid(_("Street %(id)s is not a street of this district.") % {"id": street_id})
     return int(street_id)
@@ -384,7 +385,7 @@ def management_area_split(*, user, area_id: int, base_version, line, reason: str
 
 
 def _estates_cut_warning(geom) -> list[dict]:
-    cut = selectors.estates_cut_by(wkb=_wkb(geom))
+    cut = areas.estates_cut_by(wkb=_wkb(geom))
     if not cut:
         return []
     return [{"kind": "estates_cut",

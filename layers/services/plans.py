@@ -1,7 +1,7 @@
 """Writes of bundled-takeover plans (连片打包, rule 6): create, edit bundles, pick enterprises, approve, discard.
 
 A plan is proposed by layers.planning.bundles.propose_bundles (max-p-regions with bounds, ranked easy first) on the
-uncovered old estates of the district or one street (layers.bundle_inputs). Every change to a draft plan is one
+uncovered old estates of the district or one street (layers.selectors.bundles). Every change to a draft plan is one
 transaction that locks the plan row, refuses a caller whose `version` is not the plan's (PlanConflict, HTTP 409),
 re-checks every bundle it touches with bundle_problems (PlanInvalid with the problems, HTTP 400), re-ranks the plan's
 bundles easy first, bumps the version and writes a PlanVersion snapshot. Approval creates every bundle's contracts
@@ -19,7 +19,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import bundle_inputs
 from ..models import (
     AdminArea,
     AdminLevel,
@@ -37,11 +36,13 @@ from ..models import (
 )
 from ..params import number_param
 from ..permissions import ADD, CHANGE, get_restricted, require
-from ..plan_selectors import plan_coverage
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
 from ..refusals import Conflict, Invalid
 from ..rules import contract_not_ended_filter, is_old_estate
-from .contracts import contracts_assign, provider_name
+from ..selectors import bundles as bundle_inputs
+from ..selectors.contracts import contract_provider_name
+from ..selectors.plans import plan_coverage
+from .contracts import contracts_assign
 
 # Defaults a planner can override per plan (ISSUE4 contract, "Settings").
 DEFAULTS = {"gap_m": 50.0, "within_street": False, "min_households": 800, "max_households": 4000,
@@ -335,7 +336,7 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
     contracts = {}
     for c in (ServiceContract.objects.filter(contract_not_ended_filter(plan.start_date),
                                              estate_id__in=estate_ids)
-              .select_related("enterprise", "caretaker_agency").order_by("start_date")):
+              .select_related("enterprise", "caretaker_agency", "estate__community").order_by("start_date")):
         contracts.setdefault(c.estate_id, c)
     messages = []
     for i in estate_ids:
@@ -356,7 +357,8 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
         elif i in contracts:
             c = contracts[i]
             messages.append(_("%(estate)s is already served by %(provider)s from %(start)s.")
-                            % {"estate": _estate_label(estate), "provider": provider_name(c), "start": c.start_date})
+                            % {"estate": _estate_label(estate), "provider": contract_provider_name(c),
+                               "start": c.start_date})
         else:
             messages.append(_("%(estate)s cannot join a bundle.") % {"estate": _estate_label(estate)})
     return messages

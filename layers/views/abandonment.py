@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import selectors
 from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
 from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of
+from ..selectors import abandonment as selectors
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
 from .forms import DecisionForm, ReportForm
 

@@ -1,7 +1,7 @@
 """The officials' dashboard (/dashboard/) and the printable coverage report (/reports/coverage/).
 
 Any logged-in role may view both; neither changes anything. The figures come from /api/coverage/ (browser) and
-layers.coverage.coverage_figures (report, server side), see docs/COVERAGE_API.md.
+layers.selectors.coverage.coverage_figures (report, server side), see docs/COVERAGE_API.md.
 
 The dashboard's last drill-down step, a community's estate list, is an HTML fragment served by dashboard_page
 itself: /dashboard/?community=<id>&date=YYYY-MM-DD (the URLconf is not ours to extend).
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from layers.coverage import coverage_figures
+from ..selectors.coverage import coverage_figures
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus

@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from .. import selectors
 from ..refusals import NotFound
+from ..selectors import map as selectors
 
 KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("building"),
          "management_area": gettext_lazy("management area")}

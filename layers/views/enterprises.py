@@ -2,7 +2,7 @@
 page with its evaluations, listing decisions and change log, and the planner's forms to evaluate and to list/lift.
 
 Plain HTML forms posting with the CSRF token, read by Django forms (layers/views/forms.py) that the API's serializers
-check; every write goes through services.enterprises, every read through layers.register and selectors, so the
+check; every write goes through services.enterprises, every read through layers.selectors (enterprises, map), so the
 pages, the JSON API and the admin answer to the same rules, with the same messages next to the field.
 """
 from __future__ import annotations
@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import register, selectors
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus
 from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, may, require
+from ..selectors import enterprises as register
+from ..selectors import map as selectors
 from ..services import enterprises as svc
 from .forms import EnterpriseEditForm, EnterpriseForm, EvaluationForm, ListingForm
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from .. import plan_selectors as reads
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, may, require
 from ..refusals import Refusal
+from ..selectors import plans as reads
 from ..services import plans as services
 from .forms import PlanForm
 from .map import STATUS_COLOURS

@@ -23,7 +23,7 @@ from ..models import (
     ServiceContract,
 )
 from ..permissions import ADD, CHANGE, VIEW, may, role_of, street_of
-from ..worklists import NAMES
+from ..selectors.worklists import NAMES
 from .map import map_config
 
 # The base layers under the worklists: boundaries, estates coloured by status, buildings, service areas, roads.

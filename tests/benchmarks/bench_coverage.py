@@ -36,7 +36,7 @@ def main():
     from django.db import connection
     from django.utils import timezone
 
-    from layers.coverage import coverage_figures
+    from layers.selectors.coverage import coverage_figures
 
     on = datetime.date.fromisoformat(args.date) if args.date else timezone.localdate()
     with connection.cursor() as cursor:

@@ -32,7 +32,7 @@ def main():
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    from layers import bundle_inputs
+    from layers.selectors import bundles as bundle_inputs
     from layers.models import AdminArea
     from layers.planning.bundles import BundleRules, propose_bundles
     from layers.services.plans import plan_create

@@ -33,11 +33,11 @@ def main():
     from django.db import transaction
     from django.utils import timezone
 
-    from layers.candidates import nearby_candidates
+    from layers.selectors.candidates import nearby_candidates
     from layers.models import Enterprise, Estate
     from layers.services.contracts import contracts_assign
     from layers.services.jurisdictions import enterprise_jurisdictions_refresh, enterprise_jurisdictions_refresh_some
-    from layers.worklists import worklist_get
+    from layers.selectors.worklists import worklist_get
 
     user = User.objects.get(username="planner")
 

@@ -8,11 +8,11 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from ..models import AdminLevel, Bundle, PlanStatus, PlanVersion, TakeoverPlan
+from ..permissions import VIEW, get_restricted, restrict
+from ..rules import contract_not_ended_sql, old_estate_cutoff, old_estate_sql
 from .candidates import nearby_candidates
 from .coverage import coverage_figures
-from .models import AdminLevel, Bundle, PlanStatus, PlanVersion, TakeoverPlan
-from .permissions import VIEW, get_restricted, restrict
-from .rules import contract_not_ended_sql, old_estate_cutoff, old_estate_sql
 
 
 def plan_get(*, user, pk: int) -> TakeoverPlan:

@@ -13,9 +13,9 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import AdminArea, AdminLevel
-from .refusals import Invalid
-from .rules import old_estate_cutoff, old_estate_sql
+from ..models import AdminArea, AdminLevel
+from ..refusals import Invalid
+from ..rules import old_estate_cutoff, old_estate_sql
 
 LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
 TREND_MAX_POINTS = 240

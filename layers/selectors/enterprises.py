@@ -5,12 +5,15 @@ Estates and households served come from the derived EnterpriseJurisdiction (serv
 """
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from .models import (
+from ..models import (
     ContractMode,
     CreditEvaluation,
     Enterprise,
@@ -20,8 +23,8 @@ from .models import (
     RegisterAction,
     RegisterChange,
 )
-from .permissions import VIEW, restrict
-from .services.enterprises import enterprise_decision
+from ..permissions import VIEW, restrict
+from ..planning import credit_rating
 
 SEARCH_MAX_CHARS = 100
 
@@ -198,6 +201,13 @@ def change_data(change: RegisterChange) -> dict:
         "contract_id": change.contract_id,
         "estate_id": change.estate_id,
     }
+
+
+def enterprise_decision(enterprise: Enterprise, *, today: datetime.date | None = None) -> credit_rating.ListDecision:
+    """The list decision in force for `enterprise` on `today`, from its stored evaluations and listings."""
+    evaluations = enterprise.evaluations.values_list("year", "grade", "passed")
+    listings = enterprise.listings.order_by("decided_at", "id").values_list("status", "listed_on", "reason")
+    return credit_rating.list_status(list(evaluations), list(listings), today or timezone.localdate())
 
 
 def register_detail(*, enterprise: Enterprise, user, changes_limit: int = 50) -> dict:

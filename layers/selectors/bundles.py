@@ -12,9 +12,9 @@ from collections.abc import Iterable
 import shapely
 from django.db import connection
 
-from .models import AdminArea, AdminLevel
-from .planning.bundles import Territory, Unit
-from .rules import contract_not_ended_sql, old_estate_cutoff, old_estate_sql
+from ..models import AdminArea, AdminLevel
+from ..planning.bundles import Territory, Unit
+from ..rules import contract_not_ended_sql, old_estate_cutoff, old_estate_sql
 
 
 def utm_srid(lon: float, lat: float) -> int:

@@ -7,7 +7,7 @@ import json
 from django.db import connection
 from django.utils import timezone
 
-from .planning.candidates import Candidate, RankedCandidate, rank_candidates
+from ..planning.candidates import Candidate, RankedCandidate, rank_candidates
 
 MAX_DISTANCE_M = 3000.0
 # Distances in metres on the spheroid (geography), between the outline and each territory; 4490 and 4326 agree to
