@@ -2,10 +2,10 @@
 
 For every operation of /api/schema/ with a request body, a body missing everything is refused with 400 naming the
 first field (in the schema's order) that the schema marks required (the serializer the schema documents is the
-validator, so its first missing field is the schema's); where the schema marks none (PATCH), the first documented property sent with a wrong type is
-refused naming it; a JSON array instead of an object is refused naming the body. Every date query parameter of the
-schema refuses the spellings date_param refuses (an ISO week date, a compact date) naming the parameter, and
-accepts YYYY-MM-DD.
+validator, so its first missing field is the schema's); where the schema marks none (PATCH), the first documented
+property sent with a wrong type is refused naming it; a JSON array instead of an object is refused naming the body.
+Every date query parameter of the schema refuses the spellings date_param refuses (an ISO week date, a compact date)
+naming the parameter, and accepts YYYY-MM-DD.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The import API (docs/IMPORT.md): upload a file, dry-run it with a field mapping and coordinate choices, commit it.
 
-Thin DRF views over layers.services.imports, their bodies read by the serializers the schema documents; refusals
-are answered by the API's one exception handler, {"error": …} (and the per-row "report") with 400 (bad file or choice), 403 (role), 404 (no such job), 409 (already committed /
-not checked yet), 413 (file too large).
+Thin DRF views over layers.services.imports, their bodies read by the serializers the schema documents; refusals are
+answered by the API's one exception handler, {"error": …} (and the per-row "report") with 400 (bad file or choice),
+403 (role), 404 (no such job), 409 (already committed / not checked yet), 413 (file too large).
 """
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes

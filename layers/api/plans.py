@@ -2,8 +2,8 @@
 
 Bodies are read by the serializers the schema documents (below); the plan rules (parameter ranges, contiguity,
 sizes) are the service's. Refusals are answered by the API's one exception handler: {"error": message} plus, for a
-refused bundle edit, "problems" (one per bundle_problems Problem, with its code, numbers and message) and, for a version conflict (409),
-the plan's current "version".
+refused bundle edit, "problems" (one per bundle_problems Problem, with its code, numbers and message) and, for a
+version conflict (409), the plan's current "version".
 """
 from __future__ import annotations
 
