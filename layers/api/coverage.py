@@ -1,57 +1,67 @@
 """Coverage JSON endpoints and exports (docs/COVERAGE_API.md): figures, trend, XLSX/CSV, uncovered households."""
 from __future__ import annotations
 
-import datetime
-
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
-from ..params import bbox_param, date_param, number_param
 from ..refusals import Invalid
 from ..selectors import coverage
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
+from .validation import BBoxParam, DateParam, validated_query
 
 DEFAULT_TREND_YEARS = 5
 
 
-def parse_date(value: str | None, name: str, default: datetime.date) -> datetime.date:
-    try:
-        return date_param(value, default=default)
-    except ValueError:
-        raise Invalid(_("%(name)s must be a date YYYY-MM-DD") % {"name": name}, field=name) from None
+class AdminAreaParam(doc.WholeNumber):
+    """An administrative area's id."""
+
+    def to_internal_value(self, data):
+        number = super().to_internal_value(data)
+        if not AdminArea.objects.filter(pk=number).exists():
+            raise serializers.ValidationError(_("%(name)s %(id)d is not an administrative area")
+                                              % {"name": self.field_name, "id": number})
+        return number
 
 
-def parse_id(value: str | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    number = number_param(value, name, integer=True)
-    if not AdminArea.objects.filter(pk=number).exists():
-        raise Invalid(_("%(name)s %(id)d is not an administrative area") % {"name": name, "id": number}, field=name)
-    return number
+class FiguresQuery(serializers.Serializer):
+    date = DateParam(required=False, help_text="YYYY-MM-DD; default today")
+    level = serializers.ChoiceField(choices=AdminLevel.choices, required=False, default=AdminLevel.STREET.value,
+                                    help_text="default street")
+    parent = AdminAreaParam(required=False, help_text="An administrative area above the level: only its areas; "
+                                                      "`total` is then the parent's row")
+
+
+class TrendQuery(serializers.Serializer):
+    to = DateParam(required=False, help_text="default today")
+    area = AdminAreaParam(required=False, help_text="An administrative area; default the whole district")
+
+    def get_fields(self):  # "from" is a Python keyword
+        fields = super().get_fields()
+        fields["from"] = DateParam(required=False, help_text="default: the 1st of the month 5 years before `to`")
+        return fields
+
+
+class UncoveredQuery(serializers.Serializer):
+    date = DateParam(required=False, help_text="YYYY-MM-DD; default today")
+    bbox = BBoxParam(required=False, help_text="minx,miny,maxx,maxy in longitude/latitude degrees; default: all")
 
 
 def figures_from(request) -> dict:
-    on = parse_date(request.GET.get("date"), "date", timezone.localdate())
-    level = request.GET.get("level") or AdminLevel.STREET.value
-    if level not in AdminLevel.values:
-        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(AdminLevel.values)}, field="level")
-    return coverage.coverage_figures(on=on, level=level, parent_id=parse_id(request.GET.get("parent"), "parent"))
+    query = validated_query(FiguresQuery, request)
+    return coverage.coverage_figures(on=query.get("date") or timezone.localdate(), level=query["level"],
+                                     parent_id=query.get("parent"))
 
 
-FIGURES_PARAMETERS = [
-    doc.query("date", OpenApiTypes.DATE, description="YYYY-MM-DD; default today"),
-    doc.query("level", enum=list(AdminLevel.values), description="default street"),
-    doc.query("parent", int, description="An administrative area above the level: only its areas; `total` is then "
-                                         "the parent's row"),
-]
+FIGURES_PARAMETERS = [FiguresQuery]
 
 
 @extend_schema(
@@ -69,19 +79,16 @@ def figures(request):
 @extend_schema(
     tags=["coverage"],
     summary="Monthly socialised and service rates of an area",
-    parameters=[
-        doc.query("from", OpenApiTypes.DATE, description="default: the 1st of the month 5 years before `to`"),
-        doc.query("to", OpenApiTypes.DATE, description="default today"),
-        doc.query("area", int, description="An administrative area; default the whole district"),
-    ],
+    parameters=[TrendQuery],
     responses={200: doc.CoverageTrendSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def trend(request):
-    end = parse_date(request.GET.get("to"), "to", timezone.localdate())
-    start = parse_date(request.GET.get("from"), "from", end.replace(year=end.year - DEFAULT_TREND_YEARS, day=1))
-    area = parse_id(request.GET.get("area"), "area")
+    query = validated_query(TrendQuery, request)
+    end = query.get("to") or timezone.localdate()
+    start = query.get("from") or end.replace(year=end.year - DEFAULT_TREND_YEARS, day=1)
+    area = query.get("area")
     if start > end:
         raise Invalid(_("from must not be after to"), field="from")
     if coverage.months_between(start, end) + 1 > coverage.TREND_MAX_POINTS:
@@ -129,16 +136,13 @@ def export_csv(request):
 @extend_schema(
     tags=["coverage"],
     summary="Old estates without any service, as heatmap points",
-    parameters=[
-        doc.query("date", OpenApiTypes.DATE, description="YYYY-MM-DD; default today"),
-        doc.query("bbox", description="minx,miny,maxx,maxy in longitude/latitude degrees; default: all"),
-    ],
+    parameters=[UncoveredQuery],
     responses={200: doc.UncoveredHouseholdsSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 def uncovered_households(request):
-    on = parse_date(request.GET.get("date"), "date", timezone.localdate())
-    bbox = bbox_param(request.GET.get("bbox"))
+    query = validated_query(UncoveredQuery, request)
+    on, bbox = query.get("date") or timezone.localdate(), query.get("bbox")
     points = coverage.uncovered_household_points(on=on, bbox=bbox)
     return Response({"date": on.isoformat(), "points": points})

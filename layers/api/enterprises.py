@@ -20,39 +20,50 @@ from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..selectors import enterprises as register
 from ..services import enterprises as svc
-from .openapi import errors
+from .openapi import Text, WholeNumber, errors
+from .validation import DateParam, body, validated, validated_query
 
 PER_PAGE = 50
 
 
 # --- request bodies ---------------------------------------------------------------------------------------------
 
+# The register's rules (name and credit code required, the code's check character, a filing date not in the
+# future, the model's lengths) are checked once, by services.enterprises, for the API and the pages alike
+# (layers/views/forms.py reads the page forms with these same serializers).
+
 class EnterpriseInput(serializers.Serializer):
-    name = serializers.CharField(help_text="Registered name (max. 120 characters).")
-    credit_code = serializers.CharField(help_text="Unified social credit code, 18 characters with its check character.")
+    name = Text(help_text="Registered name (max. 120 characters).")
+    credit_code = Text(help_text="Unified social credit code, 18 characters with its check character.")
     credit_grade = serializers.ChoiceField(choices=CreditGrade.choices, required=False,
                                            help_text="Initial grade (create only); afterwards the latest evaluation's.")
-    filed_on = serializers.DateField(required=False, allow_null=True)
-    contact_person = serializers.CharField(required=False, allow_blank=True)
-    contact_phone = serializers.CharField(required=False, allow_blank=True)
-    address = serializers.CharField(required=False, allow_blank=True)
+    filed_on = DateParam(required=False, allow_null=True)
+    contact_person = Text(required=False, allow_blank=True)
+    contact_phone = Text(required=False, allow_blank=True)
+    address = Text(required=False, allow_blank=True)
 
 
 class EnterprisePatch(EnterpriseInput):
-    reason = serializers.CharField(required=False, allow_blank=True, help_text="Why (kept in the change log).")
+    reason = Text(required=False, allow_blank=True, help_text="Why (kept in the change log).")
 
 
 class EvaluationInput(serializers.Serializer):
-    year = serializers.IntegerField(help_text="A finished year; one evaluation per year.")
+    year = WholeNumber(help_text="A finished year; one evaluation per year.")
     grade = serializers.ChoiceField(choices=CreditGrade.choices)
     passed = serializers.BooleanField(help_text="Two consecutive failing years put the enterprise on the black list.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = Text(required=False, allow_blank=True, default="")
 
 
 class ListingInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=ListStatus.choices, help_text="red, black, or normal to lift a listing.")
-    reason = serializers.CharField(help_text="Required: why the enterprise is listed or lifted.")
-    listed_on = serializers.DateField(required=False, help_text="From when the decision applies; default today.")
+    reason = Text(help_text="Required: why the enterprise is listed or lifted.")
+    listed_on = DateParam(required=False, help_text="From when the decision applies; default today.")
+
+
+class EnterpriseListQuery(serializers.Serializer):
+    q = serializers.CharField(required=False, help_text="Part of the name, credit code or address.")
+    list_status = serializers.ChoiceField(choices=ListStatus.choices, required=False)
+    page = WholeNumber(required=False)
 
 
 # --- responses (for the schema; the data comes from layers.selectors.enterprises) ---------------------------------
@@ -135,18 +146,6 @@ CONFLICT = errors(409, described={409: "Conflict with the register: the credit c
 
 # --- helpers ----------------------------------------------------------------------------------------------------
 
-def _valid(serializer_class, data, *, partial: bool = False) -> dict:
-    """The validated body, or RegisterInvalid naming the first field at fault."""
-    if not isinstance(data, dict):
-        raise svc.RegisterInvalid(_("The body must be a JSON object."), field="body")
-    serializer = serializer_class(data=data, partial=partial)
-    if not serializer.is_valid():
-        field, problems = next(iter(serializer.errors.items()))
-        problem = problems[0] if isinstance(problems, list) else problems
-        raise svc.RegisterInvalid(f"{field}: {problem}", field=field)
-    return dict(serializer.validated_data)
-
-
 def _paged(request, queryset, to_data) -> dict:
     page = Paginator(queryset, PER_PAGE).get_page(page_param(request.query_params.get("page")))
     return {"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
@@ -170,25 +169,19 @@ def doc(method: str, operation_id: str, summary: str, **kwargs):
     return extend_schema(methods=[method], operation_id=operation_id, summary=summary, tags=["enterprises"], **kwargs)
 
 
-@doc("GET", "enterprises_list", "Search the enterprise register", parameters=[
-    OpenApiParameter("q", OpenApiTypes.STR, description="Part of the name, credit code or address."),
-    OpenApiParameter("list_status", OpenApiTypes.STR, enum=ListStatus.values),
-    OpenApiParameter("page", OpenApiTypes.INT),
-], responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS})
+@doc("GET", "enterprises_list", "Search the enterprise register", parameters=[EnterpriseListQuery],
+     responses={200: _page_of("EnterprisePage", EnterpriseOut), **ERRORS})
 @doc("POST", "enterprises_create", "Register an enterprise", request=EnterpriseInput,
      responses={201: EnterpriseWithDecision, **CONFLICT, **ERRORS})
 @api_view(["GET", "POST"])
 def enterprise_list(request):
     if request.method == "GET":
         require(request.user, Enterprise, VIEW)
-        status = request.query_params.get("list_status", "")
-        if status and status not in ListStatus.values:
-            raise svc.RegisterInvalid(_("list_status must be one of: %(choices)s.")
-                                      % {"choices": ", ".join(ListStatus.values)}, field="list_status")
-        queryset = register.enterprises(q=request.query_params.get("q", ""), list_status=status)
+        query = validated_query(EnterpriseListQuery, request)
+        queryset = register.enterprises(q=query.get("q", ""), list_status=query.get("list_status", ""))
         return Response(_paged(request, queryset, register.enterprise_data))
     require(request.user, Enterprise, ADD)  # a refused role learns that before any input error
-    fields = _valid(EnterpriseInput, request.data)
+    fields = validated(EnterpriseInput, body(request))
     enterprise = svc.enterprise_create(user=request.user, **fields)
     return Response(_enterprise_data(register.enterprise_with_served(pk=enterprise.pk)), status=201)
 
@@ -201,7 +194,7 @@ def enterprise_detail(request, pk: int):
     if request.method == "GET":
         return Response(_enterprise_data(_enterprise(request, pk)))
     require(request.user, Enterprise, CHANGE)
-    fields = _valid(EnterprisePatch, request.data, partial=True)
+    fields = validated(EnterprisePatch, body(request), partial=True)
     if "credit_grade" in fields:
         raise svc.RegisterInvalid(_("The credit grade follows the latest annual evaluation; record an evaluation "
                                     "instead."), field="credit_grade")
@@ -222,7 +215,7 @@ def enterprise_evaluations(request, pk: int):
         _enterprise(request, pk)
         return Response({"results": [register.evaluation_data(e) for e in register.evaluations(enterprise_id=pk)]})
     require(request.user, CreditEvaluation, ADD)
-    fields = _valid(EvaluationInput, request.data)
+    fields = validated(EvaluationInput, body(request))
     evaluation = svc.evaluation_record(user=request.user, enterprise_id=pk, **fields)
     return Response({"evaluation": register.evaluation_data(evaluation),
                      "enterprise": _enterprise_data(register.enterprise_with_served(pk=pk))}, status=201)
@@ -241,7 +234,7 @@ def enterprise_listings(request, pk: int):
         _enterprise(request, pk)
         return Response({"results": [register.listing_data(x) for x in register.listings(enterprise_id=pk)]})
     require(request.user, EnterpriseListing, ADD)
-    fields = _valid(ListingInput, request.data)
+    fields = validated(ListingInput, body(request))
     fields.setdefault("listed_on", timezone.localdate())
     listing = svc.listing_set(user=request.user, enterprise_id=pk, **fields)
     return Response({"listing": register.listing_data(listing),

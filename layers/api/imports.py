@@ -1,12 +1,12 @@
 """The import API (docs/IMPORT.md): upload a file, dry-run it with a field mapping and coordinate choices, commit it.
 
-Thin DRF views over layers.services.imports; refusals are answered by the API's one exception handler, {"error": …}
-(and the per-row "report") with 400 (bad file or choice), 403 (role), 404 (no such job), 409 (already committed /
-not checked yet), 413 (file too large).
+Thin DRF views over layers.services.imports, their bodies read by the serializers the schema documents; refusals are
+answered by the API's one exception handler, {"error": …} (and the per-row "report") with 400 (bad file or choice),
+403 (role), 404 (no such job), 409 (already committed / not checked yet), 413 (file too large).
 """
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,10 +15,11 @@ from rest_framework.response import Response
 from ..io.readers import file_size
 from ..models import ImportJob
 from ..permissions import ADD, require
-from ..refusals import Invalid, TooLarge
+from ..refusals import TooLarge
 from ..services import imports as svc
 from .drf import StrictJSONParser
-from .openapi import ErrorSerializer
+from .openapi import ErrorSerializer, Text, UploadField, WholeNumber
+from .validation import validated_body
 
 ERROR = ErrorSerializer
 JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, target, file name, mapping, srid, "
@@ -27,6 +28,25 @@ JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, tar
 
 
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = UploadField(allow_empty_file=True, help_text=".geojson, .gpkg, .zip (one shapefile) or .csv")
+    target = serializers.ChoiceField(choices=list(svc.IMPORTERS))
+
+
+class ImportCheckSerializer(serializers.Serializer):
+    mapping = serializers.DictField(child=serializers.CharField(allow_blank=True, allow_null=True),
+                                    help_text="{field: source column}")
+    srid = WholeNumber(required=False, allow_null=True,
+                       help_text="EPSG code of the coordinates; required when the file names none")
+    gcj02 = serializers.ChoiceField(choices=["convert", "keep", ""], required=False, allow_null=True,
+                                    allow_blank=True, help_text="convert GCJ-02 positions to CGCS2000, or keep them")
+
+
+class ImportCommitSerializer(serializers.Serializer):
+    reason = Text(required=False, allow_blank=True, allow_null=True,
+                  help_text="kept in management areas' history; default “Import <file name>”")
 
 
 def job_json(job: ImportJob) -> dict:
@@ -38,9 +58,7 @@ def job_json(job: ImportJob) -> dict:
 
 @extend_schema(
     summary="Upload a file to import", operation_id="imports_create", tags=["imports"],
-    request={"multipart/form-data": inline_serializer("ImportUpload", {
-        "file": serializers.FileField(help_text=".geojson, .gpkg, .zip (one shapefile) or .csv"),
-        "target": serializers.ChoiceField(choices=list(svc.IMPORTERS))})},
+    request={"multipart/form-data": ImportUploadSerializer},
     responses={201: JOB, 400: ERROR, 403: ERROR, 413: ERROR},
 )
 @api_view(["POST"])
@@ -56,10 +74,8 @@ def import_jobs(request):
     if declared > max_bytes + MULTIPART_OVERHEAD:
         raise TooLarge(_("The upload is %(size)s; files up to %(max)s may be imported.")
                        % {"size": file_size(declared), "max": file_size(max_bytes)})
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise Invalid(_("Choose a file to import (field “file”)."), field="file")
-    job, _description = svc.import_job_create(user=request.user, upload=upload, target=request.data.get("target", ""))
+    body = validated_body(ImportUploadSerializer, request)
+    job, _description = svc.import_job_create(user=request.user, upload=body["file"], target=body["target"])
     return Response(job_json(job), status=status.HTTP_201_CREATED)
 
 
@@ -73,35 +89,27 @@ def import_job(request, pk: int):
 @extend_schema(
     summary="Dry run: check every row with this mapping and these coordinate choices; writes nothing but the job",
     operation_id="imports_check", tags=["imports"],
-    request=inline_serializer("ImportCheck", {
-        "mapping": serializers.DictField(child=serializers.CharField(), help_text="{field: source column}"),
-        "srid": serializers.IntegerField(required=False, allow_null=True,
-                                         help_text="EPSG code of the coordinates; required when the file names none"),
-        "gcj02": serializers.ChoiceField(choices=["convert", "keep", ""], required=False,
-                                         help_text="convert GCJ-02 positions to CGCS2000, or keep them"),
-    }),
+    request=ImportCheckSerializer,
     responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def import_job_check(request, pk: int):
-    data = request.data if isinstance(request.data, dict) else {}
-    job = svc.import_job_check(user=request.user, job_id=pk, mapping=data.get("mapping") or {},
-                               srid=data.get("srid"), gcj02_choice=data.get("gcj02"))
+    data = validated_body(ImportCheckSerializer, request)
+    job = svc.import_job_check(user=request.user, job_id=pk, mapping=data["mapping"], srid=data.get("srid"),
+                               gcj02_choice=data.get("gcj02"))
     return Response(job_json(job))
 
 
 @extend_schema(
     summary="Commit a checked job: every row in one transaction, or none", operation_id="imports_commit",
     tags=["imports"],
-    request=inline_serializer("ImportCommit", {
-        "reason": serializers.CharField(required=False, help_text="kept in management areas' history; default "
-                                                                  "“Import <file name>”")}),
+    request=ImportCommitSerializer,
     responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def import_job_commit(request, pk: int):
-    data = request.data if isinstance(request.data, dict) else {}
-    job = svc.import_job_commit(user=request.user, job_id=pk, reason=str(data.get("reason") or ""))
+    data = validated_body(ImportCommitSerializer, request)
+    job = svc.import_job_commit(user=request.user, job_id=pk, reason=data.get("reason") or "")
     return Response(job_json(job))

@@ -1,27 +1,30 @@
 """Management-area editing endpoints (docs/EDIT_API.md): strict GeoJSON parsing, JSON errors, services for writes.
 
-DRF views (session with CSRF, or token); an anonymous caller gets 403. Bodies are parsed here, strictly, from
-request.body (not DRF's parsers): the messages name the position at fault. Refusals (BadInput, the services'
-ValidationFailed and Conflict, PermissionDenied, Http404) are answered by the API's one exception handler.
+DRF views (session with CSRF, or token); an anonymous caller gets 403. Bodies are read strictly from request.body
+(size first, then layers.io.geojson_input.loads), then checked by the serializer the schema documents
+(layers/api/openapi.py, whose geometry fields wrap the strict GeoJSON parser: the messages name the position at
+fault). Refusals are answered by the API's one exception handler.
 """
 from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
-from shapely.geometry import LineString, mapping
+from shapely.geometry import mapping
 
-from ..io.geojson_input import BadInput, check_crs, loads, parse_geometry
+from ..io.geojson_input import BadInput, loads
 from ..io.readers import file_size
 from ..models import ManagementArea
-from ..params import bbox_param, number_param
+from ..params import bbox_param
 from ..permissions import VIEW, get_restricted, require, restrict
 from ..selectors import areas as selectors
 from ..services import management_areas as svc
 from . import openapi as doc
 from .drf import bytes_response
+from .validation import validated, validated_query
 
 MAX_BODY = 5 * 1024 * 1024
 
@@ -46,46 +49,19 @@ def parse_body(request) -> dict:
     return data
 
 
-def parse_int(value, what: str, *, required: bool = True) -> int | None:
-    if (value is None or value == "") and required:
-        raise BadInput(_("%(what)s is missing.") % {"what": what})
-    return number_param(value, what, integer=True, minimum=0)
+def feature_body(request, serializer_class) -> tuple[object, dict]:
+    """(geometry, validated properties) of a GeoJSON Feature body, checked by its documented serializer."""
+    data = validated(serializer_class, parse_body(request))
+    return data["geometry"], data.get("properties") or {}
 
 
-def parse_float(value, what: str, default: float) -> float:
-    return float(number_param(value, what, default=default))
+def _or(value, default):
+    return default if value is None else value
 
 
-def parse_text(value, what: str, *, max_length: int | None = None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadInput(_("%(what)s must be text.") % {"what": what})
-    if max_length and len(value.strip()) > max_length:
-        raise BadInput(_("%(what)s is longer than %(n)d characters.") % {"what": what, "n": max_length})
-    return value
-
-
-def parse_feature(data: dict) -> tuple[object, dict]:
-    """(geometry, properties) of a GeoJSON Feature body."""
-    if data.get("type") != "Feature":
-        raise BadInput(_("The body must be a GeoJSON Feature ({\"type\": \"Feature\", \"geometry\", \"properties\"})."))
-    check_crs(data, "the feature")
-    properties = data.get("properties") or {}
-    if not isinstance(properties, dict):
-        raise BadInput(_("\"properties\" must be an object."))
-    return parse_geometry(data.get("geometry")), properties
-
-
-def parse_line(value) -> LineString:
-    if value is None:
-        raise BadInput(_("\"line\" is missing: draw the line to cut along."))
-    if isinstance(value, dict) and value.get("type") == "Feature":
-        value = value.get("geometry")
-    line = parse_geometry(value, "line")
-    if not isinstance(line, LineString) or line.is_empty:
-        raise BadInput(_("\"line\" must be a GeoJSON LineString with at least two points."))
-    return line
+class AreaDeleteQuery(serializers.Serializer):
+    version = doc.WholeNumber(min_value=0, help_text="The version you saw")
+    reason = serializers.CharField(required=False, allow_blank=True, help_text="Why (kept in the history)")
 
 
 # --- responses --------------------------------------------------------------------------------------------------
@@ -123,13 +99,10 @@ def areas(request):
         body = selectors.management_area_collection_json(
             queryset=restrict(ManagementArea.objects.all(), request.user, VIEW), bbox=bbox)
         return HttpResponse(body, content_type="application/geo+json")
-    geometry, properties = parse_feature(parse_body(request))
+    geometry, properties = feature_body(request, doc.AreaWriteSerializer)
     saved = svc.management_area_create(
-        user=request.user, geometry=geometry,
-        name=parse_text(properties.get("name"), "properties.name", max_length=100),
-        code=parse_text(properties.get("code"), "properties.code", max_length=32),
-        street_id=parse_int(properties.get("street_id"), "properties.street_id", required=False),
-        reason=parse_text(properties.get("reason"), "properties.reason") or "")
+        user=request.user, geometry=geometry, name=properties.get("name"), code=properties.get("code"),
+        street_id=properties.get("street_id"), reason=properties.get("reason") or "")
     return ok(_feature(saved.area.pk, saved.warnings), status=201)
 
 
@@ -145,8 +118,7 @@ def areas(request):
 )
 @extend_schema(
     methods=["DELETE"], tags=["management areas"], summary="Delete an area (its estates become unassigned)",
-    parameters=[doc.query("version", int, required=True, description="The version you saw"),
-                doc.query("reason", description="Why (kept in the history)")],
+    parameters=[AreaDeleteQuery],
     responses={204: OpenApiResponse(description="Deleted"), **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["GET", "HEAD", "PUT", "DELETE"])
@@ -155,18 +127,17 @@ def area(request, pk: int):
         found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
         return ok(_feature(found.pk))
     if request.method == "DELETE":
-        svc.management_area_delete(user=request.user, area_id=pk,
-                                   base_version=parse_int(request.GET.get("version"), "version"),
-                                   reason=request.GET.get("reason", ""))
+        query = validated_query(AreaDeleteQuery, request)
+        svc.management_area_delete(user=request.user, area_id=pk, base_version=query["version"],
+                                   reason=query.get("reason", ""))
         return HttpResponse(status=204)
-    data = parse_body(request)
-    geometry, properties = parse_feature(data)
+    geometry, properties = feature_body(request, doc.AreaWriteSerializer)
+    if properties.get("version") is None:
+        raise BadInput(_("%(what)s is missing.") % {"what": "properties.version"}, field="properties.version")
     saved = svc.management_area_update(
-        user=request.user, area_id=pk, base_version=parse_int(properties.get("version"), "properties.version"),
-        geometry=geometry, name=parse_text(properties.get("name"), "properties.name", max_length=100),
-        code=parse_text(properties.get("code"), "properties.code", max_length=32),
-        street_id=parse_int(properties.get("street_id"), "properties.street_id", required=False),
-        reason=parse_text(properties.get("reason"), "properties.reason") or "")
+        user=request.user, area_id=pk, base_version=properties["version"], geometry=geometry,
+        name=properties.get("name"), code=properties.get("code"), street_id=properties.get("street_id"),
+        reason=properties.get("reason") or "")
     return ok(_feature(saved.area.pk, saved.warnings))
 
 
@@ -177,10 +148,8 @@ def area(request, pk: int):
 )
 @api_view(["POST"])
 def validate(request):
-    geometry, properties = parse_feature(parse_body(request))
-    result = svc.management_area_validate(
-        user=request.user, geometry=geometry,
-        area_id=parse_int(properties.get("id"), "properties.id", required=False))
+    geometry, properties = feature_body(request, doc.AreaCheckSerializer)
+    result = svc.management_area_validate(user=request.user, geometry=geometry, area_id=properties.get("id"))
     return ok({"ok": result.ok, "problems": [p.as_dict() for p in result.problems], "warnings": result.warnings})
 
 
@@ -193,11 +162,13 @@ def validate(request):
 @api_view(["POST"])
 def clip(request):
     data = parse_body(request)
-    geometry, properties = parse_feature(data)
+    checked = validated(doc.AreaCheckSerializer, data)
+    properties = checked.get("properties") or {}
     clipped = svc.management_area_clip(
-        user=request.user, geometry=geometry, area_id=parse_int(properties.get("id"), "properties.id", required=False),
-        tolerance_m=parse_float(properties.get("tolerance"), "properties.tolerance", 1.0))
-    return ok({"type": "Feature", "id": properties.get("id"), "geometry": mapping(clipped), "properties": properties})
+        user=request.user, geometry=checked["geometry"], area_id=properties.get("id"),
+        tolerance_m=_or(properties.get("tolerance"), 1.0))
+    sent = data.get("properties") or {}  # echoed unchanged
+    return ok({"type": "Feature", "id": sent.get("id"), "geometry": mapping(clipped), "properties": sent})
 
 
 @extend_schema(
@@ -207,12 +178,10 @@ def clip(request):
 )
 @api_view(["POST"])
 def split(request, pk: int):
-    data = parse_body(request)
+    data = validated(doc.AreaSplitSerializer, parse_body(request))
     kept, new = svc.management_area_split(
-        user=request.user, area_id=pk, base_version=parse_int(data.get("version"), "version"),
-        line=parse_line(data.get("line")), reason=parse_text(data.get("reason"), "reason") or "",
-        new_name=parse_text(data.get("name"), "name", max_length=100),
-        tolerance_m=parse_float(data.get("tolerance"), "tolerance", 1.0))
+        user=request.user, area_id=pk, base_version=data["version"], line=data["line"],
+        reason=data.get("reason") or "", new_name=data.get("name"), tolerance_m=_or(data.get("tolerance"), 1.0))
     return ok({"features": [_feature(kept.area.pk), _feature(new.area.pk)], "warnings": kept.warnings + new.warnings})
 
 
@@ -223,18 +192,10 @@ def split(request, pk: int):
 )
 @api_view(["POST"])
 def merge(request):
-    data = parse_body(request)
-    ids = data.get("ids")
-    if not isinstance(ids, list) or len(ids) != 2:
-        raise BadInput(_("\"ids\" must list the two areas to merge: [kept, removed]."))
-    ids = [parse_int(i, "ids[]") for i in ids]
-    versions = data.get("versions")
-    if not isinstance(versions, dict):
-        raise BadInput(_("\"versions\" must map each area id to the version you edited."))
-    versions = {str(k): parse_int(v, f"versions.{k}") for k, v in versions.items()}
+    data = validated(doc.AreaMergeSerializer, parse_body(request))
     saved = svc.management_area_merge(
-        user=request.user, area_ids=ids, base_versions=versions, reason=parse_text(data.get("reason"), "reason") or "",
-        tolerance_m=parse_float(data.get("tolerance"), "tolerance", 0.0))
+        user=request.user, area_ids=data["ids"], base_versions={str(k): v for k, v in data["versions"].items()},
+        reason=data.get("reason") or "", tolerance_m=_or(data.get("tolerance"), 0.0))
     return ok(_feature(saved.area.pk, saved.warnings))
 
 
@@ -255,9 +216,8 @@ def history(request, pk: int):
 )
 @api_view(["POST"])
 def restore(request, pk: int):
-    data = parse_body(request)
+    data = validated(doc.AreaRestoreSerializer, parse_body(request))
     saved = svc.management_area_restore(
-        user=request.user, area_id=pk, version=parse_int(data.get("version"), "version"),
-        base_version=parse_int(data.get("base_version"), "base_version"),
-        reason=parse_text(data.get("reason"), "reason") or "")
+        user=request.user, area_id=pk, version=data["version"], base_version=data["base_version"],
+        reason=data.get("reason") or "")
     return ok(_feature(saved.area.pk, saved.warnings))

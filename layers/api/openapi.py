@@ -1,15 +1,20 @@
 """What the OpenAPI schema (/api/schema/) says about the API: response and request shapes, shared parameters.
 
-These serializers only describe JSON (drf-spectacular turns each into a component); the views build their bodies
-in selectors or in SQL and never run them. GeoJSON follows RFC 7946; coordinates are CGCS2000 longitude/latitude.
+Request serializers are the validators too: the views read their bodies with layers.api.validation.validated(the
+documented class), so the schema and the checks cannot disagree. Response serializers only describe JSON (the views
+build their bodies in selectors or in SQL). GeoJSON follows RFC 7946; coordinates are CGCS2000 longitude/latitude.
 """
 import re
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.views import APIView
+
+from ..io.geojson_input import check_crs, parse_geometry
+from .validation import DateParam, GeoJSONGeometryField, Number, WholeNumber
 
 GEOJSON = "application/geo+json"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -17,10 +22,33 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
 
 
+class Text(serializers.CharField):
+    """Text: a JSON string (a number or a list is refused, not turned into text)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Literal(serializers.CharField):
+    """One of `values` (the schema's enum)."""
+
+    values: tuple = ()
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in self.values and not (value == "" and self.allow_blank):
+            raise serializers.ValidationError(_("“%(value)s” is not one of: %(choices)s.")
+                                              % {"value": value, "choices": ", ".join(self.values)}, code="invalid")
+        return value
+
+
 def literal(*values: str, **kwargs) -> serializers.CharField:
-    """A string field documented as one of `values` ("" too when allow_blank)."""
+    """A string field that must be one of `values` ("" too when allow_blank), documented as that enum."""
     enum = list(values) + ([""] if kwargs.get("allow_blank") else [])
-    field_class = extend_schema_field({"type": "string", "enum": enum})(type("Literal", (serializers.CharField,), {}))
+    field_class = extend_schema_field({"type": "string", "enum": enum})(
+        type("Literal", (Literal,), {"values": tuple(values)}))
     return field_class(**kwargs)
 
 
@@ -119,6 +147,34 @@ class LineStringSerializer(serializers.Serializer):
     coordinates = serializers.ListField(child=position(), min_length=2)
 
 
+@extend_schema_field(GeometrySerializer)
+class GeometryField(GeoJSONGeometryField):
+    """Any GeoJSON geometry, read strictly (the services refuse a type they cannot use, by name)."""
+
+
+@extend_schema_field(PolygonSerializer)
+class PolygonField(GeoJSONGeometryField):
+    """A boundary: documented as a Polygon or MultiPolygon; read strictly, any type (the services refuse the others
+    by name, as a problem of kind wrong_type)."""
+
+
+@extend_schema_field(LineStringSerializer)
+class LineField(GeoJSONGeometryField):
+    """A cut line: a LineString, or a Feature holding one."""
+
+    def validate_empty_values(self, data):
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and data.get("type") == "Feature":
+            data = data.get("geometry")
+        line = parse_geometry(data, self.field_name)
+        if line is None or line.geom_type != "LineString" or line.is_empty:
+            raise serializers.ValidationError(_("\"line\" must be a GeoJSON LineString with at least two points."),
+                                              code="invalid")
+        return line
+
+
 class AdminAreaPropertiesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -188,30 +244,40 @@ class GeometryProblemSerializer(serializers.Serializer):
 # --- management-area requests -------------------------------------------------------------------------------------
 
 class AreaWritePropertiesSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False)
-    code = serializers.CharField(max_length=32, required=False, help_text="Generated when absent.")
-    street_id = serializers.IntegerField(required=False, allow_null=True)
-    reason = serializers.CharField(required=False, help_text="Why (kept in the history).")
-    version = serializers.IntegerField(required=False, help_text="PUT: the version you edited (required).")
+    name = Text(max_length=100, required=False, allow_blank=True, allow_null=True)
+    code = Text(max_length=32, required=False, allow_blank=True, allow_null=True, help_text="Generated when absent.")
+    street_id = WholeNumber(required=False, allow_null=True, min_value=0)
+    reason = Text(required=False, allow_blank=True, allow_null=True, help_text="Why (kept in the history).")
+    version = WholeNumber(required=False, min_value=0, help_text="PUT: the version you edited (required).")
 
 
-class AreaWriteSerializer(serializers.Serializer):
+class FeatureBody(serializers.Serializer):
+    """A GeoJSON Feature body; a `crs` member on the Feature must name longitude/latitude, like the geometry's."""
+
+    def validate(self, attrs):
+        check_crs(self.initial_data, "the feature")
+        return attrs
+
+
+class AreaWriteSerializer(FeatureBody):
     """A GeoJSON Feature with the new boundary."""
 
     type = literal("Feature")
-    geometry = PolygonSerializer()
-    properties = AreaWritePropertiesSerializer(required=False)
+    geometry = PolygonField()
+    properties = AreaWritePropertiesSerializer(required=False, allow_null=True)
 
 
 class AreaCheckPropertiesSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, help_text="The area being redrawn (left out of the checks).")
-    tolerance = serializers.FloatField(required=False, help_text="Clip: snapping tolerance in metres (default 1).")
+    id = WholeNumber(required=False, allow_null=True, min_value=0,
+                     help_text="The area being redrawn (left out of the checks).")
+    tolerance = Number(required=False, allow_null=True,
+                            help_text="Clip: snapping tolerance in metres (default 1).")
 
 
-class AreaCheckSerializer(serializers.Serializer):
+class AreaCheckSerializer(FeatureBody):
     type = literal("Feature")
-    geometry = PolygonSerializer()
-    properties = AreaCheckPropertiesSerializer(required=False)
+    geometry = PolygonField()
+    properties = AreaCheckPropertiesSerializer(required=False, allow_null=True)
 
 
 class ValidationResultSerializer(serializers.Serializer):
@@ -228,11 +294,11 @@ class ClippedFeatureSerializer(serializers.Serializer):
 
 
 class AreaSplitSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
-    line = LineStringSerializer(help_text="The cut line (a LineString, or a Feature holding one).")
-    name = serializers.CharField(required=False, max_length=100, help_text="Name of the new part.")
-    reason = serializers.CharField(required=False)
-    tolerance = serializers.FloatField(required=False, help_text="Metres (default 1).")
+    version = WholeNumber(min_value=0)
+    line = LineField(help_text="The cut line (a LineString, or a Feature holding one).")
+    name = Text(required=False, allow_blank=True, allow_null=True, max_length=100, help_text="Name of the new part.")
+    reason = Text(required=False, allow_blank=True, allow_null=True)
+    tolerance = Number(required=False, allow_null=True, help_text="Metres (default 1).")
 
 
 class AreaSplitResultSerializer(serializers.Serializer):
@@ -241,17 +307,17 @@ class AreaSplitResultSerializer(serializers.Serializer):
 
 
 class AreaMergeSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2,
+    ids = serializers.ListField(child=WholeNumber(min_value=0), min_length=2, max_length=2,
                                 help_text="[kept, removed]")
-    versions = serializers.DictField(child=serializers.IntegerField(), help_text="Area id → the version you edited.")
-    reason = serializers.CharField(required=False)
-    tolerance = serializers.FloatField(required=False, help_text="Metres of gap to fill (default 0).")
+    versions = serializers.DictField(child=WholeNumber(min_value=0), help_text="Area id → the version you edited.")
+    reason = Text(required=False, allow_blank=True, allow_null=True)
+    tolerance = Number(required=False, allow_null=True, help_text="Metres of gap to fill (default 0).")
 
 
 class AreaRestoreSerializer(serializers.Serializer):
-    version = serializers.IntegerField(help_text="The history version to bring back.")
-    base_version = serializers.IntegerField(help_text="The current version you saw.")
-    reason = serializers.CharField(required=False)
+    version = WholeNumber(min_value=0, help_text="The history version to bring back.")
+    base_version = WholeNumber(min_value=0, help_text="The current version you saw.")
+    reason = Text(required=False, allow_blank=True, allow_null=True)
 
 
 class AreaVersionSerializer(serializers.Serializer):
@@ -432,16 +498,16 @@ class AbandonmentReportPageSerializer(serializers.Serializer):
 
 
 class AbandonmentReportCreateSerializer(serializers.Serializer):
-    abandoned_since = serializers.DateField(help_text="YYYY-MM-DD")
+    abandoned_since = DateParam(help_text="YYYY-MM-DD")
     reason = literal(*REPORT_REASONS)
-    description = serializers.CharField(required=False, allow_blank=True)
-    photos = serializers.ListField(child=UploadField(), required=False,
-                                   help_text="JPEG or PNG photos (repeat the field).")
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    photos = serializers.ListField(child=UploadField(allow_empty_file=True), required=False,
+                                   help_text="JPEG or PNG photos (repeat the field); each is checked by the service.")
 
 
 class AbandonmentTransitionSerializer(serializers.Serializer):
     to = literal(*REPORT_STATES)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = Text(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
 
 
 # --- tokens -------------------------------------------------------------------------------------------------------

@@ -1,69 +1,77 @@
 """JSON endpoints of bundled-takeover plans (docs/PLANS.md): DRF function views; the rules live in services.plans.
 
-Refusals are answered by the API's one exception handler: {"error": message} plus, for a refused bundle edit,
-"problems" (one per bundle_problems Problem, with its code, numbers and message) and, for a version conflict (409),
-the plan's current "version".
+Bodies are read by the serializers the schema documents (below); the plan rules (parameter ranges, contiguity,
+sizes) are the service's. Refusals are answered by the API's one exception handler: {"error": message} plus, for a
+refused bundle edit, "problems" (one per bundle_problems Problem, with its code, numbers and message) and, for a
+version conflict (409), the plan's current "version".
 """
 from __future__ import annotations
 
+import json
+
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from ..io import plan_export
 from ..models import TakeoverPlan
-from ..params import date_param
-from ..permissions import VIEW, require
+from ..permissions import CHANGE, VIEW, may, require
 from ..refusals import Invalid, NotFound
 from ..selectors import plans as reads
 from ..services import plans as services
 from . import openapi as doc
+from .validation import DateParam, Number, validated_body
 
 ERROR = doc.ErrorSerializer
 ERRORS = doc.errors(400, 403, 404, 409)
 PLAN = OpenApiTypes.OBJECT
-VERSION_BODY = inline_serializer("PlanVersionBody", {"version": serializers.IntegerField()})
-CREATE_BODY = inline_serializer("PlanCreate", {
-    "name": serializers.CharField(),
-    "start_date": serializers.DateField(help_text="first day of the bundled contracts"),
-    "street": serializers.IntegerField(required=False, allow_null=True, help_text="a street office; empty: district"),
-    "gap_m": serializers.FloatField(required=False, default=50),
-    "within_street": serializers.BooleanField(required=False, default=False),
-    "min_households": serializers.IntegerField(required=False, default=800),
-    "max_households": serializers.IntegerField(required=False, default=4000),
-    "min_floor_area": serializers.FloatField(required=False, allow_null=True),
-    "max_floor_area": serializers.FloatField(required=False, allow_null=True),
-    "seed": serializers.IntegerField(required=False, default=0),
-})
-PATCH_BODY = inline_serializer("BundlePatch", {
-    "version": serializers.IntegerField(),
-    "add": serializers.ListField(child=serializers.IntegerField(), required=False,
-                                 help_text="uncovered estates in no bundle"),
-    "remove": serializers.ListField(child=serializers.IntegerField(), required=False),
-    "move": serializers.ListField(child=serializers.IntegerField(), required=False,
-                                  help_text="estates of other bundles of the plan"),
-    "enterprise_id": serializers.IntegerField(required=False, allow_null=True),
-})
-NEW_BUNDLE_BODY = inline_serializer("BundleCreate", {
-    "version": serializers.IntegerField(),
-    "estates": serializers.ListField(child=serializers.IntegerField()),
-    "enterprise_id": serializers.IntegerField(required=False, allow_null=True),
-})
 
 
-def _body(request) -> dict:
-    if not isinstance(request.data, dict):
-        raise services.PlanInvalid(_("The body must be a JSON object."))
-    return request.data
+class PlanVersionBodySerializer(serializers.Serializer):
+    version = doc.WholeNumber(help_text="The plan version you edited.")
+
+
+class PlanCreateSerializer(serializers.Serializer):
+    name = doc.Text(allow_blank=True, error_messages={"invalid": gettext_lazy("The name must be text.")})
+    start_date = DateParam(help_text="first day of the bundled contracts")
+    street = doc.WholeNumber(required=False, allow_null=True, help_text="a street office; empty: district",
+                             error_messages={"invalid": gettext_lazy("street must be a street office's id (a whole "
+                                                                     "number).")})
+    gap_m = Number(required=False, allow_null=True, help_text="default 50")
+    within_street = serializers.BooleanField(required=False, allow_null=True, help_text="default false")
+    min_households = doc.WholeNumber(required=False, allow_null=True, help_text="default 800")
+    max_households = doc.WholeNumber(required=False, allow_null=True, help_text="default 4000")
+    min_floor_area = Number(required=False, allow_null=True)
+    max_floor_area = Number(required=False, allow_null=True)
+    seed = doc.WholeNumber(required=False, allow_null=True, help_text="default 0")
+
+
+def _estate_ids(help_text: str = "", **kwargs):
+    return serializers.ListField(child=doc.WholeNumber(), help_text=help_text, **kwargs)
+
+
+class BundlePatchSerializer(serializers.Serializer):
+    """PATCH: every member optional in the schema; the service asks for the version it needs."""
+
+    version = doc.WholeNumber()
+    add = _estate_ids("uncovered estates in no bundle", required=False)
+    remove = _estate_ids(required=False)
+    move = _estate_ids("estates of other bundles of the plan", required=False)
+    enterprise_id = doc.WholeNumber(required=False, allow_null=True)
+
+
+class BundleCreateSerializer(serializers.Serializer):
+    version = doc.WholeNumber()
+    estates = _estate_ids()
+    enterprise_id = doc.WholeNumber(required=False, allow_null=True)
 
 
 def _plan_json(plan: TakeoverPlan, user) -> dict:
-    from ..permissions import CHANGE, may
-
     data = reads.plan_summary(plan)
     data["bundles"] = reads.bundles_geojson(plan)
     data["can_edit"] = plan.status == "draft" and may(user, TakeoverPlan, CHANGE)
@@ -77,21 +85,17 @@ def _plan_json(plan: TakeoverPlan, user) -> dict:
 @extend_schema(
     operation_id="plans_create", tags=["plans"],
     methods=["POST"], summary="Create a plan: bundles proposed for the uncovered old estates",
-    request=CREATE_BODY, responses={201: PLAN, **ERRORS},
+    request=PlanCreateSerializer, responses={201: PLAN, **ERRORS},
 )
 @api_view(["GET", "POST"])
 def plans(request):
     if request.method == "GET":
         require(request.user, TakeoverPlan, VIEW)
         return Response({"plans": reads.plan_list_rows(user=request.user)})
-    body = _body(request)
-    try:
-        start = date_param(str(body.get("start_date") or ""), default=None)
-    except ValueError:
-        raise services.PlanInvalid(_("start_date must be a date YYYY-MM-DD."), field="start_date") from None
-    params = {k: body.get(k) for k in services.DEFAULTS if k in body}
-    plan = services.plan_create(user=request.user, name=body.get("name", ""), start_date=start,
-                                street_id=body.get("street") or None, **params)
+    body = validated_body(PlanCreateSerializer, request)
+    params = {k: body[k] for k in services.DEFAULTS if k in body}
+    plan = services.plan_create(user=request.user, name=body["name"], start_date=body["start_date"],
+                                street_id=body.get("street"), **params)
     return Response(_plan_json(reads.plan_get(user=request.user, pk=plan.pk), request.user),
                     status=status.HTTP_201_CREATED)
 
@@ -125,13 +129,13 @@ def plan_map(request, pk):
 
 @extend_schema(operation_id="plan_bundle_create", tags=["plans"],
                summary="A new bundle of uncovered estates that are in no bundle yet (re-checked)",
-               request=NEW_BUNDLE_BODY, responses={201: PLAN, **ERRORS})
+               request=BundleCreateSerializer, responses={201: PLAN, **ERRORS})
 @api_view(["POST"])
 def bundle_new(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
-    body = _body(request)
-    bundle = services.bundle_create(user=request.user, plan_id=plan.pk, version=body.get("version"),
-                                    estate_ids=body.get("estates"), enterprise_id=body.get("enterprise_id"))
+    body = validated_body(BundleCreateSerializer, request)
+    bundle = services.bundle_create(user=request.user, plan_id=plan.pk, version=body["version"],
+                                    estate_ids=body["estates"], enterprise_id=body.get("enterprise_id"))
     data = _plan_json(reads.plan_get(user=request.user, pk=pk), request.user)
     data["bundle_id"] = bundle.pk
     return Response(data, status=status.HTTP_201_CREATED)
@@ -139,7 +143,7 @@ def bundle_new(request, pk):
 
 @extend_schema(operation_id="plan_bundle_update", tags=["plans"],
                methods=["PATCH"], summary="Change a bundle: add, remove or move in estates; set its enterprise",
-               request=PATCH_BODY, responses={200: PLAN, **ERRORS})
+               request=BundlePatchSerializer, responses={200: PLAN, **ERRORS})
 @extend_schema(operation_id="plan_bundle_delete", tags=["plans"],
                methods=["DELETE"], summary="Delete a bundle (its estates become free)",
                parameters=[OpenApiParameter("version", int, required=True)], responses={200: PLAN, **ERRORS})
@@ -152,7 +156,7 @@ def bundle_detail(request, pk, bid):
             version = request.data.get("version")
         services.bundle_delete(user=request.user, plan_id=plan.pk, bundle_id=bid, version=version)
     else:
-        body = _body(request)
+        body = validated_body(BundlePatchSerializer, request, partial=True)
         kwargs = {"enterprise_id": body["enterprise_id"]} if "enterprise_id" in body else {}
         services.bundle_update(user=request.user, plan_id=plan.pk, bundle_id=bid, version=body.get("version"),
                                add=body.get("add"), remove=body.get("remove"), move=body.get("move"), **kwargs)
@@ -172,11 +176,12 @@ def bundle_candidates(request, pk, bid):
 
 @extend_schema(operation_id="plan_approve", tags=["plans"],
                summary="Approve: every bundle's contracts (mode bundled) in one transaction, or none",
-               request=VERSION_BODY, responses={200: PLAN, **ERRORS})
+               request=PlanVersionBodySerializer, responses={200: PLAN, **ERRORS})
 @api_view(["POST"])
 def plan_approve(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
-    services.plan_approve(user=request.user, plan_id=plan.pk, version=_body(request).get("version"))
+    services.plan_approve(user=request.user, plan_id=plan.pk,
+                          version=validated_body(PlanVersionBodySerializer, request)["version"])
     return Response(_plan_json(reads.plan_get(user=request.user, pk=pk), request.user))
 
 
@@ -203,8 +208,6 @@ def plan_versions(request, pk):
                responses={(200, "application/geo+json"): OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 def export_geojson(request, pk):
-    import json
-
     plan = reads.plan_get(user=request.user, pk=pk)
     per = request.query_params.get("per") or "bundle"
     if per not in ("bundle", "estate"):

@@ -1,7 +1,7 @@
 """JSON endpoints for assigning service (docs/SERVICE_API.md): assign, end, worklists, nearby candidates, history.
 
-Views parse and answer; the rules live in services.contracts, the reads in selectors (worklists, candidates,
-contracts).
+Views read their input with the serializers the schema documents (layers/api/service_schema.py) and answer; the
+rules live in services.contracts, the reads in selectors (worklists, candidates, contracts).
 Refusals are answered by the API's one exception handler, {"error": message, "code": …}: 400 bad input or a refused
 rule, 403 role, 404 outside the user's scope, 409 when the estate is already served (overlap with an existing
 contract: the services' ValidationError with code "overlap").
@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import json
 
-import shapely
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.db import transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from ..io.geojson_input import MAX_SELECTION_POINTS, parse_geometry
-from ..models import Estate, ProviderKind, ServiceContract
-from ..models.geo import SRID
-from ..params import date_param, number_param
+from ..models import Estate, ServiceContract
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..planning import candidates as scoring
 from ..refusals import Invalid
@@ -33,60 +27,11 @@ from ..selectors.contracts import (
     estate_service_history,
     estates_in_selection,
 )
-from ..selectors.worklists import MAX_PER_PAGE, NAMES, PER_PAGE, worklist_counts, worklist_get
+from ..selectors.worklists import NAMES, PER_PAGE, worklist_counts, worklist_get
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign
 from . import service_schema as doc
+from .validation import validated_body, validated_query
 
-
-
-def _date(value, field: str, *, required: bool = False):
-    if value in (None, ""):
-        if required:
-            raise Invalid(_("%(field)s is required (YYYY-MM-DD).") % {"field": field}, code=field)
-        return None
-    try:
-        return date_param(str(value), default=None)
-    except ValueError:
-        raise Invalid(_("%(field)s must be a date as YYYY-MM-DD, not %(value)r.") % {"field": field, "value": value},
-                      code=field) from None
-
-
-def _int(value, field: str, *, required: bool = False):
-    if value in (None, ""):
-        if required:
-            raise Invalid(_("%(field)s is required.") % {"field": field}, code=field)
-        return None
-    return number_param(value, field, integer=True)
-
-
-def parse_selection(value) -> MultiPolygon:
-    """A drawn box or lasso: a GeoJSON Polygon/MultiPolygon (or a Feature of one) in lon/lat, made valid.
-
-    Read by the API's one strict parser (layers/io/geojson_input.py); a lasso that crosses itself is a gesture, not an
-    error, so it is repaired rather than refused.
-    """
-    if isinstance(value, dict) and value.get("type") == "Feature":
-        value = value.get("geometry")
-    try:
-        parsed = parse_geometry(value, "selection")
-    except Invalid as exc:  # BadInput or GeometryProblem: the same message, naming the selection
-        raise Invalid(exc.message, code="selection") from None
-    if parsed is None or parsed.geom_type not in ("Polygon", "MultiPolygon"):
-        raise Invalid(_("selection must be a GeoJSON Polygon or MultiPolygon (the box or lasso drawn on the map), "
-                        "not a %(type)s.") % {"type": parsed.geom_type if parsed is not None else "null"},
-                      code="selection")
-    points = len(shapely.get_coordinates(parsed))
-    if points > MAX_SELECTION_POINTS:
-        raise Invalid(_("The selection has %(n)d points; at most %(max)d are accepted.")
-                      % {"n": points, "max": MAX_SELECTION_POINTS}, code="selection")
-    geom = GEOSGeometry(memoryview(shapely.to_wkb(parsed)), srid=SRID)  # CGCS2000 ≈ WGS84 (docs/MAP_API.md)
-    if not geom.valid:
-        geom = geom.make_valid()  # a lasso crossing itself
-    polygons = [g for g in (geom if geom.geom_type in ("MultiPolygon", "GeometryCollection") else [geom])
-                if isinstance(g, Polygon) and g.area > 0]
-    if not polygons:
-        raise Invalid(_("The selection encloses no area."), code="selection")
-    return MultiPolygon(*polygons, srid=SRID)
 
 
 def contract_data(contract: ServiceContract) -> dict:
@@ -108,35 +53,20 @@ def contract_data(contract: ServiceContract) -> dict:
 @api_view(["POST"])
 def assign(request):
     require(request.user, ServiceContract, ADD)  # a refused role learns that before any input error
-    body = request.data if isinstance(request.data, dict) else {}
-    estate_ids = body.get("estate_ids")
-    selection = body.get("selection")
-    if (estate_ids is None) == (selection is None):
-        raise Invalid(_("Give either estate_ids or a selection polygon."), code="estate_ids")
-    start_date = _date(body.get("start_date"), "start_date", required=True)
-    end_date = _date(body.get("end_date"), "end_date")
-    if selection is not None:
-        estate_ids = estates_in_selection(parse_selection(selection), start_date=start_date,
-                                          include_served=bool(body.get("include_served")))
-        if not estate_ids:
-            raise Invalid(_("No estate without service lies inside the selection."), code="selection")
-    elif not isinstance(estate_ids, list):
-        raise Invalid(_("estate_ids must be a list of estate ids."), code="estate_ids")
-    ids = [_int(i, "estate_ids", required=True) for i in estate_ids]
-    provider_kind = body.get("provider_kind")
-    if not isinstance(provider_kind, str):
-        raise Invalid(_("provider_kind is required: %(choices)s.") % {"choices": ", ".join(ProviderKind.values)},
-                      code="provider_kind")
-    note = body.get("note") or ""
-    if not isinstance(note, str):
-        raise Invalid(_("note must be text."), code="note")
+    body = validated_body(doc.AssignRequestSerializer, request)
+    start_date = body["start_date"]
+    ids = body.get("estate_ids")
+    if "selection" in body:
+        ids = estates_in_selection(body["selection"], start_date=start_date, include_served=body["include_served"])
+        if not ids:
+            raise Invalid(_("No estate without service lies inside the selection."), field="selection",
+                          code="selection")
     arguments = dict(
-        user=request.user, estate_ids=ids, provider_kind=provider_kind, mode=body.get("mode") or "",
-        start_date=start_date, end_date=end_date, enterprise_id=_int(body.get("enterprise_id"), "enterprise_id"),
-        caretaker_agency_id=_int(body.get("caretaker_agency_id"), "caretaker_agency_id"), note=note,
-        replace=bool(body.get("replace")),
+        user=request.user, estate_ids=ids, provider_kind=body["provider_kind"], mode=body.get("mode") or "",
+        start_date=start_date, end_date=body.get("end_date"), enterprise_id=body.get("enterprise_id"),
+        caretaker_agency_id=body.get("caretaker_agency_id"), note=body.get("note") or "", replace=body["replace"],
     )
-    dry_run = bool(body.get("dry_run"))
+    dry_run = body["dry_run"]
     with transaction.atomic():
         contracts = contracts_assign(**arguments)
         households = sum(c.estate.households for c in contracts)
@@ -157,12 +87,8 @@ def assign(request):
 @api_view(["POST"])
 def end(request, pk: int):
     require(request.user, ServiceContract, CHANGE)
-    body = request.data if isinstance(request.data, dict) else {}
-    end_date = _date(body.get("end_date"), "end_date", required=True)
-    reason = body.get("reason")
-    if not isinstance(reason, str):
-        raise Invalid(_("reason is required: why the contract ends."), code="reason")
-    contract = contract_end(user=request.user, contract_id=pk, end_date=end_date, reason=reason)
+    body = validated_body(doc.EndRequestSerializer, request)
+    contract = contract_end(user=request.user, contract_id=pk, end_date=body["end_date"], reason=body["reason"])
     return Response(contract_data(contract_with_parties(pk=contract.pk)))
 
 
@@ -179,23 +105,15 @@ def _worklist_json(wl, *, counts: dict | None = None) -> dict:
 
 @extend_schema(
     summary="A worklist: estates still needing a service, paged, with GeoJSON features for the map",
-    parameters=[
-        OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(NAMES)),
-        OpenApiParameter("street", int, description="Limit to one street (street offices: always their own)."),
-        OpenApiParameter("date", OpenApiTypes.DATE, description="State on this date (default today)."),
-        OpenApiParameter("page", int), OpenApiParameter("per_page", int, description=f"Default {PER_PAGE}, max "
-                                                                                      f"{MAX_PER_PAGE}."),
-        OpenApiParameter("features", bool, description="0: no map features (default 1)."),
-    ],
+    parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(NAMES)), doc.WorklistQuery],
     responses={200: doc.WorklistSerializer, **doc.service_errors(400, 403, 404)}, tags=["service"],
 )
 @api_view(["GET"])
 def worklist(request, name: str):
-    street_id = _int(request.query_params.get("street"), "street")
-    on = _date(request.query_params.get("date"), "date")
-    page = _int(request.query_params.get("page"), "page") or 1
-    per_page = _int(request.query_params.get("per_page"), "per_page") or PER_PAGE
-    with_features = request.query_params.get("features", "1") not in ("0", "false")
+    query = validated_query(doc.WorklistQuery, request)
+    street_id, on = query.get("street"), query.get("date")
+    page, per_page = query.get("page") or 1, query.get("per_page") or PER_PAGE
+    with_features = query["features"]
     wl = worklist_get(user=request.user, name=name, street_id=street_id, on=on, page=page, per_page=per_page,
                       with_features=with_features)
     counts = worklist_counts(user=request.user, street_id=street_id, on=on, known=wl)
@@ -210,15 +128,15 @@ def _visible_estate(user, pk: int) -> Estate:
 
 @extend_schema(
     summary="Nearby custody: enterprises ranked for an estate, with their territories (GeoJSON) for the map",
-    parameters=[OpenApiParameter("limit", int, description="Default 10, at most 30."),
-                OpenApiParameter("date", OpenApiTypes.DATE)],
+    parameters=[doc.CandidatesQuery],
     responses={200: doc.CandidatesSerializer, **doc.service_errors(400, 403, 404)}, tags=["service"],
 )
 @api_view(["GET"])
 def candidates(request, pk: int):
     estate = _visible_estate(request.user, pk)
-    limit = min(max(_int(request.query_params.get("limit"), "limit") or 10, 1), 30)
-    on = _date(request.query_params.get("date"), "date")
+    query = validated_query(doc.CandidatesQuery, request)
+    limit = min(max(query.get("limit") or 10, 1), 30)
+    on = query.get("date")
     ranked = nearby_candidates(geom=estate.geom, on=on, limit=limit, households=estate.households)
     shapes = territories_geojson(enterprise_ids=[c.enterprise_id for c in ranked], on=on)
     return Response({

@@ -1,11 +1,21 @@
-"""What /api/schema/ says about the service endpoints (docs/SERVICE_API.md): request and response shapes only.
+"""What /api/schema/ says about the service endpoints (docs/SERVICE_API.md): request and response shapes.
 
-The views validate by hand and build their bodies in selectors or SQL; these serializers only describe the JSON.
+The request and query serializers are the views' validators (layers/api/validation.py); the response serializers
+only describe the JSON the views build in selectors or SQL.
 """
+import shapely
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..io.geojson_input import MAX_SELECTION_POINTS, parse_geometry
 from ..models import ContractMode, ProviderKind
-from .openapi import GeometrySerializer, errors, literal
+from ..models.geo import SRID
+from ..refusals import Invalid
+from ..selectors.worklists import MAX_PER_PAGE, PER_PAGE
+from .openapi import GeometrySerializer, Text, WholeNumber, errors, literal
+from .validation import DateParam, GeoJSONGeometryField
 
 
 SERVICE_ERRORS = {
@@ -20,30 +30,89 @@ def service_errors(*codes: int) -> dict:
     return errors(*codes, described=SERVICE_ERRORS)
 
 
+def parse_selection(value) -> MultiPolygon:
+    """A drawn box or lasso: a GeoJSON Polygon/MultiPolygon (or a Feature of one) in lon/lat, made valid.
+
+    Read by the API's one strict parser (layers/io/geojson_input.py); a lasso that crosses itself is a gesture, not an
+    error, so it is repaired rather than refused.
+    """
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        value = value.get("geometry")
+    try:
+        parsed = parse_geometry(value, "selection")
+    except Invalid as exc:  # BadInput or GeometryProblem: the same message, naming the selection
+        raise Invalid(exc.message, field="selection", code="selection") from None
+    if parsed is None or parsed.geom_type not in ("Polygon", "MultiPolygon"):
+        raise Invalid(_("selection must be a GeoJSON Polygon or MultiPolygon (the box or lasso drawn on the map), "
+                        "not a %(type)s.") % {"type": parsed.geom_type if parsed is not None else "null"},
+                      field="selection", code="selection")
+    points = len(shapely.get_coordinates(parsed))
+    if points > MAX_SELECTION_POINTS:
+        raise Invalid(_("The selection has %(n)d points; at most %(max)d are accepted.")
+                      % {"n": points, "max": MAX_SELECTION_POINTS}, field="selection", code="selection")
+    geom = GEOSGeometry(memoryview(shapely.to_wkb(parsed)), srid=SRID)  # CGCS2000 ≈ WGS84 (docs/MAP_API.md)
+    if not geom.valid:
+        geom = geom.make_valid()  # a lasso crossing itself
+    polygons = [g for g in (geom if geom.geom_type in ("MultiPolygon", "GeometryCollection") else [geom])
+                if isinstance(g, Polygon) and g.area > 0]
+    if not polygons:
+        raise Invalid(_("The selection encloses no area."), field="selection", code="selection")
+    return MultiPolygon(*polygons, srid=SRID)
+
+
+@extend_schema_field(GeometrySerializer)
+class SelectionField(GeoJSONGeometryField):
+    """A drawn box or lasso, read by parse_selection."""
+
+    def validate_empty_values(self, data):
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data):
+        return parse_selection(data)
+
+
 class AssignRequestSerializer(serializers.Serializer):
-    estate_ids = serializers.ListField(child=serializers.IntegerField(), required=False,
+    estate_ids = serializers.ListField(child=WholeNumber(), required=False,
                                        help_text="The estates to assign; or give `selection`.")
-    selection = GeometrySerializer(required=False, help_text="A drawn box or lasso (GeoJSON Polygon or MultiPolygon, "
-                                                             "or a Feature of one): the estates whose point on "
-                                                             "surface lies inside.")
+    selection = SelectionField(required=False, help_text="A drawn box or lasso (GeoJSON Polygon or MultiPolygon, "
+                                                         "or a Feature of one): the estates whose point on "
+                                                         "surface lies inside.")
     include_served = serializers.BooleanField(required=False, default=False,
                                               help_text="With `selection`: also estates already served on start_date.")
     provider_kind = serializers.ChoiceField(choices=ProviderKind.choices)
-    mode = serializers.ChoiceField(choices=ContractMode.choices, required=False,
+    mode = serializers.ChoiceField(choices=ContractMode.choices, required=False, allow_blank=True,
                                    help_text="single/nearby/bundled for an enterprise; implied for the others.")
-    enterprise_id = serializers.IntegerField(required=False, allow_null=True)
-    caretaker_agency_id = serializers.IntegerField(required=False, allow_null=True)
-    start_date = serializers.DateField()
-    end_date = serializers.DateField(required=False, allow_null=True, help_text="First day without the service.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    enterprise_id = WholeNumber(required=False, allow_null=True)
+    caretaker_agency_id = WholeNumber(required=False, allow_null=True)
+    start_date = DateParam(help_text="YYYY-MM-DD")
+    end_date = DateParam(required=False, allow_null=True, help_text="First day without the service.")
+    note = Text(required=False, allow_blank=True, allow_null=True, max_length=200)
     replace = serializers.BooleanField(required=False, default=False,
                                        help_text="End the contract running on start_date instead of refusing.")
     dry_run = serializers.BooleanField(required=False, default=False, help_text="Check everything, write nothing.")
 
+    def validate(self, attrs):
+        if ("estate_ids" in attrs) == ("selection" in attrs):
+            raise Invalid(_("Give either estate_ids or a selection polygon."), field="estate_ids", code="estate_ids")
+        return attrs
+
 
 class EndRequestSerializer(serializers.Serializer):
-    end_date = serializers.DateField(help_text="First day without this service (the estate is uncovered from then).")
-    reason = serializers.CharField(max_length=200)
+    end_date = DateParam(help_text="First day without this service (the estate is uncovered from then).")
+    reason = Text(max_length=200, allow_blank=True, help_text="Why the contract ends.")
+
+
+class WorklistQuery(serializers.Serializer):
+    street = WholeNumber(required=False, help_text="Limit to one street (street offices: always their own).")
+    date = DateParam(required=False, help_text="State on this date (default today).")
+    page = WholeNumber(required=False)
+    per_page = WholeNumber(required=False, help_text=f"Default {PER_PAGE}, max {MAX_PER_PAGE}.")
+    features = serializers.BooleanField(required=False, default=True, help_text="0: no map features (default 1).")
+
+
+class CandidatesQuery(serializers.Serializer):
+    limit = WholeNumber(required=False, help_text="Default 10, at most 30.")
+    date = DateParam(required=False, help_text="The service status on this date (default today).")
 
 
 class ContractSerializer(serializers.Serializer):

@@ -47,7 +47,9 @@ class ObtainToken(ObtainAuthToken):
             messages = serializer.errors.get("non_field_errors") or [
                 f"{name}: {' '.join(str(m) for m in problems)}" for name, problems in serializer.errors.items()
             ]
-            return Response({"error": " ".join(str(m) for m in messages)}, status=400)
+            field = next((name for name in serializer.errors if name != "non_field_errors"), None)
+            return Response({"error": " ".join(str(m) for m in messages), **({"field": field} if field else {})},
+                            status=400)
         user = serializer.validated_data["user"]
         token, _created = Token.objects.get_or_create(user=user)
         record(AuditKind.LOGIN, request=request._request, user=user, detail="API token")

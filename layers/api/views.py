@@ -2,18 +2,18 @@
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from ..models import AdminLevel
-from ..params import bbox_param, number_param
-from ..refusals import Invalid, NotFound
+from ..refusals import NotFound
 from ..selectors import map as selectors
 from ..tiles.geojson import DEFAULT_ZOOM, MAX_ZOOM, admin_areas_geojson as build_admin_areas_geojson
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
+from .validation import BBoxParam, Number, validated_query
 
 
 # How a popup's kind reads in a refusal.
@@ -21,15 +21,18 @@ POPUP_KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("build
                "management_area": gettext_lazy("management area"), "enterprise": gettext_lazy("enterprise")}
 
 
-def parse_zoom(value: str | None) -> int:
-    # Leaflet reports fractional zooms.
-    return int(number_param(value, "zoom", default=DEFAULT_ZOOM, minimum=0, maximum=MAX_ZOOM))
+class ZoomParam(Number):
+    """A map zoom 0–MAX_ZOOM; Leaflet reports fractional zooms, read as the whole zoom below."""
+
+    def to_internal_value(self, data):
+        return int(super().to_internal_value(data))
 
 
-def parse_level(value: str | None) -> str:
-    if value not in AdminLevel.values:
-        raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(AdminLevel.values)}, field="level")
-    return value
+class AdminAreasQuery(serializers.Serializer):
+    level = serializers.ChoiceField(choices=AdminLevel.choices)
+    bbox = BBoxParam(required=False, help_text="minx,miny,maxx,maxy in longitude/latitude degrees; default: all")
+    zoom = ZoomParam(required=False, default=DEFAULT_ZOOM, min_value=0, max_value=MAX_ZOOM,
+                     help_text=f"Map zoom 0–{MAX_ZOOM} (fractions allowed); default {DEFAULT_ZOOM}")
 
 
 @extend_schema(
@@ -37,22 +40,15 @@ def parse_level(value: str | None) -> str:
     summary="Administrative areas of one level as GeoJSON",
     description="Districts, streets or communities meeting the bbox (at most 500, by code), simplified for the zoom; "
                 "built in PostGIS.",
-    parameters=[
-        doc.query("level", enum=list(AdminLevel.values), required=True),
-        doc.query("bbox", description="minx,miny,maxx,maxy in longitude/latitude degrees; default: all"),
-        doc.query("zoom", OpenApiTypes.NUMBER, description=f"Map zoom 0–{MAX_ZOOM} (fractions allowed); "
-                                                          f"default {DEFAULT_ZOOM}"),
-    ],
+    parameters=[AdminAreasQuery],
     responses={(200, doc.GEOJSON): doc.AdminAreaCollectionSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
 @bytes_response
 def admin_areas_geojson(request):
-    level = parse_level(request.GET.get("level"))
-    bbox = bbox_param(request.GET.get("bbox"))
-    zoom = parse_zoom(request.GET.get("zoom"))
-    content = build_admin_areas_geojson(level=level, bbox=bbox, zoom=zoom)
+    query = validated_query(AdminAreasQuery, request)
+    content = build_admin_areas_geojson(level=query["level"], bbox=query.get("bbox"), zoom=query["zoom"])
     return HttpResponse(content, content_type="application/geo+json")
 
 

@@ -1,7 +1,8 @@
 """The abandoned-buildings page (/abandonment/): reports in the user's scope, a report form, district decisions; photos.
 
-Plain HTML forms posting with the CSRF token; every write goes through services.abandonment, every read through
-selectors, so the page, the JSON API and the admin answer to the same rules.
+Plain HTML forms posting with the CSRF token, read by Django forms (layers/views/forms.py) that the API's serializers
+check; every write goes through services.abandonment, every read through selectors, so the page, the JSON API and the
+admin answer to the same rules.
 """
 
 from django.conf import settings
@@ -19,10 +20,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from ..models import AbandonmentReason, AbandonmentReport, Building, ReportState
-from ..params import date_param, page_param
+from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, may, restrict, street_of
 from ..selectors import abandonment as selectors
 from ..services.abandonment import ReportInvalid, abandonment_report_create, abandonment_report_transition
+from .forms import DecisionForm, ReportForm
 
 # Badge colours follow the map's building styles (views/map.py ABANDONMENT_COLOURS), lightened for text.
 STATE_BADGES = {
@@ -59,7 +61,7 @@ def _form_building(user, value: str | None) -> Building | None:
 REPORTS_PER_PAGE = 50
 
 
-def _page(request, *, form: dict | None = None, form_errors: dict | None = None, status: int = 200):
+def _page(request, *, form: ReportForm | None = None, status: int = 200):
     user = request.user
     state = _state_filter(request.GET.get("state"))
     page = Paginator(selectors.abandonment_reports(user=user, state=state or None), REPORTS_PER_PAGE).get_page(
@@ -86,7 +88,7 @@ def _page(request, *, form: dict | None = None, form_errors: dict | None = None,
     can_report = may(user, AbandonmentReport, ADD)
     if form is None:
         building = _form_building(user, request.GET.get("building"))
-        form = {"building": building.code if building else "", "abandoned_since": "", "reason": "", "description": ""}
+        form = ReportForm(initial={"building": building.code if building else ""})
         open_form = building is not None
     else:
         open_form = True
@@ -105,7 +107,6 @@ def _page(request, *, form: dict | None = None, form_errors: dict | None = None,
         "can_decide": may(user, AbandonmentReport, CHANGE),
         "open_form": open_form,
         "form": form,
-        "form_errors": form_errors or {},
         "reasons": AbandonmentReason.choices,
         "today": timezone.localdate().isoformat(),
         "photos_max": settings.ABANDONMENT_PHOTOS_MAX,
@@ -125,39 +126,31 @@ def abandonment_list(request):
 @login_required
 def abandonment_report_submit(request):
     """The page's report form: on success back to the list with a message; on error the form again with the reason."""
-    form = {key: request.POST.get(key, "").strip() for key in ("building", "abandoned_since", "reason", "description")}
     if not may(request.user, AbandonmentReport, ADD):
         raise PermissionDenied(_("Your role may not report abandoned buildings."))
-    errors: dict[str, str] = {}
-    building = _form_building(request.user, form["building"])
-    if not form["building"]:
-        errors["building"] = _("Enter the building's code.")
+    form = ReportForm(request.POST)
+    report = None
+    valid = form.is_valid()
+    code = form.cleaned_data.get("building", "")
+    building = _form_building(request.user, code)
+    if not code:
+        form.add_error("building", _("Enter the building's code."))
     elif building is None:
         street = street_of(request.user)
-        errors["building"] = (
-            _("Building %(code)s is not in your street (%(street)s).") % {"code": form["building"], "street": street.name}
-            if street else _("No building with code %(code)s.") % {"code": form["building"]}
-        )
-    try:
-        since = date_param(form["abandoned_since"], default=None)
-    except ValueError:
-        since = None
-    if since is None:
-        errors["abandoned_since"] = _("Enter the date the building was left without management.")
-    if form["reason"] not in AbandonmentReason.values:
-        errors["reason"] = _("Choose a reason.")
-    if not errors:
+        form.add_error("building", (
+            _("Building %(code)s is not in your street (%(street)s).") % {"code": code, "street": street.name}
+            if street else _("No building with code %(code)s.") % {"code": code}
+        ))
+    elif valid:
         try:
             report = abandonment_report_create(
-                user=request.user, building_id=building.pk, abandoned_since=since, reason=form["reason"],
-                description=form["description"], photos=request.FILES.getlist("photos"),
-            )
+                user=request.user, building_id=building.pk, photos=request.FILES.getlist("photos"), **form.validated)
         except ReportInvalid as exc:
-            errors[exc.field or "building"] = exc.message
+            form.refuse(exc, "building")
         except Http404 as exc:
-            errors["building"] = str(exc)
-    if errors:
-        return _page(request, form=form, form_errors=errors, status=400)
+            form.add_error("building", str(exc))
+    if report is None:
+        return _page(request, form=form, status=400)
     messages.success(
         request,
         _("Report no. %(id)d on %(building)s is saved. The district department will verify it.")
@@ -173,12 +166,17 @@ def abandonment_report_decide(request, pk):
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("abandonment")
-    try:
-        report = abandonment_report_transition(
-            user=request.user, report_id=pk, to=request.POST.get("to", ""), note=request.POST.get("note", "")
-        )
-    except ReportInvalid as exc:
-        messages.error(request, exc.message)
+    form = DecisionForm(request.POST)
+    report = None
+    if form.is_valid():
+        try:
+            report = abandonment_report_transition(user=request.user, report_id=pk, to=form.validated["to"],
+                                                   note=form.validated.get("note") or "")
+        except ReportInvalid as exc:
+            form.refuse(exc)
+    if report is None:
+        for problems in form.errors.values():
+            messages.error(request, " ".join(problems))
     else:
         messages.success(
             request,

@@ -1,12 +1,11 @@
 """The enterprise register pages (/enterprises/): the searchable list, the create and edit forms, and the enterprise's
 page with its evaluations, listing decisions and change log, and the planner's forms to evaluate and to list/lift.
 
-Plain HTML forms posting with the CSRF token; every write goes through services.enterprises, every read through
-layers.selectors (enterprises, map), so the pages, the JSON API and the admin answer to the same rules.
+Plain HTML forms posting with the CSRF token, read by Django forms (layers/views/forms.py) that the API's serializers
+check; every write goes through services.enterprises, every read through layers.selectors (enterprises, map), so the
+pages, the JSON API and the admin answer to the same rules, with the same messages next to the field.
 """
 from __future__ import annotations
-
-import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,27 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ..models import CreditEvaluation, CreditGrade, Enterprise, EnterpriseListing, ListStatus
-from ..params import date_param, page_param
+from ..params import page_param
 from ..permissions import ADD, CHANGE, VIEW, may, require
 from ..selectors import enterprises as register
 from ..selectors import map as selectors
 from ..services import enterprises as svc
+from .forms import EnterpriseEditForm, EnterpriseForm, EvaluationForm, ListingForm
 
 PER_PAGE = 50
-FORM_FIELDS = ("name", "credit_code", "credit_grade", "filed_on", "contact_person", "contact_phone", "address")
-
-
-def _date_or_error(value: str, field: str, errors: dict, *, required: bool) -> datetime.date | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            errors[field] = _("Enter a date.")
-        return None
-    try:
-        return date_param(value, default=None)
-    except ValueError:
-        errors[field] = _("Enter the date as YYYY-MM-DD.")
-        return None
 
 
 # --- the list ---------------------------------------------------------------------------------------------------
@@ -70,23 +56,14 @@ def enterprise_list(request):
 
 # --- create and edit --------------------------------------------------------------------------------------------
 
-def _form_page(request, *, enterprise: Enterprise | None, form: dict, errors: dict, status: int = 200):
+def _form_page(request, *, enterprise: Enterprise | None, form, status: int = 200):
     return render(request, "layers/enterprise_form.html", {
         "title": _("Change %(name)s") % {"name": enterprise.name} if enterprise else _("Register an enterprise"),
         "enterprise": enterprise,
         "form": form,
-        "errors": errors,
         "grades": CreditGrade.choices,
         "today": timezone.localdate().isoformat(),
     }, status=status)
-
-
-def _posted_fields(request, errors: dict, *, with_grade: bool) -> dict:
-    fields = {name: request.POST.get(name, "").strip() for name in FORM_FIELDS if name != "filed_on"}
-    if not with_grade:
-        fields.pop("credit_grade")
-    fields["filed_on"] = _date_or_error(request.POST.get("filed_on", ""), "filed_on", errors, required=False)
-    return fields
 
 
 @require_http_methods(["GET", "POST"])
@@ -94,19 +71,17 @@ def _posted_fields(request, errors: dict, *, with_grade: bool) -> dict:
 def enterprise_create(request):
     require(request.user, Enterprise, ADD)
     if request.method == "GET":
-        return _form_page(request, enterprise=None, form={"credit_grade": CreditGrade.A}, errors={})
-    errors: dict[str, str] = {}
-    fields = _posted_fields(request, errors, with_grade=True)
-    form = {name: request.POST.get(name, "").strip() for name in FORM_FIELDS}
-    if not errors:
+        return _form_page(request, enterprise=None, form=EnterpriseForm(initial={"credit_grade": CreditGrade.A}))
+    form = EnterpriseForm(request.POST)
+    if form.is_valid():
         try:
-            enterprise = svc.enterprise_create(user=request.user, **fields)
+            enterprise = svc.enterprise_create(user=request.user, **form.validated)
         except svc.RegisterInvalid as exc:
-            errors[exc.field or "name"] = exc.message
-    if errors:
-        return _form_page(request, enterprise=None, form=form, errors=errors, status=400)
-    messages.success(request, _("%(name)s is registered.") % {"name": enterprise.name})
-    return redirect(reverse("enterprise-detail", args=[enterprise.pk]))
+            form.refuse(exc, "name")
+        else:
+            messages.success(request, _("%(name)s is registered.") % {"name": enterprise.name})
+            return redirect(reverse("enterprise-detail", args=[enterprise.pk]))
+    return _form_page(request, enterprise=None, form=form, status=400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -117,28 +92,25 @@ def enterprise_edit(request, pk):
     if enterprise is None:
         raise Http404(_("No enterprise with id %(id)s.") % {"id": pk})
     if request.method == "GET":
-        form = {name: getattr(enterprise, name) or "" for name in FORM_FIELDS}
-        form["filed_on"] = enterprise.filed_on.isoformat() if enterprise.filed_on else ""
-        return _form_page(request, enterprise=enterprise, form=form, errors={})
-    errors: dict[str, str] = {}
-    fields = _posted_fields(request, errors, with_grade=False)
-    form = {name: request.POST.get(name, "").strip() for name in FORM_FIELDS}
-    form["reason"] = request.POST.get("reason", "").strip()
-    if not errors:
+        initial = {name: getattr(enterprise, name) or "" for name in EnterpriseEditForm.base_fields if name != "reason"}
+        initial["filed_on"] = enterprise.filed_on.isoformat() if enterprise.filed_on else ""
+        return _form_page(request, enterprise=enterprise, form=EnterpriseEditForm(initial=initial))
+    form = EnterpriseEditForm(request.POST)
+    if form.is_valid():
         try:
-            svc.enterprise_update(user=request.user, enterprise_id=pk, reason=form["reason"], **fields)
+            svc.enterprise_update(user=request.user, enterprise_id=pk, **form.validated)
         except svc.RegisterInvalid as exc:
-            errors[exc.field or "name"] = exc.message
-    if errors:
-        return _form_page(request, enterprise=enterprise, form=form, errors=errors, status=400)
-    messages.success(request, _("The changes are saved."))
-    return redirect(reverse("enterprise-detail", args=[pk]))
+            form.refuse(exc, "name")
+        else:
+            messages.success(request, _("The changes are saved."))
+            return redirect(reverse("enterprise-detail", args=[pk]))
+    return _form_page(request, enterprise=enterprise, form=form, status=400)
 
 
 # --- the enterprise's page --------------------------------------------------------------------------------------
 
-def _detail_page(request, pk: int, *, evaluation_form: dict | None = None, listing_form: dict | None = None,
-                 errors: dict | None = None, status: int = 200):
+def _detail_page(request, pk: int, *, evaluation_form: EvaluationForm | None = None,
+                 listing_form: ListingForm | None = None, status: int = 200):
     require(request.user, Enterprise, VIEW)
     context = selectors.enterprise_detail(pk=pk, user=request.user)
     if context is None:
@@ -157,9 +129,8 @@ def _detail_page(request, pk: int, *, evaluation_form: dict | None = None, listi
         "statuses": ListStatus.choices,
         "today": today.isoformat(),
         "last_year": today.year - 1,
-        "evaluation_form": evaluation_form or {"year": next_year, "grade": "", "passed": "", "note": ""},
-        "listing_form": listing_form or {"status": "", "reason": "", "listed_on": today.isoformat()},
-        "errors": errors or {},
+        "evaluation_form": evaluation_form or EvaluationForm(initial={"year": next_year}),
+        "listing_form": listing_form or ListingForm(initial={"listed_on": today.isoformat()}),
     })
     return render(request, "layers/enterprise_detail.html", context, status=status)
 
@@ -176,20 +147,15 @@ def enterprise_evaluation_submit(request, pk):
     """The page's evaluation form: back to the page with a message, or the page again with the reason (400)."""
     if not may(request.user, CreditEvaluation, ADD):
         raise PermissionDenied(_("Your role may not record credit evaluations."))
-    form = {name: request.POST.get(name, "").strip() for name in ("year", "grade", "passed", "note")}
-    errors: dict[str, str] = {}
-    if form["passed"] not in ("yes", "no"):
-        errors["passed"] = _("Say whether the enterprise passed.")
-    if not form["grade"]:
-        errors["grade"] = _("Choose a grade.")
-    if not errors:
+    form = EvaluationForm(request.POST)
+    evaluation = None
+    if form.is_valid():
         try:
-            evaluation = svc.evaluation_record(user=request.user, enterprise_id=pk, year=form["year"],
-                                               grade=form["grade"], passed=form["passed"] == "yes", note=form["note"])
+            evaluation = svc.evaluation_record(user=request.user, enterprise_id=pk, **form.validated)
         except svc.RegisterInvalid as exc:
-            errors[exc.field or "year"] = exc.message
-    if errors:
-        return _detail_page(request, pk, evaluation_form=form, errors=errors, status=400)
+            form.refuse(exc, "year")
+    if evaluation is None:
+        return _detail_page(request, pk, evaluation_form=form, status=400)
     enterprise = evaluation.enterprise
     messages.success(request, _("The evaluation of %(year)d is recorded.") % {"year": evaluation.year})
     if enterprise.list_status == ListStatus.BLACK and enterprise.list_status_since:
@@ -204,21 +170,16 @@ def enterprise_listing_submit(request, pk):
     """The page's list/lift form: back to the page with a message, or the page again with the reason (400)."""
     if not may(request.user, EnterpriseListing, ADD):
         raise PermissionDenied(_("Your role may not change list statuses."))
-    form = {name: request.POST.get(name, "").strip() for name in ("status", "reason", "listed_on")}
-    errors: dict[str, str] = {}
-    if form["status"] not in ListStatus.values:
-        errors["status"] = _("Choose red list, black list or lift.")
-    if not form["reason"]:
-        errors["reason"] = _("Give the reason for the decision.")
-    listed_on = _date_or_error(form["listed_on"], "listed_on", errors, required=True)
-    if not errors:
+    form = ListingForm(request.POST)
+    listing = None
+    if form.is_valid():
+        form.validated.setdefault("listed_on", timezone.localdate())
         try:
-            listing = svc.listing_set(user=request.user, enterprise_id=pk, status=form["status"],
-                                      reason=form["reason"], listed_on=listed_on)
+            listing = svc.listing_set(user=request.user, enterprise_id=pk, **form.validated)
         except svc.RegisterInvalid as exc:
-            errors[exc.field or "status"] = exc.message
-    if errors:
-        return _detail_page(request, pk, listing_form=form, errors=errors, status=400)
+            form.refuse(exc, "status")
+    if listing is None:
+        return _detail_page(request, pk, listing_form=form, status=400)
     messages.success(request, _("%(name)s: %(status)s from %(date)s.") % {
         "name": listing.enterprise.name, "status": listing.get_status_display(), "date": listing.listed_on.isoformat()})
     return redirect(reverse("enterprise-detail", args=[pk]) + "#register-listings")

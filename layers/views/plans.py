@@ -1,6 +1,7 @@
 """Takeover-plan pages: /plans/ (saved plans and the "new plan" form) and /plans/<id>/ (map, bundles, coverage).
 
-The list's form posts here and goes through services.plans.plan_create; everything on the plan page is done by
+The list's form posts here, is read by a Django form that the API's PlanCreate serializer checks
+(layers/views/forms.py) and goes through services.plans.plan_create; everything on the plan page is done by
 plan.js against the JSON API (layers/api/plans.py). Officials see both pages read-only.
 """
 from __future__ import annotations
@@ -14,55 +15,47 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
-from ..params import date_param
 from ..permissions import ADD, CHANGE, VIEW, may, require
 from ..refusals import Refusal
 from ..selectors import plans as reads
 from ..services import plans as services
+from .forms import PlanForm
 from .map import STATUS_COLOURS
 
-FORM_FIELDS = ("name", "street", "start_date", "gap_m", "within_street", "min_households", "max_households",
-               "min_floor_area", "max_floor_area", "seed")
 # Bundles are drawn by rank in a qualitative palette (ColorBrewer "Set2"/"Dark2" mix, readable on the land colour).
 BUNDLE_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
                   "#b2df8a", "#fb9a99", "#cab2d6", "#fdbf6f"]
 
 
 def _form_defaults() -> dict:
-    return {"name": "", "street": "", "start_date": (timezone.localdate()).isoformat(),
-            "gap_m": services.DEFAULTS["gap_m"], "within_street": False,
-            "min_households": services.DEFAULTS["min_households"],
-            "max_households": services.DEFAULTS["max_households"], "min_floor_area": "", "max_floor_area": "",
-            "seed": services.DEFAULTS["seed"]}
+    return {"start_date": timezone.localdate().isoformat(), **services.DEFAULTS}
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def plan_list(request):
     require(request.user, TakeoverPlan, VIEW)
-    form, error, status = _form_defaults(), None, 200
+    form, status = PlanForm(initial=_form_defaults()), 200
     if request.method == "POST":
         require(request.user, TakeoverPlan, ADD)
-        form = {**form, **{k: request.POST.get(k, "") for k in FORM_FIELDS}}
-        form["within_street"] = request.POST.get("within_street") in ("1", "on", "true")
-        try:
+        form = PlanForm(request.POST)
+        if form.is_valid():
+            fields = dict(form.validated)
             try:
-                start = date_param(form["start_date"].strip(), default=None)
-            except ValueError:
-                raise services.PlanInvalid(_("The contract start date must be a date YYYY-MM-DD."),
-                                           field="start_date") from None
-            plan = services.plan_create(
-                user=request.user, name=form["name"], start_date=start, street_id=form["street"] or None,
-                **{k: form[k] for k in services.DEFAULTS})
-            return redirect("plan-detail", pk=plan.pk)
-        except Refusal as exc:
-            error, status = exc, exc.status
+                plan = services.plan_create(user=request.user, name=fields.pop("name"),
+                                            start_date=fields.pop("start_date"), street_id=fields.pop("street", None),
+                                            **fields)
+                return redirect("plan-detail", pk=plan.pk)
+            except Refusal as exc:
+                form.refuse(exc)
+                status = exc.status
+        else:
+            status = 400
     return render(request, "plans/plan_list.html", {
         "plans": reads.plan_list_rows(user=request.user),
         "can_create": may(request.user, TakeoverPlan, ADD),
         "streets": AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code"),
         "form": form,
-        "error": error,
         "statuses": {s.value: s.label for s in PlanStatus},
     }, status=status)
 
