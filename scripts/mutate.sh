@@ -45,7 +45,8 @@ DEFAULT_NAMES=(
 if [ "$#" -gt 0 ]; then NAMES=("$@"); else NAMES=("${DEFAULT_NAMES[@]}"); fi
 
 rm -rf mutants  # a fresh copy of the sources: mutmut reuses results only for unchanged files anyway
-"$VENV/bin/mutmut" run --max-children "${MUTATE_CHILDREN:-2}" "${NAMES[@]}" | tr '\r' '\n' | grep -v '^[^ ]* Generating\|^[^ ]* Running' || true
+"$VENV/bin/mutmut" run --max-children "${MUTATE_CHILDREN:-2}" "${NAMES[@]}" \
+    | tr '\r' '\n' | grep -v '^[^ ]* Generating\|^[^ ]* Running' || true
 "$VENV/bin/mutmut" results --all true >"$ROOT/mutants/results.txt" 2>&1 || true
 "$VENV/bin/python" - "${NAMES[@]}" <<'PY'
 import fnmatch, pathlib, re, sys

@@ -123,7 +123,8 @@ def households_at_bounds(minimum: int, maximum: int) -> dict[str, list[int]]:
     """Households of touching units whose sums are exactly each bound, one below the minimum and one above the
     maximum (for layers.planning.bundles.BundleRules(min_households=minimum, max_households=maximum))."""
     return {"at_min": [minimum // 2, minimum - minimum // 2], "at_max": [maximum // 2, maximum - maximum // 2],
-            "below_min": [minimum // 2, minimum - minimum // 2 - 1], "above_max": [maximum // 2, maximum - maximum // 2 + 1]}
+            "below_min": [minimum // 2, minimum - minimum // 2 - 1],
+            "above_max": [maximum // 2, maximum - maximum // 2 + 1]}
 
 
 def evaluations_fail_pass_fail(first_year: int) -> list[tuple[int, str, bool]]:

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 
 from layers.models import AuditEvent, Building, Estate, ManagementArea, Role, ServiceContract
 from layers.permissions import (
-    ADD, CHANGE, REFUSALS, VIEW, OutsideJurisdiction, get_restricted, may, recheck, require, restrict, restrict_role,
-    role_of, street_of,
+    ADD, CHANGE, LOCATE, REFUSALS, VIEW, OutsideJurisdiction, get_restricted, may, recheck, require, restrict,
+    restrict_role, role_of, street_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -52,11 +52,14 @@ def test_restrict_limits_a_street_office_to_its_street(users):
     assert mine.count() == Building.objects.filter(estate__community__parent=street).count() < Building.objects.count()
     assert restrict(Building.objects.all(), users["planner"], VIEW).count() == Building.objects.count()
     assert not restrict(ServiceContract.objects.all(), users["official"], ADD).exists()
-    assert restrict(Estate.objects.all(), users["street"], VIEW).count() == Estate.objects.count()  # not by street
+    assert restrict(Estate.objects.all(), users["street"], LOCATE).count() == Estate.objects.count()  # not by street
+    assert restrict(Estate.objects.all(), users["street"], VIEW).count() == \
+        Estate.objects.filter(community__parent=street).count()
     assert restrict_role(Building.objects.all(), role=Role.STREET_OFFICE, street=street.pk, action=VIEW).count() == \
         mine.count()
     assert not restrict_role(Building.objects.all(), role=None, street=None, action=VIEW).exists()
-    assert not restrict_role(Estate.objects.all(), role=Role.PLANNER, street=None, action="delete").exists()  # not in the table
+    # An action missing from the role table: nothing.
+    assert not restrict_role(Estate.objects.all(), role=Role.PLANNER, street=None, action="delete").exists()
 
 
 def test_get_restricted_answers_403_for_a_role_and_404_outside(users):

@@ -111,7 +111,8 @@ def test_contract_boundaries():
     day = datetime.timedelta(days=1)
     assert pure.contract_active(d, None, d) and pure.contract_active(d - day, d + day, d)
     assert not pure.contract_active(d - day, d, d) and not pure.contract_active(d + day, None, d)
-    assert pure.contract_not_ended(None, d) and pure.contract_not_ended(d + day, d) and not pure.contract_not_ended(d, d)
+    assert pure.contract_not_ended(None, d) and pure.contract_not_ended(d + day, d)
+    assert not pure.contract_not_ended(d, d)
     assert [pure.provider_status(k) for k in ("enterprise", "community", "caretaker_agency", "district_fallback")] == [
         "enterprise", "self_governed", "caretaker", "caretaker"]
 

@@ -163,7 +163,8 @@ def test_handover_on_the_date_asked_gives_exactly_the_new_contract():
     assert list(contracts_active_on(D).filter(estate=estate)) == [starting]
     assert list(contracts_active_on(D - DAY).filter(estate=estate)) == [ending]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT contract_id, status FROM layers_active_contracts(%s) WHERE estate_id = %s", [D, estate.pk])
+        cursor.execute("SELECT contract_id, status FROM layers_active_contracts(%s) WHERE estate_id = %s",
+                       [D, estate.pk])
         assert cursor.fetchall() == [(starting.pk, "enterprise")]
         cursor.execute("SELECT contract_id, status FROM layers_active_contracts(%s) WHERE estate_id = %s",
                        [D - DAY, estate.pk])
