@@ -3,11 +3,12 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from layers.selectors.candidates import nearby_candidates
+from layers.refusals import Refusal
 from layers.models import (
     AdminArea,
     AdminLevel,
@@ -84,11 +85,11 @@ def test_all_or_nothing_when_one_estate_is_served():
     assign([served], provider_kind=ProviderKind.COMMUNITY, mode=ContractMode.SELF_GOVERNED,
            start_date=f.d("2020-01-01"))
     before = (ServiceContract.objects.count(), RegisterChange.objects.count())
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Refusal) as exc:
         assign(estates)
-    message = " ".join(exc.value.messages)
+    message = exc.value.message
     assert served.name in message and served.code in message and "2020-01-01" in message
-    assert exc.value.code == "overlap"
+    assert exc.value.code == "overlap" and exc.value.status == 409
     assert (ServiceContract.objects.count(), RegisterChange.objects.count()) == before
     assert status(estates[0], f.d("2025-06-01")) == "none"
 
@@ -97,9 +98,9 @@ def test_black_listed_enterprise_refused_with_a_message_and_by_the_database():
     estates, _ = three_estates()
     black = f.enterprise(list_status=ListStatus.BLACK, list_status_since=f.d("2021-01-01"),
                          list_status_reason="连续两年不合格")
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Refusal) as exc:
         assign(estates, provider_kind=ProviderKind.ENTERPRISE, mode=ContractMode.SINGLE, enterprise_id=black.pk)
-    assert exc.value.code == "blacklisted" and black.name in exc.value.messages[0]
+    assert exc.value.code == "blacklisted" and black.name in exc.value.message
     assert not ServiceContract.objects.filter(enterprise=black).exists()
     # The trigger of migration 0009 refuses the same write on any other path.
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -112,7 +113,7 @@ def test_custodian_agency_of_a_black_listed_enterprise_refused():
     black = f.enterprise(list_status=ListStatus.BLACK)
     agency = CaretakerAgency.objects.create(name="代管项目部", kind=CaretakerKind.CUSTODIAN_ENTERPRISE, street=street,
                                             enterprise=black)
-    with pytest.raises(ValidationError, match="black list"):
+    with pytest.raises(Refusal, match="black list"):
         assign(estates, provider_kind=ProviderKind.CARETAKER_AGENCY, mode="", caretaker_agency_id=agency.pk)
 
 
@@ -121,9 +122,9 @@ def test_overlap_names_the_estate_and_provider_and_replace_ends_the_current_one(
     first = f.enterprise()
     old = assign(estates[:1], provider_kind=ProviderKind.ENTERPRISE, mode=ContractMode.SINGLE, enterprise_id=first.pk,
                  start_date=f.d("2019-05-01"))[0]
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Refusal) as exc:
         assign(estates[:1], start_date=f.d("2025-01-01"))
-    assert first.name in exc.value.messages[0] and estates[0].name in exc.value.messages[0]
+    assert first.name in exc.value.message and estates[0].name in exc.value.message
     new = assign(estates[:1], start_date=f.d("2025-01-01"), replace=True, note="企业退出")[0]
     old.refresh_from_db()
     assert old.end_date == f.d("2025-01-01") and new.start_date == f.d("2025-01-01")
@@ -136,7 +137,7 @@ def test_overlap_names_the_estate_and_provider_and_replace_ends_the_current_one(
 def test_replace_never_overwrites_a_contract_starting_later():
     estates, _ = three_estates()
     assign(estates[:1], start_date=f.d("2026-01-01"))
-    with pytest.raises(ValidationError, match="cannot be replaced"):
+    with pytest.raises(Refusal, match="cannot be replaced"):
         assign(estates[:1], provider_kind=ProviderKind.COMMUNITY, mode=ContractMode.SELF_GOVERNED,
                start_date=f.d("2025-01-01"), replace=True)
 
@@ -152,7 +153,7 @@ def test_replace_never_overwrites_a_contract_starting_later():
 ])
 def test_provider_mode_and_date_mismatches_refused(kw, code):
     estates, _ = three_estates()
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Refusal) as exc:
         assign(estates, **kw)
     assert exc.value.code == code
     assert not ServiceContract.objects.filter(estate__in=estates).exists()
@@ -162,14 +163,14 @@ def test_street_agency_serves_only_its_street():
     estates, _ = three_estates()
     other_street = AdminArea.objects.filter(level=AdminLevel.STREET).exclude(pk=estates[0].community.parent_id).first()
     agency = street_agency(other_street)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Refusal) as exc:
         assign(estates, provider_kind=ProviderKind.CARETAKER_AGENCY, mode="", caretaker_agency_id=agency.pk)
-    assert other_street.name in exc.value.messages[0] and estates[0].code in exc.value.messages[0]
+    assert other_street.name in exc.value.message and estates[0].code in exc.value.message
 
 
 def test_unknown_estate_refused_before_anything_is_written():
     estates, _ = three_estates()
-    with pytest.raises(ValidationError, match="999999999"):
+    with pytest.raises(Refusal, match="999999999"):
         contracts_assign(user=planner(), estate_ids=[estates[0].pk, 999999999], provider_kind="district_fallback",
                          mode="", start_date=f.d("2025-01-01"))
     assert not ServiceContract.objects.filter(estate=estates[0]).exists()
@@ -202,7 +203,7 @@ def test_ending_makes_the_estate_uncovered_from_that_date():
 def test_end_refusals(end, reason, match):
     estates, _ = three_estates()
     contract = assign(estates[:1], start_date=f.d("2020-01-01"))[0]
-    with pytest.raises(ValidationError, match=match):
+    with pytest.raises(Refusal, match=match):
         contract_end(user=planner(), contract_id=contract.pk, end_date=f.d(end), reason=reason)
     contract.refresh_from_db()
     assert contract.end_date is None
@@ -211,7 +212,7 @@ def test_end_refusals(end, reason, match):
 def test_end_only_shortens():
     estates, _ = three_estates()
     contract = assign(estates[:1], start_date=f.d("2020-01-01"), end_date=f.d("2024-01-01"))[0]
-    with pytest.raises(ValidationError, match="already ends"):
+    with pytest.raises(Refusal, match="already ends"):
         contract_end(user=planner(), contract_id=contract.pk, end_date=f.d("2025-01-01"), reason="x")
 
 

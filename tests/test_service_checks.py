@@ -5,12 +5,11 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 
 from layers.models import CaretakerAgency, ListStatus, PlanStatus, ProviderKind, TakeoverPlan
 from layers.services import plans
 from layers.services.contracts import contracts_assign
-from layers.refusals import Invalid
+from layers.refusals import Invalid, Refusal
 from layers.services.management_areas import _version_of
 from tests import factories
 
@@ -50,14 +49,14 @@ def test_area_versions_are_read_by_id_as_text_or_number():
 def test_black_listed_enterprise_and_its_custodian_agency_get_no_contract(planner):
     estate = factories.estate()
     black = factories.enterprise(list_status=ListStatus.BLACK, list_status_since=D)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Refusal) as err:
         contracts_assign(user=planner, estate_ids=[estate.pk], provider_kind=ProviderKind.ENTERPRISE, mode="single",
                          start_date=D, enterprise_id=black.pk)
     assert err.value.code == "blacklisted"
     street = estate.community.parent
     agency = CaretakerAgency.objects.create(name="代管项目部", kind="custodian_enterprise", street=street,
                                             enterprise=black)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(Refusal) as err:
         contracts_assign(user=planner, estate_ids=[estate.pk], provider_kind=ProviderKind.CARETAKER_AGENCY,
                          mode="caretaker", start_date=D, caretaker_agency_id=agency.pk)
     assert err.value.code == "blacklisted"

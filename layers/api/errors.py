@@ -17,7 +17,7 @@ from .drf import LoggedInElseLogInPage
 
 
 def validation_refusal(exc: ValidationError) -> Refusal:
-    """A model or service ValidationError (layers/services/contracts.py) as a refusal: 409 for an overlapping
+    """A model's ValidationError (a constraint checked by full_clean) as a refusal: 409 for an overlapping
     contract, else 400; its code names the rule or input at fault."""
     code = getattr(exc, "code", None) or "invalid"
     return Refusal(" ".join(exc.messages), status=409 if code == "overlap" else 400, code=code)

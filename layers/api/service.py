@@ -4,7 +4,7 @@ Views read their input with the serializers the schema documents (layers/api/ser
 rules live in services.contracts, the reads in selectors (worklists, candidates, contracts).
 Refusals are answered by the API's one exception handler, {"error": message, "code": …}: 400 bad input or a refused
 rule, 403 role, 404 outside the user's scope, 409 when the estate is already served (overlap with an existing
-contract: the services' ValidationError with code "overlap").
+contract: the service's Conflict with code "overlap").
 """
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ from ..models import (
     ServiceContract,
 )
 from ..permissions import ADD, CHANGE, get_restricted, require
+from ..refusals import Conflict, Invalid, Refusal
 from ..selectors.contracts import contract_provider_name
 from .jurisdictions import enterprise_jurisdictions_refresh_some
 
@@ -42,6 +42,12 @@ MODE_OF_KIND = {
     ProviderKind.DISTRICT_FALLBACK: ContractMode.CARETAKER,
     ProviderKind.COMMUNITY: ContractMode.SELF_GOVERNED,
 }
+
+
+def contract_refused(message: str, code: str) -> Refusal:
+    """A refused assignment or ending (the one refusal type): 409 when another contract already covers the estate on
+    those dates (code "overlap"), else 400; `code` names the rule or input at fault."""
+    return Conflict(message, code=code) if code == "overlap" else Invalid(message, code=code)
 
 
 def contract_snapshot(contract: ServiceContract) -> dict:
@@ -74,24 +80,24 @@ def _is_black(enterprise: Enterprise) -> bool:
 
 
 def _check_provider(*, provider_kind, mode, enterprise_id, caretaker_agency_id, bundle_id):
-    """(mode, enterprise, agency) after checking that the provider and the mode fit together; else ValidationError."""
+    """(mode, enterprise, agency) after checking that the provider and the mode fit together; else a refusal (contract_refused)."""
     if provider_kind not in ProviderKind.values:
-        raise ValidationError(_("Unknown provider kind %(kind)r; use one of: %(choices)s.")
+        raise contract_refused(_("Unknown provider kind %(kind)r; use one of: %(choices)s.")
                               % {"kind": provider_kind, "choices": ", ".join(ProviderKind.values)}, code="provider")
     enterprise = agency = None
     if provider_kind == ProviderKind.ENTERPRISE:
         if mode not in ENTERPRISE_MODES:
-            raise ValidationError(_("An enterprise contract's mode is single, nearby or bundled, not %(mode)r.")
+            raise contract_refused(_("An enterprise contract's mode is single, nearby or bundled, not %(mode)r.")
                                   % {"mode": mode}, code="mode")
         if enterprise_id is None:
-            raise ValidationError(_("Choose the enterprise for an enterprise contract."), code="enterprise")
+            raise contract_refused(_("Choose the enterprise for an enterprise contract."), code="enterprise")
         if caretaker_agency_id is not None:
-            raise ValidationError(_("An enterprise contract has no caretaker agency."), code="provider")
+            raise contract_refused(_("An enterprise contract has no caretaker agency."), code="provider")
         enterprise = Enterprise.objects.select_for_update().filter(pk=enterprise_id).first()
         if enterprise is None:
-            raise ValidationError(_("No enterprise with id %(id)s.") % {"id": enterprise_id}, code="enterprise")
+            raise contract_refused(_("No enterprise with id %(id)s.") % {"id": enterprise_id}, code="enterprise")
         if _is_black(enterprise):
-            raise ValidationError(
+            raise contract_refused(
                 _("%(name)s is on the black list (since %(since)s: %(reason)s) and may get no new contract.")
                 % {"name": enterprise.name, "since": enterprise.list_status_since or "—",
                    "reason": enterprise.list_status_reason or "—"},
@@ -102,37 +108,37 @@ def _check_provider(*, provider_kind, mode, enterprise_id, caretaker_agency_id, 
         if mode in (None, ""):
             mode = expected
         if mode != expected:
-            raise ValidationError(_("A %(kind)s contract's mode is %(expected)s, not %(mode)r.")
+            raise contract_refused(_("A %(kind)s contract's mode is %(expected)s, not %(mode)r.")
                                   % {"kind": ProviderKind(provider_kind).label, "expected": ContractMode(expected).label,
                                      "mode": mode},
                                   code="mode")
         if enterprise_id is not None:
-            raise ValidationError(_("Only an enterprise contract names an enterprise; for a custodian enterprise "
+            raise contract_refused(_("Only an enterprise contract names an enterprise; for a custodian enterprise "
                                     "choose its caretaker agency."), code="provider")
         if provider_kind == ProviderKind.CARETAKER_AGENCY:
             if caretaker_agency_id is None:
-                raise ValidationError(_("Choose the caretaker agency."), code="caretaker_agency")
+                raise contract_refused(_("Choose the caretaker agency."), code="caretaker_agency")
             agency = (CaretakerAgency.objects.select_related("street", "enterprise")
                       .filter(pk=caretaker_agency_id).first())
             if agency is None:
-                raise ValidationError(_("No caretaker agency with id %(id)s.") % {"id": caretaker_agency_id},
+                raise contract_refused(_("No caretaker agency with id %(id)s.") % {"id": caretaker_agency_id},
                                       code="caretaker_agency")
             if agency.enterprise_id and _is_black(agency.enterprise):
-                raise ValidationError(
+                raise contract_refused(
                     _("%(agency)s is run by %(name)s, which is on the black list and may get no new contract.")
                     % {"agency": agency.name, "name": agency.enterprise.name}, code="blacklisted")
         elif caretaker_agency_id is not None:
-            raise ValidationError(_("Only a caretaker-agency contract names a caretaker agency."), code="provider")
+            raise contract_refused(_("Only a caretaker-agency contract names a caretaker agency."), code="provider")
     if bundle_id is not None and mode != ContractMode.BUNDLED:
-        raise ValidationError(_("Only a bundled takeover belongs to a bundle."), code="bundle")
+        raise contract_refused(_("Only a bundled takeover belongs to a bundle."), code="bundle")
     return mode, enterprise, agency
 
 
 def _check_dates(start_date, end_date) -> None:
     if not isinstance(start_date, datetime.date):
-        raise ValidationError(_("A start date is required."), code="start_date")
+        raise contract_refused(_("A start date is required."), code="start_date")
     if end_date is not None and (not isinstance(end_date, datetime.date) or end_date <= start_date):
-        raise ValidationError(_("The end date (%(end)s) must come after the start date (%(start)s).")
+        raise contract_refused(_("The end date (%(end)s) must come after the start date (%(start)s).")
                               % {"end": end_date, "start": start_date}, code="end_date")
 
 
@@ -170,7 +176,7 @@ def contracts_assign(
 ) -> list[ServiceContract]:
     """One new contract per estate, all or none.
 
-    Refused (ValidationError naming the estate or provider): unknown estates, a black-listed enterprise, provider and
+    Refused (a refusal naming the estate or provider): unknown estates, a black-listed enterprise, provider and
     mode that do not fit, bad dates, a street agency outside its street, and overlap with an existing contract unless
     `replace` — then the contract running on `start_date` is ended on that date (contracts starting on or after it
     are never overwritten). PermissionDenied when the role may not assign service.
@@ -179,15 +185,15 @@ def contracts_assign(
     try:
         ids = list(dict.fromkeys(int(i) for i in estate_ids))
     except (TypeError, ValueError):
-        raise ValidationError(_("estate_ids must be a list of estate ids."), code="estate_ids") from None
+        raise contract_refused(_("estate_ids must be a list of estate ids."), code="estate_ids") from None
     if not ids:
-        raise ValidationError(_("Select at least one estate."), code="estate_ids")
+        raise contract_refused(_("Select at least one estate."), code="estate_ids")
     if len(ids) > MAX_ESTATES:
-        raise ValidationError(_("At most %(max)d estates at once; %(count)d were selected.")
+        raise contract_refused(_("At most %(max)d estates at once; %(count)d were selected.")
                               % {"max": MAX_ESTATES, "count": len(ids)}, code="estate_ids")
     note = (note or "").strip()
     if len(note) > NOTE_MAX_CHARS:
-        raise ValidationError(_("The note is longer than %(max)d characters.") % {"max": NOTE_MAX_CHARS}, code="note")
+        raise contract_refused(_("The note is longer than %(max)d characters.") % {"max": NOTE_MAX_CHARS}, code="note")
     _check_dates(start_date, end_date)
     try:
         with transaction.atomic():
@@ -200,12 +206,12 @@ def contracts_assign(
             found = {e.pk for e in estates}
             missing = [i for i in ids if i not in found]
             if missing:
-                raise ValidationError(_("No estate with id %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))},
+                raise contract_refused(_("No estate with id %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))},
                                       code="estate_ids")
             if agency is not None and agency.kind == CaretakerKind.STREET_AGENCY:
                 outside = [e for e in estates if e.community.parent_id != agency.street_id]
                 if outside:
-                    raise ValidationError(
+                    raise contract_refused(
                         _("%(agency)s is run by %(street)s and serves only that street; %(estates)s lie outside it.")
                         % {"agency": agency.name, "street": agency.street.name,
                            "estates": ", ".join(_estate_label(e) for e in outside[:5])
@@ -218,7 +224,7 @@ def contracts_assign(
                 if not replace or not can_replace:
                     hint = (_("End that contract first or replace it.") if can_replace
                             else _("It starts on or after the new start date, so it cannot be replaced; end it first."))
-                    raise ValidationError(
+                    raise contract_refused(
                         _("%(estate)s is already served by %(provider)s %(period)s. %(hint)s")
                         % {"estate": _estate_label(current.estate), "provider": contract_provider_name(current),
                            "period": _period(current.start_date, current.end_date), "hint": hint},
@@ -248,10 +254,10 @@ def contracts_assign(
     except IntegrityError as exc:  # the database's own rules: black list trigger, one contract at a time
         text = str(exc)
         if "blacklisted_enterprise" in text or "black list" in text:
-            raise ValidationError(_("The enterprise is on the black list and may get no new contract."),
+            raise contract_refused(_("The enterprise is on the black list and may get no new contract."),
                                   code="blacklisted") from exc
         if "contract_no_overlap_per_estate" in text:
-            raise ValidationError(_("Another contract for one of these estates was saved meanwhile; reload and "
+            raise contract_refused(_("Another contract for one of these estates was saved meanwhile; reload and "
                                     "try again."), code="overlap") from exc
         raise
     return contracts
@@ -265,12 +271,12 @@ def contract_end(*, user, contract_id: int, end_date: datetime.date, reason: str
     require(user, ServiceContract, CHANGE)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(_("Give the reason for ending the contract."), code="reason")
+        raise contract_refused(_("Give the reason for ending the contract."), code="reason")
     if len(reason) > REASON_MAX_CHARS:
-        raise ValidationError(_("The reason is longer than %(max)d characters.") % {"max": REASON_MAX_CHARS},
+        raise contract_refused(_("The reason is longer than %(max)d characters.") % {"max": REASON_MAX_CHARS},
                               code="reason")
     if not isinstance(end_date, datetime.date):
-        raise ValidationError(_("An end date is required."), code="end_date")
+        raise contract_refused(_("An end date is required."), code="end_date")
     with transaction.atomic():
         contract = get_restricted(
             ServiceContract.objects.select_for_update(of=("self",)).select_related("estate", "enterprise",
@@ -278,11 +284,11 @@ def contract_end(*, user, contract_id: int, end_date: datetime.date, reason: str
             user, CHANGE, pk=contract_id)
         label = _estate_label(contract.estate)
         if end_date <= contract.start_date:
-            raise ValidationError(
+            raise contract_refused(
                 _("The contract for %(estate)s starts on %(start)s; it can only end after that.")
                 % {"estate": label, "start": contract.start_date}, code="end_date")
         if contract.end_date is not None and end_date >= contract.end_date:
-            raise ValidationError(
+            raise contract_refused(
                 _("The contract for %(estate)s already ends on %(end)s.") % {"estate": label, "end": contract.end_date},
                 code="end_date")
         _end(contract, end_date=end_date, user=user, reason=reason)

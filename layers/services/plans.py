@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +36,7 @@ from ..models import (
 from ..params import number_param
 from ..permissions import ADD, CHANGE, get_restricted, require
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
-from ..refusals import Conflict, Invalid
+from ..refusals import Conflict, Invalid, Refusal
 from ..rules import contract_not_ended_filter, is_old_estate
 from ..selectors import bundles as bundle_inputs
 from ..selectors.contracts import contract_provider_name
@@ -584,10 +583,10 @@ def plan_approve(*, user, plan_id: int, version) -> TakeoverPlan:
                     mode=ContractMode.BUNDLED, start_date=plan.start_date, enterprise_id=b.enterprise_id,
                     bundle_id=b.pk, note=_("Bundled takeover: %(plan)s, bundle #%(rank)s")
                     % {"plan": plan.name, "rank": b.rank})
-            except ValidationError as exc:
+            except Refusal as exc:  # contracts_assign refused the bundle: nothing of the plan is approved
                 raise PlanInvalid(_("Bundle #%(rank)s (%(enterprise)s): %(reason)s Nothing was approved.")
                                   % {"rank": b.rank, "enterprise": b.enterprise.name,
-                                     "reason": " ".join(exc.messages)}) from exc
+                                     "reason": exc.message}) from exc
             created += len(contracts)
         plan.status = PlanStatus.APPROVED
         plan.approved_by, plan.approved_at = user, timezone.now()
