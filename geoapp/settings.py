@@ -180,7 +180,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# The REST API (issue 6): session auth for the browser, tokens for scripts; OpenAPI 3 by drf-spectacular,
+# The REST API (docs/API.md): session auth for the browser, tokens for scripts; OpenAPI 3 by drf-spectacular,
 # its Swagger UI served from drf-spectacular-sidecar (no CDN).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

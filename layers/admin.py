@@ -330,7 +330,7 @@ class ManagementAreaVersionAdmin(ReadOnlyAdmin, LeafletGeoAdmin):
         return request.method in ("GET", "HEAD") and self.has_view_permission(request, obj)
 
 
-# Service planning (issue 4): written through layers.services (history, rule 4); read-only here.
+# Service planning (DOMAIN.md rules 4–5): written through layers.services (history, rule 4); read-only here.
 @admin.register(models.CreditEvaluation)
 class CreditEvaluationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("enterprise", "year", "grade", "passed", "recorded_by", "recorded_at")

@@ -65,7 +65,7 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     # Street offices mark abandoned buildings in their street (rule 3); the district verifies.
     (AbandonmentReport, ADD): frozenset({Role.STREET_OFFICE, Role.PLANNER, Role.ADMINISTRATOR}),
     (AbandonmentReport, CHANGE): DISTRICT,
-    # The enterprise register (issue 4): the district keeps it; everyone may read it.
+    # The enterprise register (DOMAIN.md "credit rating", 003 §5(3)): the district keeps it; everyone may read it.
     (Enterprise, VIEW): EVERYONE,
     (Enterprise, ADD): DISTRICT,
     (Enterprise, CHANGE): DISTRICT,
@@ -81,10 +81,10 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (TakeoverPlan, VIEW): DISTRICT | {Role.OFFICIAL},
     (TakeoverPlan, ADD): DISTRICT,
     (TakeoverPlan, CHANGE): DISTRICT,
-    # Data import (issue 6): the district department's jobs, shared by its planners and administrators.
+    # Data import (docs/IMPORT.md): the district department's jobs, shared by its planners and administrators.
     (ImportJob, VIEW): DISTRICT,
     (ImportJob, ADD): DISTRICT,
-    # The map's other layers, read by export and OGC API – Features (issue 6): everyone, district-wide.
+    # The map's other layers, read by export and OGC API – Features: everyone, district-wide.
     (AdminArea, VIEW): EVERYONE,
     (Road, VIEW): EVERYONE,
     (Estate, VIEW): EVERYONE,

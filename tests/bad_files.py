@@ -1,4 +1,4 @@
-"""Bad import files (issue 7 §3), written into a folder: every geometry case of bad_geometries as a GeoJSON file,
+"""Bad import files (docs/reliability/badinput.md), written into a folder: every geometry case of bad_geometries as a GeoJSON file,
 and the file-level defects — a crs naming the wrong system or none, GCJ-02-offset positions, broken encodings."""
 from __future__ import annotations
 

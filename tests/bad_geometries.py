@@ -1,4 +1,4 @@
-"""A corpus of bad geometry input (issue 7 §3): named cases, each with the word its refusal must contain.
+"""A corpus of bad geometry input (docs/reliability/badinput.md): named cases, each with the word its refusal must contain.
 
 A case builds the *text* of a GeoJSON geometry around a point (lon, lat) inside the district, so that only the
 named defect is wrong (NaN, a truncated body and invalid UTF-8 cannot be written by json.dumps). Paths embed the

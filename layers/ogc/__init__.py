@@ -1,1 +1,1 @@
-"""OGC API – Features, Part 1 Core, over the project's SQL path (issue 6)."""
+"""OGC API – Features, Part 1 Core, over the project's SQL path (docs/OGC_API.md)."""
