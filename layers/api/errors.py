@@ -12,15 +12,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..connection_lost import is_connection_lost, json_response
 from ..io.readers import file_size
-from ..refusals import Refusal, TooLarge
+from ..refusals import Invalid, Refusal, TooLarge
 from .drf import LoggedInElseLogInPage
 
 
 def validation_refusal(exc: ValidationError) -> Refusal:
-    """A model's ValidationError (a constraint checked by full_clean) as a refusal: 409 for an overlapping
-    contract, else 400; its code names the rule or input at fault."""
-    code = getattr(exc, "code", None) or "invalid"
-    return Refusal(" ".join(exc.messages), status=409 if code == "overlap" else 400, code=code)
+    """A model's ValidationError (a constraint checked by full_clean) as a 400 refusal; its code names the rule or
+    input at fault. (An overlapping contract is the contracts service's own Conflict, 409.)"""
+    return Invalid(" ".join(exc.messages), code=getattr(exc, "code", None) or "invalid")
 
 
 def exception_handler(exc, context):
