@@ -249,6 +249,10 @@ ABANDONMENT_PHOTOS_MAX = 5
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", max(IMPORT_MAX_BYTES, ABANDONMENT_PHOTOS_MAX * ABANDONMENT_PHOTO_MAX_BYTES)
                            + 1024 * 1024)
 
+# Merging two management areas may fill the gap between them (a road, docs/EDIT_API.md) up to this many metres;
+# demo neighbours are 10–50 m apart. Farther apart, the merge is refused with the distance.
+MANAGEMENT_AREA_MERGE_MAX_GAP_M = env_int("MANAGEMENT_AREA_MERGE_MAX_GAP_M", 50)
+
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
 # The client address in the audit log: AUDIT_IP_HEADER=HTTP_X_REAL_IP (or HTTP_X_FORWARDED_FOR) behind a proxy.
 AUDIT_IP_HEADER = os.environ.get("AUDIT_IP_HEADER", "")

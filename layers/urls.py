@@ -18,6 +18,7 @@ urlpatterns = [
     path("estates/<int:pk>/", details.estate_detail, name="estate-detail"),
     path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
     path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),
+    path("management-areas/<int:pk>/history/", details.management_area_history, name="management-area-history"),
     path("abandonment/", abandonment.abandonment_list, name="abandonment"),
     path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
     path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),

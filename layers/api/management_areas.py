@@ -200,13 +200,39 @@ def merge(request):
 
 
 @extend_schema(
-    tags=["management areas"], summary="Every recorded change of an area, newest first",
+    tags=["management areas"],
+    summary="A dry run of a merge: the gap, the filled part and the merged boundary (writes nothing)",
+    request=doc.AreaMergePreviewSerializer,
+    responses={200: doc.AreaMergePreviewResultSerializer, **doc.errors(400, 403, 404)},
+)
+@api_view(["POST"])
+def merge_preview(request):
+    data = validated(doc.AreaMergePreviewSerializer, parse_body(request))
+    plan = svc.management_area_merge_preview(user=request.user, area_ids=data["ids"],
+                                             tolerance_m=data.get("tolerance"))
+    return ok({"ok": not plan.problems, "gap_m": round(plan.gap_m, 1), "max_gap_m": svc.merge_max_gap_m(),
+               "tolerance": plan.tolerance_m, "bridge": mapping(plan.bridge) if plan.bridge is not None else None,
+               "bridge_area_m2": round(plan.bridge_area_m2), "merged": mapping(plan.merged),
+               "problems": [p.as_dict() for p in plan.problems], "warnings": plan.warnings})
+
+
+@extend_schema(
+    tags=["management areas"],
+    summary="Every recorded change of an area, newest first; a removed area's too, with what it was merged into",
     responses={200: doc.AreaHistorySerializer, **doc.errors(403, 404)},
 )
 @api_view(["GET", "HEAD"])
 def history(request, pk: int):
-    found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
-    return ok({"versions": selectors.management_area_history(area_id=found.pk)})
+    removed = selectors.management_area_removed(area_id=pk) if is_removed(request.user, pk) else None
+    if removed is None:
+        pk = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk).pk
+    return ok({"versions": selectors.management_area_history(area_id=pk), "removed": removed})
+
+
+def is_removed(user, pk: int) -> bool:
+    """A user who may view areas asks about one that no longer exists (its history rows remain)."""
+    require(user, ManagementArea, VIEW)
+    return not ManagementArea.objects.filter(pk=pk).exists()
 
 
 @extend_schema(

@@ -234,7 +234,7 @@ class ManagementAreaCollectionSerializer(serializers.Serializer):
 
 
 class GeometryProblemSerializer(serializers.Serializer):
-    kind = literal("invalid", "overlap", "outside_district", "empty", "wrong_type")
+    kind = literal("invalid", "overlap", "outside_district", "empty", "wrong_type", "other_area_estate")
     message = serializers.CharField()
     location = position(allow_null=True, help_text="Where to look, or null.")
     geometry = GeometrySerializer(allow_null=True, help_text="The offending part (e.g. the overlap), or null.")
@@ -314,10 +314,36 @@ class AreaMergeSerializer(serializers.Serializer):
     tolerance = Number(required=False, allow_null=True, help_text="Metres of gap to fill (default 0).")
 
 
+class AreaMergePreviewSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=WholeNumber(min_value=0), min_length=2, max_length=2,
+                                help_text="[kept, removed]")
+    tolerance = Number(required=False, allow_null=True,
+                       help_text="Metres of gap to fill (default: 1.5 × the gap + 1 m, at most the limit).")
+
+
+class AreaMergePreviewResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    gap_m = serializers.FloatField(help_text="How far apart the two areas are (0 when they share an edge).")
+    max_gap_m = serializers.FloatField(help_text="The widest gap a merge may fill (setting).")
+    tolerance = serializers.FloatField(help_text="The reach of the filled gap: send it with the merge.")
+    bridge = GeometrySerializer(allow_null=True, help_text="The filled gap, or null when nothing is filled.")
+    bridge_area_m2 = serializers.FloatField()
+    merged = GeometrySerializer(help_text="The boundary the kept area would get.")
+    problems = GeometryProblemSerializer(many=True)
+    warnings = AreaWarningSerializer(many=True)
+
+
 class AreaRestoreSerializer(serializers.Serializer):
     version = WholeNumber(min_value=0, help_text="The history version to bring back.")
     base_version = WholeNumber(min_value=0, help_text="The current version you saw.")
     reason = Text(required=False, allow_blank=True, allow_null=True)
+
+
+class AreaRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    removed = serializers.BooleanField(help_text="The area no longer exists (its history still does).")
 
 
 class AreaVersionSerializer(serializers.Serializer):
@@ -329,10 +355,21 @@ class AreaVersionSerializer(serializers.Serializer):
     changed_at = serializers.DateTimeField()
     geometry = GeometrySerializer(allow_null=True, help_text="The boundary after the change (null once deleted).")
     attributes = serializers.DictField(allow_null=True, help_text="Name, code, street after the change.")
+    merged_with = AreaRefSerializer(allow_null=True, help_text="A merge: the other area (kept or removed).")
+
+
+class AreaRemovedSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    changed_at = serializers.DateTimeField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+    merged_into = AreaRefSerializer(allow_null=True, help_text="The area it was merged into, if any.")
 
 
 class AreaHistorySerializer(serializers.Serializer):
     versions = AreaVersionSerializer(many=True, help_text="Newest first.")
+    removed = AreaRemovedSerializer(allow_null=True, help_text="How a removed area ended; null while it exists.")
 
 
 # --- map ----------------------------------------------------------------------------------------------------------

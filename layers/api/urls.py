@@ -27,6 +27,7 @@ urlpatterns = [
     path("management-areas/validate/", management_areas.validate, name="management-area-validate"),
     path("management-areas/clip/", management_areas.clip, name="management-area-clip"),
     path("management-areas/merge/", management_areas.merge, name="management-area-merge"),
+    path("management-areas/merge/preview/", management_areas.merge_preview, name="management-area-merge-preview"),
     path("management-areas/<int:pk>/", management_areas.area, name="management-area-detail"),
     path("management-areas/<int:pk>/split/", management_areas.split, name="management-area-split"),
     path("management-areas/<int:pk>/history/", management_areas.history, name="management-area-history"),

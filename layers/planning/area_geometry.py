@@ -258,10 +258,12 @@ def split_polygon(geom, line, *, tolerance: float = 0.0, translate: Translate = 
 
 # --- merge ------------------------------------------------------------------------------------------------------
 
-def merge_polygons(a, b, *, tolerance: float = 0.0, translate: Translate = _identity) -> MultiPolygon:
+def merge_polygons(a, b, *, tolerance: float = 0.0, translate: Translate = _identity, keep_out=None,
+                   within=None) -> MultiPolygon:
     """One area made of `a` and `b`, which must share an edge, or lie at most `tolerance` apart (the gap is filled).
 
-    Touching at a single corner is not enough: the merged area would be two pieces joined at a point.
+    Touching at a single corner is not enough: the merged area would be two pieces joined at a point. The filled
+    gap never takes in `keep_out` (e.g. the other areas) and stays inside `within` (e.g. the district).
     """
     a, b = as_multipolygon(a), as_multipolygon(b)
     if a.is_empty or b.is_empty:
@@ -280,6 +282,10 @@ def merge_polygons(a, b, *, tolerance: float = 0.0, translate: Translate = _iden
         reach_a = a.buffer(tolerance, join_style="mitre")
         reach_b = b.buffer(tolerance, join_style="mitre")
         bridge = reach_a.intersection(reach_b).intersection(unary_union([a, b]).convex_hull)
+        if keep_out is not None and not keep_out.is_empty:
+            bridge = bridge.difference(keep_out)
+        if within is not None and not within.is_empty:
+            bridge = bridge.intersection(within)
         merged = unary_union([a, b, bridge])
     else:
         raise GeometryRefused(translate("The two areas touch only at a corner: they must share an edge."))

@@ -5,6 +5,7 @@ Geometries travel as WKB (bytes) in storage SRID; callers (layers.services.manag
 """
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
@@ -13,6 +14,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from ..models import ChangeAction, ManagementArea, ManagementAreaVersion
+from ..permissions import LOCATE, VIEW, may, restrict
 from .map import _choice_label
 
 AREA_FEATURE_SQL = """
@@ -64,10 +66,37 @@ def management_area_last_change(*, area_id: int):
             .order_by("-version", "-id").first())
 
 
+def _merge_partners(rows) -> dict[int, dict]:
+    """For each merge row: the other area of the same merge (one transaction, so one changed_at), as
+    {"id", "code", "name", "removed"}: the surviving area for the removed one's row, and the other way round."""
+    merges = [r for r in rows if r.action == ChangeAction.MERGE]
+    if not merges:
+        return {}
+    found = {}
+    partners = list(ManagementAreaVersion.objects.filter(action=ChangeAction.MERGE,
+                                                         changed_at__in=[r.changed_at for r in merges])
+                    .order_by("-id"))
+    live = {}
+    for row in merges:
+        for other in partners:
+            if other.changed_at == row.changed_at and other.area_id != row.area_id \
+                    and (other.geom_after is None) != (row.geom_after is None):
+                attrs = other.attrs_after or other.attrs_before or {}
+                if other.area_id not in live:
+                    live[other.area_id] = ManagementArea.objects.filter(pk=other.area_id).values("name", "code").first()
+                now = live[other.area_id]
+                found[row.pk] = {"id": other.area_id, "code": (now or attrs).get("code") or other.area_code,
+                                 "name": (now or attrs).get("name") or other.area_code, "removed": now is None}
+                break
+    return found
+
+
 def management_area_history(*, area_id: int) -> list[dict]:
-    """Every recorded change of an area, newest first, with the boundary after each change as GeoJSON."""
-    rows = (ManagementAreaVersion.objects.filter(area_id=area_id).select_related("user")
-            .annotate(geometry=AsGeoJSON("geom_after", precision=15)).order_by("-version", "-id"))
+    """Every recorded change of an area, newest first, with the boundary after each change as GeoJSON; a merge names
+    the other area of the merge (`merged_with`)."""
+    rows = list(ManagementAreaVersion.objects.filter(area_id=area_id).select_related("user")
+                .annotate(geometry=AsGeoJSON("geom_after", precision=15)).order_by("-version", "-id"))
+    partners = _merge_partners(rows)
     return [
         {
             "version": r.version,
@@ -78,9 +107,50 @@ def management_area_history(*, area_id: int) -> list[dict]:
             "changed_at": r.changed_at.isoformat(),
             "geometry": json.loads(r.geometry) if r.geometry else None,
             "attributes": r.attrs_after,
+            "merged_with": partners.get(r.pk),
         }
         for r in rows
     ]
+
+
+def management_area_removed(*, area_id: int) -> dict | None:
+    """An area that is gone but has a history: how it ended ({"action", "changed_at", "name", "code",
+    "merged_into"}), or None when the area still exists or never did."""
+    if ManagementArea.objects.filter(pk=area_id).exists():
+        return None
+    last = ManagementAreaVersion.objects.filter(area_id=area_id).order_by("-version", "-id").first()
+    if last is None:
+        return None
+    attrs = last.attrs_before or last.attrs_after or {}
+    merged_into = _merge_partners([last]).get(last.pk) if last.geom_after is None else None
+    return {"action": last.action, "action_label": _choice_label(ChangeAction, last.action),
+            "changed_at": last.changed_at.isoformat(), "name": attrs.get("name") or last.area_code,
+            "code": attrs.get("code") or last.area_code, "merged_into": merged_into}
+
+
+def estates_of_other_areas(*, wkb: bytes, exclude_ids: list[int], limit: int = 20) -> list[dict]:
+    """Estates of areas other than `exclude_ids` whose outline, or one of whose buildings, the geometry takes in:
+    {"estate", "area_id", "area_code", "area_name", "overlap" (WKB)}."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """WITH g AS (SELECT ST_GeomFromWKB(%(wkb)s, %(srid)s) AS geom),
+               hit AS (
+                 SELECT e.id, ST_Intersection(e.geom, g.geom) AS part FROM layers_estate e, g
+                  WHERE e.geom && g.geom AND ST_Relate(e.geom, g.geom, '2********')
+                    AND e.management_area_id IS NOT NULL AND e.management_area_id <> ALL(%(exclude)s)
+                 UNION ALL
+                 SELECT e.id, ST_Intersection(b.geom, g.geom) FROM layers_building b
+                   JOIN layers_estate e ON e.id = b.estate_id, g
+                  WHERE b.geom && g.geom AND ST_Relate(b.geom, g.geom, '2********')
+                    AND e.management_area_id IS NOT NULL AND e.management_area_id <> ALL(%(exclude)s))
+               SELECT e.name, m.id, m.code, m.name, ST_AsBinary(ST_CollectionExtract(ST_Union(hit.part), 3))
+                 FROM hit JOIN layers_estate e ON e.id = hit.id JOIN layers_managementarea m ON m.id = e.management_area_id
+                GROUP BY e.id, e.name, m.id, m.code, m.name ORDER BY m.code, e.name LIMIT %(limit)s""",
+            {"wkb": wkb, "srid": ManagementArea._meta.get_field("geom").srid, "exclude": list(exclude_ids),
+             "limit": limit},
+        )
+        return [{"estate": estate, "area_id": pk, "area_code": code, "area_name": name, "overlap": bytes(part)}
+                for estate, pk, code, name, part in cursor.fetchall()]
 
 
 def management_area_overlaps(*, wkb: bytes, exclude_ids: list[int]) -> list[tuple[int, str, bytes]]:
@@ -165,3 +235,26 @@ def estates_cut_by(*, wkb: bytes, limit: int = 100) -> list[dict]:
             {"wkb": wkb, "srid": ManagementArea._meta.get_field("geom").srid, "limit": limit},
         )
         return [{"id": pk, "name": name} for pk, name in cursor.fetchall()]
+
+
+def management_area_history_page(*, pk: int, user) -> dict | None:
+    """The history page of an area, current or removed: its name, how it ended, its versions; None if the user may
+    not see it or it never existed."""
+    area = restrict(ManagementArea.objects.all(), user, LOCATE).filter(pk=pk).first()
+    removed = None
+    if area is None:
+        if not may(user, ManagementArea, VIEW):
+            return None
+        removed = management_area_removed(area_id=pk)
+        if removed is None:
+            return None
+        removed["changed_at"] = datetime.datetime.fromisoformat(removed["changed_at"])
+    versions = management_area_history(area_id=pk)
+    for v in versions:
+        v["changed_at"] = datetime.datetime.fromisoformat(v["changed_at"])
+        v["name"] = (v["attributes"] or {}).get("name")
+        v["code"] = (v["attributes"] or {}).get("code")
+    return {"area": area, "removed": removed, "versions": versions,
+            "title": area.name if area is not None else removed["name"],
+            "code": area.code if area is not None else removed["code"]}
+

@@ -7,13 +7,16 @@ has moved on since (optimistic locking under SELECT … FOR UPDATE). Estates are
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 
 import shapely
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from shapely import affinity
 from shapely.geometry import MultiPolygon
 from shapely.ops import unary_union
 
@@ -243,6 +246,16 @@ def _next_code() -> str:
                 return code
 
 
+def _free_code(code: str, *, area_id: int | None = None) -> str:
+    """`code` stripped, if no other management area has it (the database's unique constraint says the same)."""
+    code = code.strip()
+    other = ManagementArea.objects.filter(code=code).exclude(pk=area_id).only("name", "code").first()
+    if other is not None:
+        raise Invalid(_("Code %(code)s is already used by management area %(name)s: choose another code.")
+                      % {"code": code, "name": other.name}, field="code")
+    return code
+
+
 def _translate_db_error(exc: IntegrityError) -> Invalid:
     """The database's own rules (migrations 0002, 0008), hit by a concurrent write, as plain refusals."""
     code = getattr(exc.__cause__, "pgcode", None)
@@ -294,7 +307,7 @@ def management_area_create(*, user, geometry, name: str, code: str | None = None
     _require_valid(validation)
     with change_context(user=user, reason=reason or _("new management area"), action=ChangeAction.CREATE):
         area = ManagementArea.objects.create(
-            code=(code or "").strip() or _next_code(), name=name, district_id=validation.district_id,
+            code=_free_code(code) if (code or "").strip() else _next_code(), name=name, district_id=validation.district_id,
             street_id=_street_id(street_id, district_id=validation.district_id, geom=geom), geom=to_geos(geom))
         _relink_estates(area_ids=[area.pk], geoms=[geom])
         recheck(area, user, ADD)
@@ -329,7 +342,7 @@ def management_area_update(*, user, area_id: int, base_version, geometry=None, n
                 raise Invalid(_("A management area needs a name."))
             area.name = name.strip()
         if code is not None and code.strip():
-            area.code = code.strip()
+            area.code = _free_code(code, area_id=area.pk)
         if street_id is not None:
             area.street_id = _street_id(street_id, district_id=area.district_id, geom=new if new is not None else old)
         action = action or (ChangeAction.REDRAW if redraw else ChangeAction.UPDATE)
@@ -394,35 +407,139 @@ def _estates_cut_warning(geom) -> list[dict]:
              "estates": cut}]
 
 
+def merge_max_gap_m() -> float:
+    """The widest gap (metres) a merge may fill: settings.MANAGEMENT_AREA_MERGE_MAX_GAP_M (docs/EDIT_API.md)."""
+    return float(settings.MANAGEMENT_AREA_MERGE_MAX_GAP_M)
+
+
+@dataclass
+class MergePlan:
+    """What merging b into a gives: the merged boundary, the filled gap (None when they share an edge), in metres."""
+    merged: MultiPolygon
+    bridge: object | None
+    gap_m: float
+    tolerance_m: float
+    bridge_area_m2: float
+    problems: list[ag.Problem] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+
+def _local(geom, k: float, *, back: bool = False):
+    """Longitudes scaled by cos(latitude) (or back): distances in degrees then read as metres / M_PER_DEG."""
+    return affinity.scale(geom, xfact=(1.0 / k if back else k), yfact=1.0, origin=(0, 0))
+
+
+def _bridge_tolerance(gap_m: float, limit: float) -> float:
+    """The default reach of the filled gap: 1.5 × the narrowest gap + 1 m (roads are not of one width), capped."""
+    return min(limit, math.ceil(gap_m * 1.5 + 1)) if gap_m > 0 else 0.0
+
+
+def _plan_merge(a: ManagementArea, b: ManagementArea, *, tolerance_m: float | None) -> MergePlan:
+    """The merged boundary of a and b; a gap up to tolerance_m (default: just wider than the gap) is filled, without
+    taking in other areas or land outside the district; farther apart than the limit → Invalid with the distance."""
+    if a.district_id != b.district_id:
+        raise Invalid(_("Areas of different districts cannot be merged."))
+    limit = merge_max_gap_m()
+    ga, gb = ag.as_multipolygon(to_shapely(a.geom)), ag.as_multipolygon(to_shapely(b.geom))
+    k = math.cos(math.radians(unary_union([ga, gb]).centroid.y))
+    la, lb = _local(ga, k), _local(gb, k)
+    gap_m = la.distance(lb) * ag.M_PER_DEG
+    if gap_m > limit:
+        raise Invalid(_("The two areas are %(gap).0f m apart: a merge fills gaps of at most %(max).0f m. Redraw one of "
+                        "them closer first, or merge areas that are nearer.") % {"gap": gap_m, "max": limit},
+                      details={"gap_m": round(gap_m, 1), "max_gap_m": limit})
+    if tolerance_m is None:
+        tolerance_m = _bridge_tolerance(gap_m, limit)
+    if not 0 <= tolerance_m <= limit:
+        raise Invalid(_("The gap to fill must be between 0 and %(max)d metres.") % {"max": limit}, field="tolerance")
+    if gap_m > tolerance_m:
+        raise Invalid(_("The two areas do not touch: they are %(metres).0f m apart.") % {"metres": gap_m},
+                      details={"gap_m": round(gap_m, 1), "max_gap_m": limit})
+    if gap_m == 0:
+        try:
+            return MergePlan(ag.merge_polygons(ga, gb, translate=_), None, 0.0, tolerance_m, 0.0)
+        except ag.GeometryRefused as exc:
+            if tolerance_m <= 0:
+                raise Invalid(str(exc)) from None
+    # Fill the gap where lengths are metres; the filled part keeps out of the other areas and the district's edge.
+    hull = unary_union([ga, gb]).convex_hull
+    tolerance = ag.metres_to_degrees(tolerance_m)
+    others = [shapely.from_wkb(g) for g in areas.management_area_neighbours(
+        wkb=_wkb(hull), exclude_ids=[a.pk, b.pk], distance=tolerance / max(k, 0.1))]
+    district = to_shapely(AdminArea.objects.get(pk=a.district_id).geom)
+    try:
+        merged_local = ag.merge_polygons(
+            la, lb, tolerance=tolerance, translate=_, within=_local(district, k),
+            keep_out=_local(unary_union(others), k) if others else None)
+    except ag.GeometryRefused as exc:
+        raise Invalid(str(exc)) from None
+    bridge_local = merged_local.difference(unary_union([la, lb]))
+    bridge = shapely.snap(_local(bridge_local, k, back=True), unary_union([ga, gb]), SAME_BOUNDARY)
+    merged = unary_union([ga, gb, bridge])
+    if not merged.is_valid:
+        merged = shapely.make_valid(merged)
+    merged = ag.as_multipolygon(shapely.simplify(merged, 0))
+    if len(merged.geoms) != 1:
+        raise Invalid(_("The two areas do not join into one piece: they must share an edge."))
+    plan = MergePlan(merged, bridge, gap_m, tolerance_m, bridge_local.area * ag.M_PER_DEG ** 2)
+    for row in areas.estates_of_other_areas(wkb=_wkb(bridge), exclude_ids=[a.pk, b.pk]):
+        part = shapely.from_wkb(row["overlap"])
+        point = part.representative_point() if not part.is_empty else None
+        plan.problems.append(ag.Problem(
+            OTHER_AREA_ESTATE,
+            _("The filled gap would take in estate %(estate)s of management area %(area)s.")
+            % {"estate": row["estate"], "area": f"{row['area_name']}（{row['area_code']}）"},
+            location=(point.x, point.y) if point is not None else None, geometry=part, area_id=row["area_id"]))
+    return plan
+
+
+# A filled gap may not take in an estate (or a building of one) that belongs to a third area (rule 1, rule 2).
+OTHER_AREA_ESTATE = "other_area_estate"
+
+
+def management_area_merge_preview(*, user, area_ids: list[int], tolerance_m: float | None = None) -> MergePlan:
+    """A dry run of a merge: the gap, the filled part and the merged boundary, problems and warnings; writes nothing."""
+    a, b = _merge_pair(user, area_ids, lock=False, base_versions=None)
+    plan = _plan_merge(a, b, tolerance_m=tolerance_m)
+    if not plan.problems:
+        validation = _check(plan.merged, exclude_ids=[a.pk, b.pk], district_id=a.district_id)
+        plan.problems, plan.warnings = validation.problems, validation.warnings
+    return plan
+
+
+def _merge_pair(user, area_ids, *, lock: bool, base_versions) -> tuple[ManagementArea, ManagementArea]:
+    if len(area_ids) != 2 or area_ids[0] == area_ids[1]:
+        raise Invalid(_("Name two different management areas to merge."))
+    a_id, b_id = (int(i) for i in area_ids)
+    if lock:
+        # Lock in id order so two merges of the same pair cannot deadlock.
+        found = {pk: _lock(user, CHANGE if pk == a_id else DELETE, pk, _version_of(base_versions, pk))
+                 for pk in sorted((a_id, b_id))}
+    else:
+        found = {pk: get_restricted(ManagementArea.objects.all(), user, CHANGE if pk == a_id else DELETE, pk=pk)
+                 for pk in (a_id, b_id)}
+    return found[a_id], found[b_id]
+
+
 @_saving
 def management_area_merge(*, user, area_ids: list[int], base_versions: dict, reason: str,
                           tolerance_m: float = 0.0) -> Saved:
     """Join area b into area a (a keeps its id and name, b is deleted); they must share an edge or lie within
-    tolerance_m of each other (the gap is then filled)."""
+    tolerance_m of each other (the gap is then filled, at most settings.MANAGEMENT_AREA_MERGE_MAX_GAP_M)."""
     reason = _require_reason(reason)
-    tolerance = _tolerance_degrees(tolerance_m)
-    if len(area_ids) != 2 or area_ids[0] == area_ids[1]:
-        raise Invalid(_("Name two different management areas to merge."))
-    a_id, b_id = (int(i) for i in area_ids)
     with transaction.atomic():
-        # Lock in id order so two merges of the same pair cannot deadlock.
-        locked = {pk: _lock(user, CHANGE if pk == a_id else DELETE, pk, _version_of(base_versions, pk))
-                  for pk in sorted((a_id, b_id))}
-        a, b = locked[a_id], locked[b_id]
-        if a.district_id != b.district_id:
-            raise Invalid(_("Areas of different districts cannot be merged."))
-        ga, gb = to_shapely(a.geom), to_shapely(b.geom)
-        try:
-            merged = ag.merge_polygons(ga, gb, tolerance=tolerance, translate=_)
-        except ag.GeometryRefused as exc:
-            raise Invalid(str(exc)) from None
-        validation = _check(merged, exclude_ids=[a.pk, b.pk], district_id=a.district_id)
+        a, b = _merge_pair(user, area_ids, lock=True, base_versions=base_versions)
+        plan = _plan_merge(a, b, tolerance_m=tolerance_m)
+        if plan.problems:
+            raise ValidationFailed(plan.problems)
+        merged, ids = plan.merged, [a.pk, b.pk]
+        validation = _check(merged, exclude_ids=ids, district_id=a.district_id)
         _require_valid(validation)
         with change_context(user=user, reason=reason, action=ChangeAction.MERGE):
             b.delete()
             a.geom = to_geos(merged)
             a.save()
-            _relink_estates(area_ids=[a_id, b_id], geoms=[merged])
+            _relink_estates(area_ids=ids, geoms=[merged])
             recheck(a, user, CHANGE)
     a.refresh_from_db()
     return Saved(a, validation.warnings)

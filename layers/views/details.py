@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from ..refusals import NotFound
+from ..selectors import areas as area_selectors
 from ..selectors import map as selectors
 
 KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("building"),
@@ -37,4 +38,16 @@ def building_detail(request, pk):
 @login_required
 def management_area_detail(request, pk):
     return _detail_page(request, "management_area", pk)
+
+
+@require_safe
+@login_required
+def management_area_history(request, pk):
+    """Every version of a management area, also once it was merged into another or deleted."""
+    context = area_selectors.management_area_history_page(pk=pk, user=request.user)
+    if context is None:
+        raise NotFound(_("There is no such %(kind)s, or it is outside what you may see.")
+                       % {"kind": KINDS["management_area"]})
+    context["back_to_map"] = reverse("map") + (f"?focus=management_area:{pk}" if context["area"] else "")
+    return render(request, "layers/management_area_history.html", context)
 
