@@ -192,8 +192,10 @@ register(Layer(
         "clip": "/api/management-areas/clip/",
         "split": "/api/management-areas/{id}/split/",
         "merge": "/api/management-areas/merge/",
+        "mergePreview": "/api/management-areas/merge/preview/",
         "history": "/api/management-areas/{id}/history/",
         "restore": "/api/management-areas/{id}/restore/",
+        "historyPage": "/management-areas/{id}/history/",
     },
 ))
 

@@ -442,3 +442,161 @@ def test_csrf_is_enforced(planner, area):
 
 def test_anonymous_gets_403(area):
     assert Client().get(f"{URL}{area.pk}/").status_code == 403
+
+
+# --- merging across a road, renaming, the history of a removed area -------------------------------------------------
+
+def area_pairs(max_deg=0.0008):
+    """Pairs of demo areas near each other (one district), nearest first."""
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT a.id, b.id FROM layers_managementarea a JOIN layers_managementarea b
+                            ON a.id < b.id AND a.district_id = b.district_id AND ST_DWithin(a.geom, b.geom, %s)
+                          ORDER BY a.id, b.id LIMIT 200""", [max_deg])
+        return cursor.fetchall()
+
+
+def find_pair(api, wanted):
+    """The first pair whose merge preview (status, body) satisfies `wanted`."""
+    for a, b in area_pairs():
+        response = send(api, "post", f"{URL}merge/preview/", {"ids": [a, b]})
+        body = json.loads(response.content)
+        if wanted(response.status_code, body):
+            return ManagementArea.objects.get(pk=a), ManagementArea.objects.get(pk=b), body
+    pytest.fail("no such pair of areas in the demo city")
+
+
+def geography_gap(a, b) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT ST_Distance(ST_Transform(a.geom, 4326)::geography, ST_Transform(b.geom, 4326)::geography)
+                            FROM layers_managementarea a, layers_managementarea b WHERE a.id = %s AND b.id = %s""",
+                       [a.pk, b.pk])
+        return cursor.fetchone()[0]
+
+
+def estates_by_area() -> dict:
+    return dict(Estate.objects.values_list("id", "management_area_id"))
+
+
+def test_merge_preview_shows_the_gap_and_the_filled_part_then_the_merge_fills_it(api):
+    versions_before, areas_before = ManagementAreaVersion.objects.count(), ManagementArea.objects.count()
+    a, b, preview = find_pair(api, lambda status, body: status == 200 and body["ok"] and 5 < body["gap_m"] < 45)
+    assert abs(preview["gap_m"] - geography_gap(a, b)) < 0.5  # metres on the ground, not degrees
+    assert preview["max_gap_m"] == 50 and preview["gap_m"] <= preview["tolerance"] <= 50
+    bridge, merged = shapely.geometry.shape(preview["bridge"]), shapely.geometry.shape(preview["merged"])
+    assert bridge.area > 0 and preview["bridge_area_m2"] > 0
+    assert merged.buffer(1e-9).contains(shp(a.geom).union(shp(b.geom)))
+    # Previews are dry runs.
+    assert (ManagementAreaVersion.objects.count(), ManagementArea.objects.count()) == (versions_before, areas_before)
+
+    body = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "跨路合并"}
+    refused = send(api, "post", f"{URL}merge/", body)  # without a tolerance: the old refusal, with the distance
+    assert refused.status_code == 400 and f"{preview['gap_m']:.0f} m apart" in json.loads(refused.content)["error"]
+    before = estates_by_area()
+    response = send(api, "post", f"{URL}merge/", {**body, "tolerance": preview["tolerance"]})
+    assert response.status_code == 200, response.content
+    kept = ManagementArea.objects.get(pk=a.pk)
+    assert not ManagementArea.objects.filter(pk=b.pk).exists()
+    assert kept.version == a.version + 1 and kept.geom.num_geom == 1
+    assert shp(kept.geom).buffer(1e-9).contains(shp(a.geom).union(shp(b.geom)))
+    assert abs(shp(kept.geom).area - merged.area) < 1e-12
+    # Nothing of another area is taken: no overlap, and no estate of a third area changes hands.
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT count(*) FROM layers_managementarea m, layers_managementarea k
+                           WHERE k.id = %s AND m.id <> k.id AND ST_Relate(m.geom, k.geom, '2********')""", [kept.pk])
+        assert cursor.fetchone()[0] == 0
+    after = estates_by_area()
+    moved = {pk for pk in before if before[pk] != after[pk]}
+    assert all(before[pk] in (a.pk, b.pk, None) and after[pk] in (a.pk, None) for pk in moved)
+
+
+def test_merge_beyond_the_gap_limit_is_refused_with_the_distance(api, settings):
+    a, b, body = find_pair(api, lambda status, body: status == 400 and body.get("gap_m", 0) > 50)
+    assert body["max_gap_m"] == 50 and f"{body['gap_m']:.0f} m apart" in body["error"]
+    count = ManagementAreaVersion.objects.count()
+    merge = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "x"}
+    for tolerance in (50, 80):
+        response = send(api, "post", f"{URL}merge/", {**merge, "tolerance": tolerance})
+        assert response.status_code == 400 and "apart" in json.loads(response.content)["error"]
+    assert ManagementAreaVersion.objects.count() == count and ManagementArea.objects.filter(pk=b.pk).exists()
+    # The limit is a setting.
+    near, other, preview = find_pair(api, lambda status, body: status == 200 and 20 < body["gap_m"] < 45)
+    settings.MANAGEMENT_AREA_MERGE_MAX_GAP_M = 15
+    response = send(api, "post", f"{URL}merge/preview/", {"ids": [near.pk, other.pk]})
+    assert response.status_code == 400 and json.loads(response.content)["max_gap_m"] == 15
+    assert "15 m" in json.loads(response.content)["error"]
+
+
+def test_merge_never_fills_over_an_estate_of_a_third_area(api):
+    a, b, preview = find_pair(api, lambda status, body: status == 200 and any(
+        p["kind"] == "other_area_estate" for p in body["problems"]))
+    problem = next(p for p in preview["problems"] if p["kind"] == "other_area_estate")
+    assert problem["area_id"] not in (a.pk, b.pk) and problem["geometry"] is not None
+    third = ManagementArea.objects.get(pk=problem["area_id"])
+    assert third.name in problem["message"] and not preview["ok"]
+    body = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "x",
+            "tolerance": preview["tolerance"]}
+    count = ManagementAreaVersion.objects.count()
+    response = send(api, "post", f"{URL}merge/", body)
+    assert response.status_code == 400
+    assert [p["kind"] for p in json.loads(response.content)["problems"]] == [p["kind"] for p in preview["problems"]]
+    assert ManagementAreaVersion.objects.count() == count and ManagementArea.objects.filter(pk=b.pk).exists()
+
+
+def test_rename_is_a_version_and_a_taken_code_is_refused_in_chinese(api, planner, area, free_estate):
+    other = neighbour_of(area)
+    response = send(api, "put", f"{URL}{area.pk}/",
+                    feature(None, version=area.version, name="幸福里片区", code="MA-XF-01", reason="按街道意见改名"))
+    assert response.status_code == 200, response.content
+    renamed = ManagementArea.objects.get(pk=area.pk)
+    assert (renamed.name, renamed.code, renamed.version) == ("幸福里片区", "MA-XF-01", area.version + 1)
+    assert renamed.geom.equals(area.geom)
+    row = ManagementAreaVersion.objects.get(area_id=area.pk, version=area.version + 1)
+    assert (row.action, row.user, row.reason, row.attrs_after["code"]) == ("update", planner, "按街道意见改名", "MA-XF-01")
+    versions = json.loads(api.get(f"{URL}{area.pk}/history/").content)["versions"]
+    assert versions[0]["user"] == "planner" and versions[0]["attributes"]["name"] == "幸福里片区"
+
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(planner)
+    response = send(chinese, "put", f"{URL}{area.pk}/", feature(None, version=renamed.version, code=other.code))
+    body = json.loads(response.content)
+    assert response.status_code == 400 and body["field"] == "code"
+    assert other.code in body["error"] and other.name in body["error"] and "已被" in body["error"]
+    assert ManagementArea.objects.get(pk=area.pk).code == "MA-XF-01"
+    # A new area with a taken code: the same refusal.
+    count = ManagementArea.objects.count()
+    response = send(chinese, "post", URL, feature(shp(free_estate.geom), name="x", code=other.code))
+    assert response.status_code == 400 and json.loads(response.content)["field"] == "code"
+    assert ManagementArea.objects.count() == count
+
+
+def test_the_history_of_an_area_removed_by_a_merge_stays_readable(api, area):
+    minx, miny, maxx, maxy = shp(area.geom).bounds
+    x = (minx + maxx) / 2
+    line = LineString([(x, miny - 0.0001), (x, maxy + 0.0001)])
+    kept, new = json.loads(send(api, "post", f"{URL}{area.pk}/split/",
+                                {"line": geo(line), "version": area.version, "reason": "split"}).content)["features"]
+    body = {"ids": [kept["id"], new["id"]], "reason": "合并回去",
+            "versions": {str(kept["id"]): kept["properties"]["version"], str(new["id"]): new["properties"]["version"]}}
+    assert send(api, "post", f"{URL}merge/", body).status_code == 200
+    assert api.get(f"{URL}{new['id']}/").status_code == 404  # the area itself is gone
+
+    response = api.get(f"{URL}{new['id']}/history/")
+    assert response.status_code == 200, response.content
+    data = json.loads(response.content)
+    assert [v["action"] for v in data["versions"]] == ["merge", "split"]
+    assert data["removed"]["merged_into"] == {"id": area.pk, "code": area.code, "name": area.name, "removed": False}
+    assert data["removed"]["name"] == new["properties"]["name"]
+    survivor = json.loads(api.get(f"{URL}{area.pk}/history/").content)
+    assert survivor["removed"] is None
+    assert survivor["versions"][0]["merged_with"]["id"] == new["id"] and survivor["versions"][0]["merged_with"]["removed"]
+    assert survivor["versions"][1]["merged_with"] is None
+
+    page = api.get(f"/management-areas/{new['id']}/history/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'data-merged-into="{area.pk}"' in html and f'href="/management-areas/{area.pk}/"' in html
+    assert area.name in html and html.count("data-version=") == 2
+    assert api.get(f"/management-areas/{area.pk}/history/").status_code == 200
+    never = ManagementAreaVersion.objects.order_by("-area_id").first().area_id + 1000
+    assert api.get(f"{URL}{never}/history/").status_code == 404
+    assert api.get(f"/management-areas/{never}/history/").status_code == 404

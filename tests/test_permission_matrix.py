@@ -60,7 +60,7 @@ from layers.models import (
 from layers.security.audit import record_command
 from layers.services.abandonment import abandonment_report_create
 from layers.services.enterprises import enterprise_create
-from layers.services.management_areas import management_area_split, management_area_update
+from layers.services.management_areas import management_area_merge, management_area_split, management_area_update
 from layers.tiles import serve
 
 from .db_fingerprint import fingerprint
@@ -229,6 +229,19 @@ def case_area_merge(inside):
     a, b = split_in_two(an_area())
     body = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "matrix"}
     return "/api/management-areas/merge/", body, "json"
+
+
+def case_area_merge_preview(inside):  # a dry run; the pair shares an edge once split
+    a, b = split_in_two(an_area())
+    return "/api/management-areas/merge/preview/", {"ids": [a.pk, b.pk]}, "json"
+
+
+def removed_area_history(inside):
+    """The history page of an area removed by a merge."""
+    a, b = split_in_two(an_area())
+    management_area_merge(user=user("planner"), area_ids=[a.pk, b.pk], reason="matrix",
+                          base_versions={str(a.pk): a.version, str(b.pk): b.version})
+    return Request(f"/management-areas/{b.pk}/history/")
 
 
 def case_area_restore(inside):
@@ -538,6 +551,7 @@ ENDPOINTS = [
     E("api:management-area-clip", POST, J(case_area_clip), DISTRICT, 200, writes=False, **REST),
     E("api:management-area-split", POST, J(case_area_split), DISTRICT, 200, **REST),
     E("api:management-area-merge", POST, J(case_area_merge), DISTRICT, 200, **REST),
+    E("api:management-area-merge-preview", POST, J(case_area_merge_preview), DISTRICT, 200, writes=False, **REST),
     E("api:management-area-history", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/history/"), EVERYONE,
       200, **REST),
     E("api:management-area-restore", POST, J(case_area_restore), DISTRICT, 200, **REST),
@@ -567,6 +581,7 @@ ENDPOINTS = [
     E("estate-detail", GET, lambda i: Request(f"/estates/{an_estate(i).pk}/"), EVERYONE, 200, scope=MAP),
     E("building-detail", GET, lambda i: Request(f"/buildings/{a_building(i).pk}/"), EVERYONE, 200, scope=MAP),
     E("management-area-detail", GET, lambda i: Request(f"/management-areas/{an_area().pk}/"), EVERYONE, 200),
+    E("management-area-history", GET, removed_area_history, EVERYONE, 200),
     E("enterprise-detail", GET, lambda i: Request(f"/enterprises/{a_normal_enterprise().pk}/"), EVERYONE, 200),
     # The enterprise register (docs/ENTERPRISE_REGISTER.md): everyone reads, the district writes.
     E("api:enterprise-list", GET, url("/api/enterprises/"), EVERYONE, 200, **REST),

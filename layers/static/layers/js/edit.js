@@ -4,7 +4,7 @@
 // the areas around the view are loaded as GeoJSON at editing zooms: they are the snap targets and what is edited.
 import { api, ApiError, fmt } from "./api.js";
 import { el, fillTemplate, textLines } from "./dom.js";
-import { fmtDateTime } from "./format.js";
+import { fmtDateTime, fmtInt } from "./format.js";
 import { createHistory } from "./history.js";
 
 const L = window.L;
@@ -18,6 +18,9 @@ const STYLE = {
   theirs: { color: "#E65100", weight: 3.5, opacity: 1, fill: true, fillColor: "#E65100", fillOpacity: 0.14, dashArray: "9 5" },
   problem: { color: "#D50000", weight: 2.5, opacity: 1, fill: true, fillColor: "#D50000", fillOpacity: 0.5 },
   splitLine: { color: "#AD1457", weight: 4, opacity: 1, dashArray: "2 6", lineCap: "round" },
+  // A merge's preview: the merged boundary dashed, the gap it fills in orange.
+  mergedOutline: { color: "#004D40", weight: 3, opacity: 1, fill: false, dashArray: "10 6" },
+  bridge: { color: "#E65100", weight: 1.5, opacity: 1, fill: true, fillColor: "#FF9800", fillOpacity: 0.6 },
 };
 const PANES = { "geoapp-edit-areas": 440, "geoapp-edit-overlay": 445, "geoapp-edit-active": 450 };
 
@@ -64,8 +67,9 @@ export function initEditor(map, config, layers) {
     open: false,
     selected: null, // the chosen area (Feature)
     session: null, // unsaved geometry: {mode: "new"|"edit", feature, layer, undo: [json], redo: [json]}
-    action: null, // null | "split" | "merge-pick" | "merge" | "check" | "conflict" | "history"
+    action: null, // null | "split" | "merge-pick" | "merge" | "rename" | "check" | "conflict" | "history"
     mergeWith: null,
+    mergePreview: null, // the dry run of the merge (gap, filled part, merged boundary) or {error}
     splitLine: null,
     validation: null, // {problems, warnings}
     conflict: null, // {current, changed_by, changed_at, error}
@@ -195,13 +199,19 @@ export function initEditor(map, config, layers) {
       }
       return out;
     }
+    if (state.action === "rename") {
+      out.push(field(s.name, "name", state.draft.name, { required: true }),
+        field(s.areaCode, "code", state.draft.code, { required: true }),
+        field(s.reason, "reason", state.draft.reason, { multiline: true, required: true }),
+        el("div", { class: "editor__buttons" },
+          button(s.confirmSave, "confirm-rename", confirmRename, { primary: true }),
+          button(s.cancel, "cancel", () => setAction(null))));
+      return out;
+    }
     if (state.action === "merge-pick" || state.action === "merge") {
       if (state.mergeWith) {
         out.push(el("p", { class: "editor__hint", text: fmt(s.mergeWith, { a: f.properties.name, b: state.mergeWith.properties.name }) }),
-          field(s.reason, "reason", state.draft.reason, { multiline: true, required: true }),
-          el("div", { class: "editor__buttons" },
-            button(s.mergeConfirm, "confirm-merge", confirmMerge, { primary: true }),
-            button(s.cancel, "cancel", () => setAction(null))));
+          ...mergePreviewView());
       } else {
         out.push(el("p", { class: "editor__hint", text: s.mergeHint }),
           el("div", { class: "editor__buttons" }, button(s.cancel, "cancel", () => setAction(null))));
@@ -212,9 +222,46 @@ export function initEditor(map, config, layers) {
       button(s.editBoundary, "edit-boundary", () => startSession("edit", f), { primary: true }),
       button(s.split, "split", () => setAction("split")),
       button(s.merge, "merge", () => setAction("merge-pick")),
+      button(s.rename, "rename", () => setAction("rename")),
       button(s.history, "history", () => setAction("history")),
       button(s.newArea, "new-area", startDrawing),
       button(s.close, "deselect", () => select(null))));
+    return out;
+  }
+
+  function mergePreviewView() {
+    const preview = state.mergePreview;
+    const cancel = button(s.cancel, "cancel", () => setAction(null));
+    if (!preview) return [el("p", { class: "editor__hint", text: s.mergeChecking }), el("div", { class: "editor__buttons" }, cancel)];
+    if (preview.error) {
+      // Too far apart (beyond the limit), or the areas cannot be merged at all: say why, offer nothing to save.
+      return [el("p", { class: "editor__status is-error", role: "alert", "data-merge-refused": "", text: preview.error }),
+        el("div", { class: "editor__buttons" }, cancel)];
+    }
+    const out = [];
+    if (preview.gap_m > 0) {
+      out.push(el("p", { class: "editor__hint", "data-merge-gap": String(preview.gap_m) },
+        fmt(s.mergeGap, { gap: fmtInt(Math.round(preview.gap_m)), max: fmtInt(preview.max_gap_m) })),
+      el("p", { class: "editor__legend", "data-bridge-area": String(preview.bridge_area_m2) },
+        el("span", { class: "editor__swatch editor__swatch--bridge" }),
+        fmt(s.mergeBridge, { area: fmtInt(preview.bridge_area_m2) })));
+    } else {
+      out.push(el("p", { class: "editor__hint", text: s.mergeTouching }));
+    }
+    if (preview.problems && preview.problems.length) {
+      out.push(el("p", { class: "editor__problems-title", text: s.mergeProblems }),
+        el("ul", { class: "editor__problems", "data-problems": "" }, preview.problems.map((p) => el("li", { "data-kind": p.kind },
+          el("strong", { text: `${problemLabel(p.kind)}: ` }), p.message || ""))),
+        el("div", { class: "editor__buttons" }, cancel));
+      return out;
+    }
+    for (const w of preview.warnings || []) {
+      out.push(el("div", { class: "editor__warning", "data-warning": w.kind }, el("p", { text: `${s.warningsTitle} ${w.message || ""}` })));
+    }
+    out.push(field(s.reason, "reason", state.draft.reason, { multiline: true, required: true }),
+      el("div", { class: "editor__buttons" },
+        button(preview.gap_m > 0 ? s.mergeBridgeConfirm : s.mergeConfirm, "confirm-merge", confirmMerge, { primary: true }),
+        cancel));
     return out;
   }
 
@@ -287,7 +334,8 @@ export function initEditor(map, config, layers) {
   }
 
   function problemLabel(kind) {
-    return { invalid: s.problemInvalid, overlap: s.problemOverlap, outside_district: s.problemOutside }[kind] || kind;
+    return { invalid: s.problemInvalid, overlap: s.problemOverlap, outside_district: s.problemOutside,
+      other_area_estate: s.problemOtherAreaEstate }[kind] || kind;
   }
 
   // ---- loading the areas in view ----
@@ -361,6 +409,7 @@ export function initEditor(map, config, layers) {
     state.action = null;
     state.historyBox = null;
     state.mergeWith = null;
+    state.mergePreview = null;
     state.splitLine = null;
     state.draft = { name: "", code: "", reason: "" };
     history.clear();
@@ -376,8 +425,10 @@ export function initEditor(map, config, layers) {
     if (state.action === "merge-pick" && state.selected && feature.properties.id !== state.selected.properties.id) {
       state.mergeWith = feature;
       state.action = "merge";
+      state.mergePreview = null;
       areasLayer.setStyle(styleOf);
-      return render();
+      render();
+      return previewMerge();
     }
     if (state.action === "split") return undefined;
     select(feature);
@@ -391,8 +442,13 @@ export function initEditor(map, config, layers) {
     state.action = action;
     state.historyBox = null;
     state.mergeWith = null;
+    state.mergePreview = null;
     state.splitLine = null;
     state.message = "";
+    if (action === "rename") {
+      const p = state.selected.properties;
+      state.draft = { name: p.name, code: p.code, reason: "" };
+    }
     areasLayer.setStyle(styleOf);
     if (action === "split") setTimeout(() => map.pm.enableDraw("Line", { ...SNAP }), 0);
     if (action === null && state.session) state.validation = null;
@@ -569,8 +625,8 @@ export function initEditor(map, config, layers) {
     if (map.hasLayer(overlay)) map.removeLayer(overlay);
   }
 
-  function drawProblems(problems) {
-    clearOverlay();
+  function drawProblems(problems, { keep = false } = {}) {
+    if (!keep) clearOverlay();
     for (const p of problems) {
       if (p.geometry) {
         L.geoJSON(p.geometry, { pane: "geoapp-edit-overlay", style: STYLE.problem, interactive: false, snapIgnore: true })
@@ -766,15 +822,66 @@ export function initEditor(map, config, layers) {
     try {
       const merged = await api(config, config.api.merge, {
         method: "POST",
-        json: { ids: [a.id, b.id], versions: { [a.id]: a.version, [b.id]: b.version }, reason },
+        json: { ids: [a.id, b.id], versions: { [a.id]: a.version, [b.id]: b.version }, reason,
+          tolerance: state.mergePreview ? state.mergePreview.tolerance : 0 },
       });
       features.delete(b.id);
       state.mergeWith = null;
+      state.mergePreview = null;
+      clearOverlay();
       afterSave(merged, fmt(s.mergeDone, { name: merged.properties.name }));
     } catch (error) {
       state.busy = false;
       if (error.body && error.body.problems) drawProblems(error.body.problems);
       say(error.message, "error");
+    }
+  }
+
+  /** The dry run of merging the picked area into the selected one: drawn on the map before anything is saved. */
+  async function previewMerge() {
+    const a = state.selected.properties;
+    const b = state.mergeWith.properties;
+    clearOverlay();
+    let preview;
+    try {
+      preview = await api(config, config.api.mergePreview, { method: "POST", json: { ids: [a.id, b.id] } });
+    } catch (error) {
+      preview = { error: error.message };
+    }
+    if (!state.mergeWith || state.mergeWith.properties.id !== b.id) return; // another pick meanwhile
+    state.mergePreview = preview;
+    if (!preview.error) {
+      if (preview.bridge) {
+        L.geoJSON(preview.bridge, { pane: "geoapp-edit-overlay", style: STYLE.bridge, interactive: false, snapIgnore: true })
+          .addTo(overlay);
+      }
+      L.geoJSON(preview.merged, { pane: "geoapp-edit-overlay", style: STYLE.mergedOutline, interactive: false, snapIgnore: true })
+        .addTo(overlay);
+      overlay.addTo(map);
+      if (preview.problems && preview.problems.length) drawProblems(preview.problems, { keep: true });
+    }
+    render();
+  }
+
+  async function confirmRename() {
+    const name = (state.draft.name || "").trim();
+    const code = (state.draft.code || "").trim();
+    if (!name) return say(s.nameRequired, "error");
+    if (!code) return say(s.codeRequired, "error");
+    const reason = requireReason();
+    if (!reason) return undefined;
+    const area = state.selected.properties;
+    state.busy = true;
+    say(s.saving);
+    try {
+      const saved = await api(config, fillTemplate(config.api.area, { id: area.id }), {
+        method: "PUT",
+        json: { type: "Feature", geometry: null, properties: { id: area.id, version: area.version, name, code, reason } },
+      });
+      return afterSave(saved, fmt(s.renamed, { name: saved.properties.name, code: saved.properties.code, version: saved.properties.version }));
+    } catch (error) {
+      state.busy = false;
+      return say(error.message, "error");
     }
   }
 

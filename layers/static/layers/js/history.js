@@ -55,8 +55,17 @@ export function createHistory(map, config, { pane, onRestored }) {
         el("span", { class: "history__action", text: v.action_label || v.action }),
         isCurrent ? el("span", { class: "history__current", text: s.current }) : null),
       el("span", { class: "history__meta", text: `${fmt(s.by, { user: v.user || "—" })} · ${fmtDateTime(v.changed_at)}` }),
-      v.reason ? el("span", { class: "history__reason", text: v.reason }) : null);
-      list.append(el("li", {}, item));
+      v.reason ? el("span", { class: "history__reason", text: v.reason }) : null,
+      v.action === "update" && v.attributes
+        ? el("span", { class: "history__attrs", text: [v.attributes.name, v.attributes.code].filter(Boolean).join(" · ") }) : null);
+      // A merge names the other area; its history page stays readable once it is removed.
+      const other = v.merged_with
+        ? el("a", {
+          class: "history__merged", "data-merged-with": String(v.merged_with.id),
+          href: fillTemplate(config.api.historyPage, { id: v.merged_with.id }),
+          text: fmt(v.merged_with.removed ? s.mergedFrom : s.mergedInto, { name: v.merged_with.name }),
+        }) : null;
+      list.append(el("li", {}, item, other));
     }
 
     function choose(v, item, isCurrent) {
