@@ -200,6 +200,7 @@ GET_ENDPOINTS = [
     Endpoint("estates/<int:pk>/", lambda o: f"/estates/{o.estate.pk}/"),
     Endpoint("buildings/<int:pk>/", lambda o: f"/buildings/{o.building.pk}/"),
     Endpoint("management-areas/<int:pk>/", lambda o: f"/management-areas/{o.area.pk}/"),
+    Endpoint("management-areas/<int:pk>/history/", lambda o: f"/management-areas/{o.area.pk}/history/"),
     Endpoint("audit/", lambda o: "/audit/", {"kind": CHOICE, "user": TEXT, "from": DATE, "to": DATE, "page": WHOLE},
              user="admin"),
     Endpoint("accounts/login/", lambda o: "/accounts/login/", {"next": TEXT}, user=""),
@@ -222,6 +223,7 @@ OTHER_METHODS = [
 # Routes that answer no GET (405): their bodies are walked by test_bad_body and test_bad_input.
 NOT_GET = {
     "api/management-areas/validate/", "api/management-areas/clip/", "api/management-areas/merge/",
+    "api/management-areas/merge/preview/",
     "api/management-areas/<int:pk>/split/", "api/management-areas/<int:pk>/restore/",
     "api/buildings/<int:pk>/abandonment-reports/", "api/abandonment-reports/<int:pk>/transition/",
     "abandonment/report/", "abandonment/<int:pk>/decide/", "enterprises/<int:pk>/evaluate/",

@@ -30,6 +30,10 @@ def _merge(body: str):
     return client().post("/api/management-areas/merge/", raw(body), content_type="application/json")
 
 
+def _merge_preview(body: str):
+    return client().post("/api/management-areas/merge/preview/", raw(body), content_type="application/json")
+
+
 def merge_body(**changes) -> str:
     a, b = two_areas()
     body = {"ids": [a.pk, b.pk], "versions": {str(a.pk): a.version, str(b.pk): b.version}, "reason": "merge"}
@@ -94,6 +98,11 @@ CASES = [
     ("merge-invalid_utf8", lambda: _merge(merge_body(reason=f"合并{BAD_BYTE}")), (400,), r"UTF-8"),
     ("merge-lone_surrogate_escape", lambda: _merge(merge_body().replace('"merge"', '"\\udcff"')), (400,),
      r"surrogate"),
+    ("merge_preview-truncated_json", lambda: _merge_preview(merge_body()[:25]), (400,), r"JSON"),
+    ("merge_preview-ids_as_words", lambda: _merge_preview(merge_body(ids=["first", "second"])), (400,),
+     r"whole number"),
+    ("merge_preview-tolerance_as_text", lambda: _merge_preview(merge_body(tolerance="5 m")), (400,), r"number"),
+    ("merge_preview-one_id", lambda: _merge_preview(merge_body(ids=[1])), (400,), r"ids"),
     ("plan_create-truncated_json", lambda: _json("post", "/api/plans/", plan_body()[:20]), (400,), r"JSON"),
     ("plan_create-nan", lambda: _json("post", "/api/plans/", plan_body().replace('"name"', '"gap_m": NaN, "name"')),
      (400,), r"NaN|JSON"),
