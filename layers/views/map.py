@@ -327,7 +327,7 @@ def edit_strings() -> dict:
         "requestFailed": _("The server could not be reached. Please try again."),
         # conflict
         "conflictTitle": _("Someone else saved this area in the meantime"),
-        "conflictBody": _("Their version %(version)s, saved by %(user)s at %(at)s, is drawn in orange; "
+        "conflictBody": _("Their version %(version)s (%(saved)s) is drawn in orange; "
                           "your unsaved boundary is drawn in blue."),
         "theirs": _("Their version"),
         "mine": _("Your change"),
@@ -341,7 +341,8 @@ def edit_strings() -> dict:
         "restoreReason": _("Reason for restoring"),
         "restored": _("Version %(version)s restored as version %(new)s."),
         "current": _("current"),
-        "by": _("by %(user)s"),
+        # who saved a version and when, in the district's time zone: the same words in the conflict box and history
+        "savedBy": _("%(at)s, saved by %(user)s"),
         # the abandoned-building report
         "markAbandoned": _("Mark as abandoned"),
         "reportTitle": _("Report an abandoned building"),

@@ -275,7 +275,9 @@ export function initEditor(map, config, layers) {
     return [
       el("div", { class: "editor__conflict", role: "alert", "data-conflict": "" },
         el("h3", { text: s.conflictTitle }),
-        el("p", { "data-conflict-detail": "", text: fmt(s.conflictBody, { version: theirs.version, user: c.changed_by || "—", at: fmtDateTime(c.changed_at) }) }),
+        el("p", { "data-conflict-detail": "", text: fmt(s.conflictBody, {
+          version: theirs.version, saved: fmt(s.savedBy, { at: fmtDateTime(c.changed_at), user: c.changed_by || "—" }),
+        }) }),
         c.error ? el("p", { class: "editor__server-message", text: c.error }) : null,
         el("p", { class: "editor__legend" },
           el("span", { class: "editor__swatch editor__swatch--theirs" }), s.theirs, " ",
