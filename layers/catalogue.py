@@ -194,6 +194,7 @@ register(Layer(
         "merge": "/api/management-areas/merge/",
         "history": "/api/management-areas/{id}/history/",
         "restore": "/api/management-areas/{id}/restore/",
+        "rebase": "/api/management-areas/{id}/rebase/",
     },
 ))
 
