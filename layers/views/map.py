@@ -333,6 +333,21 @@ def edit_strings() -> dict:
         "mine": _("Your change"),
         "reloadTheirs": _("Reload theirs (discard mine)"),
         "reapplyMine": _("Re-apply mine on top of theirs"),
+        # my change applied onto theirs, shown before saving
+        "rebaseTitle": _("Your change applied onto their version"),
+        "rebaseHint": _("The corners you moved, added or removed are applied to their boundary; the result is drawn "
+                        "in green. Nothing is saved until you check and save it."),
+        "rebaseNothing": _("Your boundary has no change of its own left to apply: the result is their version."),
+        "rebaseResult": _("Merged result"),
+        "rebasePlaces": _("You both changed the same corners at %(n)s places (numbered on the map). Choose whose "
+                          "change to keep at each:"),
+        "rebasePlace": _("Place %(n)s"),
+        "keepMine": _("Mine"),
+        "keepTheirs": _("Theirs"),
+        "rebaseAccept": _("Use this boundary, then check and save"),
+        "rebaseChooseFirst": _("Choose mine or theirs at every numbered place first."),
+        "overwriteTheirs": _("Overwrite their version with mine: their change to %(corners)s corners "
+                             "(about %(area)s m²) is lost"),
         # history
         "historyTitle": _("History of %(name)s"),
         "historyEmpty": _("No recorded changes."),
