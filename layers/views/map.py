@@ -348,6 +348,7 @@ def edit_strings() -> dict:
         "rebaseChooseFirst": _("Choose mine or theirs at every numbered place first."),
         "overwriteTheirs": _("Overwrite their version with mine: their change to %(corners)s corners "
                              "(about %(area)s m²) is lost"),
+        "overwriteTheirsCorners": _("Overwrite their version with mine: their change to %(corners)s corners is lost"),
         # history
         "historyTitle": _("History of %(name)s"),
         "historyEmpty": _("No recorded changes."),

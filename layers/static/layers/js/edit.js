@@ -318,7 +318,8 @@ export function initEditor(map, config, layers) {
       button(s.rebaseAccept, "accept-rebase", acceptRebase, { primary: true, disabled: unresolved > 0 }),
       unresolved ? el("p", { class: "editor__hint", text: s.rebaseChooseFirst }) : null,
       button(s.reloadTheirs, "reload-theirs", reloadTheirs),
-      button(fmt(s.overwriteTheirs, { corners: overwrite.corners, area: fmtInt(overwrite.area_m2) }),
+      button(fmt(overwrite.area_m2 >= 1 ? s.overwriteTheirs : s.overwriteTheirsCorners,
+        { corners: overwrite.corners, area: fmtInt(overwrite.area_m2) }),
         "overwrite-theirs", overwriteTheirs, { kind: "danger" })));
     return out;
   }
@@ -488,6 +489,8 @@ export function initEditor(map, config, layers) {
     if (session.undo[session.undo.length - 1] === json) return;
     session.undo.push(json);
     session.redo = [];
+    // My boundary changed while its merge onto theirs is shown: merge it again.
+    if (state.action === "rebase") loadRebase();
     // A changed boundary must be checked again.
     if (state.action === "check") {
       state.action = null;
