@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from shapely import make_valid
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.polygon import orient
 
@@ -313,7 +314,7 @@ def merge_boundaries(base, mine, theirs, choices: dict[str, str] | None = None) 
     added_by_them = [r for j, r in enumerate(their_rings) if j not in to_theirs.values()]
     their_corners += sum(len(r.coords) for r in added_by_them)
     out += added_by_them
-    base_shape, my_shape, their_shape = _assemble(base_rings), _assemble(my_rings), _assemble(their_rings)
+    base_shape, my_shape, their_shape = (make_valid(_assemble(r)) for r in (base_rings, my_rings, their_rings))
     their_change = their_shape.symmetric_difference(base_shape)
     lost = their_change.intersection(their_shape.symmetric_difference(my_shape))
     return Merged(_assemble(out), places, their_corners, _area_m2(lost),
