@@ -196,6 +196,7 @@ register(Layer(
         "history": "/api/management-areas/{id}/history/",
         "restore": "/api/management-areas/{id}/restore/",
         "historyPage": "/management-areas/{id}/history/",
+        "rebase": "/api/management-areas/{id}/rebase/",
     },
 ))
 

@@ -225,6 +225,7 @@ NOT_GET = {
     "api/management-areas/validate/", "api/management-areas/clip/", "api/management-areas/merge/",
     "api/management-areas/merge/preview/",
     "api/management-areas/<int:pk>/split/", "api/management-areas/<int:pk>/restore/",
+    "api/management-areas/<int:pk>/rebase/",
     "api/buildings/<int:pk>/abandonment-reports/", "api/abandonment-reports/<int:pk>/transition/",
     "abandonment/report/", "abandonment/<int:pk>/decide/", "enterprises/<int:pk>/evaluate/",
     "enterprises/<int:pk>/list/", "api/service/assign/", "api/service/contracts/<int:pk>/end/",

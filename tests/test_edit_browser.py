@@ -1,5 +1,6 @@
 """The editing tools in headless Chromium, per role: the planner's management-area editor (snapping, redraw,
 split, merge, conflicts) and the street office's abandoned-building report; an official sees no tools."""
+import json
 import re
 import struct
 import zlib
@@ -264,16 +265,11 @@ def area_vertices(area):
     return ring, (inside.x, inside.y)
 
 
-def test_conflict_view_and_reapply(browser, live_server, demo_city):
-    ARTIFACTS.mkdir(exist_ok=True)
-    from django.contrib.gis.db.models.functions import NumGeometries
-
-    area = ManagementArea.objects.annotate(parts=NumGeometries("geom")).filter(parts=1).order_by("id").first()
-    start_version = area.version
-    ring, inside = area_vertices(area)
+def editors(browser, live_server, area, inside, timezone_id):
+    """Two planners editing the same area in their own browser contexts (a time zone other than the district's)."""
     pages = []
     for _ in range(2):
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", timezone_id=timezone_id)
         page = context.new_page()
         page.errors = []
         page.on("console", lambda msg, p=page: p.errors.append(msg.text) if msg.type == "error" else None)
@@ -285,34 +281,149 @@ def test_conflict_view_and_reapply(browser, live_server, demo_city):
         page.click("[data-action=edit-boundary]")
         page.wait_for_selector("[data-action=undo]")
         pages.append(page)
-    first, second = pages
+    return pages
 
-    def pull_inward(page, vertex):
-        drag_lonlat(page, vertex, mid(vertex, inside, 0.12))
-        page.wait_for_selector("[data-action=undo]:not([disabled])")
 
-    pull_inward(first, ring[0])
+def pull_inward(page, vertex, inside, t=0.12):
+    drag_lonlat(page, vertex, mid(vertex, inside, t))
+    page.wait_for_selector("[data-action=undo]:not([disabled])")
+
+
+def corners_of(geom):
+    """Every corner of a (Multi)Polygon, lon/lat (a ring's closing position not twice)."""
+    polygons = [geom] if geom.geom_type == "Polygon" else list(geom)
+    return [c for polygon in polygons for ring in polygon for c in ring.coords[:-1]]
+
+
+def moved_corner(before, after):
+    """The one corner of `after` that is not a corner of `before`."""
+    new = [c for c in corners_of(after) if not has_corner(before, c)]
+    assert len(new) == 1, new
+    return new[0]
+
+
+def has_corner(geom, point, tol=1e-7):
+    return any(abs(c[0] - point[0]) <= tol and abs(c[1] - point[1]) <= tol for c in corners_of(geom))
+
+
+def shanghai_saved(area, version):
+    """The wording of "saved at … by …" for a version, in the district's time zone (Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo
+    row = ManagementAreaVersion.objects.get(area=area, version=version)
+    return f"{row.changed_at.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M} 由 planner 保存"
+
+
+def one_part_area():
+    from django.contrib.gis.db.models.functions import NumGeometries
+    return ManagementArea.objects.annotate(parts=NumGeometries("geom")).filter(parts=1).order_by("id").first()
+
+
+def conflict_after_second_save(first, second, area, start_version, first_corner, second_corner, inside, t2=0.12):
+    """The first planner moves one corner and saves; the second moves another (or the same) and gets the conflict."""
+    pull_inward(first, first_corner, inside)
     check_and_save(first, "第一位规划员的修改")
     editor_status(first)
     area.refresh_from_db()
     assert area.version == start_version + 1
-
-    pull_inward(second, ring[len(ring) // 2])
+    pull_inward(second, second_corner, inside, t2)
+    mine = second.evaluate("() => window.geoappEditor.geometry()")
     check_and_save(second, "第二位规划员的修改")
-    conflict = second.locator("[data-conflict]")
-    conflict.wait_for(timeout=15_000)
-    text = conflict.inner_text()
-    assert str(start_version + 1) in text and "planner" in text, text
-    second.screenshot(path=str(ARTIFACTS / "edit-conflict.png"))
+    second.locator("[data-conflict]").wait_for(timeout=15_000)
+    return mine
+
+
+def save_rebased(page):
+    page.click("[data-action=accept-rebase]")
+    page.wait_for_selector("[data-action=save], [data-problems]", timeout=15_000)
+    if page.locator("[data-problems]").count():
+        page.click("[data-action=clip]")
+        page.wait_for_selector("[data-action=save]", timeout=15_000)
+    assert page.input_value("[data-field=reason]") == "第二位规划员的修改"
+    page.click("[data-action=save]")
+    editor_status(page)
+
+
+def test_reapply_keeps_both_changes_and_times_are_shanghai(browser, live_server, demo_city):
+    """Different corners: my corner goes onto their boundary, theirs stays; times show in Asia/Shanghai both in the
+    conflict box and in the history, with the same words, though the browser is in New York."""
+    from django.contrib.gis.geos import GEOSGeometry
+    ARTIFACTS.mkdir(exist_ok=True)
+    area = one_part_area()
+    start_version, base = area.version, area.geom
+    ring, inside = area_vertices(area)
+    first, second = editors(browser, live_server, area, inside, "America/New_York")
+    mine = conflict_after_second_save(first, second, area, start_version, ring[0], ring[len(ring) // 2], inside)
+
+    saved_words = shanghai_saved(area, start_version + 1)
+    detail = second.locator("[data-conflict-detail]").inner_text()
+    assert saved_words in detail, (saved_words, detail)
+    assert str(start_version + 1) in detail
 
     second.click("[data-action=reapply-mine]")
-    editor_status(second)
+    second.wait_for_selector("[data-rebase]", timeout=15_000)
+    assert second.locator("[data-place]").count() == 0
+    overwrite = second.locator("[data-action=overwrite-theirs]").inner_text()
+    assert "覆盖" in overwrite and "1 个拐点" in overwrite, overwrite
+    second.screenshot(path=str(ARTIFACTS / "edit-rebase.png"))
+    # Nothing is saved before the planner confirms the result.
+    area.refresh_from_db()
+    assert area.version == start_version + 1
+    theirs = area.geom
+    save_rebased(second)
+
     area.refresh_from_db()
     assert area.version == start_version + 2
-    assert ManagementAreaVersion.objects.get(area=area, version=start_version + 2).reason == "第二位规划员的修改"
+    row = ManagementAreaVersion.objects.get(area=area, version=start_version + 2)
+    assert row.reason == "第二位规划员的修改"
+    their_corner = moved_corner(base, theirs)
+    my_corner = moved_corner(base, GEOSGeometry(json.dumps(mine)))
+    assert has_corner(area.geom, their_corner), "their corner move was lost"
+    assert has_corner(area.geom, my_corner), "my corner move was not applied"
+    assert not has_corner(area.geom, ring[0]) and not has_corner(area.geom, ring[len(ring) // 2])
+
+    # The history says the same words, in the same time zone.
+    second.click("[data-action=history]")
+    item = second.locator(f".history__item[data-version='{start_version + 1}'] .history__meta")
+    item.wait_for(timeout=15_000)
+    assert item.inner_text().strip() == saved_words
+    second.screenshot(path=str(ARTIFACTS / "edit-history-shanghai.png"))
     assert first.errors == []
     assert [e for e in second.errors if not REFUSED.search(e)] == []
-    for page in pages:
+    for page in (first, second):
+        page.context.close()
+
+
+def test_reapply_same_corner_asks_and_keeps_the_choice(browser, live_server, demo_city):
+    """Both moved the same corner: the planner is asked at that place, chooses theirs or mine, and the saved
+    boundary has the chosen corner."""
+    from django.contrib.gis.geos import GEOSGeometry
+    area = one_part_area()
+    start_version, base = area.version, area.geom
+    ring, inside = area_vertices(area)
+    first, second = editors(browser, live_server, area, inside, "Europe/London")
+    mine = conflict_after_second_save(first, second, area, start_version, ring[0], ring[0], inside, t2=0.3)
+    area.refresh_from_db()
+    theirs = area.geom
+
+    second.click("[data-action=reapply-mine]")
+    second.wait_for_selector("[data-rebase]", timeout=15_000)
+    places = second.locator("[data-place]")
+    assert places.count() == 1
+    assert second.locator("[data-action=accept-rebase]").is_disabled()
+    places.first.locator("[data-choice=mine]").click()
+    # The server answers the merge with that choice: nothing is left to choose.
+    second.wait_for_selector("[data-action=accept-rebase]:not([disabled])", timeout=15_000)
+    assert second.locator("[data-place] [data-choice=mine][aria-pressed=true]").count() == 1
+    second.screenshot(path=str(ARTIFACTS / "edit-rebase-choice.png"))
+    save_rebased(second)
+
+    area.refresh_from_db()
+    assert area.version == start_version + 2
+    my_corner = moved_corner(base, GEOSGeometry(json.dumps(mine)))
+    their_corner = moved_corner(base, theirs)
+    assert has_corner(area.geom, my_corner) and not has_corner(area.geom, their_corner)
+    assert [e for e in second.errors if not REFUSED.search(e)] == []
+    for page in (first, second):
         page.context.close()
 
 

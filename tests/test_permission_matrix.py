@@ -250,6 +250,12 @@ def case_area_restore(inside):
     return f"/api/management-areas/{area.pk}/restore/", body, "json"
 
 
+def case_area_rebase(inside):
+    area = renamed(an_area())
+    body = {"base_version": area.version - 1, "geometry": json.loads(area.geom.geojson)}
+    return f"/api/management-areas/{area.pk}/rebase/", body, "json"
+
+
 def case_area_admin_change(inside):
     area = an_area()
     return f"/admin/layers/managementarea/{area.pk}/change/", {"name": "后台改名"}, "form"
@@ -555,6 +561,7 @@ ENDPOINTS = [
     E("api:management-area-history", GET, lambda i: Request(f"/api/management-areas/{an_area().pk}/history/"), EVERYONE,
       200, **REST),
     E("api:management-area-restore", POST, J(case_area_restore), DISTRICT, 200, **REST),
+    E("api:management-area-rebase", POST, J(case_area_rebase), DISTRICT, 200, writes=False, **REST),
     # Abandoned-building reports: street offices in their street; the district verifies; officials read.
     E("api:building-abandonment-reports", POST, J(case_report_create), REPORTERS, 201, scope=STREET, **REPORTS),
     E("api:abandonment-report-list", GET, url("/api/abandonment-reports/"), EVERYONE, 200, **REPORTS),

@@ -247,3 +247,23 @@ def restore(request, pk: int):
         user=request.user, area_id=pk, version=data["version"], base_version=data["base_version"],
         reason=data.get("reason") or "")
     return ok(_feature(saved.area.pk, saved.warnings))
+
+
+@extend_schema(
+    tags=["management areas"],
+    summary="Preview: your edit (from `base_version`) applied onto the current boundary; writes nothing",
+    request=doc.AreaRebaseSerializer,
+    responses={200: doc.AreaRebaseResultSerializer, **doc.errors(400, 403, 404)},
+)
+@api_view(["POST"])
+def rebase(request, pk: int):
+    data = validated(doc.AreaRebaseSerializer, parse_body(request))
+    merged, current = svc.management_area_rebase(
+        user=request.user, area_id=pk, base_version=data["base_version"], geometry=data["geometry"],
+        choices=data.get("choices") or {})
+    return ok({
+        "geometry": mapping(merged.geometry), "current": _feature(current.pk), "base_version": data["base_version"],
+        "places": [p.as_dict() for p in merged.places], "unresolved": merged.unresolved,
+        "mine_changed": merged.mine_changed,
+        "overwrite": {"corners": merged.their_corners, "area_m2": round(merged.their_area_m2, 1)},
+    })

@@ -345,6 +345,38 @@ class AreaRefSerializer(serializers.Serializer):
     name = serializers.CharField()
     removed = serializers.BooleanField(help_text="The area no longer exists (its history still does).")
 
+class AreaRebaseSerializer(serializers.Serializer):
+    base_version = WholeNumber(min_value=0, help_text="The version your edit started from.")
+    geometry = PolygonField(polygonal=True, help_text="Your edited boundary.")
+    choices = serializers.DictField(
+        child=serializers.ChoiceField(choices=["mine", "theirs"]), required=False,
+        help_text="Place key (from \"places\") → \"mine\" or \"theirs\"; a place not chosen keeps theirs.")
+
+
+class RebasePlaceSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    location = serializers.ListField(child=serializers.FloatField(), help_text="[lon, lat]")
+    mine = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()),
+                                 help_text="The corners your edit left there.")
+    theirs = serializers.ListField(child=serializers.ListField(child=serializers.FloatField()),
+                                   help_text="The corners their edit left there.")
+    choice = serializers.CharField(allow_null=True)
+
+
+class RebaseOverwriteSerializer(serializers.Serializer):
+    corners = serializers.IntegerField(help_text="Corners of their change that saving yours unchanged would undo.")
+    area_m2 = serializers.FloatField(help_text="Area (m²) of their change that saving yours unchanged would undo.")
+
+
+class AreaRebaseResultSerializer(serializers.Serializer):
+    geometry = GeometrySerializer(help_text="Your change applied onto the current boundary (not saved).")
+    current = ManagementAreaFeatureSerializer(help_text="The area as it is now: save the result with its version.")
+    base_version = serializers.IntegerField()
+    places = RebasePlaceSerializer(many=True, help_text="Corners both edits changed: choose mine or theirs.")
+    unresolved = serializers.ListField(child=serializers.CharField(), help_text="Keys of places not chosen yet.")
+    mine_changed = serializers.BooleanField()
+    overwrite = RebaseOverwriteSerializer()
+
 
 class AreaVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField()

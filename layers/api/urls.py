@@ -32,6 +32,7 @@ urlpatterns = [
     path("management-areas/<int:pk>/split/", management_areas.split, name="management-area-split"),
     path("management-areas/<int:pk>/history/", management_areas.history, name="management-area-history"),
     path("management-areas/<int:pk>/restore/", management_areas.restore, name="management-area-restore"),
+    path("management-areas/<int:pk>/rebase/", management_areas.rebase, name="management-area-rebase"),
     # Abandoned-building reports (docs/EDIT_API.md).
     path("buildings/<int:pk>/abandonment-reports/", abandonment.building_reports,
          name="building-abandonment-reports"),

@@ -26,6 +26,7 @@ from ..history import change_context
 from ..models import AdminArea, AdminLevel, ChangeAction, ManagementArea, ManagementAreaVersion
 from ..permissions import ADD, CHANGE, DELETE, get_restricted, recheck, require
 from ..planning import area_geometry as ag
+from ..planning import ring_merge
 from ..refusals import Invalid
 
 SRID = ManagementArea._meta.get_field("geom").srid
@@ -574,3 +575,26 @@ def management_area_restore(*, user, area_id: int, version: int, base_version, r
     return management_area_update(
         user=user, area_id=area_id, base_version=base_version, geometry=to_shapely(old.geom_after),
         name=attrs.get("name"), street_id=attrs.get("street_id"), reason=reason, action=ChangeAction.RESTORE)
+
+
+def management_area_rebase(*, user, area_id: int, base_version, geometry, choices: dict | None = None):
+    """My edit (from `base_version` to `geometry`) applied onto the area as it is now (rule 2), for a preview.
+
+    Writes nothing: the result is saved by management_area_update with the current version as its base, so a third
+    save made meanwhile still conflicts. Returns (the ring_merge.Merged result, the area as it is now).
+    """
+    area = get_restricted(ManagementArea.objects.all(), user, CHANGE, pk=area_id)
+    mine = ag.as_multipolygon(to_shapely(geometry))
+    if mine.is_empty:
+        raise Invalid(_("The boundary is empty: draw at least one polygon."), field="geometry")
+    current = to_shapely(area.geom)
+    if int(base_version) == area.version:
+        base = current
+    else:
+        row = (ManagementAreaVersion.objects.filter(area_id=area_id, version=base_version, geom_after__isnull=False)
+               .order_by("-id").first())
+        if row is None:
+            raise Invalid(_("Management area %(name)s has no version %(version)s.")
+                          % {"name": area.name, "version": base_version}, field="base_version")
+        base = to_shapely(row.geom_after)
+    return ring_merge.merge_boundaries(base, mine, current, choices or {}), area

@@ -341,12 +341,28 @@ def edit_strings() -> dict:
         "requestFailed": _("The server could not be reached. Please try again."),
         # conflict
         "conflictTitle": _("Someone else saved this area in the meantime"),
-        "conflictBody": _("Their version %(version)s, saved by %(user)s at %(at)s, is drawn in orange; "
+        "conflictBody": _("Their version %(version)s (%(saved)s) is drawn in orange; "
                           "your unsaved boundary is drawn in blue."),
         "theirs": _("Their version"),
         "mine": _("Your change"),
         "reloadTheirs": _("Reload theirs (discard mine)"),
         "reapplyMine": _("Re-apply mine on top of theirs"),
+        # my change applied onto theirs, shown before saving
+        "rebaseTitle": _("Your change applied onto their version"),
+        "rebaseHint": _("The corners you moved, added or removed are applied to their boundary; the result is drawn "
+                        "in green. Nothing is saved until you check and save it."),
+        "rebaseNothing": _("Your boundary has no change of its own left to apply: the result is their version."),
+        "rebaseResult": _("Merged result"),
+        "rebasePlaces": _("You both changed the same corners at %(n)s places (numbered on the map). Choose whose "
+                          "change to keep at each:"),
+        "rebasePlace": _("Place %(n)s"),
+        "keepMine": _("Mine"),
+        "keepTheirs": _("Theirs"),
+        "rebaseAccept": _("Use this boundary, then check and save"),
+        "rebaseChooseFirst": _("Choose mine or theirs at every numbered place first."),
+        "overwriteTheirs": _("Overwrite their version with mine: their change to %(corners)s corners "
+                             "(about %(area)s m²) is lost"),
+        "overwriteTheirsCorners": _("Overwrite their version with mine: their change to %(corners)s corners is lost"),
         # history
         "historyTitle": _("History of %(name)s"),
         "historyEmpty": _("No recorded changes."),
@@ -355,7 +371,8 @@ def edit_strings() -> dict:
         "restoreReason": _("Reason for restoring"),
         "restored": _("Version %(version)s restored as version %(new)s."),
         "current": _("current"),
-        "by": _("by %(user)s"),
+        # who saved a version and when, in the district's time zone: the same words in the conflict box and history
+        "savedBy": _("%(at)s, saved by %(user)s"),
         # the abandoned-building report
         "markAbandoned": _("Mark as abandoned"),
         "reportTitle": _("Report an abandoned building"),

@@ -16,6 +16,7 @@ const STYLE = {
   mergeTarget: { color: "#00838F", weight: 3.5, opacity: 1, fill: true, fillColor: "#00838F", fillOpacity: 0.22 },
   editing: { color: "#1565C0", weight: 3, opacity: 1, fill: true, fillColor: "#1565C0", fillOpacity: 0.18 },
   theirs: { color: "#E65100", weight: 3.5, opacity: 1, fill: true, fillColor: "#E65100", fillOpacity: 0.14, dashArray: "9 5" },
+  merged: { color: "#2E7D32", weight: 3.5, opacity: 1, fill: true, fillColor: "#2E7D32", fillOpacity: 0.2 },
   problem: { color: "#D50000", weight: 2.5, opacity: 1, fill: true, fillColor: "#D50000", fillOpacity: 0.5 },
   splitLine: { color: "#AD1457", weight: 4, opacity: 1, dashArray: "2 6", lineCap: "round" },
   // A merge's preview: the merged boundary dashed, the gap it fills in orange.
@@ -73,6 +74,7 @@ export function initEditor(map, config, layers) {
     splitLine: null,
     validation: null, // {problems, warnings}
     conflict: null, // {current, changed_by, changed_at, error}
+    rebase: null, // {result: the rebase endpoint's answer, choices: {place key: "mine"|"theirs"}}
     draft: { name: "", code: "", reason: "" },
     message: "",
     messageKind: "",
@@ -271,6 +273,7 @@ export function initEditor(map, config, layers) {
     if (session.mode === "new") out.push(el("p", { class: "editor__area-name", text: s.newAreaTitle }));
     else out.push(areaSummary(session.feature));
     if (state.action === "conflict") return out.concat(conflictView());
+    if (state.action === "rebase") return out.concat(rebaseView());
     out.push(el("p", { class: "editor__hint", text: s.editHint }));
     const dirty = session.undo.length > 1;
     out.push(el("div", { class: "editor__buttons" },
@@ -322,7 +325,9 @@ export function initEditor(map, config, layers) {
     return [
       el("div", { class: "editor__conflict", role: "alert", "data-conflict": "" },
         el("h3", { text: s.conflictTitle }),
-        el("p", { "data-conflict-detail": "", text: fmt(s.conflictBody, { version: theirs.version, user: c.changed_by || "—", at: fmtDateTime(c.changed_at) }) }),
+        el("p", { "data-conflict-detail": "", "data-saved-at": c.changed_at || "", text: fmt(s.conflictBody, {
+          version: theirs.version, saved: fmt(s.savedBy, { at: fmtDateTime(c.changed_at), user: c.changed_by || "—" }),
+        }) }),
         c.error ? el("p", { class: "editor__server-message", text: c.error }) : null,
         el("p", { class: "editor__legend" },
           el("span", { class: "editor__swatch editor__swatch--theirs" }), s.theirs, " ",
@@ -331,6 +336,39 @@ export function initEditor(map, config, layers) {
         button(s.reloadTheirs, "reload-theirs", reloadTheirs),
         button(s.reapplyMine, "reapply-mine", reapplyMine, { primary: true })),
     ];
+  }
+
+  // My change applied onto their version (docs/EDIT_API.md "rebase"): the result is shown before anything is saved;
+  // places both changed are numbered on the map and chosen one by one; overwriting theirs says what it undoes.
+  function rebaseView() {
+    const { result, choices } = state.rebase;
+    const places = result.places || [];
+    const out = [el("div", { class: "editor__conflict editor__rebase", "data-rebase": "" },
+      el("h3", { text: s.rebaseTitle }),
+      el("p", { text: result.mine_changed ? s.rebaseHint : s.rebaseNothing }),
+      el("p", { class: "editor__legend" },
+        el("span", { class: "editor__swatch editor__swatch--theirs" }), s.theirs, " ",
+        el("span", { class: "editor__swatch editor__swatch--merged" }), s.rebaseResult))];
+    if (places.length) {
+      out.push(el("p", { class: "editor__hint", "data-places-hint": "", text: fmt(s.rebasePlaces, { n: places.length }) }),
+        el("ol", { class: "editor__places" }, places.map((place, i) => el("li", { "data-place": place.key },
+          el("span", { text: fmt(s.rebasePlace, { n: i + 1 }) }),
+          ...[["mine", s.keepMine], ["theirs", s.keepTheirs]].map(([choice, label]) => el("button", {
+            type: "button", class: choices[place.key] === choice ? "btn-primary" : "btn-secondary",
+            "data-choice": choice, "aria-pressed": String(choices[place.key] === choice), text: label,
+            disabled: state.busy, onclick: () => choosePlace(place.key, choice),
+          }))))));
+    }
+    const unresolved = (result.unresolved || []).length;
+    const overwrite = result.overwrite || { corners: 0, area_m2: 0 };
+    out.push(el("div", { class: "editor__buttons editor__buttons--stack" },
+      button(s.rebaseAccept, "accept-rebase", acceptRebase, { primary: true, disabled: unresolved > 0 }),
+      unresolved ? el("p", { class: "editor__hint", text: s.rebaseChooseFirst }) : null,
+      button(s.reloadTheirs, "reload-theirs", reloadTheirs),
+      button(fmt(overwrite.area_m2 >= 1 ? s.overwriteTheirs : s.overwriteTheirsCorners,
+        { corners: overwrite.corners, area: fmtInt(overwrite.area_m2) }),
+        "overwrite-theirs", overwriteTheirs, { kind: "danger" })));
+    return out;
   }
 
   function problemLabel(kind) {
@@ -494,6 +532,7 @@ export function initEditor(map, config, layers) {
     state.session = null;
     state.validation = null;
     state.conflict = null;
+    state.rebase = null;
     state.action = null;
     redrawAreas();
   }
@@ -506,6 +545,8 @@ export function initEditor(map, config, layers) {
     if (session.undo[session.undo.length - 1] === json) return;
     session.undo.push(json);
     session.redo = [];
+    // My boundary changed while its merge onto theirs is shown: merge it again.
+    if (state.action === "rebase") loadRebase();
     // A changed boundary must be checked again.
     if (state.action === "check") {
       state.action = null;
@@ -780,10 +821,72 @@ export function initEditor(map, config, layers) {
     render();
   }
 
-  function reapplyMine() {
-    const current = state.conflict.current;
+  // ---- re-applying my change onto theirs ----
+  async function reapplyMine() {
+    state.rebase = { result: null, choices: {} };
+    return loadRebase();
+  }
+
+  async function loadRebase() {
+    const session = state.session;
+    state.busy = true;
+    say(s.checking);
+    try {
+      const result = await api(config, fillTemplate(config.api.rebase, { id: session.feature.properties.id }), {
+        method: "POST",
+        json: { base_version: session.feature.properties.version, geometry: geometryOf(session.layer), choices: state.rebase.choices },
+      });
+      state.busy = false;
+      state.rebase.result = result;
+      state.conflict.current = result.current;
+      state.action = "rebase";
+      drawRebase(result);
+      say("");
+    } catch (error) {
+      state.busy = false;
+      say(error.message, "error");
+    }
+  }
+
+  function drawRebase(result) {
+    clearOverlay();
+    const pane = "geoapp-edit-overlay";
+    L.geoJSON(result.current.geometry, { pane, style: STYLE.theirs, interactive: false, snapIgnore: true }).addTo(overlay);
+    L.geoJSON(result.geometry, { pane, style: STYLE.merged, interactive: false, snapIgnore: true }).addTo(overlay);
+    (result.places || []).forEach((place, i) => {
+      L.circleMarker([place.location[1], place.location[0]], {
+        pane, radius: 10, color: "#fff", weight: 3, fillColor: "#6A1B9A", fillOpacity: 1, snapIgnore: true,
+      }).bindTooltip(textLines(String(i + 1)), { permanent: true, direction: "right", className: "edit-problem-tooltip" })
+        .addTo(overlay);
+    });
+    overlay.addTo(map);
+  }
+
+  function choosePlace(key, choice) {
+    state.rebase.choices = { ...state.rebase.choices, [key]: choice };
+    return loadRebase();
+  }
+
+  /** The merged boundary becomes the edited one, based on their version: checked and saved the normal way. */
+  function acceptRebase() {
+    const { result } = state.rebase;
+    const session = state.session;
+    session.feature = result.current;
+    state.conflict = null;
+    state.rebase = null;
+    state.action = null;
+    applyGeometry(result.geometry);
+    record();
+    clearOverlay();
+    return check();
+  }
+
+  /** My boundary saved over theirs as it is (their change is undone; the button said how much). */
+  function overwriteTheirs() {
+    const current = state.rebase.result.current;
     state.session.feature = current;
     state.conflict = null;
+    state.rebase = null;
     state.action = "check";
     clearOverlay();
     save(current);

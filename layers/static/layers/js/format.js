@@ -1,4 +1,6 @@
 // Numbers, dates and sorting in the page's language: <html lang>, which Django sets from the request's language.
+// Moments are shown in the district's time zone (<html data-time-zone>, from settings.TIME_ZONE), whatever the
+// browser's own time zone is.
 
 /** The page's language tag ("zh-hans", "en"), or undefined (the browser's own) when absent or not a valid tag. */
 export function pageLang() {
@@ -6,6 +8,18 @@ export function pageLang() {
   if (!lang) return undefined;
   try {
     return Intl.getCanonicalLocales(lang)[0];
+  } catch (error) {
+    return undefined;
+  }
+}
+
+/** The district's time zone (settings.TIME_ZONE, on <html data-time-zone>), or undefined (the browser's own). */
+export function pageTimeZone() {
+  const zone = document.documentElement.dataset.timeZone;
+  if (!zone) return undefined;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone;
   } catch (error) {
     return undefined;
   }
@@ -43,12 +57,23 @@ export function fmtDate(value, options = { year: "numeric", month: "long", day: 
   const dateOnly = typeof value === "string" && ISO_DATE.test(value);
   const date = dateOnly ? new Date(`${value}T00:00:00Z`) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
-  return new Intl.DateTimeFormat(pageLang(), dateOnly ? { ...options, timeZone: "UTC" } : options).format(date);
+  return new Intl.DateTimeFormat(pageLang(), { ...options, timeZone: dateOnly ? "UTC" : pageTimeZone() }).format(date);
 }
 
-/** A moment (ISO timestamp) as date and time of day, in the browser's time zone. */
+/**
+ * A moment (ISO timestamp) as "YYYY-MM-DD HH:MM" in the district's time zone, the form the server's messages use;
+ * unparseable values come back as given.
+ */
 export function fmtDateTime(value) {
-  return fmtDate(value, { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  if (value === null || value === undefined || value === "") return "";
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  const parts = {};
+  const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  for (const part of new Intl.DateTimeFormat("en-CA", { ...options, timeZone: pageTimeZone() }).formatToParts(date)) {
+    parts[part.type] = part.value;
+  }
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
 
 let collator = null;

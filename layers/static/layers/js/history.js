@@ -54,7 +54,7 @@ export function createHistory(map, config, { pane, onRestored }) {
         el("strong", { text: `v${v.version}` }),
         el("span", { class: "history__action", text: v.action_label || v.action }),
         isCurrent ? el("span", { class: "history__current", text: s.current }) : null),
-      el("span", { class: "history__meta", text: `${fmt(s.by, { user: v.user || "—" })} · ${fmtDateTime(v.changed_at)}` }),
+      el("span", { class: "history__meta", text: fmt(s.savedBy, { at: fmtDateTime(v.changed_at), user: v.user || "—" }) }),
       v.reason ? el("span", { class: "history__reason", text: v.reason }) : null,
       v.action === "update" && v.attributes
         ? el("span", { class: "history__attrs", text: [v.attributes.name, v.attributes.code].filter(Boolean).join(" · ") }) : null);
