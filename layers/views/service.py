@@ -107,8 +107,8 @@ def service_strings() -> dict:
         "selectionStreets": _("The %(count)s selected estates lie in: %(streets)s"),
         "selectionEmpty": _("No estate without service lies inside the selection."),
         "listSeparator": _(", "),
-        "noAgency": _("No caretaker agency serves all of these streets: a street-run agency serves only its own "
-                      "street. Select estates of one street, or choose a custodian enterprise."),
+        "noAgency": _("These estates lie in several streets: a street-run agency serves only its own street, so "
+                      "only custodian enterprises are offered."),
         "provider": _("Provider"),
         "enterprise": _("Enterprise"),
         "mode": _("Takeover mode"),

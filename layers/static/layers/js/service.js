@@ -290,11 +290,11 @@ function setup(map) {
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.mode }), modeSelect),
     ];
     const agencyRow = el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.agency }), agency);
-    let agenciesFit = true; // until the selection's streets are known, every agency is offered
+    let severalStreets = false; // then no street-run agency can serve them all
     function sync() {
       for (const r of enterpriseRows) r.hidden = kind.value !== "enterprise";
       agencyRow.hidden = kind.value !== "caretaker_agency";
-      agencyHint.hidden = agencyRow.hidden || agenciesFit;
+      agencyHint.hidden = agencyRow.hidden || !severalStreets;
     }
     kind.addEventListener("change", sync);
     sync();
@@ -379,7 +379,7 @@ function setup(map) {
         for (const option of [...agency.options]) {
           if (option.value && !allowed.has(option.value)) option.remove();
         }
-        agenciesFit = allowed.size > 0;
+        severalStreets = data.streets.length > 1;
         sync();
       })
       .catch((error) => { where.textContent = error.message || S.loadFailed; });
