@@ -378,6 +378,12 @@ def case_service_assign(inside):
     return "/api/service/assign/", body, "json"
 
 
+def case_service_selection(inside):
+    street = streets()[0 if inside else 1]
+    estate = Estate.objects.uncovered().filter(community__parent=street).order_by("code").first()
+    return "/api/service/selection/", {"estate_ids": [estate.pk]}, "json"
+
+
 def case_service_contract_end(inside):
     street = streets()[0 if inside else 1]
     contract = (ServiceContract.objects.filter(estate__community__parent=street, end_date__isnull=True,
@@ -614,6 +620,7 @@ ENDPOINTS = [
     # Service (docs/SERVICE_API.md): the district assigns; street offices read their own street.
     E("service", GET, url("/service/"), EVERYONE, 200),
     E("api:service-assign", POST, J(case_service_assign), DISTRICT, 201, scope=STREET, **REST),
+    E("api:service-selection", POST, J(case_service_selection), DISTRICT, 200, scope=STREET, writes=False, **REST),
     E("api:contract-end", POST, J(case_service_contract_end), DISTRICT, 200, scope=STREET, **REST),
     E("api:worklist-detail", GET, lambda i: Request(f"/api/service/worklists/uncovered/?street={street(i).pk}"),
       EVERYONE, 200, scope=STREET, **REST),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
@@ -22,10 +23,12 @@ from ..planning import candidates as scoring
 from ..refusals import Invalid
 from ..selectors.candidates import MAX_DISTANCE_M, nearby_candidates, territories_geojson
 from ..selectors.contracts import (
+    agencies_serving,
     contract_provider_name,
     contract_with_parties,
     estate_service_history,
     estates_in_selection,
+    selection_streets,
 )
 from ..selectors.worklists import NAMES, PER_PAGE, worklist_counts, worklist_get
 from ..services.contracts import contract_end, contract_snapshot, contracts_assign
@@ -80,6 +83,31 @@ def assign(request):
             return Response(data, status=200)
         data["contracts"] = [contract_data(c) for c in contracts]
     return Response(data, status=201)
+
+
+@extend_schema(
+    summary="What a selection holds before assigning: its estates, their streets, the caretaker agencies that may "
+            "serve them",
+    request=doc.SelectionRequestSerializer,
+    responses={200: doc.SelectionResponseSerializer, **doc.service_errors(400, 403)},
+    tags=["service"],
+)
+@api_view(["POST"])
+def selection(request):
+    require(request.user, ServiceContract, ADD)  # the assignment form's read: only for who may assign
+    body = validated_body(doc.SelectionRequestSerializer, request)
+    if "selection" in body:
+        ids = estates_in_selection(body["selection"], start_date=body.get("start_date") or timezone.localdate(),
+                                   include_served=body["include_served"])
+    else:
+        ids = list(Estate.objects.filter(pk__in=body["estate_ids"]).order_by("pk").values_list("pk", flat=True))
+    streets = selection_streets(estate_ids=ids)
+    return Response({
+        "count": len(ids), "households": sum(s["households"] for s in streets), "estate_ids": ids,
+        "streets": streets,
+        "agency_ids": list(agencies_serving(street_ids=[s["id"] for s in streets]).values_list("pk", flat=True))
+        if ids else [],
+    })
 
 
 @extend_schema(summary="End a service contract on a date", request=doc.EndRequestSerializer,

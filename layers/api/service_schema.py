@@ -97,6 +97,21 @@ class AssignRequestSerializer(serializers.Serializer):
         return attrs
 
 
+class SelectionRequestSerializer(serializers.Serializer):
+    estate_ids = serializers.ListField(child=WholeNumber(), required=False, max_length=5000,
+                                       help_text="The estates to assign; or give `selection`.")
+    selection = SelectionField(required=False, help_text="A drawn box or lasso, read as by the assignment.")
+    include_served = serializers.BooleanField(required=False, default=False,
+                                              help_text="With `selection`: also estates already served on start_date.")
+    start_date = DateParam(required=False, help_text="YYYY-MM-DD (default today): with `selection`, the estates "
+                                                     "without service on that day.")
+
+    def validate(self, attrs):
+        if ("estate_ids" in attrs) == ("selection" in attrs):
+            raise Invalid(_("Give either estate_ids or a selection polygon."), field="estate_ids", code="estate_ids")
+        return attrs
+
+
 class EndRequestSerializer(serializers.Serializer):
     end_date = DateParam(help_text="First day without this service (the estate is uncovered from then).")
     reason = Text(max_length=200, allow_blank=True, help_text="Why the contract ends.")
@@ -153,6 +168,20 @@ class AssignResponseSerializer(serializers.Serializer):
 class StreetRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+
+
+class SelectionStreetSerializer(StreetRefSerializer):
+    count = serializers.IntegerField(help_text="Selected estates in this street.")
+    households = serializers.IntegerField()
+
+
+class SelectionResponseSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    households = serializers.IntegerField()
+    estate_ids = serializers.ListField(child=serializers.IntegerField())
+    streets = SelectionStreetSerializer(many=True, help_text="The streets the estates lie in, largest share first.")
+    agency_ids = serializers.ListField(child=serializers.IntegerField(),
+                                       help_text="The caretaker agencies that may serve all of these estates.")
 
 
 class WorklistRowSerializer(serializers.Serializer):

@@ -54,6 +54,7 @@ urlpatterns = [
     path("enterprises/<int:pk>/changes/", enterprises.enterprise_changes, name="enterprise-changes"),
     # Assigning service, worklists, candidates (docs/SERVICE_API.md).
     path("service/assign/", service.assign, name="service-assign"),
+    path("service/selection/", service.selection, name="service-selection"),
     path("service/contracts/<int:pk>/end/", service.end, name="contract-end"),
     path("service/worklists/<str:name>/", service.worklist, name="worklist-detail"),
     path("estates/<int:pk>/candidates/", service.candidates, name="estate-candidates"),

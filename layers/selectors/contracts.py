@@ -6,10 +6,18 @@ import datetime
 
 from django.contrib.gis.geos import MultiPolygon
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from ..models import Estate, ProviderKind, RegisterChange, ServiceContract
+from ..models import (
+    CaretakerAgency,
+    CaretakerKind,
+    Estate,
+    ListStatus,
+    ProviderKind,
+    RegisterChange,
+    ServiceContract,
+)
 from ..permissions import VIEW, restrict
 from ..rules import contract_active_filter
 
@@ -74,6 +82,28 @@ def estates_in_selection(selection: MultiPolygon, *, start_date, include_served:
             {"sel": selection.ewkt, "on": start_date, "all": include_served},
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def selection_streets(*, estate_ids: list[int]) -> list[dict]:
+    """The streets the estates lie in, largest share first: {id, name, count, households}."""
+    rows = (Estate.objects.filter(pk__in=estate_ids)
+            .values("community__parent_id", "community__parent__name", "community__parent__code")
+            .annotate(count=Count("id"), households=Sum("households"))
+            .order_by("-count", "community__parent__code"))
+    return [{"id": r["community__parent_id"], "name": r["community__parent__name"], "count": r["count"],
+             "households": r["households"] or 0} for r in rows]
+
+
+def agencies_serving(*, street_ids: list[int]) -> QuerySet[CaretakerAgency]:
+    """The caretaker agencies that may serve estates in all of these streets (docs/SERVICE_API.md "Rules"): a
+    street-run agency only its own street, a custodian enterprise any street, none run by a black-listed enterprise
+    (rule 4). services.contracts refuses the others."""
+    streets = set(street_ids)
+    fits = Q(kind=CaretakerKind.CUSTODIAN_ENTERPRISE)
+    if len(streets) == 1:
+        fits |= Q(kind=CaretakerKind.STREET_AGENCY, street_id=next(iter(streets)))
+    return (CaretakerAgency.objects.filter(fits).exclude(enterprise__list_status=ListStatus.BLACK)
+            .select_related("street").order_by("street__code", "name"))
 
 
 def contract_with_parties(*, pk: int) -> ServiceContract:

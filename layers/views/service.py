@@ -39,6 +39,7 @@ def service_config(request) -> dict:
     user = request.user
     config = map_config(request)
     config["layers"] = [dict(layer) for layer in config["layers"] if layer["id"] in SERVICE_PAGE_LAYERS]
+    config["legend"] = [block for block in config["legend"] if block["id"] in SERVICE_PAGE_LAYERS]
     own_street = street_of(user) if role_of(user) == Role.STREET_OFFICE else None
     can_assign = may(user, ServiceContract, ADD)
     streets = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code")
@@ -53,6 +54,7 @@ def service_config(request) -> dict:
         "urls": {
             "worklist": reverse("api:worklist-detail", kwargs={"name": "NAME"}).replace("NAME", "{name}"),
             "assign": reverse("api:service-assign"),
+            "selection": reverse("api:service-selection"),
             "end": _url_template("api:contract-end", pk=0),
             "candidates": _url_template("api:estate-candidates", pk=0),
             "contracts": _url_template("api:estate-contracts", pk=0),
@@ -102,6 +104,11 @@ def service_strings() -> dict:
         "formTitle": _("Assign service"),
         "formEstate": _("Estate: %(name)s"),
         "formSelection": _("The estates without service inside the drawn shape"),
+        "selectionStreets": _("The %(count)s selected estates lie in: %(streets)s"),
+        "selectionEmpty": _("No estate without service lies inside the selection."),
+        "listSeparator": _(", "),
+        "noAgency": _("These estates lie in several streets: a street-run agency serves only its own street, so "
+                      "only custodian enterprises are offered."),
         "provider": _("Provider"),
         "enterprise": _("Enterprise"),
         "mode": _("Takeover mode"),

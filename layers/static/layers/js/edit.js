@@ -150,9 +150,13 @@ export function initEditor(map, config, layers) {
       el("button", { type: "button", class: "editor__x", "data-action": "close-editor", title: s.stopEditing,
         "aria-label": s.stopEditing, text: "×", onclick: () => setOpen(false) })));
 
+    children.push(onlyAreasToggle());
     const zoomOk = map.getZoom() >= EDIT_MIN_ZOOM;
     if (!zoomOk && !state.session) {
-      children.push(el("p", { class: "editor__hint", text: fmt(s.zoomToEdit, { zoom: EDIT_MIN_ZOOM }) }));
+      // The current level beside the one needed, so the planner knows how far to zoom.
+      const current = Number.isInteger(map.getZoom()) ? String(map.getZoom()) : map.getZoom().toFixed(1);
+      children.push(el("p", { class: "editor__hint", "data-zoom-hint": "",
+        text: fmt(s.zoomToEdit, { zoom: EDIT_MIN_ZOOM, current }) }));
     } else if (state.session) {
       children.push(...sessionView());
     } else if (state.selected) {
@@ -168,6 +172,31 @@ export function initEditor(map, config, layers) {
       }));
     }
     card.replaceChildren(...children);
+  }
+
+  // ---- "only management areas": estates and buildings fill the ground the planner draws on ----
+  const hiddenByEditor = []; // the layers switched off by the toggle, switched on again when it is cleared
+  function onlyAreasToggle() {
+    const input = el("input", { type: "checkbox", "data-action": "only-areas", checked: hiddenByEditor.length > 0,
+      onchange: (e) => showOnlyAreas(e.target.checked) });
+    return el("label", { class: "editor__check" }, input, el("span", { text: s.onlyAreas }));
+  }
+
+  function showOnlyAreas(only) {
+    if (only) {
+      for (const entry of layers.entries.values()) {
+        // Boundaries and roads are lines that orient the drawing; everything else covers the ground.
+        const keep = entry.def.id === "management_areas" || entry.def.source === "admin" || entry.def.id === "roads";
+        if (!keep && entry.visible) {
+          hiddenByEditor.push(entry.def.id);
+          layers.setVisible(entry.def.id, false);
+        }
+      }
+      if (!layers.entries.get("management_areas").visible) layers.setVisible("management_areas", true);
+    } else {
+      for (const id of hiddenByEditor.splice(0)) layers.setVisible(id, true);
+    }
+    render();
   }
 
   function areaSummary(feature) {
@@ -284,7 +313,8 @@ export function initEditor(map, config, layers) {
     else {
       out.push(el("div", { class: "editor__buttons" },
         button(s.save, "check", check, { primary: true }),
-        button(s.cancel, "discard", () => discard())));
+        // Nothing to discard until the boundary was changed.
+        button(dirty ? s.discard : s.cancel, "discard", () => discard())));
     }
     return out;
   }
@@ -425,6 +455,7 @@ export function initEditor(map, config, layers) {
       clearOverlay();
       history.clear();
       map.pm.disableDraw();
+      if (hiddenByEditor.length) showOnlyAreas(false);
     }
     state.open = open;
     state.message = "";
@@ -1000,6 +1031,8 @@ export function initEditor(map, config, layers) {
     get state() { return state; },
     get features() { return features; },
     areasLayer,
+    layers,
+    select: (feature) => select(feature),
     reload: loadAreas,
     geometry: () => (state.session ? geometryOf(state.session.layer) : null),
   };

@@ -31,6 +31,110 @@ export function setTileUrl(map, layer, url) {
   }
 }
 
+/**
+ * One wheel notch zooms one whole level (Leaflet's own handler maps the summed wheel distance through a curve and
+ * snaps up to the half step: a notch of 100 px makes 1.5 levels, and notches during the zoom animation are lost).
+ * Each notch (an event of at least half `wheelPxPerZoomLevel`; smaller touchpad deltas are summed until they make
+ * one) moves the target by a level; notches arriving while the map animates add to the same target.
+ */
+const WheelZoomByLevel = L.Handler.extend({
+  addHooks() {
+    this._target = null;
+    this._rest = 0;
+    L.DomEvent.on(this._map.getContainer(), "wheel", this._onWheel, this);
+    this._map.on("zoomend", this._onZoomEnd, this);
+  },
+  removeHooks() {
+    L.DomEvent.off(this._map.getContainer(), "wheel", this._onWheel, this);
+    this._map.off("zoomend", this._onZoomEnd, this);
+    clearTimeout(this._timer);
+  },
+  _onWheel(e) {
+    L.DomEvent.stop(e);
+    const map = this._map;
+    const delta = L.DomEvent.getWheelDelta(e);
+    const notch = map.options.wheelPxPerZoomLevel;
+    let step = 0;
+    if (Math.abs(delta) >= notch / 2) {
+      step = Math.sign(delta);
+      this._rest = 0;
+    } else {
+      this._rest += delta;
+      if (Math.abs(this._rest) >= notch) {
+        step = Math.sign(this._rest);
+        this._rest = 0;
+      }
+    }
+    if (!step) return;
+    const from = this._target === null ? map.getZoom() : this._target;
+    const whole = step > 0 ? Math.floor(from) + 1 : Math.ceil(from) - 1;
+    this._target = Math.max(map.getMinZoom(), Math.min(map.getMaxZoom(), whole));
+    this._point = map.mouseEventToContainerPoint(e);
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this._apply();
+    }, map.options.wheelDebounceTime);
+  },
+  _apply() {
+    const map = this._map;
+    this._waiting = false;
+    if (this._target === null) return;
+    // A zoom animation swallows a new zoom: apply the target when it has ended.
+    if (map._animatingZoom) {
+      this._waiting = true;
+      return;
+    }
+    const target = this._target;
+    this._target = null;
+    if (map.getZoom() !== target) map.setZoomAround(this._point, target);
+  },
+  _onZoomEnd() {
+    if (this._waiting && !this._timer) this._apply();
+  },
+});
+
+/** Replaces Leaflet's wheel zoom by WheelZoomByLevel (both maps with tiles: the coverage map and /service/). */
+export function zoomOneLevelPerNotch(map) {
+  map.scrollWheelZoom.disable();
+  map.addHandler("wheelZoomByLevel", WheelZoomByLevel);
+  map.wheelZoomByLevel.enable();
+}
+
+/**
+ * Calls `handler(event)` for a single click only: the clicks of a double click (which zooms) open nothing. The
+ * handler runs once the double-click interval has passed without a second click.
+ */
+export function singleClick(map, handler, delay = 300) {
+  let timer = null;
+  const cancel = () => {
+    clearTimeout(timer);
+    timer = null;
+  };
+  map.on("dblclick zoomstart", cancel);
+  return (event) => {
+    const original = event && event.originalEvent;
+    cancel();
+    if (original && original.detail > 1) return; // the second click of a double click
+    timer = setTimeout(() => {
+      timer = null;
+      handler(event);
+    }, delay);
+  };
+}
+
+/**
+ * Hover tooltips (not the permanent labels) are closed when the map zooms or moves: the area they named may no
+ * longer be under the mouse, and Leaflet only closes one on that area's own mouseout.
+ */
+export function closeHoverTooltipsOnMove(map) {
+  map.on("zoomstart movestart", () => {
+    map.eachLayer((layer) => {
+      if (layer instanceof L.Tooltip && !layer.options.permanent) map.removeLayer(layer);
+    });
+  });
+}
+
 export function paneName(layerId) {
   return `geoapp-${layerId}`;
 }
@@ -61,12 +165,12 @@ function tileLayer(map, config, def, styles, onFeatureClick) {
     attribution: "",
   });
   if (interactive) {
-    layer.on("click", (e) => {
+    layer.on("click", singleClick(map, (e) => {
       const props = e.layer && e.layer.properties;
       if (!props) return;
       const featureId = props.id ?? props[def.idProperty];
       onFeatureClick({ def, layer, props, featureId, latlng: e.latlng, originalEvent: e.originalEvent });
-    });
+    }));
   }
   return layer;
 }
@@ -246,6 +350,11 @@ export function renderSwitcher(container, map, config, layers, basemaps) {
     list.append(row);
   }
   container.append(list);
+  // A layer switched on or off elsewhere (the editor's "only management areas") shows in its checkbox.
+  map.on("geoapp:layertoggle", (e) => {
+    const input = container.querySelector(`[data-layer="${e.id}"]`);
+    if (input) input.checked = e.visible;
+  });
 
   function updateRanges() {
     const zoom = Math.round(map.getZoom()); // as GridLayer picks its tile zoom

@@ -1,7 +1,7 @@
 // The coverage map page: wires django-leaflet's map (map:init) to the layers, switcher, legend, search and popups.
 import "./compat.js";
 import { bboxToBounds, el } from "./dom.js";
-import { createBasemaps, createLayers, renderSwitcher } from "./layers.js";
+import { closeHoverTooltipsOnMove, createBasemaps, createLayers, renderSwitcher, zoomOneLevelPerNotch } from "./layers.js";
 import { renderLegend } from "./legend.js";
 import { createCoverage } from "./coverage.js";
 import { initEditor } from "./edit.js";
@@ -30,6 +30,8 @@ function setup(map) {
   // Half zoom steps let a whole district fit at the zoom where its estates already draw (tiles pick the
   // nearest whole zoom, so 11.5 shows the estates' zoom-12 tiles).
   map.options.zoomSnap = 0.5;
+  zoomOneLevelPerNotch(map);
+  closeHoverTooltipsOnMove(map);
 
   let highlight = null;
   function clearHighlight(token) {

@@ -5,7 +5,8 @@ import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
 import { el, fillTemplate, textLines } from "./dom.js";
 import { numberFormat, pageLang } from "./format.js";
-import { createBasemaps, createLayers, createPane } from "./layers.js";
+import { closeHoverTooltipsOnMove, createBasemaps, createLayers, createPane, singleClick, zoomOneLevelPerNotch } from "./layers.js";
+import { renderLegend } from "./legend.js";
 import { openFeaturePopup } from "./popup.js";
 
 const L = window.L;
@@ -34,6 +35,8 @@ function setup(map) {
   window.geoappConfig = config;
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   map.options.zoomSnap = 0.5;
+  zoomOneLevelPerNotch(map);
+  closeHoverTooltipsOnMove(map);
   createBasemaps(map, config);
 
   const layers = createLayers(map, config, {
@@ -43,17 +46,19 @@ function setup(map) {
       openFeaturePopup(map, config, "estate", id, latlng, { actions: (kind, estateId, data) => estateActions(estateId, data.title) });
     },
   });
+  // The status colours of the estates, from the same config as the map's styles (views/map.py STATUS_COLOURS).
+  renderLegend(document.getElementById("service-legend"), config, layers);
   const worklistLayer = L.geoJSON(null, {
     pane: createPane(map, "worklist"),
     style: () => worklistStyle(),
     onEachFeature(feature, layer) {
       layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true });
-      layer.on("click", (e) => {
-        L.DomEvent.stopPropagation(e);
+      layer.on("click", (e) => L.DomEvent.stopPropagation(e));
+      layer.on("click", singleClick(map, (e) => {
         openFeaturePopup(map, config, "estate", feature.properties.id, e.latlng, {
           actions: (kind, estateId, data) => estateActions(estateId, data.title),
         });
-      });
+      }));
     },
   }).addTo(map);
   map.getPane("geoapp-worklist").style.zIndex = "405";
@@ -139,7 +144,8 @@ function setup(map) {
     return el("li", { class: "service__row", "data-estate-id": String(item.id) },
       el("div", { class: "service__row-head" },
         el("a", { class: "service__row-name", href: fillTemplate(service.urls.estate, { id: item.id }), text: item.name }),
-        el("span", { class: `service__status service__status--${item.status}`, text: status })),
+        el("span", { class: `service__status service__status--${item.status}`, text: status,
+          style: { "--colour": config.styles.status[item.status] || "#8A8A8A" } })),
       el("div", { class: "service__row-sub", text: [item.street_name, item.community_name,
         fmt(S.households, { count: nf.format(item.households) }), item.build_year].filter(Boolean).join(" · ") }),
       item.detail ? el("div", { class: "service__row-detail", text: item.detail }) : null,
@@ -277,14 +283,18 @@ function setup(map) {
     const note = el("input", { type: "text", id: "assign-note", name: "note", maxlength: "200" });
     const replace = el("input", { type: "checkbox", id: "assign-replace", name: "replace" });
     const status = el("div", { class: "editor__status", id: "assign-status", role: "status", "aria-live": "polite" });
+    const where = el("p", { class: "editor__hint", id: "assign-where", text: S.loading });
+    const agencyHint = el("p", { class: "editor__hint", id: "assign-agency-hint", hidden: true, text: S.noAgency });
     const enterpriseRows = [
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.enterprise }), enterprise),
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.mode }), modeSelect),
     ];
     const agencyRow = el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.agency }), agency);
+    let severalStreets = false; // then no street-run agency can serve them all
     function sync() {
       for (const r of enterpriseRows) r.hidden = kind.value !== "enterprise";
       agencyRow.hidden = kind.value !== "caretaker_agency";
+      agencyHint.hidden = agencyRow.hidden || !severalStreets;
     }
     kind.addEventListener("change", sync);
     sync();
@@ -340,9 +350,11 @@ function setup(map) {
     showCard("assign",
       header(S.formTitle),
       el("p", { class: "editor__hint", id: "assign-target", text: estate ? fmt(S.formEstate, { name: estate.name }) : S.formSelection }),
+      where,
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.provider }), kind),
       ...enterpriseRows,
       agencyRow,
+      agencyHint,
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.startDate }), start),
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.endDate }), end),
       el("label", { class: "editor__label" }, el("span", { class: "editor__label-text", text: S.note }), note),
@@ -351,6 +363,26 @@ function setup(map) {
         checkButton, submit),
       status);
     if (estate) highlightTarget(estate.id);
+
+    // The streets of the selection, and only the caretaker agencies that may serve there (a street-run agency
+    // serves its own street only; docs/SERVICE_API.md "Rules"). The server refuses the others all the same.
+    const query = estate ? { estate_ids: [estate.id] } : { selection: shape, start_date: start.value };
+    api(apiConfig, service.urls.selection, { method: "POST", json: query })
+      .then((data) => {
+        if (!card.contains(where)) return; // the form was closed or replaced meanwhile
+        const names = data.streets.map((s) => s.name);
+        where.textContent = data.count
+          ? fmt(S.selectionStreets, { count: nf.format(data.count), streets: names.join(S.listSeparator) })
+          : S.selectionEmpty;
+        card.dataset.streets = data.streets.map((s) => s.id).join(",");
+        const allowed = new Set(data.agency_ids.map(String));
+        for (const option of [...agency.options]) {
+          if (option.value && !allowed.has(option.value)) option.remove();
+        }
+        severalStreets = data.streets.length > 1;
+        sync();
+      })
+      .catch((error) => { where.textContent = error.message || S.loadFailed; });
   }
 
   function highlightTarget(id) {
