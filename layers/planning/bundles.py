@@ -10,9 +10,12 @@ J. Regional Science 52(3)) in the three phases of Wei, Rey & Knaap 2020 ("Effici
 explicit neighborhood delineation", IJGIS 34(9)), as in PySAL spopt's `MaxPHeuristic`:
 
 1. construction: units are visited in a random order; an unassigned unit seeds a region that grows through
-   unassigned neighbours (the one with most links into the region first, ties at random) until it reaches the lower
-   bound — households, and floor area when set; a region that cannot reach it is released;
-2. enclave assignment: each leftover unit joins an adjacent region (most links, then the smaller region);
+   unassigned neighbours until it reaches the lower bound — households, and floor area when set; a region that
+   cannot reach it is released. Half the attempts grow by distance (the frontier unit nearest the region's mean
+   centroid: compact, disc-like regions), the other half by links (the unit with most links into the region, ties
+   at random: fills odd shapes, and packs better when the bounds are tight);
+2. enclave assignment: each leftover unit joins the adjacent region with room whose spread grows least (then most
+   links), as spopt assigns enclaves by the smallest increase in heterogeneity;
 3. local search: a boundary unit moves to an adjacent region when that lowers the heterogeneity, here the spatial
    spread (sum of squared distances of unit centroids to their region's centroid), as long as both regions stay
    contiguous and within bounds. Greedy descent (spopt uses simulated annealing or tabu search here).
@@ -27,11 +30,12 @@ Extensions for takeovers:
   minimum takes boundary units that adjacent regions can spare and becomes a region), *re-partition* (a region and
   the leftover clusters around it are partitioned again by phases 1–2; kept when it covers more), each followed by
   phases 1–2 on what is left;
-- the problem is solved per connected component of the adjacency graph: a component whose total is within the
-  bounds becomes one bundle, one whose total is below the minimum cannot give any; for the others construction and
-  the cheap repairs run `attempts` times with `random.Random` seeded from (seed, smallest unit id, attempt), the
-  best three get the re-partition repair, and the best by (households covered, number of bundles, units covered,
-  lexicographically smallest partition) goes through phase 3.
+- the problem is solved per connected component of the adjacency graph: one whose total is below the minimum
+  cannot give any; for the others construction and the cheap repairs run `attempts` times with `random.Random`
+  seeded from (seed, smallest unit id, attempt), the best three get the re-partition repair, and the best by
+  (households covered, number of bundles, units covered, spread, lexicographically smallest partition) goes
+  through phase 3. A component whose total is within the bounds is also a candidate as one bundle; it is kept
+  only when no split covers as many households (more bundles is the first tie-break, so an equal split wins).
 
 Guarantees
 ----------
@@ -53,8 +57,9 @@ component reaching the minimum fully covered".
 
 Complexity, for n units, mean degree d, a attempts, regions of at most k units and r ≤ 6 repair passes:
 adjacency O(n log n + n·d) (STRtree, `dwithin`); per attempt construction and enclave assignment O(n·d·k) per
-round; repairs O(r·n·d·k); local search O(8·n·(d + k)). On the medium demo city: 0.2 s of CPU with the default
-rules, about 1 s with tight bounds (min 1500, max 2000 households, gap 100 m); docs/BUNDLES.md has the figures.
+round; repairs O(r·n·d·k); local search O(8·n·(d + k)). On the medium demo city: about 0.7 s of CPU with the
+default rules, 1–2 s with tight bounds (min 1500, max 2000 households, gap 100 m); docs/BUNDLES.md has the figures,
+side by side with spopt's MaxPHeuristic (tests/benchmarks/bench_bundles_spopt.py).
 """
 from __future__ import annotations
 

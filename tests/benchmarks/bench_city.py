@@ -34,13 +34,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoapp.settings")
 
+from bench_coverage import percentiles  # noqa: E402
+
 TILE_ZOOMS = (12, 13, 14, 15, 16)
 TILES_PER_ZOOM = 8
-
-
-def percentiles(samples):
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def timed(run, repeat):

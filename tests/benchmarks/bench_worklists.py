@@ -15,12 +15,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoapp.settings")
 
-
-def percentiles(samples):
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+from bench_coverage import percentiles  # noqa: E402
 
 
 def measure(client, url, repeat):
