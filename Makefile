@@ -5,6 +5,9 @@
 #   make bench     local PostGIS, then tests/benchmarks/bench_interop.py (BENCH_ARGS passed through): this
 #                  project vs tipg vs pygeoapi vs raw SQL, writes docs/BENCHMARKS.md; creates .venv-bench from
 #                  requirements-bench.txt on demand (e.g. BENCH_ARGS='--scales medium --seconds 3')
+#   make bench-spopt  tests/benchmarks/bench_bundles_spopt.py (BENCH_SPOPT_ARGS passed through): our bundle
+#                  proposals vs PySAL spopt's MaxPHeuristic on the demo city (no database); creates .venv-spopt
+#                  (Python >= 3.12) from requirements-spopt.txt on demand (scripts/bench_spopt.sh)
 #   make load      local PostGIS, then tests/benchmarks/load_run.py (LOAD_ARGS passed through): gunicorn with the
 #                  production settings on loopback, locust users (headless) as planners reading the map, tiles,
 #                  coverage figures and editing the same areas for 3 minutes on the medium demo city (database
@@ -44,7 +47,7 @@ VENV_PY := .venv/bin/python
 # The local cluster's URL unless the caller chose a database.
 DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
 
-.PHONY: help packages venv db stop clean-db psql status run test bench load backup restore fuzz mutate
+.PHONY: help packages venv db stop clean-db psql status run test bench bench-spopt load backup restore fuzz mutate
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -78,6 +81,9 @@ test: packages venv db
 
 bench: venv db
 	@$(DB_ENV) $(VENV_PY) tests/benchmarks/bench_interop.py $(BENCH_ARGS)
+
+bench-spopt: venv
+	@scripts/bench_spopt.sh $(BENCH_SPOPT_ARGS)
 
 load: venv db
 	@$(DB_ENV) $(VENV_PY) tests/benchmarks/load_run.py $(LOAD_ARGS)

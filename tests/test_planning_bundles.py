@@ -85,6 +85,55 @@ def test_component_within_bounds_becomes_one_bundle_greedy_leaves_the_rest():
     assert greedy_bundles(units, RULES) == [(1, 2, 3)]  # the baseline stops at the minimum
 
 
+def test_a_group_within_bounds_is_split_when_that_gives_more_bundles():
+    # 8 touching estates of 250 households (2,000 in all, within 800–4,000): covering the same households, two
+    # bundles of 1,000 beat one of 2,000 (more bundles is the first tie-break, docs/BUNDLES.md).
+    units = row([250] * 8)
+    bundles = propose_bundles(units, RULES)
+    assert covered(bundles, units) == 2000
+    assert sorted(b.unit_ids for b in bundles) == [(1, 2, 3, 4), (5, 6, 7, 8)]
+
+
+def test_a_group_within_bounds_stays_whole_when_splitting_would_cover_less():
+    # 300 + 600 + 300: any split leaves an estate out; the whole group (1,200) is the one bundle.
+    units = row([300, 600, 300])
+    assert [b.unit_ids for b in propose_bundles(units, RULES)] == [(1, 2, 3)]
+
+
+def spread(bundles, units):
+    """Sum of squared distances of estate centroids to their bundle's mean centroid."""
+    xy = {u.id: (u.geom.centroid.x, u.geom.centroid.y) for u in units}
+    total = 0.0
+    for b in bundles:
+        ids = getattr(b, "unit_ids", b)
+        mx, my = sum(xy[i][0] for i in ids) / len(ids), sum(xy[i][1] for i in ids) / len(ids)
+        total += sum((xy[i][0] - mx) ** 2 + (xy[i][1] - my) ** 2 for i in ids)
+    return total
+
+
+def test_bundles_are_compact_blocks_not_strips():
+    # A 4 × 4 block of 100-household estates, bundles of exactly 400: four strips (rows or columns) and four
+    # 2 × 2 squares cover the same; the squares are the compact answer (spread 4 × 20,000 m² against 4 × 50,000).
+    units = [Unit(1 + x + 4 * y, 100, 6000.0, box(x * 100, y * 100, x * 100 + 100, y * 100 + 100), None)
+             for y in range(4) for x in range(4)]
+    rules = BundleRules(min_households=400, max_households=400)
+    bundles = propose_bundles(units, rules)
+    assert covered(bundles, units) == 1600 and len(bundles) == 4
+    assert spread(bundles, units) == pytest.approx(4 * 20_000)
+    assert sorted(b.unit_ids for b in bundles) == [(1, 2, 5, 6), (3, 4, 7, 8), (9, 10, 13, 14), (11, 12, 15, 16)]
+
+
+def test_bundles_take_the_compact_split_among_equal_coverage():
+    # 300 300 200      Two bundles of exactly 600 households. (1, 4) with (2, 3, 5) or (2, 3, 6) is the most
+    # 300 100 100      compact split: 5,000 + 13,333 m² of spread; (2, 4) with (1, 3, 5), for one, is 36,667 m².
+    units = [Unit(1 + x + 3 * y, hh, 1.0, box(x * 100, y * 100, x * 100 + 100, y * 100 + 100), None)
+             for y, line in enumerate([[300, 300, 200], [300, 100, 100]]) for x, hh in enumerate(line)]
+    bundles = propose_bundles(units, BundleRules(min_households=600, max_households=600))
+    assert covered(bundles, units) == 1200 and len(bundles) == 2
+    assert (1, 4) in [b.unit_ids for b in bundles]
+    assert spread(bundles, units) == pytest.approx(5000 + 40000 / 3)
+
+
 def test_component_below_the_minimum_gives_nothing_and_too_large_unit_is_left_out():
     small = row([300, 300], first_id=1)
     chain = row([500, 5000, 500], first_id=11, y=500)  # the big unit alone exceeds the maximum
@@ -129,8 +178,10 @@ def test_bundles_do_not_cross_street_borders_when_asked():
     units = units[:2] + [Unit(3, 500, 1.0, box(200, 0, 300, 100), 2), Unit(4, 500, 1.0, box(300, 0, 400, 100), 2)]
     rules = BundleRules(min_households=800, max_households=1000, within_street=True)
     assert sorted(b.unit_ids for b in propose_bundles(units, rules)) == [(1, 2), (3, 4)]
-    crossing = BundleRules(min_households=800, max_households=2000, within_street=False)
+    # 1,500 households need three estates: only a bundle across the border reaches it.
+    crossing = BundleRules(min_households=1500, max_households=2000, within_street=False)
     assert [b.unit_ids for b in propose_bundles(units, crossing)] == [(1, 2, 3, 4)]
+    assert propose_bundles(units, BundleRules(min_households=1500, max_households=2000, within_street=True)) == []
 
 
 def test_leftover_units_are_attached_where_the_maximum_allows():

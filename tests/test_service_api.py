@@ -145,6 +145,22 @@ def test_worklist_endpoint_pages_counts_and_features():
     assert client().get("/api/service/worklists/uncovered/?street=999999999").status_code == 404
 
 
+def test_worklist_in_one_statement_matches_each_list_read_alone():
+    # The page past the last is the last page; the tab counts are each list's own count, the features its rows.
+    per_page = 7
+    for name in ("uncovered", "renovated", "abandoned"):
+        data = client().get(f"/api/service/worklists/{name}/?per_page={per_page}&page=99999").json()
+        assert data["count"] > 0, name
+        assert data["page"] == data["pages"] == -(-data["count"] // per_page)
+        assert len(data["rows"]) == data["count"] - (data["pages"] - 1) * per_page
+        first = client().get(f"/api/service/worklists/{name}/?per_page=200").json()
+        assert [f["id"] for f in first["features"]["features"]][:len(first["rows"])] == [r["id"] for r in first["rows"]]
+        assert first["households"] == sum(f["properties"]["households"] for f in first["features"]["features"])
+        for other, count in data["counts"].items():
+            alone = client().get(f"/api/service/worklists/{other}/?features=0&per_page=200").json()
+            assert alone["count"] == count and alone["features"]["features"] == []
+
+
 def test_street_office_worklist_and_estates_are_limited_to_its_street():
     office = User.objects.get(username="street-230112001")
     own = office.profile.street

@@ -1,4 +1,4 @@
-"""The SQL of OGC API – Features: one statement per request, GeoJSON built by PostgreSQL (ST_AsGeoJSON, json_agg).
+"""The SQL of OGC API – Features: GeoJSON built by PostgreSQL (ST_AsGeoJSON, json_agg), one statement per page.
 
 The rows are the layer's rows in the user's scope that pass the filters (layers.io.feature_layers.filtered_sql, the
 same path as export); the response body is PostgreSQL's text with a small envelope added around it.
@@ -29,7 +29,7 @@ def feature_json_sql(layer: FeatureLayer) -> str:
 class ItemsPage:
     number_matched: int
     number_returned: int
-    features: str  # a JSON array, as PostgreSQL wrote it
+    features: bytes  # a JSON array, as PostgreSQL wrote it (UTF-8: never decoded and encoded again in Python)
 
 
 def items_page(*, layer: FeatureLayer, user, filters: Filters, limit: int, offset: int) -> ItemsPage:
@@ -37,25 +37,26 @@ def items_page(*, layer: FeatureLayer, user, filters: Filters, limit: int, offse
     columns, column_params = select_list(layer, user, on_params)
     from_sql, where_sql, where_params = filtered_sql(layer, user, filters)
     sql = f"""
-        WITH p AS (
-          SELECT {layer.id_sql} AS fid, {layer.geom_sql} AS g, {columns}
-            FROM {from_sql}
-           WHERE {where_sql}
-           ORDER BY {layer.id_sql}
-           LIMIT %s OFFSET %s
-        )
-        SELECT CASE WHEN (SELECT count(*) FROM p) < %s AND ((SELECT count(*) FROM p) > 0 OR %s = 0)
-                    THEN %s + (SELECT count(*) FROM p)
-                    ELSE (SELECT count(*) FROM {from_sql} WHERE {where_sql}) END,
-               (SELECT count(*) FROM p),
-               COALESCE((SELECT json_agg({feature_json_sql(layer)} ORDER BY p.fid) FROM p), '[]'::json)::text
+        SELECT count(*), convert_to(COALESCE(json_agg({feature_json_sql(layer)} ORDER BY p.fid), '[]'::json)::text,
+                                    'UTF8')
+          FROM (SELECT {layer.id_sql} AS fid, {layer.geom_sql} AS g, {columns}
+                  FROM {from_sql}
+                 WHERE {where_sql}
+                 ORDER BY {layer.id_sql}
+                 LIMIT %s OFFSET %s) AS p
     """
-    # A page that is not full is the last one: then the rows matched are the offset plus the page, and the second
-    # pass over the filtered rows (count) is skipped (PostgreSQL runs the ELSE's subquery only when it is taken).
-    params = column_params + where_params + [limit, offset] + [limit, offset, offset] + where_params
+    # One pass over the page gives its size and its features (no materialised CTE read four times). A page that is
+    # not full is the last one: then the rows matched are the offset plus the page, and the second pass over the
+    # filtered rows (count) is needed only for a full page, or an empty one past the end.
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        matched, returned, features = cursor.fetchone()
+        cursor.execute(sql, column_params + where_params + [limit, offset])
+        returned, features = cursor.fetchone()
+        features = bytes(features)
+        if returned < limit and (returned > 0 or offset == 0):
+            matched = offset + returned
+        else:
+            cursor.execute(f"SELECT count(*) FROM {from_sql} WHERE {where_sql}", where_params)
+            (matched,) = cursor.fetchone()
     return ItemsPage(number_matched=matched, number_returned=returned, features=features)
 
 

@@ -237,8 +237,8 @@ def items(request, collection_id):
     if layer.dated:
         head["statusOn"] = filters.on.isoformat()
     # PostgreSQL's feature array goes into the envelope as it came: no parsing, no re-serialising.
-    body = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + page.features + "}"
-    response = HttpResponse(body.encode(), content_type=GEOJSON)
+    body = b"".join((json.dumps(head, ensure_ascii=False)[:-1].encode(), b', "features": ', page.features, b"}"))
+    response = HttpResponse(body, content_type=GEOJSON)
     response["Content-Crs"] = f"<{CRS84}>"
     return response
 

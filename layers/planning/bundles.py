@@ -10,9 +10,12 @@ J. Regional Science 52(3)) in the three phases of Wei, Rey & Knaap 2020 ("Effici
 explicit neighborhood delineation", IJGIS 34(9)), as in PySAL spopt's `MaxPHeuristic`:
 
 1. construction: units are visited in a random order; an unassigned unit seeds a region that grows through
-   unassigned neighbours (the one with most links into the region first, ties at random) until it reaches the lower
-   bound — households, and floor area when set; a region that cannot reach it is released;
-2. enclave assignment: each leftover unit joins an adjacent region (most links, then the smaller region);
+   unassigned neighbours until it reaches the lower bound — households, and floor area when set; a region that
+   cannot reach it is released. Half the attempts grow by distance (the frontier unit nearest the region's mean
+   centroid: compact, disc-like regions), the other half by links (the unit with most links into the region, ties
+   at random: fills odd shapes, and packs better when the bounds are tight);
+2. enclave assignment: each leftover unit joins the adjacent region with room whose spread grows least (then most
+   links), as spopt assigns enclaves by the smallest increase in heterogeneity;
 3. local search: a boundary unit moves to an adjacent region when that lowers the heterogeneity, here the spatial
    spread (sum of squared distances of unit centroids to their region's centroid), as long as both regions stay
    contiguous and within bounds. Greedy descent (spopt uses simulated annealing or tabu search here).
@@ -27,11 +30,12 @@ Extensions for takeovers:
   minimum takes boundary units that adjacent regions can spare and becomes a region), *re-partition* (a region and
   the leftover clusters around it are partitioned again by phases 1–2; kept when it covers more), each followed by
   phases 1–2 on what is left;
-- the problem is solved per connected component of the adjacency graph: a component whose total is within the
-  bounds becomes one bundle, one whose total is below the minimum cannot give any; for the others construction and
-  the cheap repairs run `attempts` times with `random.Random` seeded from (seed, smallest unit id, attempt), the
-  best three get the re-partition repair, and the best by (households covered, number of bundles, units covered,
-  lexicographically smallest partition) goes through phase 3.
+- the problem is solved per connected component of the adjacency graph: one whose total is below the minimum
+  cannot give any; for the others construction and the cheap repairs run `attempts` times with `random.Random`
+  seeded from (seed, smallest unit id, attempt), the best three get the re-partition repair, and the best by
+  (households covered, number of bundles, units covered, spread, lexicographically smallest partition) goes
+  through phase 3. A component whose total is within the bounds is also a candidate as one bundle; it is kept
+  only when no split covers as many households (more bundles is the first tie-break, so an equal split wins).
 
 Guarantees
 ----------
@@ -53,8 +57,9 @@ component reaching the minimum fully covered".
 
 Complexity, for n units, mean degree d, a attempts, regions of at most k units and r ≤ 6 repair passes:
 adjacency O(n log n + n·d) (STRtree, `dwithin`); per attempt construction and enclave assignment O(n·d·k) per
-round; repairs O(r·n·d·k); local search O(8·n·(d + k)). On the medium demo city: 0.2 s of CPU with the default
-rules, about 1 s with tight bounds (min 1500, max 2000 households, gap 100 m); docs/BUNDLES.md has the figures.
+round; repairs O(r·n·d·k); local search O(8·n·(d + k)). On the medium demo city: about 0.7 s of CPU with the
+default rules, 1–2 s with tight bounds (min 1500, max 2000 households, gap 100 m); docs/BUNDLES.md has the figures,
+side by side with spopt's MaxPHeuristic (tests/benchmarks/bench_bundles_spopt.py).
 """
 from __future__ import annotations
 
@@ -332,12 +337,15 @@ class _Component:
 class _Partition:
     """Regions of one component during one attempt: unit → region id, with running sums."""
 
-    def __init__(self, comp: _Component):
+    def __init__(self, comp: _Component, compact: bool = True):
         self.p = comp
+        self.compact = compact  # construction grows by distance (compact) or by links into the region (packing)
         self.region_of: dict[int, int] = {}
         self.members: dict[int, set[int]] = {}
         self.h: dict[int, float] = {}
         self.f: dict[int, float] = {}
+        self.sx: dict[int, float] = {}  # sums of the members' centroid coordinates, for the spread
+        self.sy: dict[int, float] = {}
         self._next = 0
 
     def new_region(self, ids: Iterable[int]) -> int:
@@ -346,13 +354,14 @@ class _Partition:
         self.members[r] = set()
         self.h[r] = 0
         self.f[r] = 0.0
+        self.sx[r] = self.sy[r] = 0.0
         for i in ids:
             self.add(r, i)
         return r
 
     def drop_region(self, r: int) -> list[int]:
         ids = sorted(self.members.pop(r))
-        del self.h[r], self.f[r]
+        del self.h[r], self.f[r], self.sx[r], self.sy[r]
         for i in ids:
             del self.region_of[i]
         return ids
@@ -362,13 +371,32 @@ class _Partition:
         self.members[r].add(i)
         self.h[r] += self.p.h[i]
         self.f[r] += self.p.f[i]
+        self.sx[r] += self.p.xy[i][0]
+        self.sy[r] += self.p.xy[i][1]
 
     def remove(self, i: int) -> int:
         r = self.region_of.pop(i)
         self.members[r].discard(i)
         self.h[r] -= self.p.h[i]
         self.f[r] -= self.p.f[i]
+        self.sx[r] -= self.p.xy[i][0]
+        self.sy[r] -= self.p.xy[i][1]
         return r
+
+    def join_cost(self, r: int, i: int) -> float:
+        """Growth of region r's spread when unit i joins it: n/(n+1)·|x_i − centre|²."""
+        n = len(self.members[r])
+        x, y = self.p.xy[i]
+        dx, dy = x - self.sx[r] / n, y - self.sy[r] / n
+        return n / (n + 1) * (dx * dx + dy * dy)
+
+    def spread(self) -> float:
+        """Sum over regions of the squared distances of unit centroids to the region's mean centroid."""
+        total = 0.0
+        for r, ms in self.members.items():
+            n = len(ms)
+            total += sum(self.p.xy[i][0] ** 2 + self.p.xy[i][1] ** 2 for i in ms) - (self.sx[r] ** 2 + self.sy[r] ** 2) / n
+        return total
 
     def move(self, i: int, s: int) -> None:
         self.remove(i)
@@ -406,16 +434,23 @@ def _grow(part: _Partition, seed: int, rng: random.Random) -> bool:
     for v in p.graph[seed]:
         if v not in part.region_of:
             frontier[v] = frontier.get(v, 0) + 1
+    sx, sy = p.xy[seed]
     while not p.bounds.reaches(hs, fs):
         fitting = [v for v in frontier if p.bounds.fits(hs + p.h[v], fs + p.f[v])]
         if not fitting:
             return False
-        most = max(frontier[v] for v in fitting)
-        choice = sorted(v for v in fitting if frontier[v] == most)
-        v = choice[rng.randrange(len(choice))]
+        if part.compact:  # the frontier unit nearest the region's centre: regions grow as discs
+            n = len(members)
+            cx, cy = sx / n, sy / n
+            v = min(fitting, key=lambda u: ((p.xy[u][0] - cx) ** 2 + (p.xy[u][1] - cy) ** 2, -frontier[u], u))
+        else:  # the one with most links into the region, ties at random: fills odd shapes more fully
+            most = max(frontier[v] for v in fitting)
+            choice = sorted(v for v in fitting if frontier[v] == most)
+            v = choice[rng.randrange(len(choice))]
         del frontier[v]
         members.add(v)
         hs, fs = hs + p.h[v], fs + p.f[v]
+        sx, sy = sx + p.xy[v][0], sy + p.xy[v][1]
         for w in p.graph[v]:
             if w not in part.region_of and w not in members:
                 frontier[w] = frontier.get(w, 0) + 1
@@ -450,7 +485,7 @@ def _assign_enclaves(part: _Partition, rng: random.Random) -> bool:
                     links[r] = links.get(r, 0) + 1
             options = [r for r in sorted(links) if part.fits_with(r, i)]
             if options:
-                part.add(min(options, key=lambda r: (-links[r], part.h[r], r)), i)
+                part.add(min(options, key=lambda r: (part.join_cost(r, i), -links[r], r)), i)
                 changed = changed_any = True
     return changed_any
 
@@ -550,7 +585,7 @@ def _regrow(part: _Partition, rng: random.Random, tries: int = 4, max_pool: int 
         before = (part.h[r], len(part.members[r]))
         best = None
         for _ in range(tries):
-            trial = _Partition(sub)
+            trial = _Partition(sub, part.compact)
             _saturate(trial, rng)
             key = trial.covered()
             if key > before and (best is None or key > best[0]):
@@ -623,9 +658,10 @@ def _repair(part: _Partition, rng: random.Random, *, regrow: bool) -> None:
 
 
 def _key(part: _Partition) -> tuple:
+    """Households covered, then more bundles (max-p's objective), then units covered, then the smaller spread."""
     regions = part.regions()
     covered, units = part.covered()
-    return (-covered, -len(regions), -units, regions)
+    return (-covered, -len(regions), -units, round(part.spread(), 3), regions)
 
 
 def _solve_component(comp: _Component, seed: int, attempts: int) -> list[tuple[int, ...]]:
@@ -634,14 +670,20 @@ def _solve_component(comp: _Component, seed: int, attempts: int) -> list[tuple[i
     total_f = sum(comp.f[i] for i in comp.ids)
     if not bounds.reaches(total_h, total_f):
         return []
-    if bounds.fits(total_h, total_f):
+    if len(comp.ids) == 1:
         return [tuple(comp.ids)]
+    # A component within the bounds is one valid bundle; it is kept only when splitting covers less (households
+    # first, then more bundles: a split covering the same households wins).
+    whole = None
+    if bounds.fits(total_h, total_f):
+        whole = _Partition(comp)
+        whole.new_region(comp.ids)
     # Every attempt gets construction, enclave assignment and the cheap repairs; the costlier re-partitioning of
     # regions with their leftovers runs on the best few only.
     trials = []
     for attempt in range(max(1, attempts)):
         rng = random.Random(f"{seed}:{comp.ids[0]}:{attempt}")
-        part = _Partition(comp)
+        part = _Partition(comp, compact=attempt % 2 == 0)
         _saturate(part, rng)
         _repair(part, rng, regrow=False)
         trials.append((_key(part), attempt, part, rng))
@@ -653,6 +695,8 @@ def _solve_component(comp: _Component, seed: int, attempts: int) -> list[tuple[i
     _, _, part, rng = min(finalists, key=lambda t: (t[0], t[1]))
     _local_search(part)
     _saturate(part, rng)  # moves may have made room for a leftover
+    if whole is not None and _key(whole) < _key(part):
+        return whole.regions()
     return part.regions()
 
 

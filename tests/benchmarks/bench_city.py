@@ -1,0 +1,265 @@
+"""Benchmark (not a test): the city-scale figures, on whatever the dev database holds (one district or several).
+
+Reads only; districts are the AdminAreas of level 'district' (a 'city' level above them is measured too when the
+coverage selector knows it). In-process (Django, no HTTP server), p50/p95 over --repeat runs after one warm-up:
+
+- coverage figures of the whole city, every level (target p50 < 1 s), and of one district, every level below it
+  with the district as parent (target < 300 ms);
+- estate tiles: the prepared-free tile statement (`TileLayer.versioned_tile_sql`, scope of the planner) for a fixed
+  list of tiles over the first district, z12–16. With `--baseline-database NAME` (e.g. the one-district city) the
+  same tiles are timed there too, interleaved tile by tile, and the ratio of the summed p50s is printed (target
+  ≤ 1.1: a tile costs the same whatever lies outside it);
+- worklists p50 (tests/benchmarks/bench_worklists.py, target < 150 ms);
+- an OGC API items page of ≈1,000 estates (Django test client, logged in) against the raw SQL: the statement that
+  builds the same FeatureCollection (same joins, properties and decimals, no permission scope: the planner's is
+  everything) and the bare one of tests/benchmarks/bench_interop.py (4 properties, no join); target within 2× of
+  the former.
+
+    .venv/bin/python tests/benchmarks/bench_city.py [--repeat 15] [--baseline-database geoapp_one]
+        [--skip coverage tiles worklists ogc]
+"""
+import argparse
+import copy
+import datetime
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoapp.settings")
+
+from bench_coverage import percentiles  # noqa: E402
+
+TILE_ZOOMS = (12, 13, 14, 15, 16)
+TILES_PER_ZOOM = 8
+
+
+def timed(run, repeat):
+    run()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def line(name, p50, p95, target=None):
+    verdict = "" if target is None else f"   target < {target:g} ms: {'met' if p50 < target else 'MISSED'}"
+    print(f"{name:<52} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms{verdict}", flush=True)
+
+
+def coverage(repeat, on):
+    from layers.models import AdminArea
+    from layers.selectors.coverage import LEVEL_DEPTH, coverage_figures
+
+    levels = sorted(LEVEL_DEPTH, key=lambda lvl: LEVEL_DEPTH[lvl])
+    line(f"coverage, whole city, levels {', '.join(levels)}",
+         *timed(lambda: [coverage_figures(on=on, level=lvl) for lvl in levels], repeat), 1000)
+    district = AdminArea.objects.filter(level="district").order_by("code").first()
+    below = [lvl for lvl in levels if LEVEL_DEPTH[lvl] > LEVEL_DEPTH["district"]]
+    line(f"coverage, one district ({district.code}), levels {', '.join(below)}",
+         *timed(lambda: [coverage_figures(on=on, level=lvl, parent_id=district.pk) for lvl in below], repeat), 300)
+
+
+def tile_of(lon, lat, z):
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def district_tiles(cursor):
+    """TILES_PER_ZOOM tiles per zoom on a grid over the first district's extent (the same list on every city)."""
+    cursor.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e "
+                   "FROM layers_adminarea WHERE level = 'district' GROUP BY code ORDER BY code LIMIT 1) d")
+    x0, y0, x1, y1 = cursor.fetchone()
+    tiles = []
+    for z in TILE_ZOOMS:
+        seen = []
+        for k in range(64):
+            fx, fy = (k % 8 + 0.5) / 8, (k // 8 + 0.5) / 8
+            tile = (z, *tile_of(x0 + (x1 - x0) * fx, y0 + (y1 - y0) * fy, z))
+            if tile not in seen:
+                seen.append(tile)
+        step = max(1, len(seen) // TILES_PER_ZOOM)
+        tiles += seen[::step][:TILES_PER_ZOOM]
+    return tiles
+
+
+def tiles(repeat, on, baseline):
+    from django.conf import settings
+    from django.db import connections
+
+    from layers import catalogue
+    from layers.tiles.serve import Viewer, scope_for
+
+    layer = catalogue.tile_layer("estates")
+    scope = scope_for(layer, Viewer("planner"))
+    aliases = ["default"]
+    if baseline:
+        settings.DATABASES["baseline"] = copy.deepcopy(settings.DATABASES["default"])
+        settings.DATABASES["baseline"]["NAME"] = baseline
+        aliases.append("baseline")
+    with connections["default"].cursor() as cursor:
+        tile_list = district_tiles(cursor)
+    samples = {(alias, t): [] for alias in aliases for t in tile_list}
+    sizes = {}
+    for k in range(repeat + 1):
+        for t in tile_list:
+            z, x, y = t
+            sql = layer.versioned_tile_sql(z, scope.sql, scope.visible)
+            for alias in aliases:  # interleaved: the same tile on each database at the same moment
+                with connections[alias].cursor() as cursor:
+                    started = time.perf_counter()
+                    cursor.execute(sql, layer.params(z=z, x=x, y=y, on=on))
+                    _, body = cursor.fetchone()
+                    if k:
+                        samples[(alias, t)].append((time.perf_counter() - started) * 1000)
+                    sizes[(alias, t)] = len(bytes(body)) if body is not None else 0
+    for alias in aliases:
+        p50s = [statistics.median(samples[(alias, t)]) for t in tile_list]
+        nonempty = sum(1 for t in tile_list if sizes[(alias, t)])
+        name = connections[alias].settings_dict["NAME"]
+        print(f"estate tiles on {name}: {len(tile_list)} tiles z{TILE_ZOOMS[0]}–{TILE_ZOOMS[-1]} over the first "
+              f"district ({nonempty} non-empty), sum of p50 {sum(p50s):.1f} ms, median tile {statistics.median(p50s):.2f} ms",
+              flush=True)
+    if baseline:
+        ratio = (sum(statistics.median(samples[("default", t)]) for t in tile_list)
+                 / sum(statistics.median(samples[("baseline", t)]) for t in tile_list))
+        print(f"tile cost ratio, this city / {baseline}: {ratio:.2f}   target ≤ 1.1: "
+              f"{'met' if ratio <= 1.1 else 'MISSED'}")
+
+
+def worklists(repeat):
+    from bench_worklists import worklist_figures
+
+    results = worklist_figures(repeat, out=lambda text: print("  " + text, flush=True))
+    worst = max(results, key=lambda r: r[2])
+    line(f"worklists, worst p50 ({worst[0]}, {worst[1]})", worst[2], worst[3], 150)
+
+
+def same_items_sql(layer, bbox_sql):
+    """The raw statement of the project's estates page: same joins, columns and JSON, no scope, no count."""
+    from layers.ogc.sql import feature_json_sql
+
+    return f"""
+SELECT COALESCE(json_agg({feature_json_sql(layer)} ORDER BY p.fid), '[]'::json)::text
+  FROM (SELECT t.id AS fid, t.geom AS g, t.id AS "id", t.code AS "code", t.name AS "name", t.address AS "address",
+               t.build_year AS "build_year", layers_is_old_estate(t.build_year, %(cutoff)s) AS "old",
+               t.households AS "households", t.floor_area AS "floor_area", t.is_open AS "is_open",
+               t.owners_committee AS "owners_committee", c.code AS "community_code", c.name AS "community_name",
+               s.code AS "street_code", s.name AS "street_name", ma.code AS "management_area_code",
+               COALESCE(a.status, 'none') AS "service_status", a.mode AS "service_mode",
+               COALESCE(en.name, ca.name) AS "provider", %(on)s::date AS "status_on"
+          FROM layers_estate t
+          JOIN layers_adminarea c ON c.id = t.community_id
+          LEFT JOIN layers_adminarea s ON s.id = c.parent_id
+          LEFT JOIN layers_managementarea ma ON ma.id = t.management_area_id
+          LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = t.id
+          LEFT JOIN layers_enterprise en ON en.id = a.enterprise_id
+          LEFT JOIN layers_caretakeragency ca ON ca.id = a.caretaker_agency_id
+         WHERE ST_Intersects(t.geom, {bbox_sql})
+         ORDER BY t.id LIMIT %(limit)s) p
+"""
+
+
+def ogc(repeat, on, target=1000):
+    from bench_interop import RAW_ITEMS_SQL, bbox_workload
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from layers import catalogue
+    from layers.rules import old_estate_cutoff
+
+    layer = catalogue.feature_layer("estates")
+    with connection.cursor() as cursor:
+        bbox = bbox_workload(cursor, target)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username="planner"))
+    url = (f"/ogc/collections/estates/items?bbox={','.join(str(v) for v in bbox)}&limit={target}"
+           f"&datetime={on.isoformat()}")
+    same = same_items_sql(layer, "ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4490)")
+    params = {"on": on, "cutoff": old_estate_cutoff(), "limit": target,
+              "x0": bbox[0], "y0": bbox[1], "x1": bbox[2], "y1": bbox[3]}
+
+    def page():
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return response.content
+
+    def raw_same():
+        with connection.cursor() as cursor:
+            cursor.execute(same, params)
+            return cursor.fetchone()[0]
+
+    def raw_bare():
+        with connection.cursor() as cursor:
+            cursor.execute(RAW_ITEMS_SQL, [*bbox, target])
+            return cursor.fetchone()[0]
+
+    served = json.loads(page())["features"]
+    assert served == json.loads(raw_same()), "the raw statement does not build the page's features"
+    print(f"OGC items: bbox {bbox}, {len(served)} estates (the raw statement's features are the page's, checked)")
+    # Interleaved rounds, so that the machine's load falls on all three alike.
+    runs = {"page": page, "same": raw_same, "bare": raw_bare}
+    samples = {name: [] for name in runs}
+    for k in range(repeat + 1):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            if k:
+                samples[name].append((time.perf_counter() - started) * 1000)
+    stats = {name: percentiles(s) for name, s in samples.items()}
+    line("  OGC items page ≈1k estates (in-process, session)", *stats["page"])
+    line("  raw SQL, the same FeatureCollection", *stats["same"])
+    line("  raw SQL, bare (bench_interop's: 4 properties, no join)", *stats["bare"])
+    ratio = stats["page"][0] / stats["same"][0]
+    print(f"OGC items ÷ raw SQL (same FeatureCollection), p50: {ratio:.2f}×   target ≤ 2: "
+          f"{'met' if ratio <= 2 else 'MISSED'};   ÷ bare raw SQL: {stats['page'][0] / stats['bare'][0]:.2f}×",
+          flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--date", default=None)
+    parser.add_argument("--baseline-database", default=None,
+                        help="another database (e.g. the one-district city) for the tile cost ratio")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["coverage", "tiles", "worklists", "ogc"])
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    on = datetime.date.fromisoformat(args.date) if args.date else timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT count(*) FROM layers_estate), "
+                       "(SELECT count(*) FROM layers_adminarea WHERE level = 'district')")
+        estates, districts = cursor.fetchone()
+        started = time.perf_counter()
+        cursor.execute("SELECT count(*) FROM layers_estate")
+        baseline_ms = (time.perf_counter() - started) * 1000
+    print(f"database {connection.settings_dict['NAME']}: {estates:,} estates, {districts} district(s); date {on}; "
+          f"{args.repeat} runs; SELECT count(*) FROM layers_estate {baseline_ms:.1f} ms (machine load check)")
+    if "coverage" not in args.skip:
+        coverage(args.repeat, on)
+    if "tiles" not in args.skip:
+        tiles(args.repeat, on, args.baseline_database)
+    if "worklists" not in args.skip:
+        worklists(args.repeat)
+    if "ogc" not in args.skip:
+        ogc(args.repeat, on)
+
+
+if __name__ == "__main__":
+    main()
