@@ -55,11 +55,7 @@ class Worker:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            self.kill()  # a graceful stop waits for the cluster's processes: seconds the tests need not spend
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
@@ -196,7 +192,7 @@ def test_a_job_whose_worker_is_killed_on_its_last_attempt_is_marked_failed(setti
     assert job.status == "failed"
     with translation.override("zh-hans"):
         assert job.message == job_service._stopped_message(1)
-    assert "停止" in job.message  # Chinese, for the planner
+    assert "中断" in job.message  # Chinese, for the planner
     assert not job.result_file
     card = client("planner").get(f"/api/jobs/{job_id}/").json()
     assert card["status_label"] == "失败" and card["message"] == job.message
@@ -282,17 +278,19 @@ def test_a_district_wide_proposal_runs_as_a_job_and_links_to_its_plan():
                             content_type="application/json")
     assert response.status_code == 202, response.content
     job_id = response.json()["job"]["id"]
-    assert not TakeoverPlan.objects.exists()
+    assert not TakeoverPlan.objects.filter(name="全区连片").exists()
     job_service.job_run(job_id)  # the worker's task, in this process
     job = Job.objects.get(pk=job_id)
     assert job.status == "done", job.message
-    plan = TakeoverPlan.objects.get()
+    plan = TakeoverPlan.objects.get(name="全区连片")
+    assert plan.street is None and plan.bundles.exists()
     assert plan.name == "全区连片" and job.result["plan"] == plan.pk
     assert planner.get(f"/api/jobs/{job_id}/").json()["links"]["result"] == f"/plans/{plan.pk}/"
 
 
 def test_a_proposal_job_with_a_bad_parameter_fails_with_the_reason_and_writes_nothing():
     planner = client("planner")
+    plans = TakeoverPlan.objects.count()
     job_id = planner.post("/api/plans/", {"name": "  ", "start_date": "2026-07-01", "background": True},
                           content_type="application/json").json()["job"]["id"]
     job_service.job_run(job_id)
@@ -300,7 +298,7 @@ def test_a_proposal_job_with_a_bad_parameter_fails_with_the_reason_and_writes_no
     assert job.status == "failed"
     with translation.override("zh-hans"):
         assert str(translation.gettext("Give the plan a name.")) in job.message
-    assert not TakeoverPlan.objects.exists()
+    assert TakeoverPlan.objects.count() == plans
 
 
 # --- who sees which job -----------------------------------------------------------------------------------------------
