@@ -21,14 +21,15 @@ JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="A job: id, kind, title, 
 
 
 @extend_schema(summary="The user's background jobs, newest first (everybody's for administrators and officials)",
-               tags=["jobs"], responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="{jobs: [job]}"),
+               operation_id="jobs_list", tags=["jobs"],
+               responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="{jobs: [job]}"),
                                          403: ERROR})
 @api_view(["GET"])
 def jobs(request):
     return Response({"jobs": [reads.job_json(j, user=request.user) for j in reads.jobs_visible(user=request.user)]})
 
 
-@extend_schema(summary="One background job: its status and progress", tags=["jobs"],
+@extend_schema(summary="One background job: its status and progress", operation_id="jobs_retrieve", tags=["jobs"],
                responses={200: JOB, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 def job_detail(request, pk: int):
