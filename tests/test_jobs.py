@@ -3,13 +3,7 @@ ORM broker): exports beyond the download limit, large imports, district-wide pla
 downloads, who sees which job, and a worker killed in the middle of a job (retried, or failed with a message)."""
 import csv
 import io
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,7 +14,8 @@ from django.utils import translation
 from layers.models import Building, Estate, ImportJob, Job, TakeoverPlan
 from layers.services import jobs as job_service
 
-ROOT = Path(__file__).resolve().parent.parent
+from .job_worker import workers  # noqa: F401 (the fixture)
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -33,46 +28,6 @@ def client(username: str) -> Client:
     c = Client()
     c.force_login(User.objects.get(username=username))
     return c
-
-
-class Worker:
-    """A real worker process (`manage.py qcluster`) on the test database, in its own process group."""
-
-    def __init__(self, tmp_path: Path, settings, **env):
-        db = connection.settings_dict
-        url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
-        environment = {**os.environ, "DATABASE_URL": url, "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-                       **{k: str(v) for k, v in env.items()}}
-        self.process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=environment,
-                                        stdout=self.log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill(self) -> None:
-        """SIGKILL to the whole group: no clean-up of any kind, as when the machine loses power or the OOM killer
-        strikes."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.kill()  # a graceful stop waits for the cluster's processes: seconds the tests need not spend
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-
-@pytest.fixture
-def workers(tmp_path, settings):
-    started = []
-
-    def start(**env) -> Worker:
-        worker = Worker(tmp_path, settings, **env)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def wait_for(job_id: int, predicate, *, seconds: float = 90, worker: Worker | None = None) -> Job:
