@@ -30,7 +30,7 @@ from django_q.tasks import async_task
 from .. import catalogue
 from ..filters import filters_from
 from ..io import exporters
-from ..models import ImportJob, Job, JobKind, JobStatus, TakeoverPlan
+from ..models import ImportJob, ImportStatus, Job, JobKind, JobStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..refusals import Conflict, Invalid, NotFound, Refusal
 from . import imports as import_service
@@ -88,7 +88,7 @@ def import_job_start(*, user, import_job_id: int, reason: str = "") -> Job:
     with transaction.atomic():
         record = get_restricted(ImportJob.objects.select_for_update(), user, VIEW, pk=import_job_id)
         require(user, ImportJob, ADD)
-        if record.status != "checked":
+        if record.status != ImportStatus.CHECKED:
             raise Conflict(_("Run the dry run of “%(name)s” first.") % {"name": record.file_name})
         if Job.objects.filter(import_job=record, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
             raise Conflict(_("The import of “%(name)s” is already running.") % {"name": record.file_name})
