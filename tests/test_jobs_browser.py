@@ -89,3 +89,34 @@ def test_planner_follows_cancels_and_downloads_background_exports(page, live_ser
     # The same list on a phone.
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "phone")
+
+
+def test_a_large_import_shows_the_workers_progress_on_the_import_page(page, live_server, demo_city, settings,
+                                                                       workers, tmp_path):
+    settings.IMPORT_JOB_ROWS = 20  # a 60-row file is "large"
+    estates = list(Estate.objects.order_by("code")[:60])
+    path = tmp_path / "estates.csv"
+    path.write_text("小区编码,小区名称,户数\n" + "".join(f"{e.code},{e.name}（后台）,{e.households}\n" for e in estates),
+                    encoding="utf-8-sig")
+    workers(JOBS_CHUNK_PAUSE=1)  # slow enough to see the bar
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/imports/")
+    page.wait_for_selector("#import-page[data-ready=true]")
+    page.select_option("#im-target", "estates")
+    page.set_input_files("#im-file", str(path))
+    page.click("#im-upload")
+    page.wait_for_selector("#import-page[data-step=mapping]")
+    page.click("#im-check")
+    page.wait_for_selector("#import-page[data-step=report]")
+    assert page.get_attribute("#report-counts li[data-count=errors]", "data-value") == "0"
+    page.click("#im-commit")
+    # The job's card, in place of the commit message, until the worker has saved every row.
+    page.wait_for_selector("#commit-status .jb-job progress")
+    job = Job.objects.get(kind="import")
+    assert page.locator("#commit-status .jb-job").get_attribute("data-job") == str(job.pk)
+    shot(page, "import-running")
+    page.wait_for_selector("#import-page[data-committed=true]", timeout=90_000)
+    assert Estate.objects.get(pk=estates[-1].pk).name == estates[-1].name + "（后台）"
+    assert Job.objects.get(pk=job.pk).status == "done"
+    assert "60" in page.inner_text("#commit-status")
+    assert not page.errors, page.errors
