@@ -14,7 +14,7 @@ from django.utils import translation
 from layers.models import Building, Estate, ImportJob, Job, TakeoverPlan
 from layers.services import jobs as job_service
 
-from .job_worker import workers  # noqa: F401 (the fixture)
+from .job_worker import Worker, workers  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
