@@ -17,8 +17,8 @@ RUN pip install -r requirements.txt
 
 COPY . .
 RUN useradd --system --user-group --home-dir /app app \
-    && mkdir -p /app/staticfiles \
-    && chown app:app /app/staticfiles \
+    && mkdir -p /app/staticfiles /app/media \
+    && chown app:app /app/staticfiles /app/media \
     && chmod +x scripts/entrypoint.sh
 USER app
 

@@ -73,6 +73,29 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 200 * 1
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 BASEMAP_TILES = env_basemaps("BASEMAP_TILES")
 
+# Background jobs (docs/JOBS.md): django-q2 on its ORM broker (a table of this database), run by `manage.py qcluster`.
+IMPORT_JOB_ROWS = env_int("IMPORT_JOB_ROWS", 2000)  # an import of more rows is committed by the worker
+EXPORT_JOB_MAX_FEATURES = env_int("EXPORT_JOB_MAX_FEATURES", 1_000_000)  # the most one export job writes
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 2)  # runs of a job whose worker died, before it is marked failed
+JOBS_CHUNK_ROWS = env_int("JOBS_CHUNK_ROWS", 5000)  # rows between two progress reports and cancel checks
+JOBS_CHUNK_PAUSE = float(os.environ.get("JOBS_CHUNK_PAUSE", "0") or 0)  # seconds after each chunk (tests, demos)
+JOBS_TIMEOUT = env_int("JOBS_TIMEOUT", 3600)  # seconds a job may run before django-q2 stops its worker process
+Q_CLUSTER = {
+    "name": "geoapp",
+    "orm": "default",
+    "workers": env_int("JOBS_WORKERS", 1),
+    "timeout": JOBS_TIMEOUT,
+    # The queue entry of a job whose worker died comes back after `retry` seconds; jobs_sweep() (layers/services/
+    # jobs.py) finds such a job at once through its advisory lock, so this is only the last resort.
+    "retry": JOBS_TIMEOUT + 60,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "save_limit": 100,
+    "poll": 0.5,
+    "catch_up": False,
+    "label": "Django Q2",
+}
+
 # Security (docs/SECURITY.md). Login throttling: LOGIN_MAX_FAILURES wrong passwords for one user name within
 # LOGIN_FAILURE_WINDOW_MINUTES lock that name for LOGIN_LOCK_MINUTES, whatever password comes next.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
@@ -109,6 +132,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_q",
     "layers",
 ]
 

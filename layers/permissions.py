@@ -34,6 +34,7 @@ from .models import (
     EnterpriseListing,
     Estate,
     ImportJob,
+    Job,
     ManagementArea,
     RenovationProject,
     Road,
@@ -84,6 +85,11 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     # Data import (docs/IMPORT.md): the district department's jobs, shared by its planners and administrators.
     (ImportJob, VIEW): DISTRICT,
     (ImportJob, ADD): DISTRICT,
+    # Background jobs (docs/JOBS.md): anyone may start one (an export); each sees and cancels their own jobs, and
+    # the roles in JOBS_SEEN_BY_ROLE see everybody's (OWNER_LOOKUP below).
+    (Job, VIEW): EVERYONE,
+    (Job, ADD): EVERYONE,
+    (Job, CHANGE): EVERYONE,
     # The map's other layers, read by export and OGC API – Features: everyone, district-wide.
     (AdminArea, VIEW): EVERYONE,
     (Road, VIEW): EVERYONE,
@@ -102,6 +108,13 @@ STREET_LOOKUP: dict[type[Model], str] = {
     AbandonmentReport: "street",
     ServiceContract: "estate__community__parent",
     RenovationProject: "estate__community__parent",
+}
+
+# Models whose rows belong to one user: the lookup to the owner. Roles not listed per action see only their own.
+OWNER_LOOKUP: dict[type[Model], str] = {Job: "user"}
+OWNER_EXEMPT: dict[tuple[type[Model], str], frozenset[str]] = {
+    (Job, VIEW): frozenset({Role.ADMINISTRATOR, Role.OFFICIAL}),  # officials read everything; they change nothing
+    (Job, CHANGE): frozenset({Role.ADMINISTRATOR}),
 }
 
 # What an output shows in place of a state it may not show (popups, detail pages); SQL outputs send NULL.
@@ -157,8 +170,14 @@ def require(user, model: type[Model], action: str) -> None:
 
 
 def restrict(queryset: QuerySet, user, action: str) -> QuerySet:
-    """The part of `queryset` the user may `action`: empty for a refused role, one street for a street office."""
-    return restrict_role(queryset, role=role_of(user), street=street_of(user), action=action)
+    """The part of `queryset` the user may `action`: empty for a refused role, one street for a street office,
+    the user's own rows of an owned model (OWNER_LOOKUP) unless the role is exempt."""
+    role = role_of(user)
+    queryset = restrict_role(queryset, role=role, street=street_of(user), action=action)
+    model = queryset.model
+    if model in OWNER_LOOKUP and role not in OWNER_EXEMPT.get((model, action), frozenset()):
+        queryset = queryset.filter(**{OWNER_LOOKUP[model]: user})
+    return queryset
 
 
 def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str) -> QuerySet:

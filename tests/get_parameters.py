@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from layers.catalogue import feature_layers
 from layers.io.feature_layers import BOOL, INT
 from layers.models import (
-    AbandonmentReport, AdminArea, AdminLevel, Building, Enterprise, Estate, ImportJob, ManagementArea,
+    AbandonmentReport, AdminArea, AdminLevel, Building, Enterprise, Estate, ImportJob, Job, ManagementArea,
 )
 from layers.services.abandonment import abandonment_report_create
 from layers.services.plans import plan_create
@@ -107,6 +107,15 @@ class Objects:
                                                          name="empty.geojson"),
                                         file_name="empty.geojson", target="estates", user=self.planner).pk
 
+    @cached_property
+    def background_job(self) -> int:
+        """A finished export job of the planner's, with its file (docs/JOBS.md)."""
+        job = Job(kind="export", title="坏参数导出", user=self.planner, status="done", result_name="buildings.csv",
+                  finished_at=datetime.datetime.now(datetime.UTC), result={"content_type": "text/csv"})
+        job.result_file.save("buildings.csv", ContentFile(b"code,WKT\r\n"), save=False)
+        job.save()
+        return job.pk
+
 
 def _queryables(layer_name: str) -> dict[str, str]:
     kinds = {INT: WHOLE, BOOL: FLAG}
@@ -184,6 +193,10 @@ GET_ENDPOINTS = [
     Endpoint("imports/samples/<str:name>", lambda o: f"/imports/samples/{SAMPLES[0].file}"),
     Endpoint("api/imports/<int:pk>/", lambda o: f"/api/imports/{o.job}/"),
     Endpoint("api/export/", lambda o: "/api/export/"),
+    Endpoint("jobs/", lambda o: "/jobs/"),
+    Endpoint("api/jobs/", lambda o: "/api/jobs/"),
+    Endpoint("api/jobs/<int:pk>/", lambda o: f"/api/jobs/{o.background_job}/"),
+    Endpoint("api/jobs/<int:pk>/download/", lambda o: f"/api/jobs/{o.background_job}/download/"),
     *export_endpoints(),
     Endpoint("api/schema/", lambda o: "/api/schema/"),
     Endpoint("api/docs/", lambda o: "/api/docs/"),
@@ -232,6 +245,7 @@ NOT_GET = {
     "api/service/contracts/<int:pk>/end/",
     "api/plans/<int:pk>/bundles/", "api/plans/<int:pk>/bundles/<int:bid>/", "api/plans/<int:pk>/approve/",
     "api/imports/", "api/imports/<int:pk>/check/", "api/imports/<int:pk>/commit/", "api/token/",
+    "api/export/<str:layer>.<str:fmt>/job/", "api/jobs/<int:pk>/cancel/",
     "accounts/logout/",
 }
 # Django's admin: its own parameters (q, o, p, lookups); a NUL in them is refused like anywhere (one sample test).

@@ -160,3 +160,19 @@ def test_dockerfile_installs_requirements():
 def test_dockerignore_keeps_local_state_out_of_the_image():
     ignored = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".venv", ".pgdata"} <= ignored
+
+
+def test_worker_runs_the_job_queue_on_the_web_services_database_and_files(compose, web, web_env):
+    """docs/JOBS.md: `docker compose up` starts the background-job worker beside the web service."""
+    worker = compose["services"]["worker"]
+    worker_env = as_dict(worker.get("environment"))
+    assert as_list(worker["entrypoint"]) == ["scripts/entrypoint.sh", "worker"]
+    assert worker["image"] == web["image"]
+    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY"):
+        assert worker_env[name] == web_env[name]
+    assert set(worker_env) <= settings_env_names() | entrypoint_env_names() | {"DJANGO_SETTINGS_MODULE"}
+    # The worker writes export files where the web service reads them.
+    media = [v for v in as_list(worker.get("volumes")) if v.endswith(":/app/media")]
+    assert media and media[0] in as_list(web.get("volumes"))
+    assert media[0].split(":")[0] in (compose.get("volumes") or {})
+    assert "qcluster" in ENTRYPOINT.read_text()

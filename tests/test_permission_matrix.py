@@ -53,6 +53,7 @@ from layers.models import (
     Enterprise,
     Estate,
     ImportJob,
+    Job,
     ManagementArea,
     ServiceContract,
     TakeoverPlan,
@@ -514,6 +515,26 @@ def a_job_url(suffix=""):
     return lambda inside: Request(f"/api/imports/{an_import_job().pk}/{suffix}")
 
 
+def a_planners_background_job(*, done: bool = False) -> Job:
+    """A background job of the planner's (docs/JOBS.md): queued, or a finished export with its file."""
+    job = Job.objects.create(kind="export", title="矩阵导出", user=user("planner"),
+                             params={"layer": "buildings", "format": "csv", "query": {}})
+    if done:
+        job.result_file.save("buildings-matrix.csv", ContentFile(b"code,WKT\r\n"), save=False)
+        job.status, job.finished_at, job.result_name = "done", datetime.datetime.now(datetime.UTC), "buildings.csv"
+        job.save()
+    return job
+
+
+def case_job_cancel(inside):
+    return f"/api/jobs/{a_planners_background_job().pk}/cancel/", None, None
+
+
+# A job is its owner's: the street office gets 404 for the planner's job (it cannot learn of it); officials read
+# every job but cancel none; administrators read and cancel every job (permissions.OWNER_EXEMPT).
+NOT_OWN = {("street_office", True): 404}
+
+
 
 
 # --- the table: one row per URL pattern and method -------------------------------------------------------------------
@@ -659,6 +680,16 @@ ENDPOINTS = [
     E("api:export-layer-list", GET, url("/api/export/"), EVERYONE, 200, **REST),
     E("api:export-layer-file", GET, lambda i: Request(f"/api/export/buildings.geojson?ids={a_building(i).pk}"),
       EVERYONE, 200, scope=MAP, **REST),  # a building outside the street: its outline, no state (test_leak_export_*)
+    E("api:export-layer-job", POST, lambda i: Request("/api/export/buildings.csv/job/"), EVERYONE, 202, **REST),
+    # Background jobs (docs/JOBS.md): everyone has a job list; a job is its owner's (and the administrator's).
+    E("job-list", GET, url("/jobs/"), EVERYONE, 200),
+    E("api:job-list", GET, url("/api/jobs/"), EVERYONE, 200, **REST),
+    E("api:job-detail", GET, lambda i: Request(f"/api/jobs/{a_planners_background_job().pk}/"), EVERYONE, 200,
+      exceptions=NOT_OWN, **REST),
+    E("api:job-download", GET, lambda i: Request(f"/api/jobs/{a_planners_background_job(done=True).pk}/download/"),
+      EVERYONE, 200, exceptions=NOT_OWN, **REST),
+    E("api:job-cancel", POST, J(case_job_cancel), EVERYONE, 200,
+      exceptions={**NOT_OWN, ("official", True): 404}, **REST),
     # The API's description and keys (docs/API.md).
     E("api:schema", GET, url("/api/schema/"), EVERYONE, 200),
     E("api:docs", GET, url("/api/docs/"), EVERYONE, 200),

@@ -4,6 +4,7 @@ Thin DRF views over layers.services.imports, their bodies read by the serializer
 answered by the API's one exception handler, {"error": …} (and the per-row "report") with 400 (bad file or choice),
 403 (role), 404 (no such job), 409 (already committed / not checked yet), 413 (file too large).
 """
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,7 +17,9 @@ from ..io.readers import file_size
 from ..models import ImportJob
 from ..permissions import ADD, require
 from ..refusals import TooLarge
+from ..selectors import jobs as job_reads
 from ..services import imports as svc
+from ..services import jobs as job_services
 from .drf import StrictJSONParser
 from .openapi import ErrorSerializer, Text, UploadField, WholeNumber
 from .validation import validated_body
@@ -103,13 +106,21 @@ def import_job_check(request, pk: int):
 
 @extend_schema(
     summary="Commit a checked job: every row in one transaction, or none", operation_id="imports_commit",
+    description="A file of more than IMPORT_JOB_ROWS rows (2,000) is committed by the background worker: 202 with "
+                "the import and its background job under \"job\" (docs/JOBS.md).",
     tags=["imports"],
     request=ImportCommitSerializer,
-    responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    responses={200: JOB, 202: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def import_job_commit(request, pk: int):
     data = validated_body(ImportCommitSerializer, request)
+    record = svc.import_job_get(user=request.user, job_id=pk)
+    if svc.import_job_rows(record) > settings.IMPORT_JOB_ROWS:
+        # A large file: the worker commits it (the same one transaction); the page follows the job's progress.
+        job = job_services.import_job_start(user=request.user, import_job_id=pk, reason=data.get("reason") or "")
+        return Response({**job_json(record), "job": job_reads.job_json(job, user=request.user)},
+                        status=status.HTTP_202_ACCEPTED)
     job = svc.import_job_commit(user=request.user, job_id=pk, reason=data.get("reason") or "")
     return Response(job_json(job))

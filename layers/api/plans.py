@@ -22,7 +22,9 @@ from ..io import plan_export
 from ..models import TakeoverPlan
 from ..permissions import CHANGE, VIEW, may, require
 from ..refusals import Invalid, NotFound
+from ..selectors import jobs as job_reads
 from ..selectors import plans as reads
+from ..services import jobs as job_services
 from ..services import plans as services
 from . import openapi as doc
 from .validation import DateParam, Number, validated_body
@@ -49,6 +51,8 @@ class PlanCreateSerializer(serializers.Serializer):
     min_floor_area = Number(required=False, allow_null=True)
     max_floor_area = Number(required=False, allow_null=True)
     seed = doc.WholeNumber(required=False, allow_null=True, help_text="default 0")
+    background = serializers.BooleanField(required=False, allow_null=True, help_text=(
+        "true: propose as a background job (202 with the job; docs/JOBS.md) — for the whole district of a city"))
 
 
 def _estate_ids(help_text: str = "", **kwargs):
@@ -85,7 +89,7 @@ def _plan_json(plan: TakeoverPlan, user) -> dict:
 @extend_schema(
     operation_id="plans_create", tags=["plans"],
     methods=["POST"], summary="Create a plan: bundles proposed for the uncovered old estates",
-    request=PlanCreateSerializer, responses={201: PLAN, **ERRORS},
+    request=PlanCreateSerializer, responses={201: PLAN, 202: PLAN, **ERRORS},
 )
 @api_view(["GET", "POST"])
 def plans(request):
@@ -94,6 +98,10 @@ def plans(request):
         return Response({"plans": reads.plan_list_rows(user=request.user)})
     body = validated_body(PlanCreateSerializer, request)
     params = {k: body[k] for k in services.DEFAULTS if k in body}
+    if body.get("background"):
+        job = job_services.plan_job_start(user=request.user, name=body["name"], start_date=body["start_date"],
+                                          street_id=body.get("street"), parameters=params)
+        return Response({"job": job_reads.job_json(job, user=request.user)}, status=status.HTTP_202_ACCEPTED)
     plan = services.plan_create(user=request.user, name=body["name"], start_date=body["start_date"],
                                 street_id=body.get("street"), **params)
     return Response(_plan_json(reads.plan_get(user=request.user, pk=plan.pk), request.user),

@@ -7,7 +7,7 @@ contract of docs/*_API.md and the JavaScript, and never change with a name. All 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import abandonment, coverage, enterprises, export, imports, management_areas, plans, service, views
+from . import abandonment, coverage, enterprises, export, imports, jobs, management_areas, plans, service, views
 from .drf import LoggedInElseLogInPage
 from .tokens import obtain_token
 
@@ -78,6 +78,12 @@ urlpatterns = [
     path("imports/<int:pk>/commit/", imports.import_job_commit, name="import-commit"),
     path("export/", export.export_layers, name="export-layer-list"),
     path("export/<str:layer>.<str:fmt>", export.export_layer, name="export-layer-file"),
+    path("export/<str:layer>.<str:fmt>/job/", jobs.export_job, name="export-layer-job"),
+    # Background jobs (docs/JOBS.md).
+    path("jobs/", jobs.jobs, name="job-list"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job-detail"),
+    path("jobs/<int:pk>/cancel/", jobs.job_cancel, name="job-cancel"),
+    path("jobs/<int:pk>/download/", jobs.job_download, name="job-download"),
     # The API's description and keys (docs/API.md).
     path("schema/", SpectacularAPIView.as_view(**LOGGED_IN), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", **LOGGED_IN), name="docs"),

@@ -84,20 +84,49 @@ def get_exporter(name: str) -> Exporter | None:
     return EXPORTERS.get(name)
 
 
-def export_data(*, layer: FeatureLayer, user, filters: Filters, exporter: Exporter, limit: int | None = None) -> ExportData:
-    """The rows of one export, read in one SQL statement; TooManyFeatures beyond `limit` (checked with limit + 1)."""
-    limit = max_features() if limit is None else limit
+def export_query(*, layer: FeatureLayer, user, filters: Filters, exporter: Exporter) -> tuple[str, list]:
+    """The SQL (without LIMIT) and parameters reading one export's rows in id order."""
     on_params = [filters.on] if layer.dated else []
     columns, column_params = select_list(layer, user, on_params)
     from_sql, where_sql, params = filtered_sql(layer, user, filters)
     geometry = ", ".join(g.format(g=layer.geom_sql) for g in exporter.geometry_sql)
-    sql = (f"SELECT {columns}, {geometry} FROM {from_sql} WHERE {where_sql} "
-           f"ORDER BY {layer.id_sql} LIMIT %s")
+    sql = f"SELECT {columns}, {geometry} FROM {from_sql} WHERE {where_sql} ORDER BY {layer.id_sql}"
+    return sql, column_params + params
+
+
+def export_data(*, layer: FeatureLayer, user, filters: Filters, exporter: Exporter, limit: int | None = None) -> ExportData:
+    """The rows of one export, read in one SQL statement; TooManyFeatures beyond `limit` (checked with limit + 1)."""
+    limit = max_features() if limit is None else limit
+    sql, params = export_query(layer=layer, user=user, filters=filters, exporter=exporter)
     with connection.cursor() as cursor:
-        cursor.execute(sql, column_params + params + [limit + 1])
+        cursor.execute(sql + " LIMIT %s", params + [limit + 1])
         rows = cursor.fetchall()
     if len(rows) > limit:
         raise TooManyFeatures(layer, limit)
+    return ExportData(layer=layer, filters=filters, rows=rows, generated_at=timezone.now())
+
+
+def export_count(*, layer: FeatureLayer, user, filters: Filters) -> int:
+    """How many features an export with these filters holds (what a background export counts its progress in)."""
+    from_sql, where_sql, params = filtered_sql(layer, user, filters)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {from_sql} WHERE {where_sql}", params)
+        return cursor.fetchone()[0]
+
+
+def export_data_in_chunks(*, layer: FeatureLayer, user, filters: Filters, exporter: Exporter, limit: int,
+                          chunk: int, progress: Callable[[int], None]) -> ExportData:
+    """export_data() through a server-side cursor, `chunk` rows at a time, calling progress(rows read) after each
+    (a background job's progress and cancel check); TooManyFeatures beyond `limit`. Call it inside a transaction."""
+    sql, params = export_query(layer=layer, user=user, filters=filters, exporter=exporter)
+    rows: list[tuple] = []
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql + " LIMIT %s", params + [limit + 1])
+        while batch := cursor.fetchmany(chunk):
+            rows.extend(batch)
+            if len(rows) > limit:
+                raise TooManyFeatures(layer, limit)
+            progress(len(rows))
     return ExportData(layer=layer, filters=filters, rows=rows, generated_at=timezone.now())
 
 

@@ -23,6 +23,7 @@ from .enterprises import (
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
 from .history import ChangeAction, ManagementAreaVersion
 from .imports import ImportJob, ImportStatus
+from .jobs import Job, JobKind, JobStatus
 from .management_areas import ManagementArea
 from .plans import Bundle, BundleEstate, PlanStatus, PlanVersion, TakeoverPlan
 from .renovation import RenovationItem, RenovationProject, RenovationStatus
@@ -32,6 +33,7 @@ __all__ = [
     "AuditEvent", "AuditKind",
     "ChangeAction", "ManagementAreaVersion",
     "ImportJob", "ImportStatus",
+    "Job", "JobKind", "JobStatus",
     "Bundle", "BundleEstate", "PlanStatus", "PlanVersion", "TakeoverPlan",
     "CreditEvaluation", "EnterpriseListing", "RegisterAction", "RegisterChange",
     "Abandonment", "AdminArea", "AdminLevel", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",

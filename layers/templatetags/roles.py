@@ -37,6 +37,9 @@ def role_nav(context) -> dict:
         "plans_active": path.startswith("/plans/"),
         "imports": reverse("imports") if role in (Role.PLANNER, Role.ADMINISTRATOR) else None,
         "imports_active": path.startswith("/imports/"),
+        # Background jobs: everyone's own exports, imports and proposals (docs/JOBS.md).
+        "jobs": reverse("job-list") if user is not None and user.is_authenticated else None,
+        "jobs_active": path.startswith("/jobs/"),
         "audit": reverse("audit-log") if may(user, AuditEvent, VIEW) else None,
         "audit_active": path.startswith("/audit/"),
         "admin": reverse("admin:index") if role == Role.ADMINISTRATOR else None,

@@ -14,6 +14,7 @@ from ..io import crs as crs_helpers
 from ..models import ImportJob
 from ..permissions import ADD, VIEW, require, restrict
 from ..services.imports import IMPORTERS, limits
+from .jobs import job_strings
 
 RECENT_JOBS = 10
 
@@ -50,7 +51,8 @@ def import_page(request):
     lim = limits()
     config = {
         "urls": {"jobs": reverse("api:import-list"), "adminAreas": reverse("api:admin-area-list"),
-                 "map": reverse("map")},
+                 "map": reverse("map"), "jobList": reverse("job-list")},
+        "jobStrings": {**job_strings(), "list": _("All background jobs")},
         "targets": [cls.describe() for cls in IMPORTERS.values()],
         "crs": [{"epsg": code, "label": label} for code, label in crs_helpers.choices()],
         "strings": {

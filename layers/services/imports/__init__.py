@@ -355,8 +355,9 @@ def default_reason(file_name: str) -> str:
 
 
 def import_table_commit(table: readers.Table, *, target: str, user, options: Options, reason: str = "",
-                        file_name: str = "") -> Analysis:
-    """Check and write every row in one transaction: all of them, or (on any error) none."""
+                        file_name: str = "", progress=None) -> Analysis:
+    """Check and write every row in one transaction: all of them, or (on any error) none. `progress(done, total)`
+    is called between batches of saved rows (a background job's progress; raising from it rolls everything back)."""
     require(user, ImportJob, ADD)
     reason = (reason or "").strip() or default_reason(file_name)
     with transaction.atomic():
@@ -369,7 +370,7 @@ def import_table_commit(table: readers.Table, *, target: str, user, options: Opt
             raise ImportRefused(_("The positions look offset like GCJ-02 (a commercial map's coordinates): choose "
                                   "whether to convert them before importing."), report=report)
         try:
-            counts = analysis.importer.save(analysis.rows, reason=reason)
+            counts = analysis.importer.save(analysis.rows, reason=reason, progress=progress)
         except registry.RowError as exc:
             raise ImportRefused(_("Nothing was imported: %(reason)s") % {"reason": exc}, report=report) from None
         report["result"] = counts
@@ -454,7 +455,12 @@ def import_job_check(*, user, job_id: int, mapping: dict, srid=None, gcj02_choic
     return job
 
 
-def import_job_commit(*, user, job_id: int, reason: str = "") -> ImportJob:
+def import_job_rows(job: ImportJob) -> int:
+    """The rows of a job's file, as its last dry run counted them (0 before a dry run)."""
+    return int(((job.report or {}).get("summary") or {}).get("rows") or 0)
+
+
+def import_job_commit(*, user, job_id: int, reason: str = "", progress=None) -> ImportJob:
     """Commit a checked job with the choices of its last dry run: all rows or none."""
     try:
         with transaction.atomic():
@@ -463,7 +469,7 @@ def import_job_commit(*, user, job_id: int, reason: str = "") -> ImportJob:
                 raise ImportRefused(_("Run the dry run of “%(name)s” first.") % {"name": job.file_name}, status=409)
             options = Options(mapping=job.mapping, srid=job.srid, gcj02=job.gcj02)
             analysis = import_table_commit(_job_table(job), target=job.target, user=user, options=options,
-                                           reason=reason, file_name=job.file_name)
+                                           reason=reason, file_name=job.file_name, progress=progress)
             job.report = {"file": job.report.get("file"), **analysis.report}
             job.reason = (reason or "").strip() or default_reason(job.file_name)
             job.status, job.committed_at = ImportStatus.COMMITTED, timezone.now()
@@ -489,4 +495,4 @@ def import_job_get(*, user, job_id: int) -> ImportJob:
 
 
 __all__ = ["ImportRefused", "Options", "analyse", "import_job_check", "import_job_commit", "import_job_create",
-           "import_job_get", "import_table_commit", "read_table", "describe_table"]
+           "import_job_get", "import_job_rows", "import_table_commit", "read_table", "describe_table"]

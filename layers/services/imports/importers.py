@@ -268,22 +268,27 @@ class Importer:
 
     # --- writing ----------------------------------------------------------------------------------------------
 
-    def save(self, rows: list[Row], *, reason: str) -> dict:
-        """Write the checked rows (all ok) inside the caller's transaction; return {"created": n, "updated": n}."""
+    def save(self, rows: list[Row], *, reason: str, progress=None) -> dict:
+        """Write the checked rows (all ok) inside the caller's transaction; return {"created": n, "updated": n}.
+        `progress(done, total)`, if given, is called between batches (a background job's progress and cancel
+        check: an exception from it rolls the caller's transaction back)."""
         if (self.model, ADD) in ROLE_ACTIONS:  # the register's own rule, where the role table has one
             require(self.user, self.model, ADD)
         counts = {"created": 0, "updated": 0}
         if self.bulk:
-            return self._save_bulk(rows)
-        for row in self.order(rows):
+            return self._save_bulk(rows, progress=progress)
+        for done, row in enumerate(self.order(rows), start=1):
             counts["created" if row.existing is None else "updated"] += 1
             self.save_row(row, reason=reason)
+            if progress is not None and (done % self.PROGRESS_EVERY == 0 or done == len(rows)):
+                progress(done, len(rows))
         return counts
 
     bulk = False  # True: rows are independent and need no per-row service, so they are written in batches
     BATCH = 1000
+    PROGRESS_EVERY = 200  # rows saved one by one between two progress reports
 
-    def _save_bulk(self, rows: list[Row]) -> dict:
+    def _save_bulk(self, rows: list[Row], progress=None) -> dict:
         new, changed, names = [], [], set()
         for row in rows:
             obj = row.existing or self.model()
@@ -294,10 +299,16 @@ class Importer:
                 obj.geom = to_geos(row.geom)
                 names.add("geom")
             (changed if row.existing is not None else new).append(obj)
-        self.model.objects.bulk_create(new, batch_size=self.BATCH)
         fields = sorted(names - {self.key, "id"})
-        if changed and fields:
-            self._update_many(changed, fields)
+        for start in range(0, len(new), self.BATCH):
+            self.model.objects.bulk_create(new[start:start + self.BATCH], batch_size=self.BATCH)
+            if progress is not None:
+                progress(start + len(new[start:start + self.BATCH]), len(rows))
+        for start in range(0, len(changed), self.BATCH):
+            if fields:
+                self._update_many(changed[start:start + self.BATCH], fields)
+            if progress is not None:
+                progress(len(new) + start + len(changed[start:start + self.BATCH]), len(rows))
         return {"created": len(new), "updated": len(changed)}
 
     def _update_many(self, objs: list, fields: list[str]) -> None:

@@ -150,12 +150,12 @@ class ManagementAreaImporter(Importer):
         # Shrinking redraws before creations, so a new area may take the room an old one gives up.
         return sorted(rows, key=lambda r: r.existing is None)
 
-    def save(self, rows, *, reason):
+    def save(self, rows, *, reason, progress=None):
         def linked(areas):
             return set(Estate.objects.filter(management_area_id__in=areas).values_list("pk", flat=True))
 
         before = linked([r.existing.pk for r in rows if r.existing is not None])
-        counts = super().save(rows, reason=reason)
+        counts = super().save(rows, reason=reason, progress=progress)
         # Enterprises serving estates that entered or left the areas see their service area change.
         refresh_jurisdictions(estate_ids=sorted(before | linked([r.existing.pk for r in rows])))
         return counts
@@ -227,8 +227,8 @@ class EstateImporter(Importer):
             row.warnings.append(_("the point lies outside the stored boundary of %(name)s")
                                 % {"name": row.existing.name})
 
-    def save(self, rows, *, reason):
-        counts = super().save(rows, reason=reason)
+    def save(self, rows, *, reason, progress=None):
+        counts = super().save(rows, reason=reason, progress=progress)
         # New or moved estates get the management area that covers them (the editing services' rule).
         moved = [r.geom for r in rows if r.geom is not None and not r.point_only]
         if moved:

@@ -1,5 +1,6 @@
 // The map's export control (docs/EXPORT.md): a layer, a format, and the features in view or inside a drawn area.
-import { fmt } from "./api.js";
+import { api, fmt } from "./api.js";
+import { el } from "./dom.js";
 
 const L = window.L;
 
@@ -108,12 +109,13 @@ export function initExport(map) {
     else drawing.start();
   });
 
-  function exportUrl() {
+  function exportUrl(template = panel.dataset.urlTemplate) {
     const layer = layerSelect.value;
-    const template = panel.dataset.urlTemplate;
     const base = template.replace("zzlayerzz", encodeURIComponent(layer)).replace("zzfmtzz", formatSelect.value);
     const params = new URLSearchParams();
-    if (scope() === "polygon") {
+    if (scope() === "all") {
+      // the whole layer: no bbox (a background job, docs/JOBS.md)
+    } else if (scope() === "polygon") {
       const polygon = drawing.geojson();
       if (!polygon) return null;
       params.set("polygon", JSON.stringify(polygon));
@@ -126,9 +128,30 @@ export function initExport(map) {
     return `${base}?${params}`;
   }
 
+  /** Start this export as a background job; the job list shows its progress and offers the file. */
+  async function startJob() {
+    submit.disabled = true;
+    try {
+      const job = await api({}, exportUrl(panel.dataset.jobUrlTemplate), { method: "POST" });
+      message.replaceChildren(msg.msgJobStarted, " ", el("a", { href: msg.jobListUrl, id: "export-job-link",
+                                                                "data-job": job.id, text: msg.msgJobList }));
+      panel.dataset.state = "job";
+      panel.dataset.job = String(job.id);
+    } catch (error) {
+      message.textContent = error.message || msg.msgFailed;
+      panel.dataset.state = "error";
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (drawing.isDrawing()) drawing.finish();
+    if (scope() === "all") {
+      await startJob();
+      return;
+    }
     const url = exportUrl();
     if (!url) {
       message.textContent = msg.msgDrawFirst;
@@ -145,6 +168,11 @@ export function initExport(map) {
           text = (await response.json()).error || text;
         } catch (error) { /* not JSON */ }
         message.textContent = text;
+        if (response.status === 413) {
+          // Too many features for a download: the worker can write the file instead.
+          message.append(" ", el("button", { type: "button", class: "btn-secondary", id: "export-as-job",
+                                             text: msg.msgAsJob, onclick: startJob }));
+        }
         panel.dataset.state = "error";
         return;
       }

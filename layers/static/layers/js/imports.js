@@ -1,6 +1,7 @@
 // The import page (docs/IMPORT.md): upload → mapping and coordinates → dry run with a preview map → commit.
 import { api, fmt } from "./api.js";
 import { el } from "./dom.js";
+import { cancelJob, followJob, jobCard } from "./job_progress.js";
 
 const config = JSON.parse(document.getElementById("import-config").textContent);
 const S = config.strings;
@@ -277,6 +278,15 @@ $("commit-form").addEventListener("submit", async (event) => {
   $("im-commit").disabled = true;
   try {
     job = await api(config, `${config.urls.jobs}${job.id}/commit/`, { method: "POST", json: { reason: $("im-reason").value } });
+    if (job.job) {
+      // A large file: the background worker commits it; follow its progress here (and on the job list).
+      const finished = await followBackgroundJob(job.job, status);
+      if (finished.status !== "done") {
+        $("im-commit").disabled = false;
+        return;
+      }
+      job = await api(config, `${config.urls.jobs}${job.id}/`);
+    }
     const result = job.report.result || { created: 0, updated: 0 };
     notice(status, "ok", fmt(S.committed, result), " ", el("a", { href: config.urls.map, text: S.openMap }));
     page.dataset.committed = "true";
@@ -287,6 +297,21 @@ $("commit-form").addEventListener("submit", async (event) => {
     if (error.body && error.body.report) renderReport({ ...error.body.report, refused: error.message });
   }
 });
+
+/** Show a background job's card in `status` until it finishes; resolves to the finished job. */
+async function followBackgroundJob(backgroundJob, status) {
+  const show = (j) => status.replaceChildren(el("ul", { class: "jb-list im-job" }, jobCard(j, config.jobStrings, {
+    onCancel: async (current) => {
+      try {
+        show(await cancelJob(config, current));
+      } catch (error) {
+        notice(status, "error", error.message);
+      }
+    },
+  })), el("a", { href: config.urls.jobList, text: config.jobStrings.list }));
+  show(backgroundJob);
+  return followJob(backgroundJob.url, show);
+}
 
 $("im-restart").addEventListener("click", () => {
   job = null;
