@@ -72,7 +72,8 @@ def _config(request, plan: TakeoverPlan) -> dict:
     return {
         "planId": plan.pk,
         "bounds": [[south, west], [north, east]],  # the plan's street or the district: the first view
-        "tiles": reverse("plan-tile", args=[plan.pk, "LAYER", 0, 0, 0]).replace("LAYER/0/0/0", "{layer}/{z}/{x}/{y}"),
+        "tiles": reverse("plan-tile", args=[plan.pk, "LAYER", 0, 0, 0]).replace("LAYER/0/0/0",
+                                                                                 "{layer}/{tileZoom}/{x}/{y}"),
         "canEdit": can_edit,
         "csrfToken": get_token(request) if can_edit else None,
         "api": {

@@ -3,8 +3,9 @@
     .venv/bin/python tests/benchmarks/bench_plan_page.py [--runs 3] [--street CODE] [--server gunicorn|thread]
 
 Runs on the dev database (DATABASE_URL) holding the medium demo (`manage.py load_demo --scale medium --seed 1`).
-Creates a street plan and a district plan as the planner, serves the project with gunicorn and the production
-settings (as load_run.py does; --server thread: Django's live-server thread), logs in through the form, opens each
+Creates a street plan and a district plan as the planner, serves the project from Django's live-server thread (the
+browser tests' server: one process, a new database connection per request; --server gunicorn: gunicorn with the
+production settings as load_run.py runs it, after collectstatic — slow to start), logs in through the form, opens each
 plan page in headless Chromium (1400×900, cold browser cache, one new context per run) and waits until the page
 says it is ready and the network is idle. Every response is recorded: the page's data (the HTML, the JSON API and
 the vector tiles) apart from the static files (Leaflet, scripts, styles: cached by the browser after the first
@@ -142,8 +143,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--street", default=None, help="a street code; default the first street")
-    parser.add_argument("--server", choices=["gunicorn", "thread"], default="gunicorn",
-                        help="gunicorn (production settings, default) or Django's live-server thread")
+    parser.add_argument("--server", choices=["gunicorn", "thread"], default="thread",
+                        help="Django's live-server thread (default) or gunicorn with the production settings")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
@@ -170,7 +171,9 @@ def main():
     try:
         with server as base, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            print("server up:", base, flush=True)
             session = log_in(browser, base)
+            print("logged in", flush=True)
             measure(browser, base, session, f"/plans/{plans['whole district'].pk}/")  # warm up the server
             print(f"server: {args.server}" + (f" ({args.workers} workers × {args.threads} threads)"
                                                if args.server == "gunicorn" else ""))

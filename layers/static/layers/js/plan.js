@@ -159,8 +159,10 @@ function pane(name, zIndex) {
 }
 
 function tileLayer(layer, options) {
+  // 512-pixel tiles: a quarter of the requests. The tile at zoom z of 512 pixels is the server's tile of zoom z − 1.
   return L.vectorGrid.protobuf(tileUrl(layer), {
-    rendererFactory: L.svg.tile, interactive: true, maxZoom: map.getMaxZoom(), attribution: "", ...options,
+    rendererFactory: L.svg.tile, interactive: true, maxZoom: map.getMaxZoom(), attribution: "", tileSize: 512,
+    tileZoom: (data) => data.z - 1, ...options,
   });
 }
 
