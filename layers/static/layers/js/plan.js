@@ -174,7 +174,7 @@ function drawMap() {
   });
   territoryLayer.on("mouseover", (e) => hover("territory", e));
   territoryLayer.on("mouseout", () => unhover("territory"));
-  territoryLayer.on("mousemove", (e) => { if (hovered?.kind === "territory") tooltip.setLatLng(e.latlng); });
+  territoryLayer.on("mousemove", (e) => hover("territory", e));
   territoryLayer.addTo(map);
   if (estateLayer) estateLayer.remove();
   state.seen.clear();
@@ -190,7 +190,8 @@ function drawMap() {
   });
   estateLayer.on("mouseover", (e) => hover("estate", e));
   estateLayer.on("mouseout", () => unhover("estate"));
-  estateLayer.on("mousemove", (e) => { if (hovered?.kind === "estate") tooltip.setLatLng(e.latlng); });
+  // On every move, not only on entering: a restyled estate under a still pointer gets its tooltip back at once.
+  estateLayer.on("mousemove", (e) => hover("estate", e));
   estateLayer.on("click", (e) => {
     const props = e.layer && e.layer.properties;
     if (props) onEstateClick(state.seen.get(props.id) || props);
