@@ -559,6 +559,8 @@ async function setup(leafletMap) {
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   map.options.zoomSnap = 0.5;
   labelLayer = L.layerGroup().addTo(map);
+  // The map moves under the pointer: what was hovered is no longer there (its tile may be gone).
+  map.on("movestart", () => { hovered = null; tooltip.remove(); });
   let labelled = null;
   map.on("zoomend", () => {
     const now = map.getZoom() >= LABEL_ZOOM;
