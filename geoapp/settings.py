@@ -197,6 +197,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Forced grouping (floatformat:"0g", intcomma) writes 12,345 in Chinese too (Django's zh_Hans groups nothing).
+FORMAT_MODULE_PATH = ["geoapp.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

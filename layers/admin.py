@@ -357,7 +357,7 @@ class TakeoverPlanAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 @admin.register(models.Bundle)
 class BundleAdmin(ReadOnlyAdmin, LeafletGeoAdmin):
-    list_display = ("plan", "rank", "enterprise", "households", "floor_area", "score")
+    list_display = ("plan", "number", "rank", "enterprise", "households", "floor_area", "score")
     readonly_fields = ["plan", "rank", "enterprise", "households", "floor_area", "score"]
     fields = readonly_fields + ["geom"]
 

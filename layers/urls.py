@@ -33,6 +33,7 @@ urlpatterns = [
     path("service/", service.service_page, name="service"),
     path("plans/", plans.plan_list, name="plan-list"),
     path("plans/<int:pk>/", plans.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/tiles/<str:layer>/<int:z>/<int:x>/<int:y>.mvt", plans.plan_tile, name="plan-tile"),
     path("imports/", imports.import_page, name="imports"),
     path("jobs/", jobs.job_list, name="job-list"),
     path("imports/samples/<str:name>", imports.import_sample, name="import-sample"),

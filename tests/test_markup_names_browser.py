@@ -8,7 +8,7 @@ from django.db.models.functions import Concat, Left
 
 from layers.models import AdminArea, Enterprise, Estate, ManagementArea, TakeoverPlan
 
-from .browser_helpers import log_in
+from .browser_helpers import log_in, pixel
 
 pytestmark = [pytest.mark.browser]
 
@@ -113,11 +113,21 @@ def test_names_with_markup_are_shown_as_text_everywhere(page, live_server, demo_
     found.tooltips(page, "candidate map", "enterprise")
     found.no_markup(page, "service candidates")
 
-    # A takeover plan: territory and estate tooltips.
+    # A takeover plan: territory and estate tooltips (one tooltip, over the plan's vector tiles: hover them).
     page.goto(f"{live_server.url}/plans/{plan.pk}/")
     page.wait_for_selector("#plan[data-ready=true]", timeout=30_000)
-    found.tooltips(page, "plan territories", "enterprise")
-    found.tooltips(page, "plan estates", "estate")
+    in_plan = Estate.objects.get(pk=plan.bundles.order_by("number").first().members.order_by("estate_id")
+                                 .first().estate_id)
+    for where, family, point in (("plan estates", "estate", in_plan.geom.point_on_surface),
+                                 ("plan territories", "enterprise", enterprise.jurisdiction.geom.point_on_surface)):
+        page.evaluate("([lat, lon]) => window.geoappMap.setView([lat, lon], 17, {animate: false})",
+                      [point.y, point.x])
+        page.wait_for_selector("#plan[data-estate-tiles=loaded]", timeout=20_000)
+        page.wait_for_timeout(300)
+        page.mouse.move(*pixel(page, point.x, point.y))
+        page.mouse.move(*[v + 1 for v in pixel(page, point.x, point.y)])
+        page.wait_for_timeout(200)
+        found.shown(page, where, ".leaflet-tooltip", family)
     found.no_markup(page, "plan")
 
     # Statistics: streets, a street's communities, a community's estates; the printable report's map.

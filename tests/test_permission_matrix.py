@@ -669,6 +669,8 @@ ENDPOINTS = [
     E("plan-list", GET, url("/plans/"), PLAN_READERS, 200),
     E("plan-list", POST, J(case_plan_page_create), DISTRICT, 302),
     E("plan-detail", GET, lambda i: Request(f"/plans/{the_plan().pk}/"), PLAN_READERS, 200),
+    E("plan-tile", GET, lambda i: Request(f"/plans/{the_plan().pk}/tiles/estates/12/3491/1464.mvt"), PLAN_READERS,
+      200),
     # Import (docs/IMPORT.md): the district department's jobs only.
     E("imports", GET, url("/imports/"), DISTRICT, 200),
     E("import-sample", GET, url("/imports/samples/estates_lonlat.csv"), DISTRICT, 200),

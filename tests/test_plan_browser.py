@@ -38,12 +38,18 @@ def removable(plan):
     raise AssertionError("no bundle can spare an estate")
 
 
-def click_estate(page, estate_id, zoom=17):
+def show_estate(page, estate_id, zoom=17):
+    """Centre the map on the estate and wait for the plan's estate tiles; the estate's page coordinates."""
     point = Estate.objects.get(pk=estate_id).geom.point_on_surface
     page.evaluate("([lat, lon, z]) => window.geoappMap.setView([lat, lon], z, {animate: false})",
                   [point.y, point.x, zoom])
+    page.wait_for_selector("#plan[data-estate-tiles=loaded]", timeout=20_000)
     page.wait_for_timeout(150)
-    x, y = pixel(page, point.x, point.y)
+    return pixel(page, point.x, point.y)
+
+
+def click_estate(page, estate_id, zoom=17):
+    x, y = show_estate(page, estate_id, zoom)
     page.mouse.click(x, y)
 
 
@@ -165,8 +171,8 @@ def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city):
     page.wait_for_selector("#coverage-table[data-as-approved=true]")
     page.wait_for_selector("#plan[data-map-status=approved]", timeout=30_000)
     assert page.locator("#approve-plan").count() == 0 and page.locator("#enterprise-picker").count() == 0
-    shown = page.evaluate("(ids) => ids.map((id) => window.geoappPlan.estates.get(id).feature.properties.status)",
-                          estate_ids)
+    page.wait_for_selector("#plan[data-estate-tiles=loaded]", timeout=20_000)
+    shown = page.evaluate("(ids) => ids.map((id) => window.geoappPlan.seen.get(id)?.status)", estate_ids)
     assert set(shown) == {"enterprise"}
     after = coverage_total(page, live_server, today.isoformat())
     assert after["enterprise"]["households"] == before["enterprise"]["households"] + moved
@@ -202,3 +208,128 @@ def test_official_sees_a_plan_read_only(page, live_server, demo_city):
     plan.refresh_from_db()
     assert plan.version == 1
     assert not page.errors, page.errors
+
+
+def bundle_badges(page) -> dict[int, tuple[str, str]]:
+    """bundle id → (the number shown in the list, its badge colour), as the planner sees them."""
+    return {int(i): (t, c) for i, t, c in page.evaluate("""() => [...document.querySelectorAll("#bundle-list li")]
+        .map((li) => [li.dataset.bundleId, li.querySelector(".bundle__rank").textContent,
+                      getComputedStyle(li.querySelector(".bundle__rank")).backgroundColor])""")}
+
+
+def open_plan(page, live_server, plan):
+    page.goto(f"{live_server.url}/plans/{plan.pk}/")
+    page.wait_for_selector("#plan[data-ready=true]", timeout=30_000)
+
+
+def test_bundles_keep_their_number_and_colour_while_the_planner_edits(page, live_server, demo_city):
+    """Deleting bundle #1 and drawing it again renumbers nothing: every other bundle keeps its number and colour,
+    the new one gets the next number; an estate's tooltip follows the edit."""
+    planner = User.objects.get(username="planner")
+    street = AdminArea.objects.filter(level="street").order_by("code").first()
+    plan = services.plan_create(user=planner, name="编号不变", start_date=timezone.localdate(), street_id=street.pk)
+    numbers = dict(plan.bundles.values_list("pk", "number"))
+    assert len(numbers) >= 3
+    log_in(page, live_server, "planner")
+    open_plan(page, live_server, plan)
+    before = bundle_badges(page)
+    assert {i: int(t) for i, (t, _) in before.items()} == numbers
+
+    # Delete bundle #1: the others keep number and colour (they used to move up one rank and take its colour).
+    first = plan.bundles.get(number=1)
+    estates = sorted(members(plan, first.pk))
+    page.click(f"#bundle-list li[data-bundle-id='{first.pk}']")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-bundle")
+    wait_version(page, 2)
+    after = bundle_badges(page)
+    assert after == {i: v for i, v in before.items() if i != first.pk}
+    assert dict(plan.bundles.values_list("pk", "number")) == {i: n for i, n in numbers.items() if i != first.pk}
+
+    # Draw it again: a new bundle with the next free number, the others still unchanged.
+    page.click("#new-bundle")
+    for estate_id in estates:
+        click_estate(page, estate_id, zoom=16)
+    page.click("#create-bundle")
+    wait_version(page, 3)
+    created = plan.bundles.get(members__estate_id=estates[0])
+    assert created.number == max(numbers.values()) + 1
+    shown = bundle_badges(page)
+    assert shown[created.pk][0] == str(created.number)
+    assert {i: v for i, v in shown.items() if i != created.pk} == after
+
+    # Remove an estate with the pointer on it: its tooltip says at once that it is free now.
+    bundle, estate_id = removable(plan)
+    number = plan.bundles.get(pk=bundle.pk).number
+    page.click(f"#bundle-list li[data-bundle-id='{bundle.pk}']")
+    page.click("#edit-bundle")
+    x, y = show_estate(page, estate_id)
+    page.mouse.move(x, y)
+    page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
+    assert f"{number}号" in page.inner_text(".leaflet-tooltip")
+    page.mouse.click(x, y)
+    wait_version(page, 4)
+    assert estate_id not in members(plan, bundle.pk)
+    page.mouse.move(x + 1, y + 1)
+    page.wait_for_selector(".leaflet-tooltip", timeout=5_000)
+    tip = page.inner_text(".leaflet-tooltip")
+    assert f"{number}号" not in tip and "未纳入" in tip, tip
+    page.screenshot(path=str(ARTIFACTS / "plan-numbers-kept.png"))
+    assert not [e for e in page.errors if "status of 400" not in e], page.errors
+
+
+def test_seed_is_an_advanced_option_with_a_plain_label(page, live_server, demo_city):
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/plans/")
+    page.click("#new-plan-toggle")
+    assert not page.is_visible("#id_seed")  # folded away under "高级选项"
+    page.click("#advanced-options summary")
+    assert page.inner_text("label[for=id_seed]") == "方案编号（相同编号得到相同方案）"
+    page.fill("#id_name", "第七种方案")
+    page.select_option("#id_street", str(AdminArea.objects.filter(level="street").order_by("code").first().pk))
+    page.fill("#id_seed", "7")
+    page.screenshot(path=str(ARTIFACTS / "plan-list-advanced.png"))
+    page.click("#create-plan")
+    page.wait_for_url(f"{live_server.url}/plans/*/")
+    assert TakeoverPlan.objects.get(name="第七种方案").parameters["seed"] == 7
+
+
+def test_households_are_shown_with_thousands_separators(page, live_server, demo_city):
+    planner = User.objects.get(username="planner")
+    plan = services.plan_create(user=planner, name="千位分隔", start_date=timezone.localdate())
+    households = sum(plan.bundles.values_list("households", flat=True))
+    assert households >= 1000
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/plans/")
+    assert page.inner_text(f"#plans-table tr[data-plan-id='{plan.pk}'] [data-v=households]") == f"{households:,}"
+    open_plan(page, live_server, plan)
+    assert "800–4,000" in page.inner_text(".plan__params")
+    assert f"{households:,}" in page.inner_text("#plan-summary")
+    biggest = plan.bundles.order_by("-households").first()
+    shown = page.inner_text(f"#bundle-list li[data-bundle-id='{biggest.pk}'] [data-v=households]")
+    assert shown == f"{biggest.households:,}"
+
+
+def test_approval_says_how_many_bundles_have_no_enterprise(page, live_server, demo_city):
+    plan = TakeoverPlan.objects.order_by("id").first()  # the demo's draft: three bundles have an enterprise
+    missing = plan.bundles.filter(enterprise__isnull=True).count()
+    assert missing > 0
+    version = plan.version
+    log_in(page, live_server, "planner")
+    open_plan(page, live_server, plan)
+    messages = []
+
+    def answer(dialog):
+        messages.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.click("#approve-plan")
+    page.wait_for_timeout(500)
+    assert messages and f"还有 {missing} 个包未指定企业" in messages[0], messages
+    first = plan.bundles.filter(enterprise__isnull=True).order_by("number").first()
+    assert f"#{first.number}" in messages[0]
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.DRAFT and plan.version == version
+    assert not ServiceContract.objects.filter(bundle__plan=plan).exists()
+    assert page.get_attribute("#plan", "data-selected") == str(first.pk)  # the first one is shown to fill in

@@ -430,4 +430,20 @@ def test_database_refuses_a_bundle_for_a_black_listed_enterprise(plan):
             Bundle.objects.filter(pk=bundle.pk).update(enterprise=black)
     normal = Enterprise.objects.exclude(list_status=ListStatus.BLACK).first()
     Bundle.objects.filter(pk=bundle.pk).update(enterprise=normal)
-    assert Bundle.objects.create(plan=plan, rank=99, enterprise=normal).pk
+    assert Bundle.objects.create(plan=plan, number=99, rank=99, enterprise=normal).pk
+
+
+def test_a_bundle_number_is_unique_in_its_plan_and_kept_by_edits(plan):
+    """bundle_number_in_plan: the database refuses a second bundle #1; deleting a bundle renumbers nothing."""
+    from django.db import IntegrityError, transaction
+
+    numbers = dict(plan.bundles.values_list("pk", "number"))
+    with pytest.raises(IntegrityError, match="bundle_number_in_plan"):
+        with transaction.atomic():
+            Bundle.objects.create(plan=plan, number=1, rank=999)
+    first = plan.bundles.get(number=1)
+    services.bundle_delete(user=User.objects.get(username="planner"), plan_id=plan.pk, bundle_id=first.pk,
+                           version=plan.version)
+    del numbers[first.pk]
+    assert dict(plan.bundles.values_list("pk", "number")) == numbers
+    assert sorted(plan.bundles.values_list("rank", flat=True)) == list(range(1, len(numbers) + 1))

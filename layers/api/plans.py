@@ -75,10 +75,30 @@ class BundleCreateSerializer(serializers.Serializer):
     enterprise_id = doc.WholeNumber(required=False, allow_null=True)
 
 
-def _plan_json(plan: TakeoverPlan, user) -> dict:
+# ?view=page (the plan page): the bundles as compact rows without their outlines, plus the ids of the free
+# uncovered estates; the page draws the estates themselves from the vector tiles (docs/PLANS.md "Pages").
+VIEW_PARAMETER = OpenApiParameter(
+    "view", str, enum=["full", "page"], required=False,
+    description="page: instead of the GeoJSON `bundles`, `bundle_rows` ({columns, rows, enterprises}: one row per "
+                "bundle, easy first, no outline) and `free_estate_ids`, as the plan page reads the plan")
+
+
+def _view(request) -> str:
+    """?view=, read before anything is written: a bad value refuses the request as a whole."""
+    view = request.query_params.get("view") or "full"
+    if view not in ("full", "page"):
+        raise Invalid(_("view must be full or page."), field="view")
+    return view
+
+
+def _plan_json(request, plan: TakeoverPlan) -> dict:
     data = reads.plan_summary(plan)
-    data["bundles"] = reads.bundles_geojson(plan)
-    data["can_edit"] = plan.status == "draft" and may(user, TakeoverPlan, CHANGE)
+    if _view(request) == "page":
+        data["bundle_rows"] = reads.bundle_rows(plan)
+        data["free_estate_ids"] = reads.free_estate_ids(plan)
+    else:
+        data["bundles"] = reads.bundles_geojson(plan)
+    data["can_edit"] = plan.status == "draft" and may(request.user, TakeoverPlan, CHANGE)
     return data
 
 
@@ -96,6 +116,7 @@ def plans(request):
     if request.method == "GET":
         require(request.user, TakeoverPlan, VIEW)
         return Response({"plans": reads.plan_list_rows(user=request.user)})
+    _view(request)
     body = validated_body(PlanCreateSerializer, request)
     params = {k: body[k] for k in services.DEFAULTS if k in body}
     if body.get("background"):
@@ -104,26 +125,28 @@ def plans(request):
         return Response({"job": job_reads.job_json(job, user=request.user)}, status=status.HTTP_202_ACCEPTED)
     plan = services.plan_create(user=request.user, name=body["name"], start_date=body["start_date"],
                                 street_id=body.get("street"), **params)
-    return Response(_plan_json(reads.plan_get(user=request.user, pk=plan.pk), request.user),
+    return Response(_plan_json(request, reads.plan_get(user=request.user, pk=plan.pk)),
                     status=status.HTTP_201_CREATED)
 
 
 @extend_schema(operation_id="plan_retrieve", tags=["plans"],
                methods=["GET"], summary="One plan with its bundles as GeoJSON (easy first)",
-               responses={200: PLAN, 403: ERROR, 404: ERROR})
+               parameters=[VIEW_PARAMETER], responses={200: PLAN, 403: ERROR, 404: ERROR})
 @extend_schema(operation_id="plan_discard", tags=["plans"],
                methods=["DELETE"], summary="Discard a draft plan (kept, read-only)",
-               parameters=[OpenApiParameter("version", int, required=True)], responses={200: PLAN, **ERRORS})
+               parameters=[OpenApiParameter("version", int, required=True), VIEW_PARAMETER],
+               responses={200: PLAN, **ERRORS})
 @api_view(["GET", "DELETE"])
 def plan_detail(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
+    _view(request)
     if request.method == "DELETE":
         version = request.query_params.get("version")
         if version is None and isinstance(request.data, dict):
             version = request.data.get("version")
         services.plan_discard(user=request.user, plan_id=plan.pk, version=version)
         plan = reads.plan_get(user=request.user, pk=pk)
-    return Response(_plan_json(plan, request.user))
+    return Response(_plan_json(request, plan))
 
 
 @extend_schema(operation_id="plan_map", tags=["plans"],
@@ -137,27 +160,30 @@ def plan_map(request, pk):
 
 @extend_schema(operation_id="plan_bundle_create", tags=["plans"],
                summary="A new bundle of uncovered estates that are in no bundle yet (re-checked)",
-               request=BundleCreateSerializer, responses={201: PLAN, **ERRORS})
+               request=BundleCreateSerializer, parameters=[VIEW_PARAMETER], responses={201: PLAN, **ERRORS})
 @api_view(["POST"])
 def bundle_new(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
+    _view(request)
     body = validated_body(BundleCreateSerializer, request)
     bundle = services.bundle_create(user=request.user, plan_id=plan.pk, version=body["version"],
                                     estate_ids=body["estates"], enterprise_id=body.get("enterprise_id"))
-    data = _plan_json(reads.plan_get(user=request.user, pk=pk), request.user)
+    data = _plan_json(request, reads.plan_get(user=request.user, pk=pk))
     data["bundle_id"] = bundle.pk
     return Response(data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(operation_id="plan_bundle_update", tags=["plans"],
                methods=["PATCH"], summary="Change a bundle: add, remove or move in estates; set its enterprise",
-               request=BundlePatchSerializer, responses={200: PLAN, **ERRORS})
+               request=BundlePatchSerializer, parameters=[VIEW_PARAMETER], responses={200: PLAN, **ERRORS})
 @extend_schema(operation_id="plan_bundle_delete", tags=["plans"],
                methods=["DELETE"], summary="Delete a bundle (its estates become free)",
-               parameters=[OpenApiParameter("version", int, required=True)], responses={200: PLAN, **ERRORS})
+               parameters=[OpenApiParameter("version", int, required=True), VIEW_PARAMETER],
+               responses={200: PLAN, **ERRORS})
 @api_view(["PATCH", "DELETE"])
 def bundle_detail(request, pk, bid):
     plan = reads.plan_get(user=request.user, pk=pk)
+    _view(request)
     if request.method == "DELETE":
         version = request.query_params.get("version")
         if version is None and isinstance(request.data, dict):
@@ -168,7 +194,7 @@ def bundle_detail(request, pk, bid):
         kwargs = {"enterprise_id": body["enterprise_id"]} if "enterprise_id" in body else {}
         services.bundle_update(user=request.user, plan_id=plan.pk, bundle_id=bid, version=body.get("version"),
                                add=body.get("add"), remove=body.get("remove"), move=body.get("move"), **kwargs)
-    return Response(_plan_json(reads.plan_get(user=request.user, pk=pk), request.user))
+    return Response(_plan_json(request, reads.plan_get(user=request.user, pk=pk)))
 
 
 @extend_schema(operation_id="plan_bundle_candidates", tags=["plans"],
@@ -184,13 +210,14 @@ def bundle_candidates(request, pk, bid):
 
 @extend_schema(operation_id="plan_approve", tags=["plans"],
                summary="Approve: every bundle's contracts (mode bundled) in one transaction, or none",
-               request=PlanVersionBodySerializer, responses={200: PLAN, **ERRORS})
+               request=PlanVersionBodySerializer, parameters=[VIEW_PARAMETER], responses={200: PLAN, **ERRORS})
 @api_view(["POST"])
 def plan_approve(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
+    _view(request)
     services.plan_approve(user=request.user, plan_id=plan.pk,
                           version=validated_body(PlanVersionBodySerializer, request)["version"])
-    return Response(_plan_json(reads.plan_get(user=request.user, pk=pk), request.user))
+    return Response(_plan_json(request, reads.plan_get(user=request.user, pk=pk)))
 
 
 @extend_schema(operation_id="plan_coverage", tags=["plans"],

@@ -47,9 +47,14 @@ class TakeoverPlan(models.Model):
 
 
 class Bundle(models.Model):
-    """One package of adjacent uncovered estates for one enterprise; `rank` 1 is the easiest (先易后难)."""
+    """One package of adjacent uncovered estates for one enterprise; `rank` 1 is the easiest (先易后难).
+
+    `number` names the bundle on the map, in lists and messages ("包 #3") and picks its colour: given once (the
+    rank at proposal, then the next number of the plan) and never changed by edits, unlike the rank, which follows
+    the easy-first order after every edit."""
 
     plan = models.ForeignKey(TakeoverPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="bundles")
+    number = models.PositiveIntegerField(_("number"))
     rank = models.PositiveIntegerField(_("rank"))
     enterprise = models.ForeignKey(
         "layers.Enterprise", verbose_name=_("enterprise"), null=True, blank=True, on_delete=models.PROTECT,
@@ -66,9 +71,10 @@ class Bundle(models.Model):
         verbose_name_plural = _("bundles")
         ordering = ["plan", "rank"]
         indexes, constraints = geometry_rules("bundle", "geom", "geom_web")
+        constraints = [*constraints, models.UniqueConstraint(fields=["plan", "number"], name="bundle_number_in_plan")]
 
     def __str__(self):
-        return f"{self.plan} #{self.rank}"
+        return f"{self.plan} #{self.number}"
 
 
 class BundleEstate(models.Model):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ..models import AdminLevel, Bundle, PlanStatus, PlanVersion, TakeoverPlan
 from ..permissions import VIEW, get_restricted, restrict
 from ..rules import contract_not_ended_sql, old_estate_cutoff, old_estate_sql
+from ..tiles.registry import BUFFER, ENVELOPE, EXTENT, FULL_DETAIL_ZOOM, simplify_tolerance
 from .candidates import nearby_candidates
 from .coverage import coverage_figures
 
@@ -59,17 +60,20 @@ def plan_list_rows(*, user) -> list[dict]:
     return rows
 
 
-# Each bundle with its outline (lon/lat, 6 decimals), members and enterprise, easy first.
+# Each bundle with its outline (lon/lat, 6 decimals), bounding box, members and enterprise, easy first.
 BUNDLES_SQL = """
 SELECT COALESCE(json_agg(json_build_object(
          'type', 'Feature', 'id', b.id,
          'geometry', ST_AsGeoJSON(b.geom, 6, 0)::json,
          'properties', json_build_object(
-            'id', b.id, 'rank', b.rank, 'households', b.households, 'floor_area', round(b.floor_area::numeric, 2),
+            'id', b.id, 'number', b.number, 'rank', b.rank, 'households', b.households,
+            'floor_area', round(b.floor_area::numeric, 2),
             'score', round(b.score::numeric, 4), 'enterprise_id', b.enterprise_id, 'enterprise', en.name,
             'enterprise_grade', en.credit_grade, 'enterprise_list_status', en.list_status,
             'estate_count', m.estate_count, 'estate_ids', m.estate_ids, 'contracts', m.contracts,
-            'label_point', ST_AsGeoJSON(ST_PointOnSurface(b.geom), 6, 0)::json))
+            'label_point', ST_AsGeoJSON(ST_PointOnSurface(b.geom), 6, 0)::json,
+            'bbox', json_build_array(round(ST_XMin(b.geom)::numeric, 6), round(ST_YMin(b.geom)::numeric, 6),
+                                     round(ST_XMax(b.geom)::numeric, 6), round(ST_YMax(b.geom)::numeric, 6))))
          ORDER BY b.rank, b.id), '[]'::json)::text
   FROM layers_bundle b
   LEFT JOIN layers_enterprise en ON en.id = b.enterprise_id
@@ -88,14 +92,51 @@ def bundles_geojson(plan: TakeoverPlan) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+# The plan page's compact form (?view=page): one row per bundle, easy first, without its outline (the page draws
+# the estates from the vector tiles), coordinates to 5 decimals (about 1 m); the enterprises of the bundles and of
+# the territories once each.
+BUNDLE_COLUMNS = ["id", "number", "rank", "households", "floor_area", "score", "enterprise_id", "contracts",
+                  "estate_ids", "label_point", "bbox"]
+BUNDLE_ROWS_SQL = """
+SELECT COALESCE(json_agg(json_build_array(
+         b.id, b.number, b.rank, b.households, round(b.floor_area::numeric), round(b.score::numeric, 3),
+         b.enterprise_id, m.contracts, m.estate_ids,
+         json_build_array(round(ST_X(p.pt)::numeric, 5), round(ST_Y(p.pt)::numeric, 5)),
+         json_build_array(round(ST_XMin(b.geom)::numeric, 5), round(ST_YMin(b.geom)::numeric, 5),
+                          round(ST_XMax(b.geom)::numeric, 5), round(ST_YMax(b.geom)::numeric, 5)))
+         ORDER BY b.rank, b.id), '[]'::json)::text,
+       (SELECT COALESCE(json_object_agg(en.id, json_build_array(en.name, en.credit_grade, en.list_status)), '{}')::text
+          FROM layers_enterprise en
+         WHERE en.id IN (SELECT enterprise_id FROM layers_bundle WHERE plan_id = %(plan)s)
+            OR en.id IN (SELECT enterprise_id FROM layers_enterprisejurisdiction))
+  FROM layers_bundle b
+  CROSS JOIN LATERAL (SELECT ST_PointOnSurface(b.geom) AS pt) p
+  LEFT JOIN LATERAL (
+      SELECT COALESCE(json_agg(be.estate_id ORDER BY be.estate_id), '[]'::json) AS estate_ids,
+             (SELECT count(*) FROM layers_servicecontract sc WHERE sc.bundle_id = b.id) AS contracts
+        FROM layers_bundleestate be WHERE be.bundle_id = b.id) m ON true
+ WHERE b.plan_id = %(plan)s
+"""
+
+
+def bundle_rows(plan: TakeoverPlan) -> dict:
+    """The plan page's form of the bundles: {"columns", "rows", "enterprises": {id: [name, grade, list status]}}
+    (the enterprises of its bundles and of every territory)."""
+    with connection.cursor() as cursor:
+        cursor.execute(BUNDLE_ROWS_SQL, {"plan": plan.pk})
+        rows, enterprises = cursor.fetchone()
+    return {"columns": BUNDLE_COLUMNS, "rows": json.loads(rows), "enterprises": json.loads(enterprises)}
+
+
 # The map of a plan: its bundles' estates and the old estates of its scope still free (uncovered from the start
 # date on, in no bundle), with their status on the start date; and the enterprises' current territories nearby.
-ESTATES_SQL = f"""
-WITH scope AS (
+UNCOVERED_SQL = f"""
   SELECT e.id FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
    WHERE {old_estate_sql("e.build_year")} AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
      AND NOT EXISTS (SELECT 1 FROM layers_servicecontract sc
-                      WHERE sc.estate_id = e.id AND {contract_not_ended_sql("sc")})
+                      WHERE sc.estate_id = e.id AND {contract_not_ended_sql("sc")})"""
+ESTATES_SQL = f"""
+WITH scope AS ({UNCOVERED_SQL}
   UNION
   SELECT be.estate_id FROM layers_bundleestate be WHERE be.plan_id = %(plan)s
 )
@@ -126,6 +167,21 @@ SELECT COALESCE(json_agg(json_build_object(
  WHERE %(street)s::bigint IS NULL
     OR j.geom && (SELECT ST_Expand(a.geom, 0.01) FROM layers_adminarea a WHERE a.id = %(street)s::bigint)
 """
+
+
+FREE_SQL = f"""
+SELECT COALESCE(array_agg(f.id ORDER BY f.id), '{{}}') FROM ({UNCOVERED_SQL}) f
+ WHERE NOT EXISTS (SELECT 1 FROM layers_bundleestate be WHERE be.plan_id = %(plan)s AND be.estate_id = f.id)
+"""
+
+
+def free_estate_ids(plan: TakeoverPlan) -> list[int]:
+    """The uncovered old estates of the plan's scope (from its start date on) in no bundle of it: what the plan
+    page draws as free (the estates themselves come as vector tiles)."""
+    with connection.cursor() as cursor:
+        cursor.execute(FREE_SQL, {"plan": plan.pk, "street": plan.street_id, "on": plan.start_date,
+                                  "cutoff": old_estate_cutoff()})
+        return list(cursor.fetchone()[0])
 
 
 def plan_map_data(plan: TakeoverPlan) -> dict:
@@ -234,3 +290,69 @@ def plan_coverage(*, plan: TakeoverPlan) -> dict:
 
 def bundle_of_plan(plan: TakeoverPlan, bundle_id: int) -> Bundle | None:
     return plan.bundles.filter(pk=bundle_id).first()
+
+
+# --- the plan page's vector tiles ------------------------------------------------------------------------------
+# Two layers per plan (docs/PLANS.md "Pages"), built like the catalogue's tile layers (layers/tiles/registry.py:
+# clipped MVT geometry, simplified below FULL_DETAIL_ZOOM): "estates", the plan's estates — its bundles' and the
+# uncovered old estates of its scope from its start date on — with their status on that date (name and households
+# from DETAIL_ZOOM on); "territories", every enterprise's current territory (its name and grade are in the plan's
+# page form, once each).
+# Which bundle an estate is in is not in the tile: the page has it from the plan, and an edit does not refetch tiles.
+PLAN_TILE_DETAIL_ZOOM = 14
+
+
+def _plan_tile_sql(layer: str, z: int) -> str:
+    geom = "{alias}.geom_web"
+    if z < FULL_DETAIL_ZOOM:
+        geom = f"ST_Simplify({geom}, %(tolerance)s, true)"
+    geom = f"ST_AsMVTGeom({geom}, {ENVELOPE}, {EXTENT}, {BUFFER}, true) AS geom"
+    if layer == "estates":
+        detail = ", e.name, e.households" if z >= PLAN_TILE_DETAIL_ZOOM else ""
+        features = f"""
+        SELECT e.id, COALESCE(a.status, 'none') AS status{detail}, {geom.format(alias="e")}
+          FROM layers_estate e
+          JOIN layers_adminarea c ON c.id = e.community_id
+          LEFT JOIN layers_bundleestate be ON be.estate_id = e.id AND be.plan_id = %(plan)s
+          LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
+         WHERE e.geom_web && {ENVELOPE}
+           AND (be.id IS NOT NULL
+                OR ({old_estate_sql("e.build_year")}
+                    AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
+                    AND NOT EXISTS (SELECT 1 FROM layers_servicecontract sc
+                                     WHERE sc.estate_id = e.id AND {contract_not_ended_sql("sc")})))
+         LIMIT %(limit)s"""
+    else:
+        features = f"""
+        SELECT j.enterprise_id, {geom.format(alias="j")}
+          FROM layers_enterprisejurisdiction j
+         WHERE j.geom_web && {ENVELOPE}
+         LIMIT %(limit)s"""
+    return f"SELECT ST_AsMVT(f, %(layer)s, {EXTENT}, 'geom') FROM ({features}) AS f"
+
+
+PLAN_TILE_LAYERS = ("estates", "territories")
+PLAN_TILE_LIMIT = 8000
+TILE_VERSIONS_SQL = ("SELECT COALESCE(string_agg(version::text, '.' ORDER BY layer), '0') FROM layers_tileversion "
+                     "WHERE layer IN ('estates', 'jurisdictions')")
+
+
+def plan_tile_etag(plan: TakeoverPlan, layer: str, z: int, x: int, y: int) -> str:
+    """Changes with the plan (its version) and with the estates, contracts and territories (their tile versions)."""
+    with connection.cursor() as cursor:
+        cursor.execute(TILE_VERSIONS_SQL)
+        versions = cursor.fetchone()[0]
+    return f'"plan.{plan.pk}.{plan.version}.{versions}.{layer}.{z}.{x}.{y}"'
+
+
+def plan_tile(plan: TakeoverPlan, layer: str, z: int, x: int, y: int) -> bytes:
+    """One vector tile of the plan page's `layer` (PLAN_TILE_LAYERS); empty below the estates' minimum zoom."""
+    # The territories are a tint without outlines: simplified by two pixels; the estates by half a pixel, as the
+    # catalogue's layers.
+    tolerance = simplify_tolerance(z) * (4 if layer == "territories" else 1)
+    params = {"layer": layer, "z": z, "x": x, "y": y, "limit": PLAN_TILE_LIMIT, "tolerance": tolerance,
+              "plan": plan.pk, "street": plan.street_id, "on": plan.start_date, "cutoff": old_estate_cutoff()}
+    with connection.cursor() as cursor:
+        cursor.execute(_plan_tile_sql(layer, z), params)
+        tile = cursor.fetchone()[0]
+    return bytes(tile) if tile is not None else b""

@@ -146,10 +146,10 @@ def _estate_label(estate: Estate) -> str:
     return f"{estate.name} ({estate.code})"
 
 
-def problem_message(problem: Problem, *, rank: int | None, labels: dict[int, str] | None = None) -> str:
-    """A plain-language sentence for a bundle_problems Problem."""
+def problem_message(problem: Problem, *, number: int | None, labels: dict[int, str] | None = None) -> str:
+    """A plain-language sentence for a bundle_problems Problem of the bundle numbered `number` (None: a new one)."""
     labels = labels or {}
-    bundle = _("Bundle #%(rank)s") % {"rank": rank} if rank is not None else _("The new bundle")
+    bundle = _("Bundle #%(number)s") % {"number": number} if number is not None else _("The new bundle")
     p = problem.params
     if problem.code == "not_contiguous":
         return _("%(bundle)s would fall apart into %(parts)s groups of estates that are not adjacent (neither "
@@ -174,9 +174,9 @@ def problem_message(problem: Problem, *, rank: int | None, labels: dict[int, str
         "bundle": bundle, "estates": names}
 
 
-def _problems_json(problems: Sequence[Problem], *, rank, bundle_id, labels) -> list[dict]:
-    return [{"code": p.code, "params": p.params, "bundle_id": bundle_id, "rank": rank,
-             "message": problem_message(p, rank=rank, labels=labels)} for p in problems]
+def _problems_json(problems: Sequence[Problem], *, number, rank, bundle_id, labels) -> list[dict]:
+    return [{"code": p.code, "params": p.params, "bundle_id": bundle_id, "number": number, "rank": rank,
+             "message": problem_message(p, number=number, labels=labels)} for p in problems]
 
 
 # --- reading helpers -------------------------------------------------------------------------------------------
@@ -212,7 +212,8 @@ def _members(plan: TakeoverPlan) -> dict[int, list[int]]:
 def _snapshot(plan: TakeoverPlan) -> dict:
     members = _members(plan)
     bundles = [
-        {"id": b.pk, "rank": b.rank, "enterprise_id": b.enterprise_id, "estate_ids": members.get(b.pk, []),
+        {"id": b.pk, "number": b.number, "rank": b.rank, "enterprise_id": b.enterprise_id,
+         "estate_ids": members.get(b.pk, []),
          "households": b.households, "floor_area": b.floor_area, "score": b.score}
         for b in plan.bundles.order_by("rank", "pk")
     ]
@@ -312,7 +313,7 @@ def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | 
         plan = TakeoverPlan.objects.create(name=name, street=street, start_date=start_date,
                                            parameters=params.as_json(), created_by=user)
         bundles = Bundle.objects.bulk_create([
-            Bundle(plan=plan, rank=p.rank, households=p.households, floor_area=p.floor_area,
+            Bundle(plan=plan, number=p.rank, rank=p.rank, households=p.households, floor_area=p.floor_area,
                    score=round(p.score, 6))
             for p in proposed
         ])
@@ -329,7 +330,7 @@ def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | 
 # --- bundle edits ----------------------------------------------------------------------------------------------
 
 def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
-              bundle_of: dict[int, int], ranks: dict[int, int]) -> list[str]:
+              bundle_of: dict[int, int], numbers: dict[int, int]) -> list[str]:
     """Why each of `estate_ids` outside `eligible` cannot join a bundle of the plan."""
     estates = {e.pk: e for e in Estate.objects.filter(pk__in=estate_ids).select_related("community__parent")}
     contracts = {}
@@ -343,8 +344,8 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
         if estate is None:
             messages.append(_("No estate with id %(id)s.") % {"id": i})
         elif i in bundle_of:
-            messages.append(_("%(estate)s is already in bundle #%(rank)s of this plan; move it instead.")
-                            % {"estate": _estate_label(estate), "rank": ranks.get(bundle_of[i], "?")})
+            messages.append(_("%(estate)s is already in bundle #%(number)s of this plan; move it instead.")
+                            % {"estate": _estate_label(estate), "number": numbers.get(bundle_of[i], "?")})
         elif i in eligible:
             continue
         elif not is_old_estate(estate.build_year):
@@ -374,8 +375,8 @@ def _ids(values, field: str) -> list[int]:
         raise PlanInvalid(_("%(field)s must be a list of estate ids.") % {"field": field}, field=field) from None
 
 
-def _check_bundles(plan: TakeoverPlan, proposed: dict[int | None, list[int]], ranks: dict[int, int],
-                   params: PlanParameters, srid: int) -> None:
+def _check_bundles(plan: TakeoverPlan, proposed: dict[int | None, list[int]], params: PlanParameters,
+                   srid: int) -> None:
     """bundle_problems for each changed bundle (None = a new one); PlanInvalid listing them all."""
     every = sorted({i for ids in proposed.values() for i in ids})
     units = bundle_inputs.units_by_ids(estate_ids=every, srid=srid)
@@ -383,9 +384,11 @@ def _check_bundles(plan: TakeoverPlan, proposed: dict[int | None, list[int]], ra
     graph = adjacency(units, gap_m=params.gap_m, within_street=params.within_street)
     labels = {e.pk: _estate_label(e) for e in Estate.objects.filter(pk__in=every).only("pk", "name", "code")}
     problems = []
+    labels_of = {pk: (number, rank) for pk, number, rank in plan.bundles.values_list("pk", "number", "rank")}
     for bundle_id, ids in proposed.items():
         found = bundle_problems(ids, units_by_id=units_by_id, graph=graph, rules=params.rules())
-        problems += _problems_json(found, rank=ranks.get(bundle_id), bundle_id=bundle_id, labels=labels)
+        number, rank = labels_of.get(bundle_id, (None, None))
+        problems += _problems_json(found, number=number, rank=rank, bundle_id=bundle_id, labels=labels)
     if problems:
         message = problems[0]["message"] if len(problems) == 1 else _(
             "The change is refused: %(problems)s") % {"problems": " ".join(p["message"] for p in problems)}
@@ -440,7 +443,7 @@ def bundle_update(*, user, plan_id: int, bundle_id: int, version, add=None, remo
         params, srid = parameters_of(plan), _srid(plan)
         members = _members(plan)
         bundle_of = {e: b for b, ids in members.items() for e in ids}
-        ranks = dict(plan.bundles.values_list("pk", "rank"))
+        numbers = dict(plan.bundles.values_list("pk", "number"))
         notes = []
         if add or remove or move:
             overlap = set(add) & set(remove) | set(move) & set(remove) | set(add) & set(move)
@@ -450,8 +453,8 @@ def bundle_update(*, user, plan_id: int, bundle_id: int, version, add=None, remo
             own = set(members[bundle.pk])
             not_in = [i for i in remove if i not in own]
             if not_in:
-                raise PlanInvalid(_("Estates %(ids)s are not in bundle #%(rank)s.")
-                                  % {"ids": ", ".join(map(str, not_in)), "rank": bundle.rank}, field="remove")
+                raise PlanInvalid(_("Estates %(ids)s are not in bundle #%(number)s.")
+                                  % {"ids": ", ".join(map(str, not_in)), "number": bundle.number}, field="remove")
             bad_moves = [i for i in move if bundle_of.get(i) in (None, bundle.pk)]
             if bad_moves:
                 raise PlanInvalid(_("Estates %(ids)s are not in another bundle of this plan; add them instead.")
@@ -459,7 +462,7 @@ def bundle_update(*, user, plan_id: int, bundle_id: int, version, add=None, remo
             if add:
                 eligible = {u.id for u in bundle_inputs.uncovered_units(
                     on=plan.start_date, srid=srid, street_id=plan.street_id, estate_ids=add)}
-                refused = _refusals(plan, add, eligible, bundle_of, ranks)
+                refused = _refusals(plan, add, eligible, bundle_of, numbers)
                 if refused:
                     raise PlanInvalid(" ".join(refused), field="add")
             proposed = {bundle.pk: sorted((own - set(remove)) | set(add) | set(move))}
@@ -470,7 +473,7 @@ def bundle_update(*, user, plan_id: int, bundle_id: int, version, add=None, remo
                     proposed[source] = left
                 else:
                     emptied.append(source)
-            _check_bundles(plan, proposed, ranks, params, srid)
+            _check_bundles(plan, proposed, params, srid)
             if remove:
                 BundleEstate.objects.filter(plan=plan, bundle=bundle, estate_id__in=remove).delete()
             if move:
@@ -494,8 +497,8 @@ def bundle_update(*, user, plan_id: int, bundle_id: int, version, add=None, remo
             _write_bundle_rows(lambda: bundle.save(update_fields=["enterprise"]))
             notes.append(_("enterprise: %(name)s") % {"name": enterprise.name if enterprise else "—"})
         bundle.refresh_from_db()
-        _save_version(plan, user=user, note=note or _("Bundle #%(rank)s: %(what)s")
-                      % {"rank": bundle.rank, "what": "; ".join(notes)})
+        _save_version(plan, user=user, note=note or _("Bundle #%(number)s: %(what)s")
+                      % {"number": bundle.number, "what": "; ".join(notes)})
     return bundle
 
 
@@ -516,22 +519,24 @@ def bundle_create(*, user, plan_id: int, version, estate_ids, enterprise_id=None
         params, srid = parameters_of(plan), _srid(plan)
         members = _members(plan)
         bundle_of = {e: b for b, bids in members.items() for e in bids}
-        ranks = dict(plan.bundles.values_list("pk", "rank"))
+        numbers = dict(plan.bundles.values_list("pk", "number"))
         eligible = {u.id for u in bundle_inputs.uncovered_units(
             on=plan.start_date, srid=srid, street_id=plan.street_id, estate_ids=ids)}
-        refused = _refusals(plan, ids, eligible, bundle_of, ranks)
+        refused = _refusals(plan, ids, eligible, bundle_of, numbers)
         if refused:
             raise PlanInvalid(" ".join(refused), field="estates")
-        _check_bundles(plan, {None: sorted(ids)}, ranks, params, srid)
+        _check_bundles(plan, {None: sorted(ids)}, params, srid)
         enterprise = _enterprise_for_bundle(enterprise_id)
+        # The next number of the plan (numbers are never reused, so a version's note names one bundle); the plan
+        # row is locked, and bundle_number_in_plan holds it in the database.
         bundle = _write_bundle_rows(lambda: Bundle.objects.create(
-            plan=plan, rank=len(ranks) + 1, enterprise=enterprise))
+            plan=plan, number=max(numbers.values(), default=0) + 1, rank=len(numbers) + 1, enterprise=enterprise))
         BundleEstate.objects.bulk_create([BundleEstate(plan=plan, bundle=bundle, estate_id=i) for i in ids])
         _refresh_outlines(plan, [bundle.pk])
         _rerank(plan, srid)
         bundle.refresh_from_db()
-        _save_version(plan, user=user, note=_("New bundle #%(rank)s of %(n)s estates")
-                      % {"rank": bundle.rank, "n": len(ids)})
+        _save_version(plan, user=user, note=_("New bundle #%(number)s of %(n)s estates")
+                      % {"number": bundle.number, "n": len(ids)})
     return bundle
 
 
@@ -544,10 +549,10 @@ def bundle_delete(*, user, plan_id: int, bundle_id: int, version) -> None:
         if bundle is None:
             raise PlanInvalid(_("Plan “%(name)s” has no bundle %(id)s.") % {"name": plan.name, "id": bundle_id},
                               field="bundle")
-        rank = bundle.rank
+        number = bundle.number
         bundle.delete()
         _rerank(plan, _srid(plan))
-        _save_version(plan, user=user, note=_("Bundle #%(rank)s deleted") % {"rank": rank})
+        _save_version(plan, user=user, note=_("Bundle #%(number)s deleted") % {"number": number})
 
 
 # --- approve, discard ------------------------------------------------------------------------------------------
@@ -566,14 +571,13 @@ def plan_approve(*, user, plan_id: int, version) -> TakeoverPlan:
         bundles = list(plan.bundles.select_related("enterprise").order_by("rank", "pk"))
         if not bundles:
             raise PlanInvalid(_("Plan “%(name)s” has no bundle to approve.") % {"name": plan.name})
-        without = [b.rank for b in bundles if b.enterprise_id is None]
+        without = sorted(b.number for b in bundles if b.enterprise_id is None)
         if without:
-            raise PlanInvalid(_("Choose an enterprise for every bundle first; missing for bundles %(ranks)s.")
-                              % {"ranks": ", ".join(f"#{r}" for r in without)}, field="enterprise_id")
+            raise PlanInvalid(_("Choose an enterprise for every bundle first; missing for bundles %(numbers)s.")
+                              % {"numbers": ", ".join(f"#{n}" for n in without)}, field="enterprise_id")
         params, srid = parameters_of(plan), _srid(plan)
         members = _members(plan)
-        _check_bundles(plan, {b.pk: members.get(b.pk, []) for b in bundles}, {b.pk: b.rank for b in bundles},
-                       params, srid)
+        _check_bundles(plan, {b.pk: members.get(b.pk, []) for b in bundles}, params, srid)
         coverage = plan_coverage(plan=plan)  # the figures as they stood when approved, kept
         created = 0
         for b in bundles:
@@ -581,11 +585,11 @@ def plan_approve(*, user, plan_id: int, version) -> TakeoverPlan:
                 contracts = contracts_assign(
                     user=user, estate_ids=members[b.pk], provider_kind=ProviderKind.ENTERPRISE,
                     mode=ContractMode.BUNDLED, start_date=plan.start_date, enterprise_id=b.enterprise_id,
-                    bundle_id=b.pk, note=_("Bundled takeover: %(plan)s, bundle #%(rank)s")
-                    % {"plan": plan.name, "rank": b.rank})
+                    bundle_id=b.pk, note=_("Bundled takeover: %(plan)s, bundle #%(number)s")
+                    % {"plan": plan.name, "number": b.number})
             except Refusal as exc:  # contracts_assign refused the bundle: nothing of the plan is approved
-                raise PlanInvalid(_("Bundle #%(rank)s (%(enterprise)s): %(reason)s Nothing was approved.")
-                                  % {"rank": b.rank, "enterprise": b.enterprise.name,
+                raise PlanInvalid(_("Bundle #%(number)s (%(enterprise)s): %(reason)s Nothing was approved.")
+                                  % {"number": b.number, "enterprise": b.enterprise.name,
                                      "reason": exc.message}) from exc
             created += len(contracts)
         plan.status = PlanStatus.APPROVED

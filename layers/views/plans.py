@@ -7,6 +7,7 @@ plan.js against the JSON API (layers/api/plans.py). Officials see both pages rea
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,13 +17,16 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, may, require
-from ..refusals import Refusal
+from ..refusals import Invalid, NotFound, Refusal
 from ..selectors import plans as reads
 from ..services import plans as services
+from ..tiles.serve import CACHE_CONTROL, MVT_CONTENT_TYPE, etag_matches
+from ..tiles.views import tile_problem
 from .forms import PlanForm
 from .map import STATUS_COLOURS
 
-# Bundles are drawn by rank in a qualitative palette (ColorBrewer "Set2"/"Dark2" mix, readable on the land colour).
+# Bundles are drawn by their number in a qualitative palette (ColorBrewer "Set2"/"Dark2" mix, readable on the land
+# colour); the number never changes while the plan is edited, so neither does the colour.
 BUNDLE_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
                   "#b2df8a", "#fb9a99", "#cab2d6", "#fdbf6f"]
 
@@ -63,8 +67,13 @@ def plan_list(request):
 def _config(request, plan: TakeoverPlan) -> dict:
     can_edit = plan.status == PlanStatus.DRAFT and may(request.user, TakeoverPlan, CHANGE)
     base = f"/api/plans/{plan.pk}/"
+    area = plan.street if plan.street_id else AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
+    west, south, east, north = area.geom.extent if area is not None else (-180, -85, 180, 85)
     return {
         "planId": plan.pk,
+        "bounds": [[south, west], [north, east]],  # the plan's street or the district: the first view
+        "tiles": reverse("plan-tile", args=[plan.pk, "LAYER", 0, 0, 0]).replace("LAYER/0/0/0",
+                                                                                 "{layer}/{tileZoom}/{x}/{y}"),
         "canEdit": can_edit,
         "csrfToken": get_token(request) if can_edit else None,
         "api": {
@@ -73,10 +82,10 @@ def _config(request, plan: TakeoverPlan) -> dict:
             "coverage": base + "coverage/", "versions": base + "versions/",
             "streets": reverse("api:admin-area-list") + "?level=street",
         },
-        "palette": BUNDLE_PALETTE,
+        "palette": BUNDLE_PALETTE,  # by the bundle's number, which edits keep
         "statusColours": {str(k): v for k, v in STATUS_COLOURS.items()},
         "strings": {
-            "bundle": _("Bundle #%(rank)s"),
+            "bundle": _("Bundle #%(number)s"),
             "estates": _("%(n)s estates"),
             "oneEstate": _("1 estate"),
             "households": _("households"),
@@ -93,20 +102,23 @@ def _config(request, plan: TakeoverPlan) -> dict:
                           "it, or an estate of another bundle to move it here. Size and contiguity are re-checked."),
             "moveConfirm": _("Move %(estate)s from bundle #%(from)s to bundle #%(to)s?"),
             "deleteBundle": _("Delete bundle"),
-            "deleteConfirm": _("Delete bundle #%(rank)s? Its estates become free."),
+            "deleteConfirm": _("Delete bundle #%(number)s? Its estates become free."),
             "newBundle": _("New bundle"),
             "newBundleHint": _("Click uncovered estates that are in no bundle, then create the bundle."),
             "createBundle": _("Create bundle"),
             "cancel": _("Cancel"),
             "selection": _("%(n)s estates, %(households)s households selected"),
             "approve": _("Approve the plan"),
+            "approveMissing": _("%(n)s bundles still have no enterprise (%(numbers)s). Choose an enterprise for "
+                                "every bundle before approving the plan."),
+            "estateNumber": _("estate %(id)s"),
             "approveConfirm": _("Approve “%(name)s”? %(n)s bundled contracts from %(date)s will be created for "
                                 "%(bundles)s bundles, all at once. The plan can no longer be changed afterwards."),
             "approved": _("Approved: the contracts have been created."),
             "saved": _("Saved as version %(version)s."),
             "conflict": _("Someone changed the plan meanwhile; it has been reloaded."),
             "free": _("Uncovered estate, in no bundle"),
-            "inBundle": _("In bundle #%(rank)s"),
+            "inBundle": _("In bundle #%(number)s"),
             "territory": _("Service area of %(name)s (%(grade)s)"),
             "discard": _("Discard the plan"),
             "discardConfirm": _("Discard this plan? It is kept, read-only."),
@@ -116,7 +128,7 @@ def _config(request, plan: TakeoverPlan) -> dict:
             "missingEnterprise": _("%(n)s bundles still need an enterprise."),
             "selectBundle": _("Select a bundle in the list or on the map."),
             "contracts": _("%(n)s contracts"),
-            "legendBundle": _("Bundle (colour and number by rank)"),
+            "legendBundle": _("Bundle (its number and colour stay while you edit)"),
             "legendTerritory": _("Enterprise service areas"),
             "legendStreet": _("Street office boundary"),
         },
@@ -138,3 +150,23 @@ def plan_detail(request, pk):
         "export_geojson_estates": reverse("api:plan-export-geojson", args=[plan.pk]) + "?per=estate",
         "export_csv": reverse("api:plan-export-csv", args=[plan.pk]),
     })
+
+
+@require_safe
+@login_required
+def plan_tile(request, pk, layer, z, x, y):
+    """A vector tile of the plan page (layers.selectors.plans.plan_tile): its estates, or the territories."""
+    plan = reads.plan_get(user=request.user, pk=pk)
+    if layer not in reads.PLAN_TILE_LAYERS:
+        raise NotFound(_("unknown tile layer %(layer)r") % {"layer": layer})
+    problem = tile_problem(z, x, y)
+    if problem:
+        raise Invalid(problem)
+    etag = reads.plan_tile_etag(plan, layer, z, x, y)
+    if etag_matches(request.headers.get("If-None-Match"), etag):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(reads.plan_tile(plan, layer, z, x, y), content_type=MVT_CONTENT_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = CACHE_CONTROL
+    return response

@@ -1,38 +1,46 @@
 // One takeover plan (/plans/<id>/): bundles on the map and in a list (easy first), enterprise picking from ranked
 // candidates, editing bundles by clicking estates, coverage before/after per street, approval, versions.
+// The plan comes in its compact page form (?view=page: bundle rows, no outlines); the estates and the enterprises'
+// territories are vector tiles of the plan (/plans/<id>/tiles/…), styled here from the plan's bundles, so an edit
+// restyles the drawn estates without fetching anything but the plan.
+import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
-import { el, textLines } from "./dom.js";
+import { bboxToBounds, el, fillTemplate, textLines } from "./dom.js";
 import { numberFormat } from "./format.js";
 
 const L = window.L;
 const config = JSON.parse(document.getElementById("plan-config").textContent);
 const S = config.strings;
 const root = document.getElementById("plan");
-const number = numberFormat();
+const number = numberFormat({ maximumFractionDigits: 0 });
+const n = (value) => number.format(value);
 const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
 // Territories are unions of many estates: a flat tint without outlines reads as one service area.
-const TERRITORY_STYLE = { stroke: false, fillColor: "#4f6d8a", fillOpacity: 0.16 };
+const TERRITORY_STYLE = { stroke: false, fill: true, fillColor: "#4f6d8a", fillOpacity: 0.16 };
 const LABEL_ZOOM = 14;
 const FEW_BUNDLES = 60; // numbered at every zoom
 const STREET_STYLE = { color: "#4a4a4a", weight: 2, fill: false, interactive: false };
 
 const state = {
-  plan: null, // the plan JSON (summary + bundles FeatureCollection)
-  bundles: new Map(), // bundle id → properties
+  plan: null, // the plan JSON (summary + bundle_rows)
+  bundles: new Map(), // bundle id → {id, number, rank, households, …, estate_ids, label_point, bbox}, easy first
   estateBundle: new Map(), // estate id → bundle id
-  estates: new Map(), // estate id → Leaflet layer
+  free: new Set(), // uncovered estates of the plan's scope in no bundle
+  seen: new Map(), // estate id → its tile attributes (id, status; name and households when zoomed in)
+  enterprises: {}, // enterprise id → [name, grade, list status]
   selected: null, // bundle id
   editing: false,
   creating: null, // Set of estate ids while a new bundle is being picked
   busy: false,
 };
 
-function estatesText(n) {
-  return n === 1 ? S.oneEstate : fmt(S.estates, { n });
+function estatesText(count) {
+  return count === 1 ? S.oneEstate : fmt(S.estates, { n: n(count) });
 }
 
-function colourOf(rank) {
-  return config.palette[(rank - 1) % config.palette.length];
+// A bundle's colour follows its number, which edits never change (the rank does).
+function colourOf(bundleNumber) {
+  return config.palette[(bundleNumber - 1) % config.palette.length];
 }
 
 function message(text, { error = false, problems = [] } = {}) {
@@ -55,81 +63,163 @@ let map = null;
 let estateLayer = null;
 let labelLayer = null;
 let territoryLayer = null;
-let renderer = null; // one canvas for estates and territories: a district plan draws thousands of polygons
+const tooltip = L.tooltip({ sticky: true, direction: "top", offset: [0, -6] });
+let hovered = null; // {kind: "estate"|"territory", props, latlng} under the pointer
+
+const HIDDEN = { stroke: false, fill: false };
 
 function estateStyle(props) {
   const bundleId = state.estateBundle.get(props.id);
   const pending = state.creating && state.creating.has(props.id);
-  if (pending) return { color: "#111", weight: 2.5, fillColor: "#ffd54f", fillOpacity: 0.8 };
+  if (pending) return { color: "#111", weight: 2.5, fill: true, fillColor: "#ffd54f", fillOpacity: 0.8 };
   if (bundleId !== undefined) {
     const bundle = state.bundles.get(bundleId);
     const selected = bundleId === state.selected;
     return {
-      color: selected ? "#111" : colourOf(bundle.rank), weight: selected ? 2.5 : 1,
-      fillColor: colourOf(bundle.rank), fillOpacity: props.status === "enterprise" ? 0.85 : 0.6,
+      color: selected ? "#111" : colourOf(bundle.number), weight: selected ? 2.5 : 1, fill: true,
+      fillColor: colourOf(bundle.number), fillOpacity: props.status === "enterprise" ? 0.85 : 0.6,
     };
   }
   if (props.status && props.status !== "none") {
-    return { color: config.statusColours[props.status], weight: 1, fillColor: config.statusColours[props.status],
-      fillOpacity: 0.5 };
+    return { color: config.statusColours[props.status], weight: 1, fill: true,
+      fillColor: config.statusColours[props.status], fillOpacity: 0.5 };
   }
-  return { color: config.statusColours.none, weight: 1, dashArray: "3 2", fillColor: "#ffffff", fillOpacity: 0.35 };
+  if (!state.free.has(props.id)) return HIDDEN; // served from a later date on: not the plan's
+  return { color: config.statusColours.none, weight: 1, dashArray: "3 2", fill: true, fillColor: "#ffffff",
+    fillOpacity: 0.35 };
 }
 
 function restyle() {
-  for (const layer of state.estates.values()) layer.setStyle(estateStyle(layer.feature.properties));
+  if (estateLayer) {
+    for (const [id, props] of state.seen) estateLayer.setFeatureStyle(id, estateStyle(props));
+  }
   labelLayer.clearLayers();
   // A district plan has hundreds of bundles: then their numbers only from LABEL_ZOOM on, and the selected one's.
   const all = state.bundles.size <= FEW_BUNDLES || map.getZoom() >= LABEL_ZOOM;
-  for (const feature of state.plan.bundles.features) {
-    const p = feature.properties;
-    if (!p.label_point || (!all && p.id !== state.selected)) continue;
-    const [lon, lat] = p.label_point.coordinates;
+  for (const b of state.bundles.values()) {
+    if (!b.label_point || (!all && b.id !== state.selected)) continue;
+    const [lon, lat] = b.label_point;
     L.marker([lat, lon], {
       interactive: false, keyboard: false,
       icon: L.divIcon({ className: "bundle-label",
-        html: el("span", { style: { "border-color": colourOf(p.rank) }, text: String(p.rank) }), iconSize: null }),
+        html: el("span", { style: { "border-color": colourOf(b.number) }, "data-bundle-number": b.number,
+          text: String(b.number) }), iconSize: null }),
     }).addTo(labelLayer);
   }
+  refreshTooltip();
 }
 
 function estateTooltip(props) {
   const bundleId = state.estateBundle.get(props.id);
-  const where = bundleId !== undefined ? fmt(S.inBundle, { rank: state.bundles.get(bundleId).rank })
+  const where = bundleId !== undefined ? fmt(S.inBundle, { number: state.bundles.get(bundleId).number })
     : props.status && props.status !== "none" ? config.statusLabels[props.status] : S.free;
-  return textLines(`${props.name} · ${number.format(props.households)} ${S.households}`, where);
+  const name = props.name ? `${props.name} · ${n(props.households)} ${S.households}` : null;
+  return textLines(name, where);
 }
 
-function drawMap(data) {
+function territoryTooltip(props) {
+  const [name, grade] = state.enterprises[props.enterprise_id] || ["", ""];
+  return textLines(fmt(S.territory, { name, grade }));
+}
+
+// The one tooltip of the map, rebuilt from the plan as it is now: on hover, and after every change of the plan.
+function refreshTooltip() {
+  if (!hovered || !map.hasLayer(tooltip)) return;
+  const content = hovered.kind === "estate" ? estateTooltip(hovered.props) : territoryTooltip(hovered.props);
+  tooltip.setContent(content);
+  tooltip.getElement()?.setAttribute("data-estate-id", hovered.kind === "estate" ? hovered.props.id : "");
+}
+
+function hover(kind, event) {
+  const props = event.layer && event.layer.properties;
+  if (!props) return;
+  if (kind === "territory" && hovered && hovered.kind === "estate") return; // the estate above wins
+  if (kind === "estate" && estateStyle(props) === HIDDEN) return;
+  hovered = { kind, props, latlng: event.latlng };
+  tooltip.setLatLng(event.latlng);
+  if (!map.hasLayer(tooltip)) tooltip.addTo(map);
+  refreshTooltip();
+}
+
+function unhover(kind) {
+  if (!hovered || hovered.kind !== kind) return;
+  hovered = null;
+  tooltip.remove();
+}
+
+function tileUrl(layer) {
+  // The plan's version in the address: after an approval the browser does not reuse a tile of the old statuses.
+  return `${fillTemplate(config.tiles, { layer })}?v=${state.plan.version}`;
+}
+
+function pane(name, zIndex) {
+  const found = map.getPane(name) || map.createPane(name);
+  found.style.zIndex = String(zIndex);
+  return name;
+}
+
+function tileLayer(layer, options) {
+  // 512-pixel tiles: a quarter of the requests. The tile at zoom z of 512 pixels is the server's tile of zoom z − 1.
+  return L.vectorGrid.protobuf(tileUrl(layer), {
+    rendererFactory: L.svg.tile, interactive: true, maxZoom: map.getMaxZoom(), attribution: "", tileSize: 512,
+    tileZoom: (data) => data.z - 1, ...options,
+  });
+}
+
+function drawMap() {
   if (territoryLayer) territoryLayer.remove();
-  territoryLayer = L.geoJSON(data.territories, {
-    style: TERRITORY_STYLE, interactive: true, renderer,
-    onEachFeature: (f, layer) => layer.bindTooltip(
-      () => textLines(fmt(S.territory, { name: f.properties.name, grade: f.properties.grade })), { sticky: true }),
-  }).addTo(map);
+  territoryLayer = tileLayer("territories", {
+    pane: pane("plan-territories", 380),
+    vectorTileLayerStyles: { territories: TERRITORY_STYLE },
+  });
+  territoryLayer.on("mouseover", (e) => hover("territory", e));
+  territoryLayer.on("mouseout", () => unhover("territory"));
+  territoryLayer.on("mousemove", (e) => hover("territory", e));
+  territoryLayer.addTo(map);
   if (estateLayer) estateLayer.remove();
-  state.estates.clear();
-  estateLayer = L.geoJSON(data.estates, {
-    style: (f) => estateStyle(f.properties), renderer,
-    onEachFeature: (f, layer) => {
-      state.estates.set(f.properties.id, layer);
-      layer.bindTooltip(() => estateTooltip(f.properties), { sticky: true });
-      layer.on("click", (event) => {
-        L.DomEvent.stop(event);
-        onEstateClick(f.properties);
-      });
-    },
-  }).addTo(map);
-  fitAll();
+  state.seen.clear();
+  estateLayer = tileLayer("estates", {
+    pane: pane("plan-estates", 390),
+    getFeatureId: (f) => f.properties.id,
+    vectorTileLayerStyles: { estates: (props) => {
+      const known = state.seen.get(props.id);
+      // A tile of a higher zoom brings the name: keep the richest attributes seen.
+      if (!known || props.name !== undefined) state.seen.set(props.id, props);
+      return estateStyle(props);
+    } },
+  });
+  estateLayer.on("mouseover", (e) => hover("estate", e));
+  estateLayer.on("mouseout", () => unhover("estate"));
+  // On every move, not only on entering: a restyled estate under a still pointer gets its tooltip back at once.
+  estateLayer.on("mousemove", (e) => hover("estate", e));
+  estateLayer.on("click", (e) => {
+    const props = e.layer && e.layer.properties;
+    if (props) onEstateClick(state.seen.get(props.id) || props);
+  });
+  estateLayer.on("loading", () => { root.dataset.estateTiles = "loading"; });
+  estateLayer.on("load", () => { root.dataset.estateTiles = "loaded"; });
+  estateLayer.addTo(map);
 }
 
 // --- plan state --------------------------------------------------------------------------------------------------
 
+function bundlesOf(plan) {
+  const { columns, rows } = plan.bundle_rows;
+  return rows.map((row) => {
+    const b = Object.fromEntries(columns.map((name, i) => [name, row[i]]));
+    b.estate_count = b.estate_ids.length;
+    b.enterprise = b.enterprise_id ? (plan.bundle_rows.enterprises[b.enterprise_id] || [])[0] : null;
+    return b;
+  });
+}
+
 function setPlan(plan) {
   state.plan = plan;
-  state.bundles = new Map(plan.bundles.features.map((f) => [f.properties.id, f.properties]));
+  state.enterprises = plan.bundle_rows.enterprises;
+  state.bundles = new Map(bundlesOf(plan).map((b) => [b.id, b]));
   state.estateBundle = new Map();
   for (const b of state.bundles.values()) for (const id of b.estate_ids) state.estateBundle.set(id, b.id);
+  state.free = new Set(plan.free_estate_ids);
   if (state.selected !== null && !state.bundles.has(state.selected)) state.selected = null;
   root.dataset.version = plan.version;
   root.dataset.status = plan.status;
@@ -147,16 +237,19 @@ function setPlan(plan) {
   renderSummary();
   renderBundles();
   renderSelected();
-  if (estateLayer) restyle();
+  if (labelLayer) restyle();
+}
+
+function missingEnterprise() {
+  return [...state.bundles.values()].filter((b) => !b.enterprise_id);
 }
 
 function renderSummary() {
   const bundles = [...state.bundles.values()];
   const households = bundles.reduce((s, b) => s + b.households, 0);
-  const missing = bundles.filter((b) => !b.enterprise_id).length;
-  const parts = [estatesText(bundles.reduce((s, b) => s + b.estate_count, 0)),
-    `${number.format(households)} ${S.households}`];
-  if (missing && state.plan.status === "draft") parts.push(fmt(S.missingEnterprise, { n: missing }));
+  const missing = missingEnterprise().length;
+  const parts = [estatesText(bundles.reduce((s, b) => s + b.estate_count, 0)), `${n(households)} ${S.households}`];
+  if (missing && state.plan.status === "draft") parts.push(fmt(S.missingEnterprise, { n: n(missing) }));
   const summary = document.getElementById("plan-summary");
   summary.textContent = bundles.length ? parts.join(" · ") : S.noBundles;
   summary.dataset.households = households;
@@ -167,16 +260,17 @@ function renderBundles() {
   const list = document.getElementById("bundle-list");
   list.replaceChildren(...[...state.bundles.values()].map((b) => el("li", {
     class: `bundle${b.id === state.selected ? " is-selected" : ""}`,
-    "data-bundle-id": b.id, "data-rank": b.rank, "data-enterprise-id": b.enterprise_id ?? "",
+    "data-bundle-id": b.id, "data-number": b.number, "data-rank": b.rank, "data-enterprise-id": b.enterprise_id ?? "",
+    "data-colour": colourOf(b.number),
     tabindex: 0, role: "button",
     onclick: () => select(b.id, { zoom: true }),
     onkeydown: (e) => { if (e.key === "Enter") select(b.id, { zoom: true }); },
   },
-  el("span", { class: "bundle__rank", style: { background: colourOf(b.rank) }, text: b.rank }),
+  el("span", { class: "bundle__rank", style: { background: colourOf(b.number) }, text: b.number }),
   el("span", { class: "bundle__body" },
     el("span", { class: "bundle__figures" },
-      el("b", { "data-v": "households", text: number.format(b.households) }), ` ${S.households} · `,
-      estatesText(b.estate_count), ` · ${number.format(Math.round(b.floor_area))} m² · `,
+      el("b", { "data-v": "households", text: n(b.households) }), ` ${S.households} · `,
+      estatesText(b.estate_count), ` · ${n(b.floor_area)} m² · `,
       `${S.score} ${b.score.toFixed(2)}`),
     el("span", { class: `bundle__enterprise${b.enterprise ? "" : " is-missing"}`, text: b.enterprise || "—" })))));
 }
@@ -190,8 +284,8 @@ async function loadCandidates(bundle, select) {
     for (const c of data.candidates) {
       ids.add(c.enterprise_id);
       options.push(el("option", { value: c.enterprise_id, "data-rank": c.rank, text: `${c.rank}. ${fmt(S.candidate, {
-        name: c.name, grade: c.grade, distance: number.format(Math.round(c.distance_m)),
-        households: number.format(c.households_served) })}` }));
+        name: c.name, grade: c.grade, distance: n(Math.round(c.distance_m)),
+        households: n(c.households_served) })}` }));
     }
     if (bundle.enterprise_id && !ids.has(bundle.enterprise_id)) {
       options.push(el("option", { value: bundle.enterprise_id, text: bundle.enterprise }));
@@ -214,11 +308,11 @@ function renderSelected() {
     panel.hidden = false;
     title.textContent = S.newBundle;
     const ids = [...state.creating];
-    const households = ids.reduce((s, id) => s + (state.estates.get(id)?.feature.properties.households || 0), 0);
+    const households = ids.reduce((s, id) => s + (state.seen.get(id)?.households || 0), 0);
     body.replaceChildren(
       el("p", { class: "plan__note", text: S.newBundleHint }),
       el("p", { id: "new-bundle-selection", "data-count": ids.length, "data-households": households,
-        text: fmt(S.selection, { n: ids.length, households: number.format(households) }) }),
+        text: fmt(S.selection, { n: n(ids.length), households: n(households) }) }),
       el("div", { class: "plan__actions" },
         el("button", { type: "button", class: "btn-primary", id: "create-bundle", disabled: ids.length === 0,
           onclick: createBundle, text: S.createBundle }),
@@ -234,11 +328,11 @@ function renderSelected() {
   }
   panel.hidden = false;
   panel.dataset.bundleId = bundle.id;
-  title.textContent = fmt(S.bundle, { rank: bundle.rank });
+  title.textContent = fmt(S.bundle, { number: bundle.number });
   const figures = el("p", { class: "plan__figures" },
-    `${number.format(bundle.households)} ${S.households} · ${estatesText(bundle.estate_count)} · `,
-    `${number.format(Math.round(bundle.floor_area))} m² · ${S.score} ${bundle.score.toFixed(2)}`,
-    bundle.contracts ? ` · ${fmt(S.contracts, { n: bundle.contracts })}` : "");
+    `${n(bundle.households)} ${S.households} · ${estatesText(bundle.estate_count)} · `,
+    `${n(bundle.floor_area)} m² · ${S.score} ${bundle.score.toFixed(2)}`,
+    bundle.contracts ? ` · ${fmt(S.contracts, { n: n(bundle.contracts) })}` : "");
   const children = [figures];
   if (config.canEdit) {
     const picker = el("select", { id: "enterprise-picker", "aria-label": S.enterprise,
@@ -259,18 +353,9 @@ function renderSelected() {
   body.replaceChildren(...children);
 }
 
-function bundleBounds(bundleId) {
-  const bounds = L.latLngBounds([]);
-  for (const id of state.bundles.get(bundleId)?.estate_ids || []) {
-    const layer = state.estates.get(id);
-    if (layer) bounds.extend(layer.getBounds());
-  }
-  return bounds;
-}
-
 function fitAll() {
-  const bounds = estateLayer ? estateLayer.getBounds() : null;
-  if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], animate: false });
+  const [[south, west], [north, east]] = config.bounds;
+  map.fitBounds([[south, west], [north, east]], { padding: [20, 20], animate: false });
 }
 state.fitAll = fitAll;
 
@@ -285,8 +370,8 @@ function select(bundleId, { zoom = false } = {}) {
   restyle();
   if (zoom && bundleId !== null) {
     // From the list: bring the bundle into view unless it already is.
-    const bounds = bundleBounds(bundleId);
-    if (bounds.isValid() && (!map.getBounds().contains(bounds) || map.getZoom() < LABEL_ZOOM)) {
+    const bounds = bboxToBounds(state.bundles.get(bundleId)?.bbox);
+    if (bounds && (!map.getBounds().contains(bounds) || map.getZoom() < LABEL_ZOOM)) {
       map.fitBounds(bounds, { padding: [60, 60], maxZoom: 16, animate: false });
     }
   }
@@ -294,12 +379,18 @@ function select(bundleId, { zoom = false } = {}) {
 
 // --- writes ------------------------------------------------------------------------------------------------------
 
+const PAGE_VIEW = "view=page";
+
+function pageUrl(url) {
+  return `${url}${url.includes("?") ? "&" : "?"}${PAGE_VIEW}`;
+}
+
 async function write(url, options, okText) {
   if (state.busy) return null;
   state.busy = true;
   root.dataset.busy = "true";
   try {
-    const plan = await api(config, url, options);
+    const plan = await api(config, pageUrl(url), options);
     setPlan(plan);
     message(fmt(okText || S.saved, { version: plan.version }));
     await Promise.all([loadCoverage(), loadVersions()]);
@@ -323,6 +414,10 @@ function patchBundle(bundleId, changes) {
     method: "PATCH", json: { version: state.plan.version, ...changes } });
 }
 
+function estateLabel(props) {
+  return props.name || fmt(S.estateNumber, { id: props.id });
+}
+
 function onEstateClick(props) {
   if (!config.canEdit) {
     const bundleId = state.estateBundle.get(props.id);
@@ -330,7 +425,7 @@ function onEstateClick(props) {
     return;
   }
   if (state.creating) {
-    if (state.estateBundle.has(props.id) || (props.status && props.status !== "none")) return;
+    if (state.estateBundle.has(props.id) || !state.free.has(props.id)) return;
     if (state.creating.has(props.id)) state.creating.delete(props.id);
     else state.creating.add(props.id);
     restyle();
@@ -345,12 +440,12 @@ function onEstateClick(props) {
   if (bundleId === state.selected) {
     patchBundle(state.selected, { remove: [props.id] });
   } else if (bundleId !== undefined) {
-    const from = state.bundles.get(bundleId).rank;
-    const to = state.bundles.get(state.selected).rank;
-    if (window.confirm(fmt(S.moveConfirm, { estate: props.name, from, to }))) {
+    const from = state.bundles.get(bundleId).number;
+    const to = state.bundles.get(state.selected).number;
+    if (window.confirm(fmt(S.moveConfirm, { estate: estateLabel(props), from, to }))) {
       patchBundle(state.selected, { move: [props.id] });
     }
-  } else if (!props.status || props.status === "none") {
+  } else if (state.free.has(props.id)) {
     patchBundle(state.selected, { add: [props.id] });
   }
 }
@@ -365,21 +460,28 @@ async function createBundle() {
 }
 
 async function deleteBundle(bundle) {
-  if (!window.confirm(fmt(S.deleteConfirm, { rank: bundle.rank }))) return;
+  if (!window.confirm(fmt(S.deleteConfirm, { number: bundle.number }))) return;
   state.selected = null;
   await write(`${config.api.bundle.replace("{id}", bundle.id)}?version=${state.plan.version}`, { method: "DELETE" });
 }
 
 async function approve() {
   const bundles = [...state.bundles.values()];
-  const text = fmt(S.approveConfirm, { name: state.plan.name, n: bundles.reduce((s, b) => s + b.estate_count, 0),
-    bundles: bundles.length, date: state.plan.start_date });
+  const missing = missingEnterprise();
+  if (missing.length) {
+    // Approval needs an enterprise for every bundle: say how many are missing, and show the first of them.
+    window.alert(fmt(S.approveMissing, { n: n(missing.length),
+      numbers: missing.map((b) => `#${b.number}`).slice(0, 20).join(", ") }));
+    select(missing[0].id, { zoom: true });
+    return;
+  }
+  const text = fmt(S.approveConfirm, { name: state.plan.name, n: n(bundles.reduce((s, b) => s + b.estate_count, 0)),
+    bundles: n(bundles.length), date: state.plan.start_date });
   if (!window.confirm(text)) return;
   const plan = await write(config.api.approve, { method: "POST", json: { version: state.plan.version } }, S.approved);
   if (plan) {
     // The estates now have their contracts: redraw them with their status on the start date.
-    drawMap(await api(config, config.api.map));
-    restyle();
+    drawMap();
     root.dataset.mapStatus = plan.status;
   }
 }
@@ -397,8 +499,8 @@ function coverageRow(row, tag = "td") {
     el("td", { class: "num", "data-v": "before", text: pct(row.before.socialised_rate_households) }),
     el("td", { class: `num${row.moved.households ? " is-up" : ""}`, "data-v": "after",
       text: pct(row.after.socialised_rate_households) }),
-    el("td", { class: "num", "data-v": "moved", text: number.format(row.moved.households) }),
-    el("td", { class: "num", "data-v": "uncovered-after", text: number.format(row.after.uncovered_estates) }));
+    el("td", { class: "num", "data-v": "moved", text: n(row.moved.households) }),
+    el("td", { class: "num", "data-v": "uncovered-after", text: n(row.after.uncovered_estates) }));
 }
 
 async function loadCoverage() {
@@ -421,7 +523,7 @@ async function loadVersions() {
 }
 
 async function reload() {
-  setPlan(await api(config, config.api.plan));
+  setPlan(await api(config, pageUrl(config.api.plan)));
   await Promise.all([loadCoverage(), loadVersions()]);
 }
 
@@ -457,13 +559,14 @@ async function setup(leafletMap) {
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   map.options.zoomSnap = 0.5;
   labelLayer = L.layerGroup().addTo(map);
+  // The map moves under the pointer: what was hovered is no longer there (its tile may be gone).
+  map.on("movestart", () => { hovered = null; tooltip.remove(); });
   let labelled = null;
   map.on("zoomend", () => {
     const now = map.getZoom() >= LABEL_ZOOM;
     if (state.plan && now !== labelled) restyle();
     labelled = now;
   });
-  renderer = L.canvas({ padding: 0.3 });
   document.getElementById("approve-plan")?.addEventListener("click", approve);
   document.getElementById("discard-plan")?.addEventListener("click", discard);
   document.getElementById("new-bundle")?.addEventListener("click", () => {
@@ -474,11 +577,10 @@ async function setup(leafletMap) {
     renderSelected();
     restyle();
   });
+  fitAll();
   try {
-    const [plan, data] = await Promise.all([api(config, config.api.plan), api(config, config.api.map)]);
-    setPlan(plan);
-    drawMap(data);
-    restyle();
+    setPlan(await api(config, pageUrl(config.api.plan)));
+    drawMap();
     await Promise.all([loadCoverage(), loadVersions(), drawStreets()]);
     root.dataset.ready = "true";
   } catch (error) {

@@ -1,0 +1,200 @@
+"""Benchmark (not a test): bytes and time of the plan page (/plans/<id>/) for one street and the whole district.
+
+    .venv/bin/python tests/benchmarks/bench_plan_page.py [--runs 3] [--street CODE] [--server gunicorn|thread]
+
+Runs on the dev database (DATABASE_URL) holding the medium demo (`manage.py load_demo --scale medium --seed 1`).
+Creates a street plan and a district plan as the planner, serves the project from Django's live-server thread (the
+browser tests' server: one process, a new database connection per request; --server gunicorn: gunicorn with the
+production settings as load_run.py runs it, after collectstatic — slow to start), logs in through the form, opens each
+plan page in headless Chromium (1400×900, cold browser cache, one new context per run) and waits until the page
+says it is ready and the network is idle. Every response is recorded: the page's data (the HTML, the JSON API and
+the vector tiles) apart from the static files (Leaflet, scripts, styles: cached by the browser after the first
+visit). Bytes are the bodies as the browser received them (resource timing; uncompressed while the project sends no
+compressed responses); "gzip" is the same bodies fetched again and compressed here (level 6), as a compressing
+middleware would send them. Time is from the start of the navigation to the end of the last response. The two
+plans are deleted afterwards.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import gzip
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geoapp.settings")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+END_OF_LOAD = """() => Math.max(0, ...performance.getEntriesByType("resource").map((e) => e.responseEnd),
+                                 performance.getEntriesByType("navigation")[0].responseEnd)"""
+
+
+def kind(url: str) -> str:
+    path = url.split("?", 1)[0]
+    if "/static/" in path:
+        return "static"
+    if "/tiles/" in path:
+        return "tiles"
+    if "/api/" in path:
+        return "api"
+    return "html"
+
+
+RESOURCES = """() => [performance.getEntriesByType("navigation")[0], ...performance.getEntriesByType("resource")]
+    .map((e) => [e.name, e.decodedBodySize, e.responseEnd])"""
+
+
+def measure(browser, base: str, session: dict, path: str) -> dict:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", storage_state=session)
+    page = context.new_page()
+    if os.environ.get("BENCH_DEBUG"):
+        page.on("console", lambda msg: print("console:", msg.text))
+    page.goto(base + path)
+    try:
+        page.wait_for_selector("#plan[data-ready=true]", timeout=60_000)
+    except Exception:
+        print(page.url, page.content()[:2000])
+        raise
+    page.wait_for_load_state("networkidle")
+    # Sizes from the browser's resource timing (the bodies as received, uncompressed here); gzip by fetching the
+    # data again in the same session and compressing it.
+    resources = page.evaluate(RESOURCES)
+    elapsed = max(r[2] for r in resources) / 1000
+    data = []
+    for url, size, _ in resources:
+        if kind(url) == "static":
+            continue
+        body = context.request.get(url).body()
+        data.append((kind(url), size, len(gzip.compress(body, 6)), url))
+    if os.environ.get("BENCH_DEBUG"):
+        page.screenshot(path=f"/tmp/bench-{path.strip('/').replace('/', '-')}.png")
+        print(sorted({u.split("/tiles/")[1].split("/")[1] for _, _, _, u in data if "/tiles/" in u}))
+    context.close()
+    return {
+        "seconds": elapsed,
+        "requests": len(data),
+        "bytes": sum(b[1] for b in data),
+        "gzip": sum(b[2] for b in data),
+        "by_kind": {k: sum(b[1] for b in data if b[0] == k) for k in ("html", "api", "tiles")},
+        "static": sum(r[1] for r in resources if kind(r[0]) == "static"),
+        "largest": sorted(data, key=lambda b: -b[1])[:3],
+    }
+
+
+def log_in(browser, base: str) -> dict:
+    """The planner's session (storage state), logged in through the form as a user would."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/accounts/login/")
+    page.fill("#id_username", "planner")
+    page.fill("#id_password", os.environ.get("DEMO_PASSWORD", "demo12345"))
+    page.click(".login__form button[type=submit]")
+    page.wait_for_url(base + "/")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@contextlib.contextmanager
+def thread_server():
+    """Django's live-server thread (the test suite's server): one process, a new connection per request."""
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+
+    settings.ALLOWED_HOSTS = ["*"]
+    server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.terminate()
+
+
+@contextlib.contextmanager
+def gunicorn_server(workers: int, threads: int):
+    """gunicorn with the production settings, as tests/benchmarks/load_run.py runs it (static files collected
+    first, into the ignored staticfiles/)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import secrets
+
+    import load_run
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "geoapp.settings_production", "SECRET_KEY": secrets.token_hex(32)}
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"], check=True,
+                   env=env, cwd=ROOT)
+    with load_run.serving(os.environ["DATABASE_URL"], secret_key=env["SECRET_KEY"], workers=workers,
+                          threads=threads) as (base, _):
+        yield base
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--street", default=None, help="a street code; default the first street")
+    parser.add_argument("--server", choices=["gunicorn", "thread"], default="thread",
+                        help="Django's live-server thread (default) or gunicorn with the production settings")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from playwright.sync_api import sync_playwright
+
+    from layers.models import AdminArea, TakeoverPlan
+    from layers.services.plans import plan_create
+
+    user = User.objects.get(username="planner")
+    streets = AdminArea.objects.filter(level="street").order_by("code")
+    street = streets.get(code=args.street) if args.street else streets.first()
+    start = datetime.date.today() + datetime.timedelta(days=30)
+    plans = {
+        f"street {street.name}": plan_create(user=user, name="benchmark street", start_date=start,
+                                             street_id=street.pk),
+        "whole district": plan_create(user=user, name="benchmark district", start_date=start),
+    }
+    server = gunicorn_server(args.workers, args.threads) if args.server == "gunicorn" else thread_server()
+    try:
+        with server as base, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            print("server up:", base, flush=True)
+            session = log_in(browser, base)
+            print("logged in", flush=True)
+            measure(browser, base, session, f"/plans/{plans['whole district'].pk}/")  # warm up the server
+            print(f"server: {args.server}" + (f" ({args.workers} workers × {args.threads} threads)"
+                                               if args.server == "gunicorn" else ""))
+            print("| plan | bundles | data requests | bytes (html / api / tiles) | gzip | time, median of "
+                  f"{args.runs} | static files |")
+            print("|---|---|---|---|---|---|---|")
+            for label, plan in plans.items():
+                runs = [measure(browser, base, session, f"/plans/{plan.pk}/") for _ in range(args.runs)]
+                r = runs[-1]
+                k = r["by_kind"]
+                each = ", ".join(f"{x['seconds']:.2f}" for x in runs)
+                print(f"| {label} | {plan.bundles.count()} | {r['requests']} | {r['bytes'] / 1024:,.0f} KB "
+                      f"({k['html'] / 1024:,.0f} / {k['api'] / 1024:,.0f} / {k['tiles'] / 1024:,.0f}) "
+                      f"| {r['gzip'] / 1024:,.0f} KB | {statistics.median(x['seconds'] for x in runs):.2f} s "
+                      f"({each}) | {r['static'] / 1024:,.0f} KB |")
+                for _, size, _, url in r["largest"]:
+                    print(f"|   largest | | | {size / 1024:,.0f} KB | | {url.replace(base, '')} | |")
+            browser.close()
+    finally:
+        TakeoverPlan.objects.filter(pk__in=[p.pk for p in plans.values()]).delete()
+
+
+if __name__ == "__main__":
+    main()
