@@ -8,12 +8,15 @@ import brotli
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
 from layers.models import AdminArea, AdminLevel
 from layers.compression import CompressionMiddleware, accepts, no_compression
 
+from .test_tile_cache import call_lane, tile_queries
 from .test_tiles import sample_tile, tile_url
 
 pytestmark = pytest.mark.django_db
@@ -80,15 +83,34 @@ def test_refused_coding_is_not_used():
     assert not accepts("", "br")
 
 
-def test_vector_tiles_are_left_alone_and_still_cached(planner):
-    url = tile_url("estates", *sample_tile("estates"))
-    first = planner.get(url, HTTP_ACCEPT_ENCODING="gzip, br")
-    assert first.status_code == 200
-    assert not first.has_header("Content-Encoding")  # MVT is binary; the tile cache keeps one body per ETag
-    etag = first["ETag"]
-    assert etag.startswith('"')  # still strong: compression did not weaken it
-    again = planner.get(url, HTTP_ACCEPT_ENCODING="gzip, br", HTTP_IF_NONE_MATCH=etag)
-    assert again.status_code == 304
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_vector_tiles_come_compressed_and_still_cached(planner, settings, coding):
+    """Through the Django view and the lean lane alike: compressed, weak ETag, 304 on it, compressed body cached."""
+    settings.ALLOWED_HOSTS = ["testserver"]
+    url = tile_url("estates", *sample_tile("estates", 15))
+    plain = planner.get(url)
+    assert plain.status_code == 200 and len(plain.content) > 1000
+    assert not plain.has_header("Content-Encoding")
+    strong = plain["ETag"]
+    accept = "gzip, deflate, br" if coding == "br" else "gzip"
+    packed = planner.get(url, HTTP_ACCEPT_ENCODING=accept)
+    assert packed["Content-Encoding"] == coding
+    assert "accept-encoding" in vary(packed)
+    assert packed["ETag"] == "W/" + strong
+    assert decoded(packed) == plain.content
+    assert len(packed.content) < len(plain.content) * 0.7
+    assert planner.get(url, HTTP_ACCEPT_ENCODING=accept, HTTP_IF_NONE_MATCH=packed["ETag"]).status_code == 304
+    assert planner.get(url, HTTP_IF_NONE_MATCH=packed["ETag"]).status_code == 304
+    # The lane: the same bytes, from the cache (no tile query), with the same headers.
+    cookie = planner.cookies["sessionid"].value
+    with CaptureQueriesContext(connection) as queries:
+        status, headers, body = call_lane(url, cookie, HTTP_ACCEPT_ENCODING=accept)
+    assert status == 200 and headers["Content-Encoding"] == coding and headers["ETag"] == "W/" + strong
+    assert "Accept-Encoding" in headers["Vary"]
+    assert body == packed.content
+    assert tile_queries(queries) == []
+    status, headers, body = call_lane(url, cookie)
+    assert status == 200 and "Content-Encoding" not in headers and body == plain.content
 
 
 def test_a_strong_etag_becomes_weak_when_compressed():
