@@ -24,7 +24,7 @@ from .validation import validated_body
 ERROR = ErrorSerializer
 JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, target, file name, mapping, srid, "
                       "gcj02 choice, and its report (file description; after a dry run: summary, per-row errors and "
-                      "warnings, crs, gcj02 verdict, preview GeoJSON).")
+                      "warnings, crs, gcj02 verdict, unusual rows, preview GeoJSON).")
 
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -40,13 +40,19 @@ class ImportCheckSerializer(serializers.Serializer):
                                     help_text="{field: source column}")
     srid = WholeNumber(required=False, allow_null=True,
                        help_text="EPSG code of the coordinates; required when the file names none")
-    gcj02 = serializers.ChoiceField(choices=["convert", "keep", ""], required=False, allow_null=True,
-                                    allow_blank=True, help_text="convert GCJ-02 positions to CGCS2000, or keep them")
+    gcj02 = serializers.ChoiceField(choices=["convert", "bd09", "keep", ""], required=False, allow_null=True,
+                                    allow_blank=True, help_text="the positions come from a commercial map: convert "
+                                    "them from GCJ-02 (“convert”: AMap/Gaode, Tencent) or from BD-09 (“bd09”: "
+                                    "Baidu) to CGCS2000; or “keep” them as they are")
 
 
 class ImportCommitSerializer(serializers.Serializer):
     reason = Text(required=False, allow_blank=True, allow_null=True,
                   help_text="kept in management areas' history; default “Import <file name>”")
+    confirm_unusual = serializers.BooleanField(
+        required=False, default=False,
+        help_text="import all the same when the dry run flagged rows far from the district (report.unusual.far) or "
+                  "severalfold the stored area (report.unusual.ratio); without it such a commit is refused (400)")
 
 
 def job_json(job: ImportJob) -> dict:
@@ -111,5 +117,6 @@ def import_job_check(request, pk: int):
 @parser_classes([StrictJSONParser])
 def import_job_commit(request, pk: int):
     data = validated_body(ImportCommitSerializer, request)
-    job = svc.import_job_commit(user=request.user, job_id=pk, reason=data.get("reason") or "")
+    job = svc.import_job_commit(user=request.user, job_id=pk, reason=data.get("reason") or "",
+                                confirm_unusual=data.get("confirm_unusual", False))
     return Response(job_json(job))
