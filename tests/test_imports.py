@@ -278,11 +278,12 @@ def test_a_wrong_crs_choice_is_refused_before_any_row(tmp_path):
         run(path, "estates", srid=3857)
 
 
-def gcj_records(chosen, **kwargs):
+def gcj_records(chosen, *, forward=gcj02.wgs84_to_gcj02, **kwargs):
+    """Records as copied from a commercial map (GCJ-02, or BD-09 with forward=wgs84_to_bd09), with the original."""
     records = files.estate_records(chosen, **kwargs)
     for r in records:
         r["original"] = r["geometry"]
-        r["geometry"] = shapely.transform(r["geometry"], gcj02.wgs84_to_gcj02)
+        r["geometry"] = shapely.transform(r["geometry"], forward)
     return records
 
 
@@ -658,17 +659,9 @@ def test_sample_geojson_in_gcj02(client):
 
 # --- where the coordinates come from: each choice of the import page's source picker ------------------------------
 
-def bd_records(chosen, **kwargs):
-    records = files.estate_records(chosen, **kwargs)
-    for r in records:
-        r["original"] = r["geometry"]
-        r["geometry"] = shapely.transform(r["geometry"], gcj02.wgs84_to_bd09)
-    return records
-
-
 @pytest.mark.parametrize("prefix, method", [(None, "codes"), ("BD-", "containment")])
 def test_bd09_shifted_data_is_detected_as_such_and_converted_back(tmp_path, prefix, method):
-    records = bd_records(estates(6, offset=30), prefix=prefix)
+    records = gcj_records(estates(6, offset=30), prefix=prefix, forward=gcj02.wgs84_to_bd09)
     path = files.geojson(tmp_path, [{k: v for k, v in r.items() if k != "original"} for r in records])
     verdict = run(path, "estates")["gcj02"]
     assert verdict["suspected"] and verdict["system"] == "bd09" and verdict["method"] == method, verdict
@@ -719,10 +712,12 @@ def test_each_source_choice_lands_new_estates_where_they_belong(client, tmp_path
 def test_an_offset_choice_on_unshifted_data_moves_it_away(tmp_path):
     """The choice is applied, not second-guessed: converting true positions moves them by the offset."""
     records = files.estate_records(estates(2, offset=50), prefix="MOVE-")
-    report = run(files.geojson(tmp_path, records), "estates", gcj="bd09", commit=True)
-    assert report["summary"]["create"] == 2
-    for r in records:
-        assert 900 < max_vertex_shift(Estate.objects.get(code=r["小区编码"]).geom, r["geometry"]) < 1800
+    report = run(files.geojson(tmp_path, records), "estates", gcj="bd09")
+    originals = {r["小区编码"]: r["geometry"] for r in records}
+    assert len(report["preview"]["features"]) == 2
+    for feature in report["preview"]["features"]:
+        moved = shapely.geometry.shape(feature["geometry"])
+        assert 900 < max_vertex_shift(moved, originals[feature["properties"]["key"]]) < 1800
 
 
 # --- data from elsewhere, or severalfold what it replaces: flagged, then confirmed ---------------------------------

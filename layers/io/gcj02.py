@@ -50,16 +50,21 @@ def wgs84_to_gcj02(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([coords[:, 0] + dlon, coords[:, 1] + dlat])
 
 
-def gcj02_to_wgs84(coords: np.ndarray, *, tolerance: float = 1e-10, max_iterations: int = 30) -> np.ndarray:
-    """(n, 2) lon/lat in GCJ-02 → WGS84/CGCS2000, the exact inverse of wgs84_to_gcj02 by iteration."""
-    target = np.asarray(coords, dtype=float)
-    guess = target.copy()
+def _invert(forward, target: np.ndarray, start: np.ndarray, *, tolerance: float, max_iterations: int) -> np.ndarray:
+    """The x with forward(x) = target, by fixed-point iteration from `start` (the offsets vary slowly)."""
+    guess = start.copy()
     for _ in range(max_iterations):
-        error = wgs84_to_gcj02(guess) - target
+        error = forward(guess) - target
         guess = guess - error
         if np.abs(error).max(initial=0.0) < tolerance:
             break
     return guess
+
+
+def gcj02_to_wgs84(coords: np.ndarray, *, tolerance: float = 1e-10, max_iterations: int = 30) -> np.ndarray:
+    """(n, 2) lon/lat in GCJ-02 → WGS84/CGCS2000, the exact inverse of wgs84_to_gcj02 by iteration."""
+    target = np.asarray(coords, dtype=float)
+    return _invert(wgs84_to_gcj02, target, target, tolerance=tolerance, max_iterations=max_iterations)
 
 
 # Baidu's BD-09 on top of GCJ-02: a small wobble in polar form, then a fixed shift.
@@ -81,16 +86,6 @@ def _bd09_to_gcj02_rough(coords: np.ndarray) -> np.ndarray:
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * X_PI)
     return np.column_stack([z * np.cos(theta), z * np.sin(theta)])
-
-
-def _invert(forward, target: np.ndarray, start: np.ndarray, *, tolerance: float, max_iterations: int) -> np.ndarray:
-    guess = start.copy()
-    for _ in range(max_iterations):
-        error = forward(guess) - target
-        guess = guess - error
-        if np.abs(error).max(initial=0.0) < tolerance:
-            break
-    return guess
 
 
 def bd09_to_gcj02(coords: np.ndarray, *, tolerance: float = 1e-10, max_iterations: int = 30) -> np.ndarray:
