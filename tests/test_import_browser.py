@@ -177,7 +177,8 @@ def test_planner_picks_gcj02_by_hand_and_sees_the_converted_dry_run(live_server,
     assert any("EPSG:3857" in label for label in labels) and any("高斯" in label for label in labels)
     assert page.is_hidden("#im-zone")
     page.select_option("#im-source", "gcj02")
-    shot(page, "8-source-gcj02")
+    page.locator("#im-source").scroll_into_view_if_needed()
+    shot(page, "10-source-gcj02")
     page.click("#im-check")
     page.wait_for_selector("#import-page[data-step=report]")
     page.wait_for_selector("#gcj02-notice .im-notice--ok")
@@ -219,7 +220,8 @@ def test_a_far_away_file_is_flagged_and_needs_confirmation(live_server, demo_cit
     assert "公里" in text and "我已确认" in text, text
     assert page.get_attribute("#report-counts li[data-count=errors]", "data-value") == "0"
     assert page.is_disabled("#im-commit")  # no errors, but not confirmed
-    shot(page, "9-far-away-confirm")
+    page.locator("#unusual-notice").scroll_into_view_if_needed()
+    shot(page, "11-far-away-confirm")
     page.check("#im-confirm-unusual")
     assert page.is_enabled("#im-commit")
     page.click("#im-commit")
