@@ -4,6 +4,7 @@ geoapp.settings_production builds on this module and refuses insecure defaults.
 """
 import json
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -124,6 +125,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",  # `make run` too serves static through WhiteNoise and compression
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "django.contrib.postgres",
@@ -138,6 +140,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "layers.compression.CompressionMiddleware",  # Brotli or gzip for text answers (docs/BENCHMARKS.md, "Bytes")
+    # Static files: precompressed .br/.gz from collectstatic in production; in development (DEBUG, files from the
+    # app folders) the compression middleware above compresses them on the fly.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "layers.security.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -205,6 +211,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = DEBUG  # development serves the app folders; production the collected, compressed files
+# Development has no collected folder until collectstatic runs: WhiteNoise's "No directory at" warning is expected.
+warnings.filterwarnings("ignore", message="No directory at")
 
 # The REST API (docs/API.md): session auth for the browser, tokens for scripts; OpenAPI 3 by drf-spectacular,
 # its Swagger UI served from drf-spectacular-sidecar (no CDN).

@@ -26,5 +26,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Static files straight from gunicorn (collected by scripts/entrypoint.sh): no separate web server needed.
-MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]  # noqa: F405
+# Static files straight from gunicorn (collected by scripts/entrypoint.sh, with their .gz and .br twins) through the
+# WhiteNoise middleware of the base settings: no separate web server needed.
+WHITENOISE_USE_FINDERS = False
+WHITENOISE_AUTOREFRESH = False

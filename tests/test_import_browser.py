@@ -141,7 +141,9 @@ def test_planner_confirms_a_guessed_coordinate_system(live_server, demo_city, pa
     page.goto(f"{live_server.url}/imports/")
     page.wait_for_selector("#import-page[data-ready=true]")
     upload(page, path)
-    assert page.input_value("#im-crs") == "4551"  # guessed from the eastings and the district's longitude
+    # Guessed from the eastings and the district's longitude: Gauss-Krüger without zone number, zone 42 (126°E).
+    assert page.input_value("#im-source") == "gk_plain" and page.input_value("#im-zone") == "42"
+    assert page.is_visible("#im-zone")
     page.wait_for_selector("#crs-notice .im-notice--warn")
     shot(page, "7-crs-guessed")
     page.click("#im-check")
@@ -152,6 +154,80 @@ def test_planner_confirms_a_guessed_coordinate_system(live_server, demo_city, pa
     job = ImportJob.objects.get(file_name="estates.zip", status=ImportStatus.COMMITTED)
     assert job.srid == 4551
     assert Estate.objects.filter(code__startswith="GK-WEB-").count() == 2
+
+
+def test_planner_picks_gcj02_by_hand_and_sees_the_converted_dry_run(live_server, demo_city, page, tmp_path):
+    """New estates copied from AMap (nothing to compare them with: no detection), the source chosen by hand."""
+    import shapely
+
+    from layers.io import gcj02
+
+    records = files.estate_records(list(Estate.objects.order_by("code")[70:72]), prefix="AMAP-")
+    originals = {r["小区编码"]: r["geometry"] for r in records}
+    for r in records:
+        r["geometry"] = shapely.transform(r["geometry"], gcj02.wgs84_to_gcj02)
+    path = files.geojson(tmp_path, records, name="amap-new")
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/imports/")
+    page.wait_for_selector("#import-page[data-ready=true]")
+    upload(page, path)
+    labels = page.eval_on_selector_all("#im-source option", "os => os.map(o => o.textContent)")
+    assert any("高德" in label and "GCJ-02" in label for label in labels), labels
+    assert any("百度" in label and "BD-09" in label for label in labels), labels
+    assert any("EPSG:3857" in label for label in labels) and any("高斯" in label for label in labels)
+    assert page.is_hidden("#im-zone")
+    page.select_option("#im-source", "gcj02")
+    page.locator("#im-source").scroll_into_view_if_needed()
+    shot(page, "10-source-gcj02")
+    page.click("#im-check")
+    page.wait_for_selector("#import-page[data-step=report]")
+    page.wait_for_selector("#gcj02-notice .im-notice--ok")
+    assert "GCJ-02" in page.inner_text("#gcj02-notice")
+    job = ImportJob.objects.get(pk=int(page.get_attribute("#import-page", "data-job")))
+    assert job.gcj02 == "convert" and job.srid == 4490
+    for feature in job.report["preview"]["features"]:  # what the map shows: already converted
+        drawn = shapely.geometry.shape(feature["geometry"])
+        assert shapely.hausdorff_distance(drawn, originals[feature["properties"]["key"]]) * 111_320 < 1.0
+    page.wait_for_function("() => !document.getElementById('im-commit').disabled")
+    page.click("#im-commit")
+    page.wait_for_selector("#import-page[data-committed=true]")
+    for code, original in originals.items():
+        stored = shapely.from_wkb(bytes(Estate.objects.get(code=code).geom.wkb))
+        assert shapely.hausdorff_distance(stored, original) * 111_320 < 1.0
+    assert not page.errors, page.errors
+
+
+def test_a_far_away_file_is_flagged_and_needs_confirmation(live_server, demo_city, page, tmp_path):
+    import shapely
+    import shapely.affinity
+
+    from layers.models import AdminArea, AdminLevel
+
+    district = AdminArea.objects.get(level=AdminLevel.DISTRICT)
+    moved = shapely.affinity.translate(files.shp(district.geom), xoff=-8.0)  # another province, ~600 km west
+    path = files.geojson(tmp_path, [{"区划代码": "610199", "名称": "外省区", "级别": "区", "geometry": moved}],
+                         name="far")
+    log_in(page, live_server, "planner")
+    page.goto(f"{live_server.url}/imports/")
+    page.wait_for_selector("#import-page[data-ready=true]")
+    page.select_option("#im-target", "admin_areas")
+    page.set_input_files("#im-file", str(path))
+    page.click("#im-upload")
+    page.wait_for_selector("#import-page[data-step=mapping]")
+    page.click("#im-check")
+    page.wait_for_selector("#unusual-notice[data-needs-confirmation=true] #im-confirm-unusual")
+    text = page.inner_text("#unusual-notice")
+    assert "公里" in text and "我已确认" in text, text
+    assert page.get_attribute("#report-counts li[data-count=errors]", "data-value") == "0"
+    assert page.is_disabled("#im-commit")  # no errors, but not confirmed
+    page.locator("#unusual-notice").scroll_into_view_if_needed()
+    shot(page, "11-far-away-confirm")
+    page.check("#im-confirm-unusual")
+    assert page.is_enabled("#im-commit")
+    page.click("#im-commit")
+    page.wait_for_selector("#import-page[data-committed=true]")
+    assert AdminArea.objects.filter(code="610199", level=AdminLevel.DISTRICT).exists()
+    assert not page.errors, page.errors
 
 
 def test_planner_tries_and_downloads_a_sample_file(live_server, demo_city, page):

@@ -50,6 +50,55 @@ def test_judge_offsets_tells_gcj02_from_noise():
     assert not gcj02.judge_offsets(shifted[:2], reference[:2]).suspected  # too few to tell
 
 
+# Published pairs (wandergis/coordtransform README, the most copied implementation; its GCJ-02 → WGS84 and
+# BD-09 → GCJ-02 are the one-step approximations, which ours, iterated to exactness, must match within 1e-6°).
+KNOWN = [
+    ("wgs84_to_gcj02", (116.404, 39.915), (116.41024449916938, 39.91640428150164), 1e-9),
+    ("gcj02_to_bd09", (116.404, 39.915), (116.41036949371029, 39.92133699351021), 1e-9),
+    ("wgs84_to_bd09", (116.404, 39.915), (116.41662724378733, 39.922699552216216), 1e-9),
+    ("bd09_to_gcj02", (116.404, 39.915), (116.39762729119315, 39.90865673957631), 1e-6),
+    ("gcj02_to_wgs84", (116.404, 39.915), (116.39775550083061, 39.91359571849836), 1e-6),
+    # Beijing railway station (caijun/geoChina, R): GCJ-02 39.90245N 116.42703E ↔ BD-09 39.90851N 116.43351E
+    ("gcj02_to_bd09", (116.42703, 39.90245), (116.43351, 39.90851), 1e-5),
+]
+
+
+@pytest.mark.parametrize("name,given,expected,tolerance", KNOWN)
+def test_offset_systems_match_published_pairs(name, given, expected, tolerance):
+    got = getattr(gcj02, name)(np.array([given]))[0]
+    assert abs(got[0] - expected[0]) < tolerance and abs(got[1] - expected[1]) < tolerance, got
+
+
+@pytest.mark.parametrize("system", ["gcj02", "bd09"])
+def test_offset_systems_round_trip_to_a_millimetre(system):
+    rng = np.random.default_rng(3)
+    points = np.column_stack([rng.uniform(75, 134, 200), rng.uniform(18, 53, 200)])  # all over China
+    forward, back = gcj02.SYSTEMS[system]
+    shifted = forward(points)
+    assert np.all(np.hypot(*(shifted - points).T) > 5e-4)  # every point moved (by tens of metres or more)
+    assert np.abs(back(shifted) - points).max() < 1e-8  # < 1 mm
+    assert np.abs(forward(back(points)) - points).max() < 1e-8
+
+
+def test_bd09_is_a_further_offset_of_about_a_kilometre_in_harbin():
+    gcj_east, gcj_north = gcj02.offset_metres(*CITY, "gcj02")
+    bd_east, bd_north = gcj02.offset_metres(*CITY, "bd09")
+    assert 300 < math.hypot(gcj_east, gcj_north) < 800
+    assert 1000 < math.hypot(bd_east, bd_north) < 1600
+    assert math.hypot(bd_east - gcj_east, bd_north - gcj_north) > 500
+
+
+def test_judge_systems_tells_bd09_from_gcj02():
+    rng = np.random.default_rng(2)
+    reference = np.array(CITY) + rng.uniform(-0.02, 0.02, size=(30, 2))
+    noise = rng.normal(0, 5e-5, size=(30, 2))
+    bd = gcj02.judge_systems(gcj02.wgs84_to_bd09(reference) + noise, reference)
+    assert bd.suspected and bd.system == "bd09"
+    gcj = gcj02.judge_systems(gcj02.wgs84_to_gcj02(reference) + noise, reference)
+    assert gcj.suspected and gcj.system == "gcj02"
+    assert not gcj02.judge_systems(reference + noise, reference).suspected
+
+
 @pytest.mark.parametrize("epsg", [3857, 4530, 4551])
 def test_guess_crs_from_coordinate_ranges(epsg):
     to = Transformer.from_crs(4490, epsg, always_xy=True)

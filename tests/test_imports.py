@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+import shapely.affinity
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -277,11 +278,12 @@ def test_a_wrong_crs_choice_is_refused_before_any_row(tmp_path):
         run(path, "estates", srid=3857)
 
 
-def gcj_records(chosen, **kwargs):
+def gcj_records(chosen, *, forward=gcj02.wgs84_to_gcj02, **kwargs):
+    """Records as copied from a commercial map (GCJ-02, or BD-09 with forward=wgs84_to_bd09), with the original."""
     records = files.estate_records(chosen, **kwargs)
     for r in records:
         r["original"] = r["geometry"]
-        r["geometry"] = shapely.transform(r["geometry"], gcj02.wgs84_to_gcj02)
+        r["geometry"] = shapely.transform(r["geometry"], forward)
     return records
 
 
@@ -653,3 +655,118 @@ def test_sample_geojson_in_gcj02(client):
     assert converted["summary"] == {"rows": 6, "ok": 6, "errors": 0, "create": 0, "update": 6, "warnings": 0}
     for code, shape in preview_shapes(converted).items():
         assert max_vertex_shift(Estate.objects.get(code=code).geom, shape) < 1.0  # back within a metre
+
+
+# --- where the coordinates come from: each choice of the import page's source picker ------------------------------
+
+@pytest.mark.parametrize("prefix, method", [(None, "codes"), ("BD-", "containment")])
+def test_bd09_shifted_data_is_detected_as_such_and_converted_back(tmp_path, prefix, method):
+    records = gcj_records(estates(6, offset=30), prefix=prefix, forward=gcj02.wgs84_to_bd09)
+    path = files.geojson(tmp_path, [{k: v for k, v in r.items() if k != "original"} for r in records])
+    verdict = run(path, "estates")["gcj02"]
+    assert verdict["suspected"] and verdict["system"] == "bd09" and verdict["method"] == method, verdict
+    assert 900 < verdict["median_offset_m"] < 1800
+    with pytest.raises(svc.ImportRefused, match="GCJ-02"):
+        run(path, "estates", commit=True)  # undecided: nothing is written
+    report = run(path, "estates", gcj="bd09", commit=True)
+    assert report["summary"]["errors"] == 0 and report["gcj02"]["choice"] == "bd09"
+    for r in records:
+        assert max_vertex_shift(Estate.objects.get(code=r["小区编码"]).geom, r["original"]) < 1.0
+
+
+def shifted(records, forward):
+    return [{**r, "geometry": shapely.transform(r["geometry"], forward)} for r in records]
+
+
+# (source on the page, srid sent, offset choice sent, how the file is written)
+SOURCES = [
+    ("cgcs2000", 4490, "", lambda rs, tmp: files.geojson(tmp, rs)),
+    ("gcj02", 4490, "convert", lambda rs, tmp: files.geojson(tmp, shifted(rs, gcj02.wgs84_to_gcj02))),
+    ("bd09", 4490, "bd09", lambda rs, tmp: files.geojson(tmp, shifted(rs, gcj02.wgs84_to_bd09))),
+    ("webmercator", 3857, "", lambda rs, tmp: files.shapefile_zip(tmp, files.reproject(rs, 3857), prj=False)),
+    ("gk_prefixed zone 42", 4530, "", lambda rs, tmp: files.shapefile_zip(tmp, files.reproject(rs, 4530), prj=False)),
+    ("gk_plain CM 126°E", 4551, "", lambda rs, tmp: files.shapefile_zip(tmp, files.reproject(rs, 4551), prj=False)),
+]
+
+
+@pytest.mark.parametrize("source, srid, offset, write", SOURCES, ids=[s[0] for s in SOURCES])
+def test_each_source_choice_lands_new_estates_where_they_belong(client, tmp_path, source, srid, offset, write):
+    """Through the API as the page sends it: the picked source's srid and offset choice; stored within a metre."""
+    client.force_login(planner())
+    records = files.estate_records(estates(3, offset=40), prefix="SRC-")
+    job = upload(client, write(records, tmp_path)).json()
+    body = {"mapping": job["mapping"], "srid": srid, "gcj02": offset}
+    checked = client.post(f"/api/imports/{job['id']}/check/", body, content_type="application/json")
+    assert checked.status_code == 200, checked.content
+    report = checked.json()["report"]
+    assert report["summary"]["errors"] == 0 and report["summary"]["create"] == 3, report["errors"]
+    assert report["crs"]["source"] == srid and report["gcj02"]["choice"] == offset
+    assert not report["unusual"]["needs_confirmation"]
+    committed = client.post(f"/api/imports/{job['id']}/commit/", {}, content_type="application/json")
+    assert committed.status_code == 200, committed.content
+    assert ImportJob.objects.get(pk=job["id"]).gcj02 == offset
+    for r in records:
+        assert max_vertex_shift(Estate.objects.get(code=r["小区编码"]).geom, r["geometry"]) < 1.0
+
+
+def test_an_offset_choice_on_unshifted_data_moves_it_away(tmp_path):
+    """The choice is applied, not second-guessed: converting true positions moves them by the offset."""
+    records = files.estate_records(estates(2, offset=50), prefix="MOVE-")
+    report = run(files.geojson(tmp_path, records), "estates", gcj="bd09")
+    originals = {r["小区编码"]: r["geometry"] for r in records}
+    assert len(report["preview"]["features"]) == 2
+    for feature in report["preview"]["features"]:
+        moved = shapely.geometry.shape(feature["geometry"])
+        assert 900 < max_vertex_shift(moved, originals[feature["properties"]["key"]]) < 1800
+
+
+# --- data from elsewhere, or severalfold what it replaces: flagged, then confirmed ---------------------------------
+
+def far_district(tmp_path):
+    """A district outline from another province: the demo district moved 8° west (about 600 km)."""
+    district = AdminArea.objects.get(level=AdminLevel.DISTRICT)
+    moved = shapely.affinity.translate(files.shp(district.geom), xoff=-8.0)
+    return files.geojson(tmp_path, [{"区划代码": "610199", "名称": "外省区", "级别": "区", "geometry": moved}],
+                         name="far")
+
+
+def test_a_file_far_from_the_district_is_flagged_and_needs_confirmation(tmp_path):
+    path = far_district(tmp_path)
+    report = run(path, "admin_areas")
+    unusual = report["unusual"]
+    assert report["summary"]["errors"] == 0
+    assert unusual["needs_confirmation"] and unusual["far_rows"] == 1 and 400 < unusual["far_max_km"] < 800
+    assert "km from the district's area" in report["warnings"][0]["warnings"][0]
+    with pytest.raises(svc.ImportRefused, match="lie up to .* km from the district's area"):
+        run(path, "admin_areas", commit=True)
+    assert not AdminArea.objects.filter(code="610199").exists()
+    table = svc.read_table(path, name=path.name)
+    options = svc.Options(mapping=svc.describe_table(table, target="admin_areas")["suggested_mapping"])
+    svc.import_table_commit(table, target="admin_areas", user=planner(), options=options, file_name=path.name,
+                            confirm_unusual=True)
+    assert AdminArea.objects.filter(code="610199").exists()
+
+
+def test_a_district_outline_growing_severalfold_needs_confirmation_over_the_api(tmp_path):
+    client = Client()  # the default language: the refusal is in Chinese
+    client.force_login(planner())
+    district = AdminArea.objects.get(level=AdminLevel.DISTRICT)
+    before = district.geom.area
+    grown = shapely.affinity.scale(files.shp(district.geom), 2.0, 2.0, origin="centroid")  # area ×4
+    path = files.geojson(tmp_path, [{"区划代码": district.code, "名称": district.name, "geometry": grown}],
+                         name="grown")
+    job = upload(client, path, target="admin_areas").json()
+    checked = client.post(f"/api/imports/{job['id']}/check/", {"mapping": job["mapping"]},
+                          content_type="application/json").json()
+    unusual = checked["report"]["unusual"]
+    assert unusual["ratio_rows"] == 1 and 3.9 < unusual["ratio"][0]["ratio"] < 4.1 and unusual["far_rows"] == 0
+    refused = client.post(f"/api/imports/{job['id']}/commit/", {}, content_type="application/json")
+    assert refused.status_code == 400
+    assert "面积变化数倍" in refused.json()["error"] and "我已确认" in refused.json()["error"]
+    district.refresh_from_db()
+    assert district.geom.area == pytest.approx(before)
+    committed = client.post(f"/api/imports/{job['id']}/commit/", {"confirm_unusual": True},
+                            content_type="application/json")
+    assert committed.status_code == 200, committed.content
+    district.refresh_from_db()
+    assert district.geom.area == pytest.approx(4 * before, rel=0.01)

@@ -27,7 +27,7 @@ from .validation import validated_body
 ERROR = ErrorSerializer
 JOB = OpenApiResponse(OpenApiTypes.OBJECT, description="The job: id, status, target, file name, mapping, srid, "
                       "gcj02 choice, and its report (file description; after a dry run: summary, per-row errors and "
-                      "warnings, crs, gcj02 verdict, preview GeoJSON).")
+                      "warnings, crs, gcj02 verdict, unusual rows, preview GeoJSON).")
 
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -43,13 +43,19 @@ class ImportCheckSerializer(serializers.Serializer):
                                     help_text="{field: source column}")
     srid = WholeNumber(required=False, allow_null=True,
                        help_text="EPSG code of the coordinates; required when the file names none")
-    gcj02 = serializers.ChoiceField(choices=["convert", "keep", ""], required=False, allow_null=True,
-                                    allow_blank=True, help_text="convert GCJ-02 positions to CGCS2000, or keep them")
+    gcj02 = serializers.ChoiceField(choices=["convert", "bd09", "keep", ""], required=False, allow_null=True,
+                                    allow_blank=True, help_text="the positions come from a commercial map: convert "
+                                    "them from GCJ-02 (“convert”: AMap/Gaode, Tencent) or from BD-09 (“bd09”: "
+                                    "Baidu) to CGCS2000; or “keep” them as they are")
 
 
 class ImportCommitSerializer(serializers.Serializer):
     reason = Text(required=False, allow_blank=True, allow_null=True,
                   help_text="kept in management areas' history; default “Import <file name>”")
+    confirm_unusual = serializers.BooleanField(
+        required=False, default=False,
+        help_text="import all the same when the dry run flagged rows far from the district (report.unusual.far) or "
+                  "severalfold the stored area (report.unusual.ratio); without it such a commit is refused (400)")
 
 
 def job_json(job: ImportJob) -> dict:
@@ -119,8 +125,10 @@ def import_job_commit(request, pk: int):
     record = svc.import_job_get(user=request.user, job_id=pk)
     if svc.import_job_rows(record) > settings.IMPORT_JOB_ROWS:
         # A large file: the worker commits it (the same one transaction); the page follows the job's progress.
-        job = job_services.import_job_start(user=request.user, import_job_id=pk, reason=data.get("reason") or "")
+        job = job_services.import_job_start(user=request.user, import_job_id=pk, reason=data.get("reason") or "",
+                                             confirm_unusual=data.get("confirm_unusual", False))
         return Response({**job_json(record), "job": job_reads.job_json(job, user=request.user)},
                         status=status.HTTP_202_ACCEPTED)
-    job = svc.import_job_commit(user=request.user, job_id=pk, reason=data.get("reason") or "")
+    job = svc.import_job_commit(user=request.user, job_id=pk, reason=data.get("reason") or "",
+                                confirm_unusual=data.get("confirm_unusual", False))
     return Response(job_json(job))

@@ -22,6 +22,7 @@ class ObtainToken(ObtainAuthToken):
 
     authentication_classes = ()
     throttle_classes = (TokenThrottle,)
+    no_compression = True  # the answer is a secret: never compressed (BREACH, layers/compression.py)
 
     @extend_schema(
         operation_id="token_create",

@@ -1,8 +1,10 @@
-"""GCJ-02 (the offset coordinates of AMap/Gaode and Tencent maps) ↔ WGS84/CGCS2000, and telling shifted data apart.
+"""GCJ-02 (AMap/Gaode, Tencent) and BD-09 (Baidu) ↔ WGS84/CGCS2000, and telling shifted data apart.
 
-The forward formula is the widely published one; the inverse is found by fixed-point iteration (to ~1e-9°, well
-under a centimetre). CGCS2000 and WGS84 differ by centimetres, so "WGS84" here serves CGCS2000 (EPSG:4490) too.
-No Django imports: tested without a database.
+The forward formulas are the widely published ones (DOMAIN.md, Coordinates: BD-09 is a further offset on top of
+GCJ-02); the inverses are found by fixed-point iteration (to ~1e-10°, well under a centimetre), where the usual
+one-step inverses are off by up to a metre or two. CGCS2000 and WGS84 differ by centimetres, so "WGS84" here serves
+CGCS2000 (EPSG:4490) too. Vectorised with numpy (a boundary has thousands of vertices); no Django imports: tested
+without a database. Why not a PyPI package: docs/IMPORT.md, "GCJ-02 and BD-09".
 """
 from __future__ import annotations
 
@@ -48,22 +50,71 @@ def wgs84_to_gcj02(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([coords[:, 0] + dlon, coords[:, 1] + dlat])
 
 
-def gcj02_to_wgs84(coords: np.ndarray, *, tolerance: float = 1e-10, max_iterations: int = 30) -> np.ndarray:
-    """(n, 2) lon/lat in GCJ-02 → WGS84/CGCS2000, the exact inverse of wgs84_to_gcj02 by iteration."""
-    target = np.asarray(coords, dtype=float)
-    guess = target.copy()
+def _invert(forward, target: np.ndarray, start: np.ndarray, *, tolerance: float, max_iterations: int) -> np.ndarray:
+    """The x with forward(x) = target, by fixed-point iteration from `start` (the offsets vary slowly)."""
+    guess = start.copy()
     for _ in range(max_iterations):
-        error = wgs84_to_gcj02(guess) - target
+        error = forward(guess) - target
         guess = guess - error
         if np.abs(error).max(initial=0.0) < tolerance:
             break
     return guess
 
 
-def offset_metres(lon: float, lat: float) -> tuple[float, float]:
-    """The GCJ-02 shift at (lon, lat) as (east, north) metres."""
-    dlon, dlat = _delta(np.array([lon]), np.array([lat]))
-    return (float(dlon[0]) * METRES_PER_DEGREE * math.cos(math.radians(lat)), float(dlat[0]) * METRES_PER_DEGREE)
+def gcj02_to_wgs84(coords: np.ndarray, *, tolerance: float = 1e-10, max_iterations: int = 30) -> np.ndarray:
+    """(n, 2) lon/lat in GCJ-02 → WGS84/CGCS2000, the exact inverse of wgs84_to_gcj02 by iteration."""
+    target = np.asarray(coords, dtype=float)
+    return _invert(wgs84_to_gcj02, target, target, tolerance=tolerance, max_iterations=max_iterations)
+
+
+# Baidu's BD-09 on top of GCJ-02: a small wobble in polar form, then a fixed shift.
+X_PI = math.pi * 3000.0 / 180.0
+BD_DLON, BD_DLAT = 0.0065, 0.006
+
+
+def gcj02_to_bd09(coords: np.ndarray) -> np.ndarray:
+    """(n, 2) lon/lat in GCJ-02 → BD-09."""
+    coords = np.asarray(coords, dtype=float)
+    x, y = coords[:, 0], coords[:, 1]
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * X_PI)
+    return np.column_stack([z * np.cos(theta) + BD_DLON, z * np.sin(theta) + BD_DLAT])
+
+
+def _bd09_to_gcj02_rough(coords: np.ndarray) -> np.ndarray:
+    x, y = coords[:, 0] - BD_DLON, coords[:, 1] - BD_DLAT
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * X_PI)
+    return np.column_stack([z * np.cos(theta), z * np.sin(theta)])
+
+
+def bd09_to_gcj02(coords: np.ndarray, *, tolerance: float = 1e-10, max_iterations: int = 30) -> np.ndarray:
+    """(n, 2) lon/lat in BD-09 → GCJ-02, the exact inverse of gcj02_to_bd09 by iteration."""
+    target = np.asarray(coords, dtype=float)
+    return _invert(gcj02_to_bd09, target, _bd09_to_gcj02_rough(target), tolerance=tolerance,
+                   max_iterations=max_iterations)
+
+
+def wgs84_to_bd09(coords: np.ndarray) -> np.ndarray:
+    """(n, 2) lon/lat in WGS84/CGCS2000 → BD-09."""
+    return gcj02_to_bd09(wgs84_to_gcj02(coords))
+
+
+def bd09_to_wgs84(coords: np.ndarray) -> np.ndarray:
+    """(n, 2) lon/lat in BD-09 → WGS84/CGCS2000 (both steps exact)."""
+    return gcj02_to_wgs84(bd09_to_gcj02(coords))
+
+
+# The offset systems by name: forward (from WGS84) and back (to WGS84).
+SYSTEMS = {"gcj02": (wgs84_to_gcj02, gcj02_to_wgs84), "bd09": (wgs84_to_bd09, bd09_to_wgs84)}
+
+
+def offset_metres(lon: float, lat: float, system: str = "gcj02") -> tuple[float, float]:
+    """The shift of `system` (gcj02 or bd09) at WGS84 (lon, lat) as (east, north) metres."""
+    forward = SYSTEMS[system][0]
+    shifted = forward(np.array([[lon, lat]]))[0]
+    return (float(shifted[0] - lon) * METRES_PER_DEGREE * math.cos(math.radians(lat)),
+            float(shifted[1] - lat) * METRES_PER_DEGREE)
 
 
 @dataclass(frozen=True)
@@ -76,7 +127,8 @@ class OffsetVerdict:
     median_north_m: float | None = None
     expected_east_m: float | None = None
     expected_north_m: float | None = None
-    method: str = ""  # "codes" (same code in the database) or "nearest" (nearest feature)
+    method: str = ""  # "codes" (same code in the database) or "containment" (in which stored feature)
+    system: str = "gcj02"  # the offset system compared with: gcj02 or bd09
 
     @property
     def median_m(self) -> float | None:
@@ -85,7 +137,7 @@ class OffsetVerdict:
         return math.hypot(self.median_east_m, self.median_north_m)
 
     def as_dict(self) -> dict:
-        return {"suspected": self.suspected, "pairs": self.pairs, "method": self.method,
+        return {"suspected": self.suspected, "pairs": self.pairs, "method": self.method, "system": self.system,
                 "median_offset_m": None if self.median_m is None else round(self.median_m, 1),
                 "median_east_m": _round(self.median_east_m), "median_north_m": _round(self.median_north_m),
                 "expected_east_m": _round(self.expected_east_m), "expected_north_m": _round(self.expected_north_m)}
@@ -100,25 +152,36 @@ MIN_PAIRS = 3
 NOISE_M = 50.0
 
 
-def judge_offsets(imported: np.ndarray, reference: np.ndarray, *, method: str = "codes") -> OffsetVerdict:
+def judge_offsets(imported: np.ndarray, reference: np.ndarray, *, method: str = "codes",
+                  system: str = "gcj02") -> OffsetVerdict:
     """Compare matched (n, 2) lon/lat positions: imported vs the district's own data.
 
-    Suspected GCJ-02 when the median shift is well above noise and lies within max(40 m, 25 %) of what the
-    GCJ-02 formula predicts at that place, and most pairs agree with the median (a real, consistent shift).
+    Suspected `system` (GCJ-02 or BD-09) when the median shift is well above noise and lies within max(40 m, 25 %)
+    of what that system's formula predicts at that place, and most pairs agree with the median (a real, consistent
+    shift).
     """
     imported, reference = np.asarray(imported, float), np.asarray(reference, float)
     n = len(imported)
     if n < MIN_PAIRS:
-        return OffsetVerdict(False, n, method=method)
+        return OffsetVerdict(False, n, method=method, system=system)
     lat0 = float(np.median(reference[:, 1]))
     lon0 = float(np.median(reference[:, 0]))
     scale = np.array([METRES_PER_DEGREE * math.cos(math.radians(lat0)), METRES_PER_DEGREE])
     shifts = (imported - reference) * scale
     east, north = (float(v) for v in np.median(shifts, axis=0))
-    exp_east, exp_north = offset_metres(lon0, lat0)
+    exp_east, exp_north = offset_metres(lon0, lat0, system)
     median = math.hypot(east, north)
     expected = math.hypot(exp_east, exp_north)
     miss = math.hypot(east - exp_east, north - exp_north)
     agree = np.mean(np.hypot(shifts[:, 0] - east, shifts[:, 1] - north) < max(40.0, 0.25 * expected))
     suspected = bool(median > NOISE_M and miss <= max(40.0, 0.25 * expected) and agree >= 0.6)
-    return OffsetVerdict(suspected, n, east, north, exp_east, exp_north, method)
+    return OffsetVerdict(suspected, n, east, north, exp_east, exp_north, method, system)
+
+
+def judge_systems(imported: np.ndarray, reference: np.ndarray, *, method: str = "codes") -> OffsetVerdict:
+    """judge_offsets for GCJ-02, then BD-09: the first that fits (else the GCJ-02 verdict, not suspected)."""
+    first = judge_offsets(imported, reference, method=method, system="gcj02")
+    if first.suspected:
+        return first
+    second = judge_offsets(imported, reference, method=method, system="bd09")
+    return second if second.suspected else first

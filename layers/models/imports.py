@@ -20,7 +20,7 @@ class ImportJob(models.Model):
     crs = models.CharField(_("coordinate system of the file"), max_length=64, blank=True)
     srid = models.PositiveIntegerField(_("coordinate system used"), null=True, blank=True)
     gcj02 = models.CharField(_("GCJ-02 conversion"), max_length=8, blank=True,
-                             choices=[("convert", _("convert")), ("keep", _("keep"))])
+                             choices=[("convert", _("convert")), ("bd09", _("convert from BD-09")), ("keep", _("keep"))])
     status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
     report = models.JSONField(_("report"), default=dict, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)

@@ -83,7 +83,7 @@ def export_job_start(*, user, layer: str, fmt: str, query: dict) -> Job:
                      params={"layer": layer, "format": fmt, "query": dict(query)})
 
 
-def import_job_start(*, user, import_job_id: int, reason: str = "") -> Job:
+def import_job_start(*, user, import_job_id: int, reason: str = "", confirm_unusual: bool = False) -> Job:
     """The commit of a large checked import as a job (the same all-or-nothing commit, run by the worker)."""
     with transaction.atomic():
         record = get_restricted(ImportJob.objects.select_for_update(), user, VIEW, pk=import_job_id)
@@ -94,7 +94,7 @@ def import_job_start(*, user, import_job_id: int, reason: str = "") -> Job:
             raise Conflict(_("The import of “%(name)s” is already running.") % {"name": record.file_name})
         title = _("Import %(file)s") % {"file": record.file_name}
         return job_start(user=user, kind=JobKind.IMPORT, title=title, import_job=record,
-                         params={"import_job": record.pk, "reason": reason})
+                         params={"import_job": record.pk, "reason": reason, "confirm_unusual": confirm_unusual})
 
 
 def plan_job_start(*, user, name: str, start_date, street_id=None, parameters: dict) -> Job:
@@ -290,6 +290,7 @@ def _run_import(job: Job, channel: Channel) -> tuple[str, dict]:
     channel.progress(0, total, _("Checking %(n)s rows") % {"n": f"{total:,}"})
     record = import_service.import_job_commit(
         user=job.user, job_id=record.pk, reason=job.params.get("reason") or "",
+        confirm_unusual=bool(job.params.get("confirm_unusual")),
         progress=lambda done, all_rows: channel.progress(done, all_rows, _("Saving rows")))
     counts = record.report.get("result") or {}
     return (_("Imported: %(created)s new, %(updated)s updated") % {

@@ -16,7 +16,7 @@ What it keeps from the full stack, so permissions and headers are the same:
 - the scope from permissions.scope_sql() for the user's role and street (serve.scope_for): features located, state
   shown;
 - host validation (ALLOWED_HOSTS), the HTTPS redirect when SECURE_SSL_REDIRECT is on (→ Django), and the
-  security headers SecurityMiddleware and XFrameOptionsMiddleware add; ``Vary: Cookie`` as the session adds;
+  security headers SecurityMiddleware and XFrameOptionsMiddleware add; ``Vary: Cookie`` as the session adds (and Accept-Encoding: tiles are compressed, serve.encoded);
 - the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date,
   a NUL character in the query or the session cookie.
 The session key → user id decoding is cached per process (a session key never changes user: log-in cycles it),
@@ -69,7 +69,7 @@ class TileLane:
     def __init__(self, app):
         self.app = app
         self.sessions: dict[str, tuple[str, int, str]] = {}  # key → (session data, user id, password hash)
-        self.headers = [("Cache-Control", serve.CACHE_CONTROL), ("Vary", "Cookie")]
+        self.headers = [("Cache-Control", serve.CACHE_CONTROL), ("Vary", "Cookie, Accept-Encoding")]
         if settings.SECURE_CONTENT_TYPE_NOSNIFF:
             self.headers.append(("X-Content-Type-Options", "nosniff"))
         if settings.SECURE_REFERRER_POLICY:
@@ -156,13 +156,16 @@ class TileLane:
         viewer, version = viewer_version
         answer = serve.answer(layer=layer, z=z, x=x, y=y, on=on, viewer=viewer,
                               if_none_match=environ.get("HTTP_IF_NONE_MATCH"), version=version)
-        headers = [("ETag", answer.etag), *self.headers]
+        etag, body, coding = serve.encoded(answer, environ.get("HTTP_ACCEPT_ENCODING"))
+        headers = [("ETag", etag), *self.headers]
         if self.hsts and is_secure:
             headers.append(("Strict-Transport-Security", self.hsts))
         if answer.status == 304:
             return "304 Not Modified", headers, b""
-        headers += [("Content-Type", serve.MVT_CONTENT_TYPE), ("Content-Length", str(len(answer.body)))]
-        return "200 OK", headers, answer.body
+        headers += [("Content-Type", serve.MVT_CONTENT_TYPE), ("Content-Length", str(len(body)))]
+        if coding:
+            headers.append(("Content-Encoding", coding))
+        return "200 OK", headers, body
 
     def viewer(self, key: str, layer: str):
         """(Viewer, layer data version) for a live session of an active user, else None."""

@@ -20,17 +20,20 @@
 from __future__ import annotations
 
 import datetime
+import gzip
 import itertools
 import os
 import re
 import weakref
 from dataclasses import dataclass
 
+import brotli
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 
+from ..compression import BROTLI_QUALITY, accepts
 from ..models import Role
 from ..permissions import LOCATE, VIEW, scope_sql
 from .registry import TileLayer
@@ -208,3 +211,29 @@ def answer(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None
         if tile_cache is not None and len(body) <= CACHE_MAX_TILE_BYTES:
             tile_cache.set(etag, body)
     return Answer(200, etag, body)
+
+
+COMPRESS_MIN_BYTES = 200  # a smaller tile gains less than the Content-Encoding header costs
+
+
+def encoded(answer: Answer, accept_encoding: str | None) -> tuple[str, bytes, str | None]:
+    """(ETag, body, Content-Encoding or None) of a 200 answer for a client that accepts `accept_encoding`.
+
+    MVT is protobuf, but its repeated keys, values and small integers shrink to about a third with Brotli or gzip
+    (docs/BENCHMARKS.md, "Bytes on the wire"). The compressed body is cached beside the tile under its own key; the
+    ETag becomes weak (one ETag names the tile whatever its coding, so If-None-Match still answers 304). A tile holds
+    no secret and reflects no input, so BREACH does not apply.
+    """
+    if answer.status != 200 or len(answer.body) < COMPRESS_MIN_BYTES or not accept_encoding:
+        return answer.etag, answer.body, None
+    coding = "br" if accepts(accept_encoding, "br") else "gzip" if accepts(accept_encoding, "gzip") else None
+    if coding is None:
+        return answer.etag, answer.body, None
+    key = f"{answer.etag}|{coding}"
+    body = tile_cache.get(key) if tile_cache is not None else None
+    if body is None:
+        body = (brotli.compress(answer.body, quality=BROTLI_QUALITY) if coding == "br"
+                else gzip.compress(answer.body, compresslevel=6, mtime=0))
+        if tile_cache is not None and len(body) <= CACHE_MAX_TILE_BYTES:
+            tile_cache.set(key, body)
+    return "W/" + answer.etag, body, coding

@@ -6,6 +6,7 @@ import datetime
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -35,13 +36,17 @@ def parse_date(value: str | None) -> datetime.date | None:
         return None
 
 
-def tile_response(answer: serve.Answer) -> HttpResponse:
+def tile_response(answer: serve.Answer, accept_encoding: str | None = None) -> HttpResponse:
+    etag, body, coding = serve.encoded(answer, accept_encoding)
     if answer.status == 304:
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(answer.body, content_type=serve.MVT_CONTENT_TYPE)
-    response["ETag"] = answer.etag
+        response = HttpResponse(body, content_type=serve.MVT_CONTENT_TYPE)
+        if coding:
+            response["Content-Encoding"] = coding
+    response["ETag"] = etag
     response["Cache-Control"] = serve.CACHE_CONTROL
+    patch_vary_headers(response, ("Accept-Encoding",))
     return response
 
 
@@ -63,4 +68,4 @@ def tile(request, layer, z, x, y):
     return tile_response(serve.answer(
         layer=tile_layer, z=z, x=x, y=y, on=on, viewer=serve.Viewer.of(request.user),
         if_none_match=request.headers.get("If-None-Match"),
-    ))
+    ), request.headers.get("Accept-Encoding"))

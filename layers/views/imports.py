@@ -55,6 +55,23 @@ def import_page(request):
         "jobStrings": {**job_strings(), "list": _("All background jobs")},
         "targets": [cls.describe() for cls in IMPORTERS.values()],
         "crs": [{"epsg": code, "label": label} for code, label in crs_helpers.choices()],
+        # Where the coordinates come from, as a planner knows it (DOMAIN.md, Coordinates): a surveyed CRS or the
+        # offset system of a commercial map; the Gauss-Krüger choices take a zone from the zone picker.
+        "sources": [
+            {"value": "cgcs2000", "label": _("CGCS2000 / WGS84 longitude and latitude (Tianditu, survey data, GPS)"),
+             "srid": 4490, "offset": ""},
+            {"value": "gcj02", "label": _("GCJ-02 longitude and latitude (AMap/Gaode, Tencent maps)"),
+             "srid": 4490, "offset": "convert"},
+            {"value": "bd09", "label": _("BD-09 longitude and latitude (Baidu maps)"), "srid": 4490, "offset": "bd09"},
+            {"value": "webmercator", "label": _("Web Mercator metres (EPSG:3857)"), "srid": 3857, "offset": ""},
+            {"value": "gk_prefixed", "label": _("CGCS2000 3-degree Gauss-Krüger, zone number in the easting "
+                                                "(EPSG:4513–4533)"), "base": crs_helpers.GK_PREFIXED_BASE,
+             "offset": ""},
+            {"value": "gk_plain", "label": _("CGCS2000 3-degree Gauss-Krüger, easting without the zone number "
+                                             "(EPSG:4534–4554)"), "base": crs_helpers.GK_PLAIN_BASE, "offset": ""},
+        ],
+        "zones": [{"zone": z, "label": _("zone %(zone)d (central meridian %(meridian)d°E)")
+                   % {"zone": z, "meridian": 3 * z}} for z in crs_helpers.GK_ZONES],
         "strings": {
             "uploading": _("Reading the file…"), "checking": _("Checking every row…"),
             "committing": _("Importing…"), "notMapped": _("— not imported —"),
@@ -67,8 +84,17 @@ def import_page(request):
             "gcj02Suspected": _("The positions are offset by about %(m)s m from the district's own data, as "
                                 "GCJ-02 coordinates from a commercial map (AMap/Gaode, Tencent) are. Convert them to "
                                 "CGCS2000?"),
-            "gcj02Convert": _("Convert from GCJ-02"), "gcj02Keep": _("Keep as they are"),
+            "bd09Suspected": _("The positions are offset by about %(m)s m from the district's own data, as BD-09 "
+                               "coordinates from Baidu maps are. Convert them to CGCS2000?"),
+            "gcj02Convert": _("Convert from GCJ-02"), "bd09Convert": _("Convert from BD-09"),
+            "gcj02Keep": _("Keep as they are"),
             "gcj02Converted": _("GCJ-02 positions are converted to CGCS2000."),
+            "bd09Converted": _("BD-09 positions are converted to CGCS2000."),
+            "unusualFar": _("%(n)s row(s) lie more than %(limit)s km from the district's area (the farthest "
+                            "%(km)s km away): data from another place?"),
+            "unusualRatio": _("%(n)s row(s) change an area severalfold (more than %(limit)s× or less than 1/%(limit)s "
+                              "of the stored boundary; the most: %(ratio)s×)."),
+            "unusualConfirm": _("I have checked: these rows are right, import them"),
             "noErrors": _("No errors: every row can be imported."),
             "hasErrors": _("%(n)s row(s) have errors. Nothing will be imported until they are fixed: correct the "
                            "file and upload it again."),

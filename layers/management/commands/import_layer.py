@@ -1,7 +1,7 @@
 """import_layer: import a GeoJSON, GeoPackage, zipped shapefile or CSV into a layer, with the web page's checks.
 
     manage.py import_layer estates.zip --target estates [--mapping name=小区名称,code=编码] [--srid 4490]
-        [--gcj02 convert|keep] [--dry-run] [--reason "…"] [--user planner]
+        [--gcj02 convert|bd09|keep] [--confirm-unusual] [--dry-run] [--reason "…"] [--user planner]
 
 Prints the same per-row report as the page; exits non-zero when any row has an error (then nothing is written).
 """
@@ -33,7 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--target", required=True, choices=sorted(svc.IMPORTERS))
         parser.add_argument("--mapping", default="", help="field=column,… (defaults to the suggested mapping)")
         parser.add_argument("--srid", type=int, help="EPSG code of the coordinates (overrides the file's)")
-        parser.add_argument("--gcj02", choices=["convert", "keep"], help="convert GCJ-02 positions, or keep them")
+        parser.add_argument("--gcj02", choices=["convert", "bd09", "keep"],
+                            help="positions from a commercial map: convert from GCJ-02, from BD-09 (bd09), or keep them")
+        parser.add_argument("--confirm-unusual", action="store_true",
+                            help="import rows far from the district or severalfold the stored area all the same")
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
         parser.add_argument("--reason", default="", help="kept in management areas' history (default: Import <file>)")
         parser.add_argument("--user", help="user name the import is made as (default: the first administrator)")
@@ -58,7 +61,8 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS("Dry run: no errors; nothing was written."))
                 return
             analysis = svc.import_table_commit(table, target=options["target"], user=user, options=opts,
-                                               reason=options["reason"], file_name=path.name)
+                                               reason=options["reason"], file_name=path.name,
+                                               confirm_unusual=options["confirm_unusual"])
         except svc.ImportRefused as exc:
             if exc.report:
                 self._report(exc.report)
@@ -99,9 +103,17 @@ class Command(BaseCommand):
             self.stdout.write(f"read as {report['crs']['source_label']}")
         g = report.get("gcj02") or {}
         if g.get("suspected"):
-            choice = {"convert": "converted", "keep": "kept"}.get(g["choice"], "use --gcj02 convert or keep")
+            choice = {"convert": "converted from GCJ-02", "bd09": "converted from BD-09", "keep": "kept"}.get(
+                g["choice"], f"use --gcj02 {'bd09' if g.get('system') == 'bd09' else 'convert'} or keep")
             self.stdout.write(self.style.WARNING(
-                f"positions are offset ~{g['median_offset_m']} m from the district's data, like GCJ-02 ({choice})"))
+                f"positions are offset ~{g['median_offset_m']} m from the district's data, like "
+                f"{'BD-09' if g.get('system') == 'bd09' else 'GCJ-02'} ({choice})"))
+        unusual = report.get("unusual") or {}
+        if unusual.get("needs_confirmation"):
+            self.stdout.write(self.style.WARNING(
+                f"unusual: {unusual['far_rows']} row(s) over {unusual['far_km']:g} km from the district, "
+                f"{unusual['ratio_rows']} row(s) over {unusual['area_ratio']:g}× or under 1/{unusual['area_ratio']:g} "
+                "of the stored area (--confirm-unusual to import them)"))
         self.stdout.write(f"rows: {s['rows']}, ready: {s['ok']}, errors: {s['errors']}, new: {s['create']}, "
                           f"updated: {s['update']}, warnings: {s['warnings']}")
         for e in report["errors"]:

@@ -94,11 +94,14 @@ def describe_table(table: readers.Table, *, target: str) -> dict:
     """What the mapping step shows: columns, sample rows, suggested mapping, coordinate system, encoding."""
     importer = importer_for(target)
     crs = {"file": table.crs and (crs_helpers.describe(table.epsg) if table.epsg else table.crs[:200]),
-           "epsg": table.epsg, "guess": None, "reason": "", "confirm": False}
+           "epsg": table.epsg, "guess": None, "reason": "", "confirm": False, "zone": None}
+    district_lon = _district_longitude() if table.has_geometry else None
+    if district_lon is not None and crs_helpers.gk_zone_for_longitude(district_lon) in crs_helpers.GK_ZONES:
+        crs["zone"] = crs_helpers.gk_zone_for_longitude(district_lon)  # the zone picker's default
     # Degrees need no confirmation (CGCS2000 ≈ WGS84); a guessed projection does, before the dry run.
     bbox = table.bbox()
     if table.has_geometry and table.epsg is None and not table.crs:
-        guess = crs_helpers.guess_crs(bbox, hint_lon=_district_longitude())
+        guess = crs_helpers.guess_crs(bbox, hint_lon=district_lon)
         crs.update(guess=guess.epsg, reason=guess.translated(_), confirm=guess.epsg not in crs_helpers.GEOGRAPHIC)
     return {
         "file_name": None, "format": table.format, "layer": table.layer,
@@ -175,10 +178,10 @@ def _centroids(geoms) -> np.ndarray:
 
 
 def gcj02_verdict(*, importer: type[registry.Importer], keys: list, geoms: list) -> gcj02.OffsetVerdict:
-    """Are these positions (storage SRID) offset like GCJ-02 from the district's own data?
+    """Are these positions (storage SRID) offset like GCJ-02 or BD-09 from the district's own data?
 
     First by features with the same code already in the database (median offset); failing that, by how many
-    imported features fall inside stored ones as they are, versus after undoing GCJ-02.
+    imported features fall inside stored ones as they are, versus after undoing GCJ-02 (or BD-09).
     """
     pairs = [(k, g) for k, g in zip(keys, geoms, strict=True) if isinstance(g, shapely.Geometry) and not g.is_empty]
     if not pairs or importer.geometry is None:
@@ -192,29 +195,33 @@ def gcj02_verdict(*, importer: type[registry.Importer], keys: list, geoms: list)
             stored = {code: (x, y) for code, x, y in cursor.fetchall()}
         matched = [(g, stored[k]) for k, g in pairs if k in stored]
         if len(matched) >= gcj02.MIN_PAIRS:
-            return gcj02.judge_offsets(_centroids([g for g, _s in matched]), np.array([s for _g, s in matched]),
+            return gcj02.judge_systems(_centroids([g for g, _s in matched]), np.array([s for _g, s in matched]),
                                        method="codes")
     sample = [g for _k, g in pairs][:GCJ_SAMPLE]
     raw = _centroids(sample)
-    undone = gcj02.gcj02_to_wgs84(raw)
     tables = [table] if table == "layers_estate" else [table, "layers_estate"]
     hits_raw = _containing(raw, tables)
-    hits_undone = _containing(undone, tables)
-    found = [(raw[i], hits_undone[i]) for i in range(len(raw)) if hits_undone[i] is not None]
-    # Where stored features tile the ground, points land in *some* feature either way: compare how well each
-    # hypothesis fits. As-is, matched features should sit ~0 m away; shifted, ~the GCJ-02 offset away.
-    if len(found) < gcj02.MIN_PAIRS:
-        return gcj02.OffsetVerdict(False, len(found), method="containment")
-    verdict = gcj02.judge_offsets(np.array([f[0] for f in found]), np.array([f[1] for f in found]),
-                                  method="containment")
     as_is = [(raw[i], hits_raw[i]) for i in range(len(raw)) if hits_raw[i] is not None]
     fit_as_is = _median_distance_m([a for a, _b in as_is], [b for _a, b in as_is]) if as_is else float("inf")
-    expected = np.array([verdict.expected_east_m or 0.0, verdict.expected_north_m or 0.0])
-    fit_shifted = _median_distance_m([f[0] for f in found], [f[1] for f in found], minus_m=expected)
-    if verdict.suspected and fit_shifted < fit_as_is / 2:
-        return verdict
-    return gcj02.OffsetVerdict(False, len(found), verdict.median_east_m, verdict.median_north_m,
-                               verdict.expected_east_m, verdict.expected_north_m, "containment")
+    first = None
+    for system, (_forward, back) in gcj02.SYSTEMS.items():
+        hits_undone = _containing(back(raw), tables)
+        found = [(raw[i], hits_undone[i]) for i in range(len(raw)) if hits_undone[i] is not None]
+        # Where stored features tile the ground, points land in *some* feature either way: compare how well each
+        # hypothesis fits. As-is, matched features should sit ~0 m away; shifted, ~the system's offset away.
+        if len(found) < gcj02.MIN_PAIRS:
+            verdict = gcj02.OffsetVerdict(False, len(found), method="containment", system=system)
+            first = first or verdict
+            continue
+        verdict = gcj02.judge_offsets(np.array([f[0] for f in found]), np.array([f[1] for f in found]),
+                                      method="containment", system=system)
+        expected = np.array([verdict.expected_east_m or 0.0, verdict.expected_north_m or 0.0])
+        fit_shifted = _median_distance_m([f[0] for f in found], [f[1] for f in found], minus_m=expected)
+        if verdict.suspected and fit_shifted < fit_as_is / 2:
+            return verdict
+        first = first or gcj02.OffsetVerdict(False, len(found), verdict.median_east_m, verdict.median_north_m,
+                                             verdict.expected_east_m, verdict.expected_north_m, "containment", system)
+    return first
 
 
 def _median_distance_m(a, b, *, minus_m=np.zeros(2)) -> float:
@@ -239,8 +246,76 @@ def _containing(points: np.ndarray, tables: list[str]) -> list:
     return [found.get(i) for i in range(len(points))]
 
 
-def _undo_gcj02(geoms: list) -> list:
-    return [shapely.transform(g, gcj02.gcj02_to_wgs84) if isinstance(g, shapely.Geometry) else g for g in geoms]
+# The offset choices (Options.gcj02, ImportJob.gcj02): undo GCJ-02, undo BD-09, or keep the positions.
+OFFSET_CHOICES = {"convert": "gcj02", "bd09": "bd09"}
+
+
+def _undo_offset(geoms: list, system: str) -> list:
+    back = gcj02.SYSTEMS[system][1]
+    return [shapely.transform(g, back) if isinstance(g, shapely.Geometry) else g for g in geoms]
+
+
+# --- unusual data: from elsewhere, or severalfold what it replaces ----------------------------------------------
+
+# A file from another province (a boundary copied from the wrong place, a city's data for the district's) or an
+# outline that grows or shrinks severalfold is rarely meant: the dry run flags it and the commit needs a confirmation.
+FAR_KM = 50.0  # farther than this from the districts' extent
+AREA_RATIO = 3.0  # new area over stored area above this, or below its inverse
+KM_PER_DEGREE = gcj02.METRES_PER_DEGREE / 1000.0
+
+
+def _in_km(geoms, lat0: float):
+    """Geometries in lon/lat scaled to kilometres around latitude `lat0` (plenty for a 50 km threshold)."""
+    scale = np.array([KM_PER_DEGREE * np.cos(np.radians(lat0)), KM_PER_DEGREE])
+    return shapely.transform(geoms, lambda coords: coords * scale)
+
+
+def unusual_rows(rows: list, districts) -> dict:
+    """Flag rows far from the installation's area (`districts`: the districts' union) and rows whose boundary is
+    severalfold the stored one; each flagged row gets a warning saying by how much. Nothing is refused here: the
+    commit asks for a confirmation (import_table_commit)."""
+    far, ratios = [], []
+    placed = [r for r in rows if isinstance(r.geom, shapely.Geometry) and not r.geom.is_empty]
+    if districts is not None and placed:
+        extent = shapely.box(*districts.bounds)
+        lat0 = extent.centroid.y
+        distances = shapely.distance(_in_km(np.array([r.geom for r in placed], dtype=object), lat0),
+                                     _in_km(extent, lat0))
+        for row, km in zip(placed, distances, strict=True):
+            if km > FAR_KM:
+                far.append({"row": row.number, "key": row.key, "km": round(float(km), 1)})
+                row.warnings.append(_("%(km)s km from the district's area: data from another place?")
+                                    % {"km": f"{km:,.1f}"})
+    for row in placed:
+        stored = getattr(row.existing, "geom", None) if row.existing is not None else None
+        if stored is None or row.point_only or not stored.area:
+            continue
+        ratio = row.geom.area / shapely.from_wkb(bytes(stored.wkb)).area
+        if ratio > AREA_RATIO or ratio < 1 / AREA_RATIO:
+            ratios.append({"row": row.number, "key": row.key, "ratio": round(ratio, 2)})
+            row.warnings.append(_("its area is %(ratio)s× the stored boundary's") % {"ratio": _ratio_text(ratio)})
+    return {"far": far[:ERRORS_MAX], "far_rows": len(far), "far_max_km": max((f["km"] for f in far), default=None),
+            "ratio": ratios[:ERRORS_MAX], "ratio_rows": len(ratios), "far_km": FAR_KM, "area_ratio": AREA_RATIO,
+            "needs_confirmation": bool(far or ratios)}
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:.1f}" if ratio >= 0.1 else f"{ratio:.2g}"
+
+
+def unusual_message(unusual: dict) -> str:
+    """Why the commit waits for a confirmation, in one sentence."""
+    parts = []
+    if unusual["far_rows"]:
+        parts.append(_("%(n)d row(s) lie up to %(km)s km from the district's area")
+                     % {"n": unusual["far_rows"], "km": f"{unusual['far_max_km']:,.1f}"})
+    if unusual["ratio_rows"]:
+        extremes = [r["ratio"] for r in unusual["ratio"]]
+        worst = max(extremes, key=lambda r: max(r, 1 / r)) if extremes else 0
+        parts.append(_("%(n)d row(s) change an area severalfold (up to %(ratio)s× the stored boundary)")
+                     % {"n": unusual["ratio_rows"], "ratio": _ratio_text(worst)})
+    return _("%(what)s. Check the dry run, then confirm that this is intended to import it.") % {
+        "what": _("; ").join(parts)}
 
 
 # --- checking ----------------------------------------------------------------------------------------------------
@@ -249,7 +324,7 @@ def _undo_gcj02(geoms: list) -> list:
 class Options:
     mapping: dict = field(default_factory=dict)  # field → source column
     srid: int | None = None  # confirmed source CRS (overrides the file's)
-    gcj02: str = ""  # "convert", "keep", or "" (not decided)
+    gcj02: str = ""  # "convert" (from GCJ-02), "bd09" (from BD-09), "keep", or "" (not decided)
 
 
 @dataclass
@@ -294,14 +369,16 @@ def analyse(table: readers.Table, *, target: str, user, options: Options, file_n
         _check_range(geoms, source)
         keys = [_key_text(r.get(mapping[importer_cls.key])) for r in table.rows]
         verdict = gcj02_verdict(importer=importer_cls, keys=keys, geoms=geoms)
-        if options.gcj02 == "convert":
-            geoms = _undo_gcj02(geoms)
+        if options.gcj02 in OFFSET_CHOICES:
+            geoms = _undo_offset(geoms, OFFSET_CHOICES[options.gcj02])
     raw_rows = [(number, {f: row.get(c) for f, c in mapping.items()}, geom)
                 for number, row, geom in zip(table.row_numbers, table.rows, geoms, strict=True)]
     importer = importer_cls(user=user, districts=registry.districts_union() if importer_cls.geometry else None)
     rows = importer.check(raw_rows)
+    unusual = unusual_rows(rows, importer.districts)
     report = _report(rows, importer_cls, table=table, mapping=mapping, source=source, verdict=verdict,
                      options=options, file_name=file_name)
+    report["unusual"] = unusual
     return Analysis(importer, rows, report)
 
 
@@ -355,9 +432,12 @@ def default_reason(file_name: str) -> str:
 
 
 def import_table_commit(table: readers.Table, *, target: str, user, options: Options, reason: str = "",
-                        file_name: str = "", progress=None) -> Analysis:
+                        file_name: str = "", progress=None, confirm_unusual: bool = False) -> Analysis:
     """Check and write every row in one transaction: all of them, or (on any error) none. `progress(done, total)`
-    is called between batches of saved rows (a background job's progress; raising from it rolls everything back)."""
+    is called between batches of saved rows (a background job's progress; raising from it rolls everything back).
+
+    `confirm_unusual`: the user has seen that rows lie far away or change an area severalfold (unusual_rows) and
+    wants them all the same; without it such a file is refused."""
     require(user, ImportJob, ADD)
     reason = (reason or "").strip() or default_reason(file_name)
     with transaction.atomic():
@@ -366,9 +446,11 @@ def import_table_commit(table: readers.Table, *, target: str, user, options: Opt
         if not analysis.ok:
             raise ImportRefused(_("%(n)d row(s) have errors: nothing was imported. Fix them and try again.")
                                 % {"n": report["summary"]["errors"]}, report=report)
-        if report["gcj02"]["suspected"] and options.gcj02 not in ("convert", "keep"):
+        if report["gcj02"]["suspected"] and options.gcj02 not in ("convert", "bd09", "keep"):
             raise ImportRefused(_("The positions look offset like GCJ-02 (a commercial map's coordinates): choose "
                                   "whether to convert them before importing."), report=report)
+        if report["unusual"]["needs_confirmation"] and not confirm_unusual:
+            raise ImportRefused(unusual_message(report["unusual"]), report=report)
         try:
             counts = analysis.importer.save(analysis.rows, reason=reason, progress=progress)
         except registry.RowError as exc:
@@ -427,8 +509,8 @@ def _job_table(job: ImportJob) -> readers.Table:
 
 
 def _options(mapping, srid, gcj02_choice) -> Options:
-    if gcj02_choice not in (None, "", "convert", "keep"):
-        raise ImportRefused(_("gcj02 must be “convert”, “keep” or empty."))
+    if gcj02_choice not in (None, "", "convert", "bd09", "keep"):
+        raise ImportRefused(_("gcj02 must be “convert”, “bd09”, “keep” or empty."))
     try:
         srid = int(srid) if srid not in (None, "") else None
     except (TypeError, ValueError):
@@ -460,8 +542,10 @@ def import_job_rows(job: ImportJob) -> int:
     return int(((job.report or {}).get("summary") or {}).get("rows") or 0)
 
 
-def import_job_commit(*, user, job_id: int, reason: str = "", progress=None) -> ImportJob:
-    """Commit a checked job with the choices of its last dry run: all rows or none."""
+def import_job_commit(*, user, job_id: int, reason: str = "", progress=None,
+                      confirm_unusual: bool = False) -> ImportJob:
+    """Commit a checked job with the choices of its last dry run: all rows or none (`confirm_unusual`: see
+    import_table_commit)."""
     try:
         with transaction.atomic():
             job = _job_for_update(user, job_id)
@@ -469,7 +553,8 @@ def import_job_commit(*, user, job_id: int, reason: str = "", progress=None) -> 
                 raise ImportRefused(_("Run the dry run of “%(name)s” first.") % {"name": job.file_name}, status=409)
             options = Options(mapping=job.mapping, srid=job.srid, gcj02=job.gcj02)
             analysis = import_table_commit(_job_table(job), target=job.target, user=user, options=options,
-                                           reason=reason, file_name=job.file_name, progress=progress)
+                                           reason=reason, file_name=job.file_name, progress=progress,
+                                           confirm_unusual=confirm_unusual)
             job.report = {"file": job.report.get("file"), **analysis.report}
             job.reason = (reason or "").strip() or default_reason(job.file_name)
             job.status, job.committed_at = ImportStatus.COMMITTED, timezone.now()

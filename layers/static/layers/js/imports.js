@@ -159,24 +159,64 @@ function renderMapping() {
       el("td", {}, select), sample));
   }
 
-  const crsSelect = $("im-crs");
-  const crsInfo = file.crs;
-  const options = [];
-  if (crsInfo.file) options.push(el("option", { value: "", text: fmt(S.fileCrs, { crs: crsInfo.file }) }));
-  for (const c of config.crs) {
-    options.push(el("option", { value: String(c.epsg), text: c.label,
-      selected: !crsInfo.file && crsInfo.guess === c.epsg }));
+  renderSources(file);
+  $("gcj02-notice").replaceChildren();
+  $("check-status").replaceChildren();
+}
+
+// --- where the coordinates come from (docs/IMPORT.md, Coordinates) ---------------------------------------------
+
+function sourceOfEpsg(epsg) {
+  if (epsg === 4490 || epsg === 4326) return { source: "cgcs2000" };
+  if (epsg === 3857) return { source: "webmercator" };
+  for (const s of config.sources) {
+    if (s.base && epsg >= s.base && epsg <= s.base + 20) return { source: s.value, zone: epsg - s.base + 25 };
   }
-  crsSelect.replaceChildren(...options);
+  return null;
+}
+
+function renderSources(file) {
+  const info = file.crs;
+  const select = $("im-source");
+  const options = [];
+  if (info.file) options.push(el("option", { value: "file", text: fmt(S.fileCrs, { crs: info.file }) }));
+  for (const s of config.sources) options.push(el("option", { value: s.value, text: s.label }));
+  select.replaceChildren(...options);
+  const guessed = info.guess ? sourceOfEpsg(info.guess) : null;
+  select.value = info.file ? "file" : (guessed ? guessed.source : "cgcs2000");
+  $("im-zone").replaceChildren(...config.zones.map((z) => el("option", { value: String(z.zone), text: z.label })));
+  const zone = (guessed && guessed.zone) || info.zone;
+  if (zone) $("im-zone").value = String(zone);
+  showZone();
   $("crs-row").hidden = !file.has_geometry;
-  if (file.has_geometry && crsInfo.confirm) {
-    const label = (config.crs.find((c) => c.epsg === crsInfo.guess) || {}).label;
-    notice($("crs-notice"), "warn", crsInfo.guess ? fmt(S.guessed, { crs: label, reason: crsInfo.reason }) : S.noGuess);
+  if (file.has_geometry && info.confirm) {
+    const label = (config.crs.find((c) => c.epsg === info.guess) || {}).label;
+    notice($("crs-notice"), "warn", info.guess ? fmt(S.guessed, { crs: label, reason: info.reason }) : S.noGuess);
   } else {
     $("crs-notice").replaceChildren();
   }
-  $("gcj02-notice").replaceChildren();
-  $("check-status").replaceChildren();
+}
+
+function chosenSource() {
+  return config.sources.find((s) => s.value === $("im-source").value) || null;
+}
+
+function showZone() {
+  const source = chosenSource();
+  $("zone-row").hidden = !(source && source.base);
+}
+
+$("im-source").addEventListener("change", () => {
+  showZone();
+  gcj02Choice = "";
+});
+
+// The srid and offset choice the dry run is sent: the source picked (and its zone), else the file's own CRS.
+function coordinateChoice() {
+  const source = chosenSource();
+  if (!source) return { srid: null, gcj02: gcj02Choice };
+  const srid = source.base ? source.base + Number($("im-zone").value) - 25 : source.srid;
+  return { srid, gcj02: source.offset || gcj02Choice };
 }
 
 function currentMapping() {
@@ -194,7 +234,7 @@ async function runCheck() {
   try {
     job = await api(config, `${config.urls.jobs}${job.id}/check/`, {
       method: "POST",
-      json: { mapping: currentMapping(), srid: $("im-crs").value || null, gcj02: gcj02Choice },
+      json: { mapping: currentMapping(), ...coordinateChoice() },
     });
     status.textContent = "";
     renderReport(job.report);
@@ -215,20 +255,60 @@ $("step-mapping").addEventListener("submit", (event) => {
 function renderGcj02(verdict) {
   const box = $("gcj02-notice");
   box.dataset.suspected = String(Boolean(verdict && verdict.suspected));
-  if (!verdict || !verdict.suspected) {
+  box.dataset.system = (verdict && verdict.system) || "";
+  const choice = verdict && verdict.choice;
+  if (choice === "convert" || choice === "bd09") {
+    notice(box, "ok", choice === "bd09" ? S.bd09Converted : S.gcj02Converted);
+    return;
+  }
+  if (!verdict || !verdict.suspected || choice === "keep") {
     box.replaceChildren();
     return;
   }
-  if (verdict.choice === "convert") {
-    notice(box, "ok", S.gcj02Converted);
-    return;
-  }
-  const convert = el("button", { type: "button", class: "btn-primary", id: "gcj02-convert", text: S.gcj02Convert,
-    onclick: () => { gcj02Choice = "convert"; runCheck(); } });
+  const bd09 = verdict.system === "bd09";
+  const convert = el("button", { type: "button", class: "btn-primary", id: "gcj02-convert",
+    text: bd09 ? S.bd09Convert : S.gcj02Convert,
+    onclick: () => { $("im-source").value = bd09 ? "bd09" : "gcj02"; showZone(); runCheck(); } });
   const keep = el("button", { type: "button", class: "btn-secondary", id: "gcj02-keep", text: S.gcj02Keep,
     onclick: () => { gcj02Choice = "keep"; runCheck(); } });
-  notice(box, "warn", fmt(S.gcj02Suspected, { m: Math.round(verdict.median_offset_m) }),
+  notice(box, "warn", fmt(bd09 ? S.bd09Suspected : S.gcj02Suspected, { m: Math.round(verdict.median_offset_m) }),
     el("div", { class: "im-actions" }, convert, keep));
+}
+
+// Rows far from the district or severalfold the stored area: the commit waits for the planner's confirmation.
+function renderUnusual(unusual) {
+  const box = $("unusual-notice");
+  const needed = Boolean(unusual && unusual.needs_confirmation);
+  box.dataset.needsConfirmation = String(needed);
+  if (!needed) {
+    box.replaceChildren();
+    return;
+  }
+  const lines = [];
+  if (unusual.far_rows) {
+    lines.push(el("div", { "data-unusual": "far", text: fmt(S.unusualFar, { n: unusual.far_rows,
+      limit: unusual.far_km, km: unusual.far_max_km }) }));
+  }
+  if (unusual.ratio_rows) {
+    const worst = unusual.ratio.reduce((a, r) => (Math.max(r.ratio, 1 / r.ratio) > Math.max(a, 1 / a) ? r.ratio : a), 1);
+    lines.push(el("div", { "data-unusual": "ratio", text: fmt(S.unusualRatio, { n: unusual.ratio_rows,
+      limit: unusual.area_ratio, ratio: worst }) }));
+  }
+  const checkbox = el("input", { type: "checkbox", id: "im-confirm-unusual" });
+  checkbox.addEventListener("change", updateCommit);
+  box.replaceChildren(el("div", { class: "im-notice im-notice--warn", role: "alert" }, ...lines,
+    el("label", { class: "im-confirm" }, checkbox, " ", S.unusualConfirm)));
+}
+
+let lastReport = null;
+
+function updateCommit() {
+  const report = lastReport;
+  if (!report) return;
+  const undecided = report.gcj02 && report.gcj02.suspected && !report.gcj02.choice;
+  const unconfirmed = report.unusual && report.unusual.needs_confirmation
+    && !($("im-confirm-unusual") && $("im-confirm-unusual").checked);
+  $("im-commit").disabled = Boolean(report.summary.errors) || undecided || unconfirmed || job.status === "committed";
 }
 
 function renderReport(report) {
@@ -257,8 +337,9 @@ function renderReport(report) {
     box.append(el("div", { class: "im-notice im-notice--warn", text: fmt(S.previewTruncated, { n: report.preview.features.length }) }));
   }
   renderGcj02(report.gcj02);
-  const undecided = report.gcj02 && report.gcj02.suspected && !report.gcj02.choice;
-  $("im-commit").disabled = Boolean(s.errors) || undecided || job.status === "committed";
+  renderUnusual(report.unusual);
+  lastReport = report;
+  updateCommit();
   showPreview(report.preview, report.stored);
 }
 
@@ -277,7 +358,9 @@ $("commit-form").addEventListener("submit", async (event) => {
   status.textContent = S.committing;
   $("im-commit").disabled = true;
   try {
-    job = await api(config, `${config.urls.jobs}${job.id}/commit/`, { method: "POST", json: { reason: $("im-reason").value } });
+    const confirm = $("im-confirm-unusual");
+    job = await api(config, `${config.urls.jobs}${job.id}/commit/`, { method: "POST",
+      json: { reason: $("im-reason").value, confirm_unusual: Boolean(confirm && confirm.checked) } });
     if (job.job) {
       // A large file: the background worker commits it; follow its progress here (and on the job list).
       const finished = await followBackgroundJob(job.job, status);
