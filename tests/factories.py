@@ -36,9 +36,17 @@ def credit_code(n: int) -> str:
     return body + check_character(body)
 
 
-def district() -> AdminArea:
+def city() -> AdminArea:
     n = next(_counter)
-    return AdminArea.objects.create(level=AdminLevel.DISTRICT, code=f"T{n}", name=f"测试区{n}", geom=multi(rect(0, 0, 0.1, 0.1)))
+    return AdminArea.objects.create(level=AdminLevel.CITY, code=f"T{n}M", name=f"测试市{n}", geom=multi(rect(0, 0, 0.1, 0.1)))
+
+
+def district(parent_city: AdminArea | None = None) -> AdminArea:
+    """A district of `parent_city`, or of the demo city when one is loaded, else of a new test city."""
+    n = next(_counter)
+    parent = parent_city or AdminArea.objects.filter(level=AdminLevel.CITY).order_by("pk").first() or city()
+    return AdminArea.objects.create(level=AdminLevel.DISTRICT, parent=parent, code=f"T{n}", name=f"测试区{n}",
+                                    geom=multi(rect(0, 0, 0.1, 0.1)))
 
 
 def community(parent_district: AdminArea | None = None) -> AdminArea:

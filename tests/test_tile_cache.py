@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.contrib.gis.geos import LineString
 
 from layers.catalogue import tile_layers
-from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea, Road, Role, ServiceContract, UserProfile
+from layers.models import (
+    DISTRICT_ROLES, AdminArea, AdminLevel, Building, Estate, ManagementArea, Road, Role, ServiceContract, UserProfile,
+)
 from layers.services.management_areas import management_area_update
 from layers.tiles import serve
 from layers.tiles.fast import TileLane
@@ -402,7 +404,8 @@ REFUSALS = [_inactive, _expired, _logged_out, _password_changed, _user_deleted, 
 def viewer(client, role=Role.OFFICIAL, street=None):
     """A new user of `role`, logged in through `client`: (user, session key)."""
     user = User.objects.create_user("lane-viewer", password="lane-password-1")
-    UserProfile.objects.create(user=user, role=role, street=street)
+    district = AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first() if role in DISTRICT_ROLES else None
+    UserProfile.objects.create(user=user, role=role, street=street, district=district)
     client.force_login(user)
     return user, client.cookies["sessionid"].value
 
@@ -435,7 +438,7 @@ def test_lane_with_a_warm_session_follows_role_and_street_changes(client, settin
     assert call_lane(url, key, lane=lane)[1]["ETag"] == call_django(url, key)[1]["ETag"]
     streets = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code").values_list("pk", flat=True)[:2]
     for street_id in streets:  # now a street office, then another street's
-        UserProfile.objects.filter(user=user).update(role=Role.STREET_OFFICE, street_id=street_id)
+        UserProfile.objects.filter(user=user).update(role=Role.STREET_OFFICE, street_id=street_id, district=None)
         status, headers, body = call_lane(url, key, lane=lane)
         django_status, django_headers, django_body = call_django(url, key)
         assert status == django_status == 200 and "Content-Language" not in headers

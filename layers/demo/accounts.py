@@ -16,17 +16,18 @@ class DemoAccount:
     username: str
     role: str
     street_code: str | None = None
+    district_code: str | None = None
 
 
 def demo_password() -> str:
     return os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
-def demo_accounts(street_codes: list[str]) -> list[DemoAccount]:
+def demo_accounts(street_codes: list[str], district_code: str | None = None) -> list[DemoAccount]:
     return [
         DemoAccount("admin", Role.ADMINISTRATOR),
-        DemoAccount("planner", Role.PLANNER),
-        DemoAccount("official", Role.OFFICIAL),
+        DemoAccount("planner", Role.PLANNER, district_code=district_code),
+        DemoAccount("official", Role.OFFICIAL, district_code=district_code),
         *(DemoAccount(f"{STREET_PREFIX}{code}", Role.STREET_OFFICE, code) for code in street_codes),
     ]
 
@@ -41,7 +42,8 @@ def demo_accounts_ensure(*, district_code: str, password: str | None = None) -> 
         a.code: a
         for a in AdminArea.objects.filter(level=AdminLevel.STREET, parent__code=district_code).order_by("code")
     }
-    accounts = demo_accounts(list(streets))
+    accounts = demo_accounts(list(streets), district_code)
+    district = AdminArea.objects.get(level=AdminLevel.DISTRICT, code=district_code)
     # One hash for all demo accounts: they share a published password, and PBKDF2 per user would cost seconds.
     hashed = make_password(password or demo_password())
     wanted = {a.username for a in accounts}
@@ -56,6 +58,7 @@ def demo_accounts_ensure(*, district_code: str, password: str | None = None) -> 
         user.save()
         UserProfile.objects.update_or_create(
             user=user,
-            defaults={"role": account.role, "street": streets.get(account.street_code) if account.street_code else None},
+            defaults={"role": account.role, "street": streets.get(account.street_code) if account.street_code else None,
+                      "district": district if account.district_code else None},
         )
     return accounts

@@ -24,6 +24,8 @@ DEMO_TODAY = datetime.date(2026, 11, 22)  # the demo's "today": statuses are des
 CENTRE_LON, CENTRE_LAT = 126.96, 45.54
 DISTRICT_CODE = "230112"
 DISTRICT_NAME = "阿城区"
+CITY_CODE = "230100"
+CITY_NAME = "哈尔滨市"
 OLD_CUTOFF_YEAR = 2010
 SRID = 4490
 
@@ -157,6 +159,7 @@ class City:
     scale: str
     seed: int
     today: datetime.date
+    city: AdminUnit
     district: AdminUnit
     streets: list[AdminUnit]
     communities: list[AdminUnit]
@@ -500,8 +503,9 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
         g = unary_union(community_geoms_m)
         street_geoms_m.append(g)
         streets.append(AdminUnit("street", scode, street_names[s], DISTRICT_CODE, _as_multi(_to_degrees(g))))
-    district = AdminUnit("district", DISTRICT_CODE, DISTRICT_NAME, None,
+    district = AdminUnit("district", DISTRICT_CODE, DISTRICT_NAME, CITY_CODE,
                          _as_multi(_to_degrees(unary_union(street_geoms_m))))
+    city_unit = AdminUnit("city", CITY_CODE, CITY_NAME, None, district.geom)
 
     # Parcels: per block, guillotine subdivision of the block inset from its roads.
     parcels = []  # (community code, street code, block index, rect, group rect or None, address edge)
@@ -588,7 +592,7 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
 
     areas = _management_areas(rng, parcels, estates)
     services = _Services(rng, names, today, estates, centres, streets, communities, parcels)
-    return City(scale, seed, today, district, streets, communities, roads, areas, estates, services.enterprises,
+    return City(scale, seed, today, city_unit, district, streets, communities, roads, areas, estates, services.enterprises,
                 services.agencies, services.contracts, services.renovations)
 
 

@@ -138,9 +138,10 @@ def _sync_sequence(raw, table: str) -> None:
 def _wipe(raw, district_code: str, demo_usernames: set[str]) -> list[tuple]:
     """Empty the demo tables; return the profiles of non-demo users so they can be restored afterwards."""
     raw.execute(
-        f"""SELECT u.username, p.user_id, p.role, a.code
+        f"""SELECT u.username, p.user_id, p.role, COALESCE(a.code, d.code)
              FROM layers_userprofile p JOIN {get_user_model()._meta.db_table} u ON u.id = p.user_id
              LEFT JOIN layers_adminarea a ON a.id = p.street_id
+             LEFT JOIN layers_adminarea d ON d.id = p.district_id
             ORDER BY p.user_id"""
     )
     kept = [
@@ -153,19 +154,21 @@ def _wipe(raw, district_code: str, demo_usernames: set[str]) -> list[tuple]:
 
 
 def _restore_profiles(raw, profiles: list[tuple]) -> list[int]:
-    """Re-insert kept profiles whose street still exists; return the user ids whose profile had to be dropped."""
+    """Re-insert kept profiles whose street or district still exists; return the user ids whose profile had to be
+    dropped."""
     dropped = []
-    for user_id, role, street_code in profiles:
-        street_id = None
-        if street_code:
-            raw.execute("SELECT id FROM layers_adminarea WHERE code = %s", [street_code])
+    for user_id, role, area_code in profiles:
+        area_id = None
+        if area_code:
+            raw.execute("SELECT id FROM layers_adminarea WHERE code = %s", [area_code])
             found = raw.fetchone()
             if not found:
                 dropped.append(user_id)
                 continue
-            street_id = found[0]
+            area_id = found[0]
+        column = "street_id" if role == "street_office" else "district_id"
         raw.execute(
-            "INSERT INTO layers_userprofile (user_id, role, street_id) VALUES (%s, %s, %s)", [user_id, role, street_id]
+            f"INSERT INTO layers_userprofile (user_id, role, {column}) VALUES (%s, %s, %s)", [user_id, role, area_id]
         )
     return dropped
 
@@ -189,7 +192,7 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         t = time.perf_counter()
 
         # Administrative areas, parents first.
-        admin = [city.district, *city.streets, *city.communities]
+        admin = [city.city, city.district, *city.streets, *city.communities]
         first = _next_id(raw, "layers_adminarea")
         admin_id = {a.code: first + k for k, a in enumerate(admin)}
         counts["admin areas"] = _copy(
