@@ -22,6 +22,7 @@ from layers.catalogue import tile_layers
 from layers.models import (
     DISTRICT_ROLES, AdminArea, AdminLevel, Building, Estate, ManagementArea, Road, Role, ServiceContract, UserProfile,
 )
+from layers.permissions import DISTRICT_LOOKUP
 from layers.services.management_areas import management_area_update
 from layers.tiles import serve
 from layers.tiles.fast import TileLane
@@ -230,17 +231,26 @@ STREET_ONLY = {"renovations"}  # no outline-only rows: a renovation project is a
 def test_scope_per_layer_and_role(client, fresh_scopes):
     office = User.objects.select_related("profile").get(username="street-230112001")
     viewer = serve.Viewer("street_office", office.profile.street_id)
+    district_id = office.profile.street.parent_id
     for name, layer in LAYERS.items():
         scope = serve.scope_for(layer, viewer)
+        district_scoped = layer.scope_model in DISTRICT_LOOKUP  # DOMAIN.md "Levels": one district's features
         if name in LOCATED_DISTRICT_WIDE:
-            assert scope.sql == "TRUE" and scope.visible.startswith(f"{layer.state_alias or layer.scope_alias}.")
+            # Located in its whole district (not the city), state in its street.
+            assert scope.sql != "TRUE" and scope.visible.startswith(f"{layer.state_alias or layer.scope_alias}.")
             assert scope.key == f"street_office.{office.profile.street_id}", name
         elif name in STREET_ONLY:
             assert scope.sql != "TRUE" and scope.key != "all", name
         else:
-            assert scope == serve.ALL, name
-    assert all(serve.scope_for(layer, serve.Viewer("planner")) == serve.ALL for layer in LAYERS.values())
+            assert (scope == serve.ALL) != district_scoped, name
+        planner = serve.scope_for(layer, serve.Viewer("planner", district_id=district_id))
+        assert (planner == serve.ALL) != district_scoped, name
+        if district_scoped:
+            assert planner.key == f"planner.d{district_id}" and planner.sql != "TRUE", name
+    for role in ("city_official", "administrator"):
+        assert all(serve.scope_for(layer, serve.Viewer(role)) == serve.ALL for layer in LAYERS.values())
     assert serve.scope_for(LAYERS["estates"], serve.Viewer(None)).empty  # no role: nothing
+    assert serve.scope_for(LAYERS["estates"], serve.Viewer("planner")).empty  # a district role without a district
 
 
 def test_tiles_are_built_over_the_restricted_queryset(client, fresh_scopes):

@@ -2,7 +2,8 @@
 
 Existing data: when districts exist and no city does, one city record is created around them (code: the first
 district's code with its last two digits 00, e.g. 230112 → 230100; name 市, to be renamed by the administrator) and
-becomes every district's parent. Existing planners, officials (and district administrators) get the district when
+becomes every district's parent. Existing takeover plans get their street's district (or the first district).
+Existing planners, officials (and district administrators) get the district when
 exactly one exists; with none or several the district they answer for cannot be known, so their profile is removed
 (the user keeps the account but has no role, and sees nothing, until an administrator assigns one).
 """
@@ -25,6 +26,10 @@ UPDATE layers_userprofile SET district_id = (SELECT min(id) FROM layers_adminare
  WHERE role IN ('planner', 'official', 'district_admin')
    AND (SELECT count(*) FROM layers_adminarea WHERE level = 'district') = 1;
 DELETE FROM layers_userprofile WHERE role IN ('planner', 'official', 'district_admin') AND district_id IS NULL;
+UPDATE layers_takeoverplan p
+   SET district_id = COALESCE((SELECT s.parent_id FROM layers_adminarea s WHERE s.id = p.street_id),
+                              (SELECT min(id) FROM layers_adminarea WHERE level = 'district'))
+ WHERE district_id IS NULL;
 SET CONSTRAINTS ALL IMMEDIATE;  -- run the deferred triggers now: the constraints below alter the same tables
 """
 
@@ -114,6 +119,11 @@ class Migration(migrations.Migration):
             model_name='userprofile',
             name='role',
             field=models.CharField(choices=[('city_official', 'City official (city housing bureau, read-only)'), ('planner', 'Planner (district property department)'), ('official', 'Official (read-only)'), ('district_admin', 'District administrator'), ('street_office', 'Street office'), ('administrator', 'Administrator')], max_length=16, verbose_name='role'),
+        ),
+        migrations.AddField(
+            model_name='takeoverplan',
+            name='district',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='layers.adminarea', verbose_name='district'),
         ),
         migrations.RunSQL(CITY_AND_DISTRICTS, UNDO_CITY),
         migrations.AddConstraint(

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import AdminArea, AdminLevel, Role, ServiceContract
-from ..permissions import VIEW, OutsideJurisdiction, require, role_of, street_of
+from ..models import AdminArea, AdminLevel, Estate, Role, ServiceContract
+from ..permissions import VIEW, OutsideJurisdiction, inlined, require, restrict, role_of, street_of, user_scope_sql
 from ..rules import old_estate_cutoff, old_estate_sql
 
 PER_PAGE = 50
@@ -100,9 +100,9 @@ def worklist_street(*, user, street_id: int | None) -> AdminArea | None:
         return own
     if street_id is None:
         return None
-    street = AdminArea.objects.filter(pk=street_id, level=AdminLevel.STREET).first()
-    if street is None:
-        raise Http404(_("No street with id %(id)s.") % {"id": street_id})
+    street = restrict(AdminArea.objects.all(), user, VIEW).filter(pk=street_id, level=AdminLevel.STREET).first()
+    if street is None:  # absent, or another district's street (permissions.DISTRICT_LOOKUP)
+        raise OutsideJurisdiction(_("No street with id %(id)s.") % {"id": street_id})
     return street
 
 
@@ -116,7 +116,9 @@ def worklist_get(*, user, name: str, street_id: int | None = None, on: datetime.
     street = worklist_street(user=user, street_id=street_id)
     on = on or timezone.localdate()
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
-    base = SQL[name].format(street=STREET if street else "")
+    # The estates the user may view (permissions.scope_sql): a district's users their district's.
+    scope = inlined(*user_scope_sql(Estate, user, VIEW, "e.id"))
+    base = SQL[name].format(street=(STREET if street else "") + f" AND {scope}")
     params = {"on": on, "cutoff": old_estate_cutoff(), "street": street.pk if street else None}
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*), COALESCE(sum(households), 0), COALESCE(sum(buildings), 0) FROM ({base}) w",
