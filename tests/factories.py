@@ -143,3 +143,13 @@ def evaluations_fail_pass_fail(first_year: int) -> list[tuple[int, str, bool]]:
 def evaluations_fail_fail(first_year: int) -> list[tuple[int, str, bool]]:
     """(year, grade, passed): two consecutive failing years, the black-list case (003 §5(3))."""
     return [(first_year, "C", False), (first_year + 1, "C", False)]
+
+
+def other_district(code: str, label: str = "乙区测试") -> tuple[AdminArea, AdminArea, AdminArea]:
+    """(district, street, community): a second district of the loaded demo city, one street and one community."""
+    d = district(AdminArea.objects.get(level=AdminLevel.CITY))
+    street = AdminArea.objects.create(level=AdminLevel.STREET, parent=d, code=f"{code}001", name=f"{label}街道",
+                                      geom=d.geom)
+    community_area = AdminArea.objects.create(level=AdminLevel.COMMUNITY, parent=street, code=f"{code}001001",
+                                              name=f"{label}社区", geom=d.geom)
+    return d, street, community_area

@@ -1077,18 +1077,14 @@ def other():
 
     from . import factories as f
 
-    district = f.district(AdminArea.objects.get(level=AdminLevel.CITY))
-    street_b = AdminArea.objects.create(level=AdminLevel.STREET, parent=district, code="T999001", name="乙区测试街道",
-                                        geom=district.geom)
-    community = AdminArea.objects.create(level=AdminLevel.COMMUNITY, parent=street_b, code="T999001001",
-                                         name="乙区测试社区", geom=district.geom)
+    district, street_b, community = f.other_district("T999")
     uncovered = f.estate(community_area=community, name="乙区无物业小区", build_year=1990)
     served = f.estate(community_area=community, name="乙区专业物业小区", build_year=1992)
     # One city-wide register: an enterprise of the first district serves an estate here too.
     enterprise = Enterprise.objects.filter(list_status="normal").order_by("pk").first()
     ServiceContract.objects.create(estate=served, provider_kind=ProviderKind.ENTERPRISE, enterprise=enterprise,
                                    mode=ContractMode.SINGLE, start_date=datetime.date(2020, 1, 1))
-    RenovationProject.objects.create(estate=served, name="乙区改造", start_year=2020, status="completed")
+    RenovationProject.objects.create(estate=served, name="乙区改造", items=["roof"], start_year=2020, status="completed")
     x0, y0, x1, y1 = uncovered.geom.extent
     building = Building.objects.create(
         code="T999-B01", estate=uncovered, label="1号楼", floors=6, households=36, build_year=1990,
@@ -1138,9 +1134,10 @@ def test_district_leak_pages_and_popups_are_404(other, role):
 @pytest.mark.parametrize("role", DISTRICT_ROLES_HERE + ["city"])
 def test_district_leak_tiles(other, role):
     """Decoded tiles over the other district: nothing of it for the first district's users; all for the city."""
-    z, x, y = tile_of(other.building.geom.point_on_surface.coords, 16)
     seen = {}
-    for layer in ("estates", "buildings", "renovations", "management_areas"):
+    for layer, obj in (("estates", other.uncovered), ("buildings", other.building), ("renovations", other.served),
+                       ("management_areas", other.area)):
+        z, x, y = tile_of(obj.geom.point_on_surface.coords, 16)
         response = client_for(role).get(f"/tiles/{layer}/{z}/{x}/{y}.mvt")
         assert response.status_code == 200
         seen[layer] = {feature["properties"].get("id")
@@ -1150,7 +1147,7 @@ def test_district_leak_tiles(other, role):
         assert (ids <= seen[layer]) == (role == "city"), layer
     if role != "city":
         assert not seen["renovations"] and not seen["estates"] and not seen["buildings"]
-    own = client_of(other.planner).get(f"/tiles/estates/{z}/{x}/{y}.mvt")
+    own = client_of(other.planner).get("/tiles/estates/%d/%d/%d.mvt" % tile_of(other.uncovered.geom.point_on_surface.coords, 16))
     assert {other.uncovered.pk} <= {f["properties"]["id"] for f in mapbox_vector_tile.decode(own.content)["estates"]["features"]}
 
 
@@ -1225,22 +1222,23 @@ def test_district_writes_outside_are_404_and_write_nothing(other):
     before = fingerprint()
     area = planner.get(f"/api/management-areas/{other.area.pk}/")
     assert area.status_code == 404
-    patch = planner.patch(f"/api/management-areas/{other.area.pk}/", json.dumps({"name": "x", "version": 1, "reason": "r"}),
-                          content_type="application/json")
+    body = json.dumps(feature(other.area.geom, version=other.area.version, name="改名"))
+    patch = planner.put(f"/api/management-areas/{other.area.pk}/", body, content_type="application/json")
     assert patch.status_code == 404
     assign = planner.post("/api/service/assign/", json.dumps({
-        "estate_ids": [other.uncovered.pk], "provider_kind": "government", "mode": "single",
-        "start_date": "2026-12-01"}), content_type="application/json")
-    assert assign.status_code in (400, 404) and "estate" in assign.content.decode()
+        "estate_ids": [other.uncovered.pk], "provider_kind": "district_fallback", "start_date": "2026-12-01"}),
+        content_type="application/json")
+    assert assign.status_code == 404
     decide = planner.post(f"/api/abandonment-reports/{other.report.pk}/transition/",
                           json.dumps({"to": "verified"}), content_type="application/json")
     assert decide.status_code == 404
     assert fingerprint() == before
     # The city official reads everything and may change nothing.
     city = client_for("city")
-    assert city.patch(f"/api/management-areas/{other.area.pk}/", json.dumps({"name": "x", "version": 1, "reason": "r"}),
-                      content_type="application/json").status_code == 403
+    assert city.put(f"/api/management-areas/{other.area.pk}/", body, content_type="application/json").status_code == 403
     assert fingerprint() == before
+    assert client_of(other.planner).put(f"/api/management-areas/{other.area.pk}/", body,
+                                        content_type="application/json").status_code == 200
 
 
 def test_district_planner_imports_only_into_their_district(other, tmp_path):
@@ -1250,9 +1248,9 @@ def test_district_planner_imports_only_into_their_district(other, tmp_path):
     inside = Estate.objects.filter(community__parent__parent__code="230112").order_by("code").first()
     path = tmp_path / "estates.csv"
     path.write_text("code,name,build_year,households,wkt\n"
-                    f"{inside.code},{inside.name},{inside.build_year},{inside.households},{inside.geom.wkt}\n"
-                    f"TNEW1,乙区新小区,1995,80,{other.uncovered.geom.wkt}\n"
-                    f"{other.served.code},{other.served.name},1992,100,{other.served.geom.wkt}\n", encoding="utf-8")
+                    f'{inside.code},{inside.name},{inside.build_year},{inside.households},"{inside.geom.wkt}"\n'
+                    f'TNEW1,乙区新小区,1995,80,"{other.uncovered.geom.wkt}"\n'
+                    f'{other.served.code},{other.served.name},1992,100,"{other.served.geom.wkt}"\n', encoding="utf-8")
 
     def dry_run(user_obj, target, file):
         table = svc.read_table(file, name=file.name)
@@ -1264,6 +1262,6 @@ def test_district_planner_imports_only_into_their_district(other, tmp_path):
     assert {e["row"] for e in report["errors"]} == {3, 4}, report["errors"]
     assert report["summary"]["ok"] == 1
     districts = tmp_path / "districts.csv"
-    districts.write_text(f"code,name,level,wkt\nT99X,新区,district,{other.district.geom.wkt}\n", encoding="utf-8")
+    districts.write_text(f'code,name,level,wkt\nT99X,新区,district,"{other.district.geom.wkt}"\n', encoding="utf-8")
     assert [e["row"] for e in dry_run(user("planner"), "admin_areas", districts)["errors"]] == [2]
     assert dry_run(user("admin"), "admin_areas", districts)["errors"] == []

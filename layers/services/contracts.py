@@ -27,7 +27,7 @@ from ..models import (
     ServiceContract,
 )
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require, restrict
-from ..refusals import Conflict, Invalid, Refusal
+from ..refusals import Conflict, Invalid, NotFound, Refusal
 from ..selectors.contracts import contract_provider_name
 from .jurisdictions import enterprise_jurisdictions_refresh_some
 
@@ -206,9 +206,9 @@ def contracts_assign(
                            .select_related("community").order_by("pk"))
             found = {e.pk for e in estates}
             missing = [i for i in ids if i not in found]
-            if missing:
-                raise contract_refused(_("No estate with id %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))},
-                                      code="estate_ids")
+            if missing:  # absent, or outside the user's district: 404, as everywhere (permissions.restrict)
+                raise NotFound(_("No estate with id %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))},
+                               code="estate_ids")
             if agency is not None and agency.kind == CaretakerKind.STREET_AGENCY:
                 outside = [e for e in estates if e.community.parent_id != agency.street_id]
                 if outside:
