@@ -832,7 +832,10 @@ def _visible():
     from layers.models import EnterpriseJurisdiction, RenovationProject, Road
 
     return {
-        "admin_areas": district_wide(AdminArea),
+        # The city record is the city-wide roles' only: a district's users see their district and what lies in it.
+        "admin_areas": lambda role, own: set(
+            (AdminArea.objects.all() if role in ("city", "admin") else AdminArea.objects.exclude(level=AdminLevel.CITY))
+            .values_list("pk", flat=True)),
         "management_areas": district_wide(ManagementArea),
         "estates": district_wide(Estate),
         "buildings": district_wide(Building),
