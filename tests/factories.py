@@ -51,7 +51,8 @@ def district(parent_city: AdminArea | None = None) -> AdminArea:
 
 def community(parent_district: AdminArea | None = None) -> AdminArea:
     n = next(_counter)
-    d = parent_district or district()
+    # In the demo's first district when it is loaded (its planner's: DOMAIN.md "Levels"), else in a new one.
+    d = parent_district or AdminArea.objects.filter(level=AdminLevel.DISTRICT, code="230112").first() or district()
     street = AdminArea.objects.create(level=AdminLevel.STREET, parent=d, code=f"T{n}S", name=f"测试街道{n}", geom=d.geom)
     return AdminArea.objects.create(
         level=AdminLevel.COMMUNITY, parent=street, code=f"T{n}C", name=f"测试社区{n}", geom=d.geom
