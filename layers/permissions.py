@@ -4,9 +4,13 @@ bulk, tiles, export, OGC API).
 Two questions, answered from the role table below:
 - may(user, Model, action): may this role do this action on this kind of object at all? No → 403.
 - restrict(queryset, user, action): the objects inside the user's jurisdiction. Outside → 404, so a
-  street office cannot even learn what lies in another street.
+  street office cannot even learn what lies in another street, nor a district's users what lies in another district.
+Jurisdictions (DOMAIN.md "Levels"): the city official and the system administrator have the whole city; planners,
+district officials and district administrators their district (DISTRICT_LOOKUP); a street office its street
+(STREET_LOOKUP) inside its district.
 Reads have two levels (docs/SECURITY.md "Read scope"): LOCATE, an object's outline and name, which a street office
-gets district-wide for orientation where the table grants it; VIEW, its state and details, only inside its street.
+gets in its whole district for orientation where the table grants it; VIEW, its state and details, only inside its
+street.
 Every output lists the objects of restrict(..., LOCATE) and shows the state of those in restrict(..., VIEW)
 (scope_sql for SQL-built outputs, in_scope / pks_in_scope for the rest).
 Services look objects up through restrict() and call recheck() inside their transaction after writing,
@@ -18,6 +22,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -42,13 +47,16 @@ from .models import (
     ServiceContract,
     TakeoverPlan,
 )
+from .models import DISTRICT_ROLES
 
 LOCATE, VIEW, ADD, CHANGE, DELETE = "locate", "view", "add", "change", "delete"
 ACTION_LABELS = {LOCATE: gettext_lazy("locate"), VIEW: gettext_lazy("view"), ADD: gettext_lazy("add"), CHANGE: gettext_lazy("change"),
                  DELETE: gettext_lazy("delete")}
 
 EVERYONE = frozenset(Role.values)
-DISTRICT = frozenset({Role.PLANNER, Role.ADMINISTRATOR})
+# Who changes things: a district's planners and administrators (in their district), the system administrator
+# (everywhere). The city official and district officials read only.
+DISTRICT = frozenset({Role.PLANNER, Role.DISTRICT_ADMINISTRATOR, Role.ADMINISTRATOR})
 
 # (model, action) → roles that may do it. Anything not listed is refused. LOCATE not listed for a model falls back
 # to VIEW: what a role may view it may locate, nothing more.
@@ -66,7 +74,10 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     # Street offices mark abandoned buildings in their street (rule 3); the district verifies.
     (AbandonmentReport, ADD): frozenset({Role.STREET_OFFICE, Role.PLANNER, Role.ADMINISTRATOR}),
     (AbandonmentReport, CHANGE): DISTRICT,
-    # The enterprise register (DOMAIN.md "credit rating", 003 §5(3)): the district keeps it; everyone may read it.
+    # The enterprise register (DOMAIN.md "credit rating", 003 §5(3)): one register for the whole city (an enterprise
+    # serves estates in several districts; its credit and red/black listing hold city-wide). Every district's
+    # planners keep it (each evaluates the enterprises serving its estates; every change is logged with who and
+    # why); everyone may read it. Contracts, estates served and their figures stay per district (DISTRICT_LOOKUP).
     (Enterprise, VIEW): EVERYONE,
     (Enterprise, ADD): DISTRICT,
     (Enterprise, CHANGE): DISTRICT,
@@ -79,7 +90,7 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (ServiceContract, ADD): DISTRICT,
     (ServiceContract, CHANGE): DISTRICT,
     # Bundled-takeover plans: drawn up and approved by the district, readable by officials.
-    (TakeoverPlan, VIEW): DISTRICT | {Role.OFFICIAL},
+    (TakeoverPlan, VIEW): DISTRICT | {Role.OFFICIAL, Role.CITY_OFFICIAL},
     (TakeoverPlan, ADD): DISTRICT,
     (TakeoverPlan, CHANGE): DISTRICT,
     # Data import (docs/IMPORT.md): the district department's jobs, shared by its planners and administrators.
@@ -113,8 +124,24 @@ STREET_LOOKUP: dict[type[Model], str] = {
 # Models whose rows belong to one user: the lookup to the owner. Roles not listed per action see only their own.
 OWNER_LOOKUP: dict[type[Model], str] = {Job: "user"}
 OWNER_EXEMPT: dict[tuple[type[Model], str], frozenset[str]] = {
-    (Job, VIEW): frozenset({Role.ADMINISTRATOR, Role.OFFICIAL}),  # officials read everything; they change nothing
+    (Job, VIEW): frozenset({Role.ADMINISTRATOR, Role.CITY_OFFICIAL, Role.OFFICIAL}),  # officials read everything in their scope; they change nothing
     (Job, CHANGE): frozenset({Role.ADMINISTRATOR}),
+}
+
+# Where a district's jurisdiction lies, per model: the lookups from the object to its district (any of them
+# matching). Models not listed are city-wide: the enterprise register, its evaluations, listings and service areas,
+# roads, the audit log (administrators only).
+DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
+    AdminArea: ("pk", "parent", "parent__parent"),  # the district itself, its streets and their communities
+    ManagementArea: ("district",),
+    Estate: ("community__parent__parent",),
+    Building: ("estate__community__parent__parent",),
+    AbandonmentReport: ("street__parent",),
+    ServiceContract: ("estate__community__parent__parent",),
+    RenovationProject: ("estate__community__parent__parent",),
+    TakeoverPlan: ("district",),
+    ImportJob: ("user__profile__district",),  # a district's jobs; the system administrator's are its own
+    Job: ("user__profile__district",),
 }
 
 # What an output shows in place of a state it may not show (popups, detail pages); SQL outputs send NULL.
@@ -151,6 +178,31 @@ def street_of(user):
     return profile.street if profile and profile.role == Role.STREET_OFFICE else None
 
 
+def district_of(user):
+    """The district a user answers for: a district role's own, a street office's street's; None for the city."""
+    if role_of(user) == Role.ADMINISTRATOR:
+        return None
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return None
+    if profile.role in DISTRICT_ROLES:
+        return profile.district
+    if profile.role == Role.STREET_OFFICE and profile.street_id:
+        return profile.street.parent
+    return None
+
+
+def area_of(user):
+    """The administrative area a user answers for (street, district or city) — what the map opens on."""
+    street = street_of(user)
+    if street is not None:
+        return street
+    district = district_of(user)
+    if district is not None:
+        return district
+    return AdminArea.objects.filter(level="city").order_by("code").first()
+
+
 def _roles(model: type[Model], action: str) -> frozenset[str]:
     roles = ROLE_ACTIONS.get((model, action), frozenset())
     return roles | ROLE_ACTIONS.get((model, VIEW), frozenset()) if action == LOCATE else roles
@@ -170,31 +222,54 @@ def require(user, model: type[Model], action: str) -> None:
 
 
 def restrict(queryset: QuerySet, user, action: str) -> QuerySet:
-    """The part of `queryset` the user may `action`: empty for a refused role, one street for a street office,
-    the user's own rows of an owned model (OWNER_LOOKUP) unless the role is exempt."""
+    """The part of `queryset` the user may `action`: empty for a refused role, one district for a district role,
+    one street for a street office, the user's own rows of an owned model (OWNER_LOOKUP) unless the role is exempt."""
     role = role_of(user)
-    queryset = restrict_role(queryset, role=role, street=street_of(user), action=action)
+    queryset = restrict_role(queryset, role=role, street=street_of(user), action=action, district=_district_id(user, role))
     model = queryset.model
     if model in OWNER_LOOKUP and role not in OWNER_EXEMPT.get((model, action), frozenset()):
         queryset = queryset.filter(**{OWNER_LOOKUP[model]: user})
     return queryset
 
 
-def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str) -> QuerySet:
-    """restrict() for a role and street (an AdminArea or its id) known without a user object: the tile path."""
+def _district_id(user, role: str | None) -> int | None:
+    """The id of a district role's district (None for other roles)."""
+    profile = getattr(user, "profile", None) if role in DISTRICT_ROLES else None
+    return profile.district_id if profile else None
+
+
+def _in_district(model: type[Model], district) -> Q:
+    return Q(*(Q(**{lookup: district}) for lookup in DISTRICT_LOOKUP[model]), _connector=Q.OR)
+
+
+def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str, district=None) -> QuerySet:
+    """restrict() for a role, street and district (AdminAreas or their ids) known without a user object: the tile
+    path. A street office's district is its street's parent."""
     model = queryset.model
     if role not in _roles(model, action):
         return queryset.none()
     district_wide = action == LOCATE and role in ROLE_ACTIONS.get((model, LOCATE), frozenset())
-    if role == Role.STREET_OFFICE and model in STREET_LOOKUP and not district_wide:
-        return queryset.filter(Q(**{STREET_LOOKUP[model]: street}))
+    if role == Role.STREET_OFFICE:
+        if street is None:
+            return queryset.none()
+        if model in STREET_LOOKUP and not district_wide:
+            return queryset.filter(Q(**{STREET_LOOKUP[model]: street}))
+        if model in DISTRICT_LOOKUP:
+            street_id = getattr(street, "pk", street)
+            return queryset.filter(_in_district(model, AdminArea.objects.filter(pk=street_id).values("parent")[:1]))
+        return queryset
+    if role in DISTRICT_ROLES and model in DISTRICT_LOOKUP:
+        if district is None:
+            return queryset.none()
+        return queryset.filter(_in_district(model, getattr(district, "pk", district)))
     return queryset
 
 
-def scope_sql(model: type[Model], *, role: str | None, street, action: str, column: str) -> tuple[str, list]:
+def scope_sql(model: type[Model], *, role: str | None, street, action: str, column: str,
+              district=None) -> tuple[str, list]:
     """restrict_role() as an SQL test of `column` (a query's column holding `model`'s primary key) with its
     parameters: ("TRUE", []) when the role has every row, ("FALSE", []) when none — for SQL-built outputs."""
-    queryset = restrict_role(model._default_manager.all(), role=role, street=street, action=action)
+    queryset = restrict_role(model._default_manager.all(), role=role, street=street, action=action, district=district)
     if queryset.query.is_empty():
         return "FALSE", []
     if not queryset.query.where:
@@ -205,7 +280,19 @@ def scope_sql(model: type[Model], *, role: str | None, street, action: str, colu
 
 def user_scope_sql(model: type[Model], user, action: str, column: str) -> tuple[str, list]:
     """scope_sql() for a user."""
-    return scope_sql(model, role=role_of(user), street=street_of(user), action=action, column=column)
+    role = role_of(user)
+    return scope_sql(model, role=role, street=street_of(user), action=action, column=column,
+                     district=_district_id(user, role))
+
+
+def inlined(sql: str, params: list) -> str:
+    """A scope_sql() test with its parameters inlined (psycopg2's own quoting) and every % doubled, ready to be put
+    into SQL that goes through named-parameter substitution (tiles, coverage figures)."""
+    if params:
+        with connection.cursor() as cursor:
+            sql = cursor.mogrify(sql, params)
+        sql = sql.decode() if isinstance(sql, bytes) else sql
+    return sql.replace("%", "%%")
 
 
 def pks_in_scope(model: type[Model], pks, user, action: str = VIEW) -> set:

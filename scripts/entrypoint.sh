@@ -10,7 +10,7 @@
 # Environment:
 #   DJANGO_SETTINGS_MODULE  geoapp.settings (default) or geoapp.settings_production
 #   DATABASE_URL            see geoapp/settings.py
-#   DEMO_SCALE, DEMO_SEED   demo data loaded into an empty database (medium, 1)
+#   DEMO_SCALE, DEMO_SEED, DEMO_DISTRICTS   demo city loaded into an empty database (real, 1, 4)
 #   DB_WAIT_SECONDS         how long to wait for the database (60)
 #   WEB_WORKERS             gunicorn workers in production (4)
 #   HOST, PORT              runserver address in development (127.0.0.1, 8000)
@@ -70,8 +70,8 @@ fi
 step "migrate"
 "$PYTHON" manage.py migrate --noinput
 
-step "load_demo --scale ${DEMO_SCALE:-medium} --seed ${DEMO_SEED:-1} --if-empty"
-"$PYTHON" manage.py load_demo --scale "${DEMO_SCALE:-medium}" --seed "${DEMO_SEED:-1}" --if-empty
+step "load_demo --scale ${DEMO_SCALE:-real} --districts ${DEMO_DISTRICTS:-4} --seed ${DEMO_SEED:-1} --if-empty"
+"$PYTHON" manage.py load_demo --scale "${DEMO_SCALE:-real}" --districts "${DEMO_DISTRICTS:-4}" --seed "${DEMO_SEED:-1}" --if-empty
 
 if [ "$mode" = nodebug ]; then
     step "collectstatic"

@@ -36,14 +36,23 @@ def credit_code(n: int) -> str:
     return body + check_character(body)
 
 
-def district() -> AdminArea:
+def city() -> AdminArea:
     n = next(_counter)
-    return AdminArea.objects.create(level=AdminLevel.DISTRICT, code=f"T{n}", name=f"测试区{n}", geom=multi(rect(0, 0, 0.1, 0.1)))
+    return AdminArea.objects.create(level=AdminLevel.CITY, code=f"T{n}M", name=f"测试市{n}", geom=multi(rect(0, 0, 0.1, 0.1)))
+
+
+def district(parent_city: AdminArea | None = None) -> AdminArea:
+    """A district of `parent_city`, or of the demo city when one is loaded, else of a new test city."""
+    n = next(_counter)
+    parent = parent_city or AdminArea.objects.filter(level=AdminLevel.CITY).order_by("pk").first() or city()
+    return AdminArea.objects.create(level=AdminLevel.DISTRICT, parent=parent, code=f"T{n}", name=f"测试区{n}",
+                                    geom=multi(rect(0, 0, 0.1, 0.1)))
 
 
 def community(parent_district: AdminArea | None = None) -> AdminArea:
     n = next(_counter)
-    d = parent_district or district()
+    # In the demo's first district when it is loaded (its planner's: DOMAIN.md "Levels"), else in a new one.
+    d = parent_district or AdminArea.objects.filter(level=AdminLevel.DISTRICT, code="230112").first() or district()
     street = AdminArea.objects.create(level=AdminLevel.STREET, parent=d, code=f"T{n}S", name=f"测试街道{n}", geom=d.geom)
     return AdminArea.objects.create(
         level=AdminLevel.COMMUNITY, parent=street, code=f"T{n}C", name=f"测试社区{n}", geom=d.geom
@@ -135,3 +144,13 @@ def evaluations_fail_pass_fail(first_year: int) -> list[tuple[int, str, bool]]:
 def evaluations_fail_fail(first_year: int) -> list[tuple[int, str, bool]]:
     """(year, grade, passed): two consecutive failing years, the black-list case (003 §5(3))."""
     return [(first_year, "C", False), (first_year + 1, "C", False)]
+
+
+def other_district(code: str, label: str = "乙区测试") -> tuple[AdminArea, AdminArea, AdminArea]:
+    """(district, street, community): a second district of the loaded demo city, one street and one community."""
+    d = district(AdminArea.objects.get(level=AdminLevel.CITY))
+    street = AdminArea.objects.create(level=AdminLevel.STREET, parent=d, code=f"{code}001", name=f"{label}街道",
+                                      geom=d.geom)
+    community_area = AdminArea.objects.create(level=AdminLevel.COMMUNITY, parent=street, code=f"{code}001001",
+                                              name=f"{label}社区", geom=d.geom)
+    return d, street, community_area

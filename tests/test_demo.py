@@ -61,7 +61,7 @@ def test_estates_lie_within_their_community_and_units_nest():
     assert scalar(
         "SELECT count(*) FROM layers_adminarea child JOIN layers_adminarea parent ON parent.id = child.parent_id"
         " WHERE NOT ST_CoveredBy(child.geom, parent.geom)"
-        "    OR (child.level, parent.level) NOT IN (('community', 'street'), ('street', 'district'))"
+        "    OR (child.level, parent.level) NOT IN (('community', 'street'), ('street', 'district'), ('district', 'city'))"
     ) == 0
 
 
@@ -151,8 +151,10 @@ def test_enterprise_jurisdictions_match_todays_contracts():
 def test_demo_accounts_have_their_roles_and_streets():
     profiles = {p.user.username: p for p in UserProfile.objects.select_related("user", "street")}
     assert profiles["admin"].role == Role.ADMINISTRATOR and profiles["admin"].user.is_superuser
+    first_district = AdminArea.objects.get(level=AdminLevel.DISTRICT, code="230112")
     assert profiles["planner"].role == Role.PLANNER and profiles["planner"].street is None
-    assert profiles["official"].role == Role.OFFICIAL
+    assert profiles["planner"].district == first_district
+    assert profiles["official"].role == Role.OFFICIAL and profiles["official"].district == first_district
     streets = AdminArea.objects.filter(level=AdminLevel.STREET)
     for street in streets:
         profile = profiles[f"street-{street.code}"]

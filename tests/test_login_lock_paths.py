@@ -23,6 +23,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from layers.models import AuditEvent, AuditKind, Role, UserProfile
+from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "lockpaths"
@@ -41,7 +42,7 @@ def account(db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast wrong guesses
     settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_MINUTES, settings.LOGIN_FAILURE_WINDOW_MINUTES = 5, 15, 15
     user = User.objects.create_user(NAME, password=PASSWORD, is_staff=True)
-    UserProfile.objects.create(user=user, role=Role.PLANNER)
+    UserProfile.objects.create(user=user, role=Role.PLANNER, district=f.district())
     return user
 
 

@@ -3,6 +3,7 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.contrib.auth.models import User
 
 from layers.models import (
     AdminArea,
@@ -12,7 +13,9 @@ from layers.models import (
     Enterprise,
     ManagementArea,
     ProviderKind,
+    Role,
     ServiceContract,
+    UserProfile,
 )
 
 from layers.history import change_context
@@ -74,8 +77,20 @@ def test_admin_hierarchy_by_level():
         lambda: AdminArea.objects.create(level=AdminLevel.STREET, code="X1", name="无上级街道", geom=district.geom)
     )
     assert "adminarea_parent_by_level" in refused(
+        lambda: AdminArea.objects.create(level=AdminLevel.DISTRICT, code="X3", name="无上级区", geom=district.geom)
+    )
+    assert "adminarea_parent_by_level" in refused(
+        lambda: AdminArea.objects.create(level=AdminLevel.CITY, parent=district.parent, code="X4", name="x", geom=district.geom)
+    )
+    # The parent is the level just above (trigger): a district under a district, a street under a city are refused.
+    assert "adminarea_parent_level" in refused(
         lambda: AdminArea.objects.create(level=AdminLevel.DISTRICT, parent=district, code="X2", name="x", geom=district.geom)
     )
+    assert "adminarea_parent_level" in refused(
+        lambda: AdminArea.objects.create(level=AdminLevel.STREET, parent=district.parent, code="X5", name="x", geom=district.geom)
+    )
+    street = AdminArea.objects.create(level=AdminLevel.STREET, parent=district, code="X6", name="街道", geom=district.geom)
+    assert street.parent_id == district.pk
 
 
 def test_management_areas_may_touch_but_not_overlap():
@@ -158,3 +173,25 @@ def test_building_floors_range():
             geom=Polygon(estate.geom[0].coords[0], srid=4490),
         )
     )
+
+
+def test_a_profile_answers_for_the_area_its_role_needs():
+    """DOMAIN.md "Levels": district roles have a district, a street office its street, city-wide roles neither."""
+    district = f.district()
+    street = AdminArea.objects.create(level=AdminLevel.STREET, parent=district, code="XP1", name="街道", geom=district.geom)
+    users = iter(User.objects.create_user(f"profile-{n}") for n in range(20))
+    for role in (Role.PLANNER, Role.OFFICIAL, Role.DISTRICT_ADMINISTRATOR):
+        assert "userprofile_area_by_role" in refused(lambda: UserProfile.objects.create(user=next(users), role=role))
+        assert "userprofile_area_by_role" in refused(
+            lambda: UserProfile.objects.create(user=next(users), role=role, district=district, street=street))
+        assert "userprofile_area_level" in refused(
+            lambda: UserProfile.objects.create(user=next(users), role=role, district=street))
+        assert UserProfile.objects.create(user=next(users), role=role, district=district).district == district
+    assert "userprofile_area_by_role" in refused(
+        lambda: UserProfile.objects.create(user=next(users), role=Role.STREET_OFFICE, district=district))
+    assert "userprofile_area_level" in refused(
+        lambda: UserProfile.objects.create(user=next(users), role=Role.STREET_OFFICE, street=district))
+    for role in (Role.CITY_OFFICIAL, Role.ADMINISTRATOR):
+        assert "userprofile_area_by_role" in refused(
+            lambda: UserProfile.objects.create(user=next(users), role=role, district=district))
+        assert UserProfile.objects.create(user=next(users), role=role).district is None

@@ -80,10 +80,12 @@ def cold_tile_cache():
         serve.tile_cache.clear()
 
 # --- who may: the roles of README "What each role finds" -----------------------------------------------------------
-ROLES = ["anonymous", "official", "street_office", "planner", "admin"]
-EVERYONE = frozenset({"official", "street_office", "planner", "admin"})  # every logged-in role
+# "city" is the city official (市房管局/住建局): reads every district, changes nothing (DOMAIN.md "Levels"). The
+# district dimension (a planner of one district and another district's objects) is tested at the end of this file.
+ROLES = ["anonymous", "city", "official", "street_office", "planner", "admin"]
+EVERYONE = frozenset({"city", "official", "street_office", "planner", "admin"})  # every logged-in role
 DISTRICT = frozenset({"planner", "admin"})  # the district department and the administrator
-PLAN_READERS = DISTRICT | {"official"}  # takeover plans: street offices do not see them (docs/PLANS.md)
+PLAN_READERS = DISTRICT | {"official", "city"}  # takeover plans: street offices do not see them (docs/PLANS.md)
 REPORTERS = DISTRICT | {"street_office"}  # abandoned-building reports are filed by street offices and the district
 ADMINISTRATOR = frozenset({"admin"})  # the Django admin
 ALL = EVERYONE | {"anonymous"}  # public pages: log-in, password reset, language
@@ -819,7 +821,7 @@ def test_every_url_pattern_is_in_the_table():
 # --- the matrix ----------------------------------------------------------------------------------------------------
 def client_for(role) -> Client:
     client = Client(enforce_csrf_checks=False, HTTP_ACCEPT_LANGUAGE="en")
-    names = {"official": "official", "planner": "planner", "admin": "admin",
+    names = {"city": "city", "official": "official", "planner": "planner", "admin": "admin",
              "street_office": f"street-{streets()[0].code}"}
     if role != "anonymous":
         client.force_login(user(names[role]))
@@ -892,7 +894,10 @@ def _visible():
     from layers.models import EnterpriseJurisdiction, RenovationProject, Road
 
     return {
-        "admin_areas": district_wide(AdminArea),
+        # The city record is the city-wide roles' only: a district's users see their district and what lies in it.
+        "admin_areas": lambda role, own: set(
+            (AdminArea.objects.all() if role in ("city", "admin") else AdminArea.objects.exclude(level=AdminLevel.CITY))
+            .values_list("pk", flat=True)),
         "management_areas": district_wide(ManagementArea),
         "estates": district_wide(Estate),
         "buildings": district_wide(Building),
@@ -910,7 +915,7 @@ STATE = {
     "buildings": (("abandonment", "abandoned_since"), by_street(Building, "estate__community__parent")),
 }
 STREET_SCOPED_LAYERS = ["buildings", "abandonment_reports", "renovations"]
-LOGGED_IN_ROLES = ["official", "street_office", "planner", "admin"]
+LOGGED_IN_ROLES = ["city", "official", "street_office", "planner", "admin"]
 # Tile layers: the same for every role, or (estates, buildings, renovations) cut by the street office's scope.
 TILES_DISTRICT_WIDE = {"roads", "management_areas", "jurisdictions", "coverage_hex"}
 TILES_STREET_SCOPED = {"estates", "buildings", "renovations"}
@@ -1013,7 +1018,7 @@ def test_leak_street_scoped_tiles_show_the_state_the_role_may_view(layer, state)
     assert tiles["planner"], f"no {layer} in the tile: the test would prove nothing"
     district = {f["properties"]["id"]: f["properties"] for f in tiles["planner"]}
     assert all(state in props for props in district.values())
-    for role in ("official", "admin"):
+    for role in ("city", "official", "admin"):
         assert {f["properties"]["id"]: f["properties"] for f in tiles[role]} == district
     office = {f["properties"]["id"]: f["properties"] for f in tiles["street_office"]}
     if layer == "renovations":
@@ -1108,3 +1113,220 @@ def test_leak_enterprise_page_lists_the_current_contracts_the_role_may_view(role
     if role == "street_office":
         current = current.filter(estate__community__parent=own_street())
     assert contract_rows(html) == current.count()
+
+
+# --- the district dimension (DOMAIN.md "Levels") ---------------------------------------------------------------------
+# A second district of the demo city with one of everything, and its own planner. The demo's planner and official
+# (district 230112) must get 404 or nothing for its objects in every output; its own planner sees them and not the
+# first district's; the city official sees both and changes nothing.
+
+@dataclass
+class OtherDistrict:
+    district: AdminArea
+    street: AdminArea
+    uncovered: Estate
+    served: Estate
+    building: Building
+    area: ManagementArea
+    report: AbandonmentReport
+    plan: TakeoverPlan
+    planner: User
+
+    def estate_ids(self) -> set[int]:
+        return {self.uncovered.pk, self.served.pk}
+
+
+@pytest.fixture
+def other():
+    from layers.models import ContractMode, ProviderKind, RenovationProject, Role, UserProfile
+
+    from . import factories as f
+
+    district, street_b, community = f.other_district("T999")
+    uncovered = f.estate(community_area=community, name="乙区无物业小区", build_year=1990)
+    served = f.estate(community_area=community, name="乙区专业物业小区", build_year=1992)
+    # One city-wide register: an enterprise of the first district serves an estate here too.
+    enterprise = Enterprise.objects.filter(list_status="normal").order_by("pk").first()
+    ServiceContract.objects.create(estate=served, provider_kind=ProviderKind.ENTERPRISE, enterprise=enterprise,
+                                   mode=ContractMode.SINGLE, start_date=datetime.date(2020, 1, 1))
+    RenovationProject.objects.create(estate=served, name="乙区改造", items=["roof"], start_year=2020, status="completed")
+    x0, y0, x1, y1 = uncovered.geom.extent
+    building = Building.objects.create(
+        code="T999-B01", estate=uncovered, label="1号楼", floors=6, households=36, build_year=1990,
+        abandonment="reported", abandoned_since=datetime.date(2024, 1, 1),
+        geom=f.Polygon.from_bbox((x0 + 0.0002, y0 + 0.0002, x1 - 0.0002, y1 - 0.0002)))
+    area = f.management_area(served.geom, district)
+    planner_b = User.objects.create_user("planner-T-b")
+    UserProfile.objects.create(user=planner_b, role=Role.PLANNER, district=district)
+    report = AbandonmentReport.objects.create(building=building, street=street_b, abandoned_since=building.abandoned_since,
+                                              reason="enterprise_left", state="reported", reported_by=planner_b)
+    plan = TakeoverPlan.objects.create(name="乙区连片打包方案", district=district, start_date=datetime.date(2027, 1, 1),
+                                       created_by=planner_b)
+    return OtherDistrict(district, street_b, uncovered, served, building, area, report, plan, planner_b)
+
+
+def client_of(user_obj) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user_obj)
+    return client
+
+
+def first_district_ids(model, lookup) -> set[int]:
+    return set(model.objects.filter(**{lookup: "230112"}).values_list("pk", flat=True))
+
+
+DISTRICT_ROLES_HERE = ["planner", "official"]
+
+
+@pytest.mark.parametrize("role", DISTRICT_ROLES_HERE)
+def test_district_leak_pages_and_popups_are_404(other, role):
+    client = client_for(role)
+    urls = [f"/estates/{other.uncovered.pk}/", f"/buildings/{other.building.pk}/",
+            f"/management-areas/{other.area.pk}/", f"/api/features/estate/{other.served.pk}/",
+            f"/api/features/building/{other.building.pk}/", f"/api/features/management_area/{other.area.pk}/",
+            f"/api/management-areas/{other.area.pk}/", f"/api/abandonment-reports/{other.report.pk}/",
+            f"/api/estates/{other.served.pk}/contracts/", f"/plans/{other.plan.pk}/", f"/api/plans/{other.plan.pk}/",
+            f"/api/plans/{other.plan.pk}/map.json", f"/api/coverage/?level=community&parent={other.street.pk}",
+            f"/api/coverage/trend/?area={other.street.pk}",
+            f"/api/service/worklists/uncovered/?street={other.street.pk}"]
+    got = {url: client.get(url).status_code for url in urls}
+    assert got == dict.fromkeys(urls, 404)
+    # Their own planner and the city official read them all.
+    for reader in (client_of(other.planner), client_for("city")):
+        assert {url: reader.get(url).status_code for url in urls} == dict.fromkeys(urls, 200)
+
+
+@pytest.mark.parametrize("role", DISTRICT_ROLES_HERE + ["city"])
+def test_district_leak_tiles(other, role):
+    """Decoded tiles over the other district: nothing of it for the first district's users; all for the city."""
+    seen = {}
+    for layer, obj in (("estates", other.uncovered), ("buildings", other.building), ("renovations", other.served),
+                       ("management_areas", other.area)):
+        z, x, y = tile_of(obj.geom.point_on_surface.coords, 16)
+        response = client_for(role).get(f"/tiles/{layer}/{z}/{x}/{y}.mvt")
+        assert response.status_code == 200
+        seen[layer] = {feature["properties"].get("id")
+                       for feature in mapbox_vector_tile.decode(response.content).get(layer, {}).get("features", [])}
+    theirs = {"estates": {other.uncovered.pk}, "buildings": {other.building.pk}, "management_areas": {other.area.pk}}
+    for layer, ids in theirs.items():
+        assert (ids <= seen[layer]) == (role == "city"), layer
+    if role != "city":
+        assert not seen["renovations"] and not seen["estates"] and not seen["buildings"]
+    own = client_of(other.planner).get("/tiles/estates/%d/%d/%d.mvt" % tile_of(other.uncovered.geom.point_on_surface.coords, 16))
+    assert {other.uncovered.pk} <= {f["properties"]["id"] for f in mapbox_vector_tile.decode(own.content)["estates"]["features"]}
+
+
+EXPORT_LAYERS = {"estates": lambda o: o.estate_ids(), "buildings": lambda o: {o.building.pk},
+                 "management_areas": lambda o: {o.area.pk}, "abandonment_reports": lambda o: {o.report.pk},
+                 "admin_areas": lambda o: {o.district.pk, o.street.pk}}
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "shp", "csv", "xlsx"])
+def test_district_leak_exports(other, fmt, tmp_path):
+    planner, city, planner_b = client_for("planner"), client_for("city"), client_of(other.planner)
+    for layer, theirs in EXPORT_LAYERS.items():
+        if fmt != "geojson" and layer not in ("estates", "abandonment_reports"):
+            continue
+        got = {}
+        for name, client in (("planner", planner), ("city", city), ("planner_b", planner_b)):
+            response = client.get(f"/api/export/{layer}.{fmt}")
+            assert response.status_code == 200, (layer, name)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            (tmp_path / name).mkdir(exist_ok=True)
+            got[name] = export_ids(body, fmt, tmp_path / name) if body else set()
+        assert got["planner"] and not got["planner"] & theirs(other), layer
+        assert theirs(other) <= got["city"] and got["planner"] <= got["city"], layer
+        assert theirs(other) <= got["planner_b"] and not got["planner_b"] & got["planner"], layer
+
+
+def test_district_leak_ogc_items(other):
+    for layer, theirs in EXPORT_LAYERS.items():
+        for client, sees in ((client_for("planner"), False), (client_for("city"), True), (client_of(other.planner), True)):
+            response = client.get(f"/ogc/collections/{layer}/items?limit=10000")
+            assert response.status_code == 200, layer
+            ids = {feature["id"] for feature in response.json()["features"]}
+            assert (theirs(other) <= ids) == sees and (not ids & theirs(other)) == (not sees), layer
+
+
+def test_district_leak_search_dashboard_report_worklists_plans(other):
+    planner, city, planner_b = client_for("planner"), client_for("city"), client_of(other.planner)
+    search = "/api/search/?q=乙区"
+    assert planner.get(search).json()["results"] == []
+    assert {r["id"] for r in city.get(search).json()["results"]} == other.estate_ids()
+    assert {r["id"] for r in planner_b.get(search).json()["results"]} == other.estate_ids()
+    figures = {name: {r["id"] for r in c.get("/api/coverage/?level=street").json()["rows"]}
+               for name, c in (("planner", planner), ("city", city), ("planner_b", planner_b))}
+    assert other.street.pk not in figures["planner"] and other.street.pk in figures["city"]
+    assert figures["planner_b"] == {other.street.pk}
+    assert figures["planner"] | figures["planner_b"] == figures["city"]
+    districts = {r["id"] for r in city.get("/api/coverage/?level=district").json()["rows"]}
+    assert other.district.pk in districts and len(districts) == 2
+    assert {r["id"] for r in planner.get("/api/coverage/?level=district").json()["rows"]} == districts - {other.district.pk}
+    report = planner.get("/reports/coverage/").content.decode()
+    assert other.street.name not in report and "阿城区" in report
+    assert other.street.name in planner_b.get("/reports/coverage/").content.decode()
+    dashboard = planner_b.get("/dashboard/").content.decode()
+    assert other.district.name in dashboard and "阿城区" not in dashboard
+    assert "哈尔滨市" in city.get("/dashboard/").content.decode()
+    worklist = "/api/service/worklists/uncovered/?per_page=500&features=0"
+    assert other.uncovered.pk not in {r["id"] for r in planner.get(worklist).json()["rows"]}
+    assert {r["id"] for r in planner_b.get(worklist).json()["rows"]} == {other.uncovered.pk}
+    assert other.uncovered.pk in {r["id"] for r in city.get(f"{worklist}&street={other.street.pk}").json()["rows"]}
+    plans = {name: {p["id"] for p in c.get("/api/plans/").json()["plans"]}
+             for name, c in (("planner", planner), ("city", city), ("planner_b", planner_b))}
+    assert other.plan.pk not in plans["planner"] and other.plan.pk in plans["city"] and plans["planner_b"] == {other.plan.pk}
+    heat = {tuple(p[:2]) for p in planner.get("/api/coverage/uncovered-households.json").json()["points"]}
+    centre = other.uncovered.geom.point_on_surface
+    assert (round(centre.y, 6), round(centre.x, 6)) not in heat
+    areas = {feature["id"] for feature in planner.get("/api/admin-areas.geojson?level=district").json()["features"]}
+    assert areas == {AdminArea.objects.get(code="230112").pk}
+
+
+def test_district_writes_outside_are_404_and_write_nothing(other):
+    planner = client_for("planner")
+    before = fingerprint()
+    area = planner.get(f"/api/management-areas/{other.area.pk}/")
+    assert area.status_code == 404
+    body = json.dumps(feature(other.area.geom, version=other.area.version, name="改名"))
+    patch = planner.put(f"/api/management-areas/{other.area.pk}/", body, content_type="application/json")
+    assert patch.status_code == 404
+    assign = planner.post("/api/service/assign/", json.dumps({
+        "estate_ids": [other.uncovered.pk], "provider_kind": "district_fallback", "start_date": "2026-12-01"}),
+        content_type="application/json")
+    assert assign.status_code == 404
+    decide = planner.post(f"/api/abandonment-reports/{other.report.pk}/transition/",
+                          json.dumps({"to": "verified"}), content_type="application/json")
+    assert decide.status_code == 404
+    assert fingerprint() == before
+    # The city official reads everything and may change nothing.
+    city = client_for("city")
+    assert city.put(f"/api/management-areas/{other.area.pk}/", body, content_type="application/json").status_code == 403
+    assert fingerprint() == before
+    assert client_of(other.planner).put(f"/api/management-areas/{other.area.pk}/", body,
+                                        content_type="application/json").status_code == 200
+
+
+def test_district_planner_imports_only_into_their_district(other, tmp_path):
+    """Rows outside the planner's district are errors with their row numbers; districts are the administrator's."""
+    from layers.services import imports as svc
+
+    inside = Estate.objects.filter(community__parent__parent__code="230112").order_by("code").first()
+    path = tmp_path / "estates.csv"
+    path.write_text("code,name,build_year,households,wkt\n"
+                    f'{inside.code},{inside.name},{inside.build_year},{inside.households},"{inside.geom.wkt}"\n'
+                    f'TNEW1,乙区新小区,1995,80,"{other.uncovered.geom.wkt}"\n'
+                    f'{other.served.code},{other.served.name},1992,100,"{other.served.geom.wkt}"\n', encoding="utf-8")
+
+    def dry_run(user_obj, target, file):
+        table = svc.read_table(file, name=file.name)
+        described = svc.describe_table(table, target=target)
+        options = svc.Options(mapping=described["suggested_mapping"], srid=4490)
+        return svc.analyse(table, target=target, user=user_obj, options=options, file_name=file.name).report
+
+    report = dry_run(user("planner"), "estates", path)
+    assert {e["row"] for e in report["errors"]} == {3, 4}, report["errors"]
+    assert report["summary"]["ok"] == 1
+    districts = tmp_path / "districts.csv"
+    districts.write_text(f'code,name,level,wkt\nT99X,新区,district,"{other.district.geom.wkt}"\n', encoding="utf-8")
+    assert [e["row"] for e in dry_run(user("planner"), "admin_areas", districts)["errors"]] == [2]
+    assert dry_run(user("admin"), "admin_areas", districts)["errors"] == []

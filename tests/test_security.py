@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from layers.models import AuditEvent, AuditKind, ImportJob, ManagementArea, Role, TakeoverPlan, UserProfile
+from tests import factories as f
 from tests.test_settings import GOOD_SECRET, ROOT, SETTINGS_VARIABLES
 
 PASSWORD = "right-password-123"
@@ -54,7 +55,7 @@ def account(db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast wrong guesses
     settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCK_MINUTES, settings.LOGIN_FAILURE_WINDOW_MINUTES = 5, 15, 15
     user = User.objects.create_user("locktest", password=PASSWORD)
-    UserProfile.objects.create(user=user, role=Role.PLANNER)
+    UserProfile.objects.create(user=user, role=Role.PLANNER, district=f.district())
     return user
 
 

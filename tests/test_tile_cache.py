@@ -19,7 +19,10 @@ from django.utils import timezone
 from django.contrib.gis.geos import LineString
 
 from layers.catalogue import tile_layers
-from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea, Road, Role, ServiceContract, UserProfile
+from layers.models import (
+    DISTRICT_ROLES, AdminArea, AdminLevel, Building, Estate, ManagementArea, Road, Role, ServiceContract, UserProfile,
+)
+from layers.permissions import DISTRICT_LOOKUP
 from layers.services.management_areas import management_area_update
 from layers.tiles import serve
 from layers.tiles.fast import TileLane
@@ -228,17 +231,26 @@ STREET_ONLY = {"renovations"}  # no outline-only rows: a renovation project is a
 def test_scope_per_layer_and_role(client, fresh_scopes):
     office = User.objects.select_related("profile").get(username="street-230112001")
     viewer = serve.Viewer("street_office", office.profile.street_id)
+    district_id = office.profile.street.parent_id
     for name, layer in LAYERS.items():
         scope = serve.scope_for(layer, viewer)
+        district_scoped = layer.scope_model in DISTRICT_LOOKUP  # DOMAIN.md "Levels": one district's features
         if name in LOCATED_DISTRICT_WIDE:
-            assert scope.sql == "TRUE" and scope.visible.startswith(f"{layer.state_alias or layer.scope_alias}.")
+            # Located in its whole district (not the city), state in its street.
+            assert scope.sql != "TRUE" and scope.visible.startswith(f"{layer.state_alias or layer.scope_alias}.")
             assert scope.key == f"street_office.{office.profile.street_id}", name
         elif name in STREET_ONLY:
             assert scope.sql != "TRUE" and scope.key != "all", name
         else:
-            assert scope == serve.ALL, name
-    assert all(serve.scope_for(layer, serve.Viewer("planner")) == serve.ALL for layer in LAYERS.values())
+            assert (scope == serve.ALL) != district_scoped, name
+        planner = serve.scope_for(layer, serve.Viewer("planner", district_id=district_id))
+        assert (planner == serve.ALL) != district_scoped, name
+        if district_scoped:
+            assert planner.key == f"planner.d{district_id}" and planner.sql != "TRUE", name
+    for role in ("city_official", "administrator"):
+        assert all(serve.scope_for(layer, serve.Viewer(role)) == serve.ALL for layer in LAYERS.values())
     assert serve.scope_for(LAYERS["estates"], serve.Viewer(None)).empty  # no role: nothing
+    assert serve.scope_for(LAYERS["estates"], serve.Viewer("planner")).empty  # a district role without a district
 
 
 def test_tiles_are_built_over_the_restricted_queryset(client, fresh_scopes):
@@ -402,7 +414,8 @@ REFUSALS = [_inactive, _expired, _logged_out, _password_changed, _user_deleted, 
 def viewer(client, role=Role.OFFICIAL, street=None):
     """A new user of `role`, logged in through `client`: (user, session key)."""
     user = User.objects.create_user("lane-viewer", password="lane-password-1")
-    UserProfile.objects.create(user=user, role=role, street=street)
+    district = AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first() if role in DISTRICT_ROLES else None
+    UserProfile.objects.create(user=user, role=role, street=street, district=district)
     client.force_login(user)
     return user, client.cookies["sessionid"].value
 
@@ -435,7 +448,7 @@ def test_lane_with_a_warm_session_follows_role_and_street_changes(client, settin
     assert call_lane(url, key, lane=lane)[1]["ETag"] == call_django(url, key)[1]["ETag"]
     streets = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code").values_list("pk", flat=True)[:2]
     for street_id in streets:  # now a street office, then another street's
-        UserProfile.objects.filter(user=user).update(role=Role.STREET_OFFICE, street_id=street_id)
+        UserProfile.objects.filter(user=user).update(role=Role.STREET_OFFICE, street_id=street_id, district=None)
         status, headers, body = call_lane(url, key, lane=lane)
         django_status, django_headers, django_body = call_django(url, key)
         assert status == django_status == 200 and "Content-Language" not in headers

@@ -58,7 +58,7 @@ class UncoveredQuery(serializers.Serializer):
 def figures_from(request) -> dict:
     query = validated_query(FiguresQuery, request)
     return coverage.coverage_figures(on=query.get("date") or timezone.localdate(), level=query["level"],
-                                     parent_id=query.get("parent"))
+                                     parent_id=query.get("parent"), user=request.user)
 
 
 FIGURES_PARAMETERS = [FiguresQuery]
@@ -93,7 +93,7 @@ def trend(request):
         raise Invalid(_("from must not be after to"), field="from")
     if coverage.months_between(start, end) + 1 > coverage.TREND_MAX_POINTS:
         raise Invalid(_("from–to spans more than %(max)d months") % {"max": coverage.TREND_MAX_POINTS}, field="from")
-    points = coverage.coverage_trend(area_id=area, start=start, end=end)
+    points = coverage.coverage_trend(area_id=area, start=start, end=end, user=request.user)
     return Response({"area": area, "from": start.isoformat(), "to": end.isoformat(), "points": points})
 
 
@@ -144,5 +144,5 @@ def export_csv(request):
 def uncovered_households(request):
     query = validated_query(UncoveredQuery, request)
     on, bbox = query.get("date") or timezone.localdate(), query.get("bbox")
-    points = coverage.uncovered_household_points(on=on, bbox=bbox)
+    points = coverage.uncovered_household_points(on=on, bbox=bbox, user=request.user)
     return Response({"date": on.isoformat(), "points": points})

@@ -48,7 +48,8 @@ class AdminAreasQuery(serializers.Serializer):
 @bytes_response
 def admin_areas_geojson(request):
     query = validated_query(AdminAreasQuery, request)
-    content = build_admin_areas_geojson(level=query["level"], bbox=query.get("bbox"), zoom=query["zoom"])
+    content = build_admin_areas_geojson(level=query["level"], bbox=query.get("bbox"), zoom=query["zoom"],
+                                        user=request.user)
     return HttpResponse(content, content_type="application/geo+json")
 
 

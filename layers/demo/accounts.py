@@ -1,4 +1,4 @@
-"""Demo accounts: one per role, and one street-office account per street of the demo district."""
+"""Demo accounts: one per role of the city and of each demo district, and one street-office account per street."""
 import os
 from dataclasses import dataclass
 
@@ -9,6 +9,10 @@ from ..models import AdminArea, AdminLevel, Role, UserProfile
 
 DEFAULT_DEMO_PASSWORD = "demo12345"
 STREET_PREFIX = "street-"
+# Per district (DOMAIN.md "Levels"): planner-<district code>, official-<district code>; the first district's are
+# also plain `planner` and `official`, so existing links and instructions keep working.
+DISTRICT_PREFIXES = {Role.PLANNER: "planner-", Role.OFFICIAL: "official-"}
+DEMO_PREFIXES = (STREET_PREFIX, *DISTRICT_PREFIXES.values())
 
 
 @dataclass(frozen=True)
@@ -16,37 +20,49 @@ class DemoAccount:
     username: str
     role: str
     street_code: str | None = None
+    district_code: str | None = None
 
 
 def demo_password() -> str:
     return os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
 
-def demo_accounts(street_codes: list[str]) -> list[DemoAccount]:
+def demo_accounts(street_codes: list[str], district_codes: list[str] = ()) -> list[DemoAccount]:
+    """admin, the city official `city`, planner/official (first district) and per district and street."""
+    first = list(district_codes[:1])
     return [
         DemoAccount("admin", Role.ADMINISTRATOR),
-        DemoAccount("planner", Role.PLANNER),
-        DemoAccount("official", Role.OFFICIAL),
+        DemoAccount("city", Role.CITY_OFFICIAL),
+        *(DemoAccount(name, role, district_code=code) for code in first
+          for name, role in (("planner", Role.PLANNER), ("official", Role.OFFICIAL))),
+        *(DemoAccount(f"{prefix}{code}", role, district_code=code)
+          for code in district_codes for role, prefix in DISTRICT_PREFIXES.items()),
         *(DemoAccount(f"{STREET_PREFIX}{code}", Role.STREET_OFFICE, code) for code in street_codes),
     ]
 
 
-def demo_accounts_ensure(*, district_code: str, password: str | None = None) -> list[DemoAccount]:
-    """Create or update the demo accounts for the streets of `district_code`; remove stale street accounts.
+def is_demo_username(username: str, district_codes) -> bool:
+    """A demo account of these districts (or a city-wide one): replaced on every load."""
+    return username in ("admin", "city", "planner", "official") or any(
+        username.startswith(f"{prefix}{code}") for prefix in DEMO_PREFIXES for code in district_codes)
 
-    Call inside the loader's transaction, after the streets exist. Users other than demo ones are untouched.
+
+def demo_accounts_ensure(*, district_codes: list[str], password: str | None = None) -> list[DemoAccount]:
+    """Create or update the demo accounts for the districts and their streets; remove stale demo accounts of them.
+
+    Call inside the loader's transaction, after the areas exist. Users other than demo ones are untouched.
     """
     User = get_user_model()
-    streets = {
-        a.code: a
-        for a in AdminArea.objects.filter(level=AdminLevel.STREET, parent__code=district_code).order_by("code")
-    }
-    accounts = demo_accounts(list(streets))
+    streets = {a.code: a for a in AdminArea.objects.filter(level=AdminLevel.STREET, parent__code__in=district_codes)
+               .order_by("parent__code", "code")}
+    districts = {a.code: a for a in AdminArea.objects.filter(level=AdminLevel.DISTRICT, code__in=district_codes)}
+    accounts = demo_accounts(list(streets), list(district_codes))
     # One hash for all demo accounts: they share a published password, and PBKDF2 per user would cost seconds.
     hashed = make_password(password or demo_password())
     wanted = {a.username for a in accounts}
-    stale = User.objects.filter(username__startswith=f"{STREET_PREFIX}{district_code}").exclude(username__in=wanted)
-    stale.delete()
+    stale = [u.pk for u in User.objects.exclude(username__in=wanted).only("username")
+             if is_demo_username(u.username, district_codes)]
+    User.objects.filter(pk__in=stale).delete()
     for account in accounts:
         user, _ = User.objects.get_or_create(username=account.username)
         user.password = hashed
@@ -56,6 +72,7 @@ def demo_accounts_ensure(*, district_code: str, password: str | None = None) -> 
         user.save()
         UserProfile.objects.update_or_create(
             user=user,
-            defaults={"role": account.role, "street": streets.get(account.street_code) if account.street_code else None},
+            defaults={"role": account.role, "street": streets.get(account.street_code) if account.street_code else None,
+                      "district": districts.get(account.district_code) if account.district_code else None},
         )
     return accounts

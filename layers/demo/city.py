@@ -24,6 +24,13 @@ DEMO_TODAY = datetime.date(2026, 11, 22)  # the demo's "today": statuses are des
 CENTRE_LON, CENTRE_LAT = 126.96, 45.54
 DISTRICT_CODE = "230112"
 DISTRICT_NAME = "阿城区"
+CITY_CODE = "230100"
+CITY_NAME = "哈尔滨市"
+# The demo city's districts (DOMAIN.md "Levels"), first the one a single-district demo has always had, so its codes,
+# accounts (planner, official) and links stay the same.
+DISTRICTS = (("230112", "阿城区"), ("230102", "道里区"), ("230103", "南岗区"), ("230110", "香坊区"),
+             ("230104", "道外区"), ("230108", "平房区"), ("230109", "松北区"), ("230111", "呼兰区"), ("230113", "双城区"))
+DISTRICT_GAP_M = 1500.0  # between neighbouring demo districts
 OLD_CUTOFF_YEAR = 2010
 SRID = 4490
 
@@ -49,6 +56,13 @@ SCALES = {
     "medium": Scale("medium", 1350, 8, 5),
     "large": Scale("large", 6750, 24, 5),
 }
+# `make run`'s city: districts the size of real ones — a few hundred to a thousand-odd old estates and 100,000 to
+# 400,000 households each (about 7.5 estates of ~500 households per superblock), different from one another. The
+# benchmark scales above stay as they were, per district.
+REAL_SCALES = (Scale("real", 90, 8, 5), Scale("real", 55, 6, 4), Scale("real", 75, 7, 5), Scale("real", 40, 5, 4),
+               Scale("real", 80, 7, 5), Scale("real", 45, 5, 4), Scale("real", 65, 6, 5), Scale("real", 50, 5, 4),
+               Scale("real", 60, 6, 4))
+SCALE_NAMES = (*SCALES, "real")
 
 
 @dataclass
@@ -157,7 +171,8 @@ class City:
     scale: str
     seed: int
     today: datetime.date
-    district: AdminUnit
+    city: AdminUnit
+    districts: list[AdminUnit]
     streets: list[AdminUnit]
     communities: list[AdminUnit]
     roads: list[RoadLine]
@@ -168,8 +183,14 @@ class City:
     contracts: list[ContractRec]
     renovations: list[RenovationRec]
 
+    @property
+    def district(self) -> AdminUnit:
+        """The first district: the one whose planner and official are the demo's `planner` and `official`."""
+        return self.districts[0]
+
     def counts(self) -> dict[str, int]:
         return {
+            "districts": len(self.districts),
             "streets": len(self.streets),
             "communities": len(self.communities),
             "roads": len(self.roads),
@@ -458,18 +479,76 @@ def _bisect(rng, items: list[tuple[int, float, float]], k: int) -> list[list[int
 
 # --- the generator ------------------------------------------------------------------------------------------------
 
-def credit_code(rng: np.random.Generator) -> str:
+def credit_code(rng: np.random.Generator, district_code: str = DISTRICT_CODE) -> str:
     """A valid unified social credit code for an enterprise (91) registered in the district."""
     body = "".join(str(d) for d in rng.integers(0, 10, size=8))
     weights = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation-code check digit
     check = 11 - sum(int(ch) * w for ch, w in zip(body, weights)) % 11
     org = body + {10: "X", 11: "0"}.get(check, str(check))
-    first17 = "91" + DISTRICT_CODE + org
+    first17 = "91" + district_code + org
     return first17 + check_character(first17)
 
 
-def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date = DEMO_TODAY) -> City:
-    sc = SCALES[scale]
+def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date = DEMO_TODAY,
+                  districts: int = 1) -> City:
+    """The demo city: `districts` districts side by side (DOMAIN.md "Levels"), each generated like the original
+    single district at `scale` (or, for "real", at sizes of real districts), with its own seed; a few enterprises
+    serve estates in two districts (one city-wide register)."""
+    if not 1 <= districts <= len(DISTRICTS):
+        raise ValueError(f"districts must be 1 to {len(DISTRICTS)}")
+    parts = []
+    for k in range(districts):
+        code, name = DISTRICTS[k]
+        sc = REAL_SCALES[k] if scale == "real" else SCALES[scale]
+        parts.append(_generate_district(sc, seed + 7919 * k, today, code, name, "" if k == 0 else code))
+    _place_side_by_side(parts)
+    city = City(scale, seed, today, AdminUnit("city", CITY_CODE, CITY_NAME, None,
+                                              _as_multi(unary_union([p.district.geom for p in parts]))),
+                *([] for _ in range(10)))
+    for part in parts:
+        for name in ("districts", "streets", "communities", "roads", "areas", "estates", "enterprises", "agencies",
+                     "contracts", "renovations"):
+            getattr(city, name).extend(getattr(part, name))
+    _serve_across_districts(city, parts)
+    return city
+
+
+def _place_side_by_side(parts: list[City]) -> None:
+    """Move every district but the first beside the previous ones, in rows of two (west to east, then north)."""
+    boxes = [p.district.geom.bounds for p in parts]
+    width = max(b[2] - b[0] for b in boxes) + DISTRICT_GAP_M / M_PER_DEG_LON
+    height = max(b[3] - b[1] for b in boxes) + DISTRICT_GAP_M / M_PER_DEG_LAT
+    for k, part in enumerate(parts[1:], start=1):
+        dx, dy = (k % 2) * width, (k // 2) * height
+        move = lambda g: shapely.transform(g, lambda xy: xy + (dx, dy))  # noqa: E731
+        for unit in (part.district, *part.streets, *part.communities):
+            unit.geom = move(unit.geom)
+        for item in (*part.roads, *part.areas, *part.estates):
+            item.geom = move(item.geom)
+        for estate in part.estates:
+            for b in estate.buildings:
+                b.geom = move(b.geom)
+
+
+def _serve_across_districts(city: City, parts: list[City]) -> None:
+    """Enterprises serving several districts: in every district after the first, the enterprise contracts of its
+    first few estates under contract go to an enterprise of the previous district instead (same dates)."""
+    for previous, part in zip(parts, parts[1:]):
+        guests = [e for e in previous.enterprises if e.list_status != "black"][:2]
+        mine = {e.credit_code for e in part.enterprises}
+        moved = 0
+        for c in part.contracts:
+            if moved >= 6 or not guests:
+                break
+            if (c.provider_kind == "enterprise" and c.enterprise_code in mine and c.end_date is None
+                    and c.start_date < city.today):  # not a renewal of today (its pair keeps one enterprise)
+                c.enterprise_code = guests[moved % len(guests)].credit_code
+                moved += 1
+
+
+def _generate_district(sc: Scale, seed: int, today: datetime.date, district_code: str, district_name: str,
+                       prefix: str) -> City:
+    """One district at the origin; `prefix` keeps its estate and area codes apart from other districts'."""
     rng = np.random.default_rng(seed)
     names = NameBook(random.Random(seed))
 
@@ -486,7 +565,7 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
     streets, communities = [], []
     street_geoms_m = []
     for s, group in enumerate(street_groups):
-        scode = f"{DISTRICT_CODE}{s + 1:03d}"
+        scode = f"{district_code}{s + 1:03d}"
         sub = _bisect(rng, [cell_pts[k] for k in group], sc.communities_per_street)
         community_geoms_m = []
         for c, cgroup in enumerate(sub):
@@ -499,8 +578,8 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
                 cell_community[k] = (ccode, scode)
         g = unary_union(community_geoms_m)
         street_geoms_m.append(g)
-        streets.append(AdminUnit("street", scode, street_names[s], DISTRICT_CODE, _as_multi(_to_degrees(g))))
-    district = AdminUnit("district", DISTRICT_CODE, DISTRICT_NAME, None,
+        streets.append(AdminUnit("street", scode, street_names[s], district_code, _as_multi(_to_degrees(g))))
+    district = AdminUnit("district", district_code, district_name, CITY_CODE,
                          _as_multi(_to_degrees(unary_union(street_geoms_m))))
 
     # Parcels: per block, guillotine subdivision of the block inset from its roads.
@@ -549,7 +628,7 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
         outline = box(*rect)
         if notch:
             outline = outline.difference(box(*notch))
-        code = f"E{idx + 1:06d}"
+        code = f"{prefix}E{idx + 1:06d}"
         bl = blocks[bi]
         # Address on the nearest bounding road; numbers run along the road, odd on one side, even on the other.
         dists = {"w": rect[0] - bl.x0, "e": bl.x1 - rect[2], "s": rect[1] - bl.y0, "n": bl.y1 - rect[3]}
@@ -586,13 +665,19 @@ def generate_city(*, scale: str = "small", seed: int = 1, today: datetime.date =
     for r, g in zip(roads, roads_deg):
         r.geom = g
 
-    areas = _management_areas(rng, parcels, estates)
-    services = _Services(rng, names, today, estates, centres, streets, communities, parcels)
-    return City(scale, seed, today, district, streets, communities, roads, areas, estates, services.enterprises,
+    areas = _management_areas(rng, parcels, estates, prefix)
+    services = _Services(rng, names, today, estates, centres, streets, communities, parcels, district_code)
+    if prefix:  # agency names are keys of the city's loader: another district's street may share a name
+        for agency in services.agencies:
+            agency.name = district_name + agency.name
+        for contract in services.contracts:
+            if contract.agency_name:
+                contract.agency_name = district_name + contract.agency_name
+    return City(sc.name, seed, today, None, [district], streets, communities, roads, areas, estates, services.enterprises,
                 services.agencies, services.contracts, services.renovations)
 
 
-def _management_areas(rng, parcels, estates) -> list[AreaRec]:
+def _management_areas(rng, parcels, estates, prefix: str = "") -> list[AreaRec]:
     """Closed estates: their own boundary. Open groups: the group's parcel rectangle (holds members and gaps only)."""
     areas: list[AreaRec] = []
     seen_groups: dict[tuple, str | None] = {}
@@ -604,7 +689,7 @@ def _management_areas(rng, parcels, estates) -> list[AreaRec]:
         if group is None:
             if e.is_open and rng.random() < 0.1:
                 continue
-            code = f"MA-{len(areas) + 1:06d}"
+            code = f"MA-{prefix}{len(areas) + 1:06d}"
             areas.append(AreaRec(code, f"{e.name}物业管理区域", scode, _as_multi(e.geom)))
             e.area_code = code
             continue
@@ -613,7 +698,7 @@ def _management_areas(rng, parcels, estates) -> list[AreaRec]:
             if rng.random() < 0.1:  # planners have not drawn this one yet
                 seen_groups[key] = None
             else:
-                code = f"MA-{len(areas) + 1:06d}"
+                code = f"MA-{prefix}{len(areas) + 1:06d}"
                 g = _to_degrees(box(*(round(v, 2) for v in group)))
                 g = unary_union([g, *members[key]])  # members share its edges exactly; the union is a safety net
                 areas.append(AreaRec(code, f"{e.name}片区物业管理区域", scode, _as_multi(g)))
@@ -637,8 +722,10 @@ def _days(d: datetime.date, n: int) -> datetime.date:
 class _Services:
     """Enterprises, caretaker agencies and dated contracts giving a realistic coverage history for `today`."""
 
-    def __init__(self, rng, names: NameBook, today, estates, centres, streets, communities, parcels):
+    def __init__(self, rng, names: NameBook, today, estates, centres, streets, communities, parcels,
+                 district_code: str = DISTRICT_CODE):
         self.rng, self.names, self.today = rng, names, today
+        self.district_code = district_code
         self.estates = estates
         self.contracts: list[ContractRec] = []
         self.renovations: list[RenovationRec] = []
@@ -727,9 +814,9 @@ class _Services:
             status[k] = "red"
         self.enterprises, used = [], set()
         for k in range(count):
-            code = credit_code(rng)
+            code = credit_code(rng, self.district_code)
             while code in used:
-                code = credit_code(rng)
+                code = credit_code(rng, self.district_code)
             used.add(code)
             grade = {"red": rng.choice(["AAA", "AA"]), "black": rng.choice(["C", "B"], p=[0.8, 0.2])}.get(
                 status[k], rng.choice(["AA", "A", "A", "B"]))

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from ..history import change_context
 from ..services.jurisdictions import enterprise_jurisdictions_refresh
-from .accounts import demo_accounts, demo_accounts_ensure
+from .accounts import demo_accounts_ensure, is_demo_username
 from .city import SRID, City
 from .plans import demo_plans
 from .register import register_write
@@ -62,14 +62,18 @@ WITH marked AS (
          (ARRAY['enterprise_left', 'contract_expired', 'developer_left', 'unit_dissolved', 'fees_unpaid'])[1 + m.id % 5],
          '', m.abandonment, u.id, LEAST(m.since + 14, CURRENT_DATE), LEAST(m.since + 60, CURRENT_DATE)
     FROM marked m JOIN auth_user u ON u.username = 'street-' || m.code
-  RETURNING id, state, reported_by_id, created_at
+  RETURNING id, state, reported_by_id, created_at, street_id
 ), filed AS (
   INSERT INTO layers_abandonmentevent (report_id, from_state, to_state, note, user_id, created_at)
   SELECT r.id, '', 'reported', '', r.reported_by_id, r.created_at FROM reports r
 )
 INSERT INTO layers_abandonmentevent (report_id, from_state, to_state, note, user_id, created_at)
-SELECT r.id, 'reported', r.state, '', (SELECT id FROM auth_user WHERE username = 'planner'), LEAST(r.created_at + interval '30 days', now())
-  FROM reports r WHERE r.state <> 'reported'
+SELECT r.id, 'reported', r.state, '', p.id, LEAST(r.created_at + interval '30 days', now())
+  FROM reports r
+  JOIN layers_adminarea s ON s.id = r.street_id
+  JOIN layers_adminarea d ON d.id = s.parent_id
+  JOIN auth_user p ON p.username = 'planner-' || d.code  -- the district's own planner verifies
+ WHERE r.state <> 'reported'
 """
 
 
@@ -84,7 +88,7 @@ def _count(raw, table: str) -> int:
 
 
 class DemoExists(Exception):
-    """--keep was asked but the demo district is already loaded."""
+    """--keep was asked but a demo district is already loaded."""
 
 
 def _text(value) -> str:
@@ -135,37 +139,36 @@ def _sync_sequence(raw, table: str) -> None:
     )
 
 
-def _wipe(raw, district_code: str, demo_usernames: set[str]) -> list[tuple]:
+def _wipe(raw, district_codes: list[str]) -> list[tuple]:
     """Empty the demo tables; return the profiles of non-demo users so they can be restored afterwards."""
     raw.execute(
-        f"""SELECT u.username, p.user_id, p.role, a.code
+        f"""SELECT u.username, p.user_id, p.role, COALESCE(a.code, d.code)
              FROM layers_userprofile p JOIN {get_user_model()._meta.db_table} u ON u.id = p.user_id
              LEFT JOIN layers_adminarea a ON a.id = p.street_id
+             LEFT JOIN layers_adminarea d ON d.id = p.district_id
             ORDER BY p.user_id"""
     )
-    kept = [
-        row[1:]
-        for row in raw.fetchall()
-        if row[0] not in demo_usernames and not row[0].startswith(f"street-{district_code}")
-    ]
+    kept = [row[1:] for row in raw.fetchall() if not is_demo_username(row[0], district_codes)]
     raw.execute(f"TRUNCATE {', '.join(DEMO_TABLES)} RESTART IDENTITY CASCADE")
     return kept
 
 
 def _restore_profiles(raw, profiles: list[tuple]) -> list[int]:
-    """Re-insert kept profiles whose street still exists; return the user ids whose profile had to be dropped."""
+    """Re-insert kept profiles whose street or district still exists; return the user ids whose profile had to be
+    dropped."""
     dropped = []
-    for user_id, role, street_code in profiles:
-        street_id = None
-        if street_code:
-            raw.execute("SELECT id FROM layers_adminarea WHERE code = %s", [street_code])
+    for user_id, role, area_code in profiles:
+        area_id = None
+        if area_code:
+            raw.execute("SELECT id FROM layers_adminarea WHERE code = %s", [area_code])
             found = raw.fetchone()
             if not found:
                 dropped.append(user_id)
                 continue
-            street_id = found[0]
+            area_id = found[0]
+        column = "street_id" if role == "street_office" else "district_id"
         raw.execute(
-            "INSERT INTO layers_userprofile (user_id, role, street_id) VALUES (%s, %s, %s)", [user_id, role, street_id]
+            f"INSERT INTO layers_userprofile (user_id, role, {column}) VALUES (%s, %s, %s)", [user_id, role, area_id]
         )
     return dropped
 
@@ -178,20 +181,23 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
     with transaction.atomic():
         raw = connection.cursor().cursor  # the psycopg2 cursor, for COPY
         kept_profiles = []
-        street_codes = [s.code for s in city.streets]
+        district_codes = [d.code for d in city.districts]
         if keep:
-            raw.execute("SELECT 1 FROM layers_adminarea WHERE code = %s", [city.district.code])
-            if raw.fetchone():
-                raise DemoExists(f"district {city.district.code} is already loaded; run without --keep to replace it")
+            raw.execute("SELECT code FROM layers_adminarea WHERE code = ANY(%s)", [district_codes])
+            found = [row[0] for row in raw.fetchall()]
+            if found:
+                raise DemoExists(f"district {', '.join(found)} is already loaded; run without --keep to replace it")
             raw.execute(f"LOCK TABLE {', '.join(DEMO_TABLES)} IN SHARE ROW EXCLUSIVE MODE")
         else:
-            kept_profiles = _wipe(raw, city.district.code, {a.username for a in demo_accounts(street_codes)})
+            kept_profiles = _wipe(raw, district_codes)
         t = time.perf_counter()
 
         # Administrative areas, parents first.
-        admin = [city.district, *city.streets, *city.communities]
+        raw.execute("SELECT code, id FROM layers_adminarea WHERE code = %s", [city.city.code])
+        admin_id = dict(raw.fetchall())  # --keep: the city may be there already
+        admin = [a for a in (city.city, *city.districts, *city.streets, *city.communities) if a.code not in admin_id]
         first = _next_id(raw, "layers_adminarea")
-        admin_id = {a.code: first + k for k, a in enumerate(admin)}
+        admin_id.update({a.code: first + k for k, a in enumerate(admin)})
         counts["admin areas"] = _copy(
             raw, "layers_adminarea", ("id", "level", "parent_id", "code", "name", "geom"),
             ((admin_id[a.code], a.level, admin_id.get(a.parent_code), a.code, a.name, g)
@@ -224,12 +230,13 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         # Management areas: the no-overlap trigger checks each row against those already written.
         first = _next_id(raw, "layers_managementarea")
         area_id = {a.code: first + k for k, a in enumerate(city.areas)}
-        district_id = admin_id[city.district.code]
+        district_of_street = {s.code: admin_id[s.parent_code] for s in city.streets}
         with change_context(user=None, reason="demo city", action="create"):  # history rows say why (0008)
             counts["management areas"] = _copy(
                 raw, "layers_managementarea",
                 ("id", "code", "name", "district_id", "street_id", "geom", "version", "created_at", "updated_at"),
-                ((area_id[a.code], a.code, a.name, district_id, admin_id[a.street_code], g, 1, now, now)
+                ((area_id[a.code], a.code, a.name, district_of_street[a.street_code], admin_id[a.street_code], g, 1, now,
+                  now)
                  for a, g in zip(city.areas, _hex([a.geom for a in city.areas]))),
             )
         log(f"  admin areas, roads, providers, management areas: {time.perf_counter() - t:.1f} s")
@@ -284,11 +291,11 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         dropped = _restore_profiles(raw, kept_profiles)
         if dropped:
             log(f"  profiles of users {dropped} dropped: their street is not in this demo")
-        counts["demo accounts"] = len(demo_accounts_ensure(district_code=city.district.code))
+        counts["demo accounts"] = len(demo_accounts_ensure(district_codes=district_codes))
         counts["abandonment reports"] = _abandonment_reports(raw)
         counts.update(register_write(raw, city, enterprise_id))  # evaluations, listings, change log (demo/register.py)
         raw.execute(f"ANALYZE {', '.join(DEMO_TABLES[1:])}")
         counts["enterprise jurisdictions"] = enterprise_jurisdictions_refresh()
-        counts["takeover plans"] = demo_plans(district_code=city.district.code)
+        counts["takeover plans"] = sum(demo_plans(district_code=code) for code in district_codes)
         log(f"  accounts, analyze, jurisdictions: {time.perf_counter() - t:.1f} s")
     return counts

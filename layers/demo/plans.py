@@ -1,5 +1,5 @@
-"""The demo's takeover plan: a draft bundled-takeover plan (连片打包) for the first street, its easiest bundles
-already given to their best-ranked nearby enterprise, so the planner's page has something to show."""
+"""The demo's takeover plans: per district, a draft bundled-takeover plan (连片打包) for its first street, its easiest
+bundles already given to their best-ranked nearby enterprise, so each planner's page has something to show."""
 import datetime
 
 from django.contrib.auth import get_user_model
@@ -14,7 +14,7 @@ PICKED = 3  # bundles with an enterprise chosen; the rest are left for the plann
 
 def demo_plans(*, district_code: str) -> int:
     """Create the demo plan; return the number of plans created (0 when the district has no street)."""
-    planner = get_user_model().objects.get(username="planner")
+    planner = get_user_model().objects.get(username=f"planner-{district_code}")
     street = (AdminArea.objects.filter(level=AdminLevel.STREET, parent__code=district_code)
               .order_by("code").first())
     if street is None:

@@ -1,8 +1,8 @@
 """The product's data model, one module per family of things (DOMAIN.md glossary names)."""
 from .abandonment import AbandonmentEvent, AbandonmentPhoto, AbandonmentReason, AbandonmentReport, ReportState
-from .accounts import Role, UserProfile
+from .accounts import CITY_ROLES, DISTRICT_ROLES, STREET_ROLES, Role, UserProfile
 from .audit import AuditEvent, AuditKind
-from .admin_units import AdminArea, AdminLevel, Road, RoadClass
+from .admin_units import PARENT_LEVEL, AdminArea, AdminLevel, Road, RoadClass
 from .contracts import (
     CaretakerAgency,
     CaretakerKind,
@@ -36,8 +36,8 @@ __all__ = [
     "Job", "JobKind", "JobStatus",
     "Bundle", "BundleEstate", "PlanStatus", "PlanVersion", "TakeoverPlan",
     "CreditEvaluation", "EnterpriseListing", "RegisterAction", "RegisterChange",
-    "Abandonment", "AdminArea", "AdminLevel", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",
+    "Abandonment", "AdminArea", "AdminLevel", "PARENT_LEVEL", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",
     "CreditGrade", "Enterprise", "EnterpriseJurisdiction", "Estate", "ListStatus", "ManagementArea",
     "OwnersCommittee", "ProviderKind", "RenovationItem", "RenovationProject", "RenovationStatus", "Road", "RoadClass",
-    "Role", "ServiceContract", "ServiceStatus", "UserProfile",
+    "Role", "ServiceContract", "ServiceStatus", "UserProfile", "CITY_ROLES", "DISTRICT_ROLES", "STREET_ROLES",
 ]

@@ -1,4 +1,4 @@
-"""Administrative areas (district → street → community) and the road network drawn under them."""
+"""Administrative areas (city → district → street → community) and the road network drawn under them."""
 from django.contrib.gis.db import models
 from django.db.models import CheckConstraint, Q
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +7,7 @@ from .geo import SRID, geometry_rules, web_copy
 
 
 class AdminLevel(models.TextChoices):
+    CITY = "city", _("City")
     DISTRICT = "district", _("District")
     STREET = "street", _("Street")
     COMMUNITY = "community", _("Community")
@@ -29,14 +30,21 @@ class AdminArea(models.Model):
         indexes, constraints = geometry_rules("adminarea", "geom", "geom_web")
         constraints = constraints + [
             CheckConstraint(
-                condition=Q(level=AdminLevel.DISTRICT, parent__isnull=True)
-                | (~Q(level=AdminLevel.DISTRICT) & Q(parent__isnull=False)),
+                # DOMAIN.md "Levels": the city has no parent, every other level has one; that the parent is the
+                # level just above is checked by the trigger layers_adminarea_parent_level (migration 0015).
+                condition=Q(level=AdminLevel.CITY, parent__isnull=True)
+                | (~Q(level=AdminLevel.CITY) & Q(parent__isnull=False)),
                 name="adminarea_parent_by_level",
             )
         ]
 
     def __str__(self):
         return self.name
+
+
+# The level just above each level (DOMAIN.md "Levels"); the database trigger of migration 0015 says the same.
+PARENT_LEVEL = {AdminLevel.DISTRICT: AdminLevel.CITY, AdminLevel.STREET: AdminLevel.DISTRICT,
+                AdminLevel.COMMUNITY: AdminLevel.STREET}
 
 
 class RoadClass(models.TextChoices):

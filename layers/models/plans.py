@@ -17,6 +17,12 @@ class TakeoverPlan(models.Model):
     """A planner's proposal: bundles of uncovered estates, each for one enterprise; approval creates the contracts."""
 
     name = models.CharField(_("name"), max_length=120)
+    # The district the plan is for (DOMAIN.md "Levels": each district plans its own estates); empty only for a
+    # system administrator's plan over the whole city.
+    district = models.ForeignKey(
+        "layers.AdminArea", verbose_name=_("district"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
     street = models.ForeignKey(
         "layers.AdminArea", verbose_name=_("street"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+", help_text=_("Empty: the whole district"),

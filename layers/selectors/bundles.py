@@ -42,6 +42,8 @@ SELECT e.id, e.households, e.floor_area, c.parent_id, ST_AsBinary(ST_Transform(e
   JOIN layers_adminarea c ON c.id = e.community_id
  WHERE {old_estate_sql("e.build_year")}
    AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
+   AND (%(district)s::bigint IS NULL
+        OR c.parent_id IN (SELECT id FROM layers_adminarea WHERE parent_id = %(district)s::bigint))
    AND (%(ids)s::bigint[] IS NULL OR e.id = ANY(%(ids)s::bigint[]))
    AND (%(all)s OR NOT EXISTS (
          SELECT 1 FROM layers_servicecontract sc
@@ -58,8 +60,8 @@ SELECT j.enterprise_id, en.credit_grade, en.list_status, ST_AsBinary(ST_Transfor
 
 
 def _units(*, on: datetime.date | None, srid: int, street_id: int | None, ids: list[int] | None,
-           any_status: bool) -> list[Unit]:
-    params = {"srid": srid, "cutoff": old_estate_cutoff(), "street": street_id, "ids": ids,
+           any_status: bool, district_id: int | None = None) -> list[Unit]:
+    params = {"srid": srid, "cutoff": old_estate_cutoff(), "street": street_id, "district": district_id, "ids": ids,
               "all": any_status, "on": on}
     with connection.cursor() as cursor:
         cursor.execute(UNITS_SQL, params)
@@ -69,10 +71,11 @@ def _units(*, on: datetime.date | None, srid: int, street_id: int | None, ids: l
 
 
 def uncovered_units(*, on: datetime.date, srid: int, street_id: int | None = None,
-                    estate_ids: Iterable[int] | None = None) -> list[Unit]:
-    """The old estates without any service from `on` onwards (of one street, or of the given ids), as Units."""
+                    estate_ids: Iterable[int] | None = None, district_id: int | None = None) -> list[Unit]:
+    """The old estates without any service from `on` onwards (of one street or district, or of the given ids), as
+    Units."""
     ids = None if estate_ids is None else sorted({int(i) for i in estate_ids})
-    return _units(on=on, srid=srid, street_id=street_id, ids=ids, any_status=False)
+    return _units(on=on, srid=srid, street_id=street_id, ids=ids, any_status=False, district_id=district_id)
 
 
 def units_by_ids(*, estate_ids: Iterable[int], srid: int) -> list[Unit]:

@@ -13,11 +13,13 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import AdminArea, AdminLevel
+from ..models import AdminArea, AdminLevel, Estate
+from ..permissions import LOCATE, VIEW, OutsideJurisdiction, district_of, inlined, restrict, user_scope_sql
 from ..refusals import Invalid
 from ..rules import old_estate_cutoff, old_estate_sql
 
 LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
+PARENT_DEPTH = {AdminLevel.CITY: -1, **LEVEL_DEPTH}  # the city may be a parent (its districts), not a level
 TREND_MAX_POINTS = 240
 UNCOVERED_MAX_POINTS = 20_000
 
@@ -90,7 +92,7 @@ WITH est AS (
    WHERE c.level = 'community'
 ), area AS (
   SELECT a.id, a.code, a.name, a.level FROM layers_adminarea a
-   WHERE a.level = %(level)s
+   WHERE a.level = %(level)s AND {{scope}}
      AND (%(parent)s::bigint IS NULL OR a.parent_id = %(parent)s::bigint
           OR (a.level = 'community' AND a.parent_id IN (SELECT id FROM layers_adminarea WHERE parent_id = %(parent)s::bigint)))
 ), per_area AS (
@@ -166,32 +168,48 @@ def _end_of_day(on: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min))
 
 
-def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = None) -> dict:
-    """Every figure of docs/COVERAGE_API.md for each area of a level (optionally below one parent) on a date.
+def _areas_in_scope(user) -> AdminArea:
+    """The administrative areas whose figures the user may see (permissions.restrict: a district's users their
+    district's, the city's everyone's); None for an internal call without a user (every area)."""
+    return None if user is None else restrict(AdminArea.objects.all(), user, VIEW)
 
-    The total is the parent's row when a parent is given, otherwise the whole district (the sum of all rows).
-    Raises Invalid for an unknown level, or a parent that is not an area above that level.
+
+def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = None, user=None) -> dict:
+    """Every figure of docs/COVERAGE_API.md for each area of a level (optionally below one parent) on a date, of
+    the areas inside the user's jurisdiction (all of them without a user).
+
+    The total is the parent's row when a parent is given, otherwise the user's district (the sum of all rows).
+    Raises Invalid for an unknown level, or a parent that is not an area above that level; 404 for a parent
+    outside the user's jurisdiction.
     """
     if level not in LEVEL_DEPTH:
         raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(LEVEL_DEPTH)}, field="level")
     parent = None
+    in_scope = _areas_in_scope(user)
     if parent_id is not None:
         parent = AdminArea.objects.filter(pk=parent_id).values("id", "code", "name", "level").first()
-        if parent is None or LEVEL_DEPTH[parent["level"]] >= LEVEL_DEPTH[level]:
+        if parent is None or PARENT_DEPTH[parent["level"]] >= LEVEL_DEPTH[level]:
             raise Invalid(_("parent must be the id of an area above the %(level)s level") % {"level": level},
                           field="parent")
+        if in_scope is not None and parent["level"] != AdminLevel.CITY and not in_scope.filter(pk=parent_id).exists():
+            raise OutsideJurisdiction(_("No administrative area with that id in your jurisdiction."))
     params = {"on": on, "day_end": _end_of_day(on), "year": on.year, "cutoff": old_estate_cutoff(),
               "level": level, "parent": parent_id}
+    scope = "TRUE" if user is None else inlined(*user_scope_sql(AdminArea, user, VIEW, "a.id"))
     with connection.cursor() as cursor:
-        cursor.execute(FIGURES_SQL, params)
+        cursor.execute(FIGURES_SQL.replace("{scope}", scope), params)
         columns = [c.name for c in cursor.description]
         records = [dict(zip(columns, row)) for row in cursor.fetchall()]
     rows = [_row(r) for r in records if r["id"] is not None]
     total = _row(next(r for r in records if r["id"] is None))
     owner = parent
     if owner is None:
-        districts = list(AdminArea.objects.filter(level=AdminLevel.DISTRICT).values("id", "code", "name", "level")[:2])
-        owner = districts[0] if len(districts) == 1 else None
+        district = district_of(user)
+        areas = (AdminArea.objects.filter(pk=district.pk) if district is not None
+                 else AdminArea.objects.filter(level=AdminLevel.DISTRICT))
+        districts = list(areas.values("id", "code", "name", "level")[:2])
+        owner = districts[0] if len(districts) == 1 else (
+            AdminArea.objects.filter(level=AdminLevel.CITY).values("id", "code", "name", "level").first())
     total.update(owner or {"id": None, "code": "", "name": "", "level": AdminLevel.DISTRICT.value})
     return {"date": on.isoformat(), "level": level, "total": total, "rows": rows}
 
@@ -206,6 +224,7 @@ WITH old AS (
     JOIN layers_adminarea s ON s.id = c.parent_id
    WHERE {old_estate_sql("e.build_year")}
      AND (%(area)s::bigint IS NULL OR %(area)s::bigint IN (c.id, s.id, s.parent_id))
+     AND {{scope}}
 ), days AS (
   SELECT (%(start)s::date + make_interval(months => n))::date AS on_date
     FROM generate_series(0, %(months)s) AS n
@@ -230,8 +249,13 @@ def months_between(start: datetime.date, end: datetime.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
 
 
-def coverage_trend(*, area_id: int | None, start: datetime.date, end: datetime.date) -> list[dict]:
-    """Monthly estate-count rates from start (same day of each month) to end, for an area (None: everything)."""
+def coverage_trend(*, area_id: int | None, start: datetime.date, end: datetime.date, user=None) -> list[dict]:
+    """Monthly estate-count rates from start (same day of each month) to end, for an area (None: everything the
+    user may see); 404 for an area outside the user's jurisdiction."""
+    in_scope = _areas_in_scope(user)
+    if area_id is not None and in_scope is not None and not in_scope.filter(pk=area_id).exists() and not (
+            AdminArea.objects.filter(pk=area_id, level=AdminLevel.CITY).exists()):
+        raise OutsideJurisdiction(_("No administrative area with that id in your jurisdiction."))
     if end < start:
         raise Invalid(_("from must not be after to"), field="from")
     months = months_between(start, end)
@@ -239,8 +263,9 @@ def coverage_trend(*, area_id: int | None, start: datetime.date, end: datetime.d
         raise Invalid(_("at most %(max)d monthly points: narrow from–to") % {"max": TREND_MAX_POINTS}, field="from")
     params = {"cutoff": old_estate_cutoff(), "area": area_id, "start": start, "end": end,
               "months": months}
+    scope = "TRUE" if user is None else inlined(*user_scope_sql(Estate, user, LOCATE, "e.id"))
     with connection.cursor() as cursor:
-        cursor.execute(TREND_SQL, params)
+        cursor.execute(TREND_SQL.replace("{scope}", scope), params)
         rows = cursor.fetchall()
     return [
         {"date": on_date.isoformat(),
@@ -256,7 +281,7 @@ SELECT round(ST_Y(p)::numeric, 6)::float8, round(ST_X(p)::numeric, 6)::float8, h
   FROM (SELECT ST_PointOnSurface(e.geom) AS p, e.households, e.id
           FROM layers_estate e
           LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
-         WHERE {old_estate_sql("e.build_year")} AND a.estate_id IS NULL
+         WHERE {old_estate_sql("e.build_year")} AND a.estate_id IS NULL AND {{scope}}
            AND (%(minx)s::float8 IS NULL OR e.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4490))
          ORDER BY e.households DESC, e.id
          LIMIT %(limit)s) AS u
@@ -264,11 +289,13 @@ SELECT round(ST_Y(p)::numeric, 6)::float8, round(ST_X(p)::numeric, 6)::float8, h
 
 
 def uncovered_household_points(*, on: datetime.date, bbox: tuple[float, float, float, float] | None = None,
-                               limit: int = UNCOVERED_MAX_POINTS) -> list[list]:
-    """[lat, lon, households] of old estates without any service on a date, optionally inside a lon/lat bbox."""
+                               limit: int = UNCOVERED_MAX_POINTS, user=None) -> list[list]:
+    """[lat, lon, households] of old estates without any service on a date, optionally inside a lon/lat bbox, of
+    the estates the user may locate (all of them without a user)."""
     minx, miny, maxx, maxy = bbox if bbox else (None, None, None, None)
     params = {"on": on, "cutoff": old_estate_cutoff(), "limit": limit,
               "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+    scope = "TRUE" if user is None else inlined(*user_scope_sql(Estate, user, LOCATE, "e.id"))
     with connection.cursor() as cursor:
-        cursor.execute(UNCOVERED_SQL, params)
+        cursor.execute(UNCOVERED_SQL.replace("{scope}", scope), params)
         return [list(row) for row in cursor.fetchall()]

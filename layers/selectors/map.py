@@ -34,9 +34,11 @@ from ..permissions import (
     NOT_SHOWN,
     VIEW,
     in_scope,
+    inlined,
     may,
     pks_in_scope,
     restrict,
+    user_scope_sql,
 )
 from .contracts import contract_provider_name, contracts_active_on, estate_contract_history, estate_current_contract
 
@@ -74,7 +76,7 @@ SELECT e.id, e.name, e.address, c.name AS community, layers_service_status(e.id,
        ST_X(ST_Centroid(e.geom)), ST_Y(ST_Centroid(e.geom))
   FROM (SELECT id, name, address, community_id, geom, name ILIKE %(pattern)s AS name_match
           FROM layers_estate
-         WHERE name ILIKE %(pattern)s OR address ILIKE %(pattern)s
+         WHERE (name ILIKE %(pattern)s OR address ILIKE %(pattern)s) AND {scope}
          ORDER BY name_match DESC, length(name), name, id
          LIMIT %(limit)s) AS e
   JOIN layers_adminarea c ON c.id = e.community_id
@@ -84,13 +86,15 @@ SELECT e.id, e.name, e.address, c.name AS community, layers_service_status(e.id,
 
 def estate_search(*, q: str, user, on: datetime.date | None = None, limit: int = SEARCH_LIMIT) -> list[dict]:
     """Estates whose name or address contains q (case-insensitive); name matches first, shortest names first.
-    Every estate is found (names are for orientation); the status is None where the user may not see it."""
+    Every estate the user may locate is found (names are for orientation: a street office's whole district, a
+    district's users their district); the status is None where the user may not see it."""
     q = q.strip()[:SEARCH_MAX_CHARS]
     if not q:
         return []
     params = {"on": on or timezone.localdate(), "pattern": _like_pattern(q), "limit": limit}
+    scope = inlined(*user_scope_sql(Estate, user, LOCATE, "id"))
     with connection.cursor() as cursor:
-        cursor.execute(ESTATE_SEARCH_SQL, params)
+        cursor.execute(ESTATE_SEARCH_SQL.replace("{scope}", scope), params)
         rows = cursor.fetchall()
     shown = pks_in_scope(Estate, [row[0] for row in rows], user, VIEW)
     return [

@@ -273,7 +273,7 @@ def plan_coverage(*, plan: TakeoverPlan) -> dict:
                 .values_list("snapshot", flat=True).first())
         if kept:
             return {**kept["coverage"], "as_approved": True}
-    figures = coverage_figures(on=plan.start_date, level=AdminLevel.STREET)
+    figures = coverage_figures(on=plan.start_date, level=AdminLevel.STREET, parent_id=plan.district_id)
     with connection.cursor() as cursor:
         cursor.execute(MOVED_SQL, {"plan": plan.pk, "on": plan.start_date,
                                    "cutoff": old_estate_cutoff()})

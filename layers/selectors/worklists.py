@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import AdminArea, AdminLevel, Role, ServiceContract
-from ..permissions import VIEW, OutsideJurisdiction, require, role_of, street_of
+from ..models import AdminArea, AdminLevel, Estate, Role, ServiceContract
+from ..permissions import VIEW, OutsideJurisdiction, inlined, require, restrict, role_of, street_of, user_scope_sql
 from ..rules import old_estate_cutoff, old_estate_sql
 
 PER_PAGE = 50
@@ -109,9 +109,9 @@ def worklist_street(*, user, street_id: int | None) -> AdminArea | None:
         return own
     if street_id is None:
         return None
-    street = AdminArea.objects.filter(pk=street_id, level=AdminLevel.STREET).first()
-    if street is None:
-        raise Http404(_("No street with id %(id)s.") % {"id": street_id})
+    street = restrict(AdminArea.objects.all(), user, VIEW).filter(pk=street_id, level=AdminLevel.STREET).first()
+    if street is None:  # absent, or another district's street (permissions.DISTRICT_LOOKUP)
+        raise OutsideJurisdiction(_("No street with id %(id)s.") % {"id": street_id})
     return street
 
 
@@ -125,7 +125,7 @@ def worklist_get(*, user, name: str, street_id: int | None = None, on: datetime.
     street = worklist_street(user=user, street_id=street_id)
     on = on or timezone.localdate()
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
-    base = SQL[name].format(street=STREET if street else "")
+    base = _list_sql(name, street, user)
     params = {"on": on, "cutoff": old_estate_cutoff(), "street": street.pk if street else None,
               "page": int(page), "per_page": per_page, "cap": FEATURE_CAP if with_features else 0}
     # One statement: the list is computed once (a materialised CTE) for the totals, the page (clamped to the last
@@ -165,6 +165,13 @@ def worklist_get(*, user, name: str, street_id: int | None = None, on: datetime.
     )
 
 
+def _list_sql(name: str, street, user) -> str:
+    """A worklist's statement for a street (or all) and the estates the user may view (permissions.scope_sql): a
+    district's users their district's."""
+    scope = inlined(*user_scope_sql(Estate, user, VIEW, "e.id"))
+    return SQL[name].format(street=(STREET if street else "") + f" AND {scope}")
+
+
 def worklist_counts(*, user, street_id: int | None = None, on: datetime.date | None = None,
                     known: Worklist | None = None) -> dict[str, int]:
     """The number of estates on every worklist (for the tabs); `known`, a list already read with the same street
@@ -175,8 +182,7 @@ def worklist_counts(*, user, street_id: int | None = None, on: datetime.date | N
     wanted = [name for name in SQL if known is None or known.name != name]
     counts = {} if known is None else {known.name: known.count}
     if wanted:  # the other lists counted in one statement
-        parts = ", ".join(f"(SELECT count(*)::int FROM ({SQL[name].format(street=STREET if street else '')}) w)"
-                          for name in wanted)
+        parts = ", ".join(f"(SELECT count(*)::int FROM ({_list_sql(name, street, user)}) w)" for name in wanted)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {parts}", params)
             counts.update(zip(wanted, cursor.fetchone()))

@@ -26,8 +26,8 @@ from ..models import (
     RegisterChange,
     ServiceContract,
 )
-from ..permissions import ADD, CHANGE, get_restricted, require
-from ..refusals import Conflict, Invalid, Refusal
+from ..permissions import ADD, CHANGE, VIEW, get_restricted, require, restrict
+from ..refusals import Conflict, Invalid, NotFound, Refusal
 from ..selectors.contracts import contract_provider_name
 from .jurisdictions import enterprise_jurisdictions_refresh_some
 
@@ -201,13 +201,14 @@ def contracts_assign(
                 provider_kind=provider_kind, mode=mode, enterprise_id=enterprise_id,
                 caretaker_agency_id=caretaker_agency_id, bundle_id=bundle_id)
             # Lock the estates in id order, so two planners assigning overlapping selections queue, not deadlock.
-            estates = list(Estate.objects.select_for_update().filter(pk__in=ids).select_related("community")
-                           .order_by("pk"))
+            # Another district's estates are as absent (permissions.DISTRICT_LOOKUP).
+            estates = list(restrict(Estate.objects.select_for_update(of=("self",)), user, VIEW).filter(pk__in=ids)
+                           .select_related("community").order_by("pk"))
             found = {e.pk for e in estates}
             missing = [i for i in ids if i not in found]
-            if missing:
-                raise contract_refused(_("No estate with id %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))},
-                                      code="estate_ids")
+            if missing:  # absent, or outside the user's district: 404, as everywhere (permissions.restrict)
+                raise NotFound(_("No estate with id %(ids)s.") % {"ids": ", ".join(map(str, missing[:20]))},
+                               code="estate_ids")
             if agency is not None and agency.kind == CaretakerKind.STREET_AGENCY:
                 outside = [e for e in estates if e.community.parent_id != agency.street_id]
                 if outside:

@@ -34,7 +34,7 @@ from ..models import (
     TakeoverPlan,
 )
 from ..params import number_param
-from ..permissions import ADD, CHANGE, get_restricted, require
+from ..permissions import ADD, CHANGE, district_of, get_restricted, require
 from ..planning.bundles import BundleRules, Problem, adjacency, bundle_problems, propose_bundles, rank_easy_first
 from ..refusals import Conflict, Invalid, Refusal
 from ..rules import contract_not_ended_filter, is_old_estate
@@ -304,13 +304,20 @@ def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | 
         street = AdminArea.objects.filter(pk=int(street_id), level=AdminLevel.STREET).first()
         if street is None:
             raise PlanInvalid(_("No street office with id %(id)s.") % {"id": street_id}, field="street")
+    # A plan is for one district (DOMAIN.md "Levels"): the street's, else the planner's own; a street outside the
+    # planner's district is not found. Only the system administrator may plan the whole city (no district).
+    own = district_of(user)
+    if street is not None and own is not None and street.parent_id != own.pk:
+        raise PlanInvalid(_("No street office with id %(id)s.") % {"id": street_id}, field="street")
+    district = street.parent if street is not None else own
     params = plan_parameters(**parameters)
     srid = bundle_inputs.metric_srid(street_id=street.pk if street else None)
-    units = bundle_inputs.uncovered_units(on=start_date, srid=srid, street_id=street.pk if street else None)
+    units = bundle_inputs.uncovered_units(on=start_date, srid=srid, street_id=street.pk if street else None,
+                                          district_id=district.pk if district else None)
     proposed = propose_bundles(units, params.rules(), territories=bundle_inputs.territories(srid=srid),
                                seed=params.seed)
     with transaction.atomic():
-        plan = TakeoverPlan.objects.create(name=name, street=street, start_date=start_date,
+        plan = TakeoverPlan.objects.create(name=name, district=district, street=street, start_date=start_date,
                                            parameters=params.as_json(), created_by=user)
         bundles = Bundle.objects.bulk_create([
             Bundle(plan=plan, number=p.rank, rank=p.rank, households=p.households, floor_area=p.floor_area,
@@ -351,6 +358,8 @@ def _refusals(plan: TakeoverPlan, estate_ids: Sequence[int], eligible: set[int],
         elif not is_old_estate(estate.build_year):
             messages.append(_("%(estate)s was built in %(year)s: it is not an old estate.")
                             % {"estate": _estate_label(estate), "year": estate.build_year})
+        elif plan.district_id and estate.community.parent.parent_id != plan.district_id:
+            messages.append(_("No estate with id %(id)s.") % {"id": i})  # another district's: as if absent
         elif plan.street_id and estate.community.parent_id != plan.street_id:
             messages.append(_("%(estate)s lies in %(street)s, outside this plan's street.")
                             % {"estate": _estate_label(estate), "street": estate.community.parent.name})
@@ -461,7 +470,7 @@ def bundle_update(*, user, plan_id: int, bundle_id: int, version, add=None, remo
                                   % {"ids": ", ".join(map(str, bad_moves))}, field="move")
             if add:
                 eligible = {u.id for u in bundle_inputs.uncovered_units(
-                    on=plan.start_date, srid=srid, street_id=plan.street_id, estate_ids=add)}
+                    on=plan.start_date, srid=srid, street_id=plan.street_id, estate_ids=add, district_id=plan.district_id)}
                 refused = _refusals(plan, add, eligible, bundle_of, numbers)
                 if refused:
                     raise PlanInvalid(" ".join(refused), field="add")
@@ -521,7 +530,7 @@ def bundle_create(*, user, plan_id: int, version, estate_ids, enterprise_id=None
         bundle_of = {e: b for b, bids in members.items() for e in bids}
         numbers = dict(plan.bundles.values_list("pk", "number"))
         eligible = {u.id for u in bundle_inputs.uncovered_units(
-            on=plan.start_date, srid=srid, street_id=plan.street_id, estate_ids=ids)}
+            on=plan.start_date, srid=srid, street_id=plan.street_id, estate_ids=ids, district_id=plan.district_id)}
         refused = _refusals(plan, ids, eligible, bundle_of, numbers)
         if refused:
             raise PlanInvalid(" ".join(refused), field="estates")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
-from ..models import AdminLevel
+from ..models import AdminArea, AdminLevel
+from ..permissions import VIEW, inlined, user_scope_sql
 
 ADMIN_AREAS_LIMIT = 500
 DEFAULT_ZOOM = 12
@@ -39,7 +40,7 @@ SELECT json_build_object(
            ) AS feature
       FROM layers_adminarea a
      CROSS JOIN LATERAL (SELECT ST_PointOnSurface(a.geom) AS pt) AS p
-     WHERE a.level = %(level)s
+     WHERE a.level = %(level)s AND {scope}
        AND (%(minx)s::float8 IS NULL
             OR a.geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, %(srid)s))
      ORDER BY a.code
@@ -49,9 +50,10 @@ SELECT json_build_object(
 
 
 def admin_areas_geojson(
-    *, level: str, bbox: tuple[float, float, float, float] | None = None, zoom: int = DEFAULT_ZOOM
+    *, level: str, bbox: tuple[float, float, float, float] | None = None, zoom: int = DEFAULT_ZOOM, user=None
 ) -> bytes:
-    """A FeatureCollection of one level's admin areas meeting bbox (all when None), simplified for zoom."""
+    """A FeatureCollection of one level's admin areas meeting bbox (all when None), simplified for zoom; only those
+    in the user's jurisdiction (permissions.scope_sql) when a user is given."""
     if level not in AdminLevel.values:
         raise ValueError(f"unknown level {level!r}")
     minx, miny, maxx, maxy = bbox if bbox else (None, None, None, None)
@@ -62,6 +64,7 @@ def admin_areas_geojson(
         "srid": settings.STORAGE_SRID,
         "limit": ADMIN_AREAS_LIMIT,
     }
+    scope = "TRUE" if user is None else inlined(*user_scope_sql(AdminArea, user, VIEW, "a.id"))
     with connection.cursor() as cursor:
-        cursor.execute(ADMIN_AREAS_SQL, params)
+        cursor.execute(ADMIN_AREAS_SQL.replace("{scope}", scope), params)
         return cursor.fetchone()[0].encode()

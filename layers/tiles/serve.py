@@ -34,8 +34,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 
 from ..compression import BROTLI_QUALITY, accepts
-from ..models import Role
-from ..permissions import LOCATE, VIEW, scope_sql
+from ..models import DISTRICT_ROLES, Role
+from ..permissions import LOCATE, VIEW, inlined, scope_sql
 from .registry import TileLayer
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -101,17 +101,25 @@ tile_cache = _make_cache()
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who asks, as far as tile scope goes: a role and, for a street office, its street's id."""
+    """Who asks, as far as tile scope goes: a role and, for a street office, its street's id, for a district role
+    its district's id."""
     role: str | None
     street_id: int | None = None
+    district_id: int | None = None
 
     @classmethod
     def of(cls, user) -> Viewer:
         from ..permissions import role_of
 
         role = role_of(user)
-        profile = getattr(user, "profile", None) if role == Role.STREET_OFFICE else None
-        return cls(role, profile.street_id if profile else None)
+        profile = getattr(user, "profile", None) if role in (Role.STREET_OFFICE, *DISTRICT_ROLES) else None
+        return cls.for_profile(role, profile.street_id if profile else None, profile.district_id if profile else None)
+
+    @classmethod
+    def for_profile(cls, role: str | None, street_id: int | None, district_id: int | None) -> Viewer:
+        """Only the area the role answers for is kept (a stale column of another role never widens a scope)."""
+        return cls(role, street_id if role == Role.STREET_OFFICE else None,
+                   district_id if role in DISTRICT_ROLES else None)
 
 
 @dataclass(frozen=True)
@@ -124,14 +132,14 @@ class Scope:
 
 ALL = Scope("all", "TRUE")
 NONE = Scope("none", "FALSE", empty=True, visible="FALSE")
-_scopes: dict[tuple[str, str | None, int | None], Scope] = {}
+_scopes: dict[tuple[str, str | None, int | None, int | None], Scope] = {}
 
 
 def scope_for(layer: TileLayer, viewer: Viewer) -> Scope:
     """The viewer's scope on the layer, from permissions.restrict_role(), compiled once per process."""
     if layer.scope_model is None:
         return ALL
-    key = (layer.name, viewer.role, viewer.street_id)
+    key = (layer.name, viewer.role, viewer.street_id, viewer.district_id)
     scope = _scopes.get(key)
     if scope is None:
         scope = _scopes[key] = _compile_scope(layer, viewer)
@@ -148,18 +156,15 @@ def _compile_scope(layer: TileLayer, viewer: Viewer) -> Scope:
         return NONE
     if rows == visible == "TRUE":
         return ALL
-    return Scope(f"{viewer.role}.{viewer.street_id}", rows, visible=visible)
+    area = viewer.street_id if viewer.district_id is None else f"d{viewer.district_id}"
+    return Scope(f"{viewer.role}.{area}", rows, visible=visible)
 
 
 def _inline(model, viewer: Viewer, action: str, column: str) -> str:
     """permissions.scope_sql() with its parameters inlined, ready for the tile SQL."""
-    sql, params = scope_sql(model, role=viewer.role, street=viewer.street_id, action=action, column=column)
-    if params:
-        with connection.cursor() as cursor:
-            sql = cursor.mogrify(sql, params)
-        sql = sql.decode() if isinstance(sql, bytes) else sql
-    # The tile SQL goes through psycopg2's named-parameter substitution: a literal % must be doubled.
-    return sql.replace("%", "%%")
+    sql, params = scope_sql(model, role=viewer.role, street=viewer.street_id, action=action, column=column,
+                            district=viewer.district_id)
+    return inlined(sql, params)  # the tile SQL goes through psycopg2's named-parameter substitution
 
 
 def etag_of(layer: TileLayer, *, version, z: int, x: int, y: int, on: datetime.date | None, scope: Scope) -> str:

@@ -21,7 +21,7 @@ from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
 from layers.params import date_param, number_param
-from layers.permissions import LOCATE, NOT_SHOWN, VIEW, pks_in_scope, restrict
+from layers.permissions import LOCATE, NOT_SHOWN, VIEW, district_of, pks_in_scope, restrict
 from layers.refusals import Invalid
 from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
@@ -36,8 +36,10 @@ def _parse_date(value: str | None) -> datetime.date:
         raise Invalid(_("Bad date: use YYYY-MM-DD."), field="date") from None
 
 
-def _district() -> AdminArea | None:
-    return AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
+def _district(user) -> AdminArea | None:
+    """Whose figures the page shows, for its title: the user's district, or the city for city-wide roles
+    (DOMAIN.md "Levels")."""
+    return district_of(user) or AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
 
 
 def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
@@ -74,8 +76,8 @@ def dashboard_page(request):
     if community_id is not None:
         # The drill-down fragment: the estates of one community, with their status on the date.
         try:
-            community = AdminArea.objects.get(pk=number_param(community_id, "community", integer=True),
-                                              level=AdminLevel.COMMUNITY)
+            community = restrict(AdminArea.objects.all(), request.user, VIEW).get(
+                pk=number_param(community_id, "community", integer=True), level=AdminLevel.COMMUNITY)
         except AdminArea.DoesNotExist:
             raise Invalid(_("Unknown community."), field="community") from None
         rows = _estate_rows(community, on, request.user)
@@ -84,7 +86,7 @@ def dashboard_page(request):
             "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
         })
 
-    district = _district()
+    district = _district(request.user)
     config = {
         "date": on.isoformat(),
         "today": timezone.localdate().isoformat(),
@@ -155,15 +157,15 @@ def coverage_report_page(request):
     if level not in LEVELS:
         raise Invalid(_("Bad level: use street or community."), field="level")
 
-    district = _district()
-    figures = coverage_figures(on=on, level=AdminLevel.STREET)
+    district = _district(request.user)
+    figures = coverage_figures(on=on, level=AdminLevel.STREET, user=request.user)
     communities = None
     total = _row_view(figures["total"])
     # Ranked for the annual assessment: service rate by estates, highest first (areas without old estates last).
     streets = sorted((_row_view(r) for r in figures["rows"]),
                      key=lambda r: (r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
     if level == AdminLevel.COMMUNITY:
-        community_figures = coverage_figures(on=on, level=AdminLevel.COMMUNITY)
+        community_figures = coverage_figures(on=on, level=AdminLevel.COMMUNITY, user=request.user)
         parents = dict(AdminArea.objects.filter(level=AdminLevel.COMMUNITY).values_list("pk", "parent__name"))
         communities = [{**_row_view(r), "street": parents.get(r["id"], "")} for r in community_figures["rows"]]
         communities.sort(key=lambda r: (r["street"], r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))

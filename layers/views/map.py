@@ -12,7 +12,7 @@ from layers import catalogue
 from layers.models import AbandonmentReport, ManagementArea
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
-from layers.permissions import ADD, CHANGE, NOT_SHOWN, may, role_of, street_of
+from layers.permissions import ADD, CHANGE, NOT_SHOWN, area_of, may, role_of, street_of
 
 # Colours are chosen here, once, so the map styles and the legend cannot disagree.
 # Service statuses follow the Okabe-Ito palette (safe for red-green colour blindness).
@@ -136,6 +136,8 @@ def map_config(request=None) -> dict:
         "popupUrl": popup_url,
         "today": today.isoformat(),
         "todayDisplay": formats.date_format(today, "DATE_FORMAT"),
+        # The map opens on the user's own area (street, district or city; DOMAIN.md "Levels").
+        "home": _home(request),
         "fallbackView": {
             "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
             "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
@@ -391,6 +393,15 @@ def edit_strings() -> dict:
         "reportSent": _("Reported. The district department will verify it."),
         "sending": _("Sending…"),
     }
+
+
+def _home(request) -> dict | None:
+    """The name and lon/lat bbox of the area the user answers for: the map's first view."""
+    area = area_of(request.user) if request is not None else None
+    if area is None:
+        return None
+    minx, miny, maxx, maxy = area.geom.extent
+    return {"name": area.name, "level": area.level, "bbox": [round(v, 6) for v in (minx, miny, maxx, maxy)]}
 
 
 @login_required

@@ -373,7 +373,8 @@ def analyse(table: readers.Table, *, target: str, user, options: Options, file_n
             geoms = _undo_offset(geoms, OFFSET_CHOICES[options.gcj02])
     raw_rows = [(number, {f: row.get(c) for f, c in mapping.items()}, geom)
                 for number, row, geom in zip(table.row_numbers, table.rows, geoms, strict=True)]
-    importer = importer_cls(user=user, districts=registry.districts_union() if importer_cls.geometry else None)
+    # A district's planner imports into its district only: rows outside it are errors (docs/IMPORT.md).
+    importer = importer_cls(user=user, districts=registry.districts_union(user) if importer_cls.geometry else None)
     rows = importer.check(raw_rows)
     unusual = unusual_rows(rows, importer.districts)
     report = _report(rows, importer_cls, table=table, mapping=mapping, source=source, verdict=verdict,

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon
 
 from ...io.cells import KIND_LABELS, PARSERS
-from ...models import AdminLevel, Estate
-from ...permissions import ADD, ROLE_ACTIONS, require
+from ...models import AdminArea, AdminLevel, Estate
+from ...permissions import ADD, DISTRICT_LOOKUP, ROLE_ACTIONS, VIEW, pks_in_scope, require, user_scope_sql
 from ...planning.area_geometry import TOO_LARGE, validity_problems
 
 SRID = Estate._meta.get_field("geom").srid
@@ -137,9 +137,18 @@ class Importer:
         keys = [r.key for r, _raw, _g in rows if r.key]
         existing = self.existing_by_key(keys)
         seen: dict[str, int] = {}
+        # Objects of another district are not the user's to change (permissions.DISTRICT_LOOKUP): their rows are
+        # errors, as if the code were taken by someone else.
+        foreign = set()
+        if existing and self.model in DISTRICT_LOOKUP:
+            pks = {o.pk for o in existing.values()}
+            foreign = pks - pks_in_scope(self.model, pks, self.user, VIEW)
         for row, raw, geom in rows:
             if row.key:
                 row.existing = existing.get(row.key)
+                if row.existing is not None and row.existing.pk in foreign:
+                    row.errors.append(_("“%(value)s” belongs to another district: you may import only into your own")
+                                      % {"value": row.key})
                 if row.key in seen:
                     row.errors.append(_("duplicate %(field)s “%(value)s” in the file (also on row %(row)d)")
                                       % {"field": self._key_label(), "value": row.key, "row": seen[row.key]})
@@ -352,16 +361,20 @@ def _num(value) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def admin_area_geometries(level: str) -> list[tuple[int, str, object]]:
-    """(id, code, shapely geometry in the storage SRID) of every administrative area of one level."""
+def admin_area_geometries(level: str, user=None) -> list[tuple[int, str, object]]:
+    """(id, code, shapely geometry in the storage SRID) of every administrative area of one level (in the user's
+    jurisdiction when a user is given: a planner's district's)."""
+    scope, params = ("TRUE", []) if user is None else user_scope_sql(AdminArea, user, VIEW, "id")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, code, ST_AsBinary(geom) FROM layers_adminarea WHERE level = %s", [level])
+        cursor.execute(f"SELECT id, code, ST_AsBinary(geom) FROM layers_adminarea WHERE level = %s AND {scope}",
+                       [level, *params])
         return [(pk, code, shapely.from_wkb(bytes(g))) for pk, code, g in cursor.fetchall()]
 
 
-def districts_union():
-    """The union of every district (shapely, storage SRID), or None when there is none yet."""
-    areas = [g for _pk, _code, g in admin_area_geometries(AdminLevel.DISTRICT)]
+def districts_union(user=None):
+    """The union of every district (of the user's, when given: rows outside it are errors), shapely in the storage
+    SRID, or None when there is none."""
+    areas = [g for _pk, _code, g in admin_area_geometries(AdminLevel.DISTRICT, user)]
     return shapely.union_all(areas) if areas else None
 
 

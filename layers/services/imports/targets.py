@@ -23,6 +23,8 @@ from ...models import (
     ManagementArea,
     OwnersCommittee,
 )
+from ...models import PARENT_LEVEL, Role
+from ...permissions import VIEW, restrict, role_of
 from ...refusals import Refusal
 from .. import enterprises as register_svc
 from .. import management_areas as svc
@@ -36,7 +38,9 @@ NAME_ALIASES = ("名称", "name", "名字")
 
 @register
 class AdminAreaImporter(Importer):
-    """Districts, streets and communities; a parent may come earlier in the same file."""
+    """The city, districts, streets and communities; a parent may come earlier in the same file. The city level (the
+    city and its districts' boundaries) is the system administrator's; a district's planner imports the streets and
+    communities of its own district only (DOMAIN.md "Levels")."""
 
     target = "admin_areas"
     label = gettext_lazy("Administrative areas")
@@ -47,14 +51,15 @@ class AdminAreaImporter(Importer):
         Field("code", required=True, aliases=("区划代码", "行政区划代码", *CODE_ALIASES), max_length=32),
         Field("name", required=True, aliases=("区划名称", *NAME_ALIASES), max_length=100),
         Field("level", kind="choice", aliases=("级别", "层级", "类型", "level"),
-              choices=choice_spellings(AdminLevel, {"区": "district", "县": "district", "区县": "district",
+              choices=choice_spellings(AdminLevel, {"市": "city", "地级市": "city", "区": "district", "开发区": "district", "县": "district", "区县": "district",
                                                     "街道": "street", "乡镇": "street", "镇": "street", "乡": "street",
                                                     "社区": "community", "村": "community", "居委会": "community"})),
         Field("parent_code", aliases=("上级编码", "上级代码", "父级编码", "上级区划代码", "parent"), max_length=32,
               label=gettext_lazy("parent code")),
     )
     LEVEL_BY_CODE_LENGTH = {6: AdminLevel.DISTRICT, 9: AdminLevel.STREET, 12: AdminLevel.COMMUNITY}
-    PARENT_LEVEL = {AdminLevel.STREET: AdminLevel.DISTRICT, AdminLevel.COMMUNITY: AdminLevel.STREET}
+    PARENT_LEVEL = PARENT_LEVEL
+    CITY_LEVELS = (AdminLevel.CITY, AdminLevel.DISTRICT)
 
     def check_row(self, row: Row) -> None:
         level = row.values.get("level") or (row.existing.level if row.existing else None)
@@ -66,10 +71,18 @@ class AdminAreaImporter(Importer):
                 return
             row.values["level"] = level
         parent = row.values.pop("parent_code", None)
-        if level == AdminLevel.DISTRICT:
+        if level in self.CITY_LEVELS and role_of(self.user) != Role.ADMINISTRATOR:
+            row.errors.append(_("only the system administrator imports the city and its districts"))
+            return
+        if level == AdminLevel.CITY:
             row.refs["parent_id"] = None
             return
-        if parent is None and row.existing is None and level and row.key:
+        if parent is None and row.existing is None and level == AdminLevel.DISTRICT:
+            parent = AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").values_list("code", flat=True).first()
+            if parent is None:
+                row.errors.append(_("no city is loaded: import the city first, or give the district's parent code"))
+                return
+        elif parent is None and row.existing is None and level and row.key:
             # Chinese division codes nest: a street's code starts with its district's.
             parent = row.key[: {AdminLevel.STREET: 6, AdminLevel.COMMUNITY: 9}[level]]
         if parent is not None:
@@ -77,8 +90,10 @@ class AdminAreaImporter(Importer):
 
     def check_rows(self, rows: list[Row]) -> None:
         in_file = {r.key: r.values.get("level") or (r.existing.level if r.existing else None) for r in rows if r.key}
-        stored = dict(AdminArea.objects.filter(
-            code__in={r.values.get("__parent") for r in rows} - {None}).values_list("code", "level"))
+        # Parents in the user's jurisdiction only (a planner's district and its streets; the system administrator's
+        # city): another district's street is an unknown parent. The city itself is a parent for the administrator.
+        parents = {r.values.get("__parent") for r in rows} - {None}
+        stored = dict(restrict(AdminArea.objects.filter(code__in=parents), self.user, VIEW).values_list("code", "level"))
         for row in rows:
             parent = row.values.get("__parent")
             if parent is None:
@@ -93,7 +108,7 @@ class AdminAreaImporter(Importer):
                                      "level": AdminLevel(level).label})
 
     def order(self, rows):
-        rank = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
+        rank = {AdminLevel.CITY: -1, AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
         return sorted(rows, key=lambda r: rank.get(r.values.get("level") or r.existing.level, 3))
 
     def save_row(self, row: Row, *, reason: str) -> None:
@@ -121,7 +136,8 @@ class ManagementAreaImporter(Importer):
     def check_row(self, row: Row) -> None:
         street = row.values.pop("street_code", None)
         if street is not None:
-            found = AdminArea.objects.filter(code=street, level=AdminLevel.STREET).values_list("pk", flat=True).first()
+            found = restrict(AdminArea.objects.filter(code=street, level=AdminLevel.STREET), self.user, VIEW).values_list(
+                "pk", flat=True).first()
             if found is None:
                 row.errors.append(_("unknown street code “%(code)s”") % {"code": street})
             else:
@@ -204,7 +220,8 @@ class EstateImporter(Importer):
     )
 
     def prepare(self, rows):
-        self.communities = {code: (pk, geom) for pk, code, geom in admin_area_geometries(AdminLevel.COMMUNITY)}
+        self.communities = {code: (pk, geom)
+                            for pk, code, geom in admin_area_geometries(AdminLevel.COMMUNITY, self.user)}
         self.community_tree = shapely.STRtree([g for _pk, g in self.communities.values()]) if self.communities else None
         self.community_list = list(self.communities.values())
 
@@ -270,13 +287,14 @@ class BuildingImporter(Importer):
     def check_row(self, row: Row) -> None:
         code = row.values.pop("estate_code", None)
         if code is not None:
-            found = Estate.objects.filter(code=code).values_list("pk", flat=True).first()
+            found = restrict(Estate.objects.filter(code=code), self.user, VIEW).values_list("pk", flat=True).first()
             if found is None:
                 row.errors.append(_("unknown estate code “%(code)s”") % {"code": code})
             else:
                 row.refs["estate_id"] = found
         elif row.existing is None and row.geom is not None and row.ok:
-            found = Estate.objects.filter(geom__contains=to_geos(row.geom.representative_point())).values_list(
+            found = restrict(Estate.objects.all(), self.user, VIEW).filter(
+                geom__contains=to_geos(row.geom.representative_point())).values_list(
                 "pk", flat=True).first()
             if found is None:
                 row.errors.append(_("lies in no estate: give an estate code"))

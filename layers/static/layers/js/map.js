@@ -106,8 +106,10 @@ function setup(map) {
   );
 
   function fitDistrict() {
-    // Without a district outline the view stays at the settings' centre and zoom.
-    return layers.districtBounds().then((bounds) => {
+    // The user's own area first (street, district or city: config.home); else the district outlines the user
+    // sees; without either the view stays at the settings' centre and zoom.
+    const home = config.home ? bboxToBounds(config.home.bbox) : null;
+    return (home ? Promise.resolve(home) : layers.districtBounds()).then((bounds) => {
       if (bounds && bounds.isValid()) {
         // A large district fits only below the zoom where estates draw; the service colours matter more
         // than seeing the whole outline at once, so stay close enough for them (centred on the district).
