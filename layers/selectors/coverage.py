@@ -17,7 +17,7 @@ from ..models import AdminArea, AdminLevel
 from ..refusals import Invalid
 from ..rules import old_estate_cutoff, old_estate_sql
 
-LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
+LEVEL_DEPTH = {AdminLevel.CITY: 0, AdminLevel.DISTRICT: 1, AdminLevel.STREET: 2, AdminLevel.COMMUNITY: 3}
 TREND_MAX_POINTS = 240
 UNCOVERED_MAX_POINTS = 20_000
 
@@ -32,7 +32,8 @@ COUNT_COLUMNS = (
 )
 
 # Figures are summed per community first (estates, abandoned buildings and renovation projects each grouped
-# once), then rolled up to the requested level through the community → street → district parents, and the
+# once), then rolled up to the requested level through the community → street → district → city parents (DOMAIN.md
+# "Levels": the city assesses its districts), all in the one statement whatever the level, and the
 # total is the sum of the returned rows (GROUPING SETS). Every area of the level is returned, empty ones with
 # zeros. A building's abandonment state on D is the to_state of the last step (of any of its reports) taken by
 # the end of D; "rejected" means managed again. Renovation projects count from their start year, by their
@@ -85,16 +86,20 @@ WITH est AS (
    WHERE p.start_year <= %(year)s
    GROUP BY e.community_id
 ), hierarchy AS (
-  SELECT c.id AS community_id, c.id AS community, s.id AS street, s.parent_id AS district
-    FROM layers_adminarea c JOIN layers_adminarea s ON s.id = c.parent_id
+  SELECT c.id AS community_id, c.id AS community, s.id AS street, s.parent_id AS district, d.parent_id AS city
+    FROM layers_adminarea c
+    JOIN layers_adminarea s ON s.id = c.parent_id
+    JOIN layers_adminarea d ON d.id = s.parent_id
    WHERE c.level = 'community'
 ), area AS (
   SELECT a.id, a.code, a.name, a.level FROM layers_adminarea a
+    LEFT JOIN layers_adminarea p1 ON p1.id = a.parent_id
+    LEFT JOIN layers_adminarea p2 ON p2.id = p1.parent_id
    WHERE a.level = %(level)s
-     AND (%(parent)s::bigint IS NULL OR a.parent_id = %(parent)s::bigint
-          OR (a.level = 'community' AND a.parent_id IN (SELECT id FROM layers_adminarea WHERE parent_id = %(parent)s::bigint)))
+     AND (%(parent)s::bigint IS NULL OR %(parent)s::bigint IN (a.parent_id, p1.parent_id, p2.parent_id))
 ), per_area AS (
-  SELECT CASE %(level)s WHEN 'community' THEN h.community WHEN 'street' THEN h.street ELSE h.district END AS area_id,
+  SELECT CASE %(level)s WHEN 'community' THEN h.community WHEN 'street' THEN h.street
+                        WHEN 'district' THEN h.district ELSE h.city END AS area_id,
          est_c.*, ab_c.ab_reported, ab_c.ab_verified, ab_c.ab_under_caretaker, ab_c.ab_resolved,
          ren_c.ren_planned, ren_c.ren_in_progress, ren_c.ren_completed
     FROM hierarchy h
@@ -169,7 +174,8 @@ def _end_of_day(on: datetime.date) -> datetime.datetime:
 def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = None) -> dict:
     """Every figure of docs/COVERAGE_API.md for each area of a level (optionally below one parent) on a date.
 
-    The total is the parent's row when a parent is given, otherwise the whole district (the sum of all rows).
+    The total is the parent's row when a parent is given, otherwise the sum of all rows, named after the city when
+    there is exactly one (DOMAIN.md "Levels": the city housing bureau reads every district).
     Raises Invalid for an unknown level, or a parent that is not an area above that level.
     """
     if level not in LEVEL_DEPTH:
@@ -190,9 +196,9 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
     total = _row(next(r for r in records if r["id"] is None))
     owner = parent
     if owner is None:
-        districts = list(AdminArea.objects.filter(level=AdminLevel.DISTRICT).values("id", "code", "name", "level")[:2])
-        owner = districts[0] if len(districts) == 1 else None
-    total.update(owner or {"id": None, "code": "", "name": "", "level": AdminLevel.DISTRICT.value})
+        cities = list(AdminArea.objects.filter(level=AdminLevel.CITY).values("id", "code", "name", "level")[:2])
+        owner = cities[0] if len(cities) == 1 else None
+    total.update(owner or {"id": None, "code": "", "name": "", "level": AdminLevel.CITY.value})
     return {"date": on.isoformat(), "level": level, "total": total, "rows": rows}
 
 
@@ -204,8 +210,9 @@ WITH old AS (
   SELECT e.id FROM layers_estate e
     JOIN layers_adminarea c ON c.id = e.community_id
     JOIN layers_adminarea s ON s.id = c.parent_id
+    JOIN layers_adminarea d ON d.id = s.parent_id
    WHERE {old_estate_sql("e.build_year")}
-     AND (%(area)s::bigint IS NULL OR %(area)s::bigint IN (c.id, s.id, s.parent_id))
+     AND (%(area)s::bigint IS NULL OR %(area)s::bigint IN (c.id, s.id, d.id, d.parent_id))
 ), days AS (
   SELECT (%(start)s::date + make_interval(months => n))::date AS on_date
     FROM generate_series(0, %(months)s) AS n
