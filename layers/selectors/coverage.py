@@ -13,7 +13,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import AdminArea, AdminLevel
+from ..models import CITY_ROLES, DISTRICT_ROLES, AdminArea, AdminLevel, Role
+from ..permissions import role_of
 from ..refusals import Invalid
 from ..rules import old_estate_cutoff, old_estate_sql
 
@@ -279,3 +280,30 @@ def uncovered_household_points(*, on: datetime.date, bbox: tuple[float, float, f
     with connection.cursor() as cursor:
         cursor.execute(UNCOVERED_SQL, params)
         return [list(row) for row in cursor.fetchall()]
+
+
+CHILD_LEVEL = {AdminLevel.CITY: AdminLevel.DISTRICT, AdminLevel.DISTRICT: AdminLevel.STREET,
+               AdminLevel.STREET: AdminLevel.COMMUNITY}
+
+
+def home_area(user) -> AdminArea | None:
+    """The area whose figures a user's dashboard and report open on (DOMAIN.md "Levels", "Who uses it"): the city for
+    the city official and the system administrator, the user's district for district roles, the street's district for
+    a street office (streets see the district's rankings, docs/SECURITY.md "Read scope"). None when there is none."""
+    role = role_of(user)
+    profile = getattr(user, "profile", None)
+    if role in DISTRICT_ROLES and profile is not None and profile.district_id:
+        return profile.district
+    if role == Role.STREET_OFFICE and profile is not None and profile.street_id:
+        return profile.street.parent
+    if role in CITY_ROLES:
+        return AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
+    return None
+
+
+def area_path(area: AdminArea) -> list[AdminArea]:
+    """The area and its parents, the top (the city) first."""
+    path = [area]
+    while path[0].parent_id is not None:
+        path.insert(0, path[0].parent)
+    return path
