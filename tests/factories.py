@@ -154,3 +154,28 @@ def other_district(code: str, label: str = "乙区测试") -> tuple[AdminArea, A
     community_area = AdminArea.objects.create(level=AdminLevel.COMMUNITY, parent=street, code=f"{code}001001",
                                               name=f"{label}社区", geom=d.geom)
     return d, street, community_area
+
+
+def second_district(*, name: str = "测试二区") -> AdminArea:
+    """A second district of the demo city (DOMAIN.md "Levels"): two streets, three communities, five old estates and
+    one new one, with an enterprise, a caretaker, a self-governed and two uncovered old estates on 2023-01-01."""
+    n = next(_counter)
+    parent = AdminArea.objects.filter(level=AdminLevel.CITY).order_by("pk").first() or city()
+    area = AdminArea.objects.create(level=AdminLevel.DISTRICT, parent=parent, code=f"T{n}D", name=name,
+                                    geom=multi(rect(0.2, 0, 0.1, 0.1)))
+    streets = [AdminArea.objects.create(level=AdminLevel.STREET, parent=area, code=f"T{n}S{k}",
+                                        name=f"{name}街道{k}", geom=multi(rect(0.2 + 0.05 * k, 0, 0.05, 0.1)))
+               for k in range(2)]
+    communities = [AdminArea.objects.create(level=AdminLevel.COMMUNITY, parent=streets[k // 2], code=f"T{n}C{k}",
+                                            name=f"{name}社区{k}", geom=streets[k // 2].geom) for k in range(3)]
+    start = datetime.date(2020, 1, 1)
+    for k, kind in enumerate([ProviderKind.ENTERPRISE, ProviderKind.CARETAKER_AGENCY, ProviderKind.COMMUNITY,
+                              None, None]):
+        e = estate(community_area=communities[k % 3], households=100 * (k + 1),
+                   geom=multi(rect(0.2 + 0.003 * k, 0.05)))
+        if kind == ProviderKind.CARETAKER_AGENCY:
+            contract(e, start=start, kind=ProviderKind.DISTRICT_FALLBACK)
+        elif kind:
+            contract(e, start=start, kind=kind)
+    estate_after_cutoff(community_area=communities[0], geom=multi(rect(0.22, 0.05)))
+    return area

@@ -211,7 +211,7 @@ GET_ENDPOINTS = [
              lambda o: f"/ogc/collections/estates/items/{o.estate.pk}",
              {**{k: v for k, v in OGC_ITEMS.items() if k not in ("limit", "offset")}, **_queryables("estates")}),
     Endpoint("dashboard/", lambda o: "/dashboard/", {"date": DATE, "community": WHOLE}),
-    Endpoint("reports/coverage/", lambda o: "/reports/coverage/", {"date": DATE, "level": CHOICE}),
+    Endpoint("reports/coverage/", lambda o: "/reports/coverage/", {"date": DATE, "level": CHOICE, "area": WHOLE}),
     Endpoint("estates/<int:pk>/", lambda o: f"/estates/{o.estate.pk}/"),
     Endpoint("buildings/<int:pk>/", lambda o: f"/buildings/{o.building.pk}/"),
     Endpoint("management-areas/<int:pk>/", lambda o: f"/management-areas/{o.area.pk}/"),

@@ -18,10 +18,12 @@ from layers.selectors.coverage import coverage_figures, coverage_trend
 from layers.io.coverage_export import COLUMNS, table
 from layers.models import AbandonmentEvent, AdminArea, Estate, RenovationProject, ServiceContract
 
+from . import factories
+
 pytestmark = pytest.mark.django_db
 
 DATES = [datetime.date(2015, 1, 1), datetime.date(2019, 6, 30), datetime.date(2023, 1, 1), None]
-LEVELS = ["district", "street", "community"]
+LEVELS = ["city", "district", "street", "community"]
 
 
 @pytest.fixture
@@ -136,6 +138,46 @@ def test_parent_limits_rows_and_total_is_the_parent():
     streets = {r["id"]: r for r in coverage_figures(on=on, level="street")["rows"]}
     assert below["total"]["id"] == street.pk
     assert {k: v for k, v in below["total"].items()} == streets[street.pk]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_two_districts_figures_equal_brute_force(level):
+    """DOMAIN.md "Levels": with a second district every level sums the right estates; the city row is both."""
+    second = factories.second_district()
+    on = datetime.date(2023, 1, 1)
+    result = coverage_figures(on=on, level=level)
+    expected = brute_force(on, level)
+    assert [r["id"] for r in result["rows"]] == list(
+        AdminArea.objects.filter(level=level).order_by("code").values_list("id", flat=True))
+    for row in result["rows"]:
+        for key, value in flat(row).items():
+            if key != "oc":
+                assert value == pytest.approx(expected[row["id"]].get(key, 0), abs=0.05), (row["name"], key)
+    assert result["total"]["old_estates"] == Estate.objects.old().count()
+    city = AdminArea.objects.get(level="city")
+    assert (result["total"]["id"], result["total"]["name"]) == (city.pk, city.name)
+    if level == "district":
+        rows = {r["id"]: r for r in result["rows"]}
+        assert rows[second.pk]["old_estates"] == 5
+        assert rows[second.pk]["by_status"] == {"enterprise": 1, "caretaker": 1, "self_governed": 1, "none": 2}
+
+
+def test_parent_at_every_level_limits_rows():
+    second = factories.second_district()
+    city = AdminArea.objects.get(level="city")
+    on = datetime.date(2023, 1, 1)
+    districts = coverage_figures(on=on, level="district", parent_id=city.pk)
+    assert {r["id"] for r in districts["rows"]} == set(AdminArea.objects.filter(level="district").values_list("id", flat=True))
+    assert districts["total"]["id"] == city.pk
+    assert districts["total"]["old_estates"] == Estate.objects.old().count()
+    below = coverage_figures(on=on, level="community", parent_id=second.pk)
+    assert {r["id"] for r in below["rows"]} == set(
+        AdminArea.objects.filter(level="community", parent__parent=second).values_list("id", flat=True))
+    assert below["total"]["id"] == second.pk and below["total"]["old_estates"] == 5
+    # communities of the whole city, by the great-grandparent
+    everywhere = coverage_figures(on=on, level="community", parent_id=city.pk)
+    assert len(everywhere["rows"]) == AdminArea.objects.filter(level="community").count()
+    assert coverage_trend(area_id=second.pk, start=on, end=on)[0]["service_rate"] == pytest.approx(3 / 5)
 
 
 def test_trend_points_equal_figures_on_their_dates():

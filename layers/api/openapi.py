@@ -179,7 +179,7 @@ class AdminAreaPropertiesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
-    level = literal("district", "street", "community")
+    level = literal("city", "district", "street", "community")
     label_point = position(help_text="A point inside the area, for its label.")
 
 
@@ -472,7 +472,7 @@ class CoverageRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
     code = serializers.CharField(allow_blank=True)
     name = serializers.CharField(allow_blank=True)
-    level = literal("district", "street", "community")
+    level = literal("city", "district", "street", "community")
     old_estates = serializers.IntegerField()
     old_households = serializers.IntegerField()
     old_floor_area = serializers.FloatField()
@@ -488,7 +488,7 @@ class CoverageRowSerializer(serializers.Serializer):
 
 class CoverageFiguresSerializer(serializers.Serializer):
     date = serializers.DateField()
-    level = literal("district", "street", "community")
+    level = literal("city", "district", "street", "community")
     total = CoverageRowSerializer(help_text="The district (or the parent area when `parent` is given).")
     rows = CoverageRowSerializer(many=True, help_text="One per area of the level, by code.")
 

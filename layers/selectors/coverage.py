@@ -13,13 +13,12 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import AdminArea, AdminLevel, Estate
-from ..permissions import LOCATE, VIEW, OutsideJurisdiction, district_of, inlined, restrict, user_scope_sql
+from ..models import CITY_ROLES, DISTRICT_ROLES, AdminArea, AdminLevel, Estate, Role
+from ..permissions import LOCATE, VIEW, OutsideJurisdiction, district_of, inlined, restrict, role_of, user_scope_sql
 from ..refusals import Invalid
 from ..rules import old_estate_cutoff, old_estate_sql
 
-LEVEL_DEPTH = {AdminLevel.DISTRICT: 0, AdminLevel.STREET: 1, AdminLevel.COMMUNITY: 2}
-PARENT_DEPTH = {AdminLevel.CITY: -1, **LEVEL_DEPTH}  # the city may be a parent (its districts), not a level
+LEVEL_DEPTH = {AdminLevel.CITY: 0, AdminLevel.DISTRICT: 1, AdminLevel.STREET: 2, AdminLevel.COMMUNITY: 3}
 TREND_MAX_POINTS = 240
 UNCOVERED_MAX_POINTS = 20_000
 
@@ -34,7 +33,8 @@ COUNT_COLUMNS = (
 )
 
 # Figures are summed per community first (estates, abandoned buildings and renovation projects each grouped
-# once), then rolled up to the requested level through the community → street → district parents, and the
+# once), then rolled up to the requested level through the community → street → district → city parents (DOMAIN.md
+# "Levels": the city assesses its districts), all in the one statement whatever the level, and the
 # total is the sum of the returned rows (GROUPING SETS). Every area of the level is returned, empty ones with
 # zeros. A building's abandonment state on D is the to_state of the last step (of any of its reports) taken by
 # the end of D; "rejected" means managed again. Renovation projects count from their start year, by their
@@ -87,16 +87,20 @@ WITH est AS (
    WHERE p.start_year <= %(year)s
    GROUP BY e.community_id
 ), hierarchy AS (
-  SELECT c.id AS community_id, c.id AS community, s.id AS street, s.parent_id AS district
-    FROM layers_adminarea c JOIN layers_adminarea s ON s.id = c.parent_id
+  SELECT c.id AS community_id, c.id AS community, s.id AS street, s.parent_id AS district, d.parent_id AS city
+    FROM layers_adminarea c
+    JOIN layers_adminarea s ON s.id = c.parent_id
+    JOIN layers_adminarea d ON d.id = s.parent_id
    WHERE c.level = 'community'
 ), area AS (
   SELECT a.id, a.code, a.name, a.level FROM layers_adminarea a
+    LEFT JOIN layers_adminarea p1 ON p1.id = a.parent_id
+    LEFT JOIN layers_adminarea p2 ON p2.id = p1.parent_id
    WHERE a.level = %(level)s AND {{scope}}
-     AND (%(parent)s::bigint IS NULL OR a.parent_id = %(parent)s::bigint
-          OR (a.level = 'community' AND a.parent_id IN (SELECT id FROM layers_adminarea WHERE parent_id = %(parent)s::bigint)))
+     AND (%(parent)s::bigint IS NULL OR %(parent)s::bigint IN (a.parent_id, p1.parent_id, p2.parent_id))
 ), per_area AS (
-  SELECT CASE %(level)s WHEN 'community' THEN h.community WHEN 'street' THEN h.street ELSE h.district END AS area_id,
+  SELECT CASE %(level)s WHEN 'community' THEN h.community WHEN 'street' THEN h.street
+                        WHEN 'district' THEN h.district ELSE h.city END AS area_id,
          est_c.*, ab_c.ab_reported, ab_c.ab_verified, ab_c.ab_under_caretaker, ab_c.ab_resolved,
          ren_c.ren_planned, ren_c.ren_in_progress, ren_c.ren_completed
     FROM hierarchy h
@@ -178,19 +182,20 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
     """Every figure of docs/COVERAGE_API.md for each area of a level (optionally below one parent) on a date, of
     the areas inside the user's jurisdiction (all of them without a user).
 
-    The total is the parent's row when a parent is given, otherwise the user's district (the sum of all rows).
-    Raises Invalid for an unknown level, or a parent that is not an area above that level; 404 for a parent
-    outside the user's jurisdiction.
+    The total is the parent's row when a parent is given, otherwise the sum of all rows, named after the user's
+    district, or after the city when there is exactly one (DOMAIN.md "Levels": the city housing bureau reads every
+    district). Raises Invalid for an unknown level, or a parent that is not an area above that level; 404 for a
+    parent outside the user's jurisdiction.
     """
     if level not in LEVEL_DEPTH:
         raise Invalid(_("level must be one of %(levels)s") % {"levels": ", ".join(LEVEL_DEPTH)}, field="level")
     parent = None
-    in_scope = _areas_in_scope(user)
     if parent_id is not None:
         parent = AdminArea.objects.filter(pk=parent_id).values("id", "code", "name", "level").first()
-        if parent is None or PARENT_DEPTH[parent["level"]] >= LEVEL_DEPTH[level]:
+        if parent is None or LEVEL_DEPTH[parent["level"]] >= LEVEL_DEPTH[level]:
             raise Invalid(_("parent must be the id of an area above the %(level)s level") % {"level": level},
                           field="parent")
+        in_scope = _areas_in_scope(user)
         if in_scope is not None and parent["level"] != AdminLevel.CITY and not in_scope.filter(pk=parent_id).exists():
             raise OutsideJurisdiction(_("No administrative area with that id in your jurisdiction."))
     params = {"on": on, "day_end": _end_of_day(on), "year": on.year, "cutoff": old_estate_cutoff(),
@@ -205,12 +210,11 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
     owner = parent
     if owner is None:
         district = district_of(user)
-        areas = (AdminArea.objects.filter(pk=district.pk) if district is not None
-                 else AdminArea.objects.filter(level=AdminLevel.DISTRICT))
-        districts = list(areas.values("id", "code", "name", "level")[:2])
-        owner = districts[0] if len(districts) == 1 else (
-            AdminArea.objects.filter(level=AdminLevel.CITY).values("id", "code", "name", "level").first())
-    total.update(owner or {"id": None, "code": "", "name": "", "level": AdminLevel.DISTRICT.value})
+        cities = ([AdminArea.objects.filter(pk=district.pk).values("id", "code", "name", "level").get()]
+                  if district is not None else
+                  list(AdminArea.objects.filter(level=AdminLevel.CITY).values("id", "code", "name", "level")[:2]))
+        owner = cities[0] if len(cities) == 1 else None
+    total.update(owner or {"id": None, "code": "", "name": "", "level": AdminLevel.CITY.value})
     return {"date": on.isoformat(), "level": level, "total": total, "rows": rows}
 
 
@@ -222,8 +226,9 @@ WITH old AS (
   SELECT e.id FROM layers_estate e
     JOIN layers_adminarea c ON c.id = e.community_id
     JOIN layers_adminarea s ON s.id = c.parent_id
+    JOIN layers_adminarea d ON d.id = s.parent_id
    WHERE {old_estate_sql("e.build_year")}
-     AND (%(area)s::bigint IS NULL OR %(area)s::bigint IN (c.id, s.id, s.parent_id))
+     AND (%(area)s::bigint IS NULL OR %(area)s::bigint IN (c.id, s.id, d.id, d.parent_id))
      AND {{scope}}
 ), days AS (
   SELECT (%(start)s::date + make_interval(months => n))::date AS on_date
@@ -299,3 +304,30 @@ def uncovered_household_points(*, on: datetime.date, bbox: tuple[float, float, f
     with connection.cursor() as cursor:
         cursor.execute(UNCOVERED_SQL.replace("{scope}", scope), params)
         return [list(row) for row in cursor.fetchall()]
+
+
+CHILD_LEVEL = {AdminLevel.CITY: AdminLevel.DISTRICT, AdminLevel.DISTRICT: AdminLevel.STREET,
+               AdminLevel.STREET: AdminLevel.COMMUNITY}
+
+
+def home_area(user) -> AdminArea | None:
+    """The area whose figures a user's dashboard and report open on (DOMAIN.md "Levels", "Who uses it"): the city for
+    the city official and the system administrator, the user's district for district roles, the street's district for
+    a street office (streets see the district's rankings, docs/SECURITY.md "Read scope"). None when there is none."""
+    role = role_of(user)
+    profile = getattr(user, "profile", None)
+    if role in DISTRICT_ROLES and profile is not None and profile.district_id:
+        return profile.district
+    if role == Role.STREET_OFFICE and profile is not None and profile.street_id:
+        return profile.street.parent
+    if role in CITY_ROLES:
+        return AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
+    return None
+
+
+def area_path(area: AdminArea) -> list[AdminArea]:
+    """The area and its parents, the top (the city) first."""
+    path = [area]
+    while path[0].parent_id is not None:
+        path.insert(0, path[0].parent)
+    return path

@@ -16,17 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from ..selectors.coverage import coverage_figures
+from ..selectors.coverage import CHILD_LEVEL, LEVEL_DEPTH, area_path, coverage_figures, home_area
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
 from layers.params import date_param, number_param
-from layers.permissions import LOCATE, NOT_SHOWN, VIEW, district_of, pks_in_scope, restrict
+from layers.permissions import LOCATE, NOT_SHOWN, VIEW, OutsideJurisdiction, pks_in_scope, restrict
 from layers.refusals import Invalid
 from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
 
-LEVELS = (AdminLevel.STREET, AdminLevel.COMMUNITY)
+LEVELS = (AdminLevel.DISTRICT, AdminLevel.STREET, AdminLevel.COMMUNITY)
 
 
 def _parse_date(value: str | None) -> datetime.date:
@@ -36,10 +36,8 @@ def _parse_date(value: str | None) -> datetime.date:
         raise Invalid(_("Bad date: use YYYY-MM-DD."), field="date") from None
 
 
-def _district(user) -> AdminArea | None:
-    """Whose figures the page shows, for its title: the user's district, or the city for city-wide roles
-    (DOMAIN.md "Levels")."""
-    return district_of(user) or AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
+def _area_ref(area: AdminArea) -> dict:
+    return {"id": area.pk, "name": area.name, "level": area.level}
 
 
 def _estate_rows(community: AdminArea, on: datetime.date, user) -> list[dict]:
@@ -86,12 +84,13 @@ def dashboard_page(request):
             "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
         })
 
-    district = _district(request.user)
+    # The city official and the administrator open on the city and its districts' ranking, district roles on
+    # their district (DOMAIN.md "Levels": the city assesses districts, the district its streets).
+    home = home_area(request.user)
     config = {
         "date": on.isoformat(),
         "today": timezone.localdate().isoformat(),
-        "districtId": district.pk if district else None,
-        "districtName": district.name if district else "",
+        "home": _area_ref(home) if home else None,
         "urls": {
             "figures": "/api/coverage/",
             "trend": "/api/coverage/trend/",
@@ -105,6 +104,7 @@ def dashboard_page(request):
             "failed": _("The figures could not be loaded."),
             "notYet": _("The coverage figures are not available yet."),
             "rank": _("Rank"),
+            "district": _("District"),
             "street": _("Street"),
             "community": _("Community"),
             "oldEstates": _("Old estates"),
@@ -117,6 +117,7 @@ def dashboard_page(request):
             "abandoned": _("Abandoned buildings"),
             "socialisedRate": _("Socialised rate"),
             "serviceRate": _("Service rate"),
+            "districtsOf": _("Districts of %(name)s"),
             "streetsOf": _("Streets of %(name)s"),
             "communitiesOf": _("Communities of %(name)s"),
             "estatesOf": _("Estates of %(name)s"),
@@ -126,9 +127,11 @@ def dashboard_page(request):
             "sortHint": _("Click a heading to sort"),
             "open": _("Show communities"),
             "openEstates": _("Show estates"),
+            "openStreets": _("Show streets"),
+            "figuresOf": _("Figures of %(name)s"),
         },
     }
-    return render(request, "dashboard.html", {"config": config, "date": on, "district": district})
+    return render(request, "dashboard.html", {"config": config, "date": on, "home": home})
 
 
 def _rate(value):
@@ -149,37 +152,58 @@ def _row_view(row: dict) -> dict:
     }
 
 
+def _ranked(rows: list[dict]) -> list[dict]:
+    # Ranked for the assessment: service rate by estates, highest first (areas without old estates last).
+    return sorted((_row_view(r) for r in rows), key=lambda r: (r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
+
+
 @require_safe
 @login_required
 def coverage_report_page(request):
+    """The report of one area (default: the user's home area — the city for the city official, the district for
+    district roles), titled for it: its children ranked (districts of a city, streets of a district, communities of a
+    street) and, with `level` two steps below, their children grouped by parent."""
     on = _parse_date(request.GET.get("date"))
-    level = request.GET.get("level") or AdminLevel.STREET
-    if level not in LEVELS:
-        raise Invalid(_("Bad level: use street or community."), field="level")
+    area_id = request.GET.get("area")
+    if area_id is None:
+        area = home_area(request.user)
+    else:
+        pk = number_param(area_id, "area", integer=True)
+        area = AdminArea.objects.filter(pk=pk).exclude(level=AdminLevel.COMMUNITY).first()
+        if area is None:
+            raise Invalid(_("Unknown area: use the id of a city, district or street."), field="area")
+        if not restrict(AdminArea.objects.all(), request.user, VIEW).filter(pk=pk).exists():
+            raise OutsideJurisdiction(_("No administrative area with that id in your jurisdiction."))
+    child = CHILD_LEVEL[area.level] if area else AdminLevel.STREET
+    level = request.GET.get("level") or child
+    if level not in LEVELS or LEVEL_DEPTH[level] - LEVEL_DEPTH[child] not in (0, 1):
+        raise Invalid(_("Bad level: use the level below the area or the one below that."), field="level")
 
-    district = _district(request.user)
-    figures = coverage_figures(on=on, level=AdminLevel.STREET, user=request.user)
-    communities = None
+    figures = coverage_figures(on=on, level=child, parent_id=area.pk if area else None, user=request.user)
     total = _row_view(figures["total"])
-    # Ranked for the annual assessment: service rate by estates, highest first (areas without old estates last).
-    streets = sorted((_row_view(r) for r in figures["rows"]),
-                     key=lambda r: (r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
-    if level == AdminLevel.COMMUNITY:
-        community_figures = coverage_figures(on=on, level=AdminLevel.COMMUNITY, user=request.user)
-        parents = dict(AdminArea.objects.filter(level=AdminLevel.COMMUNITY).values_list("pk", "parent__name"))
-        communities = [{**_row_view(r), "street": parents.get(r["id"], "")} for r in community_figures["rows"]]
-        communities.sort(key=lambda r: (r["street"], r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
-    map_rates = {r["id"]: r["srv_e"] for r in streets or []}
+    children = _ranked(figures["rows"])
+    grandchildren = None
+    if level != child:
+        below = coverage_figures(on=on, level=level, parent_id=area.pk if area else None, user=request.user)
+        parents = dict(AdminArea.objects.filter(pk__in=[r["id"] for r in below["rows"]])
+                       .values_list("pk", "parent__name"))
+        grandchildren = [{**_row_view(r), "street": parents.get(r["id"], "")} for r in below["rows"]]
+        grandchildren.sort(key=lambda r: (r["street"], r["srv_e"] is None, -(r["srv_e"] or 0), r["code"]))
+    map_rates = {r["id"]: r["srv_e"] for r in children}
     return render(request, "reports/coverage.html", {
         "date": on,
         "level": level,
-        "district": district,
+        "child_level": child,
+        "next_level": CHILD_LEVEL.get(child),
+        "area": area,
+        "path": area_path(area) if area else [],
         "total": total,
-        "streets": streets,
-        "communities": communities,
+        "streets": children,
+        "communities": grandchildren,
         "generated": timezone.localtime(),
         "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
-        "map_config": {"rates": map_rates, "geojson": reverse("api:admin-area-list") + "?level=street",
+        "map_config": {"rates": map_rates,
+                       "geojson": reverse("api:admin-area-list") + f"?level={child}",
                        "noData": _("No data")},
         "leaflet_overrides": {"TILES": [], "OVERLAYS": [], "RESET_VIEW": False},
     })

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from layers import catalogue
-from layers.models import AbandonmentReport, ManagementArea
+from layers.models import CITY_ROLES, AbandonmentReport, AdminLevel, ManagementArea
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
 from layers.permissions import ADD, CHANGE, NOT_SHOWN, area_of, may, role_of, street_of
@@ -179,15 +179,17 @@ def map_config(request=None) -> dict:
             "notShown": str(NOT_SHOWN),
             "groups": {"coverage": _("Coverage analysis")},
         },
-        "coverage": coverage_config(today),
+        "coverage": coverage_config(today, role_of(request.user) if request is not None else None),
         **(user_tools(request) if request is not None else {}),
     }
 
 
-def coverage_config(today) -> dict:
-    """The coverage layers' endpoints, class breaks, colours and texts (coverage.js)."""
+def coverage_config(today, role=None) -> dict:
+    """The coverage layers' endpoints, class breaks, colours and texts (coverage.js). The choropleth opens on the
+    districts for the city roles (DOMAIN.md "Levels": the city compares its districts), on the streets otherwise."""
     return {
         "api": _coverage_paths(),
+        "level": AdminLevel.DISTRICT.value if role in CITY_ROLES else AdminLevel.STREET.value,
         "breaks": COVERAGE_BREAKS,
         "colours": COVERAGE_COLOURS,
         "noData": COVERAGE_NO_DATA,
@@ -209,7 +211,9 @@ def coverage_config(today) -> dict:
                 "service_rate.estates": _("Service rate (estates)"),
                 "service_rate.households": _("Service rate (households)"),
             },
-            "levels": {"street": pgettext("grouped by", "street office"), "community": pgettext("grouped by", "community")},
+            "levels": {"city": pgettext("grouped by", "city"), "district": pgettext("grouped by", "district"),
+                       "street": pgettext("grouped by", "street office"), "community": pgettext("grouped by", "community")},
+            "drillHint": _("Click an area to see the areas inside it"),
             "estatesCovered": _("%(served)s of %(total)s old estates"),
             "heatTitle": _("Uncovered households (old estates without any service)"),
             "heatLow": _("few"),

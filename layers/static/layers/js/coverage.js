@@ -1,6 +1,7 @@
-// Coverage analysis on the map (docs/COVERAGE_API.md): a choropleth of streets or communities by a chosen rate
-// (or its change since an earlier date), a heatmap of uncovered households, hexagons coloured by service rate,
-// and the date they all show.
+// Coverage analysis on the map (docs/COVERAGE_API.md): a choropleth of the city, its districts, streets or
+// communities by a chosen rate (or its change since an earlier date) — a click on an area drills down to the areas
+// inside it (DOMAIN.md "Levels"), and on a community zooms to its estates —, a heatmap of uncovered households,
+// hexagons coloured by service rate, and the date they all show.
 import { el, fillTemplate } from "./dom.js";
 import { fmt, getJSON } from "./api.js";
 import { fmtDate, numberFormat } from "./format.js";
@@ -33,8 +34,9 @@ export function createCoverage(map, config) {
   const cov = config.coverage;
   const s = cov.strings;
   const state = {
-    date: config.today, since: null, compare: false, level: "street", rate: "service_rate.estates",
+    date: config.today, since: null, compare: false, level: cov.level || "street", rate: "service_rate.estates",
   };
+  const CHILD = { city: "district", district: "street", street: "community" };
   const percent = numberFormat({ style: "percent", maximumFractionDigits: 1 });
   const points = numberFormat({ maximumFractionDigits: 1, signDisplay: "exceptZero" });
   const count = numberFormat();
@@ -91,6 +93,7 @@ export function createCoverage(map, config) {
     if (row && row.served && typeof row.old_estates === "number") {
       lines.push(fmt(s.estatesCovered, { served: count.format(row.served.estates), total: count.format(row.old_estates) }));
     }
+    if (CHILD[state.level]) lines.push(s.drillHint);
     return lines.join("\n");
   }
 
@@ -126,6 +129,7 @@ export function createCoverage(map, config) {
             text.split("\n").map((line, i) => el(i === 0 ? "strong" : "div", { text: line }))), { sticky: true });
           featureLayer.on("mouseover", () => featureLayer.setStyle({ weight: 3, color: "#1f2933" }));
           featureLayer.on("mouseout", () => featureLayer.setStyle({ weight: 1.2, color: "#ffffff" }));
+          featureLayer.on("click", (event) => { L.DomEvent.stopPropagation(event); drillInto(featureLayer); });
         },
       });
       choroplethGroup.clearLayers();
@@ -137,6 +141,25 @@ export function createCoverage(map, config) {
       if (ticket !== drawn) return;
       choroplethStatus.textContent = s.loadFailed;
     });
+  }
+
+  // Drill-down: zoom to the area and show the level inside it; a community opens onto its estates (the choropleth
+  // steps aside so the estates' own colours show).
+  function drillInto(featureLayer) {
+    map.fitBounds(featureLayer.getBounds(), { padding: [20, 20] });
+    const child = CHILD[state.level];
+    if (child) {
+      state.level = child;
+      const select = document.getElementById("coverage-level");
+      if (select) select.value = child;
+      renderChoroplethLegend();
+      drawChoropleth();
+    } else if (layers) {
+      const box = document.querySelector("input[data-layer=coverage_choropleth]");
+      if (box) box.checked = false;
+      layers.setVisible("coverage_choropleth", false);
+    }
+    map.fire("geoapp:coverage-drill", { level: state.level });
   }
 
   // ---- heatmap ----------------------------------------------------------------------------------------------

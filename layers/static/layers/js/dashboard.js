@@ -1,4 +1,6 @@
 // 统计分析 (/dashboard/): KPI cards, the sortable ranking with drill-down, the trend chart and the export links.
+// It opens on the user's home area (config.home: the city for the city official, the district for district roles)
+// and drills city → district → street → community → estates (DOMAIN.md "Levels").
 // Figures from /api/coverage/ (docs/COVERAGE_API.md); the estate list is an HTML fragment of /dashboard/ itself.
 // echarts is a global of the classic script loaded before this module.
 import { fmt, get, getJSON } from "./api.js";
@@ -15,8 +17,10 @@ const crumbs = document.getElementById("crumbs");
 const rankBy = document.getElementById("rank-by");
 
 const RATE_KEYS = ["soc_e", "soc_h", "srv_e", "srv_h"];
+const CHILD = { city: "district", district: "street", street: "community" };
+const AREAS_OF = { district: "districtsOf", street: "streetsOf", community: "communitiesOf" };
 const COLUMNS = [
-  { key: "name", label: () => (state.street ? T.community : T.street), type: "text" },
+  { key: "name", label: () => T[childLevel()], type: "text" },
   { key: "old_estates", label: () => T.oldEstates, type: "int" },
   { key: "old_households", label: () => T.oldHouseholds, type: "int" },
   { key: "soc_e", label: () => T.socialisedEstates, type: "rate" },
@@ -28,14 +32,21 @@ const COLUMNS = [
 
 const state = {
   date: config.date,
-  street: null,       // {id, name} when drilled into a street
-  community: null,    // {id, name} when drilled into a community
+  // The drill-down path, home first: [{id, name, level}, …]; the last is the area shown. Without a home (no city
+  // loaded) the streets of every district are shown.
+  path: [config.home || { id: null, name: "", level: "district" }],
   rows: [],
   sortKey: "srv_e",
   sortDir: -1,
 };
 let chart = null;
 let generation = 0;   // drops answers of superseded requests
+
+const here = () => state.path[state.path.length - 1];
+const childLevel = () => CHILD[here().level] || null;   // null: a community, whose estates are listed
+// The area whose ranking is shown: a community's list of estates sits under its street's figures.
+const ranked = () => (childLevel() ? here() : state.path[state.path.length - 2]);
+const parentOf = (area) => (area.id === null ? {} : { parent: area.id });
 
 const width = (rate) => (rate == null ? "0" : `${(rate * 100).toFixed(1)}%`);   // CSS, not shown as text
 const missing = (value) => value === null || value === undefined;
@@ -118,7 +129,7 @@ function cell(col, r, rankKey) {
   if (col.key === "name") {
     return el("td", { class: "name" },
       el("button", { type: "button", class: "drill", "data-id": r.id, "data-name": r.name,
-        title: state.street ? T.openEstates : T.open, text: r.name }));
+        title: { district: T.openStreets, street: T.open, community: T.openEstates }[childLevel()], text: r.name }));
   }
   if (col.type === "rate") {
     return el("td", { class: `num${col.key === rankKey ? " is-rank" : ""}`, "data-col": col.key, "data-value": v ?? "" },
@@ -142,32 +153,33 @@ function renderTable() {
   const body = rows.map((r) => el("tr", { "data-id": r.id },
     el("td", { class: "num rank" }, el("span", { class: `rank-badge rank-${r.rank ?? "x"}`, text: r.rank ?? "–" })),
     COLUMNS.map((c) => cell(c, r, key))));
-  rankBody.replaceChildren(el("table", { class: "db-table", id: "rank-table", "data-level": state.street ? "community" : "street" },
+  rankBody.replaceChildren(el("table", { class: "db-table", id: "rank-table", "data-level": childLevel() },
     el("thead", {}, el("tr", {}, sortHeading("rank", T.rank, "num"), headings)),
     el("tbody", {}, body)));
 }
 
 function renderCrumbs() {
-  const parts = [el("button", { type: "button", class: "crumb", "data-crumb": "district", text: config.districtName })];
-  if (state.street) parts.push(el("button", { type: "button", class: "crumb", "data-crumb": "street", text: state.street.name }));
-  if (state.community) parts.push(el("span", { class: "crumb crumb--here", text: state.community.name }));
-  document.querySelector(".db-rate").hidden = Boolean(state.community);
+  const last = state.path.length - 1;
+  const parts = state.path.map((area, i) => (area.level === "community"
+    ? el("span", { class: "crumb crumb--here", text: area.name })
+    : el("button", { type: "button", class: "crumb", "data-crumb": area.level, "data-index": i, text: area.name })));
+  document.querySelector(".db-rate").hidden = !childLevel();
   crumbs.replaceChildren(...parts.flatMap((part, i) => (i ? [el("span", { class: "crumb-sep", "aria-hidden": "true", text: "›" }), part] : [part])));
   const title = document.getElementById("rank-title");
-  if (state.community) title.textContent = fmt(T.estatesOf, { name: state.community.name });
-  else if (state.street) title.textContent = fmt(T.communitiesOf, { name: state.street.name });
+  const area = here();
+  if (!childLevel()) title.textContent = fmt(T.estatesOf, { name: area.name });
+  else if (last > 0) title.textContent = fmt(T[AREAS_OF[childLevel()]], { name: area.name });
   else title.textContent = title.dataset.initial || (title.dataset.initial = title.textContent);
+  document.getElementById("db-scope").textContent = fmt(T.figuresOf, { name: ranked().name });
 }
 
 // ---- links ----
 function updateLinks() {
-  const level = state.street ? "community" : "street";
-  const extra = { level };
-  if (state.street) extra.parent = state.street.id;
-  const q = query(extra);
+  const area = ranked();
+  const q = query({ level: CHILD[area.level], ...parentOf(area) });
   document.getElementById("export-xlsx").href = `${config.urls.exportXlsx}?${q}`;
   document.getElementById("export-csv").href = `${config.urls.exportCsv}?${q}`;
-  document.getElementById("report-link").href = `${config.urls.report}?${query({ level })}`;
+  document.getElementById("report-link").href = `${config.urls.report}?${query(area.id === null ? {} : { area: area.id })}`;
   const url = new URL(window.location.href);
   url.searchParams.set("date", state.date);
   window.history.replaceState(null, "", url);
@@ -180,10 +192,7 @@ async function loadAll() {
   setStatus(T.loading);
   updateLinks();
   try {
-    const district = await getJSON(`${config.urls.figures}?${query({ level: "street" })}`);
-    if (gen !== generation) return;
-    renderKpis(district.total);
-    await loadLevel(gen, district);
+    await loadLevel(gen);
     setStatus("");
   } catch (err) {
     if (gen !== generation) return;
@@ -194,24 +203,20 @@ async function loadAll() {
   loadTrend();
 }
 
-async function loadLevel(gen, districtFigures) {
+async function loadLevel(gen) {
   renderCrumbs();
-  if (state.community) {
-    const url = `${config.urls.estates}?${new URLSearchParams({ community: state.community.id, date: state.date })}`;
+  if (!childLevel()) {
+    const url = `${config.urls.estates}?${new URLSearchParams({ community: here().id, date: state.date })}`;
     const html = await (await get(url, { accept: "text/html" })).text();
     if (gen !== generation) return;
     // A fragment rendered by Django's templates (autoescaped) from this site, not built from strings here.
     rankBody.innerHTML = html;
     return;
   }
-  let figures = districtFigures;
-  if (state.street) {
-    figures = await getJSON(`${config.urls.figures}?${query({ level: "community", parent: state.street.id })}`);
-    if (gen !== generation) return;
-  } else if (!figures) {
-    figures = await getJSON(`${config.urls.figures}?${query({ level: "street" })}`);
-    if (gen !== generation) return;
-  }
+  // One request: the children's rows and, as the total, the area's own row for the KPI cards.
+  const figures = await getJSON(`${config.urls.figures}?${query({ level: childLevel(), ...parentOf(here()) })}`);
+  if (gen !== generation) return;
+  renderKpis(figures.total);
   state.rows = figures.rows.map(flat);
   renderTable();
 }
@@ -221,13 +226,14 @@ async function drill() {
   root.dataset.ready = "false";
   updateLinks();
   try {
-    await loadLevel(gen, null);
+    await loadLevel(gen);
     setStatus("");
   } catch (err) {
     if (gen === generation) setStatus(err.status === 404 ? T.notYet : T.failed, "error");
   } finally {
     if (gen === generation) root.dataset.ready = "true";
   }
+  loadTrend();
 }
 
 // ---- trend chart ----
@@ -237,7 +243,8 @@ async function loadTrend() {
   const from = `${Number(to.slice(0, 4)) - 10}${to.slice(4, 7)}-01`;
   let data;
   try {
-    data = await getJSON(`${config.urls.trend}?${new URLSearchParams({ from, to })}`);
+    const area = ranked();
+    data = await getJSON(`${config.urls.trend}?${new URLSearchParams({ from, to, ...(area.id === null ? {} : { area: area.id }) })}`);
   } catch (err) {
     box.dataset.ready = "error";
     box.replaceChildren(el("p", { class: "empty", text: err.status === 404 ? T.notYet : T.failed }));
@@ -285,17 +292,14 @@ rankBody.addEventListener("click", (event) => {
   }
   const drillBtn = event.target.closest(".drill");
   if (drillBtn) {
-    const area = { id: Number(drillBtn.dataset.id), name: drillBtn.dataset.name };
-    if (state.street) state.community = area;
-    else state.street = area;
+    state.path.push({ id: Number(drillBtn.dataset.id), name: drillBtn.dataset.name, level: childLevel() });
     drill();
   }
 });
 crumbs.addEventListener("click", (event) => {
   const crumb = event.target.closest("[data-crumb]");
   if (!crumb) return;
-  state.community = null;
-  if (crumb.dataset.crumb === "district") state.street = null;
+  state.path = state.path.slice(0, Number(crumb.dataset.index) + 1);
   drill();
 });
 rankBy.addEventListener("change", () => {

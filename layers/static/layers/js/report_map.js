@@ -1,4 +1,5 @@
-// The printable report's map: the district's streets coloured by service rate (by estates), no basemap.
+// The printable report's map: the area's children (districts of a city, streets of a district, communities of a
+// street) coloured by service rate (by estates), no basemap.
 // Leaflet (L) is a global of django-leaflet's classic scripts; django-leaflet announces the map with map:init.
 import { getJSON } from "./api.js";
 import { el, textLines } from "./dom.js";
@@ -14,7 +15,8 @@ const NO_DATA = "#e0e0e0";
 // Bound here, not in an onclick attribute: the Content-Security-Policy allows no inline script.
 document.querySelectorAll("[data-action=print]").forEach((b) => b.addEventListener("click", () => window.print()));
 
-/** config.rates are percentages (0..100) with one decimal, or null for a street without old estates. */
+/** config.rates are percentages (0..100) with one decimal, or null for an area without old estates; keyed by the
+ * ids of the report's areas, so the areas of the level elsewhere in the city are left off the map. */
 function colour(pct) {
   if (pct === null || pct === undefined) return NO_DATA;
   const r = pct / 100;
@@ -47,6 +49,7 @@ window.addEventListener("map:init", (event) => {
     .then((geojson) => {
       const rateOf = (f) => config.rates[f.properties.id];
       const layer = L.geoJSON(geojson, {
+        filter: (f) => Object.hasOwn(config.rates, String(f.properties.id)),
         style: (f) => ({ color: "#444", weight: 1.2, fillOpacity: 0.9, fillColor: colour(rateOf(f)) }),
         // Street names are typed or imported by planners: text nodes, never HTML (docs/SECURITY.md).
         onEachFeature: (f, l) => l.bindTooltip(
