@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("layers", "0014_rule_functions"),
+        ("layers", "0017_jobs"),
     ]
 
     operations = [

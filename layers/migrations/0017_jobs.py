@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('layers', '0014_rule_functions'),
+        ('layers', '0016_crs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
