@@ -66,7 +66,9 @@ const WheelZoomByLevel = L.Handler.extend({
       }
     }
     if (!step) return;
-    const from = this._target === null ? map.getZoom() : this._target;
+    // Count from where the map is going: a notch during a zoom animation adds to that animation's level.
+    const current = map._animatingZoom ? map._animateToZoom : map.getZoom();
+    const from = this._target === null ? current : this._target;
     const whole = step > 0 ? Math.floor(from) + 1 : Math.ceil(from) - 1;
     this._target = Math.max(map.getMinZoom(), Math.min(map.getMaxZoom(), whole));
     this._point = map.mouseEventToContainerPoint(e);

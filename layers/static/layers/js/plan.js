@@ -7,6 +7,7 @@ import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
 import { bboxToBounds, el, fillTemplate, textLines } from "./dom.js";
 import { numberFormat } from "./format.js";
+import { zoomOneLevelPerNotch } from "./layers.js";
 
 const L = window.L;
 const config = JSON.parse(document.getElementById("plan-config").textContent);
@@ -558,6 +559,7 @@ async function setup(leafletMap) {
   window.geoappPlan = state;
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   map.options.zoomSnap = 0.5;
+  zoomOneLevelPerNotch(map);
   labelLayer = L.layerGroup().addTo(map);
   // The map moves under the pointer: what was hovered is no longer there (its tile may be gone).
   map.on("movestart", () => { hovered = null; tooltip.remove(); });
