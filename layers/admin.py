@@ -1,5 +1,6 @@
 """The Django admin over every model, with Leaflet map widgets for geometries."""
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -407,3 +408,22 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     date_hierarchy = "time"
     list_select_related = False
     show_full_result_count = False
+
+
+@admin.register(models.Job)
+class JobAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Background jobs are started and cancelled on their pages (/jobs/, docs/JOBS.md); here they are only shown."""
+
+    list_display = ["created_at", "kind", "title", "status", "done", "total", "user", "finished_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["user"]
+    search_fields = ["title", "message"]
+
+
+# The queue's own tables (django-q2) are the worker's business: a job is followed and cancelled through Job above,
+# never by editing the queue by hand.
+for _queue_model in ("Schedule", "Success", "Failure", "OrmQ"):
+    try:
+        admin.site.unregister(apps.get_model("django_q", _queue_model))
+    except admin.sites.NotRegistered:
+        pass

@@ -140,8 +140,10 @@ DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     ServiceContract: ("estate__community__parent__parent",),
     RenovationProject: ("estate__community__parent__parent",),
     TakeoverPlan: ("district",),
-    ImportJob: ("user__profile__district",),  # a district's jobs; the system administrator's are its own
-    Job: ("user__profile__district",),
+    # A district's imports and jobs: those of its district users and of its streets' offices; the system
+    # administrator's and the city official's are their own.
+    ImportJob: ("user__profile__district", "user__profile__street__parent"),
+    Job: ("user__profile__district", "user__profile__street__parent"),
 }
 
 # What an output shows in place of a state it may not show (popups, detail pages); SQL outputs send NULL.

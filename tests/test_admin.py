@@ -4,14 +4,14 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.gis.db.models import GeometryField
 
-from layers.models import AbandonmentPhoto, ImportJob
+from layers.models import AbandonmentPhoto, ImportJob, Job
 
 pytestmark = pytest.mark.django_db
 
 # Photos are uploaded by street offices; the demo city ships none, so only their list page is checked here.
 NOT_IN_DEMO = {AbandonmentPhoto}
-# Imports are made by planners; the demo city has none.
-NOT_IN_DEMO |= {ImportJob}
+# Imports and background jobs are made by planners; the demo city has none.
+NOT_IN_DEMO |= {ImportJob, Job}
 LAYERS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "layers"]
 
 

@@ -533,10 +533,9 @@ def case_job_cancel(inside):
 
 
 # A job is its owner's: the street office gets 404 for the planner's job (it cannot learn of it); officials read
-# every job but cancel none; administrators read and cancel every job (permissions.OWNER_EXEMPT).
+# (the city official every district's, a district official their district's) but cancel none; administrators read
+# and cancel every job (permissions.OWNER_EXEMPT).
 NOT_OWN = {("street_office", True): 404}
-
-
 
 
 # --- the table: one row per URL pattern and method -------------------------------------------------------------------
@@ -693,7 +692,7 @@ ENDPOINTS = [
     E("api:job-download", GET, lambda i: Request(f"/api/jobs/{a_planners_background_job(done=True).pk}/download/"),
       EVERYONE, 200, exceptions=NOT_OWN, **REST),
     E("api:job-cancel", POST, J(case_job_cancel), EVERYONE, 200,
-      exceptions={**NOT_OWN, ("official", True): 404}, **REST),
+      exceptions={**NOT_OWN, ("official", True): 404, ("city", True): 404}, **REST),
     # The API's description and keys (docs/API.md).
     E("api:schema", GET, url("/api/schema/"), EVERYONE, 200),
     E("api:docs", GET, url("/api/docs/"), EVERYONE, 200),

@@ -24,8 +24,9 @@ def planner():
 
 
 def test_the_plan_named_is_the_plan_locked_at_its_version(planner):
-    older = TakeoverPlan.objects.create(name="旧方案", start_date=D)
-    newer = TakeoverPlan.objects.create(name="新方案", start_date=D)
+    district = planner.profile.district  # a plan belongs to its district (DOMAIN.md "Levels")
+    older = TakeoverPlan.objects.create(name="旧方案", start_date=D, district=district)
+    newer = TakeoverPlan.objects.create(name="新方案", start_date=D, district=district)
     with pytest.raises(plans.PlanConflict):
         plans.plan_discard(user=planner, plan_id=older.pk, version=older.version + 1)
     plans.plan_discard(user=planner, plan_id=older.pk, version=older.version)

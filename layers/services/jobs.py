@@ -86,7 +86,7 @@ def export_job_start(*, user, layer: str, fmt: str, query: dict) -> Job:
 def import_job_start(*, user, import_job_id: int, reason: str = "", confirm_unusual: bool = False) -> Job:
     """The commit of a large checked import as a job (the same all-or-nothing commit, run by the worker)."""
     with transaction.atomic():
-        record = get_restricted(ImportJob.objects.select_for_update(), user, VIEW, pk=import_job_id)
+        record = get_restricted(ImportJob.objects.select_for_update(of=("self",)), user, VIEW, pk=import_job_id)
         require(user, ImportJob, ADD)
         if record.status != ImportStatus.CHECKED:
             raise Conflict(_("Run the dry run of “%(name)s” first.") % {"name": record.file_name})
@@ -108,7 +108,7 @@ def plan_job_start(*, user, name: str, start_date, street_id=None, parameters: d
 def job_cancel(*, user, job_id: int) -> Job:
     """A queued job stops at once; a running one at its next chunk (its transaction then rolls back)."""
     with transaction.atomic():
-        job = get_restricted(Job.objects.select_for_update(), user, CHANGE, pk=job_id)
+        job = get_restricted(Job.objects.select_for_update(of=("self",)), user, CHANGE, pk=job_id)
         if job.finished:
             raise Conflict(_("This job has already finished (%(status)s).") % {"status": job.get_status_display()})
         if job.status == JobStatus.QUEUED:

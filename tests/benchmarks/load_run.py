@@ -67,16 +67,18 @@ class Plan:
 
 
 def planners_ensure(n: int) -> list:
-    """n planner accounts (created when missing) with an API token each."""
+    """n planner accounts of the first district (created when missing) with an API token each."""
     from django.contrib.auth.models import User
     from rest_framework.authtoken.models import Token
 
-    from layers.models import Role, UserProfile
+    from layers.models import AdminArea, AdminLevel, Role, UserProfile
 
+    district = AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
     users = []
     for k in range(1, n + 1):
         user, _ = User.objects.get_or_create(username=f"{PLANNER_PREFIX}{k}")
-        UserProfile.objects.update_or_create(user=user, defaults={"role": Role.PLANNER, "street": None})
+        UserProfile.objects.update_or_create(user=user, defaults={"role": Role.PLANNER, "street": None,
+                                                                       "district": district})
         Token.objects.get_or_create(user=user)
         users.append(user)
     return users

@@ -495,7 +495,7 @@ def import_job_create(*, user, upload, target: str) -> tuple[ImportJob, dict]:
 
 
 def _job_for_update(user, job_id: int) -> ImportJob:
-    job = get_restricted(ImportJob.objects.select_for_update(), user, VIEW, pk=job_id)
+    job = get_restricted(ImportJob.objects.select_for_update(of=("self",)), user, VIEW, pk=job_id)
     require(user, ImportJob, ADD)
     if job.status == ImportStatus.COMMITTED:
         raise ImportRefused(_("The import of “%(name)s” was already committed on %(when)s.")
