@@ -252,3 +252,6 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", max(IMPORT_MAX_BYTES, ABANDONMENT
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
 # The client address in the audit log: AUDIT_IP_HEADER=HTTP_X_REAL_IP (or HTTP_X_FORWARDED_FOR) behind a proxy.
 AUDIT_IP_HEADER = os.environ.get("AUDIT_IP_HEADER", "")
+
+# Hotline addresses (docs/ADDRESS_MATCHING.md): a match whose confidence (0–1) is below this is "to confirm".
+ADDRESS_MATCH_THRESHOLD = float(os.environ.get("ADDRESS_MATCH_THRESHOLD", "0.6"))
