@@ -217,6 +217,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "service", "description": "Assigning service, worklists, nearby custody (docs/SERVICE_API.md)"},
         {"name": "plans", "description": "Bundled-takeover plans (docs/PLANS.md)"},
         {"name": "imports", "description": "Importing files: dry run, then commit (docs/IMPORT.md)"},
+        {"name": "supervision", "description": "Hotline addresses located on estates (docs/ADDRESS_MATCHING.md)"},
         {"name": "authentication", "description": "API tokens (docs/API.md)"},
     ],
     # The tile endpoint is a plain Django view (kept fast); its schema comes from layers.api.openapi.TileSchema.

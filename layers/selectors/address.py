@@ -38,22 +38,39 @@ es AS (
     FROM layers_estate e
     WHERE {{scope}}
 ),
-cand AS (
+aliases AS (
+    SELECT es.id, unnest(string_to_array(es.aliases, '、')) AS alias FROM es WHERE es.aliases <> ''
+),
+exact_address AS (
     SELECT q.i, es.id FROM q JOIN es ON es.stem = q.stem AND es.num = q.num WHERE q.stem <> ''
+),
+exact_name AS (
+    SELECT q.i, es.id FROM q JOIN es ON es.name = q.est WHERE q.est <> ''
     UNION
+    SELECT q.i, aliases.id FROM q JOIN aliases ON aliases.alias = q.est WHERE q.est <> ''
+),
+-- Trigram look-ups only where the exact ones found nothing (a misspelt or shortened name or road).
+fuzzy_name AS (
     SELECT q.i, c.id FROM q CROSS JOIN LATERAL (
         SELECT e.id FROM layers_estate e
-        WHERE q.est <> '' AND (e.name %% q.est OR e.aliases %% q.est)
+        WHERE e.name %% q.est OR e.aliases %% q.est
         ORDER BY greatest(similarity(e.name, q.est), similarity(e.aliases, q.est)) DESC, e.id
         LIMIT 8
     ) c
-    UNION
+    WHERE q.est <> '' AND NOT EXISTS (SELECT 1 FROM exact_name x WHERE x.i = q.i)
+),
+fuzzy_address AS (
     SELECT q.i, c.id FROM q CROSS JOIN LATERAL (
         SELECT e.id FROM layers_estate e
-        WHERE q.addr <> '' AND e.address %% q.addr
+        WHERE e.address %% q.addr
         ORDER BY similarity(e.address, q.addr) DESC, e.id
         LIMIT 8
     ) c
+    WHERE q.addr <> '' AND NOT EXISTS (SELECT 1 FROM exact_address x WHERE x.i = q.i)
+),
+cand AS (
+    SELECT * FROM exact_address UNION SELECT * FROM exact_name
+    UNION SELECT * FROM fuzzy_name UNION SELECT * FROM fuzzy_address
 ),
 scored AS (
     SELECT cand.i, es.id, es.code, es.name, es.address,
@@ -141,7 +158,7 @@ def match_addresses(texts: list[str], *, user, threshold: float | None = None) -
             for i, pk, code, name, address, score in cursor.fetchall():
                 if len(by_query[i]) < CANDIDATES:
                     by_query[i].append(Candidate(pk, code, name, address, float(score or 0.0)))
-    wanted = {}
+    wanted: dict[tuple[int, str], list[int]] = defaultdict(list)
     for i, candidates in by_query.items():
         result = results[i]
         result.candidates = candidates
@@ -149,14 +166,13 @@ def match_addresses(texts: list[str], *, user, threshold: float | None = None) -
         result.confidence = confidence([c.score for c in candidates])
         result.matched = result.confidence >= threshold
         if parsed[i].building:
-            wanted[(candidates[0].estate_id, f"{int(parsed[i].building)}号楼")] = i
+            wanted[(candidates[0].estate_id, f"{int(parsed[i].building)}号楼")].append(i)
     if wanted:
         labels = {label for _, label in wanted}
         estates = {pk for pk, _ in wanted}
         for pk, estate_id, label in Building.objects.filter(estate_id__in=estates, label__in=labels).values_list(
                 "pk", "estate_id", "label"):
-            i = wanted.get((estate_id, label))
-            if i is not None:
+            for i in wanted.get((estate_id, label), ()):
                 results[i].building_id, results[i].building_label = pk, label
     return results
 
