@@ -28,7 +28,7 @@ def figures(rows, results) -> dict:
     with_building = [(row, r) for row, r in auto if row[2]]
     building_right = sum(1 for row, r in with_building if r.building_id is not None and r.estate.estate_code == row[1])
     return {"addresses": len(rows), "automatic": len(auto) / len(rows), "accuracy_automatic": right / max(1, len(auto)),
-            "top1_all": top1 / len(rows), "building_found": building_right / max(1, len(with_building))}
+            "top1_all": top1 / len(rows), "building_found": building_right / len(with_building) if with_building else None}
 
 
 def by_kind(rows, results) -> dict:
@@ -41,7 +41,8 @@ def by_kind(rows, results) -> dict:
 
 def show(title, f):
     print(f"{title}: {f['addresses']} addresses, automatic {f['automatic']:.1%}, correct among automatic "
-          f"{f['accuracy_automatic']:.1%}, top-1 over all {f['top1_all']:.1%}, building found {f['building_found']:.1%}")
+          f"{f['accuracy_automatic']:.1%}, top-1 over all {f['top1_all']:.1%}, building found "
+          + ("–" if f["building_found"] is None else f"{f['building_found']:.1%}"))
 
 
 def main():
