@@ -252,6 +252,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "service", "description": "Assigning service, worklists, nearby custody (docs/SERVICE_API.md)"},
         {"name": "plans", "description": "Bundled-takeover plans (docs/PLANS.md)"},
         {"name": "imports", "description": "Importing files: dry run, then commit (docs/IMPORT.md)"},
+        {"name": "supervision", "description": "Hotline addresses located on estates (docs/ADDRESS_MATCHING.md)"},
         {"name": "authentication", "description": "API tokens (docs/API.md)"},
     ],
     # The tile endpoint is a plain Django view (kept fast); its schema comes from layers.api.openapi.TileSchema.
@@ -291,3 +292,6 @@ MANAGEMENT_AREA_MERGE_MAX_GAP_M = env_int("MANAGEMENT_AREA_MERGE_MAX_GAP_M", 50)
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto: SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO.
 # The client address in the audit log: AUDIT_IP_HEADER=HTTP_X_REAL_IP (or HTTP_X_FORWARDED_FOR) behind a proxy.
 AUDIT_IP_HEADER = os.environ.get("AUDIT_IP_HEADER", "")
+
+# Hotline addresses (docs/ADDRESS_MATCHING.md): a match whose confidence (0–1) is below this is "to confirm".
+ADDRESS_MATCH_THRESHOLD = float(os.environ.get("ADDRESS_MATCH_THRESHOLD", "0.6"))

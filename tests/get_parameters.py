@@ -146,6 +146,7 @@ GET_ENDPOINTS = [
     Endpoint("api/admin-areas.geojson", lambda o: "/api/admin-areas.geojson",
              {"level": CHOICE, "bbox": BBOX, "zoom": NUMBER}, base={"level": "street"}),
     Endpoint("api/search/", lambda o: "/api/search/", {"q": TEXT}),
+    Endpoint("api/address-match/", lambda o: "/api/address-match/", {"q": TEXT}, base={"q": "解放大街100号"}),
     Endpoint("api/features/<str:kind>/<int:pk>/", lambda o: f"/api/features/estate/{o.estate.pk}/"),
     Endpoint("api/management-areas/", lambda o: "/api/management-areas/", {"bbox": BBOX},
              base={"bbox": "126.6,45.7,126.61,45.71"}),

@@ -605,6 +605,8 @@ ENDPOINTS = [
       scope=STREET),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
+    # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.
+    E("api:address-match", GET, url("/api/address-match/?q=小区1号楼"), EVERYONE, 200, **REST),
     E("api:coverage-trend", GET, url("/api/coverage/trend/"), EVERYONE, 200),
     E("api:coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
     E("api:coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..history import change_context
+from ..planning.address import estate_aliases
 from ..services.jurisdictions import enterprise_jurisdictions_refresh
 from .accounts import demo_accounts_ensure, is_demo_username
 from .city import SRID, City
@@ -246,9 +247,9 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         estate_id = {e.code: first + k for k, e in enumerate(city.estates)}
         counts["estates"] = _copy(
             raw, "layers_estate",
-            ("id", "code", "name", "address", "build_year", "households", "floor_area", "is_open", "owners_committee",
+            ("id", "code", "name", "address", "aliases", "build_year", "households", "floor_area", "is_open", "owners_committee",
              "community_id", "management_area_id", "geom"),
-            ((estate_id[e.code], e.code, e.name, e.address, e.build_year, e.households, e.floor_area, e.is_open,
+            ((estate_id[e.code], e.code, e.name, e.address, "、".join(estate_aliases(e.name)), e.build_year, e.households, e.floor_area, e.is_open,
               e.owners_committee, admin_id[e.community_code], area_id.get(e.area_code), g)
              for e, g in zip(city.estates, _multi_hex([e.geom for e in city.estates]))),
         )

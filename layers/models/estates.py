@@ -48,6 +48,9 @@ class Estate(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # Other names operators use (金都 for 金都小区), separated by "、"; matched with trigrams like the name
+    # (DOMAIN.md "Supervision": hotline addresses are located on an estate).
+    aliases = models.CharField(_("aliases"), max_length=300, blank=True, default="")
     build_year = models.PositiveSmallIntegerField(_("build year"))
     households = models.PositiveIntegerField(_("households"))
     floor_area = models.FloatField(_("floor area (m²)"))
@@ -80,6 +83,7 @@ class Estate(models.Model):
         indexes = indexes + [
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="estate_name_trgm"),
             GinIndex(fields=["address"], opclasses=["gin_trgm_ops"], name="estate_address_trgm"),
+            GinIndex(fields=["aliases"], opclasses=["gin_trgm_ops"], name="estate_aliases_trgm"),
         ]
         constraints = constraints + [
             CheckConstraint(condition=Q(build_year__gte=1900, build_year__lte=2100), name="estate_build_year_range"),
