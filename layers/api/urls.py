@@ -7,7 +7,8 @@ contract of docs/*_API.md and the JavaScript, and never change with a name. All 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import abandonment, address, coverage, enterprises, export, imports, jobs, management_areas, plans, service, views
+from . import (abandonment, address, coverage, enterprises, export, imports, jobs, management_areas, plans, service,
+               views)
 from .drf import LoggedInElseLogInPage
 from .tokens import obtain_token
 
