@@ -738,7 +738,7 @@ ENDPOINTS = [
 # even an administrator gets 403 on their add and delete pages.
 ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversion", "creditevaluation",
                    "enterpriselisting", "registerchange", "takeoverplan", "bundle", "bundleestate", "planversion",
-                   "importjob", "auditevent"}
+                   "importjob", "auditevent", "job"}
 ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
 
 
@@ -747,6 +747,7 @@ def an_object_of(model):
     made = {Group: lambda: Group.objects.create(name="矩阵"),
             AbandonmentPhoto: lambda: a_photo(True),
             ImportJob: lambda: an_import_job(),
+            Job: lambda: a_planners_background_job(),
             AuditEvent: lambda: record_command("permission_matrix", "an event for the admin pages")}
     if model is TokenProxy:  # the admin's tokens are keyed by their user's id
         Token.objects.create(user=user("official"))
