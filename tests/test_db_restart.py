@@ -32,6 +32,8 @@ sys.path.insert(0, "tests/benchmarks")
 import django
 django.setup()
 import load_run
+from tests import factories
+factories.district()  # a planner answers for a district (DOMAIN.md "Levels")
 user = load_run.planners_ensure(1)[0]
 print(json.dumps({"token": user.auth_token.key, "session": load_run.session_for(user)}))
 """

@@ -49,6 +49,8 @@ def test_ogrinfo_reads_every_collection_in_a_bbox_with_paging_as_the_db_has_it(l
     bbox = middle_bbox()
     for layer in LAYERS:
         expected = layer_ids_in_bbox(layer, bbox)
+        if layer == "admin_areas":  # a district's users do not see the city record (docs/SECURITY.md)
+            expected -= set(AdminArea.objects.filter(level=AdminLevel.CITY).values_list("pk", flat=True))
         assert expected, f"no {layer} in the test bbox"
         out = ogrinfo("-q", "-oo", "PAGE_SIZE=7", "-spat", *map(str, bbox), f"OAPIF:{live_server.url}/ogc/", layer)
         got = [int(i) for i in FEATURE_ID.findall(out)]
