@@ -7,7 +7,8 @@ Two questions, answered from the role table below:
   street office cannot even learn what lies in another street, nor a district's users what lies in another district.
 Jurisdictions (DOMAIN.md "Levels"): the city official and the system administrator have the whole city; planners,
 district officials and district administrators their district (DISTRICT_LOOKUP); a street office its street
-(STREET_LOOKUP) inside its district.
+(STREET_LOOKUP) inside its district; a community (residents' committee) its community (COMMUNITY_LOOKUP) inside its
+district; an enterprise only the complaints about the estates it serves (ENTERPRISE_LOOKUP), nothing else.
 Reads have two levels (docs/SECURITY.md "Read scope"): LOCATE, an object's outline and name, which a street office
 gets in its whole district for orientation where the table grants it; VIEW, its state and details, only inside its
 street.
@@ -33,6 +34,9 @@ from .models import (
     AdminArea,
     AuditEvent,
     Building,
+    CalendarDay,
+    Complaint,
+    ComplaintCategory,
     CreditEvaluation,
     Enterprise,
     EnterpriseJurisdiction,
@@ -40,6 +44,7 @@ from .models import (
     Estate,
     ImportJob,
     Job,
+    JointMeetingItem,
     ManagementArea,
     RenovationProject,
     Road,
@@ -53,7 +58,8 @@ LOCATE, VIEW, ADD, CHANGE, DELETE = "locate", "view", "add", "change", "delete"
 ACTION_LABELS = {LOCATE: gettext_lazy("locate"), VIEW: gettext_lazy("view"), ADD: gettext_lazy("add"), CHANGE: gettext_lazy("change"),
                  DELETE: gettext_lazy("delete")}
 
-EVERYONE = frozenset(Role.values)
+# Every role that reads the map and the registers: all but the enterprise, which sees its complaints only.
+EVERYONE = frozenset(Role.values) - {Role.ENTERPRISE}
 # Who changes things: a district's planners and administrators (in their district), the system administrator
 # (everywhere). The city official and district officials read only.
 DISTRICT = frozenset({Role.PLANNER, Role.DISTRICT_ADMINISTRATOR, Role.ADMINISTRATOR})
@@ -107,6 +113,25 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (Estate, VIEW): EVERYONE,
     (EnterpriseJurisdiction, VIEW): EVERYONE,
     (RenovationProject, VIEW): EVERYONE,
+    # Complaints (DOMAIN.md "Supervision"): taken in by communities, street offices and the district, each in its
+    # area; read by officials; the enterprise sees and answers those about the estates it serves. Which step each
+    # role may take is the service's rule (layers/services/complaints.py).
+    (Complaint, VIEW): EVERYONE | {Role.ENTERPRISE},
+    (Complaint, ADD): DISTRICT | {Role.STREET_OFFICE, Role.COMMUNITY},
+    (Complaint, CHANGE): DISTRICT | {Role.STREET_OFFICE, Role.COMMUNITY, Role.ENTERPRISE},
+    # The routing table and deadlines are the district's (002 §3); the working-day calendar is the city's, kept by
+    # the district departments and the administrator like the enterprise register.
+    (ComplaintCategory, VIEW): EVERYONE,
+    (ComplaintCategory, ADD): DISTRICT,
+    (ComplaintCategory, CHANGE): DISTRICT,
+    (CalendarDay, VIEW): EVERYONE,
+    (CalendarDay, ADD): DISTRICT,
+    (CalendarDay, CHANGE): DISTRICT,
+    (CalendarDay, DELETE): DISTRICT,
+    # The joint meeting (联席会议, 000 §4(2)) is convened by the district department or the street.
+    (JointMeetingItem, VIEW): EVERYONE,
+    (JointMeetingItem, ADD): DISTRICT | {Role.STREET_OFFICE},
+    (JointMeetingItem, CHANGE): DISTRICT | {Role.STREET_OFFICE},
     # The audit log (docs/SECURITY.md): administrators read it; nobody changes it (the database refuses).
     (AuditEvent, VIEW): frozenset({Role.ADMINISTRATOR}),
 }
@@ -119,6 +144,25 @@ STREET_LOOKUP: dict[type[Model], str] = {
     AbandonmentReport: "street",
     ServiceContract: "estate__community__parent",
     RenovationProject: "estate__community__parent",
+    Complaint: "street",
+    JointMeetingItem: "complaint__street",
+}
+
+# Where a community's jurisdiction lies (its residents' committee, DOMAIN.md "Who uses it"): like a street office's
+# street, one level down. Models in DISTRICT_LOOKUP but not here are read district-wide, as for a street office.
+COMMUNITY_LOOKUP: dict[type[Model], str] = {
+    Estate: "community",
+    Building: "estate__community",
+    AbandonmentReport: "building__estate__community",
+    ServiceContract: "estate__community",
+    RenovationProject: "estate__community",
+    Complaint: "community",
+    JointMeetingItem: "complaint__community",
+}
+
+# What an enterprise sees: the complaints about the estates it serves (routed to it), nothing else.
+ENTERPRISE_LOOKUP: dict[type[Model], str] = {
+    Complaint: "enterprise",
 }
 
 # Models whose rows belong to one user: the lookup to the owner. Roles not listed per action see only their own.
@@ -140,6 +184,9 @@ DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     ServiceContract: ("estate__community__parent__parent",),
     RenovationProject: ("estate__community__parent__parent",),
     TakeoverPlan: ("district",),
+    Complaint: ("district",),
+    ComplaintCategory: ("district",),
+    JointMeetingItem: ("complaint__district",),
     # A district's imports and jobs: those of its district users and of its streets' offices; the system
     # administrator's and the city official's are their own.
     ImportJob: ("user__profile__district", "user__profile__street__parent"),
@@ -180,8 +227,19 @@ def street_of(user):
     return profile.street if profile and profile.role == Role.STREET_OFFICE else None
 
 
+def community_of(user):
+    profile = getattr(user, "profile", None)
+    return profile.community if profile and profile.role == Role.COMMUNITY else None
+
+
+def enterprise_of(user):
+    profile = getattr(user, "profile", None)
+    return profile.enterprise if profile and profile.role == Role.ENTERPRISE else None
+
+
 def district_of(user):
-    """The district a user answers for: a district role's own, a street office's street's; None for the city."""
+    """The district a user answers for: a district role's own, a street office's street's, a community's street's;
+    None for the city and for an enterprise (it may serve several districts)."""
     if role_of(user) == Role.ADMINISTRATOR:
         return None
     profile = getattr(user, "profile", None)
@@ -191,11 +249,16 @@ def district_of(user):
         return profile.district
     if profile.role == Role.STREET_OFFICE and profile.street_id:
         return profile.street.parent
+    if profile.role == Role.COMMUNITY and profile.community_id:
+        return profile.community.parent.parent
     return None
 
 
 def area_of(user):
-    """The administrative area a user answers for (street, district or city) — what the map opens on."""
+    """The administrative area a user answers for (community, street, district or city) — what the map opens on."""
+    community = community_of(user)
+    if community is not None:
+        return community
     street = street_of(user)
     if street is not None:
         return street
@@ -227,30 +290,52 @@ def restrict(queryset: QuerySet, user, action: str) -> QuerySet:
     """The part of `queryset` the user may `action`: empty for a refused role, one district for a district role,
     one street for a street office, the user's own rows of an owned model (OWNER_LOOKUP) unless the role is exempt."""
     role = role_of(user)
-    queryset = restrict_role(queryset, role=role, street=street_of(user), action=action, district=_district_id(user, role))
+    queryset = restrict_role(queryset, role=role, action=action, **_areas(user, role))
     model = queryset.model
     if model in OWNER_LOOKUP and role not in OWNER_EXEMPT.get((model, action), frozenset()):
         queryset = queryset.filter(**{OWNER_LOOKUP[model]: user})
     return queryset
 
 
-def _district_id(user, role: str | None) -> int | None:
-    """The id of a district role's district (None for other roles)."""
-    profile = getattr(user, "profile", None) if role in DISTRICT_ROLES else None
-    return profile.district_id if profile else None
+def _areas(user, role: str | None) -> dict:
+    """What the user's role answers for, as restrict_role()'s keywords: only the column of the role counts (a stale
+    column of another role never widens a scope)."""
+    profile = getattr(user, "profile", None) if role != Role.ADMINISTRATOR else None
+    if profile is None:
+        return {"street": None}
+    return {"street": profile.street if role == Role.STREET_OFFICE else None,
+            "district": profile.district_id if role in DISTRICT_ROLES else None,
+            "community": profile.community_id if role == Role.COMMUNITY else None,
+            "enterprise": profile.enterprise_id if role == Role.ENTERPRISE else None}
 
 
 def _in_district(model: type[Model], district) -> Q:
     return Q(*(Q(**{lookup: district}) for lookup in DISTRICT_LOOKUP[model]), _connector=Q.OR)
 
 
-def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str, district=None) -> QuerySet:
-    """restrict() for a role, street and district (AdminAreas or their ids) known without a user object: the tile
-    path. A street office's district is its street's parent."""
+def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str, district=None, community=None,
+                  enterprise=None) -> QuerySet:
+    """restrict() for a role and what it answers for (a street, district or community: AdminAreas or their ids; an
+    enterprise or its id) known without a user object: the tile path. A street office's district is its street's
+    parent, a community's its street's parent."""
     model = queryset.model
     if role not in _roles(model, action):
         return queryset.none()
     district_wide = action == LOCATE and role in ROLE_ACTIONS.get((model, LOCATE), frozenset())
+    if role == Role.ENTERPRISE:
+        if enterprise is None or model not in ENTERPRISE_LOOKUP:
+            return queryset.none()
+        return queryset.filter(**{ENTERPRISE_LOOKUP[model]: enterprise})
+    if role == Role.COMMUNITY:
+        if community is None:
+            return queryset.none()
+        if model in COMMUNITY_LOOKUP and not district_wide:
+            return queryset.filter(**{COMMUNITY_LOOKUP[model]: community})
+        if model in DISTRICT_LOOKUP:
+            community_id = getattr(community, "pk", community)
+            return queryset.filter(_in_district(
+                model, AdminArea.objects.filter(pk=community_id).values("parent__parent")[:1]))
+        return queryset
     if role == Role.STREET_OFFICE:
         if street is None:
             return queryset.none()
@@ -268,10 +353,11 @@ def restrict_role(queryset: QuerySet, *, role: str | None, street, action: str, 
 
 
 def scope_sql(model: type[Model], *, role: str | None, street, action: str, column: str,
-              district=None) -> tuple[str, list]:
+              district=None, community=None, enterprise=None) -> tuple[str, list]:
     """restrict_role() as an SQL test of `column` (a query's column holding `model`'s primary key) with its
     parameters: ("TRUE", []) when the role has every row, ("FALSE", []) when none — for SQL-built outputs."""
-    queryset = restrict_role(model._default_manager.all(), role=role, street=street, action=action, district=district)
+    queryset = restrict_role(model._default_manager.all(), role=role, street=street, action=action, district=district,
+                             community=community, enterprise=enterprise)
     if queryset.query.is_empty():
         return "FALSE", []
     if not queryset.query.where:
@@ -283,8 +369,7 @@ def scope_sql(model: type[Model], *, role: str | None, street, action: str, colu
 def user_scope_sql(model: type[Model], user, action: str, column: str) -> tuple[str, list]:
     """scope_sql() for a user."""
     role = role_of(user)
-    return scope_sql(model, role=role, street=street_of(user), action=action, column=column,
-                     district=_district_id(user, role))
+    return scope_sql(model, role=role, action=action, column=column, **_areas(user, role))
 
 
 def inlined(sql: str, params: list) -> str:

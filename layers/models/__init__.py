@@ -1,8 +1,24 @@
 """The product's data model, one module per family of things (DOMAIN.md glossary names)."""
 from .abandonment import AbandonmentEvent, AbandonmentPhoto, AbandonmentReason, AbandonmentReport, ReportState
-from .accounts import CITY_ROLES, DISTRICT_ROLES, STREET_ROLES, Role, UserProfile
+from .accounts import CITY_ROLES, COMMUNITY_ROLES, DISTRICT_ROLES, ENTERPRISE_ROLES, STREET_ROLES, Role, UserProfile
 from .audit import AuditEvent, AuditKind
 from .admin_units import PARENT_LEVEL, AdminArea, AdminLevel, Road, RoadClass
+from .complaints import (
+    HOTLINE_CHANNELS,
+    OPEN_STATUSES,
+    CalendarDay,
+    Channel,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintStatus,
+    HandlingLevel,
+    JointMeetingItem,
+    Rating,
+    Responsible,
+    StepKind,
+)
 from .contracts import (
     CaretakerAgency,
     CaretakerKind,
@@ -33,6 +49,9 @@ __all__ = [
     "AuditEvent", "AuditKind",
     "ChangeAction", "ManagementAreaVersion",
     "ImportJob", "ImportStatus",
+    "CalendarDay", "Channel", "Complaint", "ComplaintAttachment", "ComplaintCategory", "ComplaintEvent",
+    "ComplaintStatus", "HandlingLevel", "HOTLINE_CHANNELS", "JointMeetingItem", "OPEN_STATUSES", "Rating",
+    "Responsible", "StepKind", "COMMUNITY_ROLES", "ENTERPRISE_ROLES",
     "Job", "JobKind", "JobStatus",
     "Bundle", "BundleEstate", "PlanStatus", "PlanVersion", "TakeoverPlan",
     "CreditEvaluation", "EnterpriseListing", "RegisterAction", "RegisterChange",

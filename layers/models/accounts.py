@@ -1,4 +1,5 @@
-"""Who a user is in the product: a role and the area it answers for (a district, a street, or the whole city)."""
+"""Who a user is in the product: a role and what it answers for (a district, a street, a community, an enterprise, or
+the whole city)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import CheckConstraint, Q
@@ -12,6 +13,8 @@ class Role(models.TextChoices):
     OFFICIAL = "official", _("Official (read-only)")
     DISTRICT_ADMINISTRATOR = "district_admin", _("District administrator")
     STREET_OFFICE = "street_office", _("Street office")
+    COMMUNITY = "community", _("Community (residents' committee)")
+    ENTERPRISE = "enterprise", _("Property-service enterprise")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -19,6 +22,10 @@ class Role(models.TextChoices):
 # whole city: the city official reads it, the system administrator does everything).
 DISTRICT_ROLES = (Role.PLANNER, Role.OFFICIAL, Role.DISTRICT_ADMINISTRATOR)
 STREET_ROLES = (Role.STREET_OFFICE,)
+# DOMAIN.md "Who uses it": a community acts in its community; an enterprise sees and answers the complaints about the
+# estates it serves, nothing else.
+COMMUNITY_ROLES = (Role.COMMUNITY,)
+ENTERPRISE_ROLES = (Role.ENTERPRISE,)
 CITY_ROLES = (Role.CITY_OFFICIAL, Role.ADMINISTRATOR)
 
 
@@ -32,17 +39,32 @@ class UserProfile(models.Model):
     street = models.ForeignKey(
         "layers.AdminArea", verbose_name=_("street"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    community = models.ForeignKey(
+        "layers.AdminArea", verbose_name=_("community"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text=_("The community a residents' committee user answers for"),
+    )
+    enterprise = models.ForeignKey(
+        "layers.Enterprise", verbose_name=_("enterprise"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text=_("The enterprise an enterprise user works for"),
+    )
 
     class Meta:
         verbose_name = _("user profile")
         verbose_name_plural = _("user profiles")
         constraints = [
             # The area a user answers for follows the role; that it is of the right level is checked by the trigger
-            # layers_userprofile_area_level (migration 0015).
+            # layers_userprofile_area_level (migrations 0015, 0020).
             CheckConstraint(
-                condition=Q(role__in=STREET_ROLES, street__isnull=False, district__isnull=True)
-                | Q(role__in=DISTRICT_ROLES, district__isnull=False, street__isnull=True)
-                | Q(role__in=CITY_ROLES, district__isnull=True, street__isnull=True),
+                condition=Q(role__in=STREET_ROLES, street__isnull=False, district__isnull=True,
+                            community__isnull=True, enterprise__isnull=True)
+                | Q(role__in=DISTRICT_ROLES, district__isnull=False, street__isnull=True,
+                    community__isnull=True, enterprise__isnull=True)
+                | Q(role__in=COMMUNITY_ROLES, community__isnull=False, street__isnull=True, district__isnull=True,
+                    enterprise__isnull=True)
+                | Q(role__in=ENTERPRISE_ROLES, enterprise__isnull=False, street__isnull=True, district__isnull=True,
+                    community__isnull=True)
+                | Q(role__in=CITY_ROLES, district__isnull=True, street__isnull=True, community__isnull=True,
+                    enterprise__isnull=True),
                 name="userprofile_area_by_role",
             )
         ]

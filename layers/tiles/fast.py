@@ -56,7 +56,8 @@ SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_aut
 
 SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
 VIEWER_SQL = """
-SELECT s.session_data, u.password, u.is_active, u.is_superuser, p.role, p.street_id, p.district_id,
+SELECT s.session_data, u.password, u.is_active, u.is_superuser, p.role, p.street_id, p.district_id, p.community_id,
+       p.enterprise_id,
        (SELECT version FROM layers_tileversion WHERE layer = %(layer)s)
   FROM django_session s
   JOIN auth_user u ON u.id = %(uid)s
@@ -181,7 +182,8 @@ class TileLane:
         if row is None:
             self.sessions.pop(key, None)
             return None
-        current, password, is_active, is_superuser, role, street_id, district_id, version = row
+        (current, password, is_active, is_superuser, role, street_id, district_id, community_id, enterprise_id,
+         version) = row
         if current != data:  # the session was written since: read it again
             self.sessions.pop(key, None)
             known = self.decode(key, data=current)
@@ -193,7 +195,7 @@ class TileLane:
             return None
         if is_superuser:
             role = Role.ADMINISTRATOR
-        return serve.Viewer.for_profile(role, street_id, district_id), version
+        return serve.Viewer.for_profile(role, street_id, district_id, community_id, enterprise_id), version
 
     def decode(self, key: str, data: str | None = None):
         from django.contrib.sessions.backends.db import SessionStore

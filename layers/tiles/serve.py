@@ -101,25 +101,44 @@ tile_cache = _make_cache()
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who asks, as far as tile scope goes: a role and, for a street office, its street's id, for a district role
-    its district's id."""
+    """Who asks, as far as tile scope goes: a role and the id of what it answers for — a street office's street, a
+    district role's district, a community's community, an enterprise's enterprise."""
     role: str | None
     street_id: int | None = None
     district_id: int | None = None
+    community_id: int | None = None
+    enterprise_id: int | None = None
 
     @classmethod
     def of(cls, user) -> Viewer:
         from ..permissions import role_of
 
         role = role_of(user)
-        profile = getattr(user, "profile", None) if role in (Role.STREET_OFFICE, *DISTRICT_ROLES) else None
-        return cls.for_profile(role, profile.street_id if profile else None, profile.district_id if profile else None)
+        profile = getattr(user, "profile", None) if role != Role.ADMINISTRATOR else None
+        if profile is None:
+            return cls.for_profile(role, None, None)
+        return cls.for_profile(role, profile.street_id, profile.district_id, profile.community_id,
+                               profile.enterprise_id)
 
     @classmethod
-    def for_profile(cls, role: str | None, street_id: int | None, district_id: int | None) -> Viewer:
+    def for_profile(cls, role: str | None, street_id: int | None, district_id: int | None,
+                    community_id: int | None = None, enterprise_id: int | None = None) -> Viewer:
         """Only the area the role answers for is kept (a stale column of another role never widens a scope)."""
         return cls(role, street_id if role == Role.STREET_OFFICE else None,
-                   district_id if role in DISTRICT_ROLES else None)
+                   district_id if role in DISTRICT_ROLES else None,
+                   community_id if role == Role.COMMUNITY else None,
+                   enterprise_id if role == Role.ENTERPRISE else None)
+
+    @property
+    def area_key(self) -> str:
+        """What the viewer's scope is cut to, for cache keys and ETags."""
+        if self.district_id is not None:
+            return f"d{self.district_id}"
+        if self.community_id is not None:
+            return f"c{self.community_id}"
+        if self.enterprise_id is not None:
+            return f"e{self.enterprise_id}"
+        return str(self.street_id)
 
 
 @dataclass(frozen=True)
@@ -132,14 +151,14 @@ class Scope:
 
 ALL = Scope("all", "TRUE")
 NONE = Scope("none", "FALSE", empty=True, visible="FALSE")
-_scopes: dict[tuple[str, str | None, int | None, int | None], Scope] = {}
+_scopes: dict[tuple[str, Viewer], Scope] = {}
 
 
 def scope_for(layer: TileLayer, viewer: Viewer) -> Scope:
     """The viewer's scope on the layer, from permissions.restrict_role(), compiled once per process."""
     if layer.scope_model is None:
         return ALL
-    key = (layer.name, viewer.role, viewer.street_id, viewer.district_id)
+    key = (layer.name, viewer)
     scope = _scopes.get(key)
     if scope is None:
         scope = _scopes[key] = _compile_scope(layer, viewer)
@@ -156,14 +175,14 @@ def _compile_scope(layer: TileLayer, viewer: Viewer) -> Scope:
         return NONE
     if rows == visible == "TRUE":
         return ALL
-    area = viewer.street_id if viewer.district_id is None else f"d{viewer.district_id}"
-    return Scope(f"{viewer.role}.{area}", rows, visible=visible)
+    return Scope(f"{viewer.role}.{viewer.area_key}", rows, visible=visible)
 
 
 def _inline(model, viewer: Viewer, action: str, column: str) -> str:
     """permissions.scope_sql() with its parameters inlined, ready for the tile SQL."""
     sql, params = scope_sql(model, role=viewer.role, street=viewer.street_id, action=action, column=column,
-                            district=viewer.district_id)
+                            district=viewer.district_id, community=viewer.community_id,
+                            enterprise=viewer.enterprise_id)
     return inlined(sql, params)  # the tile SQL goes through psycopg2's named-parameter substitution
 
 

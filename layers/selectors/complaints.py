@@ -1,0 +1,42 @@
+"""Reads of the complaint records: the district's routing table, the working-day calendar, the provider a case goes
+to (DOMAIN.md "Supervision")."""
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import QuerySet
+
+from ..models import CalendarDay, ComplaintCategory, ProviderKind
+from .contracts import estate_current_contract
+
+
+def calendar_exceptions(start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:
+    """The calendar's holidays and make-up working days from `start` to `end` (inclusive): {date: working}."""
+    return dict(CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "working"))
+
+
+def routing_table(district) -> QuerySet[ComplaintCategory]:
+    return ComplaintCategory.objects.filter(district=district).order_by("code")
+
+
+def category_for(district, *texts: str) -> ComplaintCategory | None:
+    """The district's category for a hotline order: the first category (by code) one of whose keywords occurs in the
+    order's category text, else in the caller's words; else the district's fallback category `other`."""
+    categories = list(routing_table(district).filter(active=True))
+    for text in texts:
+        if not text:
+            continue
+        for category in categories:
+            if any(word and word in text for word in category.keywords.split()):
+                return category
+    return next((c for c in categories if c.code == "other"), None)
+
+
+def provider_on(estate_id: int, on: datetime.date) -> dict:
+    """Who serves the estate on that date (its single active contract, DOMAIN.md rule "one service at a time"):
+    {"provider_kind": …, "enterprise_id": …}; no contract → provider_kind "" (the community settles it)."""
+    contract = estate_current_contract(estate_id=estate_id, on=on)
+    if contract is None:
+        return {"provider_kind": "", "enterprise_id": None}
+    return {"provider_kind": contract.provider_kind,
+            "enterprise_id": contract.enterprise_id if contract.provider_kind == ProviderKind.ENTERPRISE else None}
