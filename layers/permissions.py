@@ -276,7 +276,8 @@ def scope_sql(model: type[Model], *, role: str | None, street, action: str, colu
         return "FALSE", []
     if not queryset.query.where:
         return "TRUE", []
-    inner, params = queryset.values("pk").query.sql_with_params()
+    # Unordered: a model's default ordering would only sort the subquery's rows for nothing.
+    inner, params = queryset.values("pk").order_by().query.sql_with_params()
     return f"{column} IN ({inner})", list(params)
 
 

@@ -84,6 +84,12 @@ class Estate(models.Model):
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="estate_name_trgm"),
             GinIndex(fields=["address"], opclasses=["gin_trgm_ops"], name="estate_address_trgm"),
             GinIndex(fields=["aliases"], opclasses=["gin_trgm_ops"], name="estate_aliases_trgm"),
+            # The coverage figures read old estates per community without the outlines (index-only scans of
+            # these narrow copies instead of the table with its two geometries), and estates by id for their
+            # community (abandoned buildings, renovation projects).
+            models.Index(fields=["community"], include=["id", "build_year", "households", "floor_area",
+                                                        "owners_committee"], name="estate_community_figures"),
+            models.Index(fields=["id"], include=["community"], name="estate_id_community"),
         ]
         constraints = constraints + [
             CheckConstraint(condition=Q(build_year__gte=1900, build_year__lte=2100), name="estate_build_year_range"),
@@ -126,6 +132,9 @@ class Building(models.Model):
         verbose_name_plural = _("buildings")
         ordering = ["code"]
         indexes, constraints = geometry_rules("building", "geom", "geom_web")
+        # A building's estate without reading the table with its two geometries (coverage figures of abandoned
+        # buildings: an index-only scan).
+        indexes = indexes + [models.Index(fields=["id"], include=["estate"], name="building_id_estate")]
         constraints = constraints + [
             CheckConstraint(condition=Q(floors__gte=1, floors__lte=120), name="building_floors_range"),
         ]
