@@ -134,11 +134,12 @@ OWNER_EXEMPT: dict[tuple[type[Model], str], frozenset[str]] = {
 DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     AdminArea: ("pk", "parent", "parent__parent"),  # the district itself, its streets and their communities
     ManagementArea: ("district",),
-    Estate: ("community__parent__parent",),
-    Building: ("estate__community__parent__parent",),
+    # An estate's district is its community's parent's parent, kept in Estate.district by the database.
+    Estate: ("district",),
+    Building: ("estate__district",),
     AbandonmentReport: ("street__parent",),
-    ServiceContract: ("estate__community__parent__parent",),
-    RenovationProject: ("estate__community__parent__parent",),
+    ServiceContract: ("estate__district",),
+    RenovationProject: ("estate__district",),
     TakeoverPlan: ("district",),
     # A district's imports and jobs: those of its district users and of its streets' offices; the system
     # administrator's and the city official's are their own.
