@@ -178,11 +178,12 @@ OWNER_EXEMPT: dict[tuple[type[Model], str], frozenset[str]] = {
 DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     AdminArea: ("pk", "parent", "parent__parent"),  # the district itself, its streets and their communities
     ManagementArea: ("district",),
-    Estate: ("community__parent__parent",),
-    Building: ("estate__community__parent__parent",),
+    # An estate's district is its community's parent's parent, kept in Estate.district by the database.
+    Estate: ("district",),
+    Building: ("estate__district",),
     AbandonmentReport: ("street__parent",),
-    ServiceContract: ("estate__community__parent__parent",),
-    RenovationProject: ("estate__community__parent__parent",),
+    ServiceContract: ("estate__district",),
+    RenovationProject: ("estate__district",),
     TakeoverPlan: ("district",),
     Complaint: ("district",),
     ComplaintCategory: ("district",),
@@ -362,7 +363,8 @@ def scope_sql(model: type[Model], *, role: str | None, street, action: str, colu
         return "FALSE", []
     if not queryset.query.where:
         return "TRUE", []
-    inner, params = queryset.values("pk").query.sql_with_params()
+    # Unordered: a model's default ordering would only sort the subquery's rows for nothing.
+    inner, params = queryset.values("pk").order_by().query.sql_with_params()
     return f"{column} IN ({inner})", list(params)
 
 

@@ -61,6 +61,14 @@ class Estate(models.Model):
     community = models.ForeignKey(
         "layers.AdminArea", verbose_name=_("community"), on_delete=models.PROTECT, related_name="estates"
     )
+    # The community's district (its parent's parent), written by the database only (migration 0021: on every
+    # insert or change of community, and when a community or street moves): a district's permission scope
+    # (permissions.DISTRICT_LOOKUP) reads this one column, which PostgreSQL estimates well, instead of two joins
+    # over the admin areas, which it estimated at a sixth of a district and answered with nested loops.
+    district = models.ForeignKey(
+        "layers.AdminArea", verbose_name=_("district"), null=True, blank=True, editable=False,
+        on_delete=models.PROTECT, related_name="+",
+    )
     management_area = models.ForeignKey(
         "layers.ManagementArea",
         verbose_name=_("management area"),
@@ -84,6 +92,12 @@ class Estate(models.Model):
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="estate_name_trgm"),
             GinIndex(fields=["address"], opclasses=["gin_trgm_ops"], name="estate_address_trgm"),
             GinIndex(fields=["aliases"], opclasses=["gin_trgm_ops"], name="estate_aliases_trgm"),
+            # The coverage figures read old estates per community without the outlines (index-only scans of
+            # these narrow copies instead of the table with its two geometries), and estates by id for their
+            # community (abandoned buildings, renovation projects).
+            models.Index(fields=["community"], include=["id", "build_year", "households", "floor_area",
+                                                        "owners_committee"], name="estate_community_figures"),
+            models.Index(fields=["id"], include=["community"], name="estate_id_community"),
         ]
         constraints = constraints + [
             CheckConstraint(condition=Q(build_year__gte=1900, build_year__lte=2100), name="estate_build_year_range"),
@@ -126,6 +140,9 @@ class Building(models.Model):
         verbose_name_plural = _("buildings")
         ordering = ["code"]
         indexes, constraints = geometry_rules("building", "geom", "geom_web")
+        # A building's estate without reading the table with its two geometries (coverage figures of abandoned
+        # buildings: an index-only scan).
+        indexes = indexes + [models.Index(fields=["id"], include=["estate"], name="building_id_estate")]
         constraints = constraints + [
             CheckConstraint(condition=Q(floors__gte=1, floors__lte=120), name="building_floors_range"),
         ]

@@ -39,13 +39,36 @@ COUNT_COLUMNS = (
 # zeros. A building's abandonment state on D is the to_state of the last step (of any of its reports) taken by
 # the end of D; "rejected" means managed again. Renovation projects count from their start year, by their
 # recorded status (projects carry years, not dates).
-FIGURES_SQL = """
-WITH est AS (
+AREAS_SQL = """
+WITH area AS (
+  SELECT a.id, a.code, a.name, a.level FROM layers_adminarea a
+    LEFT JOIN layers_adminarea p1 ON p1.id = a.parent_id
+    LEFT JOIN layers_adminarea p2 ON p2.id = p1.parent_id
+   WHERE a.level = %(level)s AND {scope}
+     AND (%(parent)s::bigint IS NULL OR %(parent)s::bigint IN (a.parent_id, p1.parent_id, p2.parent_id))
+), hierarchy AS (
+  SELECT c.id AS community_id,
+         CASE %(level)s WHEN 'community' THEN c.id WHEN 'street' THEN s.id
+                        WHEN 'district' THEN d.id ELSE d.parent_id END AS area_id
+    FROM layers_adminarea c
+    JOIN layers_adminarea s ON s.id = c.parent_id
+    JOIN layers_adminarea d ON d.id = s.parent_id
+   WHERE c.level = 'community'
+)"""
+# The communities whose figures a request sums, and how many communities there are: the first, small statement.
+# Passed on as a literal array, the planner estimates the estates of a district as well as of the whole city; a
+# subquery over the admin areas it guessed at a handful of communities and answered with nested loops.
+COMMUNITIES_SQL = AREAS_SQL + """
+SELECT COALESCE(array_agg(h.community_id ORDER BY h.community_id), '{}'),
+       (SELECT count(*) FROM layers_adminarea WHERE level = 'community')
+  FROM hierarchy h WHERE h.area_id IN (SELECT id FROM area)
+"""
+FIGURES_SQL = AREAS_SQL + """, est AS (
   SELECT e.community_id, e.households, e.floor_area, e.owners_committee,
          COALESCE(a.status, 'none') AS status
     FROM layers_estate e
     LEFT JOIN layers_active_contracts(%(on)s) a ON a.estate_id = e.id
-   WHERE {old}
+   WHERE {old} AND {communities}
 ), est_c AS (
   SELECT community_id,
          count(*) AS old_estates, sum(households) AS old_households, sum(floor_area) AS old_floor_area,
@@ -62,21 +85,20 @@ WITH est AS (
          count(*) FILTER (WHERE owners_committee = 'established') AS oc_established
     FROM est GROUP BY community_id
 ), ab_state AS (
-  SELECT DISTINCT ON (r.building_id) r.building_id, ev.to_state
-    FROM layers_abandonmentevent ev
-    JOIN layers_abandonmentreport r ON r.id = ev.report_id
-   WHERE ev.created_at < %(day_end)s
+  SELECT DISTINCT ON (r.building_id) r.building_id, e.community_id, ev.to_state
+    FROM layers_abandonmentreport r
+    JOIN layers_building b ON b.id = r.building_id
+    JOIN layers_estate e ON e.id = b.estate_id
+    JOIN layers_abandonmentevent ev ON ev.report_id = r.id
+   WHERE ev.created_at < %(day_end)s AND {communities}
    ORDER BY r.building_id, ev.created_at DESC, ev.id DESC
 ), ab_c AS (
-  SELECT e.community_id,
-         count(*) FILTER (WHERE s.to_state = 'reported') AS ab_reported,
-         count(*) FILTER (WHERE s.to_state = 'verified') AS ab_verified,
-         count(*) FILTER (WHERE s.to_state = 'under_caretaker') AS ab_under_caretaker,
-         count(*) FILTER (WHERE s.to_state = 'resolved') AS ab_resolved
-    FROM ab_state s
-    JOIN layers_building b ON b.id = s.building_id
-    JOIN layers_estate e ON e.id = b.estate_id
-   GROUP BY e.community_id
+  SELECT community_id,
+         count(*) FILTER (WHERE to_state = 'reported') AS ab_reported,
+         count(*) FILTER (WHERE to_state = 'verified') AS ab_verified,
+         count(*) FILTER (WHERE to_state = 'under_caretaker') AS ab_under_caretaker,
+         count(*) FILTER (WHERE to_state = 'resolved') AS ab_resolved
+    FROM ab_state GROUP BY community_id
 ), ren_c AS (
   SELECT e.community_id,
          count(*) FILTER (WHERE p.status = 'planned') AS ren_planned,
@@ -84,29 +106,16 @@ WITH est AS (
          count(*) FILTER (WHERE p.status = 'completed') AS ren_completed
     FROM layers_renovationproject p
     JOIN layers_estate e ON e.id = p.estate_id
-   WHERE p.start_year <= %(year)s
+   WHERE p.start_year <= %(year)s AND {communities}
    GROUP BY e.community_id
-), hierarchy AS (
-  SELECT c.id AS community_id, c.id AS community, s.id AS street, s.parent_id AS district, d.parent_id AS city
-    FROM layers_adminarea c
-    JOIN layers_adminarea s ON s.id = c.parent_id
-    JOIN layers_adminarea d ON d.id = s.parent_id
-   WHERE c.level = 'community'
-), area AS (
-  SELECT a.id, a.code, a.name, a.level FROM layers_adminarea a
-    LEFT JOIN layers_adminarea p1 ON p1.id = a.parent_id
-    LEFT JOIN layers_adminarea p2 ON p2.id = p1.parent_id
-   WHERE a.level = %(level)s AND {{scope}}
-     AND (%(parent)s::bigint IS NULL OR %(parent)s::bigint IN (a.parent_id, p1.parent_id, p2.parent_id))
 ), per_area AS (
-  SELECT CASE %(level)s WHEN 'community' THEN h.community WHEN 'street' THEN h.street
-                        WHEN 'district' THEN h.district ELSE h.city END AS area_id,
-         est_c.*, ab_c.ab_reported, ab_c.ab_verified, ab_c.ab_under_caretaker, ab_c.ab_resolved,
+  SELECT h.area_id, est_c.*, ab_c.ab_reported, ab_c.ab_verified, ab_c.ab_under_caretaker, ab_c.ab_resolved,
          ren_c.ren_planned, ren_c.ren_in_progress, ren_c.ren_completed
     FROM hierarchy h
     LEFT JOIN est_c ON est_c.community_id = h.community_id
     LEFT JOIN ab_c ON ab_c.community_id = h.community_id
     LEFT JOIN ren_c ON ren_c.community_id = h.community_id
+   WHERE {communities_h}
 ), grouped AS (
   SELECT a.id, a.code, a.name, a.level, {sums}
     FROM area a LEFT JOIN per_area p ON p.area_id = a.id
@@ -118,6 +127,8 @@ SELECT g.*,
  ORDER BY g.id IS NULL, g.code
 """.format(
     old=old_estate_sql("e.build_year"),
+    communities="(%(communities)s::bigint[] IS NULL OR e.community_id = ANY (%(communities)s::bigint[]))",
+    communities_h="(%(communities)s::bigint[] IS NULL OR h.community_id = ANY (%(communities)s::bigint[]))",
     sums=", ".join(f"COALESCE(sum(p.{c}), 0) AS {c}" for c in COUNT_COLUMNS),
     rates=", ".join(
         f"g.{num}::float8 / NULLIF(g.{den}, 0) AS rate_{num}"
@@ -202,6 +213,10 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
               "level": level, "parent": parent_id}
     scope = "TRUE" if user is None else inlined(*user_scope_sql(AdminArea, user, VIEW, "a.id"))
     with connection.cursor() as cursor:
+        cursor.execute(COMMUNITIES_SQL.replace("{scope}", scope), params)
+        communities, every = cursor.fetchone()
+        # Every community: no filter at all (the planner then reads each table once, by hash joins).
+        params["communities"] = None if len(communities) == every else communities
         cursor.execute(FIGURES_SQL.replace("{scope}", scope), params)
         columns = [c.name for c in cursor.description]
         records = [dict(zip(columns, row)) for row in cursor.fetchall()]

@@ -142,7 +142,7 @@ def gunicorn_server(workers: int, threads: int):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--street", default=None, help="a street code; default the first street")
+    parser.add_argument("--street", default=None, help="a street code; default the planner's district's first street")
     parser.add_argument("--server", choices=["gunicorn", "thread"], default="thread",
                         help="Django's live-server thread (default) or gunicorn with the production settings")
     parser.add_argument("--workers", type=int, default=2)
@@ -159,7 +159,7 @@ def main():
     from layers.services.plans import plan_create
 
     user = User.objects.get(username="planner")
-    streets = AdminArea.objects.filter(level="street").order_by("code")
+    streets = AdminArea.objects.filter(level="street", parent=user.profile.district_id).order_by("code")  # its district
     street = streets.get(code=args.street) if args.street else streets.first()
     start = datetime.date.today() + datetime.timedelta(days=30)
     plans = {
