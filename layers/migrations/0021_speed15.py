@@ -41,7 +41,7 @@ DROP FUNCTION IF EXISTS layers_estate_district();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("layers", "0019_address")]
+    dependencies = [("layers", "0020_supervision")]
 
     operations = [
         migrations.AddIndex(
