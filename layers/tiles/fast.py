@@ -54,7 +54,7 @@ def uses_model_backend_users(path: str) -> bool:
 
 SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 
-SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
+SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > clock_timestamp()"
 VIEWER_SQL = """
 SELECT s.session_data, u.password, u.is_active, u.is_superuser, p.role, p.street_id, p.district_id, p.community_id,
        p.enterprise_id,
@@ -62,7 +62,7 @@ SELECT s.session_data, u.password, u.is_active, u.is_superuser, p.role, p.street
   FROM django_session s
   JOIN auth_user u ON u.id = %(uid)s
   LEFT JOIN layers_userprofile p ON p.user_id = u.id
- WHERE s.session_key = %(key)s AND s.expire_date > now()
+ WHERE s.session_key = %(key)s AND s.expire_date > clock_timestamp()
 """
 
 
