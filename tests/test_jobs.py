@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
-from layers.models import Building, Estate, ImportJob, Job, TakeoverPlan
+from layers.models import AdminArea, Building, Estate, ImportJob, Job, TakeoverPlan
+from layers.permissions import district_of
 from layers.services import jobs as job_service
 
 from .job_worker import Worker, workers  # noqa: F401 (the fixture)
@@ -241,6 +242,32 @@ def test_a_district_wide_proposal_runs_as_a_job_and_links_to_its_plan():
     assert plan.street is None and plan.bundles.exists()
     assert plan.name == "全区连片" and job.result["plan"] == plan.pk
     assert planner.get(f"/api/jobs/{job_id}/").json()["links"]["result"] == f"/plans/{plan.pk}/"
+
+
+def test_the_plan_page_form_proposes_as_a_job_in_three_steps_and_the_page_links_the_plan(monkeypatch):
+    planner = client("planner")
+    street = AdminArea.objects.filter(level="street", parent=district_of(User.objects.get(username="planner")))\
+        .order_by("code").first()
+    made = planner.post("/plans/", {"name": "表单连片", "start_date": "2026-07-01", "street": street.pk,
+                                    "min_households": "800", "max_households": "4000"})
+    job_id = Job.objects.get(title__contains="表单连片").pk
+    assert made.status_code == 302 and made["Location"] == f"/plans/?job={job_id}"
+    steps = []
+    real = job_service.Channel.progress
+
+    def recorded(channel, done, total=None, message=None):
+        steps.append((done, total, message))
+        return real(channel, done, total, message)
+
+    monkeypatch.setattr(job_service.Channel, "progress", recorded)
+    job_service.job_run(job_id)
+    job = Job.objects.get(pk=job_id)
+    plan = TakeoverPlan.objects.get(name="表单连片")
+    assert job.status == "done" and job.done == job.total == 3 and job.result["plan"] == plan.pk
+    assert [(done, total) for done, total, _ in steps] == [(0, 3), (1, 3), (2, 3)]
+    assert plan.street_id == street.pk and plan.parameters["max_households"] == 4000
+    page = planner.get(f"/plans/?job={job_id}")
+    assert f'"result": "/plans/{plan.pk}/"'.encode() in page.content  # plan_list.js opens it
 
 
 def test_a_proposal_job_with_a_bad_parameter_fails_with_the_reason_and_writes_nothing():

@@ -300,13 +300,12 @@ def _run_import(job: Job, channel: Channel) -> tuple[str, dict]:
 
 def _run_plan(job: Job, channel: Channel) -> tuple[str, dict]:
     params = job.params
-    channel.progress(0, 1, _("Proposing bundles"))
     plan = plan_service.plan_create(user=job.user, name=params["name"],
                                     start_date=datetime.date.fromisoformat(params["start_date"]),
-                                    street_id=params.get("street_id"), **(params.get("parameters") or {}))
-    channel.progress(1, 1)
+                                    street_id=params.get("street_id"), progress=channel.progress,
+                                    **(params.get("parameters") or {}))
     return (_("Plan “%(name)s”: %(n)s bundles proposed") % {"name": plan.name, "n": plan.bundles.count()},
-            {"result": {"plan": plan.pk}})
+            {"result": {"plan": plan.pk}, "done": 3, "total": 3})
 
 
 RUNNERS = {JobKind.EXPORT: _run_export, JobKind.IMPORT: _run_import, JobKind.PLAN_PROPOSAL: _run_plan}
