@@ -174,8 +174,67 @@ def checked_import(planner: Client, content: bytes) -> int:
     record = upload.json()
     check = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
                          content_type="application/json")
+    if check.status_code == 202:  # a large file: its dry run is a job too, run here as the worker would
+        job_service.job_run(check.json()["job"]["id"])
+        check = planner.get(f"/api/imports/{record['id']}/")
     assert check.status_code == 200 and check.json()["report"]["summary"]["errors"] == 0, check.content
     return record["id"]
+
+
+def uploaded_import(planner: Client, content: bytes) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = planner.post("/api/imports/", {"file": SimpleUploadedFile("estates.csv", content, "text/csv"),
+                                            "target": "estates"})
+    assert upload.status_code == 201, upload.content
+    return upload.json()
+
+
+def test_a_large_dry_run_is_checked_by_the_worker_with_progress(settings, monkeypatch):
+    from layers.services.imports import importers
+
+    settings.IMPORT_JOB_ROWS = 20
+    monkeypatch.setattr(importers, "CHECK_CHUNK", 20)
+    planner = client("planner")
+    estates = list(Estate.objects.order_by("code")[:60])
+    record = uploaded_import(planner, estates_csv(estates, "（检查）"))
+    bad = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"], "gcj02": "maybe"},
+                       content_type="application/json")
+    assert bad.status_code == 400 and not Job.objects.exists()  # a wrong choice is refused before any job
+    response = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
+                            content_type="application/json")
+    assert response.status_code == 202, response.content
+    job_id = response.json()["job"]["id"]
+    assert ImportJob.objects.get(pk=record["id"]).status == "uploaded"  # not checked yet
+    again = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
+                         content_type="application/json")
+    assert again.status_code == 409  # one job per import at a time
+    steps = []
+    real = job_service.Channel.progress
+
+    def recorded(channel, done, total=None, message=None):
+        steps.append((done, total))
+        return real(channel, done, total, message)
+
+    monkeypatch.setattr(job_service.Channel, "progress", recorded)
+    job_service.job_run(job_id)
+    job = Job.objects.get(pk=job_id)
+    assert job.status == "done", job.message
+    assert steps == [(0, 60), (20, 60), (40, 60)] and job.done == job.total == 60
+    checked = planner.get(f"/api/imports/{record['id']}/").json()
+    assert checked["status"] == "checked" and checked["report"]["summary"]["rows"] == 60
+    assert checked["report"]["summary"]["update"] == 60 and job.result["summary"]["errors"] == 0
+    assert Estate.objects.get(pk=estates[0].pk).name == estates[0].name  # a dry run writes no row
+
+
+def test_a_small_dry_run_stays_in_the_request(settings):
+    settings.IMPORT_JOB_ROWS = 1000
+    planner = client("planner")
+    record = uploaded_import(planner, estates_csv(list(Estate.objects.order_by("code")[:3]), "（小）"))
+    response = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
+                            content_type="application/json")
+    assert response.status_code == 200 and "job" not in response.json()
+    assert response.json()["report"]["summary"]["rows"] == 3 and not Job.objects.exists()
 
 
 def test_a_small_import_is_still_committed_in_the_request(settings):

@@ -90,11 +90,31 @@ def import_job_start(*, user, import_job_id: int, reason: str = "", confirm_unus
         require(user, ImportJob, ADD)
         if record.status != ImportStatus.CHECKED:
             raise Conflict(_("Run the dry run of “%(name)s” first.") % {"name": record.file_name})
-        if Job.objects.filter(import_job=record, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
-            raise Conflict(_("The import of “%(name)s” is already running.") % {"name": record.file_name})
+        _refuse_second_job(record)
         title = _("Import %(file)s") % {"file": record.file_name}
         return job_start(user=user, kind=JobKind.IMPORT, title=title, import_job=record,
                          params={"import_job": record.pk, "reason": reason, "confirm_unusual": confirm_unusual})
+
+
+def import_check_job_start(*, user, import_job_id: int, mapping: dict, srid=None, gcj02_choice=None) -> Job:
+    """The dry run of a large uploaded file as a job (the same check, run by the worker; it writes only the report).
+    The choices are checked now; the rows when it runs."""
+    import_service.import_check_options(mapping, srid, gcj02_choice)
+    with transaction.atomic():
+        record = get_restricted(ImportJob.objects.select_for_update(of=("self",)), user, VIEW, pk=import_job_id)
+        require(user, ImportJob, ADD)
+        if record.status == ImportStatus.COMMITTED:
+            raise Conflict(_("The import of “%(name)s” was already committed.") % {"name": record.file_name})
+        _refuse_second_job(record)
+        title = _("Dry run of %(file)s") % {"file": record.file_name}
+        return job_start(user=user, kind=JobKind.IMPORT, title=title, import_job=record,
+                         params={"import_job": record.pk, "step": "check", "mapping": mapping, "srid": srid,
+                                 "gcj02": gcj02_choice or ""})
+
+
+def _refuse_second_job(record: ImportJob) -> None:
+    if Job.objects.filter(import_job=record, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
+        raise Conflict(_("The import of “%(name)s” is already running.") % {"name": record.file_name})
 
 
 def plan_job_start(*, user, name: str, start_date, street_id=None, parameters: dict) -> Job:
@@ -284,7 +304,25 @@ def _run_export(job: Job, channel: Channel) -> tuple[str, dict]:
                                              "content_type": exporter.content_type}})
 
 
+def _run_import_check(job: Job, channel: Channel) -> tuple[str, dict]:
+    params = job.params
+    record = import_service.import_job_get(user=job.user, job_id=params["import_job"])
+    total = import_service.import_file_rows(record)
+    channel.progress(0, total, _("Checking %(n)s rows") % {"n": f"{total:,}"})
+    record = import_service.import_job_check(
+        user=job.user, job_id=record.pk, mapping=params.get("mapping") or {}, srid=params.get("srid"),
+        gcj02_choice=params.get("gcj02") or None,
+        progress=lambda done, all_rows: channel.progress(done, all_rows))
+    summary = record.report.get("summary") or {}
+    return (_("Checked: %(ok)s rows ready, %(errors)s with errors") % {
+        "ok": f"{summary.get('ok', 0):,}", "errors": f"{summary.get('errors', 0):,}"},
+        {"result": {"import_job": record.pk, "summary": summary},
+         "done": summary.get("rows", total), "total": summary.get("rows", total)})
+
+
 def _run_import(job: Job, channel: Channel) -> tuple[str, dict]:
+    if job.params.get("step") == "check":
+        return _run_import_check(job, channel)
     record = import_service.import_job_get(user=job.user, job_id=job.params["import_job"])
     total = import_service.import_job_rows(record)
     channel.progress(0, total, _("Checking %(n)s rows") % {"n": f"{total:,}"})
