@@ -2,7 +2,9 @@
 ORM broker): exports beyond the download limit, large imports, district-wide plan proposals; progress, cancel,
 downloads, who sees which job, and a worker killed in the middle of a job (retried, or failed with a message)."""
 import csv
+import datetime
 import io
+import os
 import time
 
 import pytest
@@ -340,6 +342,53 @@ def test_a_proposal_job_with_a_bad_parameter_fails_with_the_reason_and_writes_no
     with translation.override("zh-hans"):
         assert str(translation.gettext("Give the plan a name.")) in job.message
     assert TakeoverPlan.objects.count() == plans
+
+
+# --- expired result files -------------------------------------------------------------------------------------------
+
+def finished_export(days_ago: float, name: str) -> Job:
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    job = Job(kind="export", title=name, user=User.objects.get(username="planner"), status="done",
+              result_name=name, finished_at=timezone.now() - datetime.timedelta(days=days_ago),
+              params={"language": "zh-hans"}, result={"features": 1})
+    job.result_file.save(name, ContentFile(b"code,WKT\r\n"), save=False)
+    job.save()
+    return job
+
+
+def test_result_files_older_than_the_setting_are_deleted_and_the_job_says_so(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.JOBS_RESULT_DAYS = 7
+    old, recent = finished_export(8, "old.csv"), finished_export(6, "recent.csv")
+    old_path, recent_path = old.result_file.path, recent.result_file.path
+    planner = client("planner")
+    assert planner.get(f"/api/jobs/{old.pk}/download/").status_code == 200
+    job_service.jobs_sweep()  # the sweep before each job deletes them
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not os.path.exists(old_path) and not old.result_file and old.result["expired_at"]
+    assert os.path.exists(recent_path) and recent.result_file.name
+    with translation.override("zh-hans"):
+        assert "old.csv" in old.message and "7" in old.message and "过期" in old.message
+    card = planner.get(f"/api/jobs/{old.pk}/").json()
+    assert "download" not in card["links"] and card["message"] == old.message
+    refused = planner.get(f"/api/jobs/{old.pk}/download/")
+    assert refused.status_code == 400 and "过期" in refused.json()["error"]
+    assert planner.get(f"/api/jobs/{recent.pk}/download/").status_code == 200
+    assert job_service.jobs_expire_results() == 0  # nothing left to delete
+    settings.JOBS_RESULT_DAYS = 5
+    assert job_service.jobs_expire_results() == 1 and not os.path.exists(recent_path)
+
+
+def test_the_worker_schedules_the_expiry_hourly_once():
+    from django_q.models import Schedule
+
+    job_service.ensure_expiry_schedule()
+    job_service.ensure_expiry_schedule()
+    schedule = Schedule.objects.get(func=job_service.EXPIRE_TASK)
+    assert schedule.schedule_type == Schedule.HOURLY and schedule.repeats == -1
 
 
 # --- who sees which job -----------------------------------------------------------------------------------------------

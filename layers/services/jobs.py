@@ -8,7 +8,8 @@ also writes the progress and reads the cancel flag, in autocommit, so the page s
 transaction is open). PostgreSQL drops that lock the moment the worker's connection closes — the worker finished,
 crashed or was killed — so "running, and nobody holds its lock" means the worker died: jobs_sweep() (run when a
 worker process starts and before each job) queues such a job again, up to JOBS_MAX_ATTEMPTS runs, then marks it
-failed with a message. Nothing is half-written: each job writes in one transaction (an import: every row or none;
+failed with a message; it also deletes result files older than JOBS_RESULT_DAYS (jobs_expire_results, also run
+hourly by the worker's scheduler). Nothing is half-written: each job writes in one transaction (an import: every row or none;
 a plan: the plan and all its bundles), and an export's file is saved only once it is complete.
 """
 from __future__ import annotations
@@ -144,6 +145,8 @@ def job_cancel(*, user, job_id: int) -> Job:
 def job_download(*, user, job_id: int) -> Job:
     """A finished job with a result file, in the user's scope."""
     job = get_restricted(Job.objects.all(), user, VIEW, pk=job_id)
+    if job.status == JobStatus.DONE and job.result.get("expired_at"):
+        raise Invalid(job.message)
     if job.status != JobStatus.DONE or not job.result_file:
         raise Invalid(_("This job has no file to download."))
     return job
@@ -260,15 +263,57 @@ def jobs_sweep() -> int:
                         _enqueue(job)
         finally:
             channel.close()
+    jobs_expire_results()
     return found
 
 
+def jobs_expire_results() -> int:
+    """Delete the result files of jobs that finished more than JOBS_RESULT_DAYS days ago; each such job then says
+    its file expired. Run by the sweep and every hour by the worker's scheduler. Returns how many it deleted."""
+    days = setting("JOBS_RESULT_DAYS", 7)
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    expired = 0
+    for job in Job.objects.filter(status=JobStatus.DONE, finished_at__lt=cutoff).exclude(result_file=""):
+        name = job.result_file.name
+        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+            message = _("The file %(name)s expired and was deleted: results are kept %(days)s days after the job "
+                        "finished. Start it again for a new file.") % {"name": job.result_name or name, "days": days}
+        # The row first (only if nobody changed it meanwhile), then the file: a job never links a missing file.
+        if Job.objects.filter(pk=job.pk, result_file=name).update(
+                result_file="", message=message[:500], updated_at=timezone.now(),
+                result={**job.result, "expired_at": timezone.now().isoformat()}):
+            try:
+                job.result_file.storage.delete(name)
+            except OSError:
+                log.exception("could not delete the expired file %s of job %s", name, job.pk)
+            expired += 1
+    return expired
+
+
+EXPIRE_TASK = "layers.services.jobs.jobs_expire_results"
+
+
+def ensure_expiry_schedule() -> None:
+    """The hourly django-q2 schedule of jobs_expire_results, created once (an advisory lock keeps two starting
+    worker processes from creating it twice)."""
+    from django_q.models import Schedule
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])  # job ids start at 1
+        if not Schedule.objects.filter(func=EXPIRE_TASK).exists():
+            Schedule.objects.create(name="jobs-expire-results", func=EXPIRE_TASK, schedule_type=Schedule.HOURLY,
+                                    repeats=-1)
+
+
 def on_worker_start(sender=None, **kwargs) -> None:
-    """django-q2's post_spawn signal: a (re)started worker process first looks for jobs left by a dead one."""
+    """django-q2's post_spawn signal: a (re)started worker process first looks for jobs left by a dead one, deletes
+    expired result files and makes sure their hourly schedule exists."""
     try:
         found = jobs_sweep()
         if found:
             log.warning("found %d job(s) whose worker had stopped", found)
+        ensure_expiry_schedule()
     except Exception:
         log.exception("sweeping stalled jobs failed")
 
