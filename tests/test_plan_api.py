@@ -219,3 +219,32 @@ def test_start_date_in_the_past_is_allowed_for_records():
     day = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
     response = send(c, "post", "/api/plans/", {"name": "回溯", "start_date": day, "street": street().pk})
     assert response.status_code == 201 and response.json()["start_date"] == day
+
+
+def test_plans_are_per_district(planner, plan):
+    """A second district's planner (DOMAIN.md "Levels"): the form offers its own streets, the list shows its own
+    plans, a plan without a street is for its district, and the plan page opens on that district."""
+    from layers.models import Role, UserProfile
+    from layers.services.plans import plan_create
+
+    from . import factories as f
+
+    district = f.second_district()
+    other = User.objects.create_user("planner-second")
+    UserProfile.objects.create(user=other, role=Role.PLANNER, district=district)
+    c = client("planner-second", "zh-hans")
+    page = c.get("/plans/")
+    options = {s.pk for s in page.context["streets"]}
+    assert options == set(AdminArea.objects.filter(level="street", parent=district).values_list("pk", flat=True))
+    assert f"全区（{district.name}）" in page.content.decode()
+    assert f'data-plan-id="{plan["id"]}"' not in page.content.decode()  # the first district's plan
+    mine = plan_create(user=other, name="二区计划", start_date=datetime.date(2027, 3, 1))
+    assert mine.district_id == district.pk and mine.street_id is None
+    listed = c.get("/plans/").content.decode()
+    assert f'data-plan-id="{mine.pk}"' in listed and f"{district.name}全区" in listed
+    bounds = c.get(f"/plans/{mine.pk}/").context["config"]["bounds"]
+    minx, miny, maxx, maxy = district.geom.extent
+    assert bounds == [[miny, minx], [maxy, maxx]]
+    # The first district's planner sees neither the plan nor the second district's streets.
+    assert planner.get(f"/plans/{mine.pk}/").status_code == 404
+    assert not set(planner.get("/plans/").context["streets"]) & set(AdminArea.objects.filter(parent=district))

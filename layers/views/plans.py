@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
-from ..permissions import ADD, CHANGE, VIEW, may, require
+from ..permissions import ADD, CHANGE, VIEW, district_of, may, require, restrict
 from ..params import number_param
 from ..refusals import Invalid, NotFound, Refusal
 from ..selectors import jobs as job_reads
@@ -75,7 +75,9 @@ def plan_list(request):
                        "urls": {"jobList": reverse("job-list")}, "csrfToken": get_token(request)} if job else None,
         "plans": reads.plan_list_rows(user=request.user),
         "can_create": may(request.user, TakeoverPlan, ADD),
-        "streets": AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code"),
+        "own_district": district_of(request.user),  # a plan without a street is for this district (or the city)
+        # The streets of the planner's own district (DOMAIN.md "Levels"); the system administrator's: every one.
+        "streets": restrict(AdminArea.objects.filter(level=AdminLevel.STREET), request.user, VIEW).order_by("code"),
         "form": form,
         "statuses": {s.value: s.label for s in PlanStatus},
     }, status=status)
@@ -84,11 +86,12 @@ def plan_list(request):
 def _config(request, plan: TakeoverPlan) -> dict:
     can_edit = plan.status == PlanStatus.DRAFT and may(request.user, TakeoverPlan, CHANGE)
     base = f"/api/plans/{plan.pk}/"
-    area = plan.street if plan.street_id else AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
+    # The plan's street, else its district, else (a city-wide plan) the city: the first view.
+    area = plan.street or plan.district or AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
     west, south, east, north = area.geom.extent if area is not None else (-180, -85, 180, 85)
     return {
         "planId": plan.pk,
-        "bounds": [[south, west], [north, east]],  # the plan's street or the district: the first view
+        "bounds": [[south, west], [north, east]],
         "tiles": reverse("plan-tile", args=[plan.pk, "LAYER", 0, 0, 0]).replace("LAYER/0/0/0",
                                                                                  "{layer}/{tileZoom}/{x}/{y}"),
         "canEdit": can_edit,
