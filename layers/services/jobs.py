@@ -9,8 +9,8 @@ transaction is open). PostgreSQL drops that lock the moment the worker's connect
 crashed or was killed — so "running, and nobody holds its lock" means the worker died: jobs_sweep() (run when a
 worker process starts and before each job) queues such a job again, up to JOBS_MAX_ATTEMPTS runs, then marks it
 failed with a message; it also deletes result files older than JOBS_RESULT_DAYS (jobs_expire_results, also run
-hourly by the worker's scheduler). Nothing is half-written: each job writes in one transaction (an import: every row or none;
-a plan: the plan and all its bundles), and an export's file is saved only once it is complete.
+hourly by the worker's scheduler). Nothing is half-written: each job writes in one transaction (an import: every row
+or none; a plan: the plan and all its bundles), and an export's file is saved only once it is complete.
 """
 from __future__ import annotations
 

@@ -597,4 +597,5 @@ def import_job_get(*, user, job_id: int) -> ImportJob:
 
 
 __all__ = ["ImportRefused", "Options", "analyse", "import_check_options", "import_file_rows", "import_job_check",
-           "import_job_commit", "import_job_create", "import_job_get", "import_job_rows", "import_table_commit", "read_table", "describe_table"]
+           "import_job_commit", "import_job_create", "import_job_get", "import_job_rows", "import_table_commit",
+           "read_table", "describe_table"]
