@@ -77,6 +77,7 @@ BASEMAP_TILES = env_basemaps("BASEMAP_TILES")
 # Background jobs (docs/JOBS.md): django-q2 on its ORM broker (a table of this database), run by `manage.py qcluster`.
 IMPORT_JOB_ROWS = env_int("IMPORT_JOB_ROWS", 2000)  # an import of more rows is committed by the worker
 EXPORT_JOB_MAX_FEATURES = env_int("EXPORT_JOB_MAX_FEATURES", 1_000_000)  # the most one export job writes
+JOBS_RESULT_DAYS = env_int("JOBS_RESULT_DAYS", 7)  # days a finished job's file is kept, then deleted
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 2)  # runs of a job whose worker died, before it is marked failed
 JOBS_CHUNK_ROWS = env_int("JOBS_CHUNK_ROWS", 5000)  # rows between two progress reports and cancel checks
 JOBS_CHUNK_PAUSE = float(os.environ.get("JOBS_CHUNK_PAUSE", "0") or 0)  # seconds after each chunk (tests, demos)

@@ -2,6 +2,8 @@
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import User
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -237,10 +239,88 @@ class RenovationProjectAdmin(admin.ModelAdmin):
     raw_id_fields = ["estate"]
 
 
+class AreaChoiceField(forms.ModelChoiceField):
+    """An administrative area named with its level, code and parent, so that the right one is easy to pick."""
+
+    def label_from_instance(self, area):
+        return _("%(name)s · %(level)s %(code)s · in %(parent)s") % {
+            "name": area.name, "level": area.get_level_display(), "code": area.code,
+            "parent": area.parent.name if area.parent_id else "—"}
+
+
+class UserProfileForm(forms.ModelForm):
+    """A user's role and the area it answers for (DOMAIN.md "Levels"): a district for the district roles, a street
+    for a street office, neither for the city roles; each list offers only areas of its level."""
+
+    district = AreaChoiceField(
+        queryset=models.AdminArea.objects.filter(level=models.AdminLevel.DISTRICT).select_related("parent")
+        .order_by("code"), required=False, label=_("district"),
+        help_text=_("Only for a planner, a district official or a district administrator: the district (区/县/开发区) "
+                    "they work in; they see and change nothing outside it. Leave empty for the other roles."))
+    street = AreaChoiceField(
+        queryset=models.AdminArea.objects.filter(level=models.AdminLevel.STREET).select_related("parent")
+        .order_by("parent__code", "code"), required=False, label=_("street"),
+        help_text=_("Only for a street office: its street (街道), listed with its district. Leave empty for the other "
+                    "roles."))
+
+    class Meta:
+        model = models.UserProfile
+        fields = ["user", "role", "district", "street"]
+        help_texts = {"role": _("A city official and the system administrator work city-wide (no district, no "
+                                "street); a planner, district official and district administrator in one district; "
+                                "a street office in one street.")}
+
+    def clean(self):
+        cleaned = super().clean()
+        role, district, street = cleaned.get("role"), cleaned.get("district"), cleaned.get("street")
+        if not role:
+            return cleaned
+        label = models.Role(role).label
+        if role in models.DISTRICT_ROLES:
+            if district is None:
+                self.add_error("district", _("Choose the district of this %(role)s.") % {"role": label})
+            if street is not None:
+                self.add_error("street", _("A %(role)s works in a district, not a street: leave the street empty.")
+                               % {"role": label})
+        elif role in models.STREET_ROLES:
+            if street is None:
+                self.add_error("street", _("Choose the street of this street office."))
+            if district is not None:
+                self.add_error("district", _("A street office works in its street: leave the district empty (it "
+                                             "follows from the street)."))
+        else:
+            for name, value in (("district", district), ("street", street)):
+                if value is not None:
+                    self.add_error(name, _("A %(role)s works city-wide: leave the %(field)s empty.")
+                                   % {"role": label, "field": self.fields[name].label})
+        return cleaned
+
+
 @admin.register(models.UserProfile)
 class UserProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "street"]
-    list_filter = ["role"]
+    form = UserProfileForm
+    list_display = ["user", "role", "district", "street"]
+    list_filter = ["role", "district"]
+    list_select_related = ["user", "district", "street"]
+
+
+class UserProfileInline(admin.StackedInline):
+    """The role and area on the user's own page, where an administrator creates the account."""
+
+    model = models.UserProfile
+    form = UserProfileForm
+    fields = ["role", "district", "street"]
+    can_delete = False
+    extra = 1
+    max_num = 1
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [UserProfileInline]
 
 
 # --- abandoned-building reports ---------------------------------------------------------------------------------

@@ -188,7 +188,7 @@ GET_ENDPOINTS = [
     Endpoint("api/plans/<int:pk>/export.geojson", lambda o: f"/api/plans/{o.plan.pk}/export.geojson",
              {"per": CHOICE}),
     Endpoint("api/plans/<int:pk>/export.csv", lambda o: f"/api/plans/{o.plan.pk}/export.csv"),
-    Endpoint("plans/", lambda o: "/plans/"),
+    Endpoint("plans/", lambda o: "/plans/", {"job": WHOLE}),
     Endpoint("plans/<int:pk>/", lambda o: f"/plans/{o.plan.pk}/"),
     Endpoint("plans/<int:pk>/tiles/<str:layer>/<int:z>/<int:x>/<int:y>.mvt",
              lambda o: f"/plans/{o.plan.pk}/tiles/estates/12/3491/1464.mvt"),

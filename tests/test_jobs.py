@@ -2,7 +2,9 @@
 ORM broker): exports beyond the download limit, large imports, district-wide plan proposals; progress, cancel,
 downloads, who sees which job, and a worker killed in the middle of a job (retried, or failed with a message)."""
 import csv
+import datetime
 import io
+import os
 import time
 
 import pytest
@@ -11,7 +13,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
-from layers.models import Building, Estate, ImportJob, Job, TakeoverPlan
+from layers.models import AdminArea, Building, Estate, ImportJob, Job, TakeoverPlan
+from layers.permissions import district_of
 from layers.services import jobs as job_service
 
 from .job_worker import Worker, workers  # noqa: F401 (the fixture)
@@ -173,8 +176,67 @@ def checked_import(planner: Client, content: bytes) -> int:
     record = upload.json()
     check = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
                          content_type="application/json")
+    if check.status_code == 202:  # a large file: its dry run is a job too, run here as the worker would
+        job_service.job_run(check.json()["job"]["id"])
+        check = planner.get(f"/api/imports/{record['id']}/")
     assert check.status_code == 200 and check.json()["report"]["summary"]["errors"] == 0, check.content
     return record["id"]
+
+
+def uploaded_import(planner: Client, content: bytes) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = planner.post("/api/imports/", {"file": SimpleUploadedFile("estates.csv", content, "text/csv"),
+                                            "target": "estates"})
+    assert upload.status_code == 201, upload.content
+    return upload.json()
+
+
+def test_a_large_dry_run_is_checked_by_the_worker_with_progress(settings, monkeypatch):
+    from layers.services.imports import importers
+
+    settings.IMPORT_JOB_ROWS = 20
+    monkeypatch.setattr(importers, "CHECK_CHUNK", 20)
+    planner = client("planner")
+    estates = list(Estate.objects.order_by("code")[:60])
+    record = uploaded_import(planner, estates_csv(estates, "（检查）"))
+    bad = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"], "gcj02": "maybe"},
+                       content_type="application/json")
+    assert bad.status_code == 400 and not Job.objects.exists()  # a wrong choice is refused before any job
+    response = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
+                            content_type="application/json")
+    assert response.status_code == 202, response.content
+    job_id = response.json()["job"]["id"]
+    assert ImportJob.objects.get(pk=record["id"]).status == "uploaded"  # not checked yet
+    again = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
+                         content_type="application/json")
+    assert again.status_code == 409  # one job per import at a time
+    steps = []
+    real = job_service.Channel.progress
+
+    def recorded(channel, done, total=None, message=None):
+        steps.append((done, total))
+        return real(channel, done, total, message)
+
+    monkeypatch.setattr(job_service.Channel, "progress", recorded)
+    job_service.job_run(job_id)
+    job = Job.objects.get(pk=job_id)
+    assert job.status == "done", job.message
+    assert steps == [(0, 60), (20, 60), (40, 60)] and job.done == job.total == 60
+    checked = planner.get(f"/api/imports/{record['id']}/").json()
+    assert checked["status"] == "checked" and checked["report"]["summary"]["rows"] == 60
+    assert checked["report"]["summary"]["update"] == 60 and job.result["summary"]["errors"] == 0
+    assert Estate.objects.get(pk=estates[0].pk).name == estates[0].name  # a dry run writes no row
+
+
+def test_a_small_dry_run_stays_in_the_request(settings):
+    settings.IMPORT_JOB_ROWS = 1000
+    planner = client("planner")
+    record = uploaded_import(planner, estates_csv(list(Estate.objects.order_by("code")[:3]), "（小）"))
+    response = planner.post(f"/api/imports/{record['id']}/check/", {"mapping": record["mapping"]},
+                            content_type="application/json")
+    assert response.status_code == 200 and "job" not in response.json()
+    assert response.json()["report"]["summary"]["rows"] == 3 and not Job.objects.exists()
 
 
 def test_a_small_import_is_still_committed_in_the_request(settings):
@@ -243,6 +305,32 @@ def test_a_district_wide_proposal_runs_as_a_job_and_links_to_its_plan():
     assert planner.get(f"/api/jobs/{job_id}/").json()["links"]["result"] == f"/plans/{plan.pk}/"
 
 
+def test_the_plan_page_form_proposes_as_a_job_in_three_steps_and_the_page_links_the_plan(monkeypatch):
+    planner = client("planner")
+    street = AdminArea.objects.filter(level="street", parent=district_of(User.objects.get(username="planner")))\
+        .order_by("code").first()
+    made = planner.post("/plans/", {"name": "表单连片", "start_date": "2026-07-01", "street": street.pk,
+                                    "min_households": "800", "max_households": "4000"})
+    job_id = Job.objects.get(title__contains="表单连片").pk
+    assert made.status_code == 302 and made["Location"] == f"/plans/?job={job_id}"
+    steps = []
+    real = job_service.Channel.progress
+
+    def recorded(channel, done, total=None, message=None):
+        steps.append((done, total, message))
+        return real(channel, done, total, message)
+
+    monkeypatch.setattr(job_service.Channel, "progress", recorded)
+    job_service.job_run(job_id)
+    job = Job.objects.get(pk=job_id)
+    plan = TakeoverPlan.objects.get(name="表单连片")
+    assert job.status == "done" and job.done == job.total == 3 and job.result["plan"] == plan.pk
+    assert [(done, total) for done, total, _ in steps] == [(0, 3), (1, 3), (2, 3)]
+    assert plan.street_id == street.pk and plan.parameters["max_households"] == 4000
+    page = planner.get(f"/plans/?job={job_id}")
+    assert f'"result": "/plans/{plan.pk}/"'.encode() in page.content  # plan_list.js opens it
+
+
 def test_a_proposal_job_with_a_bad_parameter_fails_with_the_reason_and_writes_nothing():
     planner = client("planner")
     plans = TakeoverPlan.objects.count()
@@ -254,6 +342,53 @@ def test_a_proposal_job_with_a_bad_parameter_fails_with_the_reason_and_writes_no
     with translation.override("zh-hans"):
         assert str(translation.gettext("Give the plan a name.")) in job.message
     assert TakeoverPlan.objects.count() == plans
+
+
+# --- expired result files -------------------------------------------------------------------------------------------
+
+def finished_export(days_ago: float, name: str) -> Job:
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    job = Job(kind="export", title=name, user=User.objects.get(username="planner"), status="done",
+              result_name=name, finished_at=timezone.now() - datetime.timedelta(days=days_ago),
+              params={"language": "zh-hans"}, result={"features": 1})
+    job.result_file.save(name, ContentFile(b"code,WKT\r\n"), save=False)
+    job.save()
+    return job
+
+
+def test_result_files_older_than_the_setting_are_deleted_and_the_job_says_so(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.JOBS_RESULT_DAYS = 7
+    old, recent = finished_export(8, "old.csv"), finished_export(6, "recent.csv")
+    old_path, recent_path = old.result_file.path, recent.result_file.path
+    planner = client("planner")
+    assert planner.get(f"/api/jobs/{old.pk}/download/").status_code == 200
+    job_service.jobs_sweep()  # the sweep before each job deletes them
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not os.path.exists(old_path) and not old.result_file and old.result["expired_at"]
+    assert os.path.exists(recent_path) and recent.result_file.name
+    with translation.override("zh-hans"):
+        assert "old.csv" in old.message and "7" in old.message and "过期" in old.message
+    card = planner.get(f"/api/jobs/{old.pk}/").json()
+    assert "download" not in card["links"] and card["message"] == old.message
+    refused = planner.get(f"/api/jobs/{old.pk}/download/")
+    assert refused.status_code == 400 and "过期" in refused.json()["error"]
+    assert planner.get(f"/api/jobs/{recent.pk}/download/").status_code == 200
+    assert job_service.jobs_expire_results() == 0  # nothing left to delete
+    settings.JOBS_RESULT_DAYS = 5
+    assert job_service.jobs_expire_results() == 1 and not os.path.exists(recent_path)
+
+
+def test_the_worker_schedules_the_expiry_hourly_once():
+    from django_q.models import Schedule
+
+    job_service.ensure_expiry_schedule()
+    job_service.ensure_expiry_schedule()
+    schedule = Schedule.objects.get(func=job_service.EXPIRE_TASK)
+    assert schedule.schedule_type == Schedule.HOURLY and schedule.repeats == -1
 
 
 # --- who sees which job -----------------------------------------------------------------------------------------------

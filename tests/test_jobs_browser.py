@@ -98,7 +98,7 @@ def test_a_large_import_shows_the_workers_progress_on_the_import_page(page, live
     path = tmp_path / "estates.csv"
     path.write_text("小区编码,小区名称,户数\n" + "".join(f"{e.code},{e.name}（后台）,{e.households}\n" for e in estates),
                     encoding="utf-8-sig")
-    workers(JOBS_CHUNK_PAUSE=1)  # slow enough to see the bar
+    workers(JOBS_CHUNK_PAUSE=1)  # slow enough to see the bars
     log_in(page, live_server, "planner")
     page.goto(f"{live_server.url}/imports/")
     page.wait_for_selector("#import-page[data-ready=true]")
@@ -107,12 +107,18 @@ def test_a_large_import_shows_the_workers_progress_on_the_import_page(page, live
     page.click("#im-upload")
     page.wait_for_selector("#import-page[data-step=mapping]")
     page.click("#im-check")
-    page.wait_for_selector("#import-page[data-step=report]")
+    # The dry run of a large file is a job too: its card with the progress bar, then the report.
+    page.wait_for_selector("#check-status .jb-job progress")
+    check = Job.objects.get(kind="import", params__step="check")
+    assert page.locator("#check-status .jb-job").get_attribute("data-job") == str(check.pk)
+    shot(page, "import-check-running")
+    page.wait_for_selector("#import-page[data-step=report]", timeout=90_000)
     assert page.get_attribute("#report-counts li[data-count=errors]", "data-value") == "0"
+    assert Job.objects.get(pk=check.pk).status == "done"
     page.click("#im-commit")
     # The job's card, in place of the commit message, until the worker has saved every row.
     page.wait_for_selector("#commit-status .jb-job progress")
-    job = Job.objects.get(kind="import")
+    job = Job.objects.exclude(pk=check.pk).get(kind="import")
     assert page.locator("#commit-status .jb-job").get_attribute("data-job") == str(job.pk)
     shot(page, "import-running")
     page.wait_for_selector("#import-page[data-committed=true]", timeout=90_000)

@@ -597,6 +597,21 @@ def test_the_history_of_an_area_removed_by_a_merge_stays_readable(api, area):
     assert f'data-merged-into="{area.pk}"' in html and f'href="/management-areas/{area.pk}/"' in html
     assert area.name in html and html.count("data-version=") == 2
     assert api.get(f"/management-areas/{area.pk}/history/").status_code == 200
+    # The removed area's own detail page (an old link, a bookmark) leads there too, not to a 404.
+    detail = api.get(f"/management-areas/{new['id']}/")
+    assert detail.status_code == 302 and detail["Location"] == f"/management-areas/{new['id']}/history/"
+    followed = api.get(f"/management-areas/{new['id']}/", follow=True)
+    assert followed.status_code == 200 and f'data-merged-into="{area.pk}"' in followed.content.decode()
+    # Not for another district's planner: the surviving area is outside what they may see.
+    from layers.models import Role, UserProfile
+
+    from . import factories as f
+
+    stranger = User.objects.create_user("planner-elsewhere")
+    UserProfile.objects.create(user=stranger, role=Role.PLANNER, district=f.second_district())
+    elsewhere = Client()
+    elsewhere.force_login(stranger)
+    assert elsewhere.get(f"/management-areas/{new['id']}/").status_code == 404
     never = ManagementAreaVersion.objects.order_by("-area_id").first().area_id + 1000
     assert api.get(f"{URL}{never}/history/").status_code == 404
     assert api.get(f"/management-areas/{never}/history/").status_code == 404

@@ -2,6 +2,7 @@
 and adds an estate; an invalid add is refused with its problem shown), picks enterprises from the ranked candidates,
 approves, and the map and coverage figures change. An official sees the plan read-only."""
 import datetime
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from layers.planning.bundles import adjacency, bundle_problems
 from layers.services import plans as services
 
 from .browser_helpers import log_in, pixel
+from .job_worker import workers  # noqa: F401 (the fixture)
 
 pytestmark = [pytest.mark.browser]
 
@@ -63,8 +65,9 @@ def coverage_total(page, live_server, day):
     return response.json()["total"]
 
 
-def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city):
+def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city, workers):
     ARTIFACTS.mkdir(exist_ok=True)
+    workers(JOBS_CHUNK_PAUSE=1)  # the proposal runs in the worker; a pause after each step shows the bar move
     today = timezone.localdate()
     street = AdminArea.objects.filter(level="street").order_by("code").first()
     log_in(page, live_server, "planner")
@@ -80,7 +83,14 @@ def test_planner_builds_edits_approves_a_plan(page, live_server, demo_city):
     page.select_option("#id_street", str(street.pk))
     page.fill("#id_start_date", today.isoformat())
     page.click("#create-plan")
-    page.wait_for_url(f"{live_server.url}/plans/*/")
+    # The proposal is a background job: the list shows its progress bar, then opens the plan by itself.
+    page.wait_for_url(re.compile(r"/plans/\?job=\d+$"))
+    page.wait_for_function("""() => {
+        const bar = document.querySelector("#plan-job progress");
+        return bar && bar.value > 0 && bar.value < bar.max; }""", timeout=60_000)
+    assert "金城连片接管" in page.inner_text("#plan-job .jb-title")
+    page.screenshot(path=str(ARTIFACTS / "plan-list-job.png"))
+    page.wait_for_url(f"{live_server.url}/plans/*/", timeout=60_000)
     plan = TakeoverPlan.objects.get(name="金城连片接管")
     assert page.url.endswith(f"/plans/{plan.pk}/")
     page.wait_for_selector("#plan[data-ready=true]", timeout=30_000)
@@ -278,7 +288,8 @@ def test_bundles_keep_their_number_and_colour_while_the_planner_edits(page, live
     assert not [e for e in page.errors if "status of 400" not in e], page.errors
 
 
-def test_seed_is_an_advanced_option_with_a_plain_label(page, live_server, demo_city):
+def test_seed_is_an_advanced_option_with_a_plain_label(page, live_server, demo_city, workers):
+    workers()
     log_in(page, live_server, "planner")
     page.goto(f"{live_server.url}/plans/")
     page.click("#new-plan-toggle")
@@ -290,7 +301,7 @@ def test_seed_is_an_advanced_option_with_a_plain_label(page, live_server, demo_c
     page.fill("#id_seed", "7")
     page.screenshot(path=str(ARTIFACTS / "plan-list-advanced.png"))
     page.click("#create-plan")
-    page.wait_for_url(f"{live_server.url}/plans/*/")
+    page.wait_for_url(f"{live_server.url}/plans/*/", timeout=60_000)
     assert TakeoverPlan.objects.get(name="第七种方案").parameters["seed"] == 7
 
 

@@ -98,13 +98,24 @@ def import_job(request, pk: int):
 @extend_schema(
     summary="Dry run: check every row with this mapping and these coordinate choices; writes nothing but the job",
     operation_id="imports_check", tags=["imports"],
+    description="A file of more than IMPORT_JOB_ROWS rows (2,000) is checked by the background worker: 202 with "
+                "the import and its background job under \"job\" (docs/JOBS.md); the report is then stored with "
+                "the import (GET /api/imports/<id>/).",
     request=ImportCheckSerializer,
-    responses={200: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+    responses={200: JOB, 202: JOB, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def import_job_check(request, pk: int):
     data = validated_body(ImportCheckSerializer, request)
+    record = svc.import_job_get(user=request.user, job_id=pk)
+    if svc.import_file_rows(record) > settings.IMPORT_JOB_ROWS:
+        # A large file: the worker runs the dry run (the same check); the page follows its progress, then reads
+        # the report stored with the import.
+        job = job_services.import_check_job_start(user=request.user, import_job_id=pk, mapping=data["mapping"],
+                                                  srid=data.get("srid"), gcj02_choice=data.get("gcj02"))
+        return Response({**job_json(record), "job": job_reads.job_json(job, user=request.user)},
+                        status=status.HTTP_202_ACCEPTED)
     job = svc.import_job_check(user=request.user, job_id=pk, mapping=data["mapping"], srid=data.get("srid"),
                                gcj02_choice=data.get("gcj02"))
     return Response(job_json(job))

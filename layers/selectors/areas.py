@@ -237,6 +237,16 @@ def estates_cut_by(*, wkb: bytes, limit: int = 100) -> list[dict]:
         return [{"id": pk, "name": name} for pk, name in cursor.fetchall()]
 
 
+def management_area_merged_into(*, pk: int, user) -> dict | None:
+    """The surviving area ({"id", "code", "name", "removed"}) of an area removed by a merge, when the user may see
+    the survivor (so in the user's district: a merge joins two areas of one district); None otherwise."""
+    removed = management_area_removed(area_id=pk)
+    survivor = removed and removed["merged_into"]
+    if not survivor or survivor["removed"]:
+        return None
+    return survivor if restrict(ManagementArea.objects.filter(pk=survivor["id"]), user, VIEW).exists() else None
+
+
 def management_area_history_page(*, pk: int, user) -> dict | None:
     """The history page of an area, current or removed: its name, how it ended, its versions; None if the user may
     not see it or it never existed."""

@@ -225,10 +225,10 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
     owner = parent
     if owner is None:
         district = district_of(user)
-        cities = ([AdminArea.objects.filter(pk=district.pk).values("id", "code", "name", "level").get()]
+        owners = ([AdminArea.objects.filter(pk=district.pk).values("id", "code", "name", "level").get()]
                   if district is not None else
                   list(AdminArea.objects.filter(level=AdminLevel.CITY).values("id", "code", "name", "level")[:2]))
-        owner = cities[0] if len(cities) == 1 else None
+        owner = owners[0] if len(owners) == 1 else None
     total.update(owner or {"id": None, "code": "", "name": "", "level": AdminLevel.CITY.value})
     return {"date": on.isoformat(), "level": level, "total": total, "rows": rows}
 

@@ -18,12 +18,12 @@ from .coverage import coverage_figures
 
 def plan_get(*, user, pk: int) -> TakeoverPlan:
     """One plan the user may see: 403 for a refused role, 404 when absent."""
-    return get_restricted(TakeoverPlan.objects.select_related("street", "created_by", "approved_by"), user, VIEW,
-                          pk=pk)
+    return get_restricted(TakeoverPlan.objects.select_related("street", "district", "created_by", "approved_by"),
+                          user, VIEW, pk=pk)
 
 
 def plans_visible(*, user):
-    return (restrict(TakeoverPlan.objects.all(), user, VIEW).select_related("street", "created_by")
+    return (restrict(TakeoverPlan.objects.all(), user, VIEW).select_related("street", "district", "created_by")
             .annotate(bundle_count=Count("bundles", distinct=True),
                       households=Sum("bundles__households"),
                       with_enterprise=Count("bundles", filter=Q(bundles__enterprise__isnull=False), distinct=True))
@@ -36,6 +36,7 @@ def plan_summary(plan: TakeoverPlan) -> dict:
         "id": plan.pk,
         "name": plan.name,
         "street": {"id": plan.street_id, "name": plan.street.name} if plan.street_id else None,
+        "district": {"id": plan.district_id, "name": plan.district.name} if plan.district_id else None,
         "status": plan.status,
         "status_label": str(PlanStatus(plan.status).label),
         "version": plan.version,

@@ -8,8 +8,9 @@ also writes the progress and reads the cancel flag, in autocommit, so the page s
 transaction is open). PostgreSQL drops that lock the moment the worker's connection closes — the worker finished,
 crashed or was killed — so "running, and nobody holds its lock" means the worker died: jobs_sweep() (run when a
 worker process starts and before each job) queues such a job again, up to JOBS_MAX_ATTEMPTS runs, then marks it
-failed with a message. Nothing is half-written: each job writes in one transaction (an import: every row or none;
-a plan: the plan and all its bundles), and an export's file is saved only once it is complete.
+failed with a message; it also deletes result files older than JOBS_RESULT_DAYS (jobs_expire_results, also run
+hourly by the worker's scheduler). Nothing is half-written: each job writes in one transaction (an import: every row
+or none; a plan: the plan and all its bundles), and an export's file is saved only once it is complete.
 """
 from __future__ import annotations
 
@@ -90,11 +91,31 @@ def import_job_start(*, user, import_job_id: int, reason: str = "", confirm_unus
         require(user, ImportJob, ADD)
         if record.status != ImportStatus.CHECKED:
             raise Conflict(_("Run the dry run of “%(name)s” first.") % {"name": record.file_name})
-        if Job.objects.filter(import_job=record, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
-            raise Conflict(_("The import of “%(name)s” is already running.") % {"name": record.file_name})
+        _refuse_second_job(record)
         title = _("Import %(file)s") % {"file": record.file_name}
         return job_start(user=user, kind=JobKind.IMPORT, title=title, import_job=record,
                          params={"import_job": record.pk, "reason": reason, "confirm_unusual": confirm_unusual})
+
+
+def import_check_job_start(*, user, import_job_id: int, mapping: dict, srid=None, gcj02_choice=None) -> Job:
+    """The dry run of a large uploaded file as a job (the same check, run by the worker; it writes only the report).
+    The choices are checked now; the rows when it runs."""
+    import_service.import_check_options(mapping, srid, gcj02_choice)
+    with transaction.atomic():
+        record = get_restricted(ImportJob.objects.select_for_update(of=("self",)), user, VIEW, pk=import_job_id)
+        require(user, ImportJob, ADD)
+        if record.status == ImportStatus.COMMITTED:
+            raise Conflict(_("The import of “%(name)s” was already committed.") % {"name": record.file_name})
+        _refuse_second_job(record)
+        title = _("Dry run of %(file)s") % {"file": record.file_name}
+        return job_start(user=user, kind=JobKind.IMPORT, title=title, import_job=record,
+                         params={"import_job": record.pk, "step": "check", "mapping": mapping, "srid": srid,
+                                 "gcj02": gcj02_choice or ""})
+
+
+def _refuse_second_job(record: ImportJob) -> None:
+    if Job.objects.filter(import_job=record, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists():
+        raise Conflict(_("The import of “%(name)s” is already running.") % {"name": record.file_name})
 
 
 def plan_job_start(*, user, name: str, start_date, street_id=None, parameters: dict) -> Job:
@@ -124,6 +145,8 @@ def job_cancel(*, user, job_id: int) -> Job:
 def job_download(*, user, job_id: int) -> Job:
     """A finished job with a result file, in the user's scope."""
     job = get_restricted(Job.objects.all(), user, VIEW, pk=job_id)
+    if job.status == JobStatus.DONE and job.result.get("expired_at"):
+        raise Invalid(job.message)
     if job.status != JobStatus.DONE or not job.result_file:
         raise Invalid(_("This job has no file to download."))
     return job
@@ -240,15 +263,57 @@ def jobs_sweep() -> int:
                         _enqueue(job)
         finally:
             channel.close()
+    jobs_expire_results()
     return found
 
 
+def jobs_expire_results() -> int:
+    """Delete the result files of jobs that finished more than JOBS_RESULT_DAYS days ago; each such job then says
+    its file expired. Run by the sweep and every hour by the worker's scheduler. Returns how many it deleted."""
+    days = setting("JOBS_RESULT_DAYS", 7)
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    expired = 0
+    for job in Job.objects.filter(status=JobStatus.DONE, finished_at__lt=cutoff).exclude(result_file=""):
+        name = job.result_file.name
+        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+            message = _("The file %(name)s expired and was deleted: results are kept %(days)s days after the job "
+                        "finished. Start it again for a new file.") % {"name": job.result_name or name, "days": days}
+        # The row first (only if nobody changed it meanwhile), then the file: a job never links a missing file.
+        if Job.objects.filter(pk=job.pk, result_file=name).update(
+                result_file="", message=message[:500], updated_at=timezone.now(),
+                result={**job.result, "expired_at": timezone.now().isoformat()}):
+            try:
+                job.result_file.storage.delete(name)
+            except OSError:
+                log.exception("could not delete the expired file %s of job %s", name, job.pk)
+            expired += 1
+    return expired
+
+
+EXPIRE_TASK = "layers.services.jobs.jobs_expire_results"
+
+
+def ensure_expiry_schedule() -> None:
+    """The hourly django-q2 schedule of jobs_expire_results, created once (an advisory lock keeps two starting
+    worker processes from creating it twice)."""
+    from django_q.models import Schedule
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])  # job ids start at 1
+        if not Schedule.objects.filter(func=EXPIRE_TASK).exists():
+            Schedule.objects.create(name="jobs-expire-results", func=EXPIRE_TASK, schedule_type=Schedule.HOURLY,
+                                    repeats=-1)
+
+
 def on_worker_start(sender=None, **kwargs) -> None:
-    """django-q2's post_spawn signal: a (re)started worker process first looks for jobs left by a dead one."""
+    """django-q2's post_spawn signal: a (re)started worker process first looks for jobs left by a dead one, deletes
+    expired result files and makes sure their hourly schedule exists."""
     try:
         found = jobs_sweep()
         if found:
             log.warning("found %d job(s) whose worker had stopped", found)
+        ensure_expiry_schedule()
     except Exception:
         log.exception("sweeping stalled jobs failed")
 
@@ -284,7 +349,25 @@ def _run_export(job: Job, channel: Channel) -> tuple[str, dict]:
                                              "content_type": exporter.content_type}})
 
 
+def _run_import_check(job: Job, channel: Channel) -> tuple[str, dict]:
+    params = job.params
+    record = import_service.import_job_get(user=job.user, job_id=params["import_job"])
+    total = import_service.import_file_rows(record)
+    channel.progress(0, total, _("Checking %(n)s rows") % {"n": f"{total:,}"})
+    record = import_service.import_job_check(
+        user=job.user, job_id=record.pk, mapping=params.get("mapping") or {}, srid=params.get("srid"),
+        gcj02_choice=params.get("gcj02") or None,
+        progress=lambda done, all_rows: channel.progress(done, all_rows))
+    summary = record.report.get("summary") or {}
+    return (_("Checked: %(ok)s rows ready, %(errors)s with errors") % {
+        "ok": f"{summary.get('ok', 0):,}", "errors": f"{summary.get('errors', 0):,}"},
+        {"result": {"import_job": record.pk, "summary": summary},
+         "done": summary.get("rows", total), "total": summary.get("rows", total)})
+
+
 def _run_import(job: Job, channel: Channel) -> tuple[str, dict]:
+    if job.params.get("step") == "check":
+        return _run_import_check(job, channel)
     record = import_service.import_job_get(user=job.user, job_id=job.params["import_job"])
     total = import_service.import_job_rows(record)
     channel.progress(0, total, _("Checking %(n)s rows") % {"n": f"{total:,}"})
@@ -300,13 +383,12 @@ def _run_import(job: Job, channel: Channel) -> tuple[str, dict]:
 
 def _run_plan(job: Job, channel: Channel) -> tuple[str, dict]:
     params = job.params
-    channel.progress(0, 1, _("Proposing bundles"))
     plan = plan_service.plan_create(user=job.user, name=params["name"],
                                     start_date=datetime.date.fromisoformat(params["start_date"]),
-                                    street_id=params.get("street_id"), **(params.get("parameters") or {}))
-    channel.progress(1, 1)
+                                    street_id=params.get("street_id"), progress=channel.progress,
+                                    **(params.get("parameters") or {}))
     return (_("Plan “%(name)s”: %(n)s bundles proposed") % {"name": plan.name, "n": plan.bundles.count()},
-            {"result": {"plan": plan.pk}})
+            {"result": {"plan": plan.pk}, "done": 3, "total": 3})
 
 
 RUNNERS = {JobKind.EXPORT: _run_export, JobKind.IMPORT: _run_import, JobKind.PLAN_PROPOSAL: _run_plan}

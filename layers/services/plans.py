@@ -283,9 +283,9 @@ def _srid(plan: TakeoverPlan) -> int:
 
 # --- create ----------------------------------------------------------------------------------------------------
 
-def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | None = None,
-                **parameters) -> TakeoverPlan:
-    """A draft plan with the bundles propose_bundles finds among the uncovered old estates (district or street)."""
+def plan_inputs_check(*, user, name, start_date, street_id=None, **parameters):
+    """The inputs of a new plan, checked (PlanInvalid naming the field): its name, street, district and parameters.
+    The plan page checks them before it starts a proposal job, so a wrong field is shown at once."""
     require(user, TakeoverPlan, ADD)
     if name is not None and not isinstance(name, str):
         raise PlanInvalid(_("The name must be text."), field="name")
@@ -310,12 +310,26 @@ def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | 
     if street is not None and own is not None and street.parent_id != own.pk:
         raise PlanInvalid(_("No street office with id %(id)s.") % {"id": street_id}, field="street")
     district = street.parent if street is not None else own
-    params = plan_parameters(**parameters)
+    return name, street, district, plan_parameters(**parameters)
+
+
+def plan_create(*, user, name: str, start_date: datetime.date, street_id: int | None = None, progress=None,
+                **parameters) -> TakeoverPlan:
+    """A draft plan with the bundles propose_bundles finds among the uncovered old estates (district or street).
+
+    `progress(done, total, message)`, when given (a proposal job), is called before each of the three steps —
+    never inside the transaction that writes the plan, so a cancel it raises leaves nothing written."""
+    step = progress or (lambda done, total, message: None)
+    name, street, district, params = plan_inputs_check(user=user, name=name, start_date=start_date,
+                                                       street_id=street_id, **parameters)
+    step(0, 3, _("Reading the uncovered estates"))
     srid = bundle_inputs.metric_srid(street_id=street.pk if street else None)
     units = bundle_inputs.uncovered_units(on=start_date, srid=srid, street_id=street.pk if street else None,
                                           district_id=district.pk if district else None)
+    step(1, 3, _("Proposing bundles among %(n)s uncovered estates") % {"n": f"{len(units):,}"})
     proposed = propose_bundles(units, params.rules(), territories=bundle_inputs.territories(srid=srid),
                                seed=params.seed)
+    step(2, 3, _("Saving %(n)s bundles") % {"n": f"{len(proposed):,}"})
     with transaction.atomic():
         plan = TakeoverPlan.objects.create(name=name, district=district, street=street, start_date=start_date,
                                            parameters=params.as_json(), created_by=user)

@@ -1,6 +1,6 @@
 """Detail pages of single objects: estate, building, management area (the enterprise's: views/enterprises.py)."""
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,6 +37,10 @@ def building_detail(request, pk):
 @require_safe
 @login_required
 def management_area_detail(request, pk):
+    # An area removed by a merge (rule 1 keeps one area per place): its history page says it was merged into the
+    # surviving area, links that area and lists this one's versions.
+    if area_selectors.management_area_merged_into(pk=pk, user=request.user) is not None:
+        return redirect("management-area-history", pk=pk)
     return _detail_page(request, "management_area", pk)
 
 

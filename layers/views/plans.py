@@ -1,7 +1,8 @@
 """Takeover-plan pages: /plans/ (saved plans and the "new plan" form) and /plans/<id>/ (map, bundles, coverage).
 
 The list's form posts here, is read by a Django form that the API's PlanCreate serializer checks
-(layers/views/forms.py) and goes through services.plans.plan_create; everything on the plan page is done by
+(layers/views/forms.py), and starts a proposal job (docs/JOBS.md): the list then follows its progress
+(?job=<id>, plan_list.js) and opens the plan when it is done; everything on the plan page is done by
 plan.js against the JSON API (layers/api/plans.py). Officials see both pages read-only.
 """
 from __future__ import annotations
@@ -16,13 +17,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
-from ..permissions import ADD, CHANGE, VIEW, may, require
+from ..permissions import ADD, CHANGE, VIEW, district_of, may, require, restrict
+from ..params import number_param
 from ..refusals import Invalid, NotFound, Refusal
+from ..selectors import jobs as job_reads
 from ..selectors import plans as reads
+from ..services import jobs as job_services
 from ..services import plans as services
 from ..tiles.serve import CACHE_CONTROL, MVT_CONTENT_TYPE, etag_matches
 from ..tiles.views import tile_problem
 from .forms import PlanForm
+from .jobs import job_strings
 from .map import STATUS_COLOURS
 
 # Bundles are drawn by their number in a qualitative palette (ColorBrewer "Set2"/"Dark2" mix, readable on the land
@@ -44,21 +49,35 @@ def plan_list(request):
         require(request.user, TakeoverPlan, ADD)
         form = PlanForm(request.POST)
         if form.is_valid():
-            fields = dict(form.validated)
+            fields = {k: v for k, v in form.validated.items() if k != "background"}
+            name, start_date, street_id = fields.pop("name"), fields.pop("start_date"), fields.pop("street", None)
             try:
-                plan = services.plan_create(user=request.user, name=fields.pop("name"),
-                                            start_date=fields.pop("start_date"), street_id=fields.pop("street", None),
-                                            **fields)
-                return redirect("plan-detail", pk=plan.pk)
+                # Checked now, so that a wrong field is shown on the form; the bundles are proposed by the worker
+                # (docs/JOBS.md) while the page shows its progress, then opens the plan.
+                services.plan_inputs_check(user=request.user, name=name, start_date=start_date,
+                                           street_id=street_id, **fields)
+                job = job_services.plan_job_start(user=request.user, name=name, start_date=start_date,
+                                                  street_id=street_id, parameters=fields)
+                return redirect(f"{reverse('plan-list')}?job={job.pk}")
             except Refusal as exc:
                 form.refuse(exc)
                 status = exc.status
         else:
             status = 400
+    job = None
+    if request.method == "GET" and request.GET.get("job"):
+        job = job_reads.job_json(job_reads.job_get(
+            user=request.user, pk=number_param(request.GET.get("job"), "job", integer=True, minimum=1,
+                                                 maximum=2**31 - 1)),
+            user=request.user)
     return render(request, "plans/plan_list.html", {
+        "job_config": {"job": job, "strings": {**job_strings(), "list": _("All background jobs")},
+                       "urls": {"jobList": reverse("job-list")}, "csrfToken": get_token(request)} if job else None,
         "plans": reads.plan_list_rows(user=request.user),
         "can_create": may(request.user, TakeoverPlan, ADD),
-        "streets": AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code"),
+        "own_district": district_of(request.user),  # a plan without a street is for this district (or the city)
+        # The streets of the planner's own district (DOMAIN.md "Levels"); the system administrator's: every one.
+        "streets": restrict(AdminArea.objects.filter(level=AdminLevel.STREET), request.user, VIEW).order_by("code"),
         "form": form,
         "statuses": {s.value: s.label for s in PlanStatus},
     }, status=status)
@@ -67,11 +86,12 @@ def plan_list(request):
 def _config(request, plan: TakeoverPlan) -> dict:
     can_edit = plan.status == PlanStatus.DRAFT and may(request.user, TakeoverPlan, CHANGE)
     base = f"/api/plans/{plan.pk}/"
-    area = plan.street if plan.street_id else AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
+    # The plan's street, else its district, else (a city-wide plan) the city: the first view.
+    area = plan.street or plan.district or AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
     west, south, east, north = area.geom.extent if area is not None else (-180, -85, 180, 85)
     return {
         "planId": plan.pk,
-        "bounds": [[south, west], [north, east]],  # the plan's street or the district: the first view
+        "bounds": [[south, west], [north, east]],
         "tiles": reverse("plan-tile", args=[plan.pk, "LAYER", 0, 0, 0]).replace("LAYER/0/0/0",
                                                                                  "{layer}/{tileZoom}/{x}/{y}"),
         "canEdit": can_edit,

@@ -358,8 +358,10 @@ def _clean_mapping(mapping: dict, table: readers.Table, importer: type[registry.
     return clean
 
 
-def analyse(table: readers.Table, *, target: str, user, options: Options, file_name: str = "") -> Analysis:
-    """The dry run: every row checked against the database; nothing is written."""
+def analyse(table: readers.Table, *, target: str, user, options: Options, file_name: str = "",
+            progress=None) -> Analysis:
+    """The dry run: every row checked against the database; nothing is written. `progress(done, total)`: see
+    Importer.check."""
     importer_cls = importer_for(target)
     mapping = _clean_mapping(options.mapping, table, importer_cls)
     geoms, source, verdict = list(table.geoms), None, gcj02.OffsetVerdict(False, 0)
@@ -375,7 +377,7 @@ def analyse(table: readers.Table, *, target: str, user, options: Options, file_n
                 for number, row, geom in zip(table.row_numbers, table.rows, geoms, strict=True)]
     # A district's planner imports into its district only: rows outside it are errors (docs/IMPORT.md).
     importer = importer_cls(user=user, districts=registry.districts_union(user) if importer_cls.geometry else None)
-    rows = importer.check(raw_rows)
+    rows = importer.check(raw_rows, progress=progress)
     unusual = unusual_rows(rows, importer.districts)
     report = _report(rows, importer_cls, table=table, mapping=mapping, source=source, verdict=verdict,
                      options=options, file_name=file_name)
@@ -519,14 +521,23 @@ def _options(mapping, srid, gcj02_choice) -> Options:
     return Options(mapping=mapping or {}, srid=srid, gcj02=gcj02_choice or "")
 
 
-def import_job_check(*, user, job_id: int, mapping: dict, srid=None, gcj02_choice: str | None = None) -> ImportJob:
-    """The dry run of a job with these choices; its report is stored with the job. Writes only the job."""
+def import_check_options(mapping, srid, gcj02_choice) -> Options:
+    """The choices of a dry run, checked before a dry run job is queued (ImportRefused when wrong)."""
+    if not isinstance(mapping, dict):
+        raise ImportRefused(_("The field mapping must be an object {field: column}."))
+    return _options(mapping, srid, gcj02_choice)
+
+
+def import_job_check(*, user, job_id: int, mapping: dict, srid=None, gcj02_choice: str | None = None,
+                     progress=None) -> ImportJob:
+    """The dry run of a job with these choices; its report is stored with the job. Writes only the job.
+    `progress(done, total)`: a background job's progress (docs/JOBS.md); raising from it rolls back."""
     options = _options(mapping, srid, gcj02_choice)
     try:
         with transaction.atomic():
             job = _job_for_update(user, job_id)
             analysis = analyse(_job_table(job), target=job.target, user=user, options=options,
-                               file_name=job.file_name)
+                               file_name=job.file_name, progress=progress)
             job.mapping, job.srid, job.gcj02 = analysis.report["mapping"], options.srid, options.gcj02
             job.report = {"file": job.report.get("file"), **analysis.report}
             job.status = ImportStatus.CHECKED
@@ -536,6 +547,11 @@ def import_job_check(*, user, job_id: int, mapping: dict, srid=None, gcj02_choic
         _record_refusal(job_id, exc, status=ImportStatus.UPLOADED)
         raise
     return job
+
+
+def import_file_rows(job: ImportJob) -> int:
+    """The rows of a job's file, as the upload counted them (what decides whether its dry run is a job)."""
+    return int(((job.report or {}).get("file") or {}).get("rows") or import_job_rows(job))
 
 
 def import_job_rows(job: ImportJob) -> int:
@@ -580,5 +596,6 @@ def import_job_get(*, user, job_id: int) -> ImportJob:
     return get_restricted(ImportJob.objects.all(), user, VIEW, pk=job_id)
 
 
-__all__ = ["ImportRefused", "Options", "analyse", "import_job_check", "import_job_commit", "import_job_create",
-           "import_job_get", "import_job_rows", "import_table_commit", "read_table", "describe_table"]
+__all__ = ["ImportRefused", "Options", "analyse", "import_check_options", "import_file_rows", "import_job_check",
+           "import_job_commit", "import_job_create", "import_job_get", "import_job_rows", "import_table_commit",
+           "read_table", "describe_table"]

@@ -22,6 +22,7 @@ from ...permissions import ADD, DISTRICT_LOOKUP, ROLE_ACTIONS, VIEW, pks_in_scop
 from ...planning.area_geometry import TOO_LARGE, validity_problems
 
 SRID = Estate._meta.get_field("geom").srid
+CHECK_CHUNK = 500  # rows between two progress reports of a dry run run as a background job
 IMPORTERS: dict[str, type[Importer]] = {}
 
 
@@ -125,8 +126,9 @@ class Importer:
     def prepare(self, rows: list[Row]) -> None:
         """Load what the checks look up (once per file, not per row)."""
 
-    def check(self, raw_rows: list[tuple[int, dict, object]]) -> list[Row]:
-        """Check every row: (number, {field: raw value}, geometry in storage SRID or a problem) → Row."""
+    def check(self, raw_rows: list[tuple[int, dict, object]], progress=None) -> list[Row]:
+        """Check every row: (number, {field: raw value}, geometry in storage SRID or a problem) → Row.
+        `progress(done, total)`, when given (a dry run as a background job), is called every CHECK_CHUNK rows."""
         rows = []
         for number, raw, geom in raw_rows:
             row = Row(number=number)
@@ -143,7 +145,9 @@ class Importer:
         if existing and self.model in DISTRICT_LOOKUP:
             pks = {o.pk for o in existing.values()}
             foreign = pks - pks_in_scope(self.model, pks, self.user, VIEW)
-        for row, raw, geom in rows:
+        for index, (row, raw, geom) in enumerate(rows):
+            if progress is not None and index and index % CHECK_CHUNK == 0:
+                progress(index, len(rows))
             if row.key:
                 row.existing = existing.get(row.key)
                 if row.existing is not None and row.existing.pk in foreign:

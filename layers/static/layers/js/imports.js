@@ -236,6 +236,12 @@ async function runCheck() {
       method: "POST",
       json: { mapping: currentMapping(), ...coordinateChoice() },
     });
+    if (job.job) {
+      // A large file: the background worker checks it; follow its progress, then read the report it stored.
+      const finished = await followBackgroundJob(job.job, status);
+      job = await api(config, `${config.urls.jobs}${job.id}/`);
+      if (finished.status !== "done") return; // the card says why (a refusal, a cancel); the mapping stays
+    }
     status.textContent = "";
     renderReport(job.report);
     setStep("report");

@@ -3,7 +3,7 @@
 // through /api/service/… (docs/SERVICE_API.md).
 import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
-import { el, fillTemplate, textLines } from "./dom.js";
+import { bboxToBounds, el, fillTemplate, textLines } from "./dom.js";
 import { numberFormat, pageLang } from "./format.js";
 import { closeHoverTooltipsOnMove, createBasemaps, createLayers, createPane, singleClick, zoomOneLevelPerNotch } from "./layers.js";
 import { renderLegend } from "./legend.js";
@@ -504,8 +504,11 @@ function setup(map) {
   }
 
   // ---- start -----------------------------------------------------------------------------------------------
-  function fitDistrict() {
-    return layers.districtBounds().then((bounds) => {
+  function fitHome() {
+    // The user's own area first (street, district or city: config.home, as on the main map); else the district
+    // outlines the user sees.
+    const home = config.home ? bboxToBounds(config.home.bbox) : null;
+    return (home ? Promise.resolve(home) : layers.districtBounds()).then((bounds) => {
       if (bounds && bounds.isValid()) {
         const zoom = Math.max(map.getBoundsZoom(bounds, false, L.point(32, 32)), 11.5);
         map.setView(bounds.getCenter(), Math.min(zoom, map.getMaxZoom()), { animate: false });
@@ -516,7 +519,7 @@ function setup(map) {
 
   window.geoappService = { load, openForm, openCandidates, openHistory, layers };
   // A street office's lists cover its street only: show that street rather than the whole district.
-  fitDistrict()
+  fitHome()
     .then(() => load({ fit: Boolean(service.ownStreet) }))
     .finally(() => {
       const estate = Number(new URLSearchParams(window.location.search).get("estate"));
