@@ -194,6 +194,23 @@ DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     Job: ("user__profile__district", "user__profile__street__parent"),
 }
 
+# The parts of the site a role may open at all, for roles confined to a few pages (DOMAIN.md "Who uses it": an
+# enterprise sees and answers the complaints about the estates it serves, nothing else). Checked for every request by
+# layers/security/middleware.RolePaths; what it may read there is still restrict()'s.
+ROLE_PATHS: dict[str, tuple[str, ...]] = {
+    Role.ENTERPRISE: ("/accounts/", "/i18n/", "/jsi18n/", "/static/", "/complaints/", "/api/complaints/", "/m/",
+                      "/api/token/", "/admin/"),  # the Django admin sends every non-administrator to its log-in page
+}
+# Where such a role starts (the site's home page is the map).
+ROLE_HOME = {Role.ENTERPRISE: "/complaints/"}
+
+
+def may_open(role: str | None, path: str) -> bool:
+    """Whether a role may open a path at all (ROLE_PATHS); roles not listed may open every path."""
+    prefixes = ROLE_PATHS.get(role)
+    return prefixes is None or path.startswith(prefixes)
+
+
 # What an output shows in place of a state it may not show (popups, detail pages); SQL outputs send NULL.
 NOT_SHOWN = gettext_lazy("Not shown (outside your jurisdiction)")
 
@@ -226,6 +243,15 @@ def role_of(user) -> str | None:
 def street_of(user):
     profile = getattr(user, "profile", None)
     return profile.street if profile and profile.role == Role.STREET_OFFICE else None
+
+
+def home_street(user):
+    """The street a street office works in, or a community's street (the lists and maps they open on); else None."""
+    street = street_of(user)
+    if street is not None:
+        return street
+    community = community_of(user)
+    return community.parent if community is not None else None
 
 
 def community_of(user):

@@ -57,6 +57,7 @@ from layers.models import (
     ManagementArea,
     ServiceContract,
     TakeoverPlan,
+    UserProfile,
 )
 from layers.security.audit import record_command
 from layers.services.abandonment import abandonment_report_create
@@ -82,13 +83,16 @@ def cold_tile_cache():
 # --- who may: the roles of README "What each role finds" -----------------------------------------------------------
 # "city" is the city official (市房管局/住建局): reads every district, changes nothing (DOMAIN.md "Levels"). The
 # district dimension (a planner of one district and another district's objects) is tested at the end of this file.
-ROLES = ["anonymous", "city", "official", "street_office", "planner", "admin"]
-EVERYONE = frozenset({"city", "official", "street_office", "planner", "admin"})  # every logged-in role
+# "community" is a residents' committee (its community, one level below a street office); "enterprise" a property-
+# service enterprise, which opens its complaints only (permissions.ROLE_PATHS): 403 everywhere else.
+ROLES = ["anonymous", "city", "official", "street_office", "community", "planner", "admin", "enterprise"]
+EVERYONE = frozenset({"city", "official", "street_office", "community", "planner", "admin"})  # the map's roles
+LOGGED_IN = EVERYONE | {"enterprise"}  # every logged-in role: its own account
 DISTRICT = frozenset({"planner", "admin"})  # the district department and the administrator
 PLAN_READERS = DISTRICT | {"official", "city"}  # takeover plans: street offices do not see them (docs/PLANS.md)
 REPORTERS = DISTRICT | {"street_office"}  # abandoned-building reports are filed by street offices and the district
 ADMINISTRATOR = frozenset({"admin"})  # the Django admin
-ALL = EVERYONE | {"anonymous"}  # public pages: log-in, password reset, language
+ALL = LOGGED_IN | {"anonymous"}  # public pages: log-in, password reset, language
 
 # What an anonymous caller gets (layers/api/drf.py): the pages and map/coverage APIs send the browser to the log-in
 # page; the other REST endpoints answer 403 (session authentication first), the abandoned-building API 401 (token
@@ -138,7 +142,7 @@ def expected(endpoint: Endpoint, role: str, inside: bool) -> tuple[int, bool]:
         return status, role in endpoint.who and status == endpoint.ok
     if role not in endpoint.who:
         return (endpoint.anonymous if role == "anonymous" else endpoint.refused), False
-    if endpoint.scope == STREET and role == "street_office" and not inside:
+    if endpoint.scope == STREET and role in ("street_office", "community") and not inside:
         return 404, False
     return endpoint.ok, True
 
@@ -156,8 +160,28 @@ def street(inside: bool) -> AdminArea:
     return streets()[0 if inside else 1]
 
 
+def own_community() -> AdminArea:
+    """The matrix's community user's community: the first one of the street office's street holding an object of
+    every street-scoped row (a managed building, an uncovered estate, a contract older than 2025), so that "inside"
+    is inside the community too."""
+    for community in AdminArea.objects.filter(level=AdminLevel.COMMUNITY, parent=streets()[0]).order_by("code"):
+        if (Building.objects.filter(estate__community=community, abandonment="none").exists()
+                and Estate.objects.uncovered().filter(community=community).exists()
+                and ServiceContract.objects.filter(estate__community=community, end_date__isnull=True,
+                                                   start_date__lt=datetime.date(2025, 1, 1)).exists()):
+            return community
+    raise AssertionError("the demo street has no community with every kind of object")
+
+
+def in_street(street, lookup="community") -> dict:
+    """Filter keywords for objects of `street`; in the street office's own street, of the community user's community."""
+    if street == streets()[0]:
+        return {lookup: own_community()}
+    return {f"{lookup}__parent": street}
+
+
 def managed_building(street) -> Building:
-    return Building.objects.filter(estate__community__parent=street, abandonment="none").order_by("code").first()
+    return Building.objects.filter(**in_street(street, "estate__community"), abandonment="none").order_by("code").first()
 
 
 def a_report(street):
@@ -376,20 +400,20 @@ def case_import_commit(inside):
 
 def case_service_assign(inside):
     street = streets()[0 if inside else 1]
-    estate = Estate.objects.uncovered().filter(community__parent=street).order_by("code").first()
+    estate = Estate.objects.uncovered().filter(**in_street(street)).order_by("code").first()
     body = {"estate_ids": [estate.pk], "provider_kind": "district_fallback", "start_date": "2026-01-01"}
     return "/api/service/assign/", body, "json"
 
 
 def case_service_selection(inside):
     street = streets()[0 if inside else 1]
-    estate = Estate.objects.uncovered().filter(community__parent=street).order_by("code").first()
+    estate = Estate.objects.uncovered().filter(**in_street(street)).order_by("code").first()
     return "/api/service/selection/", {"estate_ids": [estate.pk]}, "json"
 
 
 def case_service_contract_end(inside):
     street = streets()[0 if inside else 1]
-    contract = (ServiceContract.objects.filter(estate__community__parent=street, end_date__isnull=True,
+    contract = (ServiceContract.objects.filter(**in_street(street, "estate__community"), end_date__isnull=True,
                                                start_date__lt=datetime.date(2025, 1, 1)).order_by("pk").first())
     return f"/api/service/contracts/{contract.pk}/end/", {"end_date": "2025-06-01", "reason": "matrix"}, "json"
 
@@ -467,7 +491,7 @@ def url(text):
 
 
 def an_estate(inside) -> Estate:
-    return Estate.objects.filter(community__parent=street(inside)).order_by("code").first()
+    return Estate.objects.filter(**in_street(street(inside))).order_by("code").first()
 
 
 def a_building(inside) -> Building:
@@ -475,7 +499,8 @@ def a_building(inside) -> Building:
 
 
 def a_demo_report(inside) -> AbandonmentReport:
-    return AbandonmentReport.objects.filter(street=street(inside)).order_by("pk").first()
+    found = AbandonmentReport.objects.filter(**in_street(street(inside), "building__estate__community")).order_by("pk")
+    return found.first() or a_report(street(inside))
 
 
 def a_photo(inside) -> AbandonmentPhoto:
@@ -535,7 +560,7 @@ def case_job_cancel(inside):
 # A job is its owner's: the street office gets 404 for the planner's job (it cannot learn of it); officials read
 # (the city official every district's, a district official their district's) but cancel none; administrators read
 # and cancel every job (permissions.OWNER_EXEMPT).
-NOT_OWN = {("street_office", True): 404}
+NOT_OWN = {("street_office", True): 404, ("community", True): 404}
 
 
 # --- the table: one row per URL pattern and method -------------------------------------------------------------------
@@ -559,8 +584,8 @@ ENDPOINTS = [
     # Log-in, password and language: public pages (Django's own); only the password change needs a log-in.
     E("login", GET, url("/accounts/login/"), ALL, 200),
     E("logout", POST, url("/accounts/logout/"), ALL, 302, writes=False),
-    E("password_change", GET, url("/accounts/password_change/"), EVERYONE, 200),
-    E("password_change_done", GET, url("/accounts/password_change/done/"), EVERYONE, 200),
+    E("password_change", GET, url("/accounts/password_change/"), LOGGED_IN, 200),
+    E("password_change_done", GET, url("/accounts/password_change/done/"), LOGGED_IN, 200),
     E("password_reset", GET, url("/accounts/password_reset/"), ALL, 200),
     E("password_reset_done", GET, url("/accounts/password_reset/done/"), ALL, 200),
     E("password_reset_confirm", GET, url("/accounts/reset/MQ/set-password/"), ALL, 200),  # "invalid link" page
@@ -568,7 +593,7 @@ ENDPOINTS = [
     E("set_language", POST, lambda i: Request("/i18n/setlang/", {"language": "en", "next": "/"}, "form"), ALL, 302,
       writes=False),
     # The map, its tiles and JSON (docs/MAP_API.md): every logged-in role, district-wide.
-    E("map", GET, url("/"), EVERYONE, 200),
+    E("map", GET, url("/"), EVERYONE, 200, exceptions={("enterprise", True): 302}),  # sent to its complaints
     E("tile", GET, building_tile, EVERYONE, 200, scope=MAP),
     E("api:admin-area-list", GET, url("/api/admin-areas.geojson?level=street"), EVERYONE, 200),
     E("api:search", GET, url("/api/search/?q=小区"), EVERYONE, 200),
@@ -825,9 +850,23 @@ def client_for(role) -> Client:
     client = Client(enforce_csrf_checks=False, HTTP_ACCEPT_LANGUAGE="en")
     names = {"city": "city", "official": "official", "planner": "planner", "admin": "admin",
              "street_office": f"street-{streets()[0].code}"}
-    if role != "anonymous":
+    if role == "community":
+        client.force_login(community_user())
+    elif role == "enterprise":
+        client.force_login(User.objects.filter(username__startswith="enterprise-").order_by("username").first())
+    elif role != "anonymous":
         client.force_login(user(names[role]))
     return client
+
+
+def community_user() -> User:
+    """A residents' committee user of own_community() (the demo's community accounts are each street's first)."""
+    community = own_community()
+    found = User.objects.filter(profile__role="community", profile__community=community).first()
+    if found is None:
+        found = User.objects.create_user(f"community-matrix-{community.code}", password="x")
+        UserProfile.objects.create(user=found, role="community", community=community)
+    return found
 
 
 def send(client, method, request: Request):

@@ -178,3 +178,26 @@ class RequestInput:
         if problem is not None:
             return refusal_response(request, Invalid(problem, code="nul"))
         return self.get_response(request)
+
+
+class RolePaths:
+    """A role confined to a few pages (permissions.ROLE_PATHS, an enterprise) gets 403 anywhere else, and its home
+    page instead of the map."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponseRedirect
+
+        from ..permissions import ROLE_HOME, may_open, role_of
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            role = role_of(user)
+            if not may_open(role, request.path_info):
+                if request.path_info == "/" and role in ROLE_HOME:
+                    return HttpResponseRedirect(ROLE_HOME[role])
+                raise PermissionDenied(_("Your role may not open this page or do this."))
+        return self.get_response(request)

@@ -328,13 +328,16 @@ CHILD_LEVEL = {AdminLevel.CITY: AdminLevel.DISTRICT, AdminLevel.DISTRICT: AdminL
 def home_area(user) -> AdminArea | None:
     """The area whose figures a user's dashboard and report open on (DOMAIN.md "Levels", "Who uses it"): the city for
     the city official and the system administrator, the user's district for district roles, the street's district for
-    a street office (streets see the district's rankings, docs/SECURITY.md "Read scope"). None when there is none."""
+    a street office and a community (they see the district's rankings, docs/SECURITY.md "Read scope"). None when there
+    is none."""
     role = role_of(user)
     profile = getattr(user, "profile", None)
     if role in DISTRICT_ROLES and profile is not None and profile.district_id:
         return profile.district
     if role == Role.STREET_OFFICE and profile is not None and profile.street_id:
         return profile.street.parent
+    if role == Role.COMMUNITY and profile is not None and profile.community_id:
+        return profile.community.parent.parent
     if role in CITY_ROLES:
         return AdminArea.objects.filter(level=AdminLevel.CITY).order_by("code").first()
     return None

@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import AdminArea, AdminLevel, Estate, Role, ServiceContract
-from ..permissions import VIEW, OutsideJurisdiction, inlined, require, restrict, role_of, street_of, user_scope_sql
+from ..models import AdminArea, AdminLevel, Estate, ServiceContract
+from ..permissions import VIEW, OutsideJurisdiction, home_street, inlined, require, restrict, user_scope_sql
 from ..rules import old_estate_cutoff, old_estate_sql
 
 PER_PAGE = 50
@@ -101,8 +101,9 @@ class Worklist:
 
 
 def worklist_street(*, user, street_id: int | None) -> AdminArea | None:
-    """The street a list is limited to: a street office's own street always; else the one asked for (or None)."""
-    own = street_of(user) if role_of(user) == Role.STREET_OFFICE else None
+    """The street a list is limited to: a street office's (or a community's) own street always; else the one asked for
+    (or None)."""
+    own = home_street(user)
     if own is not None:
         if street_id is not None and int(street_id) != own.pk:
             raise OutsideJurisdiction(_("Street %(id)s is not your street (%(street)s).") % {"id": street_id, "street": own.name})

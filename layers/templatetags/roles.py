@@ -5,8 +5,8 @@ The rules come from layers.permissions (the one place that says who may do what)
 from django import template
 from django.urls import reverse
 
-from layers.models import AbandonmentReport, AuditEvent, Enterprise, Role, ServiceContract, TakeoverPlan
-from layers.permissions import VIEW, may, role_of
+from layers.models import AbandonmentReport, AuditEvent, Complaint, Enterprise, Role, ServiceContract, TakeoverPlan
+from layers.permissions import VIEW, may, may_open, role_of
 
 register = template.Library()
 
@@ -23,10 +23,14 @@ def role_nav(context) -> dict:
     report = reverse("coverage-report")
     return {
         "role": role,
+        # Complaints (DOMAIN.md "Supervision"): every role in its scope; the enterprise only these.
+        "complaints": "/complaints/" if role and may(user, Complaint, VIEW) else None,
+        "complaints_active": path.startswith("/complaints/"),
+        "map": reverse("map") if may_open(role, "/") else None,
         # Every role with a profile sees the reports: street offices theirs, the district and officials all (read-only).
         "abandonment": abandonment if role and may(user, AbandonmentReport, VIEW) else None,
         "abandonment_active": path.startswith(abandonment),
-        "dashboard": dashboard if user is not None and user.is_authenticated else None,
+        "dashboard": dashboard if user is not None and user.is_authenticated and may_open(role, dashboard) else None,
         "dashboard_active": path.startswith(dashboard) or path.startswith(report),
         "enterprises": reverse("enterprise-list") if may(user, Enterprise, VIEW) else None,
         "enterprises_active": path.startswith("/enterprises/"),
@@ -38,7 +42,7 @@ def role_nav(context) -> dict:
         "imports": reverse("imports") if role in (Role.PLANNER, Role.ADMINISTRATOR) else None,
         "imports_active": path.startswith("/imports/"),
         # Background jobs: everyone's own exports, imports and proposals (docs/JOBS.md).
-        "jobs": reverse("job-list") if user is not None and user.is_authenticated else None,
+        "jobs": reverse("job-list") if user is not None and user.is_authenticated and may_open(role, "/jobs/") else None,
         "jobs_active": path.startswith("/jobs/"),
         "audit": reverse("audit-log") if may(user, AuditEvent, VIEW) else None,
         "audit_active": path.startswith("/audit/"),

@@ -195,6 +195,10 @@ class TileLane:
             return None
         if is_superuser:
             role = Role.ADMINISTRATOR
+        from ..permissions import ROLE_PATHS
+
+        if role in ROLE_PATHS:  # a role confined to a few pages: Django answers (layers/security/middleware.RolePaths)
+            return None
         return serve.Viewer.for_profile(role, street_id, district_id, community_id, enterprise_id), version
 
     def decode(self, key: str, data: str | None = None):

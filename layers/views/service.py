@@ -19,10 +19,9 @@ from ..models import (
     Enterprise,
     ListStatus,
     ProviderKind,
-    Role,
     ServiceContract,
 )
-from ..permissions import ADD, CHANGE, VIEW, may, role_of, street_of
+from ..permissions import ADD, CHANGE, VIEW, home_street, may, role_of
 from ..selectors.worklists import NAMES
 from .map import map_config
 
@@ -40,7 +39,7 @@ def service_config(request) -> dict:
     config = map_config(request)
     config["layers"] = [dict(layer) for layer in config["layers"] if layer["id"] in SERVICE_PAGE_LAYERS]
     config["legend"] = [block for block in config["legend"] if block["id"] in SERVICE_PAGE_LAYERS]
-    own_street = street_of(user) if role_of(user) == Role.STREET_OFFICE else None
+    own_street = home_street(user)
     can_assign = may(user, ServiceContract, ADD)
     streets = AdminArea.objects.filter(level=AdminLevel.STREET).order_by("code")
     if own_street is not None:

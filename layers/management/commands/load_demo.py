@@ -58,4 +58,6 @@ class Command(BaseCommand):
         codes = [d.code for d in city.districts]
         say(f"Demo accounts: admin (system administrator), city (city official), planner and official (district "
             f"{codes[0]}), " + ", ".join(f"planner-{c}, official-{c}" for c in codes)
-            + f", street-<street code> for {len(city.streets)} streets (street offices); password: {demo_password()}")
+            + f", street-<street code> for {len(city.streets)} streets (street offices), community-<community code> "
+            f"for each street's first community, enterprise-<enterprise id> for a few enterprises; "
+            f"password: {demo_password()}")
