@@ -249,8 +249,9 @@ class AreaChoiceField(forms.ModelChoiceField):
 
 
 class UserProfileForm(forms.ModelForm):
-    """A user's role and the area it answers for (DOMAIN.md "Levels"): a district for the district roles, a street
-    for a street office, neither for the city roles; each list offers only areas of its level."""
+    """A user's role and what it answers for (DOMAIN.md "Levels", "Who uses it"): a district for the district roles, a
+    street for a street office, a community for a residents' committee, an enterprise for an enterprise user, none
+    for the city roles; each list offers only areas of its level."""
 
     district = AreaChoiceField(
         queryset=models.AdminArea.objects.filter(level=models.AdminLevel.DISTRICT).select_related("parent")
@@ -262,46 +263,48 @@ class UserProfileForm(forms.ModelForm):
         .order_by("parent__code", "code"), required=False, label=_("street"),
         help_text=_("Only for a street office: its street (街道), listed with its district. Leave empty for the other "
                     "roles."))
+    community = AreaChoiceField(
+        queryset=models.AdminArea.objects.filter(level=models.AdminLevel.COMMUNITY).select_related("parent")
+        .order_by("parent__code", "code"), required=False, label=_("community"),
+        help_text=_("Only for a community (residents' committee): its community, listed with its street. Leave empty "
+                    "for the other roles."))
 
     class Meta:
         model = models.UserProfile
-        fields = ["user", "role", "district", "street"]
+        fields = ["user", "role", "district", "street", "community", "enterprise"]
         help_texts = {"role": _("A city official and the system administrator work city-wide (no district, no "
                                 "street); a planner, district official and district administrator in one district; "
                                 "a street office in one street.")}
 
+    # The one field each role needs (the others stay empty); roles not listed need none (city-wide).
+    AREA_FIELD = {**dict.fromkeys(models.DISTRICT_ROLES, "district"), **dict.fromkeys(models.STREET_ROLES, "street"),
+                  **dict.fromkeys(models.COMMUNITY_ROLES, "community"),
+                  **dict.fromkeys(models.ENTERPRISE_ROLES, "enterprise")}
+
     def clean(self):
         cleaned = super().clean()
-        role, district, street = cleaned.get("role"), cleaned.get("district"), cleaned.get("street")
+        role = cleaned.get("role")
         if not role:
             return cleaned
         label = models.Role(role).label
-        if role in models.DISTRICT_ROLES:
-            if district is None:
-                self.add_error("district", _("Choose the district of this %(role)s.") % {"role": label})
-            if street is not None:
-                self.add_error("street", _("A %(role)s works in a district, not a street: leave the street empty.")
-                               % {"role": label})
-        elif role in models.STREET_ROLES:
-            if street is None:
-                self.add_error("street", _("Choose the street of this street office."))
-            if district is not None:
-                self.add_error("district", _("A street office works in its street: leave the district empty (it "
-                                             "follows from the street)."))
-        else:
-            for name, value in (("district", district), ("street", street)):
-                if value is not None:
-                    self.add_error(name, _("A %(role)s works city-wide: leave the %(field)s empty.")
-                                   % {"role": label, "field": self.fields[name].label})
+        needed = self.AREA_FIELD.get(role)
+        for name in ("district", "street", "community", "enterprise"):
+            value = cleaned.get(name)
+            if name == needed and value is None:
+                self.add_error(name, _("Choose the %(field)s of this %(role)s.")
+                               % {"field": self.fields[name].label, "role": label})
+            elif name != needed and value is not None:
+                self.add_error(name, _("A %(role)s does not answer for a %(field)s: leave it empty.")
+                               % {"role": label, "field": self.fields[name].label})
         return cleaned
 
 
 @admin.register(models.UserProfile)
 class UserProfileAdmin(admin.ModelAdmin):
     form = UserProfileForm
-    list_display = ["user", "role", "district", "street"]
+    list_display = ["user", "role", "district", "street", "community", "enterprise"]
     list_filter = ["role", "district"]
-    list_select_related = ["user", "district", "street"]
+    list_select_related = ["user", "district", "street", "community", "enterprise"]
 
 
 class UserProfileInline(admin.StackedInline):
@@ -507,3 +510,45 @@ for _queue_model in ("Schedule", "Success", "Failure", "OrmQ"):
         admin.site.unregister(apps.get_model("django_q", _queue_model))
     except admin.sites.NotRegistered:
         pass
+
+
+# Supervision (DOMAIN.md "Supervision"): the routing table and the calendar are configuration, kept on their own pages
+# and here; complaints, their steps and the joint meeting are written by layers/services/complaints.py and only shown.
+@admin.register(models.ComplaintCategory)
+class ComplaintCategoryAdmin(admin.ModelAdmin):
+    list_display = ["district", "code", "name", "responsible", "department", "sign_days", "reply_days", "close_days",
+                    "active"]
+    list_filter = ["district", "responsible", "active"]
+    search_fields = ["code", "name", "keywords"]
+
+
+@admin.register(models.CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "working", "name"]
+    list_filter = ["working"]
+
+
+@admin.register(models.Complaint)
+class ComplaintAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["received_at", "order_no", "channel", "category", "street", "estate", "level", "status"]
+    list_filter = ["status", "level", "channel", "district"]
+    list_select_related = ["category", "street", "estate"]
+    search_fields = ["order_no", "caller_words", "address_text"]
+
+
+@admin.register(models.ComplaintEvent)
+class ComplaintEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["created_at", "complaint", "kind", "level", "user"]
+    list_filter = ["kind"]
+    list_select_related = ["complaint", "user"]
+
+
+@admin.register(models.ComplaintAttachment)
+class ComplaintAttachmentAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["name", "event", "content_type", "size"]
+
+
+@admin.register(models.JointMeetingItem)
+class JointMeetingItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["complaint", "meeting_on", "decided_at", "sent_by"]
+    list_select_related = ["complaint", "sent_by"]

@@ -50,10 +50,16 @@ from layers.models import (
     AdminLevel,
     AuditEvent,
     Building,
+    CalendarDay,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCategory,
+    ComplaintEvent,
     Enterprise,
     Estate,
     ImportJob,
     Job,
+    JointMeetingItem,
     ManagementArea,
     ServiceContract,
     TakeoverPlan,
@@ -763,8 +769,20 @@ ENDPOINTS = [
 # even an administrator gets 403 on their add and delete pages.
 ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversion", "creditevaluation",
                    "enterpriselisting", "registerchange", "takeoverplan", "bundle", "bundleestate", "planversion",
-                   "importjob", "auditevent", "job"}
+                   "importjob", "auditevent", "job", "complaint", "complaintevent", "complaintattachment",
+                   "jointmeetingitem"}
 ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
+
+
+def a_complaint() -> Complaint:
+    """A complaint about an estate of the street office's street, taken in by the planner."""
+    from django.utils import timezone
+
+    from layers.services.complaints import complaint_create
+
+    return Complaint.objects.order_by("pk").first() or complaint_create(
+        user=user("planner"), channel="visit", received_at=timezone.now(), caller_words="楼道灯不亮",
+        estate_id=an_estate(True).pk)
 
 
 def an_object_of(model):
@@ -773,6 +791,16 @@ def an_object_of(model):
             AbandonmentPhoto: lambda: a_photo(True),
             ImportJob: lambda: an_import_job(),
             Job: lambda: a_planners_background_job(),
+            Complaint: lambda: a_complaint(),
+            ComplaintEvent: lambda: a_complaint().events.first(),
+            ComplaintCategory: lambda: a_complaint().category,
+            ComplaintAttachment: lambda: ComplaintAttachment.objects.create(
+                event=a_complaint().events.first(), file=ContentFile(b"%PDF-1.4 matrix", name="m.pdf"), name="m.pdf",
+                content_type="application/pdf", size=15),
+            JointMeetingItem: lambda: JointMeetingItem.objects.create(complaint=a_complaint(), agenda="矩阵",
+                                                                      sent_by=user("planner")),
+            CalendarDay: lambda: CalendarDay.objects.create(date=datetime.date(2026, 10, 1), working=False,
+                                                            name="国庆节"),
             AuditEvent: lambda: record_command("permission_matrix", "an event for the admin pages")}
     if model is TokenProxy:  # the admin's tokens are keyed by their user's id
         Token.objects.create(user=user("official"))
