@@ -46,10 +46,11 @@ secret() {  # a random secret kept in the cluster folder
 }
 
 fill() {  # template → file with the @NAME@ values of this cluster
-    sed -e "s|@DIR@|$DIR|g" -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|g" -e "s|@REPLICA_PORT@|$REPLICA_PORT|g" \
-        -e "s|@BOUNCER_PORT@|$BOUNCER_PORT|g" -e "s|@APP1_PORT@|$APP1_PORT|g" -e "s|@APP2_PORT@|$APP2_PORT|g" \
-        -e "s|@LB_PORT@|$LB_PORT|g" -e "s|@TILE_FRESH@|$TILE_FRESH|g" -e "s|@EDGE_SECRET@|$(secret edge-secret)|g" \
-        -e "s|@USER_LINE@|$USER_LINE|g" "$1" >"$2"
+    sed -e "s|@DIR@|$DIR|g" -e "s|@PRIMARY_HOST@|127.0.0.1|g" -e "s|@PRIMARY_PORT@|$PRIMARY_PORT|g" \
+        -e "s|@REPLICA_HOST@|127.0.0.1|g" -e "s|@REPLICA_PORT@|$REPLICA_PORT|g" -e "s|@BOUNCER_ADDR@|127.0.0.1|g" \
+        -e "s|@BOUNCER_PORT@|$BOUNCER_PORT|g" -e "s|@APP1@|127.0.0.1:$APP1_PORT|g" -e "s|@APP2@|127.0.0.1:$APP2_PORT|g" \
+        -e "s|@LISTEN@|127.0.0.1:$LB_PORT|g" -e "s|@TILE_FRESH@|$TILE_FRESH|g" \
+        -e "s|@EDGE_SECRET@|$(secret edge-secret)|g" -e "s|@USER_LINE@|$USER_LINE|g" "$1" >"$2"
 }
 
 app_env() {  # what every app server and the worker get
