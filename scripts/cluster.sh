@@ -193,7 +193,7 @@ cmd_stop() {
     [ -d "$DIR" ] || { log "no cluster in $DIR"; return 0; }
     if pid_alive "$DIR/nginx/nginx.pid"; then
         log "stopping nginx"
-        /usr/sbin/nginx -q -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -s quit || true
+        /usr/sbin/nginx -q -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -s quit >>"$DIR/start.log" 2>&1 || true
     fi
     stop_pidfile "$DIR/app/worker.pid" "the job worker"
     stop_pidfile "$DIR/app/app1.pid" "app server app1"
