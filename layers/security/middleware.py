@@ -191,11 +191,18 @@ class RolePaths:
         from django.core.exceptions import PermissionDenied
         from django.http import HttpResponseRedirect
 
+        from ..connection_lost import response_for
         from ..permissions import ROLE_HOME, may_open, role_of
 
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            role = role_of(user)
+        try:
+            role = role_of(user) if user is not None and user.is_authenticated else None
+        except Exception as exc:  # the user's row is read here first: a lost database answers 503 (a retry cures it)
+            answer = response_for(request, exc)
+            if answer is None:
+                raise
+            return answer
+        if role is not None:
             if not may_open(role, request.path_info):
                 if request.path_info == "/" and role in ROLE_HOME:
                     return HttpResponseRedirect(ROLE_HOME[role])
