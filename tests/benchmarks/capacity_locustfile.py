@@ -54,13 +54,14 @@ def _write_report(environment, **_kwargs):
 
 class Client:
     """One user's view for the role tasks: send() records every request into the shared report (one process,
-    greenlets: no lock needed) and tells locust which answers are expected. A tile's nginx cache status
-    (X-Cache-Status, when the front sends it) is recorded too: a HIT also counts as kind "tiles_hit"."""
+    greenlets: no lock needed) and tells locust which answers are expected. A tile's cache status in front (nginx's
+    $upstream_cache_status as X-Tile-Cache) is recorded too: a HIT also counts as kind "tiles_hit", a REVALIDATED
+    (nginx asked the app with the ETag, 304) as "tiles_revalidated", and so on."""
 
     def __init__(self, user: HttpUser, account, number: int):
         self.http, self.report, self.account, self.number, self.edits = user.client, STATE["report"], account, number, 0
         self.http.headers.update({"Authorization": f"Token {account.token}", "Accept-Language": "en"})
-        self.tile_headers = {"Cookie": f"sessionid={account.session}", "Authorization": ""}
+        self.tile_headers = account.tile_headers()
 
     def send(self, kind: str, method: str, path: str, **kwargs):
         started = time.perf_counter()
@@ -73,11 +74,13 @@ class Client:
                 return None
             size = capacity_run.wire_bytes(response)
             ok = capacity_run.record(self.report, kind, path, response.status_code, elapsed, response.content, size)
-            if kind == "tiles" and response.headers.get("X-Cache-Status", "").upper() == "HIT":
-                self.report.sent["tiles_hit"] += 1
-                self.report.statuses["tiles_hit"][response.status_code] += 1
-                self.report.latencies["tiles_hit"].append(elapsed)
-                self.report.bytes["tiles_hit"] += size
+            cache = response.headers.get("X-Tile-Cache") or response.headers.get("X-Cache-Status")
+            if kind == "tiles" and cache:  # nginx's cache status: also counted as kind tiles_hit, tiles_miss, …
+                sub = f"tiles_{cache.lower()}"
+                self.report.sent[sub] += 1
+                self.report.statuses[sub][response.status_code] += 1
+                self.report.latencies[sub].append(elapsed)
+                self.report.bytes[sub] += size
             if ok:
                 response.success()
             else:

@@ -79,6 +79,10 @@ class Account:
     token: str
     session: str = ""
     street_id: int | None = None
+    cookies: str = ""  # the Cookie header of a tile: the session and what a page set beside it
+
+    def tile_headers(self) -> dict:
+        return {"Cookie": self.cookies or f"sessionid={self.session}", "Authorization": ""}
 
 
 @dataclass
@@ -201,10 +205,11 @@ def prepare(*, seed: int, think: tuple[float, float]) -> DayPlan:
 
 def log_in(base_url: str, plan: DayPlan) -> None:
     """A session per account through the log-in form (so any server's SECRET_KEY works). The CSRF secret is chosen
-    here and sent as cookie and form field, as a browser that loaded the form would; no page is rendered."""
+    here and sent as cookie and form field, as a browser that loaded the form would. Then the map page, as the
+    browser goes there next: the cookies it sets go with the tiles (the cluster's tile-scope cookie)."""
     import requests
 
-    sessions = {}
+    sessions, cookies = {}, {}
     for accounts in plan.accounts.values():
         for account in accounts:
             if account.username not in sessions:
@@ -217,7 +222,11 @@ def log_in(base_url: str, plan: DayPlan) -> None:
                 if response.status_code != 302 or not session:
                     raise RuntimeError(f"log-in of {account.username} failed: HTTP {response.status_code}")
                 sessions[account.username] = session
-            account.session = sessions[account.username]
+                page = requests.get(f"{base_url}/", cookies={"sessionid": session}, allow_redirects=False,
+                                    timeout=60)
+                jar = {"sessionid": session, **{c.name: c.value for c in page.cookies if c.name != "sessionid"}}
+                cookies[account.username] = "; ".join(f"{k}={v}" for k, v in jar.items())
+            account.session, account.cookies = sessions[account.username], cookies[account.username]
 
 
 # ---------------------------------------------------------------- the report
@@ -388,7 +397,7 @@ class PlainClient:
         self.base, self.account, self.report, self.number, self.edits = base_url, account, report, number, 0
         self.http = requests.Session()
         self.http.headers.update({"Authorization": f"Token {account.token}", "Accept-Language": "en"})
-        self.tile_headers = {"Cookie": f"sessionid={account.session}", "Authorization": ""}
+        self.tile_headers = account.tile_headers()
         self.before = self.after = None  # callables run around each request (the cost probe's meters)
 
     def send(self, kind: str, method: str, path: str, **kwargs):
@@ -509,6 +518,18 @@ def probe_costs(base_url: str, plan: DayPlan, server_pid: int, database: str, se
     return costs
 
 
+def worker_rss_mb(server_pid: int) -> float:
+    """The median resident memory of the gunicorn workers, MB."""
+    sizes = []
+    for pid in children_of(server_pid):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                sizes += [int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:")]
+        except FileNotFoundError:
+            pass
+    return round(sorted(sizes)[len(sizes) // 2], 1) if sizes else float("nan")
+
+
 def print_costs(costs: dict) -> None:
     print("cost per request, one at a time (CPU from /proc/<pid>/task/*/schedstat):")
     rows = [("kind", "requests", "app CPU ms", "DB CPU ms", "wall p50 ms", "bytes")]
@@ -582,7 +603,7 @@ def print_summary(result: dict, report: DayReport, problems: list[str]) -> None:
 
 def print_table(label: str, results: list[dict]) -> None:
     """One line per user count: the rate and p50/p95 of the main kinds (the table of docs/SCALING.md)."""
-    shown = ("tiles", "tiles_hit", "popup", "dashboard", "area_save", "report_create", "import_commit")
+    shown = ("tiles", "tiles_hit", "tiles_revalidated", "popup", "dashboard", "area_save", "report_create", "import_commit")
     header = ["setup", "users", "req/s", "errors", "lost"] + [f"{k} p50/p95" for k in shown]
     rows = [header]
     for r in results:
@@ -596,22 +617,126 @@ def print_table(label: str, results: list[dict]) -> None:
 # ---------------------------------------------------------------- the data size (the sizing's disk figure)
 
 def data_size() -> dict:
-    """Bytes of the database and of the main tables per estate (tables with their indexes and TOAST)."""
+    """Bytes of the application's tables (layers_*, with indexes and TOAST) per estate, and of the photos: what
+    grows with the estates (the database's fixed part, spatial_ref_sys and the like, does not)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_database_size(current_database()), (SELECT count(*) FROM layers_estate), "
                        "(SELECT count(*) FROM layers_building), (SELECT count(*) FROM layers_managementarea), "
                        "(SELECT coalesce(sum(size), 0) FROM layers_abandonmentphoto), "
-                       "(SELECT count(*) FROM layers_abandonmentphoto)")
-        database, estates, buildings, areas, photo_bytes, photos = cursor.fetchone()
+                       "(SELECT count(*) FROM layers_abandonmentphoto), (SELECT count(*) FROM layers_managementareaversion)")
+        database, estates, buildings, areas, photo_bytes, photos, versions = cursor.fetchone()
         cursor.execute("SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
                        "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' "
-                       "ORDER BY 2 DESC LIMIT 8")
+                       "AND c.relname LIKE 'layers\\_%%' ORDER BY 2 DESC")
         tables = dict(cursor.fetchall())
-    return {"database_bytes": database, "estates": estates, "buildings": buildings, "management_areas": areas,
-            "bytes_per_estate": round(database / max(1, estates)), "photo_bytes": photo_bytes, "photos": photos,
-            "largest_tables": tables}
+    return {"database_bytes": database, "layers_bytes": sum(tables.values()), "estates": estates,
+            "buildings": buildings, "management_areas": areas,
+            "bytes_per_estate": round(sum(tables.values()) / max(1, estates)), "photo_bytes": photo_bytes,
+            "photos": photos, "versions": versions,
+            "bytes_per_version": round(tables.get("layers_managementareaversion", 0) / max(1, versions)),
+            "largest_tables": dict(list(tables.items())[:8])}
+
+
+# ---------------------------------------------------------------- sizing a city and a province from the costs
+
+# Requests of each kind one task sends (a "view" is the four layers' tiles, two wide).
+TASK_KINDS = {"view": {"tiles": 2 * len(TILE_LAYERS)}, "popup": {"popup": 1}, "dashboard": {"dashboard": 3},
+              "boundaries_layer": {"layers": 1}, "search": {"search": 1}, "edit": {"area_read": 1, "area_save": 1},
+              "report_list": {"report_list": 1}, "report_create": {"report_create": 1},
+              "import_estates": {"import_upload": 1, "import_check": 1, "import_commit": 1}}
+WRITES = {"area_save", "report_create", "import_upload", "import_check", "import_commit"}  # to the primary
+# Assumptions of the sizing (docs/SCALING.md states them; change them here and run --size again).
+STAFF_SHARE = {role: w / sum(ROLE_WEIGHTS.values()) for role, w in ROLE_WEIGHTS.items()}  # as in the run
+TASKS_PER_STAFF_HOUR = {"official": 30, "planner": 60, "street": 20}  # busy hour, every staff member at work
+IMPORTS_PER_DISTRICT_HOUR = 2
+PEAK_FACTOR = 2.0  # the busiest minutes against the busy hour's mean
+CORE_BUSY = 0.6  # a core planned at 60 % at peak
+CORES_PER_MACHINE = 4
+WORKERS_PER_CORE = 2  # gunicorn sync workers
+TILE_HIT_COST_MS = 0.2  # nginx CPU per cached tile (assumption; the app is not involved)
+REPORTS_PER_ESTATE_YEAR, PHOTO_BYTES_PER_REPORT = 1.0, PHOTO_BYTES
+VERSIONS_PER_AREA_YEAR = 12  # saved versions of a management area a year (its history rows)
+DISK_HEADROOM = 2.0  # WAL, bloat, index growth, a week's dumps
+PLACES = {"city": {"districts": 10, "staff": 500, "estates": None},  # None: 10 × the measured district's estates
+          "province": {"districts": 130, "staff": 3000, "estates": 150_000}}
+
+
+def requests_per_staff_hour() -> dict:
+    """role → kind → requests per staff-hour, from ROLE_TASKS' weights, TASK_KINDS and TASKS_PER_STAFF_HOUR."""
+    out = {}
+    for role, tasks in ROLE_TASKS.items():
+        if role == "importer":
+            continue
+        total = sum(w for _, w in tasks)
+        kinds = Counter()
+        for task, weight in tasks:
+            name = task if isinstance(task, str) else task.__name__
+            for kind, n in TASK_KINDS[name].items():
+                kinds[kind] += TASKS_PER_STAFF_HOUR[role] * weight / total * n
+        out[role] = dict(kinds)
+    return out
+
+
+def size(costs: dict, data: dict, *, tile_hit_ratio: float, district_estates: int) -> dict:
+    """What a city and a province need at peak, from the cost per request kind (probe_costs) and the data size."""
+    per_staff = requests_per_staff_hour()
+    result = {}
+    for place, spec in PLACES.items():
+        estates = spec["estates"] or spec["districts"] * district_estates
+        rates = Counter()  # kind → requests per second at peak
+        for role, share in STAFF_SHARE.items():
+            for kind, per_hour in per_staff[role].items():
+                rates[kind] += spec["staff"] * share * per_hour / 3600 * PEAK_FACTOR
+        for kind in TASK_KINDS["import_estates"]:
+            rates[kind] += spec["districts"] * IMPORTS_PER_DISTRICT_HOUR / 3600 * PEAK_FACTOR
+        app_ms = sum(rate * costs[k]["app_cpu_ms"] * (1 - tile_hit_ratio if k == "tiles" else 1)
+                     for k, rate in rates.items())
+        edge_ms = rates["tiles"] * tile_hit_ratio * TILE_HIT_COST_MS
+        read_db_ms = sum(rate * costs[k]["db_cpu_ms"] * (1 - tile_hit_ratio if k == "tiles" else 1)
+                         for k, rate in rates.items() if k not in WRITES)
+        write_db_ms = sum(rate * costs[k]["db_cpu_ms"] for k, rate in rates.items() if k in WRITES)
+        app_cores = (app_ms + edge_ms) / 1000 / CORE_BUSY
+        read_cores, write_cores = read_db_ms / 1000 / CORE_BUSY, write_db_ms / 1000 / CORE_BUSY
+        app_servers = max(2, math.ceil(app_cores / CORES_PER_MACHINE))
+        replicas = max(1, math.ceil(read_cores / CORES_PER_MACHINE))
+        cores_each = max(2, math.ceil(app_cores / app_servers))
+        workers_each = cores_each * WORKERS_PER_CORE
+        db_bytes = estates * data["bytes_per_estate"]
+        photos_year = estates * REPORTS_PER_ESTATE_YEAR * PHOTO_BYTES_PER_REPORT
+        areas = estates * data["management_areas"] / data["estates"]
+        history_year = areas * VERSIONS_PER_AREA_YEAR * data["bytes_per_version"]
+        result[place] = {
+            "staff": spec["staff"], "districts": spec["districts"], "estates": estates,
+            "requests_per_s": round(sum(rates.values()), 1),
+            "rates": {k: round(v, 2) for k, v in sorted(rates.items())},
+            "app_cpu_cores": round(app_cores, 2), "db_read_cores": round(read_cores, 2),
+            "db_write_cores": round(write_cores, 2), "app_servers": app_servers, "replicas": replicas,
+            "app_cores_each": cores_each, "workers_each": workers_each,
+            "app_memory_gb": round(workers_each * data["worker_rss_mb"] / 1024 + 1, 1),
+            "db_bytes": db_bytes, "db_memory_gb": round(db_bytes / 2**30 + 2, 1),
+            "db_disk_gb": round(db_bytes * DISK_HEADROOM / 2**30, 1),
+            "photos_gb_per_year": round(photos_year / 2**30, 1),
+            "history_gb_per_year": round(history_year * DISK_HEADROOM / 2**30, 2),
+            "network_mbit_s": round(sum(r * costs[k]["bytes"] for k, r in rates.items()) * 8 / 1e6, 1),
+        }
+    return result
+
+
+def print_sizing(sizing: dict) -> None:
+    rows = [("", *sizing)]
+    keys = [("staff", "staff at peak"), ("estates", "estates"), ("requests_per_s", "requests/s at peak"),
+            ("app_cpu_cores", "app CPU cores (60 % busy)"), ("db_read_cores", "DB read cores"),
+            ("db_write_cores", "DB write cores (primary)"), ("app_servers", "app servers"),
+            ("app_cores_each", "cores per app server"), ("workers_each", "gunicorn workers per app server"),
+            ("app_memory_gb", "memory per app server GB"), ("replicas", "read replicas"),
+            ("db_memory_gb", "memory per DB server GB"), ("db_disk_gb", "DB disk GB (each DB server)"),
+            ("history_gb_per_year", "DB disk growth GB per year (history)"),
+            ("photos_gb_per_year", "photos GB per year (shared storage)"), ("network_mbit_s", "network out Mbit/s")]
+    for key, label in keys:
+        rows.append((label, *[place[key] for place in sizing.values()]))
+    print_rows(rows)
 
 
 # ---------------------------------------------------------------- the server of setup (a)
@@ -629,6 +754,35 @@ def single_server(db_url: str, secret_key: str) -> Server:
     return Server("gunicorn (capacity run)", argv, env, ROOT, port, "/api/search/")
 
 
+def print_size_of(own: str, cluster: str = "") -> int:
+    measured = json.loads(Path(own).read_text())
+    hit_ratio = 0.0
+    if cluster:
+        last = json.loads(Path(cluster).read_text())["runs"][-1]["kinds"]
+        # Tiles nginx answered alone (a revalidated one, the app's 304, is costed as a whole tile: on the safe side).
+        hit_ratio = last.get("tiles_hit", {}).get("sent", 0) / last["tiles"]["sent"]
+    data = measured["data"]
+    print(f"costs of {own}; tile cache hit ratio {hit_ratio:.2f}; {data['bytes_per_estate']} database bytes per estate; "
+          f"worker RSS {data['worker_rss_mb']} MB; the district measured has {data['district_estates']} estates")
+    print("requests per staff-hour at the busy hour:")
+    for role, kinds in requests_per_staff_hour().items():
+        print(f"  {role} ({STAFF_SHARE[role]:.0%} of staff): " + ", ".join(f"{k} {v:.1f}" for k, v in kinds.items()))
+    sizing = size(measured["costs"], data, tile_hit_ratio=hit_ratio, district_estates=data["district_estates"])
+    # The check against the measured rate: what the run's own mix costs per request, what two cores would serve at
+    # that cost, and what the one server (app and PostgreSQL on the same two shared cores) served at saturation.
+    run = max(measured["runs"], key=lambda r: r["per_s"])
+    costs = measured["costs"]
+    sent = {k: v["sent"] for k, v in run["kinds"].items() if k in costs}
+    mean = sum(n * (costs[k]["app_cpu_ms"] + costs[k]["db_cpu_ms"]) for k, n in sent.items()) / sum(sent.values())
+    model = 2 * 1000 / mean
+    print(f"the run's mix costs {mean:.1f} ms of CPU per request: 2 cores would serve {model:.0f}/s; the one server "
+          f"served {run['per_s']}/s at {run['users']} users ({run['per_s'] / model:.0%} of that on this shared machine)")
+    for place in sizing.values():
+        place["boxes_by_measured_rate"] = math.ceil(place["requests_per_s"] / (run["per_s"] * CORE_BUSY))
+    print_sizing(sizing)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default=",".join(map(str, DEFAULT_USERS)), help="user counts, comma-separated")
@@ -640,7 +794,11 @@ def main() -> int:
     parser.add_argument("--cost", action="store_true", help="also measure the cost per kind (own server only)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument("--size", nargs="+", metavar="JSON", help="no run: print the city and province sizing from "
+                        "the --json of a --cost run (and, second, that of the cluster run for its tile hit ratio)")
     args = parser.parse_args()
+    if args.size:
+        return print_size_of(*args.size)
     users = [int(u) for u in args.users.split(",") if u.strip()]
     think = tuple(float(v) for v in args.think.split(","))
     label = args.label or ("b" if args.target else "a")
@@ -667,7 +825,7 @@ def main() -> int:
         server = single_server(db_url, secret_key)
         server.start(workdir)
     base_url = args.target.rstrip("/") or f"http://127.0.0.1:{server.port}"
-    results, costs, failed = [], {}, False
+    results, costs, failed, rss = [], {}, False, float("nan")
     try:
         plan = prepare(seed=args.seed, think=think)
         log_in(base_url, plan)
@@ -695,14 +853,16 @@ def main() -> int:
                 log("--cost needs the run's own server (no --target): skipped")
             else:
                 costs = probe_costs(base_url, plan, server.process.pid, connection.settings_dict["NAME"], args.seed)
+                rss = worker_rss_mb(server.process.pid)
                 print()
                 print_costs(costs)
+                print(f"gunicorn worker memory (median RSS): {rss} MB")
     finally:
         if server is not None:
             server.stop()
     print_table(label, results)
     print(f"load average after the runs: {' '.join(f'{v:.1f}' for v in os.getloadavg())} (2 shared cores)")
-    sizes = data_size()
+    sizes = {**data_size(), "worker_rss_mb": rss, "district_estates": busiest_district().n}
     connection.close()
     if args.json:
         Path(args.json).write_text(json.dumps({"label": label, "target": base_url, "think": think,
