@@ -19,7 +19,8 @@
 #                  import running) by locust at 16, 50 and 100 users, 60 s each, against gunicorn as make run starts
 #                  it in production; requests/s, p50/p95 per kind, errors, lost updates (docs/SCALING.md "Capacity";
 #                  e.g. CAPACITY_ARGS='--cost --json /tmp/a.json')
-#   make load-cluster  the same against the running cluster (make cluster) at CLUSTER_URL
+#   make load-cluster  the same against the running cluster (make cluster; start it with DEMO_SCALE=real
+#                  DEMO_DISTRICTS=4 for the same city) at CLUSTER_URL, its primary CLUSTER_DATABASE_URL
 #   make backup    pg_dump -Fc of the application database to backups/geoapp-<UTC time>.dump (or BACKUP_FILE=…);
 #                  prints the path (scripts/backup.sh)
 #   make restore   pg_restore --clean --if-exists BACKUP_FILE into the application database, in one transaction;
@@ -36,7 +37,7 @@
 #   make psql      psql on the application database
 #
 # Variables: DATABASE_URL (use that database, start nothing), PGPORT_LOCAL (55432), PYTEST_ARGS, BENCH_ARGS, LOAD_ARGS,
-# CAPACITY_ARGS, CLUSTER_URL,
+# CAPACITY_ARGS, CLUSTER_URL, CLUSTER_DATABASE_URL,
 # MUTATE_ARGS, MUTATE_CHILDREN, BACKUP_FILE, RESTORE_CONFIRM, DEMO_SCALE, DEMO_SEED, DEMO_DISTRICTS, HOST, PORT, DJANGO_SETTINGS_MODULE; see scripts/*.sh.
 
 SHELL := /bin/bash
@@ -47,7 +48,8 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LOAD_ARGS ?=
 CAPACITY_ARGS ?=
-CLUSTER_URL ?= http://127.0.0.1:8080
+CLUSTER_URL ?= http://127.0.0.1:8100
+CLUSTER_DATABASE_URL ?= postgis://geoapp:geoapp@127.0.0.1:55440/geoapp
 MUTATE_ARGS ?=
 BACKUP_FILE ?=
 export PGPORT_LOCAL
@@ -100,8 +102,9 @@ load: venv db
 load-day: venv db
 	@$(DB_ENV) $(VENV_PY) tests/benchmarks/capacity_run.py $(CAPACITY_ARGS)
 
-load-cluster: venv db
-	@$(DB_ENV) $(VENV_PY) tests/benchmarks/capacity_run.py --target $(CLUSTER_URL) $(CAPACITY_ARGS)
+load-cluster: venv
+	@CAPACITY_DATABASE_URL="$(CLUSTER_DATABASE_URL)" $(VENV_PY) tests/benchmarks/capacity_run.py \
+		--target $(CLUSTER_URL) $(CAPACITY_ARGS)
 
 backup: db
 	@$(DB_ENV) scripts/backup.sh backup $(BACKUP_FILE)

@@ -770,7 +770,7 @@ def print_size_of(own: str, cluster: str = "") -> int:
     sizing = size(measured["costs"], data, tile_hit_ratio=hit_ratio, district_estates=data["district_estates"])
     # The check against the measured rate: what the run's own mix costs per request, what two cores would serve at
     # that cost, and what the one server (app and PostgreSQL on the same two shared cores) served at saturation.
-    run = max(measured["runs"], key=lambda r: r["per_s"])
+    run = measured["runs"][-1]  # the most users: the server saturated
     costs = measured["costs"]
     sent = {k: v["sent"] for k, v in run["kinds"].items() if k in costs}
     mean = sum(n * (costs[k]["app_cpu_ms"] + costs[k]["db_cpu_ms"]) for k, n in sent.items()) / sum(sent.values())
