@@ -32,6 +32,10 @@
 #                  mutation testing of the rule modules with mutmut from requirements-mutate.txt, installed on demand
 #                  into .venv-mutate; fast tests only, not part of make test; prints the score and the survivors
 #                  (docs/RELIABILITY.md "Mutation testing"; about 40 minutes on 2 shared cores)
+#   make cluster   the product as a small cluster on this machine (docs/SCALING.md): PostgreSQL primary and
+#                  hot standby, PgBouncer, two gunicorn app servers, the job worker, nginx as load balancer and
+#                  tile cache on http://127.0.0.1:8100/ (data in .cluster/; installs nginx and pgbouncer)
+#   make cluster-stop  stop it            make test-cluster  start it, then the tests marked `cluster` against it
 #   make db        start the local PostGIS cluster (127.0.0.1:PGPORT_LOCAL)
 #   make stop      stop it                  make clean-db   stop and delete it
 #   make psql      psql on the application database
@@ -58,7 +62,7 @@ VENV_PY := .venv/bin/python
 # The local cluster's URL unless the caller chose a database.
 DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
 
-.PHONY: help packages venv db stop clean-db psql status run test bench bench-spopt load load-day load-cluster backup restore fuzz mutate
+.PHONY: help packages venv cluster cluster-stop test-cluster db stop clean-db psql status run test bench bench-spopt load load-day load-cluster backup restore fuzz mutate
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -68,6 +72,17 @@ packages:
 
 venv:
 	@scripts/bootstrap.sh venv
+
+cluster: venv
+	@scripts/bootstrap.sh cluster-packages
+	@scripts/cluster.sh start
+
+cluster-stop:
+	@scripts/cluster.sh stop
+
+# The tests marked `cluster` (tests/test_cluster.py), skipped by `make test`; they need `make cluster` running.
+test-cluster: cluster
+	@$(DB_ENV) GEOAPP_CLUSTER_URL="$$(scripts/cluster.sh url)" $(VENV_PY) -m pytest -m cluster tests/test_cluster.py $(PYTEST_ARGS)
 
 db: packages
 	@scripts/localdb.sh start

@@ -140,6 +140,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "geoapp.routing.ReplicaMiddleware",  # reads to the replica, writers pinned to the primary (docs/SCALING.md)
     "layers.compression.CompressionMiddleware",  # Brotli or gzip for text answers (docs/BENCHMARKS.md, "Bytes")
     # Static files: precompressed .br/.gz from collectstatic in production; in development (DEBUG, files from the
     # app folders) the compression middleware above compresses them on the fly.
@@ -152,6 +153,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "geoapp.tile_edge.TileScopeCookieMiddleware",  # the signed scope cookie of the tile cache (TILE_EDGE_SECRET)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "layers.security.audit.AuditMiddleware",
@@ -191,6 +193,24 @@ DATABASES = {
 # JIT compilation costs hundreds of milliseconds on the aggregate queries of tiles and coverage figures,
 # which run in a few milliseconds without it: the map's queries are many and short.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Several machines (docs/SCALING.md "Topology"): DATABASE_REPLICA_URL names a hot standby of the default database;
+# geoapp/routing.py sends read-only work there while it answers and is less than REPLICA_MAX_LAG_SECONDS behind
+# (checked at most every REPLICA_CHECK_SECONDS), and a user's reads to the primary for REPLICA_PIN_SECONDS after a
+# write. Unset (make run, make test): every query goes to the default database, as before.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], engine="django.contrib.gis.db.backends.postgis", conn_max_age=60,
+        conn_health_checks=True,
+    )
+    DATABASES["replica"].setdefault("OPTIONS", {}).update({"options": "-c jit=off", "connect_timeout": 3})
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the replica is the test database itself
+DATABASE_ROUTERS = ["geoapp.routing.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5") or 5)
+REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "2") or 2)
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 15)
+# GET requests that only read (tiles, dashboards, reports, OGC API, coverage figures and exports): replica reads.
+REPLICA_READ_PATHS = [p.strip() for p in os.environ.get(
+    "REPLICA_READ_PATHS", "/tiles/,/dashboard/,/reports/,/ogc/,/api/coverage/,/api/export/").split(",") if p.strip()]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -277,9 +297,14 @@ LEAFLET_CONFIG = {
 # Django's GDAL sees only WKB/GeoJSON with a known SRID; imported files are read by pyogrio's own bundled GDAL.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
-# Uploaded files (abandoned-building photos).
+# Uploaded files (abandoned-building photos) and job results (exports). With several app servers MEDIA_ROOT is a
+# path every one of them mounts (NFS, a shared volume; make cluster: .cluster/media), docs/SCALING.md.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# The shared tile cache in front of several app servers (geoapp/tile_edge.py): the secret nginx checks the signed
+# scope cookie with, and that cookie's life. Empty: no cookie (one app server, no tile cache in front).
+TILE_EDGE_SECRET = os.environ.get("TILE_EDGE_SECRET", "")
+TILE_EDGE_SCOPE_SECONDS = env_int("TILE_EDGE_SCOPE_SECONDS", 300)
 ABANDONMENT_PHOTO_MAX_BYTES = env_int("ABANDONMENT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 ABANDONMENT_PHOTOS_MAX = 5
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", max(IMPORT_MAX_BYTES, ABANDONMENT_PHOTOS_MAX * ABANDONMENT_PHOTO_MAX_BYTES)

@@ -4,15 +4,19 @@
 #   scripts/bootstrap.sh packages   install missing system packages (apt; root or passwordless sudo)
 #   scripts/bootstrap.sh venv       create .venv and pip install -r requirements.txt (skipped when unchanged)
 #   scripts/bootstrap.sh all        both
+#   scripts/bootstrap.sh cluster-packages   also the packages of `make cluster` (docs/SCALING.md): nginx, pgbouncer
 #
 # Environment:
 #   GEOAPP_SYSTEM_PACKAGES  override the package list (space separated)
+#   GEOAPP_CLUSTER_PACKAGES override the extra packages of `cluster-packages`
 #   PYTHON                  interpreter for the virtualenv (default: python3.11, else python3)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 DEFAULT_PACKAGES="postgresql-15 postgresql-15-postgis-3 gdal-bin gettext chromium fonts-noto-cjk"
+# `make cluster` (scripts/cluster.sh): the load balancer and tile cache, the connection pooler.
+CLUSTER_PACKAGES="${GEOAPP_CLUSTER_PACKAGES:-nginx pgbouncer}"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.requirements.sha"
 
@@ -91,7 +95,7 @@ EOF
     log "system packages: installing $missing"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
     # shellcheck disable=SC2086
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 $missing
 
     missing="$(missing_packages | tr '\n' ' ' | sed 's/ *$//')"
     [ -z "$missing" ] || die "apt-get finished but these packages are still missing: $missing"
@@ -127,7 +131,8 @@ cmd_venv() {
 
 case "${1:-all}" in
     packages) cmd_packages ;;
+    cluster-packages) GEOAPP_SYSTEM_PACKAGES="${GEOAPP_SYSTEM_PACKAGES:-$DEFAULT_PACKAGES} $CLUSTER_PACKAGES" cmd_packages ;;
     venv) cmd_venv ;;
     all) cmd_packages; cmd_venv ;;
-    *) die "usage: $0 packages|venv|all" ;;
+    *) die "usage: $0 packages|cluster-packages|venv|all" ;;
 esac

@@ -19,6 +19,8 @@ What it keeps from the full stack, so permissions and headers are the same:
   security headers SecurityMiddleware and XFrameOptionsMiddleware add; ``Vary: Cookie`` as the session adds (and Accept-Encoding: tiles are compressed, serve.encoded);
 - the same answers for bad input, because bad input goes to Django: unknown layer, z/x/y out of range, bad date,
   a NUL character in the query or the session cookie.
+- the read alias of geoapp/routing.py: the replica when configured, usable and the user is not pinned to the
+  primary by a recent write; a replica lost under a tile is dropped and the tile read again from the primary;
 The session key → user id decoding is cached per process (a session key never changes user: log-in cycles it),
 re-checked against the stored session data on every request.
 """
@@ -30,11 +32,13 @@ from urllib.parse import parse_qsl
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection
+from django.db import connections
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.module_loading import import_string
+
+from geoapp import routing
 
 from ..connection_lost import is_connection_lost, plain_reply
 from ..models import Role
@@ -98,12 +102,24 @@ class TileLane:
         if (method == "GET" or method == "HEAD") and self.session_engine_ok and self.backends_ok:
             match = TILE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match:
+                alias = routing.alias_for(method, environ.get("PATH_INFO", ""),
+                                          parse_cookie(environ.get("HTTP_COOKIE", "")))
                 try:
-                    reply = self.serve(environ, match)
+                    reply = self.serve_on(alias, environ, match)
                 except Exception as exc:
                     if not is_connection_lost(exc):
                         raise
-                    reply = plain_reply(exc, method)  # as ConnectionLostMiddleware answers through Django
+                    reply = None
+                    if alias == routing.REPLICA:  # the replica went away under the tile: read it from the primary
+                        routing.health.down()
+                        try:
+                            reply = self.serve_on("default", environ, match)
+                        except Exception as again:
+                            if not is_connection_lost(again):
+                                raise
+                            exc = again
+                    if reply is None:
+                        reply = plain_reply(exc, method)  # as ConnectionLostMiddleware answers through Django
                 if reply is not None:
                     status, headers, body = reply
                     start_response(status, headers)
@@ -117,6 +133,13 @@ class TileLane:
             if environ.get(name) is not None:
                 return environ[name].split(",")[0].strip() == value
         return environ.get("wsgi.url_scheme") == "https"
+
+    def serve_on(self, alias: str, environ, match):
+        token = routing.use(alias)
+        try:
+            return self.serve(environ, match)
+        finally:
+            routing.reset(token)
 
     def serve(self, environ, match):
         """(status, headers, body), or None to let Django answer."""
@@ -148,6 +171,7 @@ class TileLane:
         key = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie_name)
         if not key or "\x00" in key:  # PostgreSQL cannot take NUL: Django refuses it (as for the query above)
             return None
+        connection = serve.db()
         if not connection.in_atomic_block:  # what Django's request_started does (never inside a test's transaction)
             connection.close_if_unusable_or_obsolete()
         viewer_version = self.viewer(key, layer.name)
@@ -175,7 +199,7 @@ class TileLane:
             if known is None:
                 return None
         data, uid, session_hash = known
-        with connection.cursor() as cursor:
+        with serve.db().cursor() as cursor:
             serve.execute(cursor, VIEWER_SQL, {"layer": layer, "uid": uid, "key": key})
             row = cursor.fetchone()
         if row is None:
@@ -199,7 +223,7 @@ class TileLane:
         from django.contrib.sessions.backends.db import SessionStore
 
         if data is None:
-            with connection.cursor() as cursor:
+            with serve.db().cursor() as cursor:
                 cursor.execute(SESSION_SQL, [key])
                 row = cursor.fetchone()
             if row is None:

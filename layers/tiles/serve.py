@@ -15,7 +15,8 @@
 - Prepared statements: every statement of this path is PREPAREd once per database connection and then EXECUTEd,
   so PostgreSQL plans it once (the tile SQL's planning is ≈0.3 ms of a 3 ms tile). This needs a session-level
   connection (Django's persistent connections, CONN_MAX_AGE); behind a transaction-pooling bouncer set
-  TILE_PREPARED=0.
+  TILE_PREPARED=0 (make cluster's PgBouncer pools sessions, so they stay on: docs/SCALING.md).
+- Database: the request's read alias (geoapp/routing.py): the replica when one is configured and usable.
 """
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ import brotli
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connection
+from django.db import connections
+
+from geoapp.routing import read_alias
 
 from ..compression import BROTLI_QUALITY, accepts
 from ..models import DISTRICT_ROLES, Role
@@ -74,7 +77,7 @@ def execute(cursor, sql: str, params: dict) -> None:
         types = f" ({', '.join(PARAMETER_TYPES[n] for n in order)})" if order else ""
         statement = _statements[sql] = (name, f"PREPARE {name}{types} AS {body}", tuple(order))
     name, prepare, order = statement
-    raw = connection.connection
+    raw = cursor.db.connection
     done = _prepared.get(raw)
     if done is None:
         done = _prepared[raw] = set()
@@ -85,6 +88,11 @@ def execute(cursor, sql: str, params: dict) -> None:
         cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(order))})", [params[n] for n in order])
     else:
         cursor.execute(f"EXECUTE {name}")
+
+
+def db():
+    """The connection tiles are read from: the request's read alias (geoapp/routing.py)."""
+    return connections[read_alias()]
 
 
 def _make_cache():
@@ -181,7 +189,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def layer_version(layer: TileLayer):
-    with connection.cursor() as cursor:
+    with db().cursor() as cursor:
         execute(cursor, VERSION_SQL, {"layer": layer.name})
         row = cursor.fetchone()
     return row[0] if row else 0
@@ -207,7 +215,7 @@ def answer(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None
         return Answer(200, etag, b"")
     body = tile_cache.get(etag) if tile_cache is not None else None
     if body is None:
-        with connection.cursor() as cursor:
+        with db().cursor() as cursor:
             execute(cursor, layer.versioned_tile_sql(z, scope.sql, scope.visible), layer.params(z=z, x=x, y=y, on=on))
             read_version, tile = cursor.fetchone()
         body = bytes(tile) if tile is not None else b""
