@@ -7,6 +7,7 @@ keys and tokens). Never imported by the test process: locust patches the standar
 """
 import itertools
 import random
+import secrets
 import time
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from locust import HttpUser, between, events, task
 
 import capacity_run
 
-STATE = {"plan": None, "seed": 1, "report": capacity_run.DayReport(), "started": 0.0}
+# "tag": this run's mark in the names the planners save, so that no save of this run repeats the name an area got in
+# an earlier run (the same name and version would be a save with no change: no new version, and no lost update).
+STATE = {"plan": None, "seed": 1, "report": capacity_run.DayReport(), "started": 0.0, "tag": secrets.token_hex(2)}
 NUMBERS = itertools.count()
 
 
@@ -59,7 +62,8 @@ class Client:
     (nginx asked the app with the ETag, 304) as "tiles_revalidated", and so on."""
 
     def __init__(self, user: HttpUser, account, number: int):
-        self.http, self.report, self.account, self.number, self.edits = user.client, STATE["report"], account, number, 0
+        self.http, self.report, self.account, self.edits = user.client, STATE["report"], account, 0
+        self.number = f"{STATE['tag']}-{number}"  # in the saved names (load_run.edit)
         self.http.headers.update({"Authorization": f"Token {account.token}", "Accept-Language": "en"})
         self.tile_headers = account.tile_headers()
 

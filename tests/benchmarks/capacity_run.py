@@ -251,6 +251,10 @@ class DayReport(load_run.Report):
     def errors(self) -> int:
         return len(self.server_errors) + len(self.failures) + len(self.unexpected)
 
+    def total(self) -> int:
+        """Requests sent (the tiles' cache statuses, tiles_hit and so on, are tiles counted a second time)."""
+        return sum(n for kind, n in self.sent.items() if not kind.startswith("tiles_"))
+
 
 def wire_bytes(response) -> int:
     """The body's size as sent (compressed when the server compressed it: its Content-Length)."""
@@ -391,7 +395,7 @@ def one_task(client, plan: DayPlan, role: str, rng: random.Random):
 class PlainClient:
     """The locust client's interface over one requests.Session (keep-alive), for the warm-up and the cost probe."""
 
-    def __init__(self, base_url: str, account: Account, report: DayReport, number: int = 0):
+    def __init__(self, base_url: str, account: Account, report: DayReport, number: int | str = 0):
         import requests
 
         self.base, self.account, self.report, self.number, self.edits = base_url, account, report, number, 0
@@ -502,7 +506,7 @@ def probe_costs(base_url: str, plan: DayPlan, server_pid: int, database: str, se
     for _label, task, role, times in PROBE_TASKS:
         for k in range(times):
             account = plan.accounts[role][k % len(plan.accounts[role])]
-            client = PlainClient(base_url, account, report, number=k)
+            client = PlainClient(base_url, account, report, number=f"probe{seed}-{k}")
             client.before, client.after = meter.before, meter.after
             if task == "view":
                 map_view(client, plan, rng, plan.views["district"])
