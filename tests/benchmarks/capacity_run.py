@@ -737,9 +737,11 @@ def print_sizing(sizing: dict) -> None:
             ("app_memory_gb", "memory per app server GB"), ("replicas", "read replicas"),
             ("db_memory_gb", "memory per DB server GB"), ("db_disk_gb", "DB disk GB (each DB server)"),
             ("history_gb_per_year", "DB disk growth GB per year (history)"),
-            ("photos_gb_per_year", "photos GB per year (shared storage)"), ("network_mbit_s", "network out Mbit/s")]
+            ("photos_gb_per_year", "photos GB per year (shared storage)"), ("network_mbit_s", "network out Mbit/s"),
+            ("boxes_by_measured_rate", "or: 2-core machines at (a)'s measured rate, 60 %")]
     for key, label in keys:
-        rows.append((label, *[place[key] for place in sizing.values()]))
+        if all(key in place for place in sizing.values()):
+            rows.append((label, *[place[key] for place in sizing.values()]))
     print_rows(rows)
 
 
