@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
             name='Inspection',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_kind', models.CharField(blank=True, max_length=20, verbose_name='provider')),
+                ('provider_kind', models.CharField(blank=True, choices=[('enterprise', 'Property-service enterprise'), ('caretaker_agency', 'Caretaker agency'), ('district_fallback', 'District fallback'), ('community', 'Community self-governance')], max_length=20, verbose_name='provider')),
                 ('inspected_on', models.DateField(verbose_name='inspected on')),
                 ('location', django.contrib.gis.db.models.fields.PointField(blank=True, null=True, srid=4490, verbose_name='position')),
                 ('accuracy_m', models.FloatField(blank=True, null=True, verbose_name='position accuracy (m)')),

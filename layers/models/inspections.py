@@ -6,6 +6,7 @@ from django.db.models import CheckConstraint, F, Q, UniqueConstraint
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from .contracts import ProviderKind
 from .geo import SRID
 
 
@@ -64,7 +65,7 @@ class Inspection(models.Model):
     )
     checklist = models.ForeignKey(Checklist, verbose_name=_("checklist"), on_delete=models.PROTECT,
                                   related_name="inspections")
-    provider_kind = models.CharField(_("provider"), max_length=20, blank=True)
+    provider_kind = models.CharField(_("provider"), max_length=20, blank=True, choices=ProviderKind.choices)
     enterprise = models.ForeignKey(
         "layers.Enterprise", verbose_name=_("enterprise"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="inspections",

@@ -5,7 +5,7 @@ The rules come from layers.permissions (the one place that says who may do what)
 from django import template
 from django.urls import reverse
 
-from layers.models import AbandonmentReport, AuditEvent, Enterprise, Role, ServiceContract, TakeoverPlan
+from layers.models import AbandonmentReport, AuditEvent, Enterprise, Inspection, Role, ServiceContract, TakeoverPlan
 from layers.permissions import VIEW, may, role_of
 
 register = template.Library()
@@ -26,6 +26,10 @@ def role_nav(context) -> dict:
         # Every role with a profile sees the reports: street offices theirs, the district and officials all (read-only).
         "abandonment": abandonment if role and may(user, AbandonmentReport, VIEW) else None,
         "abandonment_active": path.startswith(abandonment),
+        # Daily inspections: street offices and communities inspect, the district and officials read, an enterprise
+        # reads those of its estates.
+        "inspections": reverse("inspection-list") if role and may(user, Inspection, VIEW) else None,
+        "inspections_active": path.startswith("/inspections/"),
         "dashboard": dashboard if user is not None and user.is_authenticated else None,
         "dashboard_active": path.startswith(dashboard) or path.startswith(report),
         "enterprises": reverse("enterprise-list") if may(user, Enterprise, VIEW) else None,
