@@ -32,7 +32,7 @@ function locate() {
       form.querySelector("#in-lon").value = longitude.toFixed(6);
       form.querySelector("#in-lat").value = latitude.toFixed(6);
       form.querySelector("#in-accuracy").value = Math.round(accuracy);
-      status.textContent = status.dataset.found.replace("%(m)s", fmtInt(Math.round(accuracy)));
+      status.textContent = status.dataset.found.replace("{m}", fmtInt(Math.round(accuracy)));
     },
     () => {
       status.textContent = status.dataset.none;
