@@ -7,6 +7,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from .contracts import ProviderKind
+from .estates import ServiceStatus
 from .geo import SRID
 
 
@@ -109,6 +110,13 @@ class Inspection(models.Model):
 
     def __str__(self):
         return f"{self.estate} · {self.inspected_on}"
+
+    @property
+    def provider_label(self) -> str:
+        """Who served the estate that day: the enterprise's name, else the kind of provider, else "No service"."""
+        if self.enterprise_id:
+            return self.enterprise.name
+        return self.get_provider_kind_display() if self.provider_kind else str(ServiceStatus.NONE.label)
 
     @property
     def percent(self) -> float:

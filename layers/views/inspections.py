@@ -65,6 +65,7 @@ def _page(request, *, form: dict | None = None, error: Invalid | None = None, st
         "years": sorted({d.year for d in inspections.dates("inspected_on", "year")}, reverse=True),
         "can_inspect": can_inspect,
         "can_edit_checklists": may(user, Checklist, CHANGE),
+        "can_read_checklists": may(user, Checklist, VIEW),
         "error": error,
         "today": timezone.localdate().isoformat(),
         "photos_max": PHOTOS_MAX,
