@@ -552,3 +552,33 @@ class ComplaintAttachmentAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 class JointMeetingItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["complaint", "meeting_on", "decided_at", "sent_by"]
     list_select_related = ["complaint", "sent_by"]
+
+
+# Daily inspections (docs/INSPECTIONS.md): checklists are kept on /inspections/checklists/ (services.inspections keeps
+# the old one with the inspections scored on it), inspections are recorded by street and community staff; all shown
+# here, none changed.
+@admin.register(models.Checklist)
+class ChecklistAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["district", "name", "active"]
+    list_filter = ["district", "active"]
+
+
+@admin.register(models.ChecklistItem)
+class ChecklistItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["checklist", "position", "name", "max_score"]
+
+
+@admin.register(models.Inspection)
+class InspectionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["inspected_on", "estate", "street", "inspector"]
+    list_select_related = ["estate", "street", "inspector"]
+
+
+@admin.register(models.InspectionScore)
+class InspectionScoreAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["inspection", "item", "score"]
+
+
+@admin.register(models.InspectionPhoto)
+class InspectionPhotoAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ["inspection", "item", "content_type", "size"]

@@ -35,6 +35,7 @@ from .models import (
     AuditEvent,
     Building,
     CalendarDay,
+    Checklist,
     Complaint,
     ComplaintCategory,
     CreditEvaluation,
@@ -43,6 +44,7 @@ from .models import (
     EnterpriseListing,
     Estate,
     ImportJob,
+    Inspection,
     Job,
     JointMeetingItem,
     ManagementArea,
@@ -132,6 +134,15 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (JointMeetingItem, VIEW): EVERYONE,
     (JointMeetingItem, ADD): DISTRICT | {Role.STREET_OFFICE},
     (JointMeetingItem, CHANGE): DISTRICT | {Role.STREET_OFFICE},
+    # Daily inspections (DOMAIN.md "Supervision"): street offices and communities inspect the estates of their area,
+    # the district department too (spot checks); officials read them; an enterprise reads the inspections of the
+    # estates it served on the day (they count in its annual evaluation). An inspection is a record: never changed.
+    # The checklist is the district's.
+    (Inspection, VIEW): EVERYONE | {Role.ENTERPRISE},
+    (Inspection, ADD): DISTRICT | {Role.STREET_OFFICE, Role.COMMUNITY},
+    (Checklist, VIEW): EVERYONE,
+    (Checklist, ADD): DISTRICT,
+    (Checklist, CHANGE): DISTRICT,
     # The audit log (docs/SECURITY.md): administrators read it; nobody changes it (the database refuses).
     (AuditEvent, VIEW): frozenset({Role.ADMINISTRATOR}),
 }
@@ -146,6 +157,7 @@ STREET_LOOKUP: dict[type[Model], str] = {
     RenovationProject: "estate__community__parent",
     Complaint: "street",
     JointMeetingItem: "complaint__street",
+    Inspection: "street",
 }
 
 # Where a community's jurisdiction lies (its residents' committee, DOMAIN.md "Who uses it"): like a street office's
@@ -158,11 +170,14 @@ COMMUNITY_LOOKUP: dict[type[Model], str] = {
     RenovationProject: "estate__community",
     Complaint: "community",
     JointMeetingItem: "complaint__community",
+    Inspection: "community",
 }
 
-# What an enterprise sees: the complaints about the estates it serves (routed to it), nothing else.
+# What an enterprise sees: the complaints about the estates it serves (routed to it) and the inspections of the
+# estates it served on the day, nothing else.
 ENTERPRISE_LOOKUP: dict[type[Model], str] = {
     Complaint: "enterprise",
+    Inspection: "enterprise",
 }
 
 # Models whose rows belong to one user: the lookup to the owner. Roles not listed per action see only their own.
@@ -188,6 +203,8 @@ DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     Complaint: ("district",),
     ComplaintCategory: ("district",),
     JointMeetingItem: ("complaint__district",),
+    Inspection: ("street__parent",),
+    Checklist: ("district",),
     # A district's imports and jobs: those of its district users and of its streets' offices; the system
     # administrator's and the city official's are their own.
     ImportJob: ("user__profile__district", "user__profile__street__parent"),

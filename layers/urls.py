@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from layers.tiles import views as tiles
 from layers.views import abandonment, audit, dashboard, details, enterprises, imports, jobs, map as map_views, plans, service
+from layers.views import inspections
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -23,6 +24,11 @@ urlpatterns = [
     path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
     path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),
     path("abandonment/photos/<int:pk>/", abandonment.abandonment_photo, name="abandonment-photo"),
+    path("inspections/", inspections.inspection_list, name="inspection-list"),
+    path("inspections/new/", inspections.inspection_submit, name="inspection-submit"),
+    path("inspections/<int:pk>/", inspections.inspection_detail, name="inspection-detail"),
+    path("inspections/photos/<int:pk>/", inspections.inspection_photo, name="inspection-photo"),
+    path("inspections/checklists/", inspections.checklist_page, name="inspection-checklists"),
     path("enterprises/", enterprises.enterprise_list, name="enterprise-list"),
     path("enterprises/new/", enterprises.enterprise_create, name="enterprise-create"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise-detail"),

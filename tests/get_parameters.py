@@ -52,6 +52,19 @@ class Objects:
     and an import job made here (most addresses need none of them)."""
 
     @cached_property
+    def inspection(self):
+        from layers.models import Inspection
+
+        return Inspection.objects.order_by("pk").first()
+
+    @cached_property
+    def inspection_photo(self) -> int:
+        from layers.models import InspectionPhoto
+
+        return InspectionPhoto.objects.create(inspection=self.inspection, content_type="image/png", size=len(PNG),
+                                              file=ContentFile(PNG, name="p.png")).pk
+
+    @cached_property
     def planner(self):
         return User.objects.get(username="planner")
 
@@ -156,6 +169,13 @@ GET_ENDPOINTS = [
     Endpoint("api/abandonment-reports/<int:pk>/", lambda o: f"/api/abandonment-reports/{o.report.pk}/"),
     Endpoint("abandonment/", lambda o: "/abandonment/", {"state": CHOICE, "page": WHOLE, "building": TEXT}),
     Endpoint("abandonment/photos/<int:pk>/", lambda o: f"/abandonment/photos/{o.photo}/"),
+    Endpoint("inspections/", lambda o: "/inspections/", {"estate": WHOLE, "street": WHOLE, "year": WHOLE,
+                                                         "page": WHOLE}),
+    Endpoint("inspections/<int:pk>/", lambda o: f"/inspections/{o.inspection.pk}/"),
+    Endpoint("inspections/photos/<int:pk>/", lambda o: f"/inspections/photos/{o.inspection_photo}/"),
+    Endpoint("inspections/checklists/", lambda o: "/inspections/checklists/"),
+    Endpoint("api/inspections/", lambda o: "/api/inspections/", {"estate": WHOLE, "street": WHOLE,
+                                                                 "enterprise": WHOLE, "year": WHOLE, "page": WHOLE}),
     Endpoint("api/coverage/", lambda o: "/api/coverage/", COVERAGE),
     Endpoint("api/coverage/trend/", lambda o: "/api/coverage/trend/", {"from": DATE, "to": DATE, "area": WHOLE}),
     Endpoint("api/coverage/export.xlsx", lambda o: "/api/coverage/export.xlsx", COVERAGE),
@@ -243,7 +263,7 @@ NOT_GET = {
     "api/management-areas/<int:pk>/split/", "api/management-areas/<int:pk>/restore/",
     "api/management-areas/<int:pk>/rebase/",
     "api/buildings/<int:pk>/abandonment-reports/", "api/abandonment-reports/<int:pk>/transition/",
-    "abandonment/report/", "abandonment/<int:pk>/decide/", "enterprises/<int:pk>/evaluate/",
+    "abandonment/report/", "abandonment/<int:pk>/decide/", "inspections/new/", "enterprises/<int:pk>/evaluate/",
     "enterprises/<int:pk>/list/", "api/service/assign/", "api/service/selection/",
     "api/service/contracts/<int:pk>/end/",
     "api/plans/<int:pk>/bundles/", "api/plans/<int:pk>/bundles/<int:bid>/", "api/plans/<int:pk>/approve/",

@@ -316,6 +316,49 @@ def case_report_page_decide(inside):
     return f"/abandonment/{report.pk}/decide/", {"to": "verified"}, "form"
 
 
+# Daily inspections: street offices (their street), communities and the district inspect; the district keeps the
+# checklist (docs/INSPECTIONS.md).
+INSPECTORS = DISTRICT | {"street_office", "community"}
+INSPECTION_READERS = EVERYONE | {"community", "enterprise"}
+
+
+def inspection_scores(estate):
+    from layers.services.inspections import ensure_default_checklist
+
+    checklist = ensure_default_checklist(estate.community.parent.parent)
+    return {str(item.pk): item.max_score - 1 for item in checklist.items.all()}
+
+
+def case_inspection_page(inside):
+    estate = an_estate(inside)
+    body = {"estate": estate.pk, "note": "矩阵", **{f"score_{k}": v for k, v in inspection_scores(estate).items()}}
+    return "/inspections/new/", body, "form"
+
+
+def case_inspection_api(inside):
+    estate = an_estate(inside)
+    return "/api/inspections/", {"estate": estate.pk, "scores": json.dumps(inspection_scores(estate))}, "form"
+
+
+def case_checklist_save(inside):
+    body = {"name": "矩阵检查表", "item_name": ["保洁", "消防通道"], "item_max": ["50", "50"],
+            "item_guidance": ["", ""]}
+    return "/inspections/checklists/", body, "form"
+
+
+def a_demo_inspection(inside):
+    from layers.models import Inspection
+
+    return Inspection.objects.filter(**in_street(street(inside))).order_by("pk").first()
+
+
+def an_inspection_photo(inside):
+    from layers.models import InspectionPhoto
+
+    return InspectionPhoto.objects.create(inspection=a_demo_inspection(inside), content_type="image/jpeg", size=10,
+                                          file=ContentFile(b"\xff\xd8\xff\xe0matrix", name="m.jpg"))
+
+
 # The enterprise register is district-wide (no inside/outside): the district writes, everyone else is refused.
 def a_normal_enterprise() -> Enterprise:
     return Enterprise.objects.filter(list_status="normal").order_by("id").first()
@@ -634,6 +677,19 @@ ENDPOINTS = [
     E("abandonment-report-decide", POST, J(case_report_page_decide), DISTRICT, 302, scope=STREET),
     E("abandonment-photo", GET, lambda i: Request(f"/abandonment/photos/{a_photo(i).pk}/"), EVERYONE, 200,
       scope=STREET),
+    # Daily inspections (docs/INSPECTIONS.md): the page's form answers an estate of another street with the form
+    # again (400), not 404.
+    E("inspection-list", GET, url("/inspections/"), INSPECTION_READERS, 200),
+    E("inspection-submit", POST, J(case_inspection_page), INSPECTORS, 302, scope=STREET,
+      exceptions={("street_office", OUT): 400}),
+    E("inspection-detail", GET, lambda i: Request(f"/inspections/{a_demo_inspection(i).pk}/"), INSPECTION_READERS,
+      200, scope=STREET),
+    E("inspection-photo", GET, lambda i: Request(f"/inspections/photos/{an_inspection_photo(i).pk}/"),
+      INSPECTION_READERS, 200, scope=STREET),
+    E("inspection-checklists", GET, url("/inspections/checklists/"), EVERYONE | {"community"}, 200),
+    E("inspection-checklists", POST, J(case_checklist_save), DISTRICT, 302),
+    E("api:inspection-list", GET, url("/api/inspections/"), INSPECTION_READERS, 200, **REPORTS),
+    E("api:inspection-list", POST, J(case_inspection_api), INSPECTORS, 201, scope=STREET, **REPORTS),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.
@@ -770,7 +826,7 @@ ENDPOINTS = [
 ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversion", "creditevaluation",
                    "enterpriselisting", "registerchange", "takeoverplan", "bundle", "bundleestate", "planversion",
                    "importjob", "auditevent", "job", "complaint", "complaintevent", "complaintattachment",
-                   "jointmeetingitem"}
+                   "jointmeetingitem", "checklist", "checklistitem", "inspection", "inspectionscore", "inspectionphoto"}
 ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
 
 
@@ -792,6 +848,7 @@ def an_object_of(model):
             ImportJob: lambda: an_import_job(),
             Job: lambda: a_planners_background_job(),
             Complaint: lambda: a_complaint(),
+            InspectionPhoto: lambda: an_inspection_photo(True),
             ComplaintEvent: lambda: a_complaint().events.first(),
             ComplaintCategory: lambda: a_complaint().category,
             ComplaintAttachment: lambda: ComplaintAttachment.objects.create(

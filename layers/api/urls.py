@@ -7,6 +7,7 @@ contract of docs/*_API.md and the JavaScript, and never change with a name. All 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from . import inspections
 from . import (abandonment, address, coverage, enterprises, export, imports, jobs, management_areas, plans, service,
                views)
 from .drf import LoggedInElseLogInPage
@@ -37,6 +38,7 @@ urlpatterns = [
     # Abandoned-building reports (docs/EDIT_API.md).
     path("buildings/<int:pk>/abandonment-reports/", abandonment.building_reports,
          name="building-abandonment-reports"),
+    path("inspections/", inspections.inspections, name="inspection-list"),
     path("abandonment-reports/", abandonment.report_list, name="abandonment-report-list"),
     path("abandonment-reports/<int:pk>/", abandonment.report_detail, name="abandonment-report-detail"),
     path("abandonment-reports/<int:pk>/transition/", abandonment.report_transition,

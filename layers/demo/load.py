@@ -17,6 +17,7 @@ from ..planning.address import estate_aliases
 from ..services.jurisdictions import enterprise_jurisdictions_refresh
 from .accounts import demo_accounts_ensure, is_demo_username
 from .city import SRID, City
+from .inspections import demo_inspections
 from .plans import demo_plans
 from .register import register_write
 
@@ -299,4 +300,7 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         counts["enterprise jurisdictions"] = enterprise_jurisdictions_refresh()
         counts["takeover plans"] = sum(demo_plans(district_code=code) for code in district_codes)
         log(f"  accounts, analyze, jurisdictions: {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        counts["inspections"] = demo_inspections(raw, district_codes)
+        log(f"  inspections: {time.perf_counter() - t:.1f} s")
     return counts

@@ -39,6 +39,7 @@ from .enterprises import (
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
 from .history import ChangeAction, ManagementAreaVersion
 from .imports import ImportJob, ImportStatus
+from .inspections import Checklist, ChecklistItem, Inspection, InspectionPhoto, InspectionScore
 from .jobs import Job, JobKind, JobStatus
 from .management_areas import ManagementArea
 from .plans import Bundle, BundleEstate, PlanStatus, PlanVersion, TakeoverPlan
@@ -49,6 +50,7 @@ __all__ = [
     "AuditEvent", "AuditKind",
     "ChangeAction", "ManagementAreaVersion",
     "ImportJob", "ImportStatus",
+    "Checklist", "ChecklistItem", "Inspection", "InspectionPhoto", "InspectionScore",
     "CalendarDay", "Channel", "Complaint", "ComplaintAttachment", "ComplaintCategory", "ComplaintEvent",
     "ComplaintStatus", "HandlingLevel", "HOTLINE_CHANNELS", "JointMeetingItem", "OPEN_STATUSES", "Rating",
     "Responsible", "StepKind", "COMMUNITY_ROLES", "ENTERPRISE_ROLES",

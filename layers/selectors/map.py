@@ -41,6 +41,7 @@ from ..permissions import (
     user_scope_sql,
 )
 from .contracts import contract_provider_name, contracts_active_on, estate_contract_history, estate_current_contract
+from .inspections import estate_last_inspections
 
 SEARCH_LIMIT = 20
 SEARCH_MAX_CHARS = 100
@@ -147,7 +148,12 @@ def estate_popup(*, pk: int, user) -> dict | None:
     estate = _estate_with_status(pk, user)
     if estate is None:
         return None
-    fields = estate_fields(estate, shown=in_scope(estate, user))
+    shown = in_scope(estate, user)
+    fields = estate_fields(estate, shown=shown)
+    if shown:  # the latest daily inspection's score (DOMAIN.md "Supervision"), where the estate's state is shown
+        last = estate_last_inspections(user, estate.pk, limit=1)
+        fields.append((gettext("Last inspection"), f"{last[0].inspected_on:%Y-%m-%d} · {last[0].percent}%"
+                       if last else gettext("Not inspected yet.")))
     return _popup("estate", estate.pk, estate.name, fields, "estate-detail", estate.geom)
 
 

@@ -5,7 +5,16 @@ The rules come from layers.permissions (the one place that says who may do what)
 from django import template
 from django.urls import reverse
 
-from layers.models import AbandonmentReport, AuditEvent, Complaint, Enterprise, Role, ServiceContract, TakeoverPlan
+from layers.models import (
+    AbandonmentReport,
+    AuditEvent,
+    Complaint,
+    Enterprise,
+    Inspection,
+    Role,
+    ServiceContract,
+    TakeoverPlan,
+)
 from layers.permissions import VIEW, may, may_open, role_of
 
 register = template.Library()
@@ -31,6 +40,13 @@ def role_nav(context) -> dict:
         "abandonment": abandonment if role and may(user, AbandonmentReport, VIEW) else None,
         "abandonment_active": path.startswith(abandonment),
         "dashboard": dashboard if user is not None and user.is_authenticated and may_open(role, dashboard) else None,
+
+        # Daily inspections: street offices and communities inspect, the district and officials read, an enterprise
+        # reads those of its estates.
+        "inspections": (reverse("inspection-list") if role and may(user, Inspection, VIEW)
+                        and may_open(role, "/inspections/") else None),
+        "inspections_active": path.startswith("/inspections/"),
+        "dashboard": dashboard if user is not None and user.is_authenticated else None,
         "dashboard_active": path.startswith(dashboard) or path.startswith(report),
         "enterprises": reverse("enterprise-list") if may(user, Enterprise, VIEW) else None,
         "enterprises_active": path.startswith("/enterprises/"),

@@ -6,8 +6,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from ..models import Inspection
+from ..permissions import ADD, may
 from ..refusals import NotFound
 from ..selectors import areas as area_selectors
+from ..selectors import inspections as inspection_selectors
 from ..selectors import map as selectors
 
 KINDS = {"estate": gettext_lazy("estate"), "building": gettext_lazy("building"),
@@ -19,6 +22,11 @@ def _detail_page(request, kind: str, pk: int):
     if context is None:
         raise NotFound(_("There is no such %(kind)s, or it is outside what you may see.") % {"kind": KINDS[kind]})
     context["back_to_map"] = f"{reverse('map')}?focus={kind}:{pk}"
+    if kind == "estate":
+        # The estate's last daily inspections (DOMAIN.md "Supervision"), where its state may be shown.
+        context["inspections"] = (inspection_selectors.estate_last_inspections(request.user, pk)
+                                  if context.get("state_shown") else [])
+        context["can_inspect"] = context.get("state_shown") and may(request.user, Inspection, ADD)
     return render(request, f"layers/{kind}_detail.html", context)
 
 
