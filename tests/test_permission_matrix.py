@@ -58,6 +58,7 @@ from layers.models import (
     Enterprise,
     Estate,
     ImportJob,
+    InspectionPhoto,
     Job,
     JointMeetingItem,
     ManagementArea,
