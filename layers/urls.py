@@ -6,7 +6,8 @@ API's routes are in layers/api/urls.py (namespace `api`), OGC API's in layers/og
 from django.urls import include, path
 
 from layers.tiles import views as tiles
-from layers.views import abandonment, audit, dashboard, details, enterprises, imports, jobs, map as map_views, plans, service
+from layers.views import (abandonment, audit, complaint_case, dashboard, details, enterprises, imports, jobs,
+                          map as map_views, plans, service)
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -23,6 +24,8 @@ urlpatterns = [
     path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
     path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),
     path("abandonment/photos/<int:pk>/", abandonment.abandonment_photo, name="abandonment-photo"),
+    path("complaints/<int:pk>/", complaint_case.complaint_case, name="complaint-case"),
+    path("complaints/attachments/<int:pk>/", complaint_case.complaint_attachment, name="complaint-attachment"),
     path("enterprises/", enterprises.enterprise_list, name="enterprise-list"),
     path("enterprises/new/", enterprises.enterprise_create, name="enterprise-create"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise-detail"),

@@ -27,6 +27,8 @@ DATA_PARTS = """
      FROM layers_adminarea),
   (SELECT string_agg(concat_ws(',', id, username, password, is_active, is_staff), ';' ORDER BY id) FROM auth_user),
   (SELECT count(*) FROM auth_group), (SELECT count(*) FROM layers_userprofile),
+  (SELECT count(*) FROM layers_complaintevent), (SELECT count(*) FROM layers_complaintattachment),
+  (SELECT count(*) FROM layers_jointmeetingitem),
   (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job)"""
 JOBS_PART = "(SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)"
 

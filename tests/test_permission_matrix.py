@@ -37,8 +37,10 @@ from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import LineString
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from layers.catalogue import feature_layers, tile_layers
@@ -50,6 +52,7 @@ from layers.models import (
     AdminLevel,
     AuditEvent,
     Building,
+    ComplaintAttachment,
     Enterprise,
     Estate,
     ImportJob,
@@ -60,6 +63,8 @@ from layers.models import (
 )
 from layers.security.audit import record_command
 from layers.services.abandonment import abandonment_report_create
+from layers.services.complaint_steps import complaint_step
+from layers.services.complaints import complaint_create
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_merge, management_area_split, management_area_update
 from layers.tiles import serve
@@ -484,6 +489,29 @@ def a_photo(inside) -> AbandonmentPhoto:
                                            content_type="image/jpeg", size=10)
 
 
+def a_complaint(inside):
+    """A fresh complaint about an estate of the street office's own street (inside) or the next one, taken in by the
+    planner; handled at the community level."""
+    return complaint_create(user=user("planner"), channel="visit", received_at=timezone.now(), caller_words="漏水",
+                            estate_id=an_estate(inside).pk)
+
+
+def a_complaint_attachment(inside):
+    complaint = a_complaint(inside)
+    png = SimpleUploadedFile("m.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20)
+    event = complaint_step(user=user("planner"), complaint_id=complaint.pk, kind="joint_meeting", agenda="矩阵",
+                           attachments=[png])
+    return ComplaintAttachment.objects.get(event=event)
+
+
+def case_complaint_step(inside):
+    return f"/api/complaints/{a_complaint(inside).pk}/steps/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
+
+
+def case_complaint_page_step(inside):
+    return f"/complaints/{a_complaint(inside).pk}/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
+
+
 def the_plan() -> TakeoverPlan:
     return TakeoverPlan.objects.order_by("pk").first()
 
@@ -603,6 +631,17 @@ ENDPOINTS = [
     E("abandonment-report-decide", POST, J(case_report_page_decide), DISTRICT, 302, scope=STREET),
     E("abandonment-photo", GET, lambda i: Request(f"/abandonment/photos/{a_photo(i).pk}/"), EVERYONE, 200,
       scope=STREET),
+    # One complaint case and its steps (docs/COMPLAINTS.md "Steps"): everyone in scope reads it; the joint meeting
+    # list is the street office's and the district's (the table STEPS of layers/services/complaint_steps.py).
+    E("api:complaint-detail", GET, lambda i: Request(f"/api/complaints/{a_complaint(i).pk}/"), EVERYONE, 200,
+      scope=STREET, writes=False, **REPORTS),
+    E("api:complaint-steps", GET, lambda i: Request(f"/api/complaints/{a_complaint(i).pk}/steps/"), EVERYONE, 200,
+      scope=STREET, writes=False, **REPORTS),
+    E("api:complaint-steps", POST, J(case_complaint_step), REPORTERS, 201, scope=STREET, **REPORTS),
+    E("complaint-case", GET, lambda i: Request(f"/complaints/{a_complaint(i).pk}/"), EVERYONE, 200, scope=STREET),
+    E("complaint-case", POST, J(case_complaint_page_step), REPORTERS, 302, scope=STREET),
+    E("complaint-attachment", GET, lambda i: Request(f"/complaints/attachments/{a_complaint_attachment(i).pk}/"),
+      EVERYONE, 200, scope=STREET, writes=False),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.
