@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ..models import Estate, Rating, StepKind
@@ -33,6 +34,21 @@ STEP_FIELDS = {
     StepKind.JOINT_MEETING: ("agenda",),
     StepKind.DECIDED: ("meeting_on", "decision"),
     StepKind.NOTE: ("note", "attachments"),
+}
+
+# What each step's button says (the timeline names the step done: StepKind's labels).
+STEP_ACTIONS = {
+    StepKind.SIGNED: gettext_lazy("Sign for the case"),
+    StepKind.TRANSFERRED: gettext_lazy("Transfer to a department"),
+    StepKind.ESCALATED: gettext_lazy("Escalate to the next level"),
+    StepKind.REPLIED: gettext_lazy("Record the reply"),
+    StepKind.CHECKED: gettext_lazy("Check the reply"),
+    StepKind.RATED: gettext_lazy("Record the resident's rating"),
+    StepKind.CLOSED: gettext_lazy("Close the case"),
+    StepKind.REOPENED: gettext_lazy("Reopen (once)"),
+    StepKind.JOINT_MEETING: gettext_lazy("Send to the joint meeting"),
+    StepKind.DECIDED: gettext_lazy("Record the meeting's decision"),
+    StepKind.NOTE: gettext_lazy("Add a note"),
 }
 
 
@@ -64,14 +80,15 @@ def complaint_case(request, pk):
     allowed = steps_allowed(request.user, complaint)
     overdue = selectors.overdue_deadlines(complaint)
     context = {
-        "title": _("Complaint %(name)s") % {"name": complaint},
+        "title": _("Complaint no. %(id)d") % {"id": complaint.pk}
+        + (f" · {complaint.order_no}" if complaint.order_no else ""),
         "complaint": complaint,
         "events": selectors.complaint_events(complaint),
         "joint_meeting": selectors.joint_meeting_of(complaint),
         "deadlines": [(_("Sign for by"), complaint.sign_due, overdue["sign_due"]),
                       (_("Reply by"), complaint.reply_due, overdue["reply_due"]),
                       (_("Close by"), complaint.close_due, overdue["close_due"])],
-        "forms": [{"kind": kind, "label": StepKind(kind).label, "fields": STEP_FIELDS[kind]} for kind in allowed],
+        "forms": [{"kind": kind, "label": STEP_ACTIONS[kind], "fields": STEP_FIELDS[kind]} for kind in allowed],
         "ratings": Rating.choices,
         "geojson": geometry_geojson(table=Estate._meta.db_table, pk=complaint.estate_id)
         if complaint.estate_id else None,
