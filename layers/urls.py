@@ -7,7 +7,7 @@ from django.urls import include, path
 
 from layers.tiles import views as tiles
 from layers.views import (abandonment, audit, complaint_case, dashboard, details, enterprises, imports, jobs,
-                          map as map_views, plans, service)
+                          joint_meeting, map as map_views, plans, service)
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
     path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),
     path("abandonment/photos/<int:pk>/", abandonment.abandonment_photo, name="abandonment-photo"),
+    path("complaints/joint-meeting/", joint_meeting.joint_meeting_list, name="joint-meeting"),
     path("complaints/<int:pk>/", complaint_case.complaint_case, name="complaint-case"),
     path("complaints/attachments/<int:pk>/", complaint_case.complaint_attachment, name="complaint-attachment"),
     path("enterprises/", enterprises.enterprise_list, name="enterprise-list"),

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from layers.models import (
+    AdminArea,
     CalendarDay,
     Complaint,
     ComplaintAttachment,
@@ -235,3 +236,28 @@ def test_the_schedule_is_registered_on_migrate():
 
     schedule = Schedule.objects.get(name="escalate_overdue")
     assert schedule.func == "django.core.management.call_command" and "escalate_overdue" in schedule.args
+
+
+def test_the_joint_meeting_page_lists_the_cases_in_scope(case, client):
+    complaint, people = case
+    step(people["street"], complaint, "joint_meeting", agenda="楼道照明责任不清")
+    step(people["district"], complaint, "decided", meeting_on=timezone.localdate(), decision="街道牵头维修")
+    client.force_login(people["district"])
+    html = client.get("/complaints/joint-meeting/").content.decode()
+    assert "楼道照明责任不清" in html and "街道牵头维修" in html and f'data-complaint="{complaint.pk}"' in html
+    other = AdminArea.objects.filter(level="street").exclude(pk=complaint.street_id).first()
+    client.force_login(make_user("so2", Role.STREET_OFFICE, street=other))
+    assert "楼道照明责任不清" not in client.get("/complaints/joint-meeting/").content.decode()
+
+
+def test_the_case_page_offers_only_the_users_steps_and_a_refused_post_is_403(case, client):
+    complaint, people = case
+    client.force_login(people["community"])
+    html = client.get(f"/complaints/{complaint.pk}/").content.decode()
+    assert 'data-step="signed"' in html and 'data-step="joint_meeting"' not in html
+    assert client.post(f"/complaints/{complaint.pk}/", {"kind": "joint_meeting", "agenda": "x"}).status_code == 403
+    response = client.post(f"/complaints/{complaint.pk}/", {"kind": "signed", "note": "签收"})
+    assert response.status_code == 302 and Complaint.objects.get(pk=complaint.pk).status == "signed"
+    client.force_login(people["official"])
+    assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
+    assert 'data-step=' not in client.get(f"/complaints/{complaint.pk}/").content.decode()

@@ -640,6 +640,7 @@ ENDPOINTS = [
     E("api:complaint-steps", POST, J(case_complaint_step), REPORTERS, 201, scope=STREET, **REPORTS),
     E("complaint-case", GET, lambda i: Request(f"/complaints/{a_complaint(i).pk}/"), EVERYONE, 200, scope=STREET),
     E("complaint-case", POST, J(case_complaint_page_step), REPORTERS, 302, scope=STREET),
+    E("joint-meeting", GET, url("/complaints/joint-meeting/"), EVERYONE, 200),
     E("complaint-attachment", GET, lambda i: Request(f"/complaints/attachments/{a_complaint_attachment(i).pk}/"),
       EVERYONE, 200, scope=STREET, writes=False),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
