@@ -6,7 +6,7 @@ API's routes are in layers/api/urls.py (namespace `api`), OGC API's in layers/og
 from django.urls import include, path
 
 from layers.tiles import views as tiles
-from layers.views import (abandonment, audit, complaint_case, dashboard, details, enterprises, imports, jobs,
+from layers.views import (abandonment, audit, complaint_case, complaint_tables, dashboard, details, enterprises, imports, jobs,
                           joint_meeting, map as map_views, plans, service)
 
 urlpatterns = [
@@ -24,6 +24,8 @@ urlpatterns = [
     path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
     path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),
     path("abandonment/photos/<int:pk>/", abandonment.abandonment_photo, name="abandonment-photo"),
+    path("complaints/routing/", complaint_tables.routing_page, name="complaint-routing"),
+    path("complaints/calendar/", complaint_tables.calendar_page, name="complaint-calendar"),
     path("complaints/joint-meeting/", joint_meeting.joint_meeting_list, name="joint-meeting"),
     path("complaints/<int:pk>/", complaint_case.complaint_case, name="complaint-case"),
     path("complaints/attachments/<int:pk>/", complaint_case.complaint_attachment, name="complaint-attachment"),

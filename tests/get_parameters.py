@@ -171,6 +171,8 @@ GET_ENDPOINTS = [
     Endpoint("abandonment/photos/<int:pk>/", lambda o: f"/abandonment/photos/{o.photo}/"),
     Endpoint("api/complaints/<int:pk>/", lambda o: f"/api/complaints/{o.complaint}/"),
     Endpoint("api/complaints/<int:pk>/steps/", lambda o: f"/api/complaints/{o.complaint}/steps/"),
+    Endpoint("complaints/routing/", lambda o: "/complaints/routing/"),
+    Endpoint("complaints/calendar/", lambda o: "/complaints/calendar/"),
     Endpoint("complaints/joint-meeting/", lambda o: "/complaints/joint-meeting/"),
     Endpoint("complaints/<int:pk>/", lambda o: f"/complaints/{o.complaint}/"),
     Endpoint("complaints/attachments/<int:pk>/", lambda o: f"/complaints/attachments/{o.complaint_attachment}/"),

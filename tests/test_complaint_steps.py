@@ -261,3 +261,30 @@ def test_the_case_page_offers_only_the_users_steps_and_a_refused_post_is_403(cas
     client.force_login(people["official"])
     assert client.get(f"/complaints/{complaint.pk}/").status_code == 200
     assert 'data-step=' not in client.get(f"/complaints/{complaint.pk}/").content.decode()
+
+
+def test_planners_edit_the_routing_table_and_the_calendar_others_read(case, client):
+    complaint, people = case
+    planner = people["district"]
+    client.force_login(planner)
+    html = client.get("/complaints/routing/").content.decode()
+    category = complaint.category
+    assert f'data-code="{category.code}"' in html
+    body = {"id": category.pk, "responsible": "department", "department": "城管局", "keywords": "占道  经营",
+            "sign_days": 1, "reply_days": 4, "close_days": 10, "active": "1"}
+    assert client.post("/complaints/routing/", body).status_code == 302
+    category.refresh_from_db()
+    assert (category.department, category.keywords, category.reply_days) == ("城管局", "占道 经营", 4)
+    bad = {**body, "sign_days": 5, "reply_days": 2}
+    client.post("/complaints/routing/", bad)
+    category.refresh_from_db()
+    assert category.reply_days == 4  # refused: the deadlines must grow
+    assert client.post("/complaints/calendar/", {"date": "2027-10-01", "working": "0", "name": "国庆节"}).status_code == 302
+    assert CalendarDay.objects.get(date=datetime.date(2027, 10, 1)).working is False
+    assert "国庆节" in client.get("/complaints/calendar/").content.decode()
+    client.post("/complaints/calendar/", {"date": "2027-10-01", "delete": "1"})
+    assert not CalendarDay.objects.filter(date=datetime.date(2027, 10, 1)).exists()
+    client.force_login(people["community"])
+    assert client.get("/complaints/calendar/").status_code == 200
+    assert client.post("/complaints/calendar/", {"date": "2027-10-02", "working": "0"}).status_code == 403
+    assert client.post("/complaints/routing/", body).status_code == 403

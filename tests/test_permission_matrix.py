@@ -53,6 +53,7 @@ from layers.models import (
     AuditEvent,
     Building,
     ComplaintAttachment,
+    ComplaintCategory,
     Enterprise,
     Estate,
     ImportJob,
@@ -64,7 +65,7 @@ from layers.models import (
 from layers.security.audit import record_command
 from layers.services.abandonment import abandonment_report_create
 from layers.services.complaint_steps import complaint_step
-from layers.services.complaints import complaint_create
+from layers.services.complaints import complaint_create, ensure_default_categories
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_merge, management_area_split, management_area_update
 from layers.tiles import serve
@@ -508,6 +509,19 @@ def case_complaint_step(inside):
     return f"/api/complaints/{a_complaint(inside).pk}/steps/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
 
 
+def case_routing_edit(inside):
+    district = user("planner").profile.district
+    ensure_default_categories(district)
+    category = ComplaintCategory.objects.filter(district=district, responsible="provider").order_by("code").first()
+    body = {"id": category.pk, "responsible": "provider", "department": "", "keywords": "矩阵", "sign_days": 1,
+            "reply_days": 3, "close_days": 9, "active": "1"}
+    return "/complaints/routing/", body, "form"
+
+
+def case_calendar_add(inside):
+    return "/complaints/calendar/", {"date": "2027-10-01", "working": "0", "name": "国庆节"}, "form"
+
+
 def case_complaint_page_step(inside):
     return f"/complaints/{a_complaint(inside).pk}/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
 
@@ -641,6 +655,11 @@ ENDPOINTS = [
     E("complaint-case", GET, lambda i: Request(f"/complaints/{a_complaint(i).pk}/"), EVERYONE, 200, scope=STREET),
     E("complaint-case", POST, J(case_complaint_page_step), REPORTERS, 302, scope=STREET),
     E("joint-meeting", GET, url("/complaints/joint-meeting/"), EVERYONE, 200),
+    # The district's routing table and the working-day calendar: everyone reads, the district edits.
+    E("complaint-routing", GET, url("/complaints/routing/"), EVERYONE, 200, writes=False),
+    E("complaint-routing", POST, J(case_routing_edit), DISTRICT, 302),
+    E("complaint-calendar", GET, url("/complaints/calendar/"), EVERYONE, 200),
+    E("complaint-calendar", POST, J(case_calendar_add), DISTRICT, 302),
     E("complaint-attachment", GET, lambda i: Request(f"/complaints/attachments/{a_complaint_attachment(i).pk}/"),
       EVERYONE, 200, scope=STREET, writes=False),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.

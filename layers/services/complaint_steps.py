@@ -23,17 +23,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import (
+    CalendarDay,
     Complaint,
     ComplaintAttachment,
+    ComplaintCategory,
     ComplaintEvent,
     ComplaintStatus,
     HandlingLevel,
     JointMeetingItem,
     Rating,
+    Responsible,
     Role,
     StepKind,
 )
-from ..permissions import CHANGE, VIEW, enterprise_of, get_restricted, role_of
+from ..permissions import ADD, CHANGE, DELETE, VIEW, enterprise_of, get_restricted, recheck, require, role_of
 from ..planning.workdays import add_working_days
 from ..refusals import Conflict, Forbidden, Invalid
 from ..selectors.complaints import calendar_exceptions
@@ -477,3 +480,45 @@ def register_schedule(sender=None, **kwargs) -> None:
     next_run = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(0, 15)))
     Schedule.objects.create(name=ESCALATION_SCHEDULE, func="django.core.management.call_command",
                             args="'escalate_overdue'", schedule_type=Schedule.DAILY, next_run=next_run, repeats=-1)
+
+
+# --- the district's routing table and the working-day calendar ------------------------------------------------------
+
+# The audit log records these writes (layers/security/audit.py AuditMiddleware: one event per successful write).
+def category_update(*, user, category_id: int, responsible: str, department: str, keywords: str, sign_days: int,
+                    reply_days: int, close_days: int, active: bool) -> ComplaintCategory:
+    """Change one row of the district's routing table (planners, district administrators, in their district)."""
+    if responsible not in Responsible.values:
+        raise Invalid(_("Unknown responsible body: %(value)s") % {"value": responsible}, field="responsible")
+    department = _text(department, "department", 60)
+    if responsible == Responsible.PROVIDER:
+        department = ""
+    elif not department:
+        raise Invalid(_("Name the department a transferred category goes to."), field="department")
+    if not (0 <= sign_days <= reply_days <= close_days <= 365):
+        raise Invalid(_("The deadlines must grow: sign for ≤ reply ≤ close, at most 365 working days."),
+                      field="sign_days")
+    with transaction.atomic():
+        category = get_restricted(ComplaintCategory.objects.select_for_update(), user, CHANGE, pk=category_id)
+        category.responsible, category.department = responsible, department
+        category.keywords = " ".join(_text(keywords, "keywords", 300).split())
+        category.sign_days, category.reply_days, category.close_days = sign_days, reply_days, close_days
+        category.active = active
+        category.save()
+        recheck(category, user, CHANGE)
+    return category
+
+
+def calendar_day_save(*, user, date: datetime.date, working: bool, name: str) -> CalendarDay:
+    """Add or change one exception of the working-day calendar (a holiday, or a make-up working day)."""
+    require(user, CalendarDay, CHANGE)
+    require(user, CalendarDay, ADD)
+    name = _text(name, "name", 40)
+    day, _created = CalendarDay.objects.update_or_create(date=date, defaults={"working": working, "name": name})
+    return day
+
+
+def calendar_day_delete(*, user, date: datetime.date) -> int:
+    require(user, CalendarDay, DELETE)
+    deleted, _rows = CalendarDay.objects.filter(date=date).delete()
+    return deleted
