@@ -509,6 +509,12 @@ def case_complaint_step(inside):
     return f"/api/complaints/{a_complaint(inside).pk}/steps/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
 
 
+def routing_page(inside):
+    """The routing page writes the district's default categories the first time: made before the fingerprint."""
+    ensure_default_categories(user("planner").profile.district)
+    return Request("/complaints/routing/")
+
+
 def case_routing_edit(inside):
     district = user("planner").profile.district
     ensure_default_categories(district)
@@ -656,7 +662,7 @@ ENDPOINTS = [
     E("complaint-case", POST, J(case_complaint_page_step), REPORTERS, 302, scope=STREET),
     E("joint-meeting", GET, url("/complaints/joint-meeting/"), EVERYONE, 200),
     # The district's routing table and the working-day calendar: everyone reads, the district edits.
-    E("complaint-routing", GET, url("/complaints/routing/"), EVERYONE, 200, writes=False),
+    E("complaint-routing", GET, routing_page, EVERYONE, 200),
     E("complaint-routing", POST, J(case_routing_edit), DISTRICT, 302),
     E("complaint-calendar", GET, url("/complaints/calendar/"), EVERYONE, 200),
     E("complaint-calendar", POST, J(case_calendar_add), DISTRICT, 302),
