@@ -8,10 +8,13 @@ class LayersConfig(AppConfig):
     verbose_name = _("Property-management coverage")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
         from django_q.signals import post_spawn
 
         from .security import audit, login_lock  # noqa: F401 (connect the auth signals to the audit log)
-        from .services import jobs
+        from .services import complaint_steps, jobs
 
         # A (re)started worker process first looks for jobs left running by a dead one (docs/JOBS.md).
         post_spawn.connect(jobs.on_worker_start, dispatch_uid="layers-jobs-sweep")
+        # The daily automatic escalation of overdue complaints (docs/COMPLAINTS.md "Deadlines and escalation").
+        post_migrate.connect(complaint_steps.register_schedule, sender=self, dispatch_uid="layers-escalation-schedule")

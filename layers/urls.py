@@ -6,8 +6,8 @@ API's routes are in layers/api/urls.py (namespace `api`), OGC API's in layers/og
 from django.urls import include, path
 
 from layers.tiles import views as tiles
-from layers.views import abandonment, audit, dashboard, details, enterprises, imports, jobs, map as map_views, plans, service
-from layers.views import inspections
+from layers.views import (abandonment, audit, complaint_case, complaint_tables, dashboard, details, enterprises, imports,
+                          inspections, jobs, joint_meeting, map as map_views, plans, service)
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -29,6 +29,11 @@ urlpatterns = [
     path("inspections/<int:pk>/", inspections.inspection_detail, name="inspection-detail"),
     path("inspections/photos/<int:pk>/", inspections.inspection_photo, name="inspection-photo"),
     path("inspections/checklists/", inspections.checklist_page, name="inspection-checklists"),
+    path("complaints/routing/", complaint_tables.routing_page, name="complaint-routing"),
+    path("complaints/calendar/", complaint_tables.calendar_page, name="complaint-calendar"),
+    path("complaints/joint-meeting/", joint_meeting.joint_meeting_list, name="joint-meeting"),
+    path("complaints/<int:pk>/", complaint_case.complaint_case, name="complaint-case"),
+    path("complaints/attachments/<int:pk>/", complaint_case.complaint_attachment, name="complaint-attachment"),
     path("enterprises/", enterprises.enterprise_list, name="enterprise-list"),
     path("enterprises/new/", enterprises.enterprise_create, name="enterprise-create"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise-detail"),

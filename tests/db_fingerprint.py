@@ -30,6 +30,10 @@ DATA_PARTS = """
      FROM layers_adminarea),
   (SELECT string_agg(concat_ws(',', id, username, password, is_active, is_staff), ';' ORDER BY id) FROM auth_user),
   (SELECT count(*) FROM auth_group), (SELECT count(*) FROM layers_userprofile),
+  (SELECT count(*) FROM layers_complaintevent), (SELECT count(*) FROM layers_complaintattachment),
+  (SELECT count(*) FROM layers_jointmeetingitem), (SELECT count(*) FROM layers_calendarday),
+  (SELECT string_agg(concat_ws(',', id, responsible, department, keywords, sign_days, reply_days, close_days, active),
+                     ';' ORDER BY id) FROM layers_complaintcategory),
   (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job)"""
 JOBS_PART = "(SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)"
 

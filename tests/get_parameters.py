@@ -21,6 +21,8 @@ from layers.models import (
     AbandonmentReport, AdminArea, AdminLevel, Building, Enterprise, Estate, ImportJob, Job, ManagementArea,
 )
 from layers.services.abandonment import abandonment_report_create
+from layers.services.complaint_steps import complaint_step
+from layers.services.complaints import complaint_create
 from layers.services.plans import plan_create
 from layers.views.imports import SAMPLES
 
@@ -115,6 +117,17 @@ class Objects:
         return self.report.photos.first().pk
 
     @cached_property
+    def complaint(self) -> int:
+        return complaint_create(user=self.planner, channel="visit", received_at=datetime.datetime.now(datetime.UTC),
+                                caller_words="坏参数", estate_id=self.estate.pk).pk
+
+    @cached_property
+    def complaint_attachment(self) -> int:
+        event = complaint_step(user=self.planner, complaint_id=self.complaint, kind="joint_meeting", agenda="坏参数",
+                               attachments=[ContentFile(PNG, name="p.png")])
+        return event.attachments.get().pk
+
+    @cached_property
     def job(self) -> int:
         return ImportJob.objects.create(file=ContentFile(b'{"type": "FeatureCollection", "features": []}',
                                                          name="empty.geojson"),
@@ -176,6 +189,14 @@ GET_ENDPOINTS = [
     Endpoint("inspections/checklists/", lambda o: "/inspections/checklists/"),
     Endpoint("api/inspections/", lambda o: "/api/inspections/", {"estate": WHOLE, "street": WHOLE,
                                                                  "enterprise": WHOLE, "year": WHOLE, "page": WHOLE}),
+
+    Endpoint("api/complaints/<int:pk>/", lambda o: f"/api/complaints/{o.complaint}/"),
+    Endpoint("api/complaints/<int:pk>/steps/", lambda o: f"/api/complaints/{o.complaint}/steps/"),
+    Endpoint("complaints/routing/", lambda o: "/complaints/routing/"),
+    Endpoint("complaints/calendar/", lambda o: "/complaints/calendar/"),
+    Endpoint("complaints/joint-meeting/", lambda o: "/complaints/joint-meeting/"),
+    Endpoint("complaints/<int:pk>/", lambda o: f"/complaints/{o.complaint}/"),
+    Endpoint("complaints/attachments/<int:pk>/", lambda o: f"/complaints/attachments/{o.complaint_attachment}/"),
     Endpoint("api/coverage/", lambda o: "/api/coverage/", COVERAGE),
     Endpoint("api/coverage/trend/", lambda o: "/api/coverage/trend/", {"from": DATE, "to": DATE, "area": WHOLE}),
     Endpoint("api/coverage/export.xlsx", lambda o: "/api/coverage/export.xlsx", COVERAGE),

@@ -7,10 +7,13 @@ import json
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
-from layers.models import AdminArea, AdminLevel, Building, ManagementArea
+from layers.models import AdminArea, AdminLevel, Building, Estate, ManagementArea
+from layers.services.complaints import complaint_create
 
 from .bad_geometries import BAD_BYTE
 from .db_fingerprint import fingerprint
@@ -88,7 +91,19 @@ def _report(*, page=False, **fields):
     return client(f"street-{street.code}").post(f"/api/buildings/{building.pk}/abandonment-reports/", data)
 
 
-# (name, send, statuses, keyword); a bundle_ case's function sets a plan up and returns the request to send.
+def _step(**fields):
+    """A step on a fresh complaint through /api/complaints/<id>/steps/ (the complaint is made before the fingerprint:
+    returns the request to send)."""
+    estate = Estate.objects.filter(community__parent__parent=User.objects.get(username="planner").profile.district
+                                   ).order_by("code").first()
+    complaint = complaint_create(user=User.objects.get(username="planner"), channel="visit",
+                                 received_at=timezone.now(), caller_words="坏请求", estate_id=estate.pk)
+    data = {"kind": "joint_meeting", "agenda": "议题", **fields}
+    return lambda: client().post(f"/api/complaints/{complaint.pk}/steps/", data)
+
+
+# (name, send, statuses, keyword); a bundle_ or step_ case's function sets a plan or a complaint up and returns the
+# request to send.
 CASES = [
     ("merge-truncated_json", lambda: _merge(merge_body()[:25]), (400,), r"JSON"),
     ("merge-ids_as_words", lambda: _merge(merge_body(ids=["first", "second"])), (400,), r"whole number"),
@@ -172,6 +187,16 @@ CASES = [
     ("assign-enterprise_id_inf_text", lambda: _json("post", "/api/service/assign/", json.dumps(
         {"provider_kind": "enterprise", "enterprise_id": "inf", "start_date": "2025-01-01", "estate_ids": [1]})),
      (400,), r"enterprise_id.*finite"),
+    ("step_unknown_kind", lambda: _step(kind="fly"), (400,), r"kind"),
+    ("step_attachment_not_a_file_type",
+     lambda: _step(attachments=[SimpleUploadedFile("a.pdf", b"<html><script>x</script>")]), (400,), r"not one of"),
+    ("step_attachment_empty", lambda: _step(attachments=[SimpleUploadedFile("e.png", b"")]), (400,), r"empty"),
+    ("step_attachment_zip_not_office", lambda: _step(attachments=[SimpleUploadedFile("a.docx", b"PK\x03\x04junk")]),
+     (400,), r"not one of"),
+    ("step_bad_meeting_date", lambda: _step(kind="decided", meeting_on="2026-02-30", decision="x"), (400,),
+     r"meeting_on"),
+    ("step_nul_in_note", lambda: _step(note="备注\x00"), (400,), r"NUL.*note"),
+    ("step_rating_unknown", lambda: _step(kind="rated", rating="great"), (400,), r"rating"),
     ("tile-zoom_40", lambda: client().get("/tiles/estates/40/0/0.mvt"), (400,), r"zoom"),
     ("tile-x_out_of_range", lambda: client().get("/tiles/estates/3/9/1.mvt"), (400,), r"out of range"),
     ("tile-bad_date", lambda: client().get("/tiles/estates/3/6/2.mvt?date=2024-99-99"), (400,), r"date"),
@@ -182,7 +207,7 @@ CASES = [
 
 @pytest.mark.parametrize("name, send, statuses, keyword", CASES, ids=[c[0] for c in CASES])
 def test_bad_body_is_refused_specifically_and_writes_nothing(name, send, statuses, keyword):
-    if name.startswith("bundle_"):
+    if name.startswith(("bundle_", "step_")):
         send = send()
     before = fingerprint()
     response = send()
@@ -198,3 +223,4 @@ def test_the_controls_are_accepted():
     assert _json("post", "/api/plans/", plan_body()).status_code == 201
     assert _report(photos=[SimpleUploadedFile("ok.png", PNG)]).status_code == 201
     assert client().get("/tiles/estates/3/6/2.mvt?date=2024-01-01").status_code == 200
+    assert _step(attachments=[SimpleUploadedFile("ok.png", PNG)])().status_code == 201

@@ -37,8 +37,10 @@ from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import LineString
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from layers.catalogue import feature_layers, tile_layers
@@ -68,6 +70,8 @@ from layers.models import (
 )
 from layers.security.audit import record_command
 from layers.services.abandonment import abandonment_report_create
+from layers.services.complaint_steps import complaint_step
+from layers.services.complaints import complaint_create, ensure_default_categories
 from layers.services.enterprises import enterprise_create
 from layers.services.management_areas import management_area_merge, management_area_split, management_area_update
 from layers.tiles import serve
@@ -559,6 +563,48 @@ def a_photo(inside) -> AbandonmentPhoto:
                                            content_type="image/jpeg", size=10)
 
 
+def a_complaint(inside):
+    """A fresh complaint about an estate of the street office's own street (inside) or the next one, taken in by the
+    planner; handled at the community level."""
+    return complaint_create(user=user("planner"), channel="visit", received_at=timezone.now(), caller_words="漏水",
+                            estate_id=an_estate(inside).pk)
+
+
+def a_complaint_attachment(inside):
+    complaint = a_complaint(inside)
+    png = SimpleUploadedFile("m.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20)
+    event = complaint_step(user=user("planner"), complaint_id=complaint.pk, kind="joint_meeting", agenda="矩阵",
+                           attachments=[png])
+    return ComplaintAttachment.objects.get(event=event)
+
+
+def case_complaint_step(inside):
+    return f"/api/complaints/{a_complaint(inside).pk}/steps/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
+
+
+def routing_page(inside):
+    """The routing page writes the district's default categories the first time: made before the fingerprint."""
+    ensure_default_categories(user("planner").profile.district)
+    return Request("/complaints/routing/")
+
+
+def case_routing_edit(inside):
+    district = user("planner").profile.district
+    ensure_default_categories(district)
+    category = ComplaintCategory.objects.filter(district=district, responsible="provider").order_by("code").first()
+    body = {"id": category.pk, "responsible": "provider", "department": "", "keywords": "矩阵", "sign_days": 1,
+            "reply_days": 3, "close_days": 9, "active": "1"}
+    return "/complaints/routing/", body, "form"
+
+
+def case_calendar_add(inside):
+    return "/complaints/calendar/", {"date": "2027-10-01", "working": "0", "name": "国庆节"}, "form"
+
+
+def case_complaint_page_step(inside):
+    return f"/complaints/{a_complaint(inside).pk}/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
+
+
 def the_plan() -> TakeoverPlan:
     return TakeoverPlan.objects.order_by("pk").first()
 
@@ -691,6 +737,24 @@ ENDPOINTS = [
     E("inspection-checklists", POST, J(case_checklist_save), DISTRICT, 302),
     E("api:inspection-list", GET, url("/api/inspections/"), INSPECTION_READERS, 200, **REPORTS),
     E("api:inspection-list", POST, J(case_inspection_api), INSPECTORS, 201, scope=STREET, **REPORTS),
+
+    # One complaint case and its steps (docs/COMPLAINTS.md "Steps"): everyone in scope reads it; the joint meeting
+    # list is the street office's and the district's (the table STEPS of layers/services/complaint_steps.py).
+    E("api:complaint-detail", GET, lambda i: Request(f"/api/complaints/{a_complaint(i).pk}/"), EVERYONE, 200,
+      scope=STREET, writes=False, **REPORTS),
+    E("api:complaint-steps", GET, lambda i: Request(f"/api/complaints/{a_complaint(i).pk}/steps/"), EVERYONE, 200,
+      scope=STREET, writes=False, **REPORTS),
+    E("api:complaint-steps", POST, J(case_complaint_step), REPORTERS, 201, scope=STREET, **REPORTS),
+    E("complaint-case", GET, lambda i: Request(f"/complaints/{a_complaint(i).pk}/"), EVERYONE, 200, scope=STREET),
+    E("complaint-case", POST, J(case_complaint_page_step), REPORTERS, 302, scope=STREET),
+    E("joint-meeting", GET, url("/complaints/joint-meeting/"), EVERYONE, 200),
+    # The district's routing table and the working-day calendar: everyone reads, the district edits.
+    E("complaint-routing", GET, routing_page, EVERYONE, 200),
+    E("complaint-routing", POST, J(case_routing_edit), DISTRICT, 302),
+    E("complaint-calendar", GET, url("/complaints/calendar/"), EVERYONE, 200),
+    E("complaint-calendar", POST, J(case_calendar_add), DISTRICT, 302),
+    E("complaint-attachment", GET, lambda i: Request(f"/complaints/attachments/{a_complaint_attachment(i).pk}/"),
+      EVERYONE, 200, scope=STREET, writes=False),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.
@@ -831,31 +895,18 @@ ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversio
 ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
 
 
-def a_complaint() -> Complaint:
-    """A complaint about an estate of the street office's street, taken in by the planner."""
-    from django.utils import timezone
-
-    from layers.services.complaints import complaint_create
-
-    return Complaint.objects.order_by("pk").first() or complaint_create(
-        user=user("planner"), channel="visit", received_at=timezone.now(), caller_words="楼道灯不亮",
-        estate_id=an_estate(True).pk)
-
-
 def an_object_of(model):
     """A row of `model` for its admin pages: the demo's first, or one made for the models the demo leaves empty."""
     made = {Group: lambda: Group.objects.create(name="矩阵"),
             AbandonmentPhoto: lambda: a_photo(True),
             ImportJob: lambda: an_import_job(),
             Job: lambda: a_planners_background_job(),
-            Complaint: lambda: a_complaint(),
+            Complaint: lambda: a_complaint(True),
             InspectionPhoto: lambda: an_inspection_photo(True),
-            ComplaintEvent: lambda: a_complaint().events.first(),
-            ComplaintCategory: lambda: a_complaint().category,
-            ComplaintAttachment: lambda: ComplaintAttachment.objects.create(
-                event=a_complaint().events.first(), file=ContentFile(b"%PDF-1.4 matrix", name="m.pdf"), name="m.pdf",
-                content_type="application/pdf", size=15),
-            JointMeetingItem: lambda: JointMeetingItem.objects.create(complaint=a_complaint(), agenda="矩阵",
+            ComplaintEvent: lambda: a_complaint(True).events.first(),
+            ComplaintCategory: lambda: a_complaint(True).category,
+            ComplaintAttachment: lambda: a_complaint_attachment(True),
+            JointMeetingItem: lambda: JointMeetingItem.objects.create(complaint=a_complaint(True), agenda="矩阵",
                                                                       sent_by=user("planner")),
             CalendarDay: lambda: CalendarDay.objects.create(date=datetime.date(2026, 10, 1), working=False,
                                                             name="国庆节"),

@@ -7,9 +7,8 @@ contract of docs/*_API.md and the JavaScript, and never change with a name. All 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import inspections
-from . import (abandonment, address, coverage, enterprises, export, imports, jobs, management_areas, plans, service,
-               views)
+from . import (abandonment, address, complaint_steps, coverage, enterprises, export, imports, inspections, jobs,
+               management_areas, plans, service, views)
 from .drf import LoggedInElseLogInPage
 from .tokens import obtain_token
 
@@ -43,6 +42,9 @@ urlpatterns = [
     path("abandonment-reports/<int:pk>/", abandonment.report_detail, name="abandonment-report-detail"),
     path("abandonment-reports/<int:pk>/transition/", abandonment.report_transition,
          name="abandonment-report-transition"),
+    # One complaint case and its steps (docs/COMPLAINTS.md "Steps").
+    path("complaints/<int:pk>/", complaint_steps.complaint_detail, name="complaint-detail"),
+    path("complaints/<int:pk>/steps/", complaint_steps.complaint_steps, name="complaint-steps"),
     # Coverage (docs/COVERAGE_API.md).
     path("coverage/", coverage.figures, name="coverage-figures"),
     path("coverage/trend/", coverage.trend, name="coverage-trend"),

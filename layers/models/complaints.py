@@ -5,6 +5,7 @@ from django.contrib.gis.db import models
 from django.db.models import CheckConstraint, F, Q, UniqueConstraint
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .geo import SRID
 
@@ -104,7 +105,8 @@ class ComplaintStatus(models.TextChoices):
     SIGNED = "signed", _("Being handled")
     TRANSFERRED = "transferred", _("Transferred to a department")
     REPLIED = "replied", _("Replied")
-    CLOSED = "closed", _("Closed")
+    # "Closed" alone is an estate's enclosure (封闭式); a case's is 已办结.
+    CLOSED = "closed", pgettext_lazy("complaint", "Closed")
 
 
 OPEN_STATUSES = (ComplaintStatus.RECEIVED, ComplaintStatus.SIGNED, ComplaintStatus.REPLIED)
@@ -235,7 +237,7 @@ class StepKind(models.TextChoices):
     REPLIED = "replied", _("Provider replied")
     CHECKED = "checked", _("Checked by staff")
     RATED = "rated", _("Resident's rating recorded")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("complaint step", "Closed")
     REOPENED = "reopened", _("Reopened")
     JOINT_MEETING = "joint_meeting", _("Sent to the joint meeting")
     DECIDED = "decided", _("Joint meeting decided")
