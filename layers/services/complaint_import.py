@@ -69,7 +69,7 @@ def read_rows(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list]]
     if not data:
         raise Invalid(_("“%(name)s” is empty: the file holds no work orders.") % {"name": name}, field="file")
     if len(data) > MAX_BYTES:
-        raise TooLarge(_("“%(name)s” is too large: at most %(max)d MB.") % {"name": name, "max": MAX_BYTES >> 20})
+        raise too_large(name)
     lower = name.lower()
     if lower.endswith(".csv"):
         try:
@@ -82,6 +82,15 @@ def read_rows(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list]]
         return _read_xlsx(data, name)
     raise Invalid(_("“%(name)s”: unsupported file type; use .xlsx or .csv as exported by the hotline system.")
                   % {"name": name}, field="file")
+
+
+def too_large(name: str) -> TooLarge:
+    return TooLarge(_("“%(name)s” is too large: at most %(max)d MB.") % {"name": name, "max": MAX_BYTES >> 20})
+
+
+def count_rows(data: bytes, name: str) -> int:
+    """How many orders the file holds (to decide whether the commit runs as a background job)."""
+    return len(read_rows(data, name)[1])
 
 
 def _read_xlsx(data: bytes, name: str) -> tuple[list[str], list[tuple[int, list]]]:
