@@ -27,7 +27,9 @@ DATA_PARTS = """
      FROM layers_adminarea),
   (SELECT string_agg(concat_ws(',', id, username, password, is_active, is_staff), ';' ORDER BY id) FROM auth_user),
   (SELECT count(*) FROM auth_group), (SELECT count(*) FROM layers_userprofile),
-  (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job)"""
+  (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job),
+  (SELECT string_agg(concat_ws(',', id, status, estate_id, level), ';' ORDER BY id) FROM layers_complaint),
+  (SELECT count(*) FROM layers_complaintevent)"""
 JOBS_PART = "(SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)"
 
 

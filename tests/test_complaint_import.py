@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from layers.demo.hotline import HEADER, orders_csv, orders_xlsx
-from layers.models import Complaint, ComplaintEvent, Estate, Role, StepKind
-from layers.refusals import Invalid
+from layers.models import Complaint, ComplaintEvent, Role, StepKind
+from layers.refusals import Forbidden, Invalid
 from layers.services.complaint_import import complaint_import_check, complaint_import_commit
 
 pytestmark = pytest.mark.django_db
@@ -97,12 +97,10 @@ def test_unreadable_files_are_refused_in_chinese(data, name, words):
     assert words in caught.value.message and name in caught.value.message
 
 
-def test_a_street_office_matches_addresses_only_in_its_street():
+def test_hotline_orders_are_imported_by_the_district_not_by_a_street_office():
     office = User.objects.filter(profile__role=Role.STREET_OFFICE).order_by("username").first()
-    report = complaint_import_check(user=office, data=XLSX.read_bytes(), name=XLSX.name)
-    matched_ids = {o["estate"]["id"] for o in report["orders"] if o["status"] == "new"}
-    street = office.profile.street
-    assert Estate.objects.filter(pk__in=matched_ids).exclude(community__parent=street).count() == 0
+    with pytest.raises(Forbidden):
+        complaint_import_check(user=office, data=XLSX.read_bytes(), name=XLSX.name)
 
 
 def test_the_command_dry_runs_commits_and_is_idempotent():

@@ -154,7 +154,7 @@ def complaint_list(request):
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser])
 def complaint_import(request):
-    require(request.user, Complaint, ADD)
+    importer.require_importer(request.user)
     body = validated_body(ComplaintImportSerializer, request)
     upload = body["file"]
     if upload.size > importer.MAX_BYTES:

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from ..io import encoding as enc
 from ..io.readers import Limits, ReadError, read_csv
-from ..models import Channel, Complaint
-from ..permissions import ADD, require
-from ..refusals import Invalid, TooLarge
+from ..models import Channel, Complaint, ComplaintCategory
+from ..permissions import ADD, may, require
+from ..refusals import Forbidden, Invalid, TooLarge
 from ..selectors.address import match_addresses
 from ..selectors.complaints import category_for
 from .complaints import ADDRESS_MAX_CHARS, CALLER_WORDS_MAX_CHARS, _district, complaint_create, \
@@ -193,11 +193,19 @@ def _check_row(row: Row, default_channel: str, now: datetime.datetime) -> None:
             _error(row, key, _("Too long: %(n)d characters, at most %(max)d.") % {"n": len(v[key]), "max": limit})
 
 
+def require_importer(user) -> None:
+    """Hotline orders reach the district (DOMAIN.md "Supervision"): who keeps its routing table imports them; street
+    offices and communities take in what they are told, with its estate."""
+    require(user, Complaint, ADD)
+    if not may(user, ComplaintCategory, ADD):
+        raise Forbidden(_("Hotline work orders are imported by the district."))
+
+
 def complaint_import_check(*, user, data: bytes, name: str, district_id: int | None = None,
                            default_channel: str = Channel.HOTLINE_12345) -> dict:
     """The dry run: what the commit would do with each row. Writes nothing (but the district's default routing
     table when it has none)."""
-    require(user, Complaint, ADD)
+    require_importer(user)
     prepared = _prepare(user, data, name, district_id, default_channel)
     return _report(prepared, name)
 
@@ -269,7 +277,7 @@ def complaint_import_commit(*, user, data: bytes, name: str, district_id: int | 
                             default_channel: str = Channel.HOTLINE_12345, progress=None) -> dict:
     """Take in every new order of the file in one transaction. Refused (nothing written) while any row has an
     error; orders already taken in are counted, not added again (the order number is unique)."""
-    require(user, Complaint, ADD)
+    require_importer(user)
     prepared = _prepare(user, data, name, district_id, default_channel)
     report = _report(prepared, name)
     if report["errors"]:

@@ -5,7 +5,7 @@ The rules come from layers.permissions (the one place that says who may do what)
 from django import template
 from django.urls import reverse
 
-from layers.models import AbandonmentReport, AuditEvent, Enterprise, Role, ServiceContract, TakeoverPlan
+from layers.models import AbandonmentReport, AuditEvent, Complaint, Enterprise, Role, ServiceContract, TakeoverPlan
 from layers.permissions import VIEW, may, role_of
 
 register = template.Library()
@@ -37,6 +37,9 @@ def role_nav(context) -> dict:
         "plans_active": path.startswith("/plans/"),
         "imports": reverse("imports") if role in (Role.PLANNER, Role.ADMINISTRATOR) else None,
         "imports_active": path.startswith("/imports/"),
+        # Complaints (docs/COMPLAINTS.md): everyone who may read them, in their scope.
+        "complaints": reverse("complaint-list") if role and may(user, Complaint, VIEW) else None,
+        "complaints_active": path.startswith("/complaints/"),
         # Background jobs: everyone's own exports, imports and proposals (docs/JOBS.md).
         "jobs": reverse("job-list") if user is not None and user.is_authenticated else None,
         "jobs_active": path.startswith("/jobs/"),
