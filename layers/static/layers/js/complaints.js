@@ -223,10 +223,12 @@ if (importForm) {
     if (!r) return;
     if (r.job) {
       status.replaceChildren(S.jobStarted, " ", el("a", { href: config.urls.jobs, text: S.jobs }));
+      importForm.dataset.state = "job";
       return;
     }
     showReport(r);
     status.textContent = fmt(S.committed, { added: r.added, existing: r.already_there });
+    importForm.dataset.state = "committed";
   });
 }
 
