@@ -30,7 +30,7 @@ def page_strings() -> dict:
         "jobStarted": _("The file is large: the import runs in the background."), "jobs": _("Follow it in Jobs"),
         "statusLabels": {"new": _("Matched"), "to_confirm": _("To confirm"), "existing": _("Already there"),
                          "duplicate": _("Duplicate"), "error": _("Error")},
-        "columns": {"row": _("Row"), "order": _("Order no."), "status": _("Result"), "estate": _("Estate"),
+        "columns": {"row": _("Row"), "order": _("Order no."), "status": _("Import result"), "estate": _("Estate"),
                     "confidence": _("Confidence"), "category": _("Category"), "errors": _("Errors")},
         "listColumns": {"received": _("Received"), "order": _("Order no."), "channel": _("Channel"),
                         "words": _("Complaint"), "category": _("Category"), "estate": _("Estate"),
