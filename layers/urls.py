@@ -6,8 +6,8 @@ API's routes are in layers/api/urls.py (namespace `api`), OGC API's in layers/og
 from django.urls import include, path
 
 from layers.tiles import views as tiles
-from layers.views import (abandonment, audit, complaint_case, complaint_tables, dashboard, details, enterprises, imports,
-                          inspections, jobs, joint_meeting, map as map_views, plans, service)
+from layers.views import (abandonment, audit, complaint_case, complaint_tables, complaints, dashboard, details,
+                          enterprises, imports, inspections, jobs, joint_meeting, map as map_views, plans, service)
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -49,4 +49,7 @@ urlpatterns = [
     path("jobs/", jobs.job_list, name="job-list"),
     path("imports/samples/<str:name>", imports.import_sample, name="import-sample"),
     path("audit/", audit.audit_log_page, name="audit-log"),
+    # Complaints taken in (docs/COMPLAINTS.md "Intake").
+    path("complaints/", complaints.complaint_list, name="complaint-list"),
+    path("complaints/confirm/", complaints.complaint_confirm, name="complaint-confirm"),
 ]

@@ -34,7 +34,8 @@ DATA_PARTS = """
   (SELECT count(*) FROM layers_jointmeetingitem), (SELECT count(*) FROM layers_calendarday),
   (SELECT string_agg(concat_ws(',', id, responsible, department, keywords, sign_days, reply_days, close_days, active),
                      ';' ORDER BY id) FROM layers_complaintcategory),
-  (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job)"""
+  (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job),
+  (SELECT string_agg(concat_ws(',', id, status, estate_id, level), ';' ORDER BY id) FROM layers_complaint)"""
 JOBS_PART = "(SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)"
 
 

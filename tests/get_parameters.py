@@ -173,6 +173,10 @@ GET_ENDPOINTS = [
              {"level": CHOICE, "bbox": BBOX, "zoom": NUMBER}, base={"level": "street"}),
     Endpoint("api/search/", lambda o: "/api/search/", {"q": TEXT}),
     Endpoint("api/address-match/", lambda o: "/api/address-match/", {"q": TEXT}, base={"q": "解放大街100号"}),
+    Endpoint("api/complaints/", lambda o: "/api/complaints/",
+             {"status": CHOICE, "category": WHOLE, "channel": CHOICE, "overdue": CHOICE, "date_from": DATE,
+              "date_to": DATE, "street": WHOLE, "to_confirm": CHOICE, "page": WHOLE}),
+    Endpoint("complaints/", lambda o: "/complaints/", {"tab": TEXT}),
     Endpoint("api/features/<str:kind>/<int:pk>/", lambda o: f"/api/features/estate/{o.estate.pk}/"),
     Endpoint("api/management-areas/", lambda o: "/api/management-areas/", {"bbox": BBOX},
              base={"bbox": "126.6,45.7,126.61,45.71"}),
@@ -290,6 +294,7 @@ NOT_GET = {
     "api/plans/<int:pk>/bundles/", "api/plans/<int:pk>/bundles/<int:bid>/", "api/plans/<int:pk>/approve/",
     "api/imports/", "api/imports/<int:pk>/check/", "api/imports/<int:pk>/commit/", "api/token/",
     "api/export/<str:layer>.<str:fmt>/job/", "api/jobs/<int:pk>/cancel/",
+    "api/complaints/import/", "complaints/confirm/",
     "accounts/logout/",
 }
 # Django's admin: its own parameters (q, o, p, lookups); a NUL in them is refused like anywhere (one sample test).

@@ -325,3 +325,13 @@ def test_abandonment_responses_match_the_schema(schema, planner_client):
     check(schema, planner_client, "/api/abandonment-reports/?state=lost", path="/api/abandonment-reports/",
           status=400)
     check(schema, Client(), "/api/abandonment-reports/", path="/api/abandonment-reports/", status=401)
+
+
+def test_complaint_responses_match_the_schema(schema, planner_client):
+    estate = Estate.objects.filter(community__parent__parent__code__isnull=False).order_by("code").first()
+    created = planner_client.post("/api/complaints/", {"channel": "visit", "caller_words": "楼道灯不亮",
+                                                       "estate": estate.pk}, content_type="application/json")
+    assert created.status_code == 201, created.content
+    page = check(schema, planner_client, "/api/complaints/", path="/api/complaints/")
+    assert page["count"] == 1 and page["complaints"][0]["estate"]["id"] == estate.pk
+    check(schema, planner_client, "/api/complaints/?overdue=perhaps", path="/api/complaints/", status=400)

@@ -442,6 +442,19 @@ def case_import_upload(inside):
     return "/api/imports/", {"file": estates_geojson_upload(), "target": "estates"}, "form"
 
 
+def case_complaint_create(inside):
+    estate = Estate.objects.filter(community__parent=street(inside)).order_by("code").first()
+    return "/api/complaints/", {"channel": "visit", "caller_words": "矩阵：楼道灯不亮", "estate": estate.pk}, "json"
+
+
+def case_complaint_import(inside):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    text = f"工单编号,受理时间,来电内容,地址\n矩阵-{inside}-1,2026-11-03 09:00,漏水,某路1号\n"
+    district = AdminArea.objects.filter(level=AdminLevel.DISTRICT).order_by("code").first()
+    return "/api/complaints/import/", {"file": SimpleUploadedFile("orders.csv", text.encode()), "dry_run": "false",
+                                       "district": district.pk}, "form"
+
+
 def case_import_check(inside):
     job = an_import_job()
     return f"/api/imports/{job.pk}/check/", {"mapping": job.mapping}, "json"
@@ -759,6 +772,13 @@ ENDPOINTS = [
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.
     E("api:address-match", GET, url("/api/address-match/?q=小区1号楼"), EVERYONE, 200, **REST),
+    # Complaints taken in (docs/COMPLAINTS.md "Intake"): every role reads its scope's; the district, street offices
+    # and communities take them in, in their jurisdiction (an estate of another street: 404); hotline exports are
+    # imported by the district.
+    E("api:complaint-list", GET, url("/api/complaints/"), EVERYONE, 200, **REST),
+    E("api:complaint-list", POST, J(case_complaint_create), REPORTERS, 201, scope=STREET, **REST),
+    E("api:complaint-import", POST, J(case_complaint_import), DISTRICT, 200, **REST),
+    E("complaint-list", GET, url("/complaints/"), EVERYONE, 200),
     E("api:coverage-trend", GET, url("/api/coverage/trend/"), EVERYONE, 200),
     E("api:coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
     E("api:coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),

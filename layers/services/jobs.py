@@ -31,9 +31,10 @@ from django_q.tasks import async_task
 from .. import catalogue
 from ..filters import filters_from
 from ..io import exporters
-from ..models import ImportJob, ImportStatus, Job, JobKind, JobStatus, TakeoverPlan
+from ..models import Complaint, ImportJob, ImportStatus, Job, JobKind, JobStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, get_restricted, require
 from ..refusals import Conflict, Invalid, NotFound, Refusal
+from . import complaint_import
 from . import imports as import_service
 from . import plans as plan_service
 
@@ -124,6 +125,19 @@ def plan_job_start(*, user, name: str, start_date, street_id=None, parameters: d
     title = _("Propose bundles: %(name)s") % {"name": (name or "").strip()[:120]}
     return job_start(user=user, kind=JobKind.PLAN_PROPOSAL, title=title, params={
         "name": name, "start_date": start_date.isoformat(), "street_id": street_id, "parameters": parameters})
+
+
+def complaint_import_job_start(*, user, data: bytes, name: str, district_id=None, default_channel: str) -> Job:
+    """A hotline import committed by the worker (more than IMPORT_JOB_ROWS orders): the file waits under
+    MEDIA_ROOT/jobs/uploads/ until the job has run (docs/COMPLAINTS.md "Intake")."""
+    require(user, Complaint, ADD)
+    folder = Path(settings.MEDIA_ROOT) / "jobs" / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, path = tempfile.mkstemp(dir=folder, suffix=Path(name).suffix.lower())
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    return job_start(user=user, kind=JobKind.COMPLAINT_IMPORT, title=_("Import of %(name)s") % {"name": name},
+                     params={"path": path, "name": name, "district_id": district_id, "channel": default_channel})
 
 
 def job_cancel(*, user, job_id: int) -> Job:
@@ -391,4 +405,21 @@ def _run_plan(job: Job, channel: Channel) -> tuple[str, dict]:
             {"result": {"plan": plan.pk}, "done": 3, "total": 3})
 
 
-RUNNERS = {JobKind.EXPORT: _run_export, JobKind.IMPORT: _run_import, JobKind.PLAN_PROPOSAL: _run_plan}
+def _run_complaint_import(job: Job, channel: Channel) -> tuple[str, dict]:
+    params = job.params
+    path = Path(params["path"])
+    data = path.read_bytes()
+    channel.progress(0, None, _("Matching addresses"))
+    report = complaint_import.complaint_import_commit(
+        user=job.user, data=data, name=params["name"], district_id=params.get("district_id"),
+        default_channel=params["channel"], progress=lambda done, total: channel.progress(done, total,
+                                                                                       _("Saving work orders")))
+    path.unlink(missing_ok=True)
+    return (_("Imported: %(added)s work orders added, %(existing)s already there") % {
+        "added": report["added"], "existing": report["already_there"]},
+        {"result": {"added": report["added"], "already_there": report["already_there"],
+                    "to_confirm": report["counts"]["to_confirm"]}})
+
+
+RUNNERS = {JobKind.EXPORT: _run_export, JobKind.IMPORT: _run_import, JobKind.PLAN_PROPOSAL: _run_plan,
+           JobKind.COMPLAINT_IMPORT: _run_complaint_import}

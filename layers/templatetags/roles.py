@@ -32,9 +32,6 @@ def role_nav(context) -> dict:
     report = reverse("coverage-report")
     return {
         "role": role,
-        # Complaints (DOMAIN.md "Supervision"): every role in its scope; the enterprise only these.
-        "complaints": "/complaints/" if role and may(user, Complaint, VIEW) else None,
-        "complaints_active": path.startswith("/complaints/"),
         "map": reverse("map") if may_open(role, "/") else None,
         # Every role with a profile sees the reports: street offices theirs, the district and officials all (read-only).
         "abandonment": abandonment if role and may(user, AbandonmentReport, VIEW) else None,
@@ -57,6 +54,9 @@ def role_nav(context) -> dict:
         "plans_active": path.startswith("/plans/"),
         "imports": reverse("imports") if role in (Role.PLANNER, Role.ADMINISTRATOR) else None,
         "imports_active": path.startswith("/imports/"),
+        # Complaints (docs/COMPLAINTS.md): everyone who may read them, in their scope; the enterprise only these.
+        "complaints": reverse("complaint-list") if role and may(user, Complaint, VIEW) else None,
+        "complaints_active": path.startswith("/complaints/"),
         # Background jobs: everyone's own exports, imports and proposals (docs/JOBS.md).
         "jobs": reverse("job-list") if user is not None and user.is_authenticated and may_open(role, "/jobs/") else None,
         "jobs_active": path.startswith("/jobs/"),
