@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('layers', '0020_supervision'),
+        ('layers', '0022_inspect'),
     ]
 
     operations = [
