@@ -11,6 +11,7 @@ class JobKind(models.TextChoices):
     EXPORT = "export", _("Layer export")
     IMPORT = "import", _("Data import")
     PLAN_PROPOSAL = "plan_proposal", _("Bundle proposal")
+    EVALUATION = "evaluation", _("Annual evaluation")
 
 
 class JobStatus(models.TextChoices):
