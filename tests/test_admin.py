@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.gis.db.models import GeometryField
 
-from layers.models import AbandonmentPhoto, ImportJob, Job
+from layers.models import AbandonmentPhoto, EnterpriseEvaluation, EvaluationScheme, ImportJob, Job
 
 pytestmark = pytest.mark.django_db
 
@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 NOT_IN_DEMO = {AbandonmentPhoto}
 # Imports and background jobs are made by planners; the demo city has none.
 NOT_IN_DEMO |= {ImportJob, Job}
+# Evaluation results and schemes are made by planners (the demo ships street opinions only).
+NOT_IN_DEMO |= {EnterpriseEvaluation, EvaluationScheme}
 LAYERS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "layers"]
 
 
