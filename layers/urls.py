@@ -6,7 +6,7 @@ API's routes are in layers/api/urls.py (namespace `api`), OGC API's in layers/og
 from django.urls import include, path
 
 from layers.tiles import views as tiles
-from layers.views import abandonment, audit, dashboard, details, enterprises, imports, jobs, map as map_views, plans, service
+from layers.views import abandonment, audit, dashboard, details, enterprises, evaluations, imports, jobs, map as map_views, plans, service
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -38,4 +38,6 @@ urlpatterns = [
     path("jobs/", jobs.job_list, name="job-list"),
     path("imports/samples/<str:name>", imports.import_sample, name="import-sample"),
     path("audit/", audit.audit_log_page, name="audit-log"),
+    path("evaluations/", evaluations.evaluations_page, name="evaluations"),
+    path("evaluations/opinions/", evaluations.opinions_page, name="evaluation-opinions"),
 ]

@@ -170,3 +170,27 @@ def test_officials_read_the_enterprise_and_street_office_do_not_run(built):
             service.evaluation_run(user=user, district_id=built["district"].pk, year=YEAR)
     with pytest.raises(PermissionDenied):
         service.opinion_save(user=built["planner"], enterprise_id=built["enterprise"].pk, year=YEAR, score=50)
+
+
+def test_pages_show_results_with_explanations_and_save_opinions(built, client):
+    planner = built["planner"]
+    service.evaluation_run(user=planner, district_id=built["district"].pk, year=YEAR)
+    client.force_login(planner)
+    page = client.get(f"/evaluations/?year={YEAR}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'data-enterprise="{built["enterprise"].pk}"' in html and "58.1" in html
+    assert 'data-flag="black"' not in html  # no failing year before this one
+    answer = client.post("/evaluations/", {"year": YEAR, "action": "scheme", "pass_line": 50})
+    assert answer.status_code == 302 and EvaluationScheme.objects.get(district=built["district"]).pass_line == 50
+    office = make_user("so4", Role.STREET_OFFICE, street=built["street"])
+    client.force_login(office)
+    assert client.get("/evaluations/").status_code == 403
+    page = client.get(f"/evaluations/opinions/?year={YEAR}")
+    assert page.status_code == 200 and built["enterprise"].name in page.content.decode()
+    answer = client.post("/evaluations/opinions/", {"year": YEAR, "enterprise": built["enterprise"].pk, "score": 72})
+    assert answer.status_code == 302
+    assert StreetOpinion.objects.get(street=built["street"], enterprise=built["enterprise"], year=YEAR).score == 72
+    client.force_login(make_user("ent2", Role.ENTERPRISE, enterprise=built["enterprise"]))
+    assert client.get("/evaluations/").status_code == 403
+    assert client.get("/evaluations/opinions/").status_code == 403
