@@ -27,7 +27,11 @@ DATA_PARTS = """
      FROM layers_adminarea),
   (SELECT string_agg(concat_ws(',', id, username, password, is_active, is_staff), ';' ORDER BY id) FROM auth_user),
   (SELECT count(*) FROM auth_group), (SELECT count(*) FROM layers_userprofile),
-  (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job)"""
+  (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job),
+  (SELECT string_agg(concat_ws(',', id, score, comment), ';' ORDER BY id) FROM layers_streetopinion),
+  (SELECT string_agg(concat_ws(',', id, pass_line, weight_contracts, grade_aaa), ';' ORDER BY id)
+     FROM layers_evaluationscheme),
+  (SELECT string_agg(concat_ws(',', id, status, total), ';' ORDER BY id) FROM layers_enterpriseevaluation)"""
 JOBS_PART = "(SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)"
 
 

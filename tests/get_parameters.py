@@ -197,6 +197,8 @@ GET_ENDPOINTS = [
     Endpoint("api/imports/<int:pk>/", lambda o: f"/api/imports/{o.job}/"),
     Endpoint("api/export/", lambda o: "/api/export/"),
     Endpoint("jobs/", lambda o: "/jobs/"),
+    Endpoint("evaluations/", lambda o: "/evaluations/", {"district": WHOLE, "year": WHOLE, "job": WHOLE}),
+    Endpoint("evaluations/opinions/", lambda o: "/evaluations/opinions/", {"year": WHOLE}),
     Endpoint("api/jobs/", lambda o: "/api/jobs/"),
     Endpoint("api/jobs/<int:pk>/", lambda o: f"/api/jobs/{o.background_job}/"),
     Endpoint("api/jobs/<int:pk>/download/", lambda o: f"/api/jobs/{o.background_job}/download/"),

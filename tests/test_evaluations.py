@@ -191,6 +191,11 @@ def test_pages_show_results_with_explanations_and_save_opinions(built, client):
     answer = client.post("/evaluations/opinions/", {"year": YEAR, "enterprise": built["enterprise"].pk, "score": 72})
     assert answer.status_code == 302
     assert StreetOpinion.objects.get(street=built["street"], enterprise=built["enterprise"], year=YEAR).score == 72
+    client.force_login(planner)
+    page = client.get(f"/evaluations/opinions/?year={YEAR}")
+    assert page.status_code == 200 and built["enterprise"].name in page.content.decode()
+    assert client.post("/evaluations/opinions/", {"year": YEAR, "enterprise": built["enterprise"].pk,
+                                                  "score": 1}).status_code == 403
     client.force_login(make_user("ent2", Role.ENTERPRISE, enterprise=built["enterprise"]))
     assert client.get("/evaluations/").status_code == 403
     assert client.get("/evaluations/opinions/").status_code == 403

@@ -42,11 +42,11 @@ def _year(request) -> int:
 
 
 def _district(request) -> AdminArea:
+    chosen = number_param(request.GET.get("district") or request.POST.get("district"), "district", integer=True)
     own = district_of(request.user)
     if own is not None:
         return own
     districts = restrict(AdminArea.objects.filter(level="district"), request.user, VIEW).order_by("code")
-    chosen = number_param(request.GET.get("district") or request.POST.get("district"), "district", integer=True)
     district = districts.filter(pk=chosen).first() if chosen else districts.first()
     if district is None:
         raise Invalid(_("No such district."), field="district")
@@ -115,9 +115,11 @@ def _post(request, district, year):
 @require_http_methods(["GET", "POST"])
 @login_required
 def opinions_page(request):
-    require(request.user, StreetOpinion, ADD)
+    """A street office enters its opinions; the district and officials read those of the district's streets."""
+    require(request.user, StreetOpinion, VIEW)
     street, year = street_of(request.user), _year_open(request)
     if request.method == "POST":
+        require(request.user, StreetOpinion, ADD)
         try:
             opinion = svc.opinion_save(user=request.user, enterprise_id=number_param(
                 request.POST.get("enterprise"), "enterprise", integer=True, default=0), year=year,
@@ -126,9 +128,13 @@ def opinions_page(request):
         except Invalid as exc:
             messages.error(request, str(exc))
         return redirect(reverse("evaluation-opinions") + "?" + urlencode({"year": year}))
-    return render(request, "layers/evaluation_opinions.html", {
-        "street": street, "year": year, "years": range(svc.default_year() + 1, 2019, -1),
-        "enterprises": selectors.street_enterprises(street=street, year=year)})
+    context = {"street": street, "year": year, "years": range(svc.default_year() + 1, 2019, -1)}
+    if street is not None:
+        context["enterprises"] = selectors.street_enterprises(street=street, year=year)
+    else:
+        context["opinions"] = (restrict(StreetOpinion.objects.filter(year=year), request.user, VIEW)
+                               .select_related("street", "enterprise").order_by("street__code", "enterprise__name"))
+    return render(request, "layers/evaluation_opinions.html", context)
 
 
 def _year_open(request) -> int:
