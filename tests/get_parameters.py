@@ -198,6 +198,7 @@ GET_ENDPOINTS = [
     Endpoint("api/export/", lambda o: "/api/export/"),
     Endpoint("jobs/", lambda o: "/jobs/"),
     Endpoint("evaluations/", lambda o: "/evaluations/", {"district": WHOLE, "year": WHOLE, "job": WHOLE}),
+    Endpoint("api/evaluations/", lambda o: "/api/evaluations/", {"district": WHOLE, "year": WHOLE}),
     Endpoint("evaluations/opinions/", lambda o: "/evaluations/opinions/", {"year": WHOLE}),
     Endpoint("api/jobs/", lambda o: "/api/jobs/"),
     Endpoint("api/jobs/<int:pk>/", lambda o: f"/api/jobs/{o.background_job}/"),

@@ -199,3 +199,15 @@ def test_pages_show_results_with_explanations_and_save_opinions(built, client):
     client.force_login(make_user("ent2", Role.ENTERPRISE, enterprise=built["enterprise"]))
     assert client.get("/evaluations/").status_code == 403
     assert client.get("/evaluations/opinions/").status_code == 403
+
+
+def test_the_api_lists_the_results_with_their_explanation(built, client):
+    service.evaluation_run(user=built["planner"], district_id=built["district"].pk, year=YEAR)
+    client.force_login(make_user("off2", Role.OFFICIAL, district=built["district"]))
+    answer = client.get(f"/api/evaluations/?year={YEAR}", HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 200
+    mine = [r for r in answer.json()["results"] if r["enterprise"]["id"] == built["enterprise"].pk]
+    assert len(mine) == 1 and mine[0]["total"] == 58.1 and mine[0]["status"] == "draft"
+    assert any(line.startswith("Contract fulfilment: 1 of 2") for line in mine[0]["explanation"])
+    client.force_login(make_user("ent3", Role.ENTERPRISE, enterprise=built["enterprise"]))
+    assert client.get("/api/evaluations/").status_code == 403

@@ -659,6 +659,7 @@ ENDPOINTS = [
     E("enterprise-listing-submit", POST, J(case_listing_page), DISTRICT, 302),
     # The annual evaluation (docs/EVALUATIONS.md): the district runs it, officials read; street offices give opinions.
     E("evaluations", GET, url("/evaluations/"), PLAN_READERS, 200),
+    E("api:evaluation-list", GET, url("/api/evaluations/"), PLAN_READERS, 200, **REST),
     E("evaluations", POST, J(case_evaluation_scheme), DISTRICT, 302),
     E("evaluation-opinions", GET, url("/evaluations/opinions/"), EVERYONE, 200),
     E("evaluation-opinions", POST, J(case_street_opinion), frozenset({"street_office"}), 302),

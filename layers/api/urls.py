@@ -7,8 +7,8 @@ contract of docs/*_API.md and the JavaScript, and never change with a name. All 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import (abandonment, address, coverage, enterprises, export, imports, jobs, management_areas, plans, service,
-               views)
+from . import (abandonment, address, coverage, enterprises, evaluations, export, imports, jobs, management_areas, plans,
+               service, views)
 from .drf import LoggedInElseLogInPage
 from .tokens import obtain_token
 
@@ -87,6 +87,8 @@ urlpatterns = [
     path("jobs/<int:pk>/download/", jobs.job_download, name="job-download"),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md).
     path("address-match/", address.address_match, name="address-match"),
+    # The annual evaluation (docs/EVALUATIONS.md).
+    path("evaluations/", evaluations.evaluation_list, name="evaluation-list"),
     # The API's description and keys (docs/API.md).
     path("schema/", SpectacularAPIView.as_view(**LOGGED_IN), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", **LOGGED_IN), name="docs"),

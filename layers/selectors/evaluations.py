@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import AdminArea, EnterpriseEvaluation, EvaluationScheme, Rating, StreetOpinion
+from ..permissions import VIEW, district_of, restrict
 from ..planning.evaluation import Inputs, Scheme
 from .inspections import inspection_scores
 
@@ -126,3 +128,39 @@ def street_enterprises(*, street, year: int) -> list[dict]:
 
 def streets_of(district) -> list[AdminArea]:
     return list(AdminArea.objects.filter(parent=district, level="street").order_by("code"))
+
+
+def districts_for(user):
+    """The districts whose evaluation the user may choose: its own, or every district in its scope (city roles)."""
+    return restrict(AdminArea.objects.filter(level="district"), user, VIEW).order_by("code")
+
+
+def district_for(user, chosen: int | None) -> AdminArea | None:
+    """The district the user's evaluation pages show: a district role's own; for the city roles the chosen one (or the
+    first); None when the chosen one is not in the user's scope."""
+    own = district_of(user)
+    if own is not None:
+        return own
+    districts = districts_for(user)
+    return districts.filter(pk=chosen).first() if chosen else districts.first()
+
+
+def explained(lines) -> list[str]:
+    """A stored explanation (English msgids with their parameters) in the user's language."""
+    out = []
+    for text, params in lines:
+        try:
+            out.append(_(text) % params)
+        except (KeyError, TypeError, ValueError):
+            out.append(text % params)
+    return out
+
+
+def result_json(row: EnterpriseEvaluation) -> dict:
+    return {"id": row.pk, "enterprise": {"id": row.enterprise_id, "name": row.enterprise.name},
+            "district": row.district_id, "year": row.year,
+            "scores": {"contracts": row.score_contracts, "complaints": row.score_complaints,
+                       "inspections": row.score_inspections, "opinions": row.score_opinions},
+            "total": row.total, "grade": row.grade, "passed": row.passed, "key_supervision": row.key_supervision,
+            "red_list_proposed": row.red_list_proposed, "status": row.status, "inputs": row.inputs,
+            "explanation": explained(row.explanation)}

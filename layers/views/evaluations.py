@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..models import AdminArea, EnterpriseEvaluation, EvaluationScheme, EvaluationStatus, StreetOpinion
 from ..params import number_param
-from ..permissions import ADD, CHANGE, VIEW, district_of, may, require, restrict, street_of
+from ..permissions import ADD, CHANGE, VIEW, may, require, restrict, street_of
 from ..planning.evaluation import COMPONENTS
 from ..refusals import Invalid
 from ..selectors import evaluations as selectors
@@ -24,17 +24,6 @@ COMPONENT_LABELS = {"contracts": gettext_lazy("Contract fulfilment"), "complaint
                     "inspections": gettext_lazy("Inspections"), "opinions": gettext_lazy("Street opinions")}
 
 
-def _explained(lines) -> list[str]:
-    """The stored explanation (English msgid and parameters) in the user's language."""
-    out = []
-    for text, params in lines:
-        try:
-            out.append(_(text) % params)
-        except (KeyError, TypeError, ValueError):
-            out.append(text % params)
-    return out
-
-
 def _year(request) -> int:
     year = number_param(request.GET.get("year") or request.POST.get("year"), "year", integer=True,
                         default=svc.default_year())
@@ -43,11 +32,7 @@ def _year(request) -> int:
 
 def _district(request) -> AdminArea:
     chosen = number_param(request.GET.get("district") or request.POST.get("district"), "district", integer=True)
-    own = district_of(request.user)
-    if own is not None:
-        return own
-    districts = restrict(AdminArea.objects.filter(level="district"), request.user, VIEW).order_by("code")
-    district = districts.filter(pk=chosen).first() if chosen else districts.first()
+    district = selectors.district_for(request.user, chosen)
     if district is None:
         raise Invalid(_("No such district."), field="district")
     return district
@@ -66,7 +51,7 @@ def evaluations_page(request):
         return _post(request, district, year)
     rows = list(svc.visible_evaluations(request.user, district=district, year=year))
     effects = svc.consequences(rows, year)
-    results = [{"row": r, "effect": effects[r.pk], "explanation": _explained(r.explanation),
+    results = [{"row": r, "effect": effects[r.pk], "explanation": selectors.explained(r.explanation),
                 "scores": [r.score_contracts, r.score_complaints, r.score_inspections, r.score_opinions]}
                for r in rows]
     scheme = EvaluationScheme.objects.filter(district=district).first() or EvaluationScheme(district=district)
@@ -74,7 +59,7 @@ def evaluations_page(request):
     job = number_param(request.GET.get("job"), "job", integer=True)
     config = {"job": reverse("api:job-detail", args=[job]) if job else None, "strings": job_strings(),
               "reload": _here(district, year)}
-    districts = list(restrict(AdminArea.objects.filter(level="district"), request.user, VIEW).order_by("code"))
+    districts = list(selectors.districts_for(request.user))
     return render(request, "layers/evaluations.html", {
         "district": district, "districts": districts, "year": year, "years": range(svc.default_year(), 2019, -1),
         "results": results, "labels": [COMPONENT_LABELS[c] for c in COMPONENTS], "scheme": scheme,
