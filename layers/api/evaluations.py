@@ -20,24 +20,24 @@ class EvaluationQuery(serializers.Serializer):
     year = WholeNumber(required=False, help_text="A finished year; the last one by default.")
 
 
-class EnterpriseRef(serializers.Serializer):
+class EvaluatedEnterpriseOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class Scores(serializers.Serializer):
+class ComponentScoresOut(serializers.Serializer):
     contracts = serializers.FloatField(allow_null=True)
     complaints = serializers.FloatField(allow_null=True)
     inspections = serializers.FloatField(allow_null=True)
     opinions = serializers.FloatField(allow_null=True)
 
 
-class EvaluationOut(serializers.Serializer):
+class AnnualResultOut(serializers.Serializer):
     id = serializers.IntegerField()
-    enterprise = EnterpriseRef()
+    enterprise = EvaluatedEnterpriseOut()
     district = serializers.IntegerField()
     year = serializers.IntegerField()
-    scores = Scores(help_text="0–100; null: no data for that component (its weight is shared by the others).")
+    scores = ComponentScoresOut(help_text="0–100; null: no data for that component (its weight is shared by the others).")
     total = serializers.FloatField()
     grade = serializers.CharField()
     passed = serializers.BooleanField()
@@ -48,10 +48,10 @@ class EvaluationOut(serializers.Serializer):
     explanation = serializers.ListField(child=serializers.CharField(), help_text="How the result was computed.")
 
 
-class EvaluationListOut(serializers.Serializer):
+class AnnualResultListOut(serializers.Serializer):
     district = serializers.IntegerField()
     year = serializers.IntegerField()
-    results = EvaluationOut(many=True)
+    results = AnnualResultOut(many=True)
 
 
 @extend_schema(
@@ -60,7 +60,7 @@ class EvaluationListOut(serializers.Serializer):
     description="Each enterprise serving the district in the year: component scores, total, grade, pass, key "
                 "supervision, red-list proposal, status (draft until a planner confirms) and the explanation.",
     parameters=[EvaluationQuery],
-    responses={200: EvaluationListOut, **errors(400, 403, 404)},
+    responses={200: AnnualResultListOut, **errors(400, 403, 404)},
 )
 @api_view(["GET"])
 def evaluation_list(request):
