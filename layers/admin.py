@@ -421,6 +421,25 @@ class CreditEvaluationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ("year", "passed", "grade")
 
 
+# The annual evaluation (docs/EVALUATIONS.md): written through layers.services.evaluations; read-only here.
+@admin.register(models.StreetOpinion)
+class StreetOpinionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("year", "street", "enterprise", "score", "by", "at")
+    list_filter = ("year",)
+
+
+@admin.register(models.EvaluationScheme)
+class EvaluationSchemeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("district", "weight_contracts", "weight_complaints", "weight_inspections", "weight_opinions",
+                    "pass_line")
+
+
+@admin.register(models.EnterpriseEvaluation)
+class EnterpriseEvaluationAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    list_display = ("year", "district", "enterprise", "total", "grade", "passed", "status")
+    list_filter = ("year", "status", "grade")
+
+
 @admin.register(models.EnterpriseListing)
 class EnterpriseListingAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ("enterprise", "status", "listed_on", "reason", "decided_by")

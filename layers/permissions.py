@@ -40,9 +40,11 @@ from .models import (
     ComplaintCategory,
     CreditEvaluation,
     Enterprise,
+    EnterpriseEvaluation,
     EnterpriseJurisdiction,
     EnterpriseListing,
     Estate,
+    EvaluationScheme,
     ImportJob,
     Inspection,
     Job,
@@ -52,6 +54,7 @@ from .models import (
     Road,
     Role,
     ServiceContract,
+    StreetOpinion,
     TakeoverPlan,
 )
 from .models import DISTRICT_ROLES
@@ -143,6 +146,16 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (Checklist, VIEW): EVERYONE,
     (Checklist, ADD): DISTRICT,
     (Checklist, CHANGE): DISTRICT,
+    # The annual evaluation (003 §5(3), docs/EVALUATIONS.md): the district runs and confirms it and sets its scheme;
+    # officials read it; street offices give their opinion of the enterprises serving in their street.
+    (EnterpriseEvaluation, VIEW): DISTRICT | {Role.OFFICIAL, Role.CITY_OFFICIAL},
+    (EnterpriseEvaluation, ADD): DISTRICT,
+    (EnterpriseEvaluation, CHANGE): DISTRICT,
+    (EvaluationScheme, VIEW): DISTRICT | {Role.OFFICIAL, Role.CITY_OFFICIAL},
+    (EvaluationScheme, CHANGE): DISTRICT,
+    (StreetOpinion, VIEW): DISTRICT | {Role.OFFICIAL, Role.CITY_OFFICIAL, Role.STREET_OFFICE},
+    (StreetOpinion, ADD): frozenset({Role.STREET_OFFICE}),
+    (StreetOpinion, CHANGE): frozenset({Role.STREET_OFFICE}),
     # The audit log (docs/SECURITY.md): administrators read it; nobody changes it (the database refuses).
     (AuditEvent, VIEW): frozenset({Role.ADMINISTRATOR}),
 }
@@ -158,6 +171,7 @@ STREET_LOOKUP: dict[type[Model], str] = {
     Complaint: "street",
     JointMeetingItem: "complaint__street",
     Inspection: "street",
+    StreetOpinion: "street",
 }
 
 # Where a community's jurisdiction lies (its residents' committee, DOMAIN.md "Who uses it"): like a street office's
@@ -205,6 +219,9 @@ DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     JointMeetingItem: ("complaint__district",),
     Inspection: ("street__parent",),
     Checklist: ("district",),
+    EnterpriseEvaluation: ("district",),
+    EvaluationScheme: ("district",),
+    StreetOpinion: ("street__parent",),
     # A district's imports and jobs: those of its district users and of its streets' offices; the system
     # administrator's and the city official's are their own.
     ImportJob: ("user__profile__district", "user__profile__street__parent"),

@@ -7,7 +7,8 @@ from django.urls import include, path
 
 from layers.tiles import views as tiles
 from layers.views import (abandonment, audit, complaint_case, complaint_tables, complaints, dashboard, details,
-                          enterprises, imports, inspections, jobs, joint_meeting, map as map_views, plans, service)
+                          enterprises, evaluations, imports, inspections, jobs, joint_meeting, map as map_views, plans,
+                          service)
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -52,4 +53,7 @@ urlpatterns = [
     # Complaints taken in (docs/COMPLAINTS.md "Intake").
     path("complaints/", complaints.complaint_list, name="complaint-list"),
     path("complaints/confirm/", complaints.complaint_confirm, name="complaint-confirm"),
+
+    path("evaluations/", evaluations.evaluations_page, name="evaluations"),
+    path("evaluations/opinions/", evaluations.opinions_page, name="evaluation-opinions"),
 ]

@@ -35,7 +35,11 @@ DATA_PARTS = """
   (SELECT string_agg(concat_ws(',', id, responsible, department, keywords, sign_days, reply_days, close_days, active),
                      ';' ORDER BY id) FROM layers_complaintcategory),
   (SELECT string_agg(concat_ws(',', id, status, cancel_requested), ';' ORDER BY id) FROM layers_job),
-  (SELECT string_agg(concat_ws(',', id, status, estate_id, level), ';' ORDER BY id) FROM layers_complaint)"""
+  (SELECT string_agg(concat_ws(',', id, status, estate_id, level), ';' ORDER BY id) FROM layers_complaint),
+  (SELECT string_agg(concat_ws(',', id, score, comment), ';' ORDER BY id) FROM layers_streetopinion),
+  (SELECT string_agg(concat_ws(',', id, pass_line, weight_contracts, grade_aaa), ';' ORDER BY id)
+     FROM layers_evaluationscheme),
+  (SELECT string_agg(concat_ws(',', id, status, total), ';' ORDER BY id) FROM layers_enterpriseevaluation)"""
 JOBS_PART = "(SELECT string_agg(concat_ws(',', id, status), ';' ORDER BY id) FROM layers_importjob)"
 
 

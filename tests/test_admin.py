@@ -4,7 +4,16 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.gis.db.models import GeometryField
 
-from layers.models import AbandonmentPhoto, CalendarDay, ComplaintAttachment, ImportJob, InspectionPhoto, Job
+from layers.models import (
+    AbandonmentPhoto,
+    CalendarDay,
+    ComplaintAttachment,
+    EnterpriseEvaluation,
+    EvaluationScheme,
+    ImportJob,
+    InspectionPhoto,
+    Job,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +23,8 @@ NOT_IN_DEMO = {AbandonmentPhoto}
 NOT_IN_DEMO |= {ImportJob, Job}
 # Attachments, calendar exceptions and (before the demo year is loaded) complaints are made by their users.
 NOT_IN_DEMO |= {ComplaintAttachment, CalendarDay, InspectionPhoto}
+# Evaluation results and schemes are made by planners (the demo ships street opinions only).
+NOT_IN_DEMO |= {EnterpriseEvaluation, EvaluationScheme}
 LAYERS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "layers"]
 
 

@@ -58,13 +58,16 @@ from layers.models import (
     ComplaintCategory,
     ComplaintEvent,
     Enterprise,
+    EnterpriseEvaluation,
     Estate,
+    EvaluationScheme,
     ImportJob,
     InspectionPhoto,
     Job,
     JointMeetingItem,
     ManagementArea,
     ServiceContract,
+    StreetOpinion,
     TakeoverPlan,
     UserProfile,
 )
@@ -410,6 +413,19 @@ def case_enterprise_page_edit(inside):
 def case_evaluation_page(inside):
     body = {"year": datetime.date.today().year - 1, "grade": "A", "passed": "yes"}
     return f"/enterprises/{a_fresh_enterprise().pk}/evaluate/", body, "form"
+
+
+def case_evaluation_scheme(inside):
+    return "/evaluations/", {"action": "scheme", "pass_line": 55}, "form"
+
+
+def case_street_opinion(inside):
+    """An opinion of an enterprise serving an estate of the street office's street last year."""
+    year = datetime.date.today().year - 1
+    contract = (ServiceContract.objects.filter(estate__community__parent=street(True), enterprise__isnull=False,
+                                               start_date__lt=datetime.date(year + 1, 1, 1))
+                .exclude(end_date__lte=datetime.date(year, 1, 1)).order_by("pk").first())
+    return "/evaluations/opinions/", {"enterprise": contract.enterprise_id, "year": year, "score": 70}, "form"
 
 
 def case_listing_page(inside):
@@ -813,6 +829,12 @@ ENDPOINTS = [
     E("enterprise-edit", POST, J(case_enterprise_page_edit), DISTRICT, 302),
     E("enterprise-evaluation-submit", POST, J(case_evaluation_page), DISTRICT, 302),
     E("enterprise-listing-submit", POST, J(case_listing_page), DISTRICT, 302),
+    # The annual evaluation (docs/EVALUATIONS.md): the district runs it, officials read; street offices give opinions.
+    E("evaluations", GET, url("/evaluations/"), PLAN_READERS, 200),
+    E("api:evaluation-list", GET, url("/api/evaluations/"), PLAN_READERS, 200, **REST),
+    E("evaluations", POST, J(case_evaluation_scheme), DISTRICT, 302),
+    E("evaluation-opinions", GET, url("/evaluations/opinions/"), EVERYONE, 200),
+    E("evaluation-opinions", POST, J(case_street_opinion), frozenset({"street_office"}), 302),
     # Service (docs/SERVICE_API.md): the district assigns; street offices read their own street.
     E("service", GET, url("/service/"), EVERYONE, 200),
     E("api:service-assign", POST, J(case_service_assign), DISTRICT, 201, scope=STREET, **REST),
@@ -911,7 +933,8 @@ ENDPOINTS = [
 ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversion", "creditevaluation",
                    "enterpriselisting", "registerchange", "takeoverplan", "bundle", "bundleestate", "planversion",
                    "importjob", "auditevent", "job", "complaint", "complaintevent", "complaintattachment",
-                   "jointmeetingitem", "checklist", "checklistitem", "inspection", "inspectionscore", "inspectionphoto"}
+                   "jointmeetingitem", "checklist", "checklistitem", "inspection", "inspectionscore", "inspectionphoto",
+                   "streetopinion", "evaluationscheme", "enterpriseevaluation"}
 ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
 
 
@@ -930,7 +953,13 @@ def an_object_of(model):
                                                                       sent_by=user("planner")),
             CalendarDay: lambda: CalendarDay.objects.create(date=datetime.date(2026, 10, 1), working=False,
                                                             name="国庆节"),
-            AuditEvent: lambda: record_command("permission_matrix", "an event for the admin pages")}
+            AuditEvent: lambda: record_command("permission_matrix", "an event for the admin pages"),
+            EvaluationScheme: lambda: EvaluationScheme.objects.create(district=user("planner").profile.district),
+            EnterpriseEvaluation: lambda: EnterpriseEvaluation.objects.create(
+                enterprise=a_normal_enterprise(), district=user("planner").profile.district, year=2020, total=50,
+                grade="B", passed=False),
+            StreetOpinion: lambda: StreetOpinion.objects.create(street=street(True), enterprise=a_normal_enterprise(),
+                                                                year=2020, score=60)}
     if model is TokenProxy:  # the admin's tokens are keyed by their user's id
         Token.objects.create(user=user("official"))
         return TokenProxy.objects.get(user=user("official"))

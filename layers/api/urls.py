@@ -7,8 +7,8 @@ contract of docs/*_API.md and the JavaScript, and never change with a name. All 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import (abandonment, address, complaint_steps, complaints, coverage, enterprises, export, imports, inspections,
-               jobs, management_areas, plans, service, views)
+from . import (abandonment, address, complaint_steps, complaints, coverage, enterprises, evaluations, export, imports,
+               inspections, jobs, management_areas, plans, service, views)
 from .drf import LoggedInElseLogInPage
 from .tokens import obtain_token
 
@@ -94,6 +94,9 @@ urlpatterns = [
     # Complaints taken in (docs/COMPLAINTS.md "Intake").
     path("complaints/", complaints.complaint_list, name="complaint-list"),
     path("complaints/import/", complaints.complaint_import, name="complaint-import"),
+
+    # The annual evaluation (docs/EVALUATIONS.md).
+    path("evaluations/", evaluations.evaluation_list, name="evaluation-list"),
     # The API's description and keys (docs/API.md).
     path("schema/", SpectacularAPIView.as_view(**LOGGED_IN), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", **LOGGED_IN), name="docs"),

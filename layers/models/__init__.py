@@ -36,6 +36,7 @@ from .enterprises import (
     RegisterAction,
     RegisterChange,
 )
+from .evaluations import EnterpriseEvaluation, EvaluationScheme, EvaluationStatus, StreetOpinion
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
 from .history import ChangeAction, ManagementAreaVersion
 from .imports import ImportJob, ImportStatus
@@ -56,6 +57,7 @@ __all__ = [
     "Responsible", "StepKind", "COMMUNITY_ROLES", "ENTERPRISE_ROLES",
     "Job", "JobKind", "JobStatus",
     "Bundle", "BundleEstate", "PlanStatus", "PlanVersion", "TakeoverPlan",
+    "EnterpriseEvaluation", "EvaluationScheme", "EvaluationStatus", "StreetOpinion",
     "CreditEvaluation", "EnterpriseListing", "RegisterAction", "RegisterChange",
     "Abandonment", "AdminArea", "AdminLevel", "PARENT_LEVEL", "Building", "CaretakerAgency", "CaretakerKind", "ContractMode",
     "CreditGrade", "Enterprise", "EnterpriseJurisdiction", "Estate", "ListStatus", "ManagementArea",

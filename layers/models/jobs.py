@@ -12,6 +12,7 @@ class JobKind(models.TextChoices):
     IMPORT = "import", _("Data import")
     PLAN_PROPOSAL = "plan_proposal", _("Bundle proposal")
     COMPLAINT_IMPORT = "complaint_import", _("Hotline work-order import")
+    EVALUATION = "evaluation", _("Annual evaluation")
 
 
 class JobStatus(models.TextChoices):

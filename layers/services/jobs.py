@@ -421,5 +421,16 @@ def _run_complaint_import(job: Job, channel: Channel) -> tuple[str, dict]:
                     "to_confirm": report["counts"]["to_confirm"]}})
 
 
+def _run_evaluation(job: Job, channel: Channel) -> tuple[str, dict]:
+    from . import evaluations as evaluation_service
+
+    params = job.params
+    channel.progress(0, 1, _("Evaluating enterprises"))
+    count = evaluation_service.evaluation_run(user=job.user, district_id=params["district"], year=params["year"],
+                                              progress=lambda done, total: channel.progress(done, total))
+    return (_("%(n)s enterprises evaluated (drafts)") % {"n": count},
+            {"result": {"district": params["district"], "year": params["year"], "enterprises": count}})
+
+
 RUNNERS = {JobKind.EXPORT: _run_export, JobKind.IMPORT: _run_import, JobKind.PLAN_PROPOSAL: _run_plan,
-           JobKind.COMPLAINT_IMPORT: _run_complaint_import}
+           JobKind.COMPLAINT_IMPORT: _run_complaint_import, JobKind.EVALUATION: _run_evaluation}
