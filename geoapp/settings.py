@@ -282,6 +282,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 ABANDONMENT_PHOTO_MAX_BYTES = env_int("ABANDONMENT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 ABANDONMENT_PHOTOS_MAX = 5
+# The phone app (docs/MOBILE.md): the most an offline map download (tiles z14–18 and layer data) may take.
+MOBILE_OFFLINE_MAX_BYTES = env_int("MOBILE_OFFLINE_MAX_BYTES", 30 * 1024 * 1024)
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", max(IMPORT_MAX_BYTES, ABANDONMENT_PHOTOS_MAX * ABANDONMENT_PHOTO_MAX_BYTES)
                            + 1024 * 1024)
 

@@ -88,6 +88,7 @@ DISTRICT = frozenset({"planner", "admin"})  # the district department and the ad
 PLAN_READERS = DISTRICT | {"official", "city"}  # takeover plans: street offices do not see them (docs/PLANS.md)
 REPORTERS = DISTRICT | {"street_office"}  # abandoned-building reports are filed by street offices and the district
 ADMINISTRATOR = frozenset({"admin"})  # the Django admin
+MOBILE = frozenset({"street_office", "community", "planner"})  # the phone app /m/ (permissions.MOBILE_ROLES)
 ALL = EVERYONE | {"anonymous"}  # public pages: log-in, password reset, language
 
 # What an anonymous caller gets (layers/api/drf.py): the pages and map/coverage APIs send the browser to the log-in
@@ -603,6 +604,12 @@ ENDPOINTS = [
     E("abandonment-report-decide", POST, J(case_report_page_decide), DISTRICT, 302, scope=STREET),
     E("abandonment-photo", GET, lambda i: Request(f"/abandonment/photos/{a_photo(i).pk}/"), EVERYONE, 200,
       scope=STREET),
+    # The phone app (docs/MOBILE.md): street offices, communities and planners (checks); its manifest and service
+    # worker are public files (no data in them), as the browser fetches the worker without asking twice.
+    E("mobile", GET, url("/m/"), MOBILE, 200),
+    E("mobile-nearby", GET, url("/m/nearby/?lon=125.3&lat=43.88"), MOBILE, 200),
+    E("mobile-manifest", GET, url("/m/manifest.webmanifest"), ALL, 200),
+    E("mobile-sw", GET, url("/m/sw.js"), ALL, 200),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.

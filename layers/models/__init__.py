@@ -37,6 +37,7 @@ from .enterprises import (
     RegisterChange,
 )
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
+from .idempotency import IdempotentRequest
 from .history import ChangeAction, ManagementAreaVersion
 from .imports import ImportJob, ImportStatus
 from .jobs import Job, JobKind, JobStatus
@@ -46,7 +47,7 @@ from .renovation import RenovationItem, RenovationProject, RenovationStatus
 
 __all__ = [
     "AbandonmentEvent", "AbandonmentPhoto", "AbandonmentReason", "AbandonmentReport", "ReportState",
-    "AuditEvent", "AuditKind",
+    "AuditEvent", "AuditKind", "IdempotentRequest",
     "ChangeAction", "ManagementAreaVersion",
     "ImportJob", "ImportStatus",
     "CalendarDay", "Channel", "Complaint", "ComplaintAttachment", "ComplaintCategory", "ComplaintEvent",
