@@ -40,7 +40,7 @@ SHELL_STATIC = [
 ]
 WORKBOX_STATIC = "layers/vendor/workbox/"
 # The layers the phone map draws and the offline map keeps (vector tiles, docs/TILES.md).
-MOBILE_TILE_LAYERS = ["admin_street", "estates", "buildings", "roads"]
+MOBILE_TILE_LAYERS = ["roads", "estates", "buildings"]  # the street outline is drawn from the page (GeoJSON)
 OFFLINE_ZOOMS = (14, 18)
 FAR_METRES = 200  # farther from the building than this, the reporter confirms (the report keeps the distance)
 
