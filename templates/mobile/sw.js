@@ -40,7 +40,8 @@ workbox.routing.registerRoute(
   ({ url }) => url.pathname.startsWith("/tiles/"),
   async ({ request }) => {
     const cache = await caches.open(OFFLINE_MAP);
-    const hit = await cache.match(request, { ignoreSearch: false });
+    // Tiles vary by Accept-Encoding; the stored copy is already decoded, so any encoding matches.
+    const hit = await cache.match(request, { ignoreVary: true });
     if (hit) return hit;
     return fetch(request);
   },
