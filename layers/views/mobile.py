@@ -47,7 +47,7 @@ FAR_METRES = 200  # farther from the building than this, the reporter confirms (
 
 def _strings() -> dict:
     return {
-        "online": _("Online"), "offline": _("Offline"),
+        "online": _("Connection: online"), "offline": _("Offline"),
         "position": _("Your position (± {accuracy} m)"),
         "noPosition": _("No position: {reason}. The list shows your area."),
         "noGeolocation": _("This browser gives no position."),

@@ -147,7 +147,7 @@ async function renderOutbox() {
     return el("li", { class: `m-out m-out-${item.state}`, "data-state": item.state },
       el("strong", { text: item.buildingName }),
       el("span", { class: "m-state", text: STATE_LABELS[item.state] || item.state }),
-      el("span", { class: "m-sub", text: `${fmtDateTime(item.createdAt)} · ${s.photoCount.replace("{n}", (item.photos || []).length)}` }),
+      el("span", { class: "m-sub", text: `${fmtDateTime(item.createdAt)} · ${s.photoCount.replace("{n}", item.photoCount || 0)}` }),
       item.error ? el("span", { class: "m-error", text: item.error }) : null,
       item.reportId ? el("span", { class: "m-sub", text: s.reportNo.replace("{id}", item.reportId) }) : null,
       el("span", { class: "m-actions" }, actions));

@@ -29,7 +29,7 @@ function newKey() {
 
 /** Queue one report: {buildingId, buildingName, fields: {reason, …}, photos: [{blob, name, takenAt, …}]}. */
 export async function enqueue(record) {
-  const item = { ...record, key: newKey(), state: WAITING, error: "", createdAt: new Date().toISOString(), tries: 0 };
+  const item = { ...record, photoCount: (record.photos || []).length, key: newKey(), state: WAITING, error: "", createdAt: new Date().toISOString(), tries: 0 };
   item.id = await (await db()).add(STORE, item);
   return item;
 }
