@@ -130,7 +130,9 @@ def mobile_app(request):
         "farMetres": FAR_METRES,
         "strings": _strings(),
     }
-    return render(request, "mobile/app.html", {"config": config, "user_name": request.user.get_username()})
+    return render(request, "mobile/app.html", {
+        "config": config, "modules": [path for path in SHELL_STATIC if path.endswith(".js") and "/js/" in path
+                                      or path.endswith("idb/index.js")]})
 
 
 @login_required

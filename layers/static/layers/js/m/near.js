@@ -11,7 +11,11 @@ export function createNear(config, { onPick }) {
   const positionLine = document.getElementById("m-position");
   const map = L.map("m-map", { zoomControl: false, attributionControl: false, maxZoom: 19 });
   L.control.zoom({ position: "bottomright" }).addTo(map);
-  if (L.vectorGrid) {
+  // The tiles wait for the first list: on a slow line they would take the bandwidth the list needs.
+  let tilesAdded = false;
+  function addTiles() {
+    if (tilesAdded || !L.vectorGrid) return;
+    tilesAdded = true;
     const styles = {
       roads: { weight: 2, color: "#9e9e9e" },
       estates: { weight: 1, color: "#607d8b", fill: true, fillOpacity: 0.08 },
@@ -24,6 +28,7 @@ export function createNear(config, { onPick }) {
       }).addTo(map);
     }
   }
+  setTimeout(addTiles, 8000); // at the latest
   const area = config.area;
   let areaLayer = null;
   if (area && area.outline) {
@@ -72,6 +77,7 @@ export function createNear(config, { onPick }) {
       data = await response.json();
     } catch (error) {
       document.getElementById("m-buildings").replaceChildren(el("li", { class: "m-hint", text: s.nearbyOffline }));
+      addTiles();
       return;
     }
     drawOutlines(data.outlines);
@@ -80,6 +86,7 @@ export function createNear(config, { onPick }) {
     );
     document.getElementById("m-estates").replaceChildren(...data.estates.map((e) =>
       listItem(e.name, `${fmtInt(e.distance_m)} m · ${e.address || ""}`, () => {})));
+    requestAnimationFrame(addTiles);
   }
 
   function located(fix) {
