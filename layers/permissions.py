@@ -338,6 +338,21 @@ def may(user, model: type[Model], action: str) -> bool:
     return role_of(user) in _roles(model, action)
 
 
+# Who opens the phone app /m/ (docs/MOBILE.md): the field roles, and planners to check it. What each may do in it
+# is still decided per model by ROLE_ACTIONS (a community sees its area but reports no building).
+MOBILE_ROLES = frozenset({Role.STREET_OFFICE, Role.COMMUNITY, Role.PLANNER})
+
+
+def may_use_mobile(user) -> bool:
+    return role_of(user) in MOBILE_ROLES
+
+
+def require_mobile(user) -> None:
+    """Raise PermissionDenied (403) unless the user's role uses the phone app."""
+    if not may_use_mobile(user):
+        raise PermissionDenied(_("The field app is for street offices, communities and planners."))
+
+
 def require(user, model: type[Model], action: str) -> None:
     """Raise PermissionDenied (403) when the user's role may not do `action` on `model` at all."""
     if not may(user, model, action):

@@ -7,8 +7,9 @@ from django.urls import include, path
 
 from layers.tiles import views as tiles
 from layers.views import (abandonment, audit, complaint_case, complaint_tables, complaints, dashboard, details,
-                          enterprises, evaluations, imports, inspections, jobs, joint_meeting, map as map_views, plans,
-                          service)
+                          enterprises, evaluations, imports, inspections, jobs, joint_meeting, map as map_views, mobile,
+                          plans, service)
+
 
 urlpatterns = [
     path("", map_views.map_page, name="map"),
@@ -21,6 +22,10 @@ urlpatterns = [
     path("buildings/<int:pk>/", details.building_detail, name="building-detail"),
     path("management-areas/<int:pk>/", details.management_area_detail, name="management-area-detail"),
     path("management-areas/<int:pk>/history/", details.management_area_history, name="management-area-history"),
+    path("m/", mobile.mobile_app, name="mobile"),
+    path("m/nearby/", mobile.mobile_nearby, name="mobile-nearby"),
+    path("m/manifest.webmanifest", mobile.mobile_manifest, name="mobile-manifest"),
+    path("m/sw.js", mobile.mobile_service_worker, name="mobile-sw"),
     path("abandonment/", abandonment.abandonment_list, name="abandonment"),
     path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
     path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),

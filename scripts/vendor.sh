@@ -21,6 +21,21 @@ FILES=(
   "echarts dist/echarts.min.js echarts/echarts.min.js"
   # Heatmap of uncovered households on the map.
   "leaflet.heat dist/leaflet-heat.js leaflet.heat/leaflet-heat.js"
+  # The phone app's outbox in IndexedDB (an ES module, imported as is).
+  "idb build/index.js idb/index.js"
+  # The phone app's service worker: workbox-sw loads the other modules from this folder (modulePathPrefix).
+  "workbox-sw build/workbox-sw.js workbox/workbox-sw.js"
+  "workbox-sw build/workbox-sw.js.map workbox/workbox-sw.js.map"
+  "workbox-core build/workbox-core.prod.js workbox/workbox-core.prod.js"
+  "workbox-core build/workbox-core.prod.js.map workbox/workbox-core.prod.js.map"
+  "workbox-precaching build/workbox-precaching.prod.js workbox/workbox-precaching.prod.js"
+  "workbox-precaching build/workbox-precaching.prod.js.map workbox/workbox-precaching.prod.js.map"
+  "workbox-routing build/workbox-routing.prod.js workbox/workbox-routing.prod.js"
+  "workbox-routing build/workbox-routing.prod.js.map workbox/workbox-routing.prod.js.map"
+  "workbox-strategies build/workbox-strategies.prod.js workbox/workbox-strategies.prod.js"
+  "workbox-strategies build/workbox-strategies.prod.js.map workbox/workbox-strategies.prod.js.map"
+  "workbox-expiration build/workbox-expiration.prod.js workbox/workbox-expiration.prod.js"
+  "workbox-expiration build/workbox-expiration.prod.js.map workbox/workbox-expiration.prod.js.map"
 )
 
 mkdir -p "$VENDOR"

@@ -108,6 +108,8 @@ REPORTERS = DISTRICT | {"street_office"}  # abandoned-building reports are filed
 ADMINISTRATOR = frozenset({"admin"})  # the Django admin
 ALL = LOGGED_IN | {"anonymous"}  # public pages: log-in, password reset, language
 
+MOBILE = frozenset({"street_office", "community", "planner"})  # the phone app /m/ (permissions.MOBILE_ROLES)
+
 # What an anonymous caller gets (layers/api/drf.py): the pages and map/coverage APIs send the browser to the log-in
 # page; the other REST endpoints answer 403 (session authentication first), the abandoned-building API 401 (token
 # authentication first), the OGC API 401 (HTTP Basic, so QGIS asks for a password).
@@ -784,6 +786,13 @@ ENDPOINTS = [
     E("complaint-calendar", POST, J(case_calendar_add), DISTRICT, 302),
     E("complaint-attachment", GET, lambda i: Request(f"/complaints/attachments/{a_complaint_attachment(i).pk}/"),
       EVERYONE, 200, scope=STREET, writes=False),
+
+    # The phone app (docs/MOBILE.md): street offices, communities and planners (checks); its manifest and service
+    # worker are public files (no data in them), as the browser fetches the worker without asking twice.
+    E("mobile", GET, url("/m/"), MOBILE, 200),
+    E("mobile-nearby", GET, url("/m/nearby/?lon=125.3&lat=43.88"), MOBILE, 200),
+    E("mobile-manifest", GET, url("/m/manifest.webmanifest"), ALL, 200),
+    E("mobile-sw", GET, url("/m/sw.js"), ALL, 200),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.

@@ -6,6 +6,7 @@ by the API's one exception handler: {"error": message} (plus "field" when one in
 401 not logged in, 403 role, 404 scope.
 Session (CSRF on writes) or token authentication; token first, so that an anonymous caller gets 401.
 """
+from django.contrib.gis.geos import Point
 from django.core.paginator import Paginator
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -18,6 +19,7 @@ from ..selectors import abandonment as selectors
 from ..services.abandonment import abandonment_report_create, abandonment_report_transition
 from . import openapi as doc
 from .drf import TOKEN_FIRST
+from .idempotency import idempotent_view
 from .validation import validated_body, validated_query
 
 
@@ -32,12 +34,17 @@ class ReportListQuery(serializers.Serializer):
     description="multipart/form-data with the photos; 201 with the report.",
     parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The building.")],
     request={"multipart/form-data": doc.AbandonmentReportCreateSerializer},
-    responses={201: doc.AbandonmentReportSerializer, **doc.errors(400, 401, 403, 404)},
+    responses={201: doc.AbandonmentReportSerializer, **doc.errors(
+        400, 401, 403, 404, 409, 422, described={
+            409: "The building already has an open report (`report_id`).",
+            422: "The Idempotency-Key was already used for another request."})},
 )
 @api_view(["POST"])
 @authentication_classes(TOKEN_FIRST)
+@idempotent_view
 def building_reports(request, pk):
-    """POST multipart: report building `pk` abandoned; 201 with the report."""
+    """POST multipart: report building `pk` abandoned; 201 with the report. With an Idempotency-Key header a retry
+    gets the first answer again (layers/api/idempotency.py); 409 when the building already has an open report."""
     require(request.user, AbandonmentReport, ADD)  # a refused role learns that before any input error
     body = validated_body(doc.AbandonmentReportCreateSerializer, request)
     report = abandonment_report_create(
@@ -47,6 +54,9 @@ def building_reports(request, pk):
         reason=body["reason"],
         description=body.get("description", ""),
         photos=request.FILES.getlist("photos"),
+        reporter_location=Point(body["lon"], body["lat"], srid=4326) if "lon" in body and "lat" in body else None,
+        accuracy_m=body.get("accuracy_m"),
+        photo_meta=body.get("photo_meta") or (),
     )
     report = selectors.abandonment_report_get(user=request.user, pk=report.pk)
     return Response(selectors.abandonment_report_data(report=report, user=request.user), status=201)

@@ -554,6 +554,8 @@ class AbandonmentReportSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     point = position(allow_null=True)
     photos = serializers.ListField(child=serializers.CharField(), help_text="URLs of the photos.")
+    accuracy_m = serializers.FloatField(allow_null=True, help_text="Accuracy of the reporter's position, metres.")
+    distance_m = serializers.FloatField(allow_null=True, help_text="Reporter's distance to the building, metres.")
     events = ReportEventSerializer(many=True)
     transitions = serializers.ListField(child=literal(*REPORT_STATES),
                                         help_text="The states this user may move the report to.")
@@ -572,6 +574,13 @@ class AbandonmentReportCreateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
     photos = serializers.ListField(child=UploadField(allow_empty_file=True), required=False,
                                    help_text="JPEG or PNG photos (repeat the field); each is checked by the service.")
+    lon = serializers.FloatField(required=False, min_value=-180, max_value=180,
+                                 help_text="Reporter's longitude (WGS84), from the phone's geolocation.")
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90, help_text="Reporter's latitude (WGS84).")
+    accuracy_m = serializers.FloatField(required=False, min_value=0, max_value=100000,
+                                        help_text="Accuracy of that position, metres.")
+    photo_meta = serializers.JSONField(required=False, binary=True, help_text=(
+        'JSON list, one entry per photo in order: {"taken_at": ISO date-time, "lon": …, "lat": …} (nulls allowed).'))
 
 
 class AbandonmentTransitionSerializer(serializers.Serializer):

@@ -38,6 +38,7 @@ from .enterprises import (
 )
 from .evaluations import EnterpriseEvaluation, EvaluationScheme, EvaluationStatus, StreetOpinion
 from .estates import Abandonment, Building, Estate, OwnersCommittee, ServiceStatus
+from .idempotency import IdempotentRequest
 from .history import ChangeAction, ManagementAreaVersion
 from .imports import ImportJob, ImportStatus
 from .inspections import Checklist, ChecklistItem, Inspection, InspectionPhoto, InspectionScore
@@ -48,7 +49,7 @@ from .renovation import RenovationItem, RenovationProject, RenovationStatus
 
 __all__ = [
     "AbandonmentEvent", "AbandonmentPhoto", "AbandonmentReason", "AbandonmentReport", "ReportState",
-    "AuditEvent", "AuditKind",
+    "AuditEvent", "AuditKind", "IdempotentRequest",
     "ChangeAction", "ManagementAreaVersion",
     "ImportJob", "ImportStatus",
     "Checklist", "ChecklistItem", "Inspection", "InspectionPhoto", "InspectionScore",

@@ -1,5 +1,6 @@
 """Abandoned-building reports (弃管楼房): street offices report, the district verifies, each step recorded."""
 from django.conf import settings
+from django.contrib.gis.db import models as gis
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,11 @@ class AbandonmentReport(models.Model):
     )
     created_at = models.DateTimeField(_("reported at"), auto_now_add=True, db_default=Now())
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_default=Now())
+    # Where the reporter stood (WGS84 from the phone's geolocation), how exact that was, and how far from the
+    # building's footprint: a report made away from the building carries the distance (docs/MOBILE.md).
+    reporter_location = gis.PointField(_("reporter's position"), srid=4326, null=True, blank=True)
+    accuracy_m = models.FloatField(_("position accuracy (m)"), null=True, blank=True)
+    distance_m = models.FloatField(_("distance to the building (m)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("abandoned-building report")
@@ -63,6 +69,9 @@ class AbandonmentPhoto(models.Model):
     image = models.FileField(_("photo"), upload_to=photo_path)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
+    # Sent by the phone beside the resized file (a canvas drops EXIF): when and where the photo was taken.
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    location = gis.PointField(_("taken where"), srid=4326, null=True, blank=True)
 
     class Meta:
         verbose_name = _("photo")

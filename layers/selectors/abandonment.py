@@ -85,6 +85,8 @@ def abandonment_report_data(*, report: AbandonmentReport, user) -> dict:
         "created_at": timezone.localtime(report.created_at).isoformat(),
         "point": [round(point.x, 6), round(point.y, 6)] if point is not None else None,
         "photos": [reverse("abandonment-photo", args=[photo.pk]) for photo in report.photos.all()],
+        "accuracy_m": report.accuracy_m,
+        "distance_m": None if report.distance_m is None else round(report.distance_m, 1),
         "events": [
             {
                 "from": event.from_state,

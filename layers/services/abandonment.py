@@ -12,10 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import FloatField
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -108,6 +112,22 @@ def _check_photos(photos: Sequence) -> list[CheckedPhoto]:
     return checked
 
 
+def _photo_meta(meta, count: int) -> list[tuple[datetime.datetime | None, Point | None]]:
+    """(taken_at, where) for each photo from the phone's photo_meta list; missing entries are (None, None)."""
+    if not isinstance(meta, (list, tuple)):
+        raise ReportInvalid(_("photo_meta must be a list, one entry per photo."), field="photo_meta")
+    out = []
+    for i in range(count):
+        entry = meta[i] if i < len(meta) and isinstance(meta[i], dict) else {}
+        taken_at = parse_datetime(str(entry.get("taken_at") or "")) if entry.get("taken_at") else None
+        lon, lat = entry.get("lon"), entry.get("lat")
+        where = None
+        if isinstance(lon, (int, float)) and isinstance(lat, (int, float)) and -180 <= lon <= 180 and -90 <= lat <= 90:
+            where = Point(float(lon), float(lat), srid=4326)
+        out.append((taken_at, where))
+    return out
+
+
 def _reportable_building(*, user, building_id: int) -> Building:
     """The building, locked for this transaction, if the user may report it: 403 by role, 404 outside the scope.
 
@@ -138,6 +158,18 @@ def _reportable_building(*, user, building_id: int) -> Building:
     return building
 
 
+def _distance_m(building: Building, location: Point | None) -> float | None:
+    """Metres on the ground from the reporter's position to the building's footprint (0 inside it)."""
+    if location is None:
+        return None
+    distance = RawSQL(
+        "ST_Distance(ST_Transform(layers_building.geom, 4326)::geography, "
+        "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography)",
+        (location.x, location.y), output_field=FloatField(),
+    )
+    return Building.objects.filter(pk=building.pk).annotate(d=distance).values_list("d", flat=True).first()
+
+
 def _mirror_on_building(building: Building, report: AbandonmentReport) -> None:
     building.abandonment = BUILDING_STATE[report.state]
     building.abandoned_since = None if report.state == ReportState.REJECTED else report.abandoned_since
@@ -152,6 +184,9 @@ def abandonment_report_create(
     reason: str,
     description: str = "",
     photos: Sequence = (),
+    reporter_location: Point | None = None,
+    accuracy_m: float | None = None,
+    photo_meta: Sequence = (),
 ) -> AbandonmentReport:
     """Report a building abandoned, with up to ABANDONMENT_PHOTOS_MAX photos; the building becomes "reported".
 
@@ -173,6 +208,7 @@ def abandonment_report_create(
             field="description",
         )
     checked = _check_photos(photos)
+    meta = _photo_meta(photo_meta, len(checked))
 
     written: list[str] = []
     storage = AbandonmentPhoto._meta.get_field("image").storage
@@ -183,9 +219,11 @@ def abandonment_report_create(
             # The building row is locked, so two clerks reporting it at once cannot both pass this check.
             open_report = building.abandonment_reports.filter(state__in=OPEN_STATES).first()
             if open_report is not None:
+                # 409: the building changed since the reporter looked (never two open reports for one building).
                 raise ReportInvalid(
                     _("%(building)s already has an open report (no. %(id)d, %(state)s).")
-                    % {"building": building, "id": open_report.pk, "state": open_report.get_state_display()}
+                    % {"building": building, "id": open_report.pk, "state": open_report.get_state_display()},
+                    status=409, code="open_report", details={"report_id": open_report.pk},
                 )
             report = AbandonmentReport.objects.create(
                 building=building,
@@ -195,9 +233,13 @@ def abandonment_report_create(
                 description=description,
                 state=ReportState.REPORTED,
                 reported_by=user,
+                reporter_location=reporter_location,
+                accuracy_m=accuracy_m if reporter_location is not None else None,
+                distance_m=_distance_m(building, reporter_location),
             )
-            for photo in checked:
-                row = AbandonmentPhoto(report=report, content_type=photo.content_type, size=len(photo.data))
+            for photo, (taken_at, where) in zip(checked, meta):
+                row = AbandonmentPhoto(report=report, content_type=photo.content_type, size=len(photo.data),
+                                       taken_at=taken_at, location=where)
                 name = f"{uuid.uuid4().hex}.{PHOTO_EXTENSIONS[photo.content_type]}"
                 row.image.save(name, ContentFile(photo.data), save=False)
                 written.append(row.image.name)

@@ -1,0 +1,165 @@
+// "Near me": the phone's position with its accuracy, a map centred on it with the user's street (or community),
+// the nearest estates and buildings in the user's scope, and search by name or address.
+import { el, textLines } from "../dom.js";
+import { fmtInt } from "../format.js";
+
+const STATE_COLOURS = { none: "#2e7d32", reported: "#e65100", verified: "#b3261e", under_caretaker: "#6a1b9a",
+                        resolved: "#1565c0" };
+
+export function createNear(config, { onPick }) {
+  const s = config.strings;
+  const positionLine = document.getElementById("m-position");
+  const map = L.map("m-map", { zoomControl: false, attributionControl: false, maxZoom: 19 });
+  L.control.zoom({ position: "bottomright" }).addTo(map);
+  // The tiles wait for the first list: on a slow line they would take the bandwidth the list needs.
+  let tilesAdded = false;
+  function addTiles() {
+    if (tilesAdded || !L.vectorGrid) return;
+    tilesAdded = true;
+    const styles = {
+      roads: { weight: 2, color: "#9e9e9e" },
+      estates: { weight: 1, color: "#607d8b", fill: true, fillOpacity: 0.08 },
+      buildings: { weight: 1, color: "#455a64", fill: true, fillOpacity: 0.2 },
+      admin_street: { weight: 2, color: "#b3261e", dashArray: "4 4" },
+    };
+    for (const layer of config.tileLayers) {
+      L.vectorGrid.protobuf(config.urls.tile.replace("{layer}", layer), {
+        vectorTileLayerStyles: { [layer]: styles[layer] || {} }, interactive: false, minZoom: 14, maxNativeZoom: 18,
+      }).addTo(map);
+    }
+  }
+  setTimeout(addTiles, 8000); // at the latest
+  const area = config.area;
+  let areaLayer = null;
+  if (area && area.outline) {
+    areaLayer = L.geoJSON(area.outline, { style: { color: "#b3261e", weight: 2, fill: false }, interactive: false })
+      .addTo(map);
+    map.fitBounds(areaLayer.getBounds());
+  } else {
+    map.setView([39.9, 116.4], 14);
+  }
+  const outlines = L.layerGroup().addTo(map);
+  let me = null;
+  let meCircle = null;
+  let position = null;
+  let lastCentre = null;
+
+  function pickItem(building) {
+    onPick({ id: building.id, name: building.name || `${building.estate} ${building.label}`,
+             centroid: building.centroid });
+  }
+
+  function drawOutlines(list) {
+    outlines.clearLayers();
+    for (const b of list) {
+      const layer = L.geoJSON(JSON.parse(b.outline), {
+        style: { color: STATE_COLOURS[b.abandonment] || "#455a64", weight: 2, fillOpacity: 0.25,
+                 className: `m-building m-building-${b.id}` },
+      });
+      layer.bindTooltip(textLines(b.name));
+      layer.on("click", () => pickItem(b));
+      outlines.addLayer(layer);
+    }
+  }
+
+  function listItem(text, sub, onClick) {
+    return el("li", {}, el("button", { type: "button", class: "m-item", onclick: onClick },
+                           el("span", { text }), el("span", { class: "m-sub", text: sub })));
+  }
+
+  async function loadNearby(lon, lat) {
+    lastCentre = [lon, lat];
+    const url = `${config.urls.nearby}?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`;
+    let data;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(String(response.status));
+      data = await response.json();
+    } catch (error) {
+      document.getElementById("m-buildings").replaceChildren(el("li", { class: "m-hint", text: s.nearbyOffline }));
+      addTiles();
+      return;
+    }
+    drawOutlines(data.outlines);
+    document.getElementById("m-buildings").replaceChildren(...data.buildings.map((b) =>
+      listItem(`${b.estate} ${b.label}`, `${fmtInt(b.distance_m)} m · ${b.abandonment_label}`, () => pickItem(b)))
+    );
+    document.getElementById("m-estates").replaceChildren(...data.estates.map((e) =>
+      listItem(e.name, `${fmtInt(e.distance_m)} m · ${e.address || ""}`, () => {})));
+    requestAnimationFrame(addTiles);
+  }
+
+  function located(fix) {
+    position = { lon: fix.coords.longitude, lat: fix.coords.latitude, accuracy: fix.coords.accuracy,
+                 at: new Date(fix.timestamp || Date.now()).toISOString() };
+    positionLine.textContent = s.position.replace("{accuracy}", fmtInt(Math.round(position.accuracy)));
+    const latlng = [position.lat, position.lon];
+    if (!me) {
+      me = L.circleMarker(latlng, { radius: 7, color: "#fff", weight: 2, fillColor: "#1a73e8", fillOpacity: 1 })
+        .addTo(map);
+      meCircle = L.circle(latlng, { radius: position.accuracy, color: "#1a73e8", weight: 1, fillOpacity: 0.1 })
+        .addTo(map);
+      map.setView(latlng, 17);
+    } else {
+      me.setLatLng(latlng);
+      meCircle.setLatLng(latlng).setRadius(position.accuracy);
+    }
+    // Reload the lists when the phone moved more than ~30 m.
+    if (!lastCentre || Math.hypot(lastCentre[0] - position.lon, lastCentre[1] - position.lat) > 0.0003) {
+      loadNearby(position.lon, position.lat);
+    }
+  }
+
+  function failed(error) {
+    positionLine.textContent = s.noPosition.replace("{reason}", error.message || String(error.code));
+    if (areaLayer) {
+      const c = areaLayer.getBounds().getCenter();
+      if (!lastCentre) loadNearby(c.lng, c.lat);
+    }
+  }
+
+  if (navigator.geolocation) {
+    navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10000, timeout: 20000 });
+  } else {
+    failed({ message: s.noGeolocation });
+  }
+
+  document.getElementById("m-search").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = document.getElementById("m-search-q").value.trim();
+    const list = document.getElementById("m-search-results");
+    if (!q) return list.replaceChildren();
+    try {
+      const [found, matched] = await Promise.all([
+        fetch(`${config.urls.search}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" }).then((r) => r.json()),
+        fetch(`${config.urls.addressMatch}?q=${encodeURIComponent(q)}`, { credentials: "same-origin" })
+          .then((r) => (r.ok ? r.json() : null)),
+      ]);
+      const results = found.results || [];
+      const names = new Set(results.map((r) => r.name));
+      const go = (r) => () => {
+        map.setView([r.centroid[1], r.centroid[0]], 17);
+        loadNearby(r.centroid[0], r.centroid[1]);
+        list.replaceChildren();
+      };
+      const rows = results.map((r) => listItem(r.name, r.address || r.community || "", go(r)));
+      if (matched && matched.estate && !names.has(matched.estate.name)) {
+        rows.push(listItem(matched.estate.name, `${s.addressMatch} ${Math.round(matched.confidence * 100)}%`,
+          async () => {
+            const again = await fetch(`${config.urls.search}?q=${encodeURIComponent(matched.estate.name)}`,
+                                      { credentials: "same-origin" }).then((r) => r.json());
+            if (again.results && again.results.length) go(again.results[0])();
+          }));
+      }
+      list.replaceChildren(...(rows.length ? rows : [el("li", { class: "m-hint", text: s.nothingFound })]));
+    } catch (error) {
+      list.replaceChildren(el("li", { class: "m-hint", text: s.noNetwork }));
+    }
+  });
+
+  return {
+    map,
+    position: () => position,
+    refresh: () => lastCentre && loadNearby(lastCentre[0], lastCentre[1]),
+  };
+}
