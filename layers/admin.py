@@ -601,3 +601,11 @@ class InspectionScoreAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 @admin.register(models.InspectionPhoto)
 class InspectionPhotoAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["inspection", "item", "content_type", "size"]
+
+
+@admin.register(models.IdempotentRequest)
+class IdempotentRequestAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """The first answer to each (user, Idempotency-Key) of the phone app's outbox (docs/MOBILE.md): shown only."""
+
+    list_display = ["created_at", "user", "method", "path", "status"]
+    list_select_related = ["user"]

@@ -10,6 +10,7 @@ from layers.models import (
     ComplaintAttachment,
     EnterpriseEvaluation,
     EvaluationScheme,
+    IdempotentRequest,
     ImportJob,
     InspectionPhoto,
     Job,
@@ -25,6 +26,8 @@ NOT_IN_DEMO |= {ImportJob, Job}
 NOT_IN_DEMO |= {ComplaintAttachment, CalendarDay, InspectionPhoto}
 # Evaluation results and schemes are made by planners (the demo ships street opinions only).
 NOT_IN_DEMO |= {EnterpriseEvaluation, EvaluationScheme}
+# The phone app's outbox answers are made by street staff.
+NOT_IN_DEMO |= {IdempotentRequest}
 LAYERS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "layers"]
 
 

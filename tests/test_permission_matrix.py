@@ -61,6 +61,7 @@ from layers.models import (
     EnterpriseEvaluation,
     Estate,
     EvaluationScheme,
+    IdempotentRequest,
     ImportJob,
     InspectionPhoto,
     Job,
@@ -943,7 +944,7 @@ ADMIN_READ_ONLY = {"abandonmentphoto", "abandonmentevent", "managementareaversio
                    "enterpriselisting", "registerchange", "takeoverplan", "bundle", "bundleestate", "planversion",
                    "importjob", "auditevent", "job", "complaint", "complaintevent", "complaintattachment",
                    "jointmeetingitem", "checklist", "checklistitem", "inspection", "inspectionscore", "inspectionphoto",
-                   "streetopinion", "evaluationscheme", "enterpriseevaluation"}
+                   "streetopinion", "evaluationscheme", "enterpriseevaluation", "idempotentrequest"}
 ADMIN_NO_ADD_OR_DELETE = ADMIN_READ_ONLY | {"abandonmentreport"}
 
 
@@ -963,6 +964,8 @@ def an_object_of(model):
             CalendarDay: lambda: CalendarDay.objects.create(date=datetime.date(2026, 10, 1), working=False,
                                                             name="国庆节"),
             AuditEvent: lambda: record_command("permission_matrix", "an event for the admin pages"),
+            IdempotentRequest: lambda: IdempotentRequest.objects.create(user=user("planner"), key="matrix",
+                                                                        method="POST", path="/m/", status=201),
             EvaluationScheme: lambda: EvaluationScheme.objects.create(district=user("planner").profile.district),
             EnterpriseEvaluation: lambda: EnterpriseEvaluation.objects.create(
                 enterprise=a_normal_enterprise(), district=user("planner").profile.district, year=2020, total=50,

@@ -10,12 +10,14 @@ from layers.models import (
     AuditEvent,
     Complaint,
     Enterprise,
+    EnterpriseEvaluation,
     Inspection,
     Role,
     ServiceContract,
+    StreetOpinion,
     TakeoverPlan,
 )
-from layers.permissions import VIEW, may, may_open, role_of
+from layers.permissions import ADD, VIEW, may, may_open, role_of
 
 register = template.Library()
 
@@ -43,6 +45,10 @@ def role_nav(context) -> dict:
         "inspections": (reverse("inspection-list") if role and may(user, Inspection, VIEW)
                         and may_open(role, "/inspections/") else None),
         "inspections_active": path.startswith("/inspections/"),
+        # The annual evaluation: the district runs it, officials read it; street offices give their opinions.
+        "evaluations": (reverse("evaluations") if may(user, EnterpriseEvaluation, VIEW)
+                        else reverse("evaluation-opinions") if may(user, StreetOpinion, ADD) else None),
+        "evaluations_active": path.startswith("/evaluations/"),
         "dashboard": dashboard if user is not None and user.is_authenticated else None,
         "dashboard_active": path.startswith(dashboard) or path.startswith(report),
         "enterprises": reverse("enterprise-list") if may(user, Enterprise, VIEW) else None,
