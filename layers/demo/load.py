@@ -17,6 +17,7 @@ from ..planning.address import estate_aliases
 from ..services.jurisdictions import enterprise_jurisdictions_refresh
 from .accounts import demo_accounts_ensure, is_demo_username
 from .city import SRID, City
+from .complaints import demo_complaints
 from .plans import demo_plans
 from .register import register_write
 
@@ -299,4 +300,9 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         counts["enterprise jurisdictions"] = enterprise_jurisdictions_refresh()
         counts["takeover plans"] = sum(demo_plans(district_code=code) for code in district_codes)
         log(f"  accounts, analyze, jurisdictions: {time.perf_counter() - t:.1f} s")
+
+        t = time.perf_counter()
+        counts.update(demo_complaints(raw, district_codes=district_codes, seed=city.seed))
+        raw.execute("ANALYZE layers_complaint, layers_complaintevent")
+        log(f"  a year of complaints: {time.perf_counter() - t:.1f} s")
     return counts
