@@ -177,7 +177,7 @@ def map_config(request=None) -> dict:
             "details": _("Details"),
             "statuses": {str(s): str(s.label) for s in ServiceStatus},
             "notShown": str(NOT_SHOWN),
-            "groups": {"coverage": _("Coverage analysis")},
+            "groups": {"coverage": _("Coverage analysis"), "complaints": _("Complaints")},
         },
         "coverage": coverage_config(today, role_of(request.user) if request is not None else None),
         **(user_tools(request) if request is not None else {}),

@@ -1,0 +1,103 @@
+"""Officials' complaint figures (DOMAIN.md "Supervision", "Assessment of organisations"): per street and per
+enterprise, each figure family one SQL statement scoped by the user's complaint scope."""
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection
+
+from ..models import Complaint
+from ..permissions import VIEW, inlined, user_scope_sql
+
+# Complaints per 1,000 households, on-time rate (closed by the close-by date), satisfaction rate (satisfied or
+# basically satisfied among the rated) and overdue cases (not closed by the end of the close-by date, seen on the
+# period's last day), for the complaints received in [start, end]. Households are the estates' of the street (old
+# and new: residents of every estate call the hotline).
+BY_STREET_SQL = """
+WITH k AS (
+  SELECT c.street_id, c.status, c.rating, c.close_due, c.closed_at
+    FROM layers_complaint c
+   WHERE c.received_at::date BETWEEN %(start)s AND %(end)s AND c.street_id IS NOT NULL AND {scope}
+), hh AS (
+  SELECT cm.parent_id AS street_id, sum(e.households) AS households
+    FROM layers_estate e JOIN layers_adminarea cm ON cm.id = e.community_id
+   GROUP BY cm.parent_id
+)
+SELECT s.id, s.code, s.name, COALESCE(hh.households, 0) AS households,
+       count(k.street_id) AS complaints,
+       count(k.closed_at) AS closed,
+       count(k.closed_at) FILTER (WHERE k.closed_at::date <= k.close_due) AS on_time,
+       count(*) FILTER (WHERE k.rating <> '') AS rated,
+       count(*) FILTER (WHERE k.rating IN ('satisfied', 'basically')) AS satisfied,
+       count(k.street_id) FILTER (WHERE k.close_due < %(end)s
+                                    AND (k.closed_at IS NULL OR k.closed_at::date > k.close_due)) AS overdue
+  FROM k JOIN layers_adminarea s ON s.id = k.street_id
+  LEFT JOIN hh ON hh.street_id = s.id
+ GROUP BY s.id, s.code, s.name, hh.households
+ ORDER BY s.code
+"""
+
+# The same figures per enterprise, households being those of the estates it served on the period's last day.
+BY_ENTERPRISE_SQL = """
+WITH k AS (
+  SELECT c.enterprise_id, c.status, c.rating, c.close_due, c.closed_at
+    FROM layers_complaint c
+   WHERE c.received_at::date BETWEEN %(start)s AND %(end)s AND c.enterprise_id IS NOT NULL AND {scope}
+), hh AS (
+  SELECT a.enterprise_id, sum(e.households) AS households
+    FROM layers_active_contracts(%(end)s) a JOIN layers_estate e ON e.id = a.estate_id
+   WHERE a.enterprise_id IS NOT NULL
+   GROUP BY a.enterprise_id
+)
+SELECT n.id, n.credit_code AS code, n.name, COALESCE(hh.households, 0) AS households,
+       count(*) AS complaints,
+       count(k.closed_at) AS closed,
+       count(k.closed_at) FILTER (WHERE k.closed_at::date <= k.close_due) AS on_time,
+       count(*) FILTER (WHERE k.rating <> '') AS rated,
+       count(*) FILTER (WHERE k.rating IN ('satisfied', 'basically')) AS satisfied,
+       count(*) FILTER (WHERE k.close_due < %(end)s
+                          AND (k.closed_at IS NULL OR k.closed_at::date > k.close_due)) AS overdue
+  FROM k JOIN layers_enterprise n ON n.id = k.enterprise_id
+  LEFT JOIN hh ON hh.enterprise_id = n.id
+ GROUP BY n.id, n.credit_code, n.name, hh.households
+ ORDER BY n.name
+"""
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _rows(sql: str, user, start: datetime.date, end: datetime.date) -> list[dict]:
+    scope = "TRUE" if user is None else inlined(*user_scope_sql(Complaint, user, VIEW, "c.id"))
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace("{scope}", scope), {"start": start, "end": end})
+        columns = [c.name for c in cursor.description]
+        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    for r in rows:
+        r["per_1000_households"] = (round(r["complaints"] * 1000 / r["households"], 2) if r["households"] else None)
+        r["on_time_rate"] = _rate(r["on_time"], r["closed"])
+        r["satisfaction_rate"] = _rate(r["satisfied"], r["rated"])
+    return rows
+
+
+def complaints_by_street(*, user, start: datetime.date, end: datetime.date) -> list[dict]:
+    """Per street with complaints received in [start, end] in the user's scope: households, complaints, per 1,000
+    households, closed, on time, on-time rate, rated, satisfied, satisfaction rate, overdue."""
+    return _rows(BY_STREET_SQL, user, start, end)
+
+
+def complaints_by_enterprise(*, user, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The same figures per enterprise the complaints were routed to."""
+    return _rows(BY_ENTERPRISE_SQL, user, start, end)
+
+
+def street_ranking(*, user, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The streets ranked for the annual assessment on complaint handling (001 §4(2)): fewer complaints per 1,000
+    households, then higher on-time and satisfaction rates, then fewer overdue cases; rank 1 is best."""
+    rows = complaints_by_street(user=user, start=start, end=end)
+    rows.sort(key=lambda r: (r["per_1000_households"] if r["per_1000_households"] is not None else float("inf"),
+                             -(r["on_time_rate"] or 0), -(r["satisfaction_rate"] or 0), r["overdue"], r["code"]))
+    for rank, r in enumerate(rows, 1):
+        r["rank"] = rank
+    return rows
