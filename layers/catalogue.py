@@ -561,3 +561,9 @@ register(Layer(
     ),
     map=MapEntry(position=13, group="complaints"),
 ))
+
+# Complaint hotspots over a chosen date range: a heat layer drawn by complaints.js from
+# /api/supervision/hotspots.json (the complaint points of the user's scope, not the tiles: the tiles hold one
+# year up to a date, the heat layer any range).
+register(Layer(name="complaint_heat", title=_("Complaint hotspots"),
+               map=MapEntry(position=14, source="complaint_heat", group="complaints")))

@@ -611,6 +611,8 @@ ENDPOINTS = [
     E("api:coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
     E("api:coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),
     E("api:coverage-uncovered-households", GET, url("/api/coverage/uncovered-households.json"), EVERYONE, 200),
+    # Complaint hotspots: every role, the points of its complaint scope.
+    E("api:supervision-hotspots", GET, url("/api/supervision/hotspots.json"), EVERYONE, 200),
     E("dashboard", GET, url("/dashboard/"), EVERYONE, 200),
     E("audit-log", GET, url("/audit/"), ADMINISTRATOR, 200),
     E("coverage-report", GET, url("/reports/coverage/"), EVERYONE, 200),

@@ -101,3 +101,34 @@ def street_ranking(*, user, start: datetime.date, end: datetime.date) -> list[di
     for rank, r in enumerate(rows, 1):
         r["rank"] = rank
     return rows
+
+
+HOTSPOT_MAX_POINTS = 20000
+
+# The complaints received in [from, to] at their location, for the hotspot heat layer; the newest first when more
+# than the limit fall in the box.
+HOTSPOT_SQL = """
+SELECT round(ST_Y(c.location)::numeric, 6)::float8 AS lat, round(ST_X(c.location)::numeric, 6)::float8 AS lon
+  FROM layers_complaint c
+ WHERE c.location IS NOT NULL
+   AND c.received_at::date BETWEEN %(start)s AND %(end)s
+   AND (%(minx)s::float8 IS NULL
+        OR c.location && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4490))
+   AND {scope}
+ ORDER BY c.received_at DESC
+ LIMIT %(limit)s
+"""
+
+
+def complaint_hotspot_points(*, user, start: datetime.date, end: datetime.date,
+                             bbox: tuple[float, float, float, float] | None = None,
+                             limit: int = HOTSPOT_MAX_POINTS) -> list[list[float]]:
+    """[lat, lon] of the complaints received in [start, end] in the user's complaint scope (all without a user),
+    optionally inside a lon/lat bbox."""
+    minx, miny, maxx, maxy = bbox if bbox else (None, None, None, None)
+    scope = "TRUE" if user is None else inlined(*user_scope_sql(Complaint, user, VIEW, "c.id"))
+    with connection.cursor() as cursor:
+        cursor.execute(HOTSPOT_SQL.replace("{scope}", scope),
+                       {"start": start, "end": end, "limit": limit, "minx": minx, "miny": miny, "maxx": maxx,
+                        "maxy": maxy})
+        return [list(row) for row in cursor.fetchall()]
