@@ -67,3 +67,24 @@ def test_the_map_offers_the_complaint_layers_with_their_colours():
     assert {"complaints", "complaint_heat"} <= {layer["id"] for layer in config["layers"]}
     assert config["complaints"]["hotspots"] == URL
     assert set(config["styles"]["complaintStatus"]) == set(ComplaintStatus.values)
+
+
+def test_estate_popup_and_page_show_the_estates_complaints_in_the_users_scope():
+    estate = Estate.objects.select_related("community__parent").order_by("id")[0]
+    street = estate.community.parent
+    today = timezone.localdate()
+    before = Complaint.objects.filter(estate=estate, received_at__year=today.year).count()
+    mine = _complaint(estate, today, 126.97, 45.54)
+    planner = _client("planner")
+    popup = planner.get(f"/api/features/estate/{estate.pk}/").json()["complaints"]
+    assert popup["year"] == before + 1
+    assert popup["last"][0]["id"] == mine.pk and popup["last"][0]["url"] == f"/complaints/{mine.pk}/"
+    assert len(popup["last"]) <= 3
+    page = planner.get(f"/estates/{estate.pk}/")
+    assert page.status_code == 200
+    assert f'href="/complaints/{mine.pk}/"' in page.content.decode()
+    # A street office of another street locates the estate but sees none of its complaints.
+    other = AdminArea.objects.filter(level="street", parent=street.parent).exclude(pk=street.pk).order_by("code")[0]
+    office = _client(f"street-{other.code}")
+    assert office.get(f"/api/features/estate/{estate.pk}/").json()["complaints"] == {"year": 0, "open": 0, "last": []}
+    assert f'href="/complaints/{mine.pk}/"' not in office.get(f"/estates/{estate.pk}/").content.decode()

@@ -41,6 +41,7 @@ from ..permissions import (
     user_scope_sql,
 )
 from .contracts import contract_provider_name, contracts_active_on, estate_contract_history, estate_current_contract
+from .supervision import estate_complaints
 
 SEARCH_LIMIT = 20
 SEARCH_MAX_CHARS = 100
@@ -148,7 +149,11 @@ def estate_popup(*, pk: int, user) -> dict | None:
     if estate is None:
         return None
     fields = estate_fields(estate, shown=in_scope(estate, user))
-    return _popup("estate", estate.pk, estate.name, fields, "estate-detail", estate.geom)
+    popup = _popup("estate", estate.pk, estate.name, fields, "estate-detail", estate.geom)
+    complaints = estate_complaints(estate_id=estate.pk, user=user, last=3)
+    if complaints is not None:
+        popup["complaints"] = complaints
+    return popup
 
 
 def _building(pk: int, user) -> Building | None:
@@ -299,6 +304,7 @@ def estate_detail(*, pk: int, user) -> dict | None:
         "renovations": [
             {"project": p, "items": [_choice_label(RenovationItem, i) for i in p.items]} for p in renovations
         ],
+        "complaints": estate_complaints(estate_id=pk, user=user),
     }
 
 

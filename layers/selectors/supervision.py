@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
 
-from ..models import Complaint
-from ..permissions import VIEW, inlined, user_scope_sql
+from ..models import OPEN_STATUSES, Complaint
+from ..permissions import VIEW, inlined, may, restrict, user_scope_sql
 
 # Complaints per 1,000 households, on-time rate (closed by the close-by date), satisfaction rate (satisfied or
 # basically satisfied among the rated) and overdue cases (not closed by the end of the close-by date, seen on the
@@ -132,3 +134,36 @@ def complaint_hotspot_points(*, user, start: datetime.date, end: datetime.date,
                        {"start": start, "end": end, "limit": limit, "minx": minx, "miny": miny, "maxx": maxx,
                         "maxy": maxy})
         return [list(row) for row in cursor.fetchall()]
+
+
+ESTATE_LAST_COMPLAINTS = 5
+
+
+def estate_complaints(*, estate_id: int, user, today: datetime.date | None = None,
+                      last: int = ESTATE_LAST_COMPLAINTS) -> dict | None:
+    """The estate's complaints the user may view (permissions.restrict on Complaint): how many were received this
+    calendar year, how many are open, and the last few with their status and case page. None for a role that may
+    not view complaints at all (the popup and page then say nothing of them)."""
+    if not may(user, Complaint, VIEW):
+        return None
+    today = today or timezone.localdate()
+    mine = restrict(Complaint.objects.filter(estate_id=estate_id), user, VIEW)
+    figures = mine.aggregate(
+        year=Count("id", filter=Q(received_at__year=today.year)),
+        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+    )
+    rows = mine.select_related("category").order_by("-received_at", "-id")[:last]
+    return {
+        "year": figures["year"],
+        "open": figures["open"],
+        "last": [{
+            "id": c.pk,
+            "order_no": c.order_no,
+            "received": timezone.localtime(c.received_at).date().isoformat(),
+            "category": c.category.name if c.category_id else "",
+            "status": c.get_status_display(),
+            "overdue": bool(c.closed_at is None and c.close_due and c.close_due < today),
+            # The case page (docs/COMPLAINTS.md "Case page").
+            "url": f"/complaints/{c.pk}/",
+        } for c in rows],
+    }

@@ -207,6 +207,8 @@ def complaints_config() -> dict:
             "few": _("few"),
             "many": _("many"),
             "points": _("%(count)s complaints"),
+            "popupTitle": _("Complaints"),
+            "popupFigures": _("%(year)s received this year, %(open)s open"),
         },
     }
 
