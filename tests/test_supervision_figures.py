@@ -72,3 +72,27 @@ def test_the_demo_year_ranks_every_street_and_is_worse_on_badly_served_estates()
     # Closed cases carry a rating; some cases sit at the joint meeting with their item.
     assert not Complaint.objects.filter(status="closed", rating="").exists()
     assert Complaint.objects.filter(at_joint_meeting=True, joint_meeting__isnull=False).exists()
+
+
+def test_the_dashboard_ranks_the_streets_on_coverage_and_complaints():
+    from django.test import Client  # noqa: PLC0415
+    planner = User.objects.get(username="planner")
+    client = Client()
+    client.force_login(planner)
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    section = page.context["complaints"]
+    streets = set(AdminArea.objects.filter(level="street", parent=planner.profile.district)
+                  .values_list("pk", flat=True))
+    assert {r["id"] for r in section["rows"]} == streets
+    assert [r["rank"] for r in section["rows"]] == list(range(1, len(streets) + 1))
+    # The overall rank follows the sum of the coverage and complaint ranks.
+    sums = [r["coverage_rank"] + r["complaint_rank"] for r in section["rows"]]
+    assert sums == sorted(sums)
+    # The complaint rank agrees with street_ranking over the same year.
+    ranking = street_ranking(user=None, start=section["start"], end=section["end"])
+    assert {r["id"]: r["rank"] for r in ranking} == {r["id"]: r["complaint_rank"] for r in section["rows"]
+                                                      if r["complaints"]}
+    html = page.content.decode()
+    assert 'id="assessment-ranking"' in html and 'id="complaints-by-enterprise"' in html
+    assert section["overdue"] == sum(r["overdue"] for r in section["by_area"]) > 0

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ..models import OPEN_STATUSES, Complaint
 from ..permissions import VIEW, inlined, may, restrict, user_scope_sql
+from .coverage import CHILD_LEVEL, coverage_figures
 
 # Complaints per 1,000 households, on-time rate (closed by the close-by date), satisfaction rate (satisfied or
 # basically satisfied among the rated) and overdue cases (not closed by the end of the close-by date, seen on the
@@ -98,8 +99,7 @@ def street_ranking(*, user, start: datetime.date, end: datetime.date) -> list[di
     """The streets ranked for the annual assessment on complaint handling (001 §4(2)): fewer complaints per 1,000
     households, then higher on-time and satisfaction rates, then fewer overdue cases; rank 1 is best."""
     rows = complaints_by_street(user=user, start=start, end=end)
-    rows.sort(key=lambda r: (r["per_1000_households"] if r["per_1000_households"] is not None else float("inf"),
-                             -(r["on_time_rate"] or 0), -(r["satisfaction_rate"] or 0), r["overdue"], r["code"]))
+    rows.sort(key=lambda r: (*_complaint_key(r), r["code"]))
     for rank, r in enumerate(rows, 1):
         r["rank"] = rank
     return rows
@@ -167,3 +167,83 @@ def estate_complaints(*, estate_id: int, user, today: datetime.date | None = Non
             "url": f"/complaints/{c.pk}/",
         } for c in rows],
     }
+
+
+# The same figures per district (the city's view, DOMAIN.md "Levels"), households being the district's estates'.
+BY_DISTRICT_SQL = """
+WITH k AS (
+  SELECT c.district_id, c.status, c.rating, c.close_due, c.closed_at
+    FROM layers_complaint c
+   WHERE c.received_at::date BETWEEN %(start)s AND %(end)s AND {scope}
+), hh AS (
+  SELECT st.parent_id AS district_id, sum(e.households) AS households
+    FROM layers_estate e JOIN layers_adminarea cm ON cm.id = e.community_id
+    JOIN layers_adminarea st ON st.id = cm.parent_id
+   GROUP BY st.parent_id
+)
+SELECT d.id, d.code, d.name, COALESCE(hh.households, 0) AS households,
+       count(k.district_id) AS complaints,
+       count(k.closed_at) AS closed,
+       count(k.closed_at) FILTER (WHERE k.closed_at::date <= k.close_due) AS on_time,
+       count(*) FILTER (WHERE k.rating <> '') AS rated,
+       count(*) FILTER (WHERE k.rating IN ('satisfied', 'basically')) AS satisfied,
+       count(k.district_id) FILTER (WHERE k.close_due < %(end)s
+                                      AND (k.closed_at IS NULL OR k.closed_at::date > k.close_due)) AS overdue
+  FROM k JOIN layers_adminarea d ON d.id = k.district_id
+  LEFT JOIN hh ON hh.district_id = d.id
+ GROUP BY d.id, d.code, d.name, hh.households
+ ORDER BY d.code
+"""
+
+
+def complaints_by_district(*, user, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The complaint figures per district with complaints received in [start, end] in the user's scope."""
+    return _rows(BY_DISTRICT_SQL, user, start, end)
+
+
+def _complaint_key(r: dict) -> tuple:
+    return (r["per_1000_households"] if r["per_1000_households"] is not None else float("inf"),
+            -(r["on_time_rate"] or 0), -(r["satisfaction_rate"] or 0), r["overdue"])
+
+
+def assessment_ranking(*, user, home, end: datetime.date, start: datetime.date | None = None) -> dict:
+    """The ranking for the annual assessment (001 §4(2)) of the areas one level below the user's home area — the
+    districts for the city, the streets for a district — on coverage (service rate by estates on `end`) and
+    complaint handling (complaints received in the year up to `end`). Each area gets a rank on each, and its
+    overall rank is by the mean of the two ranks (ties: the better complaint rank, then the code). Inspections
+    are not part of it yet. {"level", "start", "end", "rows"}; rows empty without a home area.
+
+    Like the coverage rates, the complaint figures of the ranking are the areas' whole figures, not cut to the
+    user's complaint scope (docs/SECURITY.md "Read scope": a street office sees its district's rankings, so its
+    neighbours must not look complaint-free); no single case shows."""
+    start = start or end - datetime.timedelta(days=364)
+    if home is None or home.level not in ("city", "district"):
+        return {"level": None, "start": start, "end": end, "rows": []}
+    level = CHILD_LEVEL[home.level]
+    coverage = coverage_figures(on=end, level=level, parent_id=home.pk, user=user)["rows"]
+    by_area = (complaints_by_district if level == "district" else complaints_by_street)(user=None, start=start,
+                                                                                       end=end)
+    complaints = {r["id"]: r for r in by_area}
+    rows = []
+    for c in coverage:
+        k = complaints.get(c["id"])
+        households = (k or {}).get("households") or 0
+        rows.append({
+            "id": c["id"], "code": c["code"], "name": c["name"],
+            "service_rate": (c.get("service_rate") or {}).get("estates"),
+            "households": households,
+            "complaints": k["complaints"] if k else 0,
+            "per_1000_households": k["per_1000_households"] if k else (0.0 if households else None),
+            "on_time_rate": k["on_time_rate"] if k else None,
+            "satisfaction_rate": k["satisfaction_rate"] if k else None,
+            "overdue": k["overdue"] if k else 0,
+        })
+    for rank, r in enumerate(sorted(rows, key=lambda r: (r["service_rate"] is None, -(r["service_rate"] or 0),
+                                                          r["code"])), 1):
+        r["coverage_rank"] = rank
+    for rank, r in enumerate(sorted(rows, key=lambda r: (*_complaint_key(r), r["code"])), 1):
+        r["complaint_rank"] = rank
+    rows.sort(key=lambda r: (r["coverage_rank"] + r["complaint_rank"], r["complaint_rank"], r["code"]))
+    for rank, r in enumerate(rows, 1):
+        r["rank"] = rank
+    return {"level": level, "start": start, "end": end, "rows": rows}
