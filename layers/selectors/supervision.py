@@ -14,31 +14,35 @@ from .coverage import CHILD_LEVEL, coverage_figures
 
 # Complaints per 1,000 households, on-time rate (closed by the close-by date), satisfaction rate (satisfied or
 # basically satisfied among the rated) and overdue cases (not closed by the end of the close-by date, seen on the
-# period's last day), for the complaints received in [start, end]. Households are the estates' of the street (old
+# period's last day), for the complaints received in [start, end]. Households are the estates' of the area (old
 # and new: residents of every estate call the hotline).
-BY_STREET_SQL = """
+AREA_SQL = """
 WITH k AS (
-  SELECT c.street_id, c.status, c.rating, c.close_due, c.closed_at
+  SELECT c.{column} AS area_id, c.status, c.rating, c.close_due, c.closed_at
     FROM layers_complaint c
-   WHERE c.received_at::date BETWEEN %(start)s AND %(end)s AND c.street_id IS NOT NULL AND {scope}
+   WHERE c.received_at::date BETWEEN %(start)s AND %(end)s AND c.{column} IS NOT NULL AND {scope}
 ), hh AS (
-  SELECT cm.parent_id AS street_id, sum(e.households) AS households
+  SELECT {household_area} AS area_id, sum(e.households) AS households
     FROM layers_estate e JOIN layers_adminarea cm ON cm.id = e.community_id
-   GROUP BY cm.parent_id
+    JOIN layers_adminarea st ON st.id = cm.parent_id
+   GROUP BY 1
 )
 SELECT s.id, s.code, s.name, COALESCE(hh.households, 0) AS households,
-       count(k.street_id) AS complaints,
+       count(*) AS complaints,
        count(k.closed_at) AS closed,
        count(k.closed_at) FILTER (WHERE k.closed_at::date <= k.close_due) AS on_time,
        count(*) FILTER (WHERE k.rating <> '') AS rated,
        count(*) FILTER (WHERE k.rating IN ('satisfied', 'basically')) AS satisfied,
-       count(k.street_id) FILTER (WHERE k.close_due < %(end)s
-                                    AND (k.closed_at IS NULL OR k.closed_at::date > k.close_due)) AS overdue
-  FROM k JOIN layers_adminarea s ON s.id = k.street_id
-  LEFT JOIN hh ON hh.street_id = s.id
+       count(*) FILTER (WHERE k.close_due < %(end)s
+                          AND (k.closed_at IS NULL OR k.closed_at::date > k.close_due)) AS overdue
+  FROM k JOIN layers_adminarea s ON s.id = k.area_id
+  LEFT JOIN hh ON hh.area_id = s.id
  GROUP BY s.id, s.code, s.name, hh.households
  ORDER BY s.code
 """
+BY_STREET_SQL = AREA_SQL.replace("{column}", "street_id").replace("{household_area}", "st.id")
+# The same per district (the city's view, DOMAIN.md "Levels").
+BY_DISTRICT_SQL = AREA_SQL.replace("{column}", "district_id").replace("{household_area}", "st.parent_id")
 
 # The same figures per enterprise, households being those of the estates it served on the period's last day.
 BY_ENTERPRISE_SQL = """
@@ -168,32 +172,6 @@ def estate_complaints(*, estate_id: int, user, today: datetime.date | None = Non
         } for c in rows],
     }
 
-
-# The same figures per district (the city's view, DOMAIN.md "Levels"), households being the district's estates'.
-BY_DISTRICT_SQL = """
-WITH k AS (
-  SELECT c.district_id, c.status, c.rating, c.close_due, c.closed_at
-    FROM layers_complaint c
-   WHERE c.received_at::date BETWEEN %(start)s AND %(end)s AND {scope}
-), hh AS (
-  SELECT st.parent_id AS district_id, sum(e.households) AS households
-    FROM layers_estate e JOIN layers_adminarea cm ON cm.id = e.community_id
-    JOIN layers_adminarea st ON st.id = cm.parent_id
-   GROUP BY st.parent_id
-)
-SELECT d.id, d.code, d.name, COALESCE(hh.households, 0) AS households,
-       count(k.district_id) AS complaints,
-       count(k.closed_at) AS closed,
-       count(k.closed_at) FILTER (WHERE k.closed_at::date <= k.close_due) AS on_time,
-       count(*) FILTER (WHERE k.rating <> '') AS rated,
-       count(*) FILTER (WHERE k.rating IN ('satisfied', 'basically')) AS satisfied,
-       count(k.district_id) FILTER (WHERE k.close_due < %(end)s
-                                      AND (k.closed_at IS NULL OR k.closed_at::date > k.close_due)) AS overdue
-  FROM k JOIN layers_adminarea d ON d.id = k.district_id
-  LEFT JOIN hh ON hh.district_id = d.id
- GROUP BY d.id, d.code, d.name, hh.households
- ORDER BY d.code
-"""
 
 
 def complaints_by_district(*, user, start: datetime.date, end: datetime.date) -> list[dict]:
