@@ -96,3 +96,26 @@ def test_the_dashboard_ranks_the_streets_on_coverage_and_complaints():
     html = page.content.decode()
     assert 'id="assessment-ranking"' in html and 'id="complaints-by-enterprise"' in html
     assert section["overdue"] == sum(r["overdue"] for r in section["by_area"]) > 0
+
+
+def test_exports_and_report_carry_the_complaint_figures():
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from django.test import Client  # noqa: PLC0415
+    client = Client()
+    client.force_login(User.objects.get(username="planner"))
+    today = timezone.localdate().isoformat()
+    data = client.get("/api/coverage/", {"date": today, "level": "street"}).json()
+    ranking = {r["id"]: r for r in street_ranking(user=None, start=timezone.localdate() - datetime.timedelta(days=364),
+                                                  end=timezone.localdate())}
+    assert data["rows"] and all(r["complaints"]["complaints"] == ranking[r["id"]]["complaints"] for r in data["rows"])
+    rows = list(csv.reader(io.StringIO(client.get("/api/coverage/export.csv", {"date": today, "level": "street"})
+                                       .content.decode("utf-8-sig"))))
+    column = rows[0].index("每千户投诉量")
+    by_code = {r["code"]: r for r in data["rows"]}
+    assert all(float(row[column]) == by_code[row[0]]["complaints"]["per_1000_households"] for row in rows[1:-1])
+    report = client.get("/reports/coverage/")
+    assert report.status_code == 200
+    assert 'data-table="assessment"' in report.content.decode()
+    assert len(report.context["complaints"]["rows"]) == len(data["rows"])

@@ -468,6 +468,14 @@ class RenovationCountsSerializer(serializers.Serializer):
     completed = serializers.IntegerField()
 
 
+class AreaComplaintsSerializer(serializers.Serializer):
+    complaints = serializers.IntegerField()
+    per_1000_households = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    satisfaction_rate = serializers.FloatField(allow_null=True)
+    overdue = serializers.IntegerField()
+
+
 class CoverageRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
     code = serializers.CharField(allow_blank=True)
@@ -484,6 +492,10 @@ class CoverageRowSerializer(serializers.Serializer):
     owners_committee_rate = serializers.FloatField(allow_null=True)
     abandoned = AbandonedCountsSerializer(help_text="Buildings by the report state on the date.")
     renovation = RenovationCountsSerializer(help_text="Renovation projects by status.")
+    complaints = AreaComplaintsSerializer(
+        required=False, allow_null=True,
+        help_text="Complaints received in the year up to the date (DOMAIN.md \"Supervision\"), the area's whole "
+                  "figures; null for the total.")
 
 
 class CoverageFiguresSerializer(serializers.Serializer):

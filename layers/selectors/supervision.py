@@ -41,6 +41,7 @@ SELECT s.id, s.code, s.name, COALESCE(hh.households, 0) AS households,
  ORDER BY s.code
 """
 BY_STREET_SQL = AREA_SQL.replace("{column}", "street_id").replace("{household_area}", "st.id")
+BY_COMMUNITY_SQL = AREA_SQL.replace("{column}", "community_id").replace("{household_area}", "cm.id")
 # The same per district (the city's view, DOMAIN.md "Levels").
 BY_DISTRICT_SQL = AREA_SQL.replace("{column}", "district_id").replace("{household_area}", "st.parent_id")
 
@@ -225,3 +226,16 @@ def assessment_ranking(*, user, home, end: datetime.date, start: datetime.date |
     for rank, r in enumerate(rows, 1):
         r["rank"] = rank
     return {"level": level, "start": start, "end": end, "rows": rows}
+
+
+AREA_FIGURES = {"district": BY_DISTRICT_SQL, "street": BY_STREET_SQL, "community": BY_COMMUNITY_SQL}
+EXPORTED = ("complaints", "per_1000_households", "on_time_rate", "satisfaction_rate", "overdue")
+
+
+def area_complaint_figures(*, level: str, end: datetime.date) -> dict[int, dict]:
+    """Area id → its whole complaint figures for the year up to `end` (the coverage figures' companion in the
+    dashboard's exports; like the coverage rates they are not cut to a user's scope). Empty for the city level."""
+    if level not in AREA_FIGURES:
+        return {}
+    rows = _rows(AREA_FIGURES[level], None, end - datetime.timedelta(days=364), end)
+    return {r["id"]: {key: r[key] for key in EXPORTED} for r in rows}

@@ -221,6 +221,7 @@ def coverage_report_page(request):
         "communities": grandchildren,
         "generated": timezone.localtime(),
         "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
+        "complaints": complaint_section(request.user, area, on),
         "map_config": {"rates": map_rates,
                        "geojson": reverse("api:admin-area-list") + f"?level={child}",
                        "noData": _("No data")},
