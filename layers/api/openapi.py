@@ -420,6 +420,22 @@ class SearchResultsSerializer(serializers.Serializer):
     results = SearchResultSerializer(many=True)
 
 
+class EstateComplaintSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_no = serializers.CharField(allow_null=True, help_text="The hotline's work-order number; null for visits.")
+    received = serializers.DateField()
+    category = serializers.CharField(allow_blank=True)
+    status = serializers.CharField(help_text="In the request's language.")
+    overdue = serializers.BooleanField()
+    url = serializers.CharField(help_text="The case page.")
+
+
+class EstateComplaintsSerializer(serializers.Serializer):
+    year = serializers.IntegerField(help_text="Received this calendar year.")
+    open = serializers.IntegerField()
+    last = EstateComplaintSerializer(many=True, help_text="The last few, newest first.")
+
+
 class PopupSerializer(serializers.Serializer):
     kind = literal("estate", "building", "management_area", "enterprise")
     id = serializers.IntegerField()
@@ -432,6 +448,8 @@ class PopupSerializer(serializers.Serializer):
     point = position(required=False, help_text="A point on the object, for the popup.")
     can_report = serializers.BooleanField(required=False, help_text="Buildings: whether the user may report it "
                                                                     "abandoned (role, and a street office's street).")
+    complaints = EstateComplaintsSerializer(required=False, help_text="Estates: its complaints the user may view "
+                                                                      "(absent for a role that may view none).")
 
 
 # --- coverage -----------------------------------------------------------------------------------------------------
