@@ -202,7 +202,7 @@ def complaints_config() -> dict:
             "statuses": {str(s): str(s.label) for s in ComplaintStatus},
             "overdue": _("Overdue"),
             "heatTitle": _("Complaint hotspots"),
-            "from": _("From"),
+            "from": _("Received from"),
             "to": _("To"),
             "few": _("few"),
             "many": _("many"),
