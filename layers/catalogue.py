@@ -27,6 +27,7 @@ from .models import (
     AbandonmentReport,
     AdminArea,
     Building,
+    Complaint,
     EnterpriseJurisdiction,
     Estate,
     ManagementArea,
@@ -529,3 +530,44 @@ register(Layer(
     ),
     map=MapEntry(position=12, source="coverage_hex", group="coverage"),
 ))
+
+
+# Complaints (DOMAIN.md "Supervision"): the cases received in the year up to ?date=, at their building, scoped by
+# the user's complaint scope (a street office its street's, a community its community's, an enterprise its own);
+# overdue: not closed by the end of the close-by date, as seen on ?date=. The points feed the hotspot heat layer.
+register(Layer(
+    name="complaints",
+    title=_("Complaints in the year"),
+    model=Complaint,
+    min_zoom=10,
+    dated=True,
+    tile=TileLayer(
+        max_features=20000,
+        alias="k",
+        simplify=False,
+        columns=("k.id", "k.category", "k.status", "k.overdue"),
+        scope_alias="c",
+        sql="""
+        SELECT {columns}, {geom}
+          FROM (SELECT c.id, g.code AS category,
+                       CASE WHEN c.closed_at IS NOT NULL AND c.closed_at::date <= %(date)s THEN 'closed'
+                            ELSE c.status END AS status,
+                       (c.close_due < %(date)s AND (c.closed_at IS NULL OR c.closed_at::date > c.close_due))
+                         AS overdue,
+                       ST_Transform(c.location, 3857) AS geom_web
+                  FROM layers_complaint c
+                  JOIN layers_complaintcategory g ON g.id = c.category_id
+                 WHERE c.location && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4490)
+                   AND c.received_at::date <= %(date)s AND c.received_at::date > %(date)s - 365
+                   AND {scope}
+                 LIMIT %(limit)s) AS k
+    """,
+    ),
+    map=MapEntry(position=13, group="complaints"),
+))
+
+# Complaint hotspots over a chosen date range: a heat layer drawn by complaints.js from
+# /api/supervision/hotspots.json (the complaint points of the user's scope, not the tiles: the tiles hold one
+# year up to a date, the heat layer any range).
+register(Layer(name="complaint_heat", title=_("Complaint hotspots"),
+               map=MapEntry(position=14, source="complaint_heat", group="complaints")))

@@ -212,6 +212,8 @@ GET_ENDPOINTS = [
     Endpoint("api/coverage/export.csv", lambda o: "/api/coverage/export.csv", COVERAGE),
     Endpoint("api/coverage/uncovered-households.json", lambda o: "/api/coverage/uncovered-households.json",
              {"bbox": BBOX, "date": DATE}),
+    Endpoint("api/supervision/hotspots.json", lambda o: "/api/supervision/hotspots.json",
+             {"bbox": BBOX, "from": DATE, "to": DATE}),
     Endpoint("api/enterprises/", lambda o: "/api/enterprises/", {"q": TEXT, "list_status": CHOICE, "page": WHOLE}),
     Endpoint("api/enterprises/<int:pk>/", lambda o: f"/api/enterprises/{o.enterprise.pk}/"),
     Endpoint("api/enterprises/<int:pk>/evaluations/", lambda o: f"/api/enterprises/{o.enterprise.pk}/evaluations/"),

@@ -809,6 +809,8 @@ ENDPOINTS = [
     E("api:coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
     E("api:coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),
     E("api:coverage-uncovered-households", GET, url("/api/coverage/uncovered-households.json"), EVERYONE, 200),
+    # Complaint hotspots: every role, the points of its complaint scope.
+    E("api:supervision-hotspots", GET, url("/api/supervision/hotspots.json"), EVERYONE, 200),
     E("dashboard", GET, url("/dashboard/"), EVERYONE, 200),
     E("audit-log", GET, url("/audit/"), ADMINISTRATOR, 200),
     E("coverage-report", GET, url("/reports/coverage/"), EVERYONE, 200),
@@ -1158,12 +1160,14 @@ LOGGED_IN_ROLES = ["city", "official", "street_office", "planner", "admin"]
 # Tile layers: the same for every role, or (estates, buildings, renovations) cut by the street office's scope.
 TILES_DISTRICT_WIDE = {"roads", "management_areas", "jurisdictions", "coverage_hex"}
 TILES_STREET_SCOPED = {"estates", "buildings", "renovations"}
+# Complaints: only the cases in the role's complaint scope (a street office its street's).
+TILES_COMPLAINT_SCOPED = {"complaints"}
 
 
 def test_every_layer_has_a_visibility_rule():
     assert set(FEATURE_LAYERS) == set(VISIBLE)
     assert {name for name, layer in FEATURE_LAYERS.items() if any(f.state for f in layer.fields)} == set(STATE)
-    assert set(TILE_LAYERS) == TILES_DISTRICT_WIDE | TILES_STREET_SCOPED
+    assert set(TILE_LAYERS) == TILES_DISTRICT_WIDE | TILES_STREET_SCOPED | TILES_COMPLAINT_SCOPED
 
 
 def own_street():
@@ -1267,6 +1271,25 @@ def test_leak_street_scoped_tiles_show_the_state_the_role_may_view(layer, state)
     model, lookup = (Estate, "community__parent") if layer == "estates" else (Building, "estate__community__parent")
     in_street = set(model.objects.filter(pk__in=office, **{lookup: own_street()}).values_list("pk", flat=True))
     assert {pk for pk, props in office.items() if state in props} == in_street != set(office)
+
+
+def test_leak_complaint_tiles_hold_only_the_complaints_the_role_may_view():
+    """A tile over the street office's street and its neighbours: the street office gets its street's complaints
+    only, the district's roles all of them (the demo year of complaints, layers/demo/complaints.py)."""
+    from layers.models import Complaint
+
+    z = 12
+    inside = Complaint.objects.filter(street=own_street(), location__isnull=False).order_by("id")[0]
+    z, x, y = tile_of(inside.location.coords, z)
+    tiles = {role: mapbox_vector_tile.decode(client_for(role).get(f"/tiles/complaints/{z}/{x}/{y}.mvt").content)
+             .get("complaints", {}).get("features", []) for role in LOGGED_IN_ROLES}
+    district = {f["properties"]["id"] for f in tiles["planner"]}
+    office = {f["properties"]["id"] for f in tiles["street_office"]}
+    assert inside.pk in office and all({"category", "status"} <= set(f["properties"]) for f in tiles["planner"])
+    assert office == set(Complaint.objects.filter(pk__in=district, street=own_street()).values_list("pk", flat=True))
+    assert office < district, "no other street's complaint in the tile: the test would prove nothing"
+    for role in ("city", "official", "admin"):
+        assert {f["properties"]["id"] for f in tiles[role]} == district
 
 
 def test_leak_search_and_popups_show_the_state_the_role_may_view():

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from ..io import coverage_export
 from ..models import AdminArea, AdminLevel
 from ..refusals import Invalid
-from ..selectors import coverage
+from ..selectors import coverage, supervision
 from . import openapi as doc
 from .drf import LoggedInElseLogInPage, bytes_response
 from .validation import BBoxParam, DateParam, validated_query
@@ -57,8 +57,16 @@ class UncoveredQuery(serializers.Serializer):
 
 def figures_from(request) -> dict:
     query = validated_query(FiguresQuery, request)
-    return coverage.coverage_figures(on=query.get("date") or timezone.localdate(), level=query["level"],
-                                     parent_id=query.get("parent"), user=request.user)
+    on = query.get("date") or timezone.localdate()
+    figures = coverage.coverage_figures(on=on, level=query["level"], parent_id=query.get("parent"), user=request.user)
+    # Each area's complaint figures next to its coverage (the dashboard's exports carry both).
+    by_area = supervision.area_complaint_figures(level=figures["level"], end=on)
+    empty = {"complaints": 0, "per_1000_households": None, "on_time_rate": None, "satisfaction_rate": None,
+             "overdue": 0}
+    for row in figures["rows"]:
+        row["complaints"] = by_area.get(row["id"], empty)
+    figures["total"]["complaints"] = None
+    return figures
 
 
 FIGURES_PARAMETERS = [FiguresQuery]

@@ -420,6 +420,22 @@ class SearchResultsSerializer(serializers.Serializer):
     results = SearchResultSerializer(many=True)
 
 
+class EstateComplaintSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_no = serializers.CharField(allow_null=True, help_text="The hotline's work-order number; null for visits.")
+    received = serializers.DateField()
+    category = serializers.CharField(allow_blank=True)
+    status = serializers.CharField(help_text="In the request's language.")
+    overdue = serializers.BooleanField()
+    url = serializers.CharField(help_text="The case page.")
+
+
+class EstateComplaintsSerializer(serializers.Serializer):
+    year = serializers.IntegerField(help_text="Received this calendar year.")
+    open = serializers.IntegerField()
+    last = EstateComplaintSerializer(many=True, help_text="The last few, newest first.")
+
+
 class PopupSerializer(serializers.Serializer):
     kind = literal("estate", "building", "management_area", "enterprise")
     id = serializers.IntegerField()
@@ -432,6 +448,8 @@ class PopupSerializer(serializers.Serializer):
     point = position(required=False, help_text="A point on the object, for the popup.")
     can_report = serializers.BooleanField(required=False, help_text="Buildings: whether the user may report it "
                                                                     "abandoned (role, and a street office's street).")
+    complaints = EstateComplaintsSerializer(required=False, help_text="Estates: its complaints the user may view "
+                                                                      "(absent for a role that may view none).")
 
 
 # --- coverage -----------------------------------------------------------------------------------------------------
@@ -468,6 +486,14 @@ class RenovationCountsSerializer(serializers.Serializer):
     completed = serializers.IntegerField()
 
 
+class AreaComplaintsSerializer(serializers.Serializer):
+    complaints = serializers.IntegerField()
+    per_1000_households = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    satisfaction_rate = serializers.FloatField(allow_null=True)
+    overdue = serializers.IntegerField()
+
+
 class CoverageRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
     code = serializers.CharField(allow_blank=True)
@@ -484,6 +510,10 @@ class CoverageRowSerializer(serializers.Serializer):
     owners_committee_rate = serializers.FloatField(allow_null=True)
     abandoned = AbandonedCountsSerializer(help_text="Buildings by the report state on the date.")
     renovation = RenovationCountsSerializer(help_text="Renovation projects by status.")
+    complaints = AreaComplaintsSerializer(
+        required=False, allow_null=True,
+        help_text="Complaints received in the year up to the date (DOMAIN.md \"Supervision\"), the area's whole "
+                  "figures; null for the total.")
 
 
 class CoverageFiguresSerializer(serializers.Serializer):

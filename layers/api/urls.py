@@ -8,7 +8,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import (abandonment, address, complaint_steps, complaints, coverage, enterprises, evaluations, export, imports,
-               inspections, jobs, management_areas, plans, service, views)
+               inspections, jobs, management_areas, plans, service, supervision, views)
 from .drf import LoggedInElseLogInPage
 from .tokens import obtain_token
 
@@ -51,6 +51,8 @@ urlpatterns = [
     path("coverage/export.xlsx", coverage.export_xlsx, name="coverage-export-xlsx"),
     path("coverage/export.csv", coverage.export_csv, name="coverage-export-csv"),
     path("coverage/uncovered-households.json", coverage.uncovered_households, name="coverage-uncovered-households"),
+    # Complaint hotspots for the map's heat layer (docs/COMPLAINTS.md "Officials' view").
+    path("supervision/hotspots.json", supervision.hotspots, name="supervision-hotspots"),
     # The enterprise register (docs/ENTERPRISE_REGISTER.md).
     path("enterprises/", enterprises.enterprise_list, name="enterprise-list"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise-detail"),

@@ -17,6 +17,7 @@ from ..planning.address import estate_aliases
 from ..services.jurisdictions import enterprise_jurisdictions_refresh
 from .accounts import demo_accounts_ensure, is_demo_username
 from .city import SRID, City
+from .complaints import demo_complaints
 from .inspections import demo_inspections
 from .plans import demo_plans
 from .register import register_write
@@ -320,4 +321,8 @@ def load_city(city: City, *, keep: bool = False, log=None) -> dict[str, int]:
         t = time.perf_counter()
         counts["inspections"] = demo_inspections(raw, district_codes)
         log(f"  inspections: {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        counts.update(demo_complaints(raw, district_codes=district_codes, seed=city.seed))
+        raw.execute("ANALYZE layers_complaint, layers_complaintevent")
+        log(f"  a year of complaints: {time.perf_counter() - t:.1f} s")
     return counts

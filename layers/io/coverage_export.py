@@ -49,6 +49,12 @@ COLUMNS: list[tuple[str, Callable[[dict], object], str]] = [
     ("Renovation projects: planned", _pick("renovation", "planned"), "int"),
     ("Renovation projects: in progress", _pick("renovation", "in_progress"), "int"),
     ("Renovation projects: completed", _pick("renovation", "completed"), "int"),
+    # Complaints received in the year up to the date (DOMAIN.md "Supervision").
+    ("Complaints", _pick("complaints", "complaints"), "int"),
+    ("Complaints per 1,000 households", _pick("complaints", "per_1000_households"), "area"),
+    ("On-time rate", _pick("complaints", "on_time_rate"), "rate"),
+    ("Satisfaction rate", _pick("complaints", "satisfaction_rate"), "rate"),
+    ("Overdue", _pick("complaints", "overdue"), "int"),
 ]
 NUMBER_FORMATS = {"int": "#,##0", "area": "#,##0.00", "rate": "0.0%", "text": "@"}
 

@@ -42,6 +42,7 @@ from ..permissions import (
 )
 from .contracts import contract_provider_name, contracts_active_on, estate_contract_history, estate_current_contract
 from .inspections import estate_last_inspections
+from .supervision import estate_complaints
 
 SEARCH_LIMIT = 20
 SEARCH_MAX_CHARS = 100
@@ -154,7 +155,11 @@ def estate_popup(*, pk: int, user) -> dict | None:
         last = estate_last_inspections(user, estate.pk, limit=1)
         fields.append((gettext("Last inspection"), f"{last[0].inspected_on:%Y-%m-%d} · {last[0].percent}%"
                        if last else gettext("Not inspected yet.")))
-    return _popup("estate", estate.pk, estate.name, fields, "estate-detail", estate.geom)
+    popup = _popup("estate", estate.pk, estate.name, fields, "estate-detail", estate.geom)
+    complaints = estate_complaints(estate_id=estate.pk, user=user, last=3)
+    if complaints is not None:
+        popup["complaints"] = complaints
+    return popup
 
 
 def _building(pk: int, user) -> Building | None:
@@ -305,6 +310,7 @@ def estate_detail(*, pk: int, user) -> dict | None:
         "renovations": [
             {"project": p, "items": [_choice_label(RenovationItem, i) for i in p.items]} for p in renovations
         ],
+        "complaints": estate_complaints(estate_id=pk, user=user),
     }
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from ..selectors import supervision
 from ..selectors.coverage import CHILD_LEVEL, LEVEL_DEPTH, area_path, coverage_figures, home_area
 from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
@@ -131,7 +132,25 @@ def dashboard_page(request):
             "figuresOf": _("Figures of %(name)s"),
         },
     }
-    return render(request, "dashboard.html", {"config": config, "date": on, "home": home})
+    return render(request, "dashboard.html", {"config": config, "date": on, "home": home,
+                                              "complaints": complaint_section(request.user, home, on)})
+
+
+def complaint_section(user, home, on: datetime.date) -> dict:
+    """The dashboard's complaint figures for the year up to `on` (DOMAIN.md "Supervision"): the assessment ranking
+    of the areas below the home area, and the figures per area and per enterprise in the user's complaint scope."""
+    ranking = supervision.assessment_ranking(user=user, home=home, end=on)
+    start = ranking["start"]
+    by_area = (supervision.complaints_by_district if ranking["level"] == AdminLevel.DISTRICT
+               else supervision.complaints_by_street)(user=user, start=start, end=on)
+    by_enterprise = supervision.complaints_by_enterprise(user=user, start=start, end=on)
+    for row in [*ranking["rows"], *by_area, *by_enterprise]:
+        row["on_time_pct"] = _rate(row["on_time_rate"])
+        row["satisfaction_pct"] = _rate(row["satisfaction_rate"])
+        if "service_rate" in row:
+            row["service_pct"] = _rate(row["service_rate"])
+    return {**ranking, "by_area": by_area, "by_enterprise": by_enterprise,
+            "overdue": sum(r["overdue"] for r in by_area)}
 
 
 def _rate(value):
@@ -202,6 +221,7 @@ def coverage_report_page(request):
         "communities": grandchildren,
         "generated": timezone.localtime(),
         "cutoff": settings.OLD_ESTATE_CUTOFF_YEAR,
+        "complaints": complaint_section(request.user, area, on),
         "map_config": {"rates": map_rates,
                        "geojson": reverse("api:admin-area-list") + f"?level={child}",
                        "noData": _("No data")},

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from layers import catalogue
-from layers.models import CITY_ROLES, AbandonmentReport, AdminLevel, ManagementArea
+from layers.models import CITY_ROLES, AbandonmentReport, AdminLevel, ComplaintStatus, ManagementArea
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
 from layers.permissions import ADD, CHANGE, NOT_SHOWN, area_of, may, role_of, street_of
@@ -158,6 +158,8 @@ def map_config(request=None) -> dict:
             "renovation": RENOVATION_COLOURS,
             "enterprise": ENTERPRISE_PALETTE,
             "road": ROAD_COLOURS,
+            "complaintStatus": COMPLAINT_STATUS_COLOURS,
+            "complaintOverdue": COMPLAINT_OVERDUE_COLOUR,
         },
         "legend": legend,
         "strings": {
@@ -177,10 +179,37 @@ def map_config(request=None) -> dict:
             "details": _("Details"),
             "statuses": {str(s): str(s.label) for s in ServiceStatus},
             "notShown": str(NOT_SHOWN),
-            "groups": {"coverage": _("Coverage analysis")},
+            "groups": {"coverage": _("Coverage analysis"), "complaints": _("Complaints")},
         },
         "coverage": coverage_config(today, role_of(request.user) if request is not None else None),
+        "complaints": complaints_config(),
         **(user_tools(request) if request is not None else {}),
+    }
+
+
+# Complaint points: fill by status (open ones strong, closed ones pale), a red ring for overdue cases.
+COMPLAINT_STATUS_COLOURS = {"received": "#d7301f", "signed": "#fc8d59", "transferred": "#8856a7",
+                            "replied": "#2b8cbe", "closed": "#9e9e9e"}
+COMPLAINT_OVERDUE_COLOUR = "#b10026"
+
+
+def complaints_config() -> dict:
+    """The complaint layers' colours, the hotspot endpoint and texts (complaints.js)."""
+    return {
+        "hotspots": reverse("api:supervision-hotspots"),
+        "strings": {
+            "pointsTitle": _("Complaints in the year"),
+            "statuses": {str(s): str(s.label) for s in ComplaintStatus},
+            "overdue": _("Overdue"),
+            "heatTitle": _("Complaint hotspots"),
+            "from": _("Received from"),
+            "to": _("To"),
+            "few": _("few"),
+            "many": _("many"),
+            "points": _("%(count)s complaints"),
+            "popupTitle": _("Complaints"),
+            "popupFigures": _("%(year)s received this year, %(open)s open"),
+        },
     }
 
 

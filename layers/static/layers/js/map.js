@@ -3,6 +3,7 @@ import "./compat.js";
 import { bboxToBounds, el } from "./dom.js";
 import { closeHoverTooltipsOnMove, createBasemaps, createLayers, renderSwitcher, zoomOneLevelPerNotch } from "./layers.js";
 import { renderLegend } from "./legend.js";
+import { createComplaints } from "./complaint_heat.js";
 import { createCoverage } from "./coverage.js";
 import { initEditor } from "./edit.js";
 import { initExport } from "./export.js";
@@ -60,8 +61,9 @@ function setup(map) {
   // Coverage analysis: choropleth, heatmap, hexagons and the date they show (built before the layers, which
   // take its layer factories).
   const coverage = createCoverage(map, config);
+  const complaints = createComplaints(map, config);
   const layers = createLayers(map, config, {
-    factories: coverage.factories,
+    factories: { ...coverage.factories, ...complaints.factories },
     onFeatureClick({ def, props, featureId, latlng }) {
       const id = props[def.idProperty];
       if (id === undefined || id === null) return;
@@ -73,7 +75,7 @@ function setup(map) {
   const basemaps = createBasemaps(map, config);
   renderSwitcher(document.getElementById("layer-switcher"), map, config, layers, basemaps);
   const syncLegend = renderLegend(document.getElementById("legend"), config, layers, {
-    blocks: coverage.legendBlocks, overlay: coverage.legendCard,
+    blocks: [...coverage.legendBlocks, ...complaints.legendBlocks], overlay: coverage.legendCard,
   });
   map.on("geoapp:layertoggle", syncLegend);
   document.getElementById("status-date").textContent = config.strings.statusAsOf;

@@ -1,5 +1,6 @@
 // Feature popups: fetch /api/features/<kind>/<id>/ and show its title, fields and a link to the detail page.
 import { el, fillTemplate } from "./dom.js";
+import { fmt } from "./api.js";
 
 const L = window.L;
 
@@ -9,6 +10,19 @@ export function fetchFeature(config, kind, id) {
     if (!response.ok) throw new Error(`${response.status}`);
     return response.json();
   });
+}
+
+/** The estate's complaints (only in the popup of a role that may view them): figures and the last few cases. */
+function complaintsBlock(config, complaints) {
+  const s = (config.complaints && config.complaints.strings) || {};
+  const figures = fmt(s.popupFigures || "%(year)s / %(open)s", { year: complaints.year, open: complaints.open });
+  return el("div", { class: "popup__complaints" },
+    el("h4", { class: "popup__subtitle", text: s.popupTitle || "" }),
+    el("p", { class: "popup__figures", text: figures }),
+    complaints.last.length ? el("ul", { class: "popup__list" }, complaints.last.map((c) =>
+      el("li", { class: c.overdue ? "popup__overdue" : null },
+        el("a", { href: c.url, text: c.received }),
+        el("span", { text: ` ${c.category} · ${c.status}${c.overdue ? ` · ${s.overdue}` : ""}` })))) : null);
 }
 
 function render(config, data) {
@@ -21,6 +35,7 @@ function render(config, data) {
     { class: "popup" },
     el("h3", { class: "popup__title", text: data.title || "" }),
     rows.length ? el("table", { class: "popup__fields" }, el("tbody", {}, rows)) : null,
+    data.complaints ? complaintsBlock(config, data.complaints) : null,
     data.detail_url ? el("a", { class: "popup__detail", href: data.detail_url, text: `${strings.details} →` }) : null,
   );
 }

@@ -92,6 +92,25 @@ export function makeStyles(colours) {
     };
   };
 
+  // Complaints (DOMAIN.md "Supervision"): filled by status, closed ones pale; an overdue case larger, with a red
+  // ring.
+  const complaint = (props, zoom) => {
+    const overdue = truthy(props.overdue);
+    const closed = props.status === "closed";
+    const colour = (colours.complaintStatus || {})[props.status] || "#8A8A8A";
+    const base = zoom <= 12 ? 2.5 : zoom <= 14 ? 3.5 : 5;
+    return {
+      radius: overdue ? base + 2 : base,
+      fill: true,
+      fillColor: colour,
+      fillOpacity: closed ? 0.35 : 0.85,
+      stroke: true,
+      color: overdue ? colours.complaintOverdue || "#b10026" : "#ffffff",
+      weight: overdue ? 2.5 : 0.8,
+      opacity: 1,
+    };
+  };
+
   const admin = {
     district: { fill: false, color: "#2B2B2B", weight: 4, opacity: 0.9, interactive: false },
     street: { fill: false, color: "#4A4A4A", weight: 2, opacity: 0.85, interactive: false },
@@ -111,6 +130,7 @@ export function makeStyles(colours) {
       management_areas: managementArea,
       jurisdictions: jurisdiction,
       renovations: renovation,
+      complaints: complaint,
     },
     admin,
     highlighted,
