@@ -361,7 +361,7 @@ class AbandonmentEventInline(admin.TabularInline):
 
 
 @admin.register(models.AbandonmentReport)
-class AbandonmentReportAdmin(admin.ModelAdmin):
+class AbandonmentReportAdmin(LeafletGeoAdmin):
     list_display = ["id", "building", "street", "state", "reason", "abandoned_since", "reported_by", "created_at"]
     list_filter = ["state", "reason", "street"]
     search_fields = ["building__code", "building__label", "building__estate__name"]
@@ -369,7 +369,7 @@ class AbandonmentReportAdmin(admin.ModelAdmin):
     readonly_fields = ["building", "street", "state", "abandoned_since", "reason", "reported_by", "created_at",
                        "updated_at"]
     fields = readonly_fields[:3] + ["abandoned_since", "reason", "description", "reported_by", "created_at",
-                                    "updated_at"]
+                                    "updated_at", "reporter_location"]
     inlines = [AbandonmentPhotoInline, AbandonmentEventInline]
     date_hierarchy = "created_at"
 
@@ -547,8 +547,20 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_filter = ["working"]
 
 
+class ShownOnMapAdmin(ReadOnlyAdmin, LeafletGeoAdmin):
+    """A record written by services, shown with its position on a map widget; nothing the page posts is saved."""
+
+    map_field = "location"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in ("id", self.map_field)]
+
+    def has_change_permission(self, request, obj=None):
+        return request.method in ("GET", "HEAD") and self.has_view_permission(request, obj)
+
+
 @admin.register(models.Complaint)
-class ComplaintAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class ComplaintAdmin(ShownOnMapAdmin):
     list_display = ["received_at", "order_no", "channel", "category", "street", "estate", "level", "status"]
     list_filter = ["status", "level", "channel", "district"]
     list_select_related = ["category", "street", "estate"]
@@ -588,7 +600,7 @@ class ChecklistItemAdmin(ReadOnlyAdmin, admin.ModelAdmin):
 
 
 @admin.register(models.Inspection)
-class InspectionAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class InspectionAdmin(ShownOnMapAdmin):
     list_display = ["inspected_on", "estate", "street", "inspector"]
     list_select_related = ["estate", "street", "inspector"]
 
