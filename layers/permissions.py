@@ -141,7 +141,7 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     # the district department too (spot checks); officials read them; an enterprise reads the inspections of the
     # estates it served on the day (they count in its annual evaluation). An inspection is a record: never changed.
     # The checklist is the district's.
-    (Inspection, VIEW): EVERYONE | {Role.ENTERPRISE},
+    (Inspection, VIEW): EVERYONE,
     (Inspection, ADD): DISTRICT | {Role.STREET_OFFICE, Role.COMMUNITY},
     (Checklist, VIEW): EVERYONE,
     (Checklist, ADD): DISTRICT,
@@ -187,11 +187,9 @@ COMMUNITY_LOOKUP: dict[type[Model], str] = {
     Inspection: "community",
 }
 
-# What an enterprise sees: the complaints about the estates it serves (routed to it) and the inspections of the
-# estates it served on the day, nothing else.
+# What an enterprise sees: the complaints about the estates it serves (routed to it), nothing else.
 ENTERPRISE_LOOKUP: dict[type[Model], str] = {
     Complaint: "enterprise",
-    Inspection: "enterprise",
 }
 
 # Models whose rows belong to one user: the lookup to the owner. Roles not listed per action see only their own.
@@ -235,6 +233,11 @@ ROLE_PATHS: dict[str, tuple[str, ...]] = {
     Role.ENTERPRISE: ("/accounts/", "/i18n/", "/jsi18n/", "/static/", "/complaints/", "/api/complaints/", "/m/",
                       "/api/token/", "/admin/"),  # the Django admin sends every non-administrator to its log-in page
 }
+# Inside those, what such a role may still not open: the district's own complaint pages.
+ROLE_PATHS_NOT: dict[str, tuple[str, ...]] = {
+    Role.ENTERPRISE: ("/complaints/routing/", "/complaints/calendar/", "/complaints/joint-meeting/",
+                      "/complaints/confirm/", "/api/complaints/import/"),
+}
 # Where such a role starts (the site's home page is the map).
 ROLE_HOME = {Role.ENTERPRISE: "/complaints/"}
 
@@ -242,7 +245,7 @@ ROLE_HOME = {Role.ENTERPRISE: "/complaints/"}
 def may_open(role: str | None, path: str) -> bool:
     """Whether a role may open a path at all (ROLE_PATHS); roles not listed may open every path."""
     prefixes = ROLE_PATHS.get(role)
-    return prefixes is None or path.startswith(prefixes)
+    return prefixes is None or (path.startswith(prefixes) and not path.startswith(ROLE_PATHS_NOT.get(role, ())))
 
 
 # What an output shows in place of a state it may not show (popups, detail pages); SQL outputs send NULL.

@@ -68,9 +68,10 @@ def test_a_street_office_inspects_an_estate_of_its_street_with_the_district_chec
     assert InspectionScore.objects.filter(inspection=inspection).count() == len(DEFAULT_ITEMS)
     stored = InspectionPhoto.objects.get(inspection=inspection)
     assert stored.item == fire and stored.content_type == "image/png" and stored.size == len(PNG)
-    # The enterprise serving it reads it; another street's office does not.
-    assert restrict(Inspection.objects.all(), make_user("ent", Role.ENTERPRISE, enterprise=enterprise), VIEW).filter(
-        pk=inspection.pk).exists()
+    # The enterprise serving it does not read it (DOMAIN.md "Who uses it": its complaints, nothing else); another
+    # street's office does not either.
+    assert not restrict(Inspection.objects.all(), make_user("ent", Role.ENTERPRISE, enterprise=enterprise),
+                        VIEW).filter(pk=inspection.pk).exists()
     other = type(street).objects.filter(level="street", parent=street.parent).exclude(pk=street.pk).first()
     assert not restrict(Inspection.objects.all(), make_user("so2", Role.STREET_OFFICE, street=other), VIEW).filter(
         pk=inspection.pk).exists()

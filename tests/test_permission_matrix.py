@@ -330,7 +330,7 @@ def case_report_page_decide(inside):
 # Daily inspections: street offices (their street), communities and the district inspect; the district keeps the
 # checklist (docs/INSPECTIONS.md).
 INSPECTORS = DISTRICT | {"street_office", "community"}
-INSPECTION_READERS = EVERYONE | {"community", "enterprise"}
+INSPECTION_READERS = EVERYONE  # the enterprise sees its complaints only (permissions.ROLE_PATHS)
 
 
 def inspection_scores(estate):
@@ -610,6 +610,17 @@ def a_complaint_attachment(inside):
     return ComplaintAttachment.objects.get(event=event)
 
 
+# The matrix's enterprise user is not the provider of these complaints: it may read complaints, but not these (404).
+NOT_ITS_COMPLAINT = {("enterprise", True): 404, ("enterprise", False): 404}
+
+
+def case_complaint_confirm(inside):
+    """An unmatched hotline order (no estate: the district's "to confirm" list) given an estate."""
+    complaint = complaint_create(user=user("planner"), channel="hotline_12345", received_at=timezone.now(),
+                                 caller_words="漏水", address_text="某小区")
+    return "/complaints/confirm/", {"complaint": complaint.pk, "estate": an_estate(inside).pk}, "form"
+
+
 def case_complaint_step(inside):
     return f"/api/complaints/{a_complaint(inside).pk}/steps/", {"kind": "joint_meeting", "agenda": "矩阵"}, "form"
 
@@ -760,7 +771,7 @@ ENDPOINTS = [
     # again (400), not 404.
     E("inspection-list", GET, url("/inspections/"), INSPECTION_READERS, 200),
     E("inspection-submit", POST, J(case_inspection_page), INSPECTORS, 302, scope=STREET,
-      exceptions={("street_office", OUT): 400}),
+      exceptions={("street_office", OUT): 400, ("community", OUT): 400}),
     E("inspection-detail", GET, lambda i: Request(f"/inspections/{a_demo_inspection(i).pk}/"), INSPECTION_READERS,
       200, scope=STREET),
     E("inspection-photo", GET, lambda i: Request(f"/inspections/photos/{an_inspection_photo(i).pk}/"),
@@ -773,12 +784,17 @@ ENDPOINTS = [
     # One complaint case and its steps (docs/COMPLAINTS.md "Steps"): everyone in scope reads it; the joint meeting
     # list is the street office's and the district's (the table STEPS of layers/services/complaint_steps.py).
     E("api:complaint-detail", GET, lambda i: Request(f"/api/complaints/{a_complaint(i).pk}/"), EVERYONE, 200,
+      exceptions=NOT_ITS_COMPLAINT,
       scope=STREET, writes=False, **REPORTS),
     E("api:complaint-steps", GET, lambda i: Request(f"/api/complaints/{a_complaint(i).pk}/steps/"), EVERYONE, 200,
+      exceptions=NOT_ITS_COMPLAINT,
       scope=STREET, writes=False, **REPORTS),
-    E("api:complaint-steps", POST, J(case_complaint_step), REPORTERS, 201, scope=STREET, **REPORTS),
-    E("complaint-case", GET, lambda i: Request(f"/complaints/{a_complaint(i).pk}/"), EVERYONE, 200, scope=STREET),
-    E("complaint-case", POST, J(case_complaint_page_step), REPORTERS, 302, scope=STREET),
+    E("api:complaint-steps", POST, J(case_complaint_step), REPORTERS, 201, scope=STREET,
+      exceptions={**NOT_ITS_COMPLAINT, ("community", OUT): 404}, **REPORTS),
+    E("complaint-case", GET, lambda i: Request(f"/complaints/{a_complaint(i).pk}/"), EVERYONE, 200, scope=STREET,
+      exceptions=NOT_ITS_COMPLAINT),
+    E("complaint-case", POST, J(case_complaint_page_step), REPORTERS, 302, scope=STREET,
+      exceptions={**NOT_ITS_COMPLAINT, ("community", OUT): 404}),
     E("joint-meeting", GET, url("/complaints/joint-meeting/"), EVERYONE, 200),
     # The district's routing table and the working-day calendar: everyone reads, the district edits.
     E("complaint-routing", GET, routing_page, EVERYONE, 200),
@@ -786,7 +802,7 @@ ENDPOINTS = [
     E("complaint-calendar", GET, url("/complaints/calendar/"), EVERYONE, 200),
     E("complaint-calendar", POST, J(case_calendar_add), DISTRICT, 302),
     E("complaint-attachment", GET, lambda i: Request(f"/complaints/attachments/{a_complaint_attachment(i).pk}/"),
-      EVERYONE, 200, scope=STREET, writes=False),
+      EVERYONE, 200, scope=STREET, writes=False, exceptions=NOT_ITS_COMPLAINT),
 
     # The phone app (docs/MOBILE.md): street offices, communities and planners (checks); its manifest and service
     # worker are public files (no data in them), as the browser fetches the worker without asking twice.
@@ -801,10 +817,12 @@ ENDPOINTS = [
     # Complaints taken in (docs/COMPLAINTS.md "Intake"): every role reads its scope's; the district, street offices
     # and communities take them in, in their jurisdiction (an estate of another street: 404); hotline exports are
     # imported by the district.
-    E("api:complaint-list", GET, url("/api/complaints/"), EVERYONE, 200, **REST),
-    E("api:complaint-list", POST, J(case_complaint_create), REPORTERS, 201, scope=STREET, **REST),
+    E("api:complaint-list", GET, url("/api/complaints/"), LOGGED_IN, 200, **REST),
+    E("api:complaint-list", POST, J(case_complaint_create), REPORTERS | {"community"}, 201, scope=STREET, **REST),
+    E("complaint-confirm", POST, J(case_complaint_confirm), DISTRICT, 302, scope=STREET,
+      exceptions={("street_office", True): 404, ("community", True): 404}),
     E("api:complaint-import", POST, J(case_complaint_import), DISTRICT, 200, **REST),
-    E("complaint-list", GET, url("/complaints/"), EVERYONE, 200),
+    E("complaint-list", GET, url("/complaints/"), LOGGED_IN, 200),
     E("api:coverage-trend", GET, url("/api/coverage/trend/"), EVERYONE, 200),
     E("api:coverage-export-xlsx", GET, url("/api/coverage/export.xlsx"), EVERYONE, 200),
     E("api:coverage-export-csv", GET, url("/api/coverage/export.csv"), EVERYONE, 200),
@@ -845,7 +863,7 @@ ENDPOINTS = [
     E("evaluations", GET, url("/evaluations/"), PLAN_READERS, 200),
     E("api:evaluation-list", GET, url("/api/evaluations/"), PLAN_READERS, 200, **REST),
     E("evaluations", POST, J(case_evaluation_scheme), DISTRICT, 302),
-    E("evaluation-opinions", GET, url("/evaluations/opinions/"), EVERYONE, 200),
+    E("evaluation-opinions", GET, url("/evaluations/opinions/"), EVERYONE - {"community"}, 200),
     E("evaluation-opinions", POST, J(case_street_opinion), frozenset({"street_office"}), 302),
     # Service (docs/SERVICE_API.md): the district assigns; street offices read their own street.
     E("service", GET, url("/service/"), EVERYONE, 200),
