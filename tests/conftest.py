@@ -93,3 +93,12 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def no_demo_complaints(db):
+    """The demo's year of complaints removed (inside the test's transaction): for tests that count every complaint,
+    attachment or overdue case they make."""
+    from layers.models import Complaint
+
+    Complaint.objects.all().delete()

@@ -7,7 +7,7 @@ from django.test import Client
 
 from layers.models import Complaint, Estate, Job, JobKind, Role
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_complaints")]
 
 XLSX = Path(__file__).resolve().parents[1] / "fixtures" / "hotline_orders.xlsx"
 

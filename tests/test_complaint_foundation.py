@@ -24,7 +24,7 @@ from layers.planning.workdays import add_working_days, working_days_between
 from layers.refusals import Invalid
 from layers.services.complaints import complaint_confirm_estate, complaint_create, ensure_default_categories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_complaints")]
 
 
 def test_working_days_skip_weekends_and_holidays_and_count_make_up_days():

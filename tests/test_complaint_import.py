@@ -15,7 +15,7 @@ from layers.models import Complaint, ComplaintEvent, Role, StepKind
 from layers.refusals import Forbidden, Invalid
 from layers.services.complaint_import import complaint_import_check, complaint_import_commit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_complaints")]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 XLSX = FIXTURES / "hotline_orders.xlsx"

@@ -26,7 +26,7 @@ from layers.refusals import Conflict, Forbidden, Invalid
 from layers.services.complaint_steps import complaint_step, escalate_overdue, steps_allowed
 from layers.services.complaints import complaint_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_complaints")]
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
 
