@@ -327,7 +327,7 @@ def test_abandonment_responses_match_the_schema(schema, planner_client):
     check(schema, Client(), "/api/abandonment-reports/", path="/api/abandonment-reports/", status=401)
 
 
-def test_complaint_responses_match_the_schema(schema, planner_client):
+def test_complaint_responses_match_the_schema(schema, planner_client, no_demo_complaints):
     estate = Estate.objects.filter(community__parent__parent__code__isnull=False).order_by("code").first()
     created = planner_client.post("/api/complaints/", {"channel": "visit", "caller_words": "楼道灯不亮",
                                                        "estate": estate.pk}, content_type="application/json")
