@@ -820,7 +820,8 @@ ENDPOINTS = [
     E("api:complaint-list", GET, url("/api/complaints/"), LOGGED_IN, 200, **REST),
     E("api:complaint-list", POST, J(case_complaint_create), REPORTERS | {"community"}, 201, scope=STREET, **REST),
     E("complaint-confirm", POST, J(case_complaint_confirm), DISTRICT, 302, scope=STREET,
-      exceptions={("street_office", True): 404, ("community", True): 404}),
+      # The order has no estate yet, so no street: outside every street office's and community's scope (404).
+      exceptions={(role, inside): 404 for role in ("street_office", "community") for inside in (True, False)}),
     E("api:complaint-import", POST, J(case_complaint_import), DISTRICT, 200, **REST),
     E("complaint-list", GET, url("/complaints/"), LOGGED_IN, 200),
     E("api:coverage-trend", GET, url("/api/coverage/trend/"), EVERYONE, 200),
