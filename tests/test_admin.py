@@ -4,7 +4,17 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.gis.db.models import GeometryField
 
-from layers.models import AbandonmentPhoto, CalendarDay, ComplaintAttachment, ImportJob, Job
+from layers.models import (
+    AbandonmentPhoto,
+    CalendarDay,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCategory,
+    ComplaintEvent,
+    ImportJob,
+    Job,
+    JointMeetingItem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +23,7 @@ NOT_IN_DEMO = {AbandonmentPhoto}
 # Imports and background jobs are made by planners; the demo city has none.
 NOT_IN_DEMO |= {ImportJob, Job}
 # Attachments, calendar exceptions and (before the demo year is loaded) complaints are made by their users.
-NOT_IN_DEMO |= {ComplaintAttachment, CalendarDay}
+NOT_IN_DEMO |= {ComplaintAttachment, CalendarDay, Complaint, ComplaintCategory, ComplaintEvent, JointMeetingItem}
 LAYERS_MODELS = [m for m in admin.site._registry if m._meta.app_label == "layers"]
 
 
