@@ -14,6 +14,13 @@
 #                  <name>_load); prints requests, status
 #                  counts, conflicts, p50/p95/p99 per kind; fails on any 5xx or lost update
 #                  (e.g. LOAD_ARGS='--seconds 60 --scale small --clients 8')
+#   make load-day  local PostGIS, then tests/benchmarks/capacity_run.py (CAPACITY_ARGS passed through): a district's
+#                  working day (officials reading map and dashboard, planners editing, street offices reporting, an
+#                  import running) by locust at 16, 50 and 100 users, 60 s each, against gunicorn as make run starts
+#                  it in production; requests/s, p50/p95 per kind, errors, lost updates (docs/SCALING.md "Capacity";
+#                  e.g. CAPACITY_ARGS='--cost --json /tmp/a.json')
+#   make load-cluster  the same against the running cluster (make cluster; start it with DEMO_SCALE=real
+#                  DEMO_DISTRICTS=4 for the same city) at CLUSTER_URL, its primary CLUSTER_DATABASE_URL
 #   make backup    pg_dump -Fc of the application database to backups/geoapp-<UTC time>.dump (or BACKUP_FILE=…);
 #                  prints the path (scripts/backup.sh)
 #   make restore   pg_restore --clean --if-exists BACKUP_FILE into the application database, in one transaction;
@@ -34,6 +41,7 @@
 #   make psql      psql on the application database
 #
 # Variables: DATABASE_URL (use that database, start nothing), PGPORT_LOCAL (55432), PYTEST_ARGS, BENCH_ARGS, LOAD_ARGS,
+# CAPACITY_ARGS, CLUSTER_URL, CLUSTER_DATABASE_URL,
 # MUTATE_ARGS, MUTATE_CHILDREN, BACKUP_FILE, RESTORE_CONFIRM, DEMO_SCALE, DEMO_SEED, DEMO_DISTRICTS, HOST, PORT, DJANGO_SETTINGS_MODULE; see scripts/*.sh.
 
 SHELL := /bin/bash
@@ -43,6 +51,9 @@ PGPORT_LOCAL ?= 55432
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LOAD_ARGS ?=
+CAPACITY_ARGS ?=
+CLUSTER_URL ?= http://127.0.0.1:8100
+CLUSTER_DATABASE_URL ?= postgis://geoapp:geoapp@127.0.0.1:55440/geoapp
 MUTATE_ARGS ?=
 BACKUP_FILE ?=
 export PGPORT_LOCAL
@@ -51,7 +62,7 @@ VENV_PY := .venv/bin/python
 # The local cluster's URL unless the caller chose a database.
 DB_ENV := DATABASE_URL="$${DATABASE_URL:-$$(scripts/localdb.sh url)}"
 
-.PHONY: help packages venv cluster cluster-stop test-cluster db stop clean-db psql status run test bench bench-spopt load backup restore fuzz mutate
+.PHONY: help packages venv cluster cluster-stop test-cluster db stop clean-db psql status run test bench bench-spopt load load-day load-cluster backup restore fuzz mutate
 
 help:
 	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -102,6 +113,13 @@ bench-spopt: venv
 
 load: venv db
 	@$(DB_ENV) $(VENV_PY) tests/benchmarks/load_run.py $(LOAD_ARGS)
+
+load-day: venv db
+	@$(DB_ENV) $(VENV_PY) tests/benchmarks/capacity_run.py $(CAPACITY_ARGS)
+
+load-cluster: venv
+	@CAPACITY_DATABASE_URL="$(CLUSTER_DATABASE_URL)" $(VENV_PY) tests/benchmarks/capacity_run.py \
+		--target $(CLUSTER_URL) $(CAPACITY_ARGS)
 
 backup: db
 	@$(DB_ENV) scripts/backup.sh backup $(BACKUP_FILE)
