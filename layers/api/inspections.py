@@ -24,11 +24,12 @@ PER_PAGE = 100
 
 
 class InspectionListQuery(serializers.Serializer):
-    estate = WholeNumber(required=False, help_text="An estate's id")
-    street = WholeNumber(required=False, help_text="A street's id")
-    enterprise = WholeNumber(required=False, help_text="The enterprise serving the estate on the day")
-    year = WholeNumber(required=False)
-    page = WholeNumber(required=False, help_text="1-based")
+    estate = WholeNumber(required=False, min_value=1, max_value=2**31 - 1, help_text="An estate's id")
+    street = WholeNumber(required=False, min_value=1, max_value=2**31 - 1, help_text="A street's id")
+    enterprise = WholeNumber(required=False, min_value=1, max_value=2**31 - 1,
+                             help_text="The enterprise serving the estate on the day")
+    year = WholeNumber(required=False, min_value=1900, max_value=2100)
+    page = WholeNumber(required=False, min_value=1, max_value=100000, help_text="1-based")
 
 
 class InspectionCreateSerializer(serializers.Serializer):

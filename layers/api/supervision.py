@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from ..refusals import Invalid
 from ..selectors import supervision
+from . import openapi as doc
 from .drf import LoggedInElseLogInPage
 from .validation import BBoxParam, DateParam, validated_query
 
@@ -39,7 +40,7 @@ class HotspotSerializer(serializers.Serializer):
     tags=["complaints"],
     summary="Complaints received in a date range, as heat-layer points (the user's complaint scope)",
     parameters=[HotspotQuery],
-    responses={200: HotspotSerializer},
+    responses={200: HotspotSerializer, **doc.errors(400), **doc.LOG_IN_REDIRECT},
 )
 @api_view(["GET", "HEAD"])
 @permission_classes([LoggedInElseLogInPage])
