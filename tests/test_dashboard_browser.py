@@ -144,7 +144,7 @@ def test_dashboard_kpis_ranking_drilldown_date_exports_and_report(page, live_ser
     title = page.locator("#report-title").inner_text()
     assert district.name in title
     assert "覆盖情况报告" in title or "coverage report" in title
-    assert "2018" in page.locator(".report__meta").inner_text()
+    assert "2018" in page.locator(".report__meta").first.inner_text()
     assert page.locator('.report-table[data-table="street"] tbody tr').count() == len(current["rows"])
     assert page.locator("#report-map path.leaflet-interactive").count() == len(current["rows"])
     # As printed (A4 width, no top bar), which is how the district office will see it.
