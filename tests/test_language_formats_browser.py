@@ -72,7 +72,7 @@ def test_numbers_dates_and_sorting_follow_the_page_language(page, live_server, d
     # The printable report and a detail page in English, their maps drawn by the modules.
     page.goto(f"{live_server.url}/reports/coverage/?date=2018-01-01")
     page.wait_for_selector("#report[data-map-ready=true]", timeout=15_000)
-    assert "Jan. 1, 2018" in page.locator(".report__meta").inner_text()
+    assert "Jan. 1, 2018" in page.locator(".report__meta").first.inner_text()
     legend = page.locator("#report-legend").inner_text()
     assert re.search(r"20%\s*–\s*40%", legend) and "≥ 80%" in legend
     tooltips = page.locator("#report-map .area-label").all_inner_texts()
