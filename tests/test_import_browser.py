@@ -44,6 +44,7 @@ def dry_run(page):
 
 def test_planner_imports_a_gbk_shapefile_after_fixing_a_row(live_server, demo_city, page, tmp_path):
     log_in(page, live_server, "planner")
+    page.click(".topbar__more summary")  # Import sits under "More"
     page.click("[data-nav=imports]")
     page.wait_for_selector("#import-page[data-ready=true]")
     shot(page, "1-upload")

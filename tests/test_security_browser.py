@@ -55,6 +55,13 @@ def test_administrator_reads_and_filters_the_audit_log(page, live_server, demo_c
 
     AuditEvent.objects.create(kind=AuditKind.LOGIN_FAILED, username="intruder", ip="10.9.8.7", detail="")
     log_in(page, live_server, "admin")
+    # The administrator's bar (nine links and "More") stays clear of the language switch, down to 1280 px.
+    for width in (1400, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        nav_right = page.evaluate("document.querySelector('.topbar__more').getBoundingClientRect().right")
+        lang_left = page.evaluate("document.querySelector('.topbar__lang').getBoundingClientRect().left")
+        assert nav_right < lang_left, (width, nav_right, lang_left)
+    page.click(".topbar__more summary")  # the administrator's tools sit under "More"
     page.click("a[data-nav=audit]")
     page.wait_for_selector("#audit-table")
     # Labels in the page's language, zh-hans (translated by locale/; the English text until the integrator adds it).

@@ -49,7 +49,6 @@ def role_nav(context) -> dict:
         "evaluations": (reverse("evaluations") if may(user, EnterpriseEvaluation, VIEW)
                         else reverse("evaluation-opinions") if may(user, StreetOpinion, ADD) else None),
         "evaluations_active": path.startswith("/evaluations/"),
-        "dashboard": dashboard if user is not None and user.is_authenticated else None,
         "dashboard_active": path.startswith(dashboard) or path.startswith(report),
         "enterprises": reverse("enterprise-list") if may(user, Enterprise, VIEW) else None,
         "enterprises_active": path.startswith("/enterprises/"),
@@ -69,4 +68,5 @@ def role_nav(context) -> dict:
         "audit": reverse("audit-log") if may(user, AuditEvent, VIEW) else None,
         "audit_active": path.startswith("/audit/"),
         "admin": reverse("admin:index") if role == Role.ADMINISTRATOR else None,
+        "more_active": path.startswith(("/imports/", "/jobs/", "/audit/")),
     }

@@ -197,12 +197,14 @@ function setup(map) {
   function showCard(kind, ...children) {
     card.hidden = false;
     card.dataset.card = kind;
+    delete card.dataset.streets; // set again when this card's selection has been looked up
     card.replaceChildren(...children);
   }
 
   function closeCard() {
     card.hidden = true;
     card.dataset.card = "";
+    delete card.dataset.streets;
     card.replaceChildren();
     candidateLayer.clearLayers();
     targetLayer.clearLayers();
