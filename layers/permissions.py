@@ -50,6 +50,7 @@ from .models import (
     Job,
     JointMeetingItem,
     ManagementArea,
+    ManagementAreaVersion,
     RenovationProject,
     Road,
     Role,
@@ -76,6 +77,8 @@ ROLE_ACTIONS: dict[tuple[type[Model], str], frozenset[str]] = {
     (ManagementArea, ADD): DISTRICT,
     (ManagementArea, CHANGE): DISTRICT,
     (ManagementArea, DELETE): DISTRICT,
+    # An area's history, also once the area is gone: whoever may view areas, in the same district.
+    (ManagementAreaVersion, VIEW): EVERYONE,
     (Building, VIEW): EVERYONE,
     # Outlines and names of estates and buildings: district-wide for orientation (docs/SECURITY.md "Read scope");
     # their state (service, abandonment) is VIEW, a street office's street only (STREET_LOOKUP).
@@ -205,6 +208,7 @@ OWNER_EXEMPT: dict[tuple[type[Model], str], frozenset[str]] = {
 DISTRICT_LOOKUP: dict[type[Model], tuple[str, ...]] = {
     AdminArea: ("pk", "parent", "parent__parent"),  # the district itself, its streets and their communities
     ManagementArea: ("district",),
+    ManagementAreaVersion: ("district",),
     # An estate's district is its community's parent's parent, kept in Estate.district by the database.
     Estate: ("district",),
     Building: ("estate__district",),

@@ -612,6 +612,11 @@ def test_the_history_of_an_area_removed_by_a_merge_stays_readable(api, area):
     elsewhere = Client()
     elsewhere.force_login(stranger)
     assert elsewhere.get(f"/management-areas/{new['id']}/").status_code == 404
+    # Nor the removed area's history, by the API or the page: it stays in its district (the versions carry it).
+    assert ManagementAreaVersion.objects.filter(area_id=new["id"]).values_list("district_id", flat=True).distinct()[0] \
+        == area.district_id
+    assert elsewhere.get(f"{URL}{new['id']}/history/").status_code == 404
+    assert elsewhere.get(f"/management-areas/{new['id']}/history/").status_code == 404
     never = ManagementAreaVersion.objects.order_by("-area_id").first().area_id + 1000
     assert api.get(f"{URL}{never}/history/").status_code == 404
     assert api.get(f"/management-areas/{never}/history/").status_code == 404

@@ -230,9 +230,10 @@ def history(request, pk: int):
 
 
 def is_removed(user, pk: int) -> bool:
-    """A user who may view areas asks about one that no longer exists (its history rows remain)."""
+    """A user who may view areas asks about one that no longer exists and whose history lies in the user's
+    scope (its district's)."""
     require(user, ManagementArea, VIEW)
-    return not ManagementArea.objects.filter(pk=pk).exists()
+    return selectors.removed_area_in_scope(area_id=pk, user=user)
 
 
 @extend_schema(

@@ -40,12 +40,19 @@ class ManagementAreaVersion(models.Model):
     geom_after = models.MultiPolygonField(_("boundary after"), srid=SRID, null=True, spatial_index=False)
     attrs_before = models.JSONField(_("attributes before"), null=True)
     attrs_after = models.JSONField(_("attributes after"), null=True)
+    # The area's district, written by the database from the attributes (migration 0026): a removed area's history
+    # stays within its district's scope like the area did.
+    district = models.ForeignKey(
+        "layers.AdminArea", verbose_name=_("district"), null=True, editable=False, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
 
     class Meta:
         verbose_name = _("management-area version")
         verbose_name_plural = _("management-area history")
         ordering = ["-changed_at", "-id"]
-        indexes = [models.Index(fields=["area", "version"], name="areaversion_area_version")]
+        indexes = [models.Index(fields=["area", "version"], name="areaversion_area_version"),
+                   models.Index(fields=["district"], name="areaversion_district")]
 
     def __str__(self):
         return f"{self.area_code} v{self.version} {self.get_action_display()}"

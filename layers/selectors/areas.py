@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from ..models import ChangeAction, ManagementArea, ManagementAreaVersion
-from ..permissions import LOCATE, VIEW, may, restrict
+from ..permissions import LOCATE, VIEW, restrict
 from .map import _choice_label
 
 AREA_FEATURE_SQL = """
@@ -111,6 +111,12 @@ def management_area_history(*, area_id: int) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def removed_area_in_scope(*, area_id: int, user) -> bool:
+    """The area no longer exists and its history lies in the user's scope (its district's, like the area's)."""
+    return (not ManagementArea.objects.filter(pk=area_id).exists()
+            and restrict(ManagementAreaVersion.objects.filter(area_id=area_id), user, VIEW).exists())
 
 
 def management_area_removed(*, area_id: int) -> dict | None:
@@ -253,8 +259,8 @@ def management_area_history_page(*, pk: int, user) -> dict | None:
     area = restrict(ManagementArea.objects.all(), user, LOCATE).filter(pk=pk).first()
     removed = None
     if area is None:
-        if not may(user, ManagementArea, VIEW):
-            return None
+        if not removed_area_in_scope(area_id=pk, user=user):
+            return None  # never existed, or another district's
         removed = management_area_removed(area_id=pk)
         if removed is None:
             return None
