@@ -134,7 +134,8 @@ def users():
     district = AdminArea.objects.get(level=AdminLevel.DISTRICT, code="230112")
     other = factories.second_district()
     people = [None] + list(User.objects.filter(username__in=["planner", "official", "city", "admin"]))
-    people += [User.objects.filter(profile__role=role).order_by("pk").first() for role in ("street_office", "community")]
+    people += [User.objects.filter(profile__role=role).order_by("pk").first()
+               for role in ("street_office", "community")]
     assert len(people) == 7, people
     return people, district, other
 

@@ -84,7 +84,8 @@ SELECT v.version, v.communities, a.id, a.code, a.name, a.level, a.members
   FROM (SELECT """ + VERSION_SQL + """ AS version,
                (SELECT count(*) FROM layers_adminarea WHERE level = 'community') AS communities) v
   LEFT JOIN (SELECT a.id, a.code, a.name, a.level,
-                    COALESCE(array_agg(h.community_id) FILTER (WHERE h.community_id IS NOT NULL), '{}') AS members
+                    COALESCE(array_agg(h.community_id ORDER BY h.community_id)
+                               FILTER (WHERE h.community_id IS NOT NULL), '{}') AS members
                FROM area a LEFT JOIN hierarchy h ON h.area_id = a.id
               GROUP BY a.id, a.code, a.name, a.level) a ON TRUE
  ORDER BY a.code, a.id
