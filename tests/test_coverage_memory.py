@@ -70,6 +70,15 @@ def test_a_second_request_reads_no_figures_and_an_estate_edit_shows_at_once(plan
     assert row(planner_client, community)["old_estates"] == 0
 
 
+def test_without_one_of_the_version_rows_nothing_is_kept(planner_client, community):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM layers_tileversion WHERE layer = 'abandonment_events'")
+    assert row(planner_client, community)["old_households"] == 100
+    with CaptureQueriesContext(connection) as queries:
+        assert row(planner_client, community)["old_households"] == 100
+    assert base_reads(queries.captured_queries) == 1
+
+
 def test_a_contract_edit_shows_at_once(planner_client, community):
     estate = Estate.objects.get(community=community)
     assert row(planner_client, community)["served"]["estates"] == 0

@@ -68,10 +68,12 @@ WITH area AS (
 # migration 0012 — 'estates': estates, contracts; 'buildings': estates, buildings, abandonment reports, admin areas;
 # 'renovations': estates, renovation projects — and migration 0026 — 'abandonment_events') and the version of
 # each rule function's catalogue row (a CREATE OR REPLACE FUNCTION gives a new one). Read in the statement that
-# reads the figures, so a version always names the data it was read with (one snapshot).
+# reads the figures, so a version always names the data it was read with (one snapshot). NULL (nothing kept) when a
+# version row is missing.
 BASE_VERSIONS = ("abandonment_events", "buildings", "estates", "renovations")
 VERSION_SQL = (
-    "(SELECT string_agg(layer || ':' || version, ',' ORDER BY layer) FROM layers_tileversion WHERE layer IN ("
+    "(SELECT CASE count(*) WHEN " + str(len(BASE_VERSIONS)) + " THEN string_agg(layer || ':' || version, ',' "
+    "ORDER BY layer) END FROM layers_tileversion WHERE layer IN ("
     + ", ".join(f"'{layer}'" for layer in BASE_VERSIONS) + ")) || '/' || "
     "(SELECT string_agg(p.oid::text || ':' || p.xmin::text || p.ctid::text, ',' ORDER BY p.oid) FROM pg_proc p "
     "WHERE p.proname LIKE 'layers\\_%%')"
@@ -241,7 +243,7 @@ def community_figures(params: dict, version: str, every: int, needed: set[int]) 
     missing: the planner then reads each table once, by hash joins) and remembered."""
     if not needed:
         return {}
-    entries = getattr(settings, "COVERAGE_CACHE_ENTRIES", COVERAGE_CACHE_ENTRIES)
+    entries = getattr(settings, "COVERAGE_CACHE_ENTRIES", COVERAGE_CACHE_ENTRIES) if version is not None else 0
     where = (connection.alias, connection.settings_dict["NAME"])
     date = (params["on"], params["day_end"], params["cutoff"])
     known: dict[int, tuple] = {}
