@@ -1,14 +1,18 @@
-"""Coverage figures, trend and uncovered-household points (docs/COVERAGE_API.md), each one SQL statement.
+"""Coverage figures, trend and uncovered-household points (docs/COVERAGE_API.md).
 
-Status on a date is always layers_active_contracts(date) (migration 0004) joined to estates; nothing here loops
-over estates or contracts in Python. The denominator of every rate is the old estates (build year at or before
-settings.OLD_ESTATE_CUTOFF_YEAR, the SQL function layers_is_old_estate of migration 0014).
+The figures sum per-community figures kept in memory per date and data version; the trend and the points are one
+SQL statement each. Status on a date is always layers_active_contracts(date) (migration 0004) joined to estates;
+nothing here loops over estates or contracts in Python. The denominator of every rate is the old estates (build
+year at or before settings.OLD_ESTATE_CUTOFF_YEAR, the SQL function layers_is_old_estate of migration 0014).
 """
 from __future__ import annotations
 
 import datetime
+import threading
+from collections import OrderedDict
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,11 +38,14 @@ COUNT_COLUMNS = (
 
 # Figures are summed per community first (estates, abandoned buildings and renovation projects each grouped
 # once), then rolled up to the requested level through the community → street → district → city parents (DOMAIN.md
-# "Levels": the city assesses its districts), all in the one statement whatever the level, and the
-# total is the sum of the returned rows (GROUPING SETS). Every area of the level is returned, empty ones with
-# zeros. A building's abandonment state on D is the to_state of the last step (of any of its reports) taken by
-# the end of D; "rejected" means managed again. Renovation projects count from their start year, by their
-# recorded status (projects carry years, not dates).
+# "Levels": the city assesses its districts); every area of the level is returned, empty ones with zeros, and the
+# total is the sum of the returned rows. A building's abandonment state on D is the to_state of the last step (of
+# any of its reports) taken by the end of D; "rejected" means managed again. Renovation projects count from their
+# start year, by their recorded status (projects carry years, not dates).
+#
+# The per-community figures do not depend on who asks: they are kept in memory per date (community_figures below)
+# and every level, parent and user sums the communities of its areas, the areas being chosen per request inside
+# the user's jurisdiction (permissions.restrict) exactly as before.
 AREAS_SQL = """
 WITH area AS (
   SELECT a.id, a.code, a.name, a.level FROM layers_adminarea a
@@ -55,15 +62,43 @@ WITH area AS (
     JOIN layers_adminarea d ON d.id = s.parent_id
    WHERE c.level = 'community'
 )"""
-# The communities whose figures a request sums, and how many communities there are: the first, small statement.
-# Passed on as a literal array, the planner estimates the estates of a district as well as of the whole city; a
-# subquery over the admin areas it guessed at a handful of communities and answered with nested loops.
-COMMUNITIES_SQL = AREAS_SQL + """
-SELECT COALESCE(array_agg(h.community_id ORDER BY h.community_id), '{}'),
-       (SELECT count(*) FROM layers_adminarea WHERE level = 'community')
-  FROM hierarchy h WHERE h.area_id IN (SELECT id FROM area)
+
+# What the per-community figures are a function of, besides the date, the time zone and the old-estate cutoff: the
+# data version of every table BASE_SQL reads (statement triggers bump them on every write, whatever the write path:
+# migration 0012 — 'estates': estates, contracts; 'buildings': estates, buildings, abandonment reports, admin areas;
+# 'renovations': estates, renovation projects — and migration 0026 — 'abandonment_events') and the version of
+# each rule function's catalogue row (a CREATE OR REPLACE FUNCTION gives a new one). Read in the statement that
+# reads the figures, so a version always names the data it was read with (one snapshot). NULL (nothing kept) when a
+# version row is missing.
+BASE_VERSIONS = ("abandonment_events", "buildings", "estates", "renovations")
+VERSION_SQL = (
+    "(SELECT CASE count(*) WHEN " + str(len(BASE_VERSIONS)) + " THEN string_agg(layer || ':' || version, ',' "
+    "ORDER BY layer) END FROM layers_tileversion WHERE layer IN ("
+    + ", ".join(f"'{layer}'" for layer in BASE_VERSIONS) + ")) || '/' || "
+    "(SELECT string_agg(p.oid::text || ':' || p.xmin::text || p.ctid::text, ',' ORDER BY p.oid) FROM pg_proc p "
+    "WHERE p.proname LIKE 'layers\\_%%')"
+)
+
+# The areas a request sums (the level's areas inside the user's scope, below the parent) with their communities,
+# the number of communities, and the data version: the first, small statement.
+AREA_MEMBERS_SQL = AREAS_SQL + """
+SELECT v.version, v.communities, a.id, a.code, a.name, a.level, a.members
+  FROM (SELECT """ + VERSION_SQL + """ AS version,
+               (SELECT count(*) FROM layers_adminarea WHERE level = 'community') AS communities) v
+  LEFT JOIN (SELECT a.id, a.code, a.name, a.level,
+                    COALESCE(array_agg(h.community_id ORDER BY h.community_id)
+                               FILTER (WHERE h.community_id IS NOT NULL), '{}') AS members
+               FROM area a LEFT JOIN hierarchy h ON h.area_id = a.id
+              GROUP BY a.id, a.code, a.name, a.level) a ON TRUE
+ ORDER BY a.code, a.id
 """
-FIGURES_SQL = AREAS_SQL + """, est AS (
+
+# Every figure of the communities asked for (NULL: all of them; a literal array, so the planner estimates the
+# estates of a district as well as of the whole city), one row each, zeros where nothing counts, and the version
+# of the data they were read from. The estates, abandoned buildings (filtered before their last step is sorted) and
+# renovation projects of those communities only are read.
+BASE_SQL = """
+WITH est AS (
   SELECT e.community_id, e.households, e.floor_area, e.owners_committee,
          COALESCE(a.status, 'none') AS status
     FROM layers_estate e
@@ -108,37 +143,26 @@ FIGURES_SQL = AREAS_SQL + """, est AS (
     JOIN layers_estate e ON e.id = p.estate_id
    WHERE p.start_year <= %(year)s AND {communities}
    GROUP BY e.community_id
-), per_area AS (
-  SELECT h.area_id, est_c.*, ab_c.ab_reported, ab_c.ab_verified, ab_c.ab_under_caretaker, ab_c.ab_resolved,
-         ren_c.ren_planned, ren_c.ren_in_progress, ren_c.ren_completed
-    FROM hierarchy h
-    LEFT JOIN est_c ON est_c.community_id = h.community_id
-    LEFT JOIN ab_c ON ab_c.community_id = h.community_id
-    LEFT JOIN ren_c ON ren_c.community_id = h.community_id
-   WHERE {communities_h}
-), grouped AS (
-  SELECT a.id, a.code, a.name, a.level, {sums}
-    FROM area a LEFT JOIN per_area p ON p.area_id = a.id
-   GROUP BY GROUPING SETS ((a.id, a.code, a.name, a.level), ())
 )
-SELECT g.*,
-       {rates}
-  FROM grouped g
- ORDER BY g.id IS NULL, g.code
+SELECT v.version, b.*
+  FROM (SELECT {version} AS version) v
+  LEFT JOIN (SELECT c.id, {columns}
+               FROM layers_adminarea c
+               LEFT JOIN est_c ON est_c.community_id = c.id
+               LEFT JOIN ab_c ON ab_c.community_id = c.id
+               LEFT JOIN ren_c ON ren_c.community_id = c.id
+              WHERE c.level = 'community' AND {communities_c}) b ON TRUE
 """.format(
     old=old_estate_sql("e.build_year"),
     communities="(%(communities)s::bigint[] IS NULL OR e.community_id = ANY (%(communities)s::bigint[]))",
-    communities_h="(%(communities)s::bigint[] IS NULL OR h.community_id = ANY (%(communities)s::bigint[]))",
-    sums=", ".join(f"COALESCE(sum(p.{c}), 0) AS {c}" for c in COUNT_COLUMNS),
-    rates=", ".join(
-        f"g.{num}::float8 / NULLIF(g.{den}, 0) AS rate_{num}"
-        for num, den in [
-            ("ent_estates", "old_estates"), ("ent_households", "old_households"), ("ent_floor_area", "old_floor_area"),
-            ("srv_estates", "old_estates"), ("srv_households", "old_households"), ("srv_floor_area", "old_floor_area"),
-            ("oc_established", "old_estates"),
-        ]
-    ),
+    communities_c="(%(communities)s::bigint[] IS NULL OR c.id = ANY (%(communities)s::bigint[]))",
+    columns=", ".join(f"COALESCE({c}, 0) AS {c}" for c in COUNT_COLUMNS),
+    version=VERSION_SQL,
 )
+# Rates: numerator, denominator (float division as PostgreSQL's ::float8, None when the denominator is 0).
+RATES = (("ent_estates", "old_estates"), ("ent_households", "old_households"), ("ent_floor_area", "old_floor_area"),
+         ("srv_estates", "old_estates"), ("srv_households", "old_households"), ("srv_floor_area", "old_floor_area"),
+         ("oc_established", "old_estates"))
 
 
 def _number(value):
@@ -189,6 +213,73 @@ def _areas_in_scope(user) -> AdminArea:
     return None if user is None else restrict(AdminArea.objects.all(), user, VIEW)
 
 
+# community_figures' memory: (database, data version, date, end of day, cutoff) → {community id: figures}, least
+# recently used first. A key holds the data version, so an edit never needs to purge anything: its entries are
+# just never asked for again and fall off the end. Per process (≈ 160 communities × 21 numbers an entry, no
+# network hop); settings.COVERAGE_CACHE_ENTRIES = 0 turns it off.
+COVERAGE_CACHE_ENTRIES = 32
+_memory: OrderedDict = OrderedDict()
+_memory_lock = threading.Lock()
+
+
+def forget_community_figures() -> None:
+    """Empties the memory (the benchmark's cold runs; nothing else needs it: a key changes with the data)."""
+    with _memory_lock:
+        _memory.clear()
+
+
+def _read_community_figures(params: dict, communities: list[int] | None) -> tuple[str, dict[int, tuple]]:
+    """(data version, {community id: figures in COUNT_COLUMNS order}) of the communities (None: all), one
+    statement, one snapshot."""
+    with connection.cursor() as cursor:
+        cursor.execute(BASE_SQL, {**params, "communities": communities})
+        records = cursor.fetchall()
+    return records[0][0], {r[1]: r[2:] for r in records if r[1] is not None}
+
+
+def community_figures(params: dict, version: str, every: int, needed: set[int]) -> dict[int, tuple]:
+    """The figures of the needed communities on params' date, from memory when the data version is still the one
+    read with them, otherwise read (only the missing communities; every one with no filter at all, when all are
+    missing: the planner then reads each table once, by hash joins) and remembered."""
+    if not needed:
+        return {}
+    entries = getattr(settings, "COVERAGE_CACHE_ENTRIES", COVERAGE_CACHE_ENTRIES) if version is not None else 0
+    where = (connection.alias, connection.settings_dict["NAME"])
+    date = (params["on"], params["day_end"], params["cutoff"])
+    known: dict[int, tuple] = {}
+    if entries:
+        with _memory_lock:
+            known = _memory.get((*where, version, *date), {})
+            if known:
+                _memory.move_to_end((*where, version, *date))
+    missing = needed.difference(known)
+    if not missing:
+        return known
+    read, figures = _read_community_figures(params, None if len(missing) == every else sorted(missing))
+    if read != version:  # an edit committed between the two statements: the whole answer from one snapshot
+        known = {}
+        read, figures = _read_community_figures(params, None if len(needed) == every else sorted(needed))
+    if entries:
+        with _memory_lock:  # entries are replaced, never changed, so a reader holding one needs no lock
+            key = (*where, read, *date)
+            _memory[key] = {**_memory.get(key, {}), **figures}
+            _memory.move_to_end(key)
+            while len(_memory) > entries:
+                _memory.popitem(last=False)
+    return {**known, **figures}
+
+
+def _summed(figures: dict[int, tuple], communities) -> dict[str, Any]:
+    """COUNT_COLUMNS summed over the communities (zeros for none) and the rates of RATES."""
+    sums = dict.fromkeys(COUNT_COLUMNS, 0)
+    for community in communities:
+        for column, value in zip(COUNT_COLUMNS, figures[community]):
+            sums[column] += value
+    for num, den in RATES:
+        sums[f"rate_{num}"] = float(sums[num]) / float(sums[den]) if sums[den] else None
+    return sums
+
+
 def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = None, user=None) -> dict:
     """Every figure of docs/COVERAGE_API.md for each area of a level (optionally below one parent) on a date, of
     the areas inside the user's jurisdiction (all of them without a user).
@@ -213,15 +304,15 @@ def coverage_figures(*, on: datetime.date, level: str, parent_id: int | None = N
               "level": level, "parent": parent_id}
     scope = "TRUE" if user is None else inlined(*user_scope_sql(AdminArea, user, VIEW, "a.id"))
     with connection.cursor() as cursor:
-        cursor.execute(COMMUNITIES_SQL.replace("{scope}", scope), params)
-        communities, every = cursor.fetchone()
-        # Every community: no filter at all (the planner then reads each table once, by hash joins).
-        params["communities"] = None if len(communities) == every else communities
-        cursor.execute(FIGURES_SQL.replace("{scope}", scope), params)
-        columns = [c.name for c in cursor.description]
-        records = [dict(zip(columns, row)) for row in cursor.fetchall()]
-    rows = [_row(r) for r in records if r["id"] is not None]
-    total = _row(next(r for r in records if r["id"] is None))
+        cursor.execute(AREA_MEMBERS_SQL.replace("{scope}", scope), params)
+        records = cursor.fetchall()
+    version, every = records[0][:2]
+    areas = [r[2:] for r in records if r[2] is not None]
+    members = [community for *_area, communities in areas for community in communities]
+    figures = community_figures(params, version, every, set(members))
+    rows = [_row({"id": pk, "code": code, "name": name, "level": area_level, **_summed(figures, communities)})
+            for pk, code, name, area_level, communities in areas]
+    total = _row({"id": None, "code": "", "name": "", "level": level, **_summed(figures, members)})
     owner = parent
     if owner is None:
         district = district_of(user)

@@ -4,7 +4,8 @@ Reads only; districts are the AdminAreas of level 'district' (a 'city' level abo
 coverage selector knows it). In-process (Django, no HTTP server), p50/p95 over --repeat runs after one warm-up:
 
 - coverage figures of the whole city, every level (target p50 < 1 s), and of one district, every level below it
-  with the district as parent (target < 300 ms);
+  with the district as parent (target < 300 ms): cold (the per-community memory emptied before each run, as after
+  an edit) and warm, in turns, and with `--before PATH` another copy of the selector module (e.g. main's) too;
 - estate tiles: the prepared-free tile statement (`TileLayer.versioned_tile_sql`) for a fixed list of tiles over the
   demo planner's district (the same district code in every demo city), z12–16, in the scope of that planner (their
   district) and of the city official (everything). With `--baseline-database NAME` (e.g. the one-district city)
@@ -17,7 +18,7 @@ coverage selector knows it). In-process (Django, no HTTP server), p50/p95 over -
   the former.
 
     .venv/bin/python tests/benchmarks/bench_city.py [--repeat 15] [--baseline-database geoapp_one]
-        [--skip coverage tiles worklists ogc]
+        [--skip coverage tiles worklists ogc] [--before /work/main/layers/selectors/coverage.py]
 """
 import argparse
 import copy
@@ -56,17 +57,47 @@ def line(name, p50, p95, target=None):
     print(f"{name:<52} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms{verdict}", flush=True)
 
 
-def coverage(repeat, on):
-    from layers.models import AdminArea
-    from layers.selectors.coverage import LEVEL_DEPTH, coverage_figures
+def coverage(repeat, on, before=None):
+    """Whole city and one district, each measured three ways taking turns in every repetition: "cold", the
+    per-community memory emptied before each run (the first requests after an edit: the figures are read once for
+    all levels), "warm", the memory kept (no edit in between), and "before", the coverage_figures of another copy of
+    layers/selectors/coverage.py (e.g. main's) when --before names one."""
+    import importlib.util
 
+    from layers.models import AdminArea
+    from layers.selectors import coverage as selector
+    from layers.selectors.coverage import LEVEL_DEPTH
+
+    variants = {}
+    if before:
+        spec = importlib.util.spec_from_file_location("layers.selectors.coverage_before", before)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        variants["before"] = (module.coverage_figures, lambda: None)
+    variants["cold"] = (selector.coverage_figures, selector.forget_community_figures)
+    variants["warm"] = (selector.coverage_figures, lambda: None)
     levels = sorted(LEVEL_DEPTH, key=lambda lvl: LEVEL_DEPTH[lvl])
-    line(f"coverage, whole city, levels {', '.join(levels)}",
-         *timed(lambda: [coverage_figures(on=on, level=lvl) for lvl in levels], repeat), 1000)
     district = AdminArea.objects.filter(level="district").order_by("code").first()
     below = [lvl for lvl in levels if LEVEL_DEPTH[lvl] > LEVEL_DEPTH["district"]]
-    line(f"coverage, one district ({district.code}), levels {', '.join(below)}",
-         *timed(lambda: [coverage_figures(on=on, level=lvl, parent_id=district.pk) for lvl in below], repeat), 300)
+    cases = {f"whole city, levels {', '.join(levels)}": ([(lvl, None) for lvl in levels], 1000),
+             f"one district ({district.code}), levels {', '.join(below)}": ([(lvl, district.pk) for lvl in below], 300)}
+    samples = {(case, name): [] for case in cases for name in variants}
+    for k in range(repeat + 1):  # the first round warms up
+        for case, (requests, _target) in cases.items():
+            for name, (figures, forget) in variants.items():
+                forget()
+                started = time.perf_counter()
+                for lvl, parent in requests:
+                    figures(on=on, level=lvl, parent_id=parent)
+                if k:
+                    samples[(case, name)].append((time.perf_counter() - started) * 1000)
+    for case, (_requests, target) in cases.items():
+        for name in variants:
+            line(f"coverage {name}, {case}", *percentiles(samples[(case, name)]), target)
+        if before:
+            p50 = {name: statistics.median(samples[(case, name)]) for name in variants}
+            print(f"  ratio to before: cold {p50['cold'] / p50['before']:.2f}, warm {p50['warm'] / p50['before']:.3f}",
+                  flush=True)
 
 
 def tile_of(lon, lat, z):
@@ -255,6 +286,8 @@ def main():
     parser.add_argument("--baseline-database", default=None,
                         help="another database (e.g. the one-district city) for the tile cost ratio")
     parser.add_argument("--skip", nargs="*", default=[], choices=["coverage", "tiles", "worklists", "ogc"])
+    parser.add_argument("--before", default=None,
+                        help="another copy of layers/selectors/coverage.py (e.g. main's) timed in turn with this one")
     args = parser.parse_args()
     import django
 
@@ -273,7 +306,7 @@ def main():
     print(f"database {connection.settings_dict['NAME']}: {estates:,} estates, {districts} district(s); date {on}; "
           f"{args.repeat} runs; SELECT count(*) FROM layers_estate {baseline_ms:.1f} ms (machine load check)")
     if "coverage" not in args.skip:
-        coverage(args.repeat, on)
+        coverage(args.repeat, on, args.before)
     if "tiles" not in args.skip:
         tiles(args.repeat, on, args.baseline_database)
     if "worklists" not in args.skip:
