@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from ..models import Channel, Complaint, ComplaintCategory
 from ..permissions import ADD, may, require
 from ..refusals import Forbidden, Invalid, TooLarge
 from ..selectors.address import match_addresses
-from ..selectors.complaints import category_for
+from ..selectors.complaints import category_finder
 from .complaints import ADDRESS_MAX_CHARS, CALLER_WORDS_MAX_CHARS, _district, complaint_create, \
     ensure_default_categories
 
@@ -40,6 +41,8 @@ COLUMNS = {
 }
 REQUIRED = ("order_no", "received_at", "caller_words", "address_text")
 SOURCES = {"12345": Channel.HOTLINE_12345, "12319": Channel.HOTLINE_12319}
+# The hotline systems' usual form, read without trying every format in turn (the same moment DATE_FORMATS give).
+ISO_TIME_RE = re.compile(r"\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?)?")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d",
                 "%Y/%m/%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S")
 
@@ -142,7 +145,12 @@ def _parse_time(value) -> datetime.datetime | None:
     else:
         text = str(value or "").strip()
         moment = None
-        for fmt in DATE_FORMATS:
+        if ISO_TIME_RE.fullmatch(text):
+            try:
+                moment = datetime.datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        for fmt in DATE_FORMATS if moment is None else ():
             try:
                 moment = datetime.datetime.strptime(text, fmt)
                 break
@@ -243,11 +251,12 @@ def _prepare(user, data, name, district_id, default_channel) -> dict:
             seen[number] = row.number
     todo = [r for r in rows if r.status == "new"]
     matches = match_addresses([r.values["address_text"] for r in todo], user=user)
+    category_for = category_finder(district)
     for row, match in zip(todo, matches):
         row.match = match
         if not match.matched:
             row.status = "to_confirm"
-        row.category = category_for(district, row.values["hotline_category"], row.values["caller_words"])
+        row.category = category_for(row.values["hotline_category"], row.values["caller_words"])
     return {"rows": rows, "district": district, "existing": existing}
 
 
