@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from ..models import CalendarDay, ComplaintCategory, ProviderKind
@@ -52,3 +53,25 @@ def provider_on(estate_id: int, on: datetime.date) -> dict:
         return {"provider_kind": "", "enterprise_id": None}
     return {"provider_kind": contract.provider_kind,
             "enterprise_id": contract.enterprise_id if contract.provider_kind == ProviderKind.ENTERPRISE else None}
+
+
+def providers_on(pairs: list[tuple[int, datetime.date]]) -> dict[tuple[int, datetime.date], dict]:
+    """provider_on for many (estate, date) pairs in one statement (the same rule, the database function
+    layers_contract_active): {(estate_id, date): {"provider_kind": …, "enterprise_id": …}}."""
+    pairs = list(dict.fromkeys(pairs))
+    out = {pair: {"provider_kind": "", "enterprise_id": None} for pair in pairs}
+    if not pairs:
+        return out
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT q.estate_id, q.day, k.provider_kind, k.enterprise_id
+                 FROM unnest(%s::int[], %s::date[]) AS q(estate_id, day)
+                 CROSS JOIN LATERAL (
+                     SELECT c.provider_kind, c.enterprise_id FROM layers_servicecontract c
+                      WHERE c.estate_id = q.estate_id AND layers_contract_active(c.start_date, c.end_date, q.day)
+                      ORDER BY c.start_date, c.id LIMIT 1) k""",
+            [[estate for estate, _ in pairs], [day for _, day in pairs]])
+        for estate_id, day, kind, enterprise_id in cursor.fetchall():
+            out[(estate_id, day)] = {"provider_kind": kind,
+                                     "enterprise_id": enterprise_id if kind == ProviderKind.ENTERPRISE else None}
+    return out
