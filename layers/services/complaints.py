@@ -27,7 +27,17 @@ from ..models import (
     Responsible,
     StepKind,
 )
-from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, district_of, get_restricted, recheck, require, restrict
+from ..permissions import (
+    ADD,
+    CHANGE,
+    VIEW,
+    OutsideJurisdiction,
+    district_of,
+    get_restricted,
+    recheck,
+    require,
+    restrict,
+)
 from ..planning.workdays import add_working_days
 from ..refusals import Invalid
 from ..selectors.complaints import calendar_exceptions, provider_on, providers_on
