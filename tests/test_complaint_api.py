@@ -62,6 +62,7 @@ def test_a_large_import_runs_as_a_job(settings, demo_city):
     job.refresh_from_db()
     assert job.status == "done", job.message
     assert job.result["added"] == 40 and Complaint.objects.count() == before + 40
+    assert job.done == job.total == 40  # the progress bar full: one report per chunk, the last one included
     assert not Path(job.params["path"]).exists()
 
 

@@ -128,3 +128,46 @@ def test_a_workbook_built_here_with_dates_as_cells_is_read():
     report = complaint_import_check(user=planner(), data=data, name="x.xlsx")
     assert report["orders"][0]["received_at"].startswith("2026-11-03T09:15")
     assert report["counts"]["to_confirm"] == 1
+
+
+FIELDS = ("channel", "received_at", "caller_words", "address_text", "hotline_category", "caller_name", "caller_phone",
+          "category_id", "district_id", "street_id", "community_id", "estate_id", "building_id", "match_confidence",
+          "location", "provider_kind", "enterprise_id", "department", "level", "status", "sign_due", "reply_due",
+          "close_due", "created_by_id")
+
+
+def test_the_bulk_intake_writes_what_one_by_one_intake_writes():
+    """The import's complaint_create_many gives each order the rows complaint_create gives it: area, routing to the
+    provider on the day or a department, deadlines, location, the received event."""
+    from layers.models import Building, ComplaintCategory, ServiceContract
+    from layers.services.complaints import complaint_create, complaint_create_many
+
+    user = planner()
+    served = ServiceContract.objects.filter(provider_kind="enterprise", end_date__isnull=True,
+                                            estate__community__parent__parent=user.profile.district)
+    building = Building.objects.filter(estate__in=served.values("estate")).order_by("pk").first()
+    bare = Building.objects.exclude(estate=building.estate).filter(
+        estate__community__parent__parent=user.profile.district).order_by("pk").first().estate
+    categories = ComplaintCategory.objects.filter(district=user.profile.district)
+    received = timezone.now() - datetime.timedelta(days=3)
+    orders = [
+        dict(channel="hotline_12345", received_at=received, caller_words=" 下水管道漏水 ", address_text="某路1号5号楼",
+             category_id=categories.get(code="pm_repair").pk, estate_id=building.estate_id, building_id=building.pk,
+             hotline_category="维修", caller_name="王先生", caller_phone="13800000000", match_confidence=0.9),
+        dict(channel="hotline_12319", received_at=received, caller_words="暖气不热", estate_id=bare.pk,
+             category_id=categories.get(code="dept_heating").pk, match_confidence=0.8),
+        dict(channel="hotline_12345", received_at=received, caller_words="楼道灯不亮", estate_id=bare.pk),
+        dict(channel="hotline_12345", received_at=received, caller_words="菜市场对面垃圾", address_text="菜市场对面",
+             match_confidence=0.1),
+    ]
+    ids = complaint_create_many(user=user, orders=[{**o, "order_no": f"B-{k}"} for k, o in enumerate(orders)])
+    singles = [complaint_create(user=user, **o, order_no=f"S-{k}") for k, o in enumerate(orders)]
+    bulk = [Complaint.objects.get(pk=pk) for pk in ids]
+    assert [c.order_no for c in bulk] == ["B-0", "B-1", "B-2", "B-3"]
+    assert bulk[0].enterprise_id is not None and bulk[1].department and bulk[3].estate_id is None
+    for made, single in zip(bulk, singles):
+        single.refresh_from_db()
+        assert {f: getattr(made, f) for f in FIELDS} == {f: getattr(single, f) for f in FIELDS}
+        event, = ComplaintEvent.objects.filter(complaint=made).values("kind", "to_status", "level", "user", "note")
+        assert event == ComplaintEvent.objects.filter(complaint=single).values(
+            "kind", "to_status", "level", "user", "note").get()

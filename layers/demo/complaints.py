@@ -57,7 +57,7 @@ COMPLAINT_COLUMNS = (
     "caller_phone", "category_id", "district_id", "street_id", "community_id", "estate_id", "building_id",
     "match_confidence", "provider_kind", "enterprise_id", "department", "level", "status", "sign_due", "reply_due",
     "close_due", "signed_at", "replied_at", "closed_at", "rating", "reopened", "at_joint_meeting", "created_by_id",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "location",
 )
 
 
@@ -102,7 +102,8 @@ class _Workdays:
 
 def _estates(raw, district_id: int):
     raw.execute(
-        """SELECT e.id, e.name, e.address, e.households, e.community_id, c.parent_id
+        """SELECT e.id, e.name, e.address, e.households, e.community_id, c.parent_id,
+                  encode(ST_AsEWKB(ST_PointOnSurface(e.geom)), 'hex')
              FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
              JOIN layers_adminarea s ON s.id = c.parent_id
             WHERE s.parent_id = %s AND e.households > 0 ORDER BY e.id""", [district_id])
@@ -168,12 +169,15 @@ def demo_complaints(raw, *, district_codes: list[str], seed: int, today: datetim
         if not estates:
             continue
         contracts = _contracts(raw, district.pk)
-        raw.execute("""SELECT b.estate_id, b.id, b.label FROM layers_building b JOIN layers_estate e ON e.id = b.estate_id
+        # Each case lies at its building (or estate) as the intake service places it (PointOnSurface), written with
+        # the row rather than updated afterwards.
+        raw.execute("""SELECT b.estate_id, b.id, b.label, encode(ST_AsEWKB(ST_PointOnSurface(b.geom)), 'hex')
+                         FROM layers_building b JOIN layers_estate e ON e.id = b.estate_id
                         JOIN layers_adminarea c ON c.id = e.community_id JOIN layers_adminarea s ON s.id = c.parent_id
                        WHERE s.parent_id = %s ORDER BY b.id""", [district.pk])
         buildings = defaultdict(list)
-        for estate_id, building_id, label in raw.fetchall():
-            buildings[estate_id].append((building_id, label))
+        for estate_id, building_id, label, point in raw.fetchall():
+            buildings[estate_id].append((building_id, label, point))
         mid = start + datetime.timedelta(days=182)
         factors = np.array([_factor(_provider_on(contracts.get(e[0], []), mid)) for e in estates])
         weights = np.array([e[3] for e in estates], float) * factors
@@ -189,15 +193,15 @@ def demo_complaints(raw, *, district_codes: list[str], seed: int, today: datetim
         raw.execute("SELECT code, id FROM layers_adminarea WHERE parent_id = %s", [district.pk])
         street_code = {sid: code for code, sid in raw.fetchall()}
         for k in range(n):
-            estate_id, name, address, _hh, community_id, street_id = estates[picked[k]]
+            estate_id, name, address, _hh, community_id, street_id, estate_point = estates[picked[k]]
             code = codes[cats[k]]
             category = categories[code]
             received_day = days[day_idx[k]]
             received_at = _at(received_day, 7.5 + 13 * u[k, 0])
             provider = _provider_on(contracts.get(estate_id, []), received_day)
             bad = _factor(provider) > 1
-            blds = buildings.get(estate_id) or [(None, "")]
-            building_id, label = blds[int(u[k, 1] * len(blds))]
+            blds = buildings.get(estate_id) or [(None, "", estate_point)]
+            building_id, label, point = blds[int(u[k, 1] * len(blds))]
             cid = next_id + len(complaints)
             r = u[k, 2]
             channel = ("hotline_12345" if r < 0.6 else "hotline_12319" if r < 0.72 else "online" if r < 0.82
@@ -266,18 +270,13 @@ def demo_complaints(raw, *, district_codes: list[str], seed: int, today: datetim
                 f"{address}{label}", category.name if hotline else "", "", "", category.pk, district.pk,
                 street_id, community_id, estate_id, building_id, None, kind, enterprise_id, department, level,
                 status, due["sign_due"], due["reply_due"], due["close_due"], signed_at, replied_at, closed_at,
-                rating, 0, joint, None, received_at, (closed_at or replied_at or signed_at or received_at),
+                rating, 0, joint, None, received_at, (closed_at or replied_at or signed_at or received_at), point,
             ))
             events.extend((cid, *e) for e in ev)
     raw.copy_expert(f"COPY layers_complaint ({', '.join(COMPLAINT_COLUMNS)}) FROM STDIN", _buf(complaints))
     raw.copy_expert(f"COPY layers_complaintevent ({', '.join(EVENT_COLUMNS)}) FROM STDIN", _buf(events))
     raw.copy_expert("COPY layers_jointmeetingitem (complaint_id, agenda, meeting_on, decision, decided_at, sent_by_id,"
                     " sent_at) FROM STDIN", _buf(meetings))
-    # Each case lies at its building (or estate) as the intake service places it.
-    raw.execute("""UPDATE layers_complaint c SET location = ST_PointOnSurface(COALESCE(b.geom, e.geom))
-                     FROM layers_estate e LEFT JOIN layers_building b ON b.estate_id = e.id
-                    WHERE c.id >= %s AND e.id = c.estate_id AND (b.id = c.building_id OR c.building_id IS NULL)""",
-                [next_id])
     for table in ("layers_complaint", "layers_complaintevent", "layers_jointmeetingitem"):
         raw.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")

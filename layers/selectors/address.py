@@ -137,27 +137,31 @@ def confidence(scores: list[float]) -> float:
 
 def match_addresses(texts: list[str], *, user, threshold: float | None = None) -> list[AddressMatch]:
     """Each address's best estates inside the user's jurisdiction (VIEW), with a confidence 0–1; one statement
-    per BATCH addresses, one more for the buildings."""
+    per BATCH distinct addresses (as parsed), one more for the buildings."""
     threshold = settings.ADDRESS_MATCH_THRESHOLD if threshold is None else threshold
     scope, scope_params = user_scope_sql(Estate, user, VIEW, "e.id")
     parsed = [parse(text) for text in texts]
     results = [AddressMatch(query=text) for text in texts]
-    by_query: dict[int, list[Candidate]] = defaultdict(list)
+    # The statement sees only the parts it compares (estate text, road stem, number, road + number): addresses that
+    # differ only in building, unit, room, district or spelling of the same parts are looked up once.
+    keys: dict[tuple[str, str, str, str], int] = {}
+    key_of = [keys.setdefault(_key(p), len(keys)) for p in parsed]
+    unique = list(keys)
+    by_key: dict[int, list[Candidate]] = defaultdict(list)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_FLOOR])
-        for start in range(0, len(parsed), BATCH):
-            chunk = parsed[start:start + BATCH]
+        for start in range(0, len(unique), BATCH):
+            chunk = unique[start:start + BATCH]
             params = {
                 "i": list(range(start, start + len(chunk))),
-                "est": [p.estate for p in chunk],
-                "stem": [p.road_stem if p.number else "" for p in chunk],
-                "num": [p.number if p.road else "" for p in chunk],
-                "addr": [f"{p.road}{p.number}号" if p.road and p.number else "" for p in chunk],
+                "est": [k[0] for k in chunk], "stem": [k[1] for k in chunk], "num": [k[2] for k in chunk],
+                "addr": [k[3] for k in chunk],
             }
             cursor.execute(_with_scope(scope, len(scope_params)), _named(params, scope_params))
-            for i, pk, code, name, address, score in cursor.fetchall():
-                if len(by_query[i]) < CANDIDATES:
-                    by_query[i].append(Candidate(pk, code, name, address, float(score or 0.0)))
+            for k, pk, code, name, address, score in cursor.fetchall():
+                if len(by_key[k]) < CANDIDATES:
+                    by_key[k].append(Candidate(pk, code, name, address, float(score or 0.0)))
+    by_query = {i: list(by_key[k]) for i, k in enumerate(key_of) if by_key.get(k)}
     wanted: dict[tuple[int, str], list[int]] = defaultdict(list)
     for i, candidates in by_query.items():
         result = results[i]
@@ -175,6 +179,13 @@ def match_addresses(texts: list[str], *, user, threshold: float | None = None) -
             for i in wanted.get((estate_id, label), ()):
                 results[i].building_id, results[i].building_label = pk, label
     return results
+
+
+def _key(p) -> tuple[str, str, str, str]:
+    """What MATCH_SQL compares of a parsed address: estate text, road stem and number (both only with the other),
+    road + number."""
+    return (p.estate, p.road_stem if p.number else "", p.number if p.road else "",
+            f"{p.road}{p.number}号" if p.road and p.number else "")
 
 
 def _with_scope(scope: str, count: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -19,12 +20,13 @@ from ..models import Channel, Complaint, ComplaintCategory
 from ..permissions import ADD, may, require
 from ..refusals import Forbidden, Invalid, TooLarge
 from ..selectors.address import match_addresses
-from ..selectors.complaints import category_for
-from .complaints import ADDRESS_MAX_CHARS, CALLER_WORDS_MAX_CHARS, _district, complaint_create, \
+from ..selectors.complaints import category_finder
+from .complaints import ADDRESS_MAX_CHARS, CALLER_WORDS_MAX_CHARS, _district, complaint_create_many, \
     ensure_default_categories
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
+COMMIT_CHUNK = 500  # orders taken in per bulk insert (and per progress report of the background job)
 HEADER_SEARCH_ROWS = 5  # an export may put a title line or two above its header
 
 # The column names hotline systems use in their exports (first one is what the report calls the column).
@@ -40,6 +42,8 @@ COLUMNS = {
 }
 REQUIRED = ("order_no", "received_at", "caller_words", "address_text")
 SOURCES = {"12345": Channel.HOTLINE_12345, "12319": Channel.HOTLINE_12319}
+# The hotline systems' usual form, read without trying every format in turn (the same moment DATE_FORMATS give).
+ISO_TIME_RE = re.compile(r"\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?)?")
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d",
                 "%Y/%m/%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", "%Y%m%d%H%M%S")
 
@@ -142,7 +146,12 @@ def _parse_time(value) -> datetime.datetime | None:
     else:
         text = str(value or "").strip()
         moment = None
-        for fmt in DATE_FORMATS:
+        if ISO_TIME_RE.fullmatch(text):
+            try:
+                moment = datetime.datetime.fromisoformat(text)
+            except ValueError:
+                pass
+        for fmt in DATE_FORMATS if moment is None else ():
             try:
                 moment = datetime.datetime.strptime(text, fmt)
                 break
@@ -243,11 +252,12 @@ def _prepare(user, data, name, district_id, default_channel) -> dict:
             seen[number] = row.number
     todo = [r for r in rows if r.status == "new"]
     matches = match_addresses([r.values["address_text"] for r in todo], user=user)
+    category_for = category_finder(district)
     for row, match in zip(todo, matches):
         row.match = match
         if not match.matched:
             row.status = "to_confirm"
-        row.category = category_for(district, row.values["hotline_category"], row.values["caller_words"])
+        row.category = category_for(row.values["hotline_category"], row.values["caller_words"])
     return {"rows": rows, "district": district, "existing": existing}
 
 
@@ -273,6 +283,19 @@ def _report(prepared: dict, name: str) -> dict:
             "orders": out}
 
 
+def _order(row: Row) -> dict:
+    """complaint_create's arguments for one checked row."""
+    match = row.match
+    located = match is not None and match.matched and match.estate is not None
+    return dict(channel=row.channel, received_at=row.received_at, caller_words=row.values["caller_words"],
+                category_id=row.category.pk if row.category else None, address_text=row.values["address_text"],
+                hotline_category=row.values["hotline_category"], order_no=row.values["order_no"],
+                estate_id=match.estate.estate_id if located else None,
+                building_id=match.building_id if located else None,
+                caller_name=row.values["caller_name"], caller_phone=row.values["caller_phone"],
+                match_confidence=match.confidence if match is not None else None)
+
+
 def complaint_import_commit(*, user, data: bytes, name: str, district_id: int | None = None,
                             default_channel: str = Channel.HOTLINE_12345, progress=None) -> dict:
     """Take in every new order of the file in one transaction. Refused (nothing written) while any row has an
@@ -287,20 +310,11 @@ def complaint_import_commit(*, user, data: bytes, name: str, district_id: int | 
                       details={"report": report})
     todo = [r for r in prepared["rows"] if r.status in ("new", "to_confirm")]
     with transaction.atomic():
-        for k, row in enumerate(todo):
-            match = row.match
-            located = match is not None and match.matched and match.estate is not None
-            complaint_create(
-                user=user, channel=row.channel, received_at=row.received_at, caller_words=row.values["caller_words"],
-                category_id=row.category.pk if row.category else None, address_text=row.values["address_text"],
-                hotline_category=row.values["hotline_category"], order_no=row.values["order_no"],
-                estate_id=match.estate.estate_id if located else None,
-                building_id=match.building_id if located else None,
-                caller_name=row.values["caller_name"], caller_phone=row.values["caller_phone"],
-                match_confidence=match.confidence if match is not None else None,
-                district_id=prepared["district"].pk)
-            if progress is not None and (k + 1) % 200 == 0:
-                progress(k + 1, len(todo))
+        for start in range(0, len(todo), COMMIT_CHUNK):
+            complaint_create_many(user=user, orders=[_order(row) for row in todo[start:start + COMMIT_CHUNK]],
+                                  district_id=prepared["district"].pk)
+            if progress is not None:
+                progress(min(start + COMMIT_CHUNK, len(todo)), len(todo))
     report["added"] = len(todo)
     report["already_there"] = report["counts"]["existing"]
     report["committed"] = True
