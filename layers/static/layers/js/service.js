@@ -82,7 +82,12 @@ function setup(map) {
     listedKey = key;
     listed = new Set(ids);
     document.body.dataset.worklistShown = String(listed.size);
-    worklistLayer.redraw(); // the tiles again (from the browser's cache), styled for the new list
+    // The tiles again (from the browser's cache), styled for the new list. Not redraw(): at a half zoom Leaflet 1.9
+    // would ask for /tiles/…/14.5/… (layers.js setTileUrl); re-adding the layer resets its view.
+    if (map.hasLayer(worklistLayer)) {
+      map.removeLayer(worklistLayer);
+      map.addLayer(worklistLayer);
+    }
   }
   function fitList(bounds) {
     map.fitBounds(bounds, FIT);
