@@ -581,12 +581,9 @@ async function setup(leafletMap) {
   });
   fitAll();
   try {
-    // The coverage, the versions and the street outlines do not depend on the plan's answer: asked at the same
-    // time, so that several server processes answer them side by side.
-    const rest = Promise.all([loadCoverage(), loadVersions(), drawStreets()]);
     setPlan(await api(config, pageUrl(config.api.plan)));
     drawMap();
-    await rest;
+    await Promise.all([loadCoverage(), loadVersions(), drawStreets()]);
     root.dataset.ready = "true";
   } catch (error) {
     message(`${S.loadFailed} ${error.message}`, { error: true });
