@@ -48,24 +48,51 @@ function setup(map) {
   });
   // The status colours of the estates, from the same config as the map's styles (views/map.py STATUS_COLOURS).
   renderLegend(document.getElementById("service-legend"), config, layers);
-  const worklistLayer = L.geoJSON(null, {
+  // The list on the map: the estate vector tiles the page already loads (same URLs, so the browser's cache answers),
+  // drawing only the estates whose ids the worklist answer names. The answer carries no outlines.
+  const estatesDef = config.layers.find((def) => def.id === "estates");
+  const worklistMinZoom = (estatesDef ? estatesDef.minZoom : 12) - 0.5;
+  let listed = new Set(); // the ids of the list shown
+  let listedKey = "";
+  const names = new Map(); // id → name, from the rows read (the tiles carry names from zoom 14 only)
+  let target = null; // the estate of the assignment form, outlined on the list
+  const worklistLayer = L.vectorGrid.protobuf(fillTemplate(config.tileUrl, { layer: "estates" }), {
     pane: createPane(map, "worklist"),
-    style: () => worklistStyle(),
-    onEachFeature(feature, layer) {
-      layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true });
-      layer.on("click", (e) => L.DomEvent.stopPropagation(e));
-      layer.on("click", singleClick(map, (e) => {
-        openFeaturePopup(map, config, "estate", feature.properties.id, e.latlng, {
-          actions: (kind, estateId, data) => estateActions(estateId, data.title),
-        });
-      }));
-    },
+    rendererFactory: L.svg.tile,
+    interactive: true,
+    minZoom: worklistMinZoom,
+    maxZoom: map.getMaxZoom(),
+    vectorTileLayerStyles: { estates: (props, zoom) => (listed.has(props.id) ? (zoom < 14 ? WORKLIST_STYLE_FAR : WORKLIST_STYLE) : []) },
+    getFeatureId: (feature) => feature.properties.id,
+    attribution: "",
   }).addTo(map);
   map.getPane("geoapp-worklist").style.zIndex = "405";
-  function worklistStyle() {
-    return map.getZoom() < 14 ? WORKLIST_STYLE_FAR : WORKLIST_STYLE;
+  worklistLayer.bindTooltip((layer) => textLines((layer.properties && (layer.properties.name || names.get(layer.properties.id))) || ""),
+    { sticky: true });
+  worklistLayer.on("click", singleClick(map, (e) => {
+    const props = e.layer && e.layer.properties;
+    if (!props) return;
+    openFeaturePopup(map, config, "estate", props.id, e.latlng, {
+      actions: (kind, estateId, data) => estateActions(estateId, data.title),
+    });
+  }));
+  function showList(ids) {
+    const key = ids.join(",");
+    if (key === listedKey) return;
+    listedKey = key;
+    listed = new Set(ids);
+    document.body.dataset.worklistShown = String(listed.size);
+    // The tiles again (from the browser's cache), styled for the new list. Not redraw(): at a half zoom Leaflet 1.9
+    // would ask for /tiles/…/14.5/… (layers.js setTileUrl); re-adding the layer resets its view.
+    if (map.hasLayer(worklistLayer)) {
+      map.removeLayer(worklistLayer);
+      map.addLayer(worklistLayer);
+    }
   }
-  map.on("zoomend", () => worklistLayer.setStyle(worklistStyle()));
+  function fitList(bounds) {
+    map.fitBounds(bounds, FIT);
+    if (map.getZoom() < worklistMinZoom) map.setZoom(worklistMinZoom, { animate: false });
+  }
   const candidateLayer = L.featureGroup().addTo(map);
   const targetLayer = L.featureGroup().addTo(map);
 
@@ -90,10 +117,11 @@ function setup(map) {
     return api(apiConfig, worklistUrl())
       .then((data) => {
         render(data);
-        worklistLayer.clearLayers();
-        worklistLayer.addData(data.features);
+        for (const item of data.rows) names.set(item.id, item.name);
+        showList(data.ids);
         worklistLayer.addTo(map);
-        if (fit && data.features.features.length) map.fitBounds(worklistLayer.getBounds(), FIT);
+        const bounds = bboxToBounds(data.bbox);
+        if (fit && bounds) fitList(bounds);
       })
       .catch((error) => {
         summaryEl.textContent = error.message || S.loadFailed;
@@ -133,7 +161,7 @@ function setup(map) {
   function row(item) {
     const status = config.strings.statuses[item.status] || item.status;
     const actions = el("div", { class: "service__row-actions" },
-      el("button", { type: "button", class: "btn-link", "data-action": "show", text: S.showOnMap, onclick: () => showEstate(item.id) }),
+      el("button", { type: "button", class: "btn-link", "data-action": "show", text: S.showOnMap, onclick: () => showEstate(item) }),
       service.canAssign ? el("button", { type: "button", class: "btn-link", "data-action": "assign", text: S.assign,
         onclick: () => openForm({ estate: { id: item.id, name: item.name } }) }) : null,
       el("button", { type: "button", class: "btn-link", "data-action": "nearby", text: S.nearby,
@@ -152,15 +180,13 @@ function setup(map) {
       actions);
   }
 
-  function showEstate(id) {
-    const found = [];
-    worklistLayer.eachLayer((layer) => { if (layer.feature.properties.id === id) found.push(layer); });
-    if (found.length) {
-      map.fitBounds(found[0].getBounds(), FIT);
-      openFeaturePopup(map, config, "estate", id, found[0].getBounds().getCenter(), {
-        actions: (kind, estateId, data) => estateActions(estateId, data.title),
-      });
-    }
+  function showEstate(item) {
+    const bounds = bboxToBounds(item.bbox);
+    if (!bounds) return;
+    map.fitBounds(bounds, FIT);
+    openFeaturePopup(map, config, "estate", item.id, bounds.getCenter(), {
+      actions: (kind, estateId, data) => estateActions(estateId, data.title),
+    });
   }
 
   document.getElementById("worklist-tabs").addEventListener("click", (event) => {
@@ -208,6 +234,7 @@ function setup(map) {
     card.replaceChildren();
     candidateLayer.clearLayers();
     targetLayer.clearLayers();
+    clearTarget();
     clearSelection();
     worklistLayer.addTo(map);
   }
@@ -388,17 +415,25 @@ function setup(map) {
   }
 
   function highlightTarget(id) {
-    const found = [];
-    worklistLayer.eachLayer((layer) => { if (layer.feature.properties.id === id) found.push(layer.feature); });
-    if (!found.length) return; // not on this list (e.g. opened from the candidates): keep what is drawn
+    if (!listed.has(id)) return; // not on this list (e.g. opened from the candidates): keep what is drawn
+    clearTarget();
     targetLayer.clearLayers();
-    targetLayer.addLayer(L.geoJSON(found[0], { style: () => SELECTED_STYLE, interactive: false }));
+    target = id;
+    worklistLayer.setFeatureStyle(id, SELECTED_STYLE);
+    card.dataset.targetEstate = String(id);
+  }
+
+  function clearTarget() {
+    if (target !== null) worklistLayer.resetFeatureStyle(target);
+    target = null;
+    delete card.dataset.targetEstate;
   }
 
   // ---- nearby candidates -----------------------------------------------------------------------------------
   function openCandidates(id) {
     clearSelection();
     candidateLayer.clearLayers();
+    clearTarget();
     map.removeLayer(worklistLayer); // the candidates' territories are easier to read without the list's outlines
     showCard("candidates", header(S.nearby), el("p", { text: S.loading }));
     return api(apiConfig, fillTemplate(service.urls.candidates, { id }))
