@@ -24,6 +24,6 @@ REVERSE = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("layers", "0025_mobile")]
+    dependencies = [("layers", "0026_area_version_district")]
 
     operations = [migrations.RunSQL(SQL, REVERSE)]
