@@ -64,12 +64,8 @@ def _url_template(name: str, placeholders: dict[str, str], **kwargs) -> str:
 def map_config(request=None) -> dict:
     """Everything the map script needs, translated into the active language (and, given a request, the user's tools)."""
     today = timezone.localdate()
-    tile_url = _url_template(
-        "tile",
-        {"zzlayerzz": "layer", 911111: "z", 922222: "x", 933333: "y"},
-        layer="zzlayerzz", z=911111, x=922222, y=933333,
-    )
-    popup_url = _url_template("api:feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz", pk=944444)
+    urls = picker_config(request)
+    tile_url, popup_url = urls["tileUrl"], urls["popupUrl"]
 
     # The switcher's layers, top first, from the catalogue (drawing order is set by the panes in layers.js).
     layer_list = [switcher_entry(layer) for layer in catalogue.map_layers()]
@@ -137,7 +133,7 @@ def map_config(request=None) -> dict:
         "today": today.isoformat(),
         "todayDisplay": formats.date_format(today, "DATE_FORMAT"),
         # The map opens on the user's own area (street, district or city; DOMAIN.md "Levels").
-        "home": _home(request),
+        "home": urls["home"],
         "fallbackView": {
             "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
             "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
@@ -425,6 +421,19 @@ def edit_strings() -> dict:
         "submitReport": _("Submit the report"),
         "reportSent": _("Reported. The district department will verify it."),
         "sending": _("Sending…"),
+    }
+
+
+def picker_config(request) -> dict:
+    """What the estate picker (estate_picker.js) needs: the tile and popup URL patterns, the street outlines and the
+    user's own area to open on."""
+    return {
+        "tileUrl": _url_template("tile", {"zzlayerzz": "layer", 911111: "z", 922222: "x", 933333: "y"},
+                                 layer="zzlayerzz", z=911111, x=922222, y=933333),
+        "popupUrl": _url_template("api:feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz",
+                                  pk=944444),
+        "adminAreasUrl": reverse("api:admin-area-list"),
+        "home": _home(request),
     }
 
 
