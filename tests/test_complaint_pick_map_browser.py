@@ -13,6 +13,7 @@ from layers.models import AdminArea, Complaint, Estate, Role, UserProfile
 from layers.services.complaints import complaint_create
 
 from .browser_helpers import PASSWORD
+from .test_complaints_browser import log_in_to_complaints
 
 pytestmark = [pytest.mark.browser]
 
@@ -22,15 +23,6 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 def shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"complaint-pick-{name}.png"), full_page=True)
-
-
-def log_in_to_complaints(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/?next=/complaints/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click(".login__form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/complaints/")
-    page.wait_for_selector("#cp-list[data-state=ready]")
 
 
 def inside(estate):

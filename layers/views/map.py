@@ -13,6 +13,7 @@ from layers.models import CITY_ROLES, AbandonmentReport, AdminLevel, ComplaintSt
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
 from layers.permissions import ADD, CHANGE, NOT_SHOWN, area_of, may, role_of, street_of
+from layers.services.complaints import DEFAULT_CATEGORIES
 
 # Colours are chosen here, once, so the map styles and the legend cannot disagree.
 # Service statuses follow the Okabe-Ito palette (safe for red-green colour blindness).
@@ -156,6 +157,8 @@ def map_config(request=None) -> dict:
             "road": ROAD_COLOURS,
             "complaintStatus": COMPLAINT_STATUS_COLOURS,
             "complaintOverdue": COMPLAINT_OVERDUE_COLOUR,
+            "complaintCategory": COMPLAINT_CATEGORY_COLOURS,
+            "complaintMode": "status",  # or "category": complaint_heat.js switches it
         },
         "legend": legend,
         "strings": {
@@ -187,6 +190,14 @@ def map_config(request=None) -> dict:
 COMPLAINT_STATUS_COLOURS = {"received": "#d7301f", "signed": "#fc8d59", "transferred": "#8856a7",
                             "replied": "#2b8cbe", "closed": "#9e9e9e"}
 COMPLAINT_OVERDUE_COLOUR = "#b10026"
+# Complaint points by category (the routing table's codes, services.complaints.DEFAULT_CATEGORIES): the estate's
+# provider's matters in warm and green hues, the departments' in blues and purples; a district's own code near-black.
+COMPLAINT_CATEGORY_COLOURS = {
+    "pm_cleaning": "#8c510a", "pm_greening": "#1b9e77", "pm_security": "#e6ab02", "pm_fire": "#e41a1c",
+    "pm_repair": "#ff7f00", "pm_service": "#a6761d", "dept_heating": "#f781bf", "dept_quality": "#377eb8",
+    "dept_price": "#4daf4a", "dept_lift": "#984ea3", "dept_illegal": "#3f007d", "dept_order": "#08519c",
+    "other": "#7f7f7f",
+}
 
 
 def complaints_config() -> dict:
@@ -195,6 +206,11 @@ def complaints_config() -> dict:
         "hotspots": reverse("api:supervision-hotspots"),
         "strings": {
             "pointsTitle": _("Complaints in the year"),
+            "colourBy": _("Colour by"),
+            "byStatus": _("Status"),
+            "byCategory": _("Category"),
+            "otherCategory": _("Another category"),
+            "categories": {code: name for code, name, *_rest in DEFAULT_CATEGORIES},
             "statuses": {str(s): str(s.label) for s in ComplaintStatus},
             "overdue": _("Overdue"),
             "heatTitle": _("Complaint hotspots"),
