@@ -97,7 +97,7 @@ def test_dashboard_export_and_report_carry_the_inspection_column():
     assert page.status_code == 200
     section = page.context["complaints"]
     html = page.content.decode()
-    assert "日常巡查排名" in html or "巡查排名" in html
+    assert "巡查排名" in html and "巡查平均得分 (%)" in html and "Average inspection" not in html
     assert "三项排名" in html  # the method note says how the rank is combined
     streets = {s.pk: s for s in AdminArea.objects.filter(level="street", parent=planner.profile.district)}
     for r in section["rows"]:
