@@ -450,6 +450,7 @@ def picker_config(request) -> dict:
                                   pk=944444),
         "adminAreasUrl": reverse("api:admin-area-list"),
         "home": _home(request),
+        "estatesMinZoom": catalogue.get("estates").min_zoom,
     }
 
 

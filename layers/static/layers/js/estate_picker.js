@@ -12,20 +12,20 @@ const MINE = { fill: true, fillColor: "#1f78b4", fillOpacity: 0.3, color: "#1f4e
 const OTHER = { fill: true, fillColor: "#bdbdbd", fillOpacity: 0.2, color: "#9e9e9e", weight: 1, opacity: 0.8 };
 const PICKED = { fill: true, fillColor: "#d9480f", fillOpacity: 0.55, color: "#a8380b", weight: 3, opacity: 1 };
 const STREETS = { color: "#5b6b7a", weight: 1.5, dashArray: "4 3", fill: false, interactive: false };
-const ESTATES_MIN_ZOOM = 12; // the estates tiles start there (layers/catalogue.py)
 const WORKING_ZOOM = 14;
 
 /**
- * Builds the picker in `container`. `config` holds tileUrl, popupUrl, adminAreasUrl, home ({bbox}) and strings
- * (S.zoomIn, S.outside, S.loading, S.tapHint). `onPick({id, name})` runs when an estate of the user's jurisdiction is
- * tapped. Returns {map, clear()}.
+ * Builds the picker in `container`. `config` holds tileUrl, popupUrl, adminAreasUrl, home ({bbox}), estatesMinZoom
+ * and strings (S.zoomIn, S.outside, S.loading, S.tapHint). `onPick({id, name})` runs when an estate of the user's
+ * jurisdiction is tapped. Returns {map, clear(), show(latlng), resize()}.
  */
 export function createEstatePicker(container, config, onPick) {
   const S = config.strings;
+  const ESTATES_MIN_ZOOM = config.estatesMinZoom; // the estates tiles start there (layers/catalogue.py)
   // No keyboard handler: it focuses the map on mousedown, which scrolls a half-visible map into view between the
   // press and the click, so the tap lands elsewhere (the address search is the keyboard's way to an estate).
-  const map = L.map(container, { zoomControl: true, attributionControl: false, keyboard: false, minZoom: 9,
-    maxZoom: 19 });
+  const map = L.map(container, { zoomControl: true, attributionControl: false, keyboard: false,
+    minZoom: ESTATES_MIN_ZOOM - 3, maxZoom: 19 });
   const status = el("p", { class: "picker__status", role: "status", text: S.tapHint });
   container.after(status);
   let picked = null;
