@@ -74,7 +74,7 @@ def test_the_demo_year_ranks_every_street_and_is_worse_on_badly_served_estates()
     assert Complaint.objects.filter(at_joint_meeting=True, joint_meeting__isnull=False).exists()
 
 
-def test_the_dashboard_ranks_the_streets_on_coverage_and_complaints():
+def test_the_dashboard_ranks_the_streets_on_coverage_complaints_and_inspections():
     from django.test import Client  # noqa: PLC0415
     planner = User.objects.get(username="planner")
     client = Client()
@@ -86,8 +86,8 @@ def test_the_dashboard_ranks_the_streets_on_coverage_and_complaints():
                   .values_list("pk", flat=True))
     assert {r["id"] for r in section["rows"]} == streets
     assert [r["rank"] for r in section["rows"]] == list(range(1, len(streets) + 1))
-    # The overall rank follows the sum of the coverage and complaint ranks.
-    sums = [r["coverage_rank"] + r["complaint_rank"] for r in section["rows"]]
+    # The overall rank follows the sum of the coverage, complaint and inspection ranks.
+    sums = [r["coverage_rank"] + r["complaint_rank"] + r["inspection_rank"] for r in section["rows"]]
     assert sums == sorted(sums)
     # The complaint rank agrees with street_ranking over the same year.
     ranking = street_ranking(user=None, start=section["start"], end=section["end"])

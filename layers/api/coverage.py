@@ -1,6 +1,8 @@
 """Coverage JSON endpoints and exports (docs/COVERAGE_API.md): figures, trend, XLSX/CSV, uncovered households."""
 from __future__ import annotations
 
+import datetime
+
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,6 +68,14 @@ def figures_from(request) -> dict:
     for row in figures["rows"]:
         row["complaints"] = by_area.get(row["id"], empty)
     figures["total"]["complaints"] = None
+    # The annual assessment's inspection figures and ranks among the rows (001 §4(2)), as on the dashboard.
+    ranked = {r["id"]: r for r in supervision.assessment_rows(
+        figures["rows"], level=figures["level"], start=on - datetime.timedelta(days=364), end=on)}
+    for row in figures["rows"]:
+        r = ranked.get(row["id"])
+        row["inspections"] = {key: (r or supervision.NO_INSPECTIONS)[key] for key in supervision.NO_INSPECTIONS}
+        row["assessment"] = {key: r[key] for key in supervision.RANKS} if r else None
+    figures["total"]["inspections"] = figures["total"]["assessment"] = None
     return figures
 
 

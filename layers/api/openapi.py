@@ -494,6 +494,21 @@ class AreaComplaintsSerializer(serializers.Serializer):
     overdue = serializers.IntegerField()
 
 
+class AreaInspectionsSerializer(serializers.Serializer):
+    estates = serializers.IntegerField()
+    inspections = serializers.IntegerField()
+    estates_inspected = serializers.IntegerField()
+    inspected_share = serializers.FloatField(allow_null=True)
+    average_pct = serializers.FloatField(allow_null=True)
+
+
+class AssessmentRanksSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    coverage_rank = serializers.IntegerField()
+    complaint_rank = serializers.IntegerField()
+    inspection_rank = serializers.IntegerField()
+
+
 class CoverageRowSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
     code = serializers.CharField(allow_blank=True)
@@ -514,6 +529,13 @@ class CoverageRowSerializer(serializers.Serializer):
         required=False, allow_null=True,
         help_text="Complaints received in the year up to the date (DOMAIN.md \"Supervision\"), the area's whole "
                   "figures; null for the total.")
+    inspections = AreaInspectionsSerializer(
+        required=False, allow_null=True,
+        help_text="Daily inspections made in the year up to the date, the area's whole figures; null for the total.")
+    assessment = AssessmentRanksSerializer(
+        required=False, allow_null=True,
+        help_text="The annual assessment's ranks among the rows (coverage, complaints, inspections; overall by the "
+                  "mean of the three); null for the total and the city level.")
 
 
 class CoverageFiguresSerializer(serializers.Serializer):

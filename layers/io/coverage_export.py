@@ -55,6 +55,16 @@ COLUMNS: list[tuple[str, Callable[[dict], object], str]] = [
     ("On-time rate", _pick("complaints", "on_time_rate"), "rate"),
     ("Satisfaction rate", _pick("complaints", "satisfaction_rate"), "rate"),
     ("Overdue", _pick("complaints", "overdue"), "int"),
+    # Daily inspections made in the same year, and the annual assessment's ranks among the exported areas
+    # (001 §4(2); DOMAIN.md "Assessment of organisations").
+    ("Inspections", _pick("inspections", "inspections"), "int"),
+    ("Estates inspected", _pick("inspections", "estates_inspected"), "int"),
+    ("Share of estates inspected", _pick("inspections", "inspected_share"), "rate"),
+    ("Average inspection score (%)", _pick("inspections", "average_pct"), "area"),
+    ("Coverage rank", _pick("assessment", "coverage_rank"), "int"),
+    ("Complaint rank", _pick("assessment", "complaint_rank"), "int"),
+    ("Inspection rank", _pick("assessment", "inspection_rank"), "int"),
+    ("Assessment rank", _pick("assessment", "rank"), "int"),
 ]
 NUMBER_FORMATS = {"int": "#,##0", "area": "#,##0.00", "rate": "0.0%", "text": "@"}
 

@@ -185,24 +185,110 @@ def _complaint_key(r: dict) -> tuple:
             -(r["on_time_rate"] or 0), -(r["satisfaction_rate"] or 0), r["overdue"])
 
 
-def assessment_ranking(*, user, home, end: datetime.date, start: datetime.date | None = None) -> dict:
-    """The ranking for the annual assessment (001 §4(2)) of the areas one level below the user's home area — the
-    districts for the city, the streets for a district — on coverage (service rate by estates on `end`) and
-    complaint handling (complaints received in the year up to `end`). Each area gets a rank on each, and its
-    overall rank is by the mean of the two ranks (ties: the better complaint rank, then the code). Inspections
-    are not part of it yet. {"level", "start", "end", "rows"}; rows empty without a home area.
+# Daily inspections per area (DOMAIN.md "Assessment of organisations": site checks, 000 §6; 001 §4(2)) made in
+# [start, end]: how many, how many of the area's estates were inspected at least once and that share of all its
+# estates, and the mean score in percent of the checklist's maximum. Every estate of the area counts (inspections
+# are not limited to old estates); an area without estates has no share.
+INSPECTION_AREA_SQL = """
+WITH i AS (
+  SELECT {inspection_area} AS area_id, count(*) AS inspections, count(DISTINCT i.estate_id) AS estates_inspected,
+         avg(100.0 * i.total_score / i.max_score) AS average_pct
+    FROM layers_inspection i JOIN layers_adminarea st ON st.id = i.street_id
+   WHERE i.inspected_on BETWEEN %(start)s AND %(end)s
+   GROUP BY 1
+), e AS (
+  SELECT {estate_area} AS area_id, count(*) AS estates
+    FROM layers_estate e JOIN layers_adminarea cm ON cm.id = e.community_id
+    JOIN layers_adminarea st ON st.id = cm.parent_id
+   GROUP BY 1
+)
+SELECT COALESCE(e.area_id, i.area_id) AS id, COALESCE(e.estates, 0) AS estates,
+       COALESCE(i.inspections, 0) AS inspections, COALESCE(i.estates_inspected, 0) AS estates_inspected,
+       i.average_pct
+  FROM e FULL JOIN i ON i.area_id = e.area_id
+"""
+INSPECTION_AREAS = {
+    "district": ("st.parent_id", "st.parent_id"),
+    "street": ("i.street_id", "st.id"),
+    "community": ("i.community_id", "cm.id"),
+}
+NO_INSPECTIONS = {"estates": 0, "inspections": 0, "estates_inspected": 0, "inspected_share": None,
+                  "average_pct": None}
+RANKS = ("rank", "coverage_rank", "complaint_rank", "inspection_rank")
 
-    Like the coverage rates, the complaint figures of the ranking are the areas' whole figures, not cut to the
-    user's complaint scope (docs/SECURITY.md "Read scope": a street office sees its district's rankings, so its
+
+def area_inspection_figures(*, level: str, start: datetime.date, end: datetime.date) -> dict[int, dict]:
+    """Area id → {estates, inspections, estates_inspected, inspected_share (0–1), average_pct (one decimal)} for the
+    daily inspections made in [start, end] in the areas of `level` (district, street or community). Like the
+    coverage rates of the ranking these are the areas' whole figures, not cut to a user's scope; empty for another
+    level."""
+    if level not in INSPECTION_AREAS:
+        return {}
+    inspection_area, estate_area = INSPECTION_AREAS[level]
+    sql = INSPECTION_AREA_SQL.replace("{inspection_area}", inspection_area).replace("{estate_area}", estate_area)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"start": start, "end": end})
+        columns = [c.name for c in cursor.description]
+        rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
+    return {r["id"]: {"estates": r["estates"], "inspections": r["inspections"],
+                      "estates_inspected": r["estates_inspected"],
+                      "inspected_share": _rate(r["estates_inspected"], r["estates"]),
+                      "average_pct": None if r["average_pct"] is None else round(float(r["average_pct"]), 1)}
+            for r in rows}
+
+
+def _inspection_key(r: dict) -> tuple:
+    # More of the area's estates inspected, then a better mean score, then more inspections.
+    return (r["inspected_share"] is None, -(r["inspected_share"] or 0), -(r["average_pct"] or 0),
+            -r["inspections"])
+
+
+def rank_assessment(rows: list[dict]) -> list[dict]:
+    """Give each area row (service_rate, the complaint figures, the inspection figures) its coverage rank, complaint
+    rank and inspection rank, and its overall rank by the sum of the three (the mean of the three ranks; ties: the
+    better complaint rank, then the better inspection rank, then the code). Returns the rows in overall order."""
+    for rank, r in enumerate(sorted(rows, key=lambda r: (r["service_rate"] is None, -(r["service_rate"] or 0),
+                                                          r["code"])), 1):
+        r["coverage_rank"] = rank
+    for rank, r in enumerate(sorted(rows, key=lambda r: (*_complaint_key(r), r["code"])), 1):
+        r["complaint_rank"] = rank
+    for rank, r in enumerate(sorted(rows, key=lambda r: (*_inspection_key(r), r["code"])), 1):
+        r["inspection_rank"] = rank
+    rows = sorted(rows, key=lambda r: (r["coverage_rank"] + r["complaint_rank"] + r["inspection_rank"],
+                                       r["complaint_rank"], r["inspection_rank"], r["code"]))
+    for rank, r in enumerate(rows, 1):
+        r["rank"] = rank
+        r["rank_sum"] = r["coverage_rank"] + r["complaint_rank"] + r["inspection_rank"]
+    return rows
+
+
+def assessment_ranking(*, user, home, end: datetime.date, start: datetime.date | None = None) -> dict:
+    """The ranking for the annual assessment (001 §4(2): the city assesses districts, the district its street
+    offices, a street its communities) of the areas one level below `home` on coverage (service rate by estates on
+    `end`), complaint handling (complaints received in the year up to `end`) and daily inspections (made in the
+    same period). Each area gets a rank on each, and its overall rank is by the mean of the three ranks
+    (rank_assessment). {"level", "start", "end", "rows"}; rows empty without a home area.
+
+    Like the coverage rates, the complaint and inspection figures of the ranking are the areas' whole figures, not
+    cut to the user's scope (docs/SECURITY.md "Read scope": a street office sees its district's rankings, so its
     neighbours must not look complaint-free); no single case shows."""
     start = start or end - datetime.timedelta(days=364)
-    if home is None or home.level not in ("city", "district"):
+    if home is None or home.level not in ("city", "district", "street"):
         return {"level": None, "start": start, "end": end, "rows": []}
     level = CHILD_LEVEL[home.level]
     coverage = coverage_figures(on=end, level=level, parent_id=home.pk, user=user)["rows"]
-    by_area = (complaints_by_district if level == "district" else complaints_by_street)(user=None, start=start,
-                                                                                       end=end)
-    complaints = {r["id"]: r for r in by_area}
+    return {"level": level, "start": start, "end": end,
+            "rows": assessment_rows(coverage, level=level, start=start, end=end)}
+
+
+def assessment_rows(coverage: list[dict], *, level: str, start: datetime.date, end: datetime.date) -> list[dict]:
+    """The coverage rows of areas of one `level` (docs/COVERAGE_API.md) with their complaint figures (received in
+    [start, end]) and inspection figures (made in [start, end]), ranked by rank_assessment. Empty for the city
+    level (nothing ranks cities)."""
+    if level not in AREA_FIGURES:
+        return []
+    complaints = {r["id"]: r for r in _rows(AREA_FIGURES[level], None, start, end)}
+    inspections = area_inspection_figures(level=level, start=start, end=end)
     rows = []
     for c in coverage:
         k = complaints.get(c["id"])
@@ -216,16 +302,9 @@ def assessment_ranking(*, user, home, end: datetime.date, start: datetime.date |
             "on_time_rate": k["on_time_rate"] if k else None,
             "satisfaction_rate": k["satisfaction_rate"] if k else None,
             "overdue": k["overdue"] if k else 0,
+            **inspections.get(c["id"], NO_INSPECTIONS),
         })
-    for rank, r in enumerate(sorted(rows, key=lambda r: (r["service_rate"] is None, -(r["service_rate"] or 0),
-                                                          r["code"])), 1):
-        r["coverage_rank"] = rank
-    for rank, r in enumerate(sorted(rows, key=lambda r: (*_complaint_key(r), r["code"])), 1):
-        r["complaint_rank"] = rank
-    rows.sort(key=lambda r: (r["coverage_rank"] + r["complaint_rank"], r["complaint_rank"], r["code"]))
-    for rank, r in enumerate(rows, 1):
-        r["rank"] = rank
-    return {"level": level, "start": start, "end": end, "rows": rows}
+    return rank_assessment(rows)
 
 
 AREA_FIGURES = {"district": BY_DISTRICT_SQL, "street": BY_STREET_SQL, "community": BY_COMMUNITY_SQL}

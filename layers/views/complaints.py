@@ -12,6 +12,7 @@ from ..models import AdminArea, AdminLevel, Channel, Complaint, ComplaintCategor
 from ..params import number_param
 from ..permissions import ADD, CHANGE, VIEW, may, require, restrict
 from ..services.complaints import complaint_confirm_estate
+from .map import picker_config
 
 ENTRY_CHANNELS = (Channel.VISIT, Channel.MEDIA, Channel.ONLINE, Channel.STAFF)
 
@@ -30,6 +31,12 @@ def page_strings() -> dict:
         "jobStarted": _("The file is large: the import runs in the background."), "jobs": _("Follow it in Jobs"),
         "statusLabels": {"new": _("Matched"), "to_confirm": _("To confirm"), "existing": _("Already there"),
                          "duplicate": _("Duplicate"), "error": _("Error")},
+        "picker": {"tapHint": _("Tap an estate on the map to pick it (blue: your jurisdiction)."),
+                   "zoomIn": _("Zoom in to see the estates."),
+                   "outside": _("This estate is outside your jurisdiction: pick one of your own (blue)."),
+                   "loading": _("Loading…")},
+        "pickOnMap": _("Pick on the map"), "pickingFor": _("Picking the estate of %(no)s: tap it on the map."),
+        "confirmPick": _("Confirm: %(no)s belongs to %(name)s"),
         "columns": {"row": _("Row"), "order": _("Order no."), "status": _("Import result"), "estate": _("Estate"),
                     "confidence": _("Confidence"), "category": _("Category"), "errors": _("Errors")},
         "listColumns": {"received": _("Received"), "order": _("Order no."), "channel": _("Channel"),
@@ -53,6 +60,9 @@ def complaint_list(request):
         "tab": request.GET.get("tab") or "list",
         "canAdd": may(user, Complaint, ADD), "canConfirm": may(user, Complaint, CHANGE) and may(user, Complaint, ADD),
     }
+    if config["canAdd"] or config["canConfirm"]:
+        # The map where the estate is tapped (the "to confirm" list and the entry form).
+        config["picker"] = {**picker_config(request), "strings": config["strings"]["picker"]}
     return render(request, "complaints.html", {
         "config": config, "statuses": ComplaintStatus.choices, "channels": Channel.choices,
         "entry_channels": [(c.value, c.label) for c in ENTRY_CHANNELS],

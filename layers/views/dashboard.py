@@ -22,7 +22,7 @@ from layers.models import AdminArea, Estate
 from layers.models.admin_units import AdminLevel
 from layers.models.estates import ServiceStatus
 from layers.params import date_param, number_param
-from layers.permissions import LOCATE, NOT_SHOWN, VIEW, OutsideJurisdiction, pks_in_scope, restrict
+from layers.permissions import LOCATE, NOT_SHOWN, VIEW, OutsideJurisdiction, pks_in_scope, restrict, street_of
 from layers.refusals import Invalid
 from layers.rules import is_old_estate
 from layers.views.map import STATUS_COLOURS
@@ -144,13 +144,18 @@ def complaint_section(user, home, on: datetime.date) -> dict:
     by_area = (supervision.complaints_by_district if ranking["level"] == AdminLevel.DISTRICT
                else supervision.complaints_by_street)(user=user, start=start, end=on)
     by_enterprise = supervision.complaints_by_enterprise(user=user, start=start, end=on)
-    for row in [*ranking["rows"], *by_area, *by_enterprise]:
+    # A street office also assesses its communities (001 §4(2): streets assess communities).
+    street = street_of(user)
+    communities = (supervision.assessment_ranking(user=user, home=street, end=on, start=start)["rows"]
+                   if street is not None else [])
+    for row in [*ranking["rows"], *communities, *by_area, *by_enterprise]:
         row["on_time_pct"] = _rate(row["on_time_rate"])
         row["satisfaction_pct"] = _rate(row["satisfaction_rate"])
         if "service_rate" in row:
             row["service_pct"] = _rate(row["service_rate"])
-    return {**ranking, "by_area": by_area, "by_enterprise": by_enterprise,
-            "overdue": sum(r["overdue"] for r in by_area)}
+            row["inspected_pct"] = _rate(row["inspected_share"])
+    return {**ranking, "by_area": by_area, "by_enterprise": by_enterprise, "communities": communities,
+            "street": street, "overdue": sum(r["overdue"] for r in by_area)}
 
 
 def _rate(value):

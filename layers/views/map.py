@@ -13,6 +13,7 @@ from layers.models import CITY_ROLES, AbandonmentReport, AdminLevel, ComplaintSt
 from layers.models.abandonment import AbandonmentReason
 from layers.models.estates import Abandonment, ServiceStatus
 from layers.permissions import ADD, CHANGE, NOT_SHOWN, area_of, may, role_of, street_of
+from layers.services.complaints import DEFAULT_CATEGORIES
 
 # Colours are chosen here, once, so the map styles and the legend cannot disagree.
 # Service statuses follow the Okabe-Ito palette (safe for red-green colour blindness).
@@ -64,12 +65,8 @@ def _url_template(name: str, placeholders: dict[str, str], **kwargs) -> str:
 def map_config(request=None) -> dict:
     """Everything the map script needs, translated into the active language (and, given a request, the user's tools)."""
     today = timezone.localdate()
-    tile_url = _url_template(
-        "tile",
-        {"zzlayerzz": "layer", 911111: "z", 922222: "x", 933333: "y"},
-        layer="zzlayerzz", z=911111, x=922222, y=933333,
-    )
-    popup_url = _url_template("api:feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz", pk=944444)
+    urls = picker_config(request)
+    tile_url, popup_url = urls["tileUrl"], urls["popupUrl"]
 
     # The switcher's layers, top first, from the catalogue (drawing order is set by the panes in layers.js).
     layer_list = [switcher_entry(layer) for layer in catalogue.map_layers()]
@@ -137,7 +134,7 @@ def map_config(request=None) -> dict:
         "today": today.isoformat(),
         "todayDisplay": formats.date_format(today, "DATE_FORMAT"),
         # The map opens on the user's own area (street, district or city; DOMAIN.md "Levels").
-        "home": _home(request),
+        "home": urls["home"],
         "fallbackView": {
             "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
             "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
@@ -160,6 +157,8 @@ def map_config(request=None) -> dict:
             "road": ROAD_COLOURS,
             "complaintStatus": COMPLAINT_STATUS_COLOURS,
             "complaintOverdue": COMPLAINT_OVERDUE_COLOUR,
+            "complaintCategory": COMPLAINT_CATEGORY_COLOURS,
+            "complaintMode": "status",  # or "category": complaint_heat.js switches it
         },
         "legend": legend,
         "strings": {
@@ -191,6 +190,14 @@ def map_config(request=None) -> dict:
 COMPLAINT_STATUS_COLOURS = {"received": "#d7301f", "signed": "#fc8d59", "transferred": "#8856a7",
                             "replied": "#2b8cbe", "closed": "#9e9e9e"}
 COMPLAINT_OVERDUE_COLOUR = "#b10026"
+# Complaint points by category (the routing table's codes, services.complaints.DEFAULT_CATEGORIES): the estate's
+# provider's matters in warm and green hues, the departments' in blues and purples; a district's own code near-black.
+COMPLAINT_CATEGORY_COLOURS = {
+    "pm_cleaning": "#8c510a", "pm_greening": "#1b9e77", "pm_security": "#e6ab02", "pm_fire": "#e41a1c",
+    "pm_repair": "#ff7f00", "pm_service": "#a6761d", "dept_heating": "#f781bf", "dept_quality": "#377eb8",
+    "dept_price": "#4daf4a", "dept_lift": "#984ea3", "dept_illegal": "#3f007d", "dept_order": "#08519c",
+    "other": "#7f7f7f",
+}
 
 
 def complaints_config() -> dict:
@@ -199,6 +206,11 @@ def complaints_config() -> dict:
         "hotspots": reverse("api:supervision-hotspots"),
         "strings": {
             "pointsTitle": _("Complaints in the year"),
+            "colourBy": _("Colour by"),
+            "byStatus": _("Status"),
+            "byCategory": _("Category"),
+            "otherCategory": _("Another category"),
+            "categories": {code: name for code, name, *_rest in DEFAULT_CATEGORIES},
             "statuses": {str(s): str(s.label) for s in ComplaintStatus},
             "overdue": _("Overdue"),
             "heatTitle": _("Complaint hotspots"),
@@ -425,6 +437,20 @@ def edit_strings() -> dict:
         "submitReport": _("Submit the report"),
         "reportSent": _("Reported. The district department will verify it."),
         "sending": _("Sending…"),
+    }
+
+
+def picker_config(request) -> dict:
+    """What the estate picker (estate_picker.js) needs: the tile and popup URL patterns, the street outlines and the
+    user's own area to open on."""
+    return {
+        "tileUrl": _url_template("tile", {"zzlayerzz": "layer", 911111: "z", 922222: "x", 933333: "y"},
+                                 layer="zzlayerzz", z=911111, x=922222, y=933333),
+        "popupUrl": _url_template("api:feature-popup", {"zzkindzz": "kind", 944444: "id"}, kind="zzkindzz",
+                                  pk=944444),
+        "adminAreasUrl": reverse("api:admin-area-list"),
+        "home": _home(request),
+        "estatesMinZoom": catalogue.get("estates").min_zoom,
     }
 
 

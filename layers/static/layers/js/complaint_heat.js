@@ -59,19 +59,39 @@ export function createComplaints(map, config) {
   heat.on("add", () => { drawHeat(); });
 
   // ---- legend blocks ----------------------------------------------------------------------------------------
-  const pointItems = el("ul", { class: "legend__items" });
-  for (const [key, label] of Object.entries(s.statuses || {})) {
-    const colour = (config.styles.complaintStatus || {})[key] || "#8A8A8A";
-    pointItems.append(el("li", { class: "legend__item" },
-      el("span", { class: "legend__swatch legend__swatch--point", style: { "--colour": colour }, "aria-hidden": "true" }),
-      el("span", { class: "legend__label", text: label })));
+  // The points coloured by status or by category (the radio buttons switch config.styles.complaintMode and redraw
+  // the tiles); the overdue ring in both.
+  const styles = config.styles;
+  let layers = null;
+  const item = (colour, label, extra = "") => el("li", { class: "legend__item" },
+    el("span", { class: `legend__swatch legend__swatch--point${extra}`, style: { "--colour": colour },
+      "aria-hidden": "true" }),
+    el("span", { class: "legend__label", text: label }));
+  const pointItems = el("ul", { class: "legend__items", "data-colour-by": styles.complaintMode || "status" });
+  function fillItems() {
+    const byCategory = styles.complaintMode === "category";
+    const entries = byCategory
+      ? [...Object.entries(s.categories || {}).map(([code, label]) => [(styles.complaintCategory || {})[code], label]),
+        ["#333333", s.otherCategory]]
+      : Object.entries(s.statuses || {}).map(([key, label]) => [(styles.complaintStatus || {})[key], label]);
+    pointItems.replaceChildren(...entries.map(([colour, label]) => item(colour || "#8A8A8A", label)),
+      item(styles.complaintOverdue || "#b10026", s.overdue, " legend__swatch--overdue"));
+    pointItems.dataset.colourBy = byCategory ? "category" : "status";
   }
-  pointItems.append(el("li", { class: "legend__item" },
-    el("span", { class: "legend__swatch legend__swatch--point legend__swatch--overdue",
-      style: { "--colour": config.styles.complaintOverdue || "#b10026" }, "aria-hidden": "true" }),
-    el("span", { class: "legend__label", text: s.overdue })));
+  fillItems();
+  const modes = el("div", { class: "legend__range", role: "radiogroup", "aria-label": s.colourBy },
+    el("span", { text: s.colourBy }),
+    ...[["status", s.byStatus], ["category", s.byCategory]].map(([mode, label]) => el("label", {},
+      el("input", { type: "radio", name: "complaint-colour", value: mode,
+        checked: (styles.complaintMode || "status") === mode,
+        onchange: () => {
+          styles.complaintMode = mode;
+          fillItems();
+          if (layers) layers.refresh("complaints");
+        } }),
+      ` ${label}`)));
   const pointsLegend = el("section", { class: "legend__block", "data-legend": "complaints" },
-    el("h3", { class: "legend__title", text: s.pointsTitle }), pointItems);
+    el("h3", { class: "legend__title", text: s.pointsTitle }), modes, pointItems);
 
   const fromInput = el("input", { type: "date", id: "complaint-heat-from", value: state.from, max: config.today });
   const toInput = el("input", { type: "date", id: "complaint-heat-to", value: state.to, max: config.today });
@@ -97,5 +117,9 @@ export function createComplaints(map, config) {
     legendBlocks: [pointsLegend, heatLegend],
     state,
     drawHeat,
+    /** The map's layers (layers.js), built after this module: the colour switch redraws the complaint tiles. */
+    attach(mapLayers) {
+      layers = mapLayers;
+    },
   };
 }

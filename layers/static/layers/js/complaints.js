@@ -1,7 +1,9 @@
 // The complaints page (/complaints/, docs/COMPLAINTS.md "Intake"): the list with filters, the "to confirm" list
-// (pick the estate found by address search), the entry form and the hotline import (dry run, then commit).
+// (pick the estate found by address search or tapped on the map), the entry form (the same two ways) and the
+// hotline import (dry run, then commit).
 import { api, fmt, getJSON } from "./api.js";
 import { el } from "./dom.js";
+import { createEstatePicker } from "./estate_picker.js";
 import { fmtDate, fmtDateTime } from "./format.js";
 
 const config = JSON.parse(document.getElementById("complaints-config").textContent);
@@ -17,7 +19,21 @@ function show(name) {
   for (const panel of root.querySelectorAll("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
   root.dataset.tab = name;
   if (name === "list") loadList(1);
-  if (name === "confirm") loadToConfirm();
+  if (name === "confirm") {
+    confirmPicker();
+    loadToConfirm();
+  }
+  if (name === "new") entryPicker();
+}
+
+// The estate pickers are built when their panel first shows (Leaflet measures its container).
+const pickers = {};
+function picker(id, onPick) {
+  const container = document.getElementById(id);
+  if (!container || !config.picker || !window.L || !window.L.vectorGrid) return null;
+  if (!pickers[id]) pickers[id] = createEstatePicker(container, config.picker, onPick);
+  else pickers[id].resize();
+  return pickers[id];
 }
 for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.tab));
 
@@ -105,22 +121,64 @@ async function findEstates(text, list, onPick) {
 
 const confirmList = document.getElementById("cp-confirm-list");
 const confirmForm = document.getElementById("cp-confirm-form");
+const confirmFor = document.getElementById("cp-confirm-for");
+const pickbar = document.getElementById("cp-confirm-pickbar");
+let activeCase = null; // the order whose estate the map picks
+let mapPick = null;
+
+function confirmEstate(complaintId, estateId) {
+  confirmForm.elements.complaint.value = complaintId;
+  confirmForm.elements.estate.value = estateId;
+  confirmForm.submit();
+}
+
+function caseLabel(c) {
+  return c.order_no || `#${c.id}`;
+}
+
+function activate(c) {
+  activeCase = c;
+  for (const card of confirmList.querySelectorAll(".cp-confirm")) {
+    card.classList.toggle("is-active", card.dataset.complaint === String(c.id));
+  }
+  confirmFor.textContent = fmt(S.pickingFor, { no: caseLabel(c) });
+  showPick();
+}
+
+function showPick() {
+  pickbar.hidden = !(activeCase && mapPick);
+  if (pickbar.hidden) return;
+  document.getElementById("cp-confirm-picked").textContent = fmt(S.confirmPick,
+    { no: caseLabel(activeCase), name: mapPick.name });
+}
+
+function confirmPicker() {
+  return picker("cp-confirm-map", (estate) => {
+    mapPick = estate;
+    showPick();
+  });
+}
+if (pickbar) {
+  document.getElementById("cp-confirm-pick").addEventListener("click", () => {
+    if (activeCase && mapPick) confirmEstate(activeCase.id, mapPick.id);
+  });
+}
 
 function confirmCard(c) {
   const input = el("input", { type: "text", value: c.address_text, "aria-label": S.find });
   const candidates = el("ul", { class: "cp-candidates" });
-  const pick = (estate) => {
-    confirmForm.elements.complaint.value = c.id;
-    confirmForm.elements.estate.value = estate.id;
-    confirmForm.submit();
-  };
-  const search = () => findEstates(input.value, candidates, pick);
+  const search = () => findEstates(input.value, candidates, (estate) => confirmEstate(c.id, estate.id));
   return el("div", { class: "cp-confirm", "data-complaint": c.id },
-    el("div", {}, el("a", { class: "mono", href: c.links.case, text: c.order_no || `#${c.id}` }), " · ",
+    el("div", {}, el("a", { class: "mono", href: c.links.case, text: caseLabel(c) }), " · ",
       fmtDateTime(c.received_at), " · ", c.category.name),
     el("div", { class: "cp-words", text: c.caller_words }),
     el("div", { class: "cp-search" }, input,
-      el("button", { type: "button", class: "btn-secondary", text: S.find, onclick: search })),
+      el("button", { type: "button", class: "btn-secondary", text: S.find, onclick: search }),
+      el("button", { type: "button", class: "btn-secondary", "data-action": "pick-on-map", text: S.pickOnMap,
+        onclick: () => {
+          activate(c);
+          document.getElementById("cp-confirm-map").scrollIntoView({ block: "nearest" });
+        } })),
     candidates);
 }
 
@@ -130,22 +188,27 @@ async function loadToConfirm() {
   const data = await getJSON(`${config.urls.complaints}?to_confirm=true`);
   confirmList.replaceChildren(...(data.complaints.length ? data.complaints.map(confirmCard) :
     [el("p", { class: "empty", text: S.empty })]));
+  if (data.complaints.length) activate(data.complaints[0]);
   confirmList.dataset.state = "ready";
 }
 
 // --- the entry form ---------------------------------------------------------------------------------------------------
 
 const entry = document.getElementById("cp-entry");
+let entryPicker = () => null;
 if (entry) {
   const status = document.getElementById("cp-entry-status");
   const candidates = document.getElementById("cp-entry-candidates");
   const picked = document.getElementById("cp-estate-picked");
+  const pick = (estate) => {
+    entry.elements.estate.value = estate.id;
+    picked.textContent = fmt(S.picked, { name: estate.name });
+    picked.dataset.estate = String(estate.id);
+    candidates.replaceChildren();
+  };
+  entryPicker = () => picker("cp-entry-map", pick);
   document.getElementById("cp-find").addEventListener("click", () => {
-    findEstates(entry.elements.address_text.value, candidates, (estate) => {
-      entry.elements.estate.value = estate.id;
-      picked.textContent = fmt(S.picked, { name: estate.name });
-      candidates.replaceChildren();
-    });
+    findEstates(entry.elements.address_text.value, candidates, pick);
   });
   entry.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -162,6 +225,7 @@ if (entry) {
         el("a", { href: created.links.case, text: S.case }));
       entry.reset();
       f.estate.value = "";
+      if (pickers["cp-entry-map"]) pickers["cp-entry-map"].clear();
     } catch (error) {
       status.classList.add("error");
       status.textContent = error.message;

@@ -86,6 +86,7 @@ function setup(map) {
   });
   new DateControl().addTo(map);
   coverage.attach(layers);
+  complaints.attach(layers);
   initEditor(map, config, layers); // its card sits below the date
   initExport(map);
 

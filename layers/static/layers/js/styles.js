@@ -92,12 +92,14 @@ export function makeStyles(colours) {
     };
   };
 
-  // Complaints (DOMAIN.md "Supervision"): filled by status, closed ones pale; an overdue case larger, with a red
-  // ring.
+  // Complaints (DOMAIN.md "Supervision"): filled by status or by category (colours.complaintMode, switched in the
+  // legend), closed ones pale; an overdue case larger, with a red ring.
   const complaint = (props, zoom) => {
     const overdue = truthy(props.overdue);
     const closed = props.status === "closed";
-    const colour = (colours.complaintStatus || {})[props.status] || "#8A8A8A";
+    const colour = colours.complaintMode === "category"
+      ? (colours.complaintCategory || {})[props.category] || "#333333"
+      : (colours.complaintStatus || {})[props.status] || "#8A8A8A";
     const base = zoom <= 12 ? 2.5 : zoom <= 14 ? 3.5 : 5;
     return {
       radius: overdue ? base + 2 : base,
