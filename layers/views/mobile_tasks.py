@@ -14,6 +14,7 @@ from ..permissions import ADD, CHANGE, district_of, may, require_mobile
 from ..selectors.mobile_tasks import case_row, checklist_data, inspectable_estates, last_replies, open_cases
 from ..services.complaint_steps import steps_allowed
 from ..services.inspections import PHOTOS_MAX, ensure_default_checklist
+from .complaint_case import STEP_ACTIONS
 
 # The steps the phone offers on a case: signing for it, the on-site reply, the staff's check, the resident's rating
 # and closing (services.complaint_steps.STEPS decides who may take which, at which status).
@@ -57,7 +58,7 @@ def tasks_config(user) -> dict:
         "canHandle": may(user, Complaint, CHANGE),
         "photosMax": PHOTOS_MAX,
         "ratings": [[value, str(label)] for value, label in Rating.choices],
-        "steps": {kind: str(StepKind(kind).label) for kind in PHONE_STEPS},
+        "steps": {kind: str(STEP_ACTIONS[kind]) for kind in PHONE_STEPS},  # the buttons, as on the case page
         "urls": {
             "checklist": reverse("mobile-checklist"),
             "complaints": reverse("mobile-complaints"),

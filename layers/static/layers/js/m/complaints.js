@@ -17,6 +17,7 @@ export function createComplaints(config, { near, queue }) {
   const list = $("m-cases");
   if (!list) return { shown() {}, refresh() {} };
   let kept = null;
+  let editing = false; // a step's form is open: a fresh list waits until it is saved or cancelled
 
   function read() {
     try {
@@ -67,6 +68,7 @@ export function createComplaints(config, { near, queue }) {
       },
     }) : null;
     const message = $("m-case-message");
+    editing = true;
     box.replaceChildren(el("form", { class: "m-form m-step", "data-step": kind, onsubmit: async (event) => {
       event.preventDefault();
       if (WITH_TEXT.has(kind) && !note.value.trim()) {
@@ -84,15 +86,21 @@ export function createComplaints(config, { near, queue }) {
         photos: photos.map((p) => ({ ...p, field: "attachments" })),
       });
       message.textContent = s.queued.replace("{name}", title);
-      item.pending = [...(item.pending || []), t.steps[kind]];
-      item.steps = item.steps.filter((step) => step !== kind && step !== "signed").concat(AFTER[kind] || []);
+      editing = false;
+      const current = kept.cases.find((c) => c.id === item.id) || item; // the list may have been read again
+      current.pending = [...(current.pending || []), t.steps[kind]];
+      current.steps = current.steps.filter((step) => step !== kind && step !== "signed").concat(AFTER[kind] || []);
       keep();
       draw();
     } },
     rating, note, file, shots,
     el("span", { class: "m-actions" },
       el("button", { type: "submit", class: "m-primary", text: s.send }),
-      el("button", { type: "button", text: s.cancel, onclick: () => box.replaceChildren() }))));
+      el("button", { type: "button", text: s.cancel, onclick: () => {
+        editing = false;
+        box.replaceChildren();
+        draw();
+      } }))));
   }
 
   function card(item) {
@@ -111,6 +119,7 @@ export function createComplaints(config, { near, queue }) {
   }
 
   function draw() {
+    if (editing) return;
     const status = $("m-cases-status");
     if (!kept) {
       status.textContent = s.worklistOffline;
