@@ -66,6 +66,10 @@ def test_offline_marks_and_an_inspection_reach_the_server_once_each_although_eve
     mark(page, 1, photo)
     estate_id, item_id = inspect_nearest(page, photo)
     page.screenshot(path=str(ARTIFACTS / f"m-inspect-{name}.png"), full_page=True)
+    if device is IPHONE:  # the tab as a 390×844 phone shows it
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.screenshot(path=str(ARTIFACTS / "m-inspect-390x844.png"))
     assert outbox_states(page) == ["waiting", "waiting", "waiting"]
     page.screenshot(path=str(ARTIFACTS / f"m-outbox-three-{name}.png"))
     assert AbandonmentReport.objects.count() == 0 and Inspection.objects.count() == inspections_before
@@ -137,7 +141,8 @@ def test_a_community_handles_a_complaint_on_site_and_sees_a_case_closed_meanwhil
     page.click("nav.m-tabs button[data-tab=complaints]")
     page.wait_for_selector(f"#m-cases li[data-case='{case.pk}']")
     assert "单元门锁坏了" in page.inner_text(f"#m-cases li[data-case='{case.pk}']")
-    page.screenshot(path=str(ARTIFACTS / "m-complaints-iphone.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "m-complaints-390x844.png"))
     photo = a_jpeg(page)
 
     def take(pk, kind, note="", rating="", photo_bytes=None):
@@ -174,7 +179,7 @@ def test_a_community_handles_a_complaint_on_site_and_sees_a_case_closed_meanwhil
     wait_sent(2)
     steps_shown(case.pk, ["checked"])
     take(case.pk, "checked", note="现场核查：门锁已换", photo_bytes=photo)
-    page.screenshot(path=str(ARTIFACTS / "m-complaint-step-iphone.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "m-complaint-step-390x844.png"))
     wait_sent(3)
     steps_shown(case.pk, ["rated"])
     take(case.pk, "rated", rating="basically", note="居民认为维修较慢")
@@ -207,7 +212,7 @@ def test_a_community_handles_a_complaint_on_site_and_sees_a_case_closed_meanwhil
     page.wait_for_selector("#m-outbox li[data-state=conflict]", timeout=15000)
     assert "已办结" in page.inner_text("#m-outbox li[data-state=conflict] .m-error")
     assert "冲突" in page.inner_text("#m-outbox li[data-state=conflict] .m-state")
-    page.screenshot(path=str(ARTIFACTS / "m-complaint-conflict-iphone.png"))
+    page.screenshot(path=str(ARTIFACTS / "m-complaint-conflict-390x844.png"))
     assert ComplaintEvent.objects.filter(complaint=other, kind="checked").count() == 1
     assert not page.errors
     context.close()

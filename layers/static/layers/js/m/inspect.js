@@ -116,6 +116,7 @@ export function createInspect(config, { near, queue }) {
           el("input", { id: `m-insp-score-${item.id}`, type: "number", inputmode: "numeric", min: 0, max: item.max_score,
                         step: 1, value: item.max_score, required: true, class: "m-score", oninput: total }),
           el("input", { id: `m-insp-inote-${item.id}`, type: "text", maxlength: 300, class: "m-inote",
+                        placeholder: $("m-insp-note").labels[0].textContent,
                         "aria-label": `${item.name} · ${$("m-insp-note").labels[0].textContent}` })),
         input, list);
     }));
