@@ -9,6 +9,7 @@ from layers.tiles import views as tiles
 from layers.views import (abandonment, audit, complaint_case, complaint_tables, complaints, dashboard, details,
                           enterprises, evaluations, imports, inspections, jobs, joint_meeting, map as map_views, mobile,
                           plans, service)
+from layers.views import mobile_tasks
 
 
 urlpatterns = [
@@ -26,6 +27,8 @@ urlpatterns = [
     path("m/nearby/", mobile.mobile_nearby, name="mobile-nearby"),
     path("m/manifest.webmanifest", mobile.mobile_manifest, name="mobile-manifest"),
     path("m/sw.js", mobile.mobile_service_worker, name="mobile-sw"),
+    path("m/checklist/", mobile_tasks.mobile_checklist, name="mobile-checklist"),
+    path("m/complaints/", mobile_tasks.mobile_complaints, name="mobile-complaints"),
     path("abandonment/", abandonment.abandonment_list, name="abandonment"),
     path("abandonment/report/", abandonment.abandonment_report_submit, name="abandonment-report-submit"),
     path("abandonment/<int:pk>/decide/", abandonment.abandonment_report_decide, name="abandonment-report-decide"),

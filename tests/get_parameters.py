@@ -190,6 +190,8 @@ GET_ENDPOINTS = [
              base={"lon": "125.3", "lat": "43.88"}),
     Endpoint("m/manifest.webmanifest", lambda o: "/m/manifest.webmanifest"),
     Endpoint("m/sw.js", lambda o: "/m/sw.js"),
+    Endpoint("m/checklist/", lambda o: "/m/checklist/"),
+    Endpoint("m/complaints/", lambda o: "/m/complaints/"),
     Endpoint("abandonment/photos/<int:pk>/", lambda o: f"/abandonment/photos/{o.photo}/"),
     Endpoint("inspections/", lambda o: "/inspections/", {"estate": WHOLE, "street": WHOLE, "year": WHOLE,
                                                          "page": WHOLE}),

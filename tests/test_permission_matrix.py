@@ -810,6 +810,9 @@ ENDPOINTS = [
     E("mobile-nearby", GET, url("/m/nearby/?lon=125.3&lat=43.88"), MOBILE, 200),
     E("mobile-manifest", GET, url("/m/manifest.webmanifest"), ALL, 200),
     E("mobile-sw", GET, url("/m/sw.js"), ALL, 200),
+    # Its Inspect and Complaints tabs: the district's checklist and the user's open cases (views/mobile_tasks.py).
+    E("mobile-checklist", GET, url("/m/checklist/"), MOBILE, 200),
+    E("mobile-complaints", GET, url("/m/complaints/"), MOBILE, 200),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),
     # Hotline addresses located on estates (docs/ADDRESS_MATCHING.md): every role, inside its jurisdiction.

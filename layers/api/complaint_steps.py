@@ -15,6 +15,7 @@ from ..selectors import complaint_case as selectors
 from ..services.complaint_steps import STEP_KINDS, complaint_step, steps_allowed
 from . import openapi as doc
 from .drf import TOKEN_FIRST
+from .idempotency import idempotent_view
 from .validation import DateParam, validated_body
 
 CASE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The complaint.")
@@ -121,6 +122,7 @@ def complaint_detail(request, pk):
 )
 @api_view(["GET", "HEAD", "POST"])
 @authentication_classes(TOKEN_FIRST)
+@idempotent_view  # the phone's outbox: one step per Idempotency-Key, a refusal (409 closed) replayed as given
 def complaint_steps(request, pk):
     if request.method != "POST":
         complaint = selectors.complaint_get(user=request.user, pk=pk)

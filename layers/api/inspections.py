@@ -18,6 +18,7 @@ from ..selectors import inspections as selectors
 from ..services.inspections import inspection_record
 from . import openapi as doc
 from .drf import TOKEN_FIRST
+from .idempotency import idempotent_view
 from .validation import DateParam, WholeNumber, validated_body, validated_query
 
 PER_PAGE = 100
@@ -125,6 +126,7 @@ def _scores(text: str) -> dict:
 )
 @api_view(["GET", "HEAD", "POST"])
 @authentication_classes(TOKEN_FIRST)
+@idempotent_view  # the phone's outbox: one inspection per Idempotency-Key, a lost answer replayed (docs/MOBILE.md)
 def inspections(request):
     if request.method == "POST":
         require(request.user, Inspection, ADD)  # a refused role learns that before any input error

@@ -26,6 +26,7 @@ from ..params import number_param
 from ..permissions import ADD, area_of, may, require_mobile
 from ..refusals import Invalid
 from ..selectors.nearby import building_outlines, nearby
+from .mobile_tasks import tasks_config
 
 # What the service worker keeps for the app to open with no signal (the app shell). Leaflet comes with
 # django-leaflet; the rest is ours or vendored from npm (scripts/vendor.sh).
@@ -37,6 +38,7 @@ SHELL_STATIC = [
     "layers/js/dom.js", "layers/js/format.js",
     "layers/js/m/app.js", "layers/js/m/outbox.js", "layers/js/m/photos.js", "layers/js/m/offline.js",
     "layers/js/m/near.js",
+    "layers/js/m/inspect.js", "layers/js/m/complaints.js",
 ]
 WORKBOX_STATIC = "layers/vendor/workbox/"
 # The layers the phone map draws and the offline map keeps (vector tiles, docs/TILES.md).
@@ -129,6 +131,7 @@ def mobile_app(request):
         },
         "farMetres": FAR_METRES,
         "strings": _strings(),
+        "tasks": tasks_config(request.user),  # the Inspect and Complaints tabs (views/mobile_tasks.py)
     }
     return render(request, "mobile/app.html", {
         "config": config, "modules": [path for path in SHELL_STATIC if path.endswith(".js") and "/js/" in path

@@ -6,6 +6,8 @@ import { createNear } from "./near.js";
 import { CONFLICT, FAILED, SENT, WAITING, enqueue, items, remove, sync, update } from "./outbox.js";
 import { download, estimate, offlineMeta, removeOffline } from "./offline.js";
 import { preparePhoto } from "./photos.js";
+import { createInspect } from "./inspect.js";
+import { createComplaints } from "./complaints.js";
 
 const config = JSON.parse(document.getElementById("m-config").textContent);
 const s = config.strings;
@@ -20,6 +22,8 @@ function show(tab) {
   }
   if (tab === "near") near.map.invalidateSize();
   if (tab === "outbox") renderOutbox();
+  if (tab === "inspect") inspect.shown();
+  if (tab === "complaints") cases.shown();
 }
 for (const button of document.querySelectorAll(".m-tabs button")) {
   button.addEventListener("click", () => show(button.dataset.tab));
@@ -57,6 +61,15 @@ const near = createNear(config, {
     show("mark");
   },
 });
+
+// Inspections and complaint steps are queued like reports and sent by the same outbox.
+async function queued(record) {
+  await enqueue(record);
+  await renderOutbox();
+  sendOutbox();
+}
+const inspect = createInspect(config, { near, queue: queued });
+const cases = createComplaints(config, { near, queue: queued });
 
 function renderPhotos() {
   $("m-photo-list").replaceChildren(...photos.map((p, i) => el("li", {},
@@ -145,20 +158,24 @@ async function renderOutbox() {
       } }));
     }
     return el("li", { class: `m-out m-out-${item.state}`, "data-state": item.state },
-      el("strong", { text: item.buildingName }),
-      el("span", { class: "m-state", text: STATE_LABELS[item.state] || item.state }),
+      el("strong", { text: item.title || item.buildingName }),
+      el("span", { class: "m-state", text: item.kind && item.state === CONFLICT ? config.tasks.strings.conflict
+        : STATE_LABELS[item.state] || item.state }),
       el("span", { class: "m-sub", text: `${fmtDateTime(item.createdAt)} · ${s.photoCount.replace("{n}", item.photoCount || 0)}` }),
       item.error ? el("span", { class: "m-error", text: item.error }) : null,
-      item.reportId ? el("span", { class: "m-sub", text: s.reportNo.replace("{id}", item.reportId) }) : null,
+      item.reportId && !item.kind ? el("span", { class: "m-sub", text: s.reportNo.replace("{id}", item.reportId) }) : null,
       el("span", { class: "m-actions" }, actions));
   }));
 }
 
 async function sendOutbox() {
   if (!navigator.onLine) return;
+  const steps = async () => (await items()).filter((item) => item.kind === "step" && item.state === WAITING).length;
+  const before = await steps();
   await sync(config, renderOutbox);
   await renderOutbox();
   near.refresh();
+  if (await steps() !== before) cases.refresh(); // the server's list tells what the cases allow now
 }
 $("m-sync").addEventListener("click", sendOutbox);
 renderOutbox();

@@ -27,7 +27,8 @@ function newKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Queue one report: {buildingId, buildingName, fields: {reason, …}, photos: [{blob, name, takenAt, …}]}. */
+/** Queue one report: {buildingId, buildingName, fields: {reason, …}, photos: [{blob, name, takenAt, …}]}, or another
+ * record with its own {kind, url, title, fields, photos: [{…, field}]}. */
 export async function enqueue(record) {
   const item = { ...record, photoCount: (record.photos || []).length, key: newKey(), state: WAITING, error: "", createdAt: new Date().toISOString(), tries: 0 };
   item.id = await (await db()).add(STORE, item);
@@ -63,10 +64,10 @@ function formOf(item) {
   }
   const meta = [];
   for (const photo of item.photos || []) {
-    form.append("photos", photo.blob, photo.name);
+    form.append(photo.field || "photos", photo.blob, photo.name); // inspections: photo_<item>; steps: attachments
     meta.push({ taken_at: photo.takenAt, lon: photo.lon, lat: photo.lat });
   }
-  if (meta.length) form.append("photo_meta", JSON.stringify(meta));
+  if (meta.length && !item.url) form.append("photo_meta", JSON.stringify(meta)); // reports keep capture time and place
   return form;
 }
 
@@ -79,7 +80,8 @@ export function sync(config, onChange = () => {}) {
     try {
       for (const item of await items()) {
         if (item.state !== WAITING) continue;
-        const url = config.urls.report.replace("{id}", item.buildingId);
+        // Inspections and complaint steps carry their own URL (m/inspect.js, m/complaints.js); reports a building.
+        const url = item.url || config.urls.report.replace("{id}", item.buildingId);
         let response;
         try {
           response = await fetch(url, {
