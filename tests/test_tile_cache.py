@@ -234,55 +234,61 @@ def test_a_moved_feature_changes_the_tiles_of_its_old_and_new_place(client):
     assert gone[new_url] != moved[new_url] and gone[beyond_url] == tags[beyond_url]
 
 
-# What each source table's rows are placed by (migration 0026_tile18): a point of what the layer draws for the row.
-# None: a table without a place of its own, whose changes reach every tile of the layer.
+# Each source table of a layer, a change to one of its rows, and the point of what the layer draws for the row
+# (migration 0026_tile18). None: a table without a place of its own, whose changes reach every tile of the layer.
 PLACED_BY = [
-    ("layers_road", "id", "roads",
+    ("layers_road", "name = COALESCE(name, '') || '′'", "roads",
      "SELECT id, ST_LineInterpolatePoint(geom, 0.5) FROM layers_road ORDER BY id LIMIT 1"),
-    ("layers_managementarea", "id", "management_areas",
+    ("layers_managementarea", "name = COALESCE(name, '') || '′'", "management_areas",
      "SELECT id, ST_PointOnSurface(geom) FROM layers_managementarea ORDER BY id LIMIT 1"),
-    ("layers_estate", "id", "estates", "SELECT id, ST_PointOnSurface(geom) FROM layers_estate ORDER BY id LIMIT 1"),
-    ("layers_estate", "id", "renovations",
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "estates",
      "SELECT id, ST_PointOnSurface(geom) FROM layers_estate ORDER BY id LIMIT 1"),
-    ("layers_estate", "id", "coverage_hex",
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "renovations",
      "SELECT id, ST_PointOnSurface(geom) FROM layers_estate ORDER BY id LIMIT 1"),
-    ("layers_estate", "id", "buildings",  # its street scopes its buildings' state
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "coverage_hex",
+     "SELECT id, ST_PointOnSurface(geom) FROM layers_estate ORDER BY id LIMIT 1"),
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "buildings",  # its street scopes its buildings' state
      "SELECT estate_id, ST_PointOnSurface(geom) FROM layers_building ORDER BY id LIMIT 1"),
-    ("layers_building", "id", "buildings",
+    ("layers_building", "label = COALESCE(label, '') || '′'", "buildings",
      "SELECT id, ST_PointOnSurface(geom) FROM layers_building ORDER BY id LIMIT 1"),
-    ("layers_abandonmentreport", "id", "buildings",
+    ("layers_abandonmentreport", "description = COALESCE(description, '') || '′'", "buildings",
      "SELECT r.id, ST_PointOnSurface(b.geom) FROM layers_abandonmentreport r "
      "JOIN layers_building b ON b.id = r.building_id ORDER BY r.id LIMIT 1"),
-    ("layers_servicecontract", "id", "estates",
+    ("layers_servicecontract", "note = COALESCE(note, '') || '′'", "estates",
      "SELECT c.id, ST_PointOnSurface(e.geom) FROM layers_servicecontract c "
      "JOIN layers_estate e ON e.id = c.estate_id ORDER BY c.id LIMIT 1"),
-    ("layers_servicecontract", "id", "coverage_hex",
+    ("layers_servicecontract", "note = COALESCE(note, '') || '′'", "coverage_hex",
      "SELECT c.id, ST_PointOnSurface(e.geom) FROM layers_servicecontract c "
      "JOIN layers_estate e ON e.id = c.estate_id ORDER BY c.id LIMIT 1"),
-    ("layers_renovationproject", "id", "renovations",
+    ("layers_renovationproject", "name = COALESCE(name, '') || '′'", "renovations",
      "SELECT r.id, ST_PointOnSurface(e.geom) FROM layers_renovationproject r "
      "JOIN layers_estate e ON e.id = r.estate_id ORDER BY r.id LIMIT 1"),
-    ("layers_enterprisejurisdiction", "enterprise_id", "jurisdictions",
+    ("layers_enterprisejurisdiction", "households = households + 1", "jurisdictions",
      "SELECT enterprise_id, ST_PointOnSurface(geom) FROM layers_enterprisejurisdiction ORDER BY enterprise_id LIMIT 1"),
-    ("layers_enterprise", "id", "jurisdictions", None),
-    ("layers_adminarea", "id", "buildings", None),
+    ("layers_enterprise", "name = COALESCE(name, '') || '′'", "jurisdictions", None),
+    ("layers_adminarea", "name = COALESCE(name, '') || '′'", "buildings", None),
 ]
 
 
-@pytest.mark.parametrize("table,key,layer,placed", PLACED_BY, ids=[f"{t[0][7:]}-{t[2]}" for t in PLACED_BY])
-def test_every_source_table_changes_the_tiles_over_its_rows(client, table, key, layer, placed):
+@pytest.mark.parametrize("table,change,layer,placed", PLACED_BY, ids=[f"{t[0][7:]}-{t[2]}" for t in PLACED_BY])
+def test_every_source_table_changes_the_tiles_over_its_rows(client, table, change, layer, placed):
     """A write to any table a layer is built from (any write path: here plain SQL) changes the ETag of the tile over
-    the row; a tile far away keeps its ETag unless the table has no place (then every tile of the layer changes)."""
+    the row; a tile far away keeps its ETag unless the table has no place (then every tile of the layer changes).
+    The row written back unchanged changes nothing."""
     login(client, "planner")
+    key = "enterprise_id" if table == "layers_enterprisejurisdiction" else "id"
     if placed is None:
-        placed = "SELECT b.{key}, ST_PointOnSurface(g.geom) FROM {table} b, layers_building g " \
-                 "ORDER BY b.{key}, g.id LIMIT 1".format(key=key, table=table)
+        placed = f"SELECT b.id, ST_PointOnSurface(g.geom) FROM {table} b, layers_building g ORDER BY b.id, g.id LIMIT 1"
     pk, lon, lat = one_row(f"SELECT s.pk, ST_X(s.p), ST_Y(s.p) FROM ({placed}) AS s(pk, p)")
     zoom = max(16, LAYERS[layer].min_zoom)
     near, far = tile_url(layer, *tile_of(lon, lat, zoom)), tile_url(layer, *tile_of(lon + 1, lat, zoom))
     tags = {url: client.get(url)["ETag"] for url in (near, far)}
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {key} = {key} WHERE {key} = %s", [pk])
+        assert cursor.rowcount == 1
+        if table not in ("layers_enterprise", "layers_adminarea"):
+            assert {url: client.get(url)["ETag"] for url in tags} == tags
+        cursor.execute(f"UPDATE {table} SET {change} WHERE {key} = %s", [pk])
         assert cursor.rowcount == 1
     assert client.get(near)["ETag"] != tags[near]
     assert (client.get(far)["ETag"] == tags[far]) == (table not in ("layers_enterprise", "layers_adminarea"))

@@ -18,7 +18,8 @@ grows, in commit order; the sum therefore grows with every committed change of a
 MAX_CELLS cells. ``version`` is still bumped by every statement (plans read it: layers/selectors/plans.py).
 
 What a tile depends on, and so which boxes a change bumps (the tile SQL in layers/catalogue.py):
-- a feature is in a tile when its ``geom_web`` box meets the tile's envelope: its own box, old and new;
+- a feature is in a tile when its ``geom_web`` box meets the tile's envelope: its own box, old and new (an UPDATE:
+  of the rows it changed; a row written back unchanged bumps nothing);
 - an estate's street scopes its buildings: the boxes of its buildings; its contracts colour it: the estate's box;
 - a hexagon of ``coverage_hex`` holds the estates whose point lies in it: the estate's box grown by 4 km (twice
   the largest hexagon's edge, zoom 11).
@@ -143,6 +144,12 @@ def _bumps(table_layers, sides: list[str]) -> str:
     return "\n               ".join(out)
 
 
+# An UPDATE bumps for the rows it changed only: a row written back as it was (an import of the same file, a
+# save() of an unchanged form) changes no tile. Timestamps no tile shows do not count as a change.
+UNSHOWN = "ARRAY['updated_at', 'refreshed_at']"
+CHANGED = ("(SELECT * FROM {side} mine WHERE NOT EXISTS (SELECT 1 FROM {other} theirs "
+           f"WHERE to_jsonb(theirs) - {UNSHOWN} = to_jsonb(mine) - {UNSHOWN}))")
+
 for table, table_layers in PLACED.items():
     table_layers = sorted(table_layers)
     names = ", ".join(f"'{layer}'" for layer, _ in table_layers)
@@ -151,7 +158,8 @@ for table, table_layers in PLACED.items():
            IF TG_OP = 'INSERT' THEN
                {_bumps(table_layers, ["new_rows"])}
            ELSIF TG_OP = 'UPDATE' THEN
-               {_bumps(table_layers, ["old_rows", "new_rows"])}
+               {_bumps(table_layers, [CHANGED.format(side="old_rows", other="new_rows"),
+                                      CHANGED.format(side="new_rows", other="old_rows")])}
            ELSE
                {_bumps(table_layers, ["old_rows"])}
            END IF;
