@@ -170,3 +170,30 @@ def test_an_edit_reaches_cached_tiles_at_once():
     assert name in {f["properties"].get("name") for f in features(mine, "management_areas")}
     theirs = colleague.get(url)
     assert name in {f["properties"].get("name") for f in features(theirs, "management_areas")}
+
+
+def test_an_edit_leaves_cached_tiles_far_from_it_valid():
+    """Data versions per map cell (migration 0026_tile18): after a save, a cached tile far from the edited area is
+    still a hit, and once its second of freshness is over nginx revalidates it with a 304 (same ETag), not a new
+    tile."""
+    editor, colleague = login("planner"), login("planner-230112")
+    (area_id, far_lon, far_lat), = sql(
+        "SELECT a.id, ST_X(ST_PointOnSurface(b.geom)), ST_Y(ST_PointOnSurface(b.geom)) "
+        "FROM layers_managementarea a JOIN layers_adminarea d ON d.id = a.district_id, layers_managementarea b "
+        "WHERE d.code = '230112' AND b.district_id = a.district_id AND ST_Distance(a.geom_web, b.geom_web) > 5000 "
+        "ORDER BY a.id, b.id LIMIT 1")
+    z, x, y = tile_of(far_lon, far_lat, 16)
+    url = f"{BASE}/tiles/management_areas/{z}/{x}/{y}.mvt"
+    for _ in range(2):
+        cached = colleague.get(url)
+    assert cached.headers["X-Tile-Cache"] == "HIT"
+    body = editor.get(f"{BASE}/api/management-areas/{area_id}/").json()
+    body["properties"]["name"] = f"远处不变 {time.time():.0f}"
+    saved = editor.put(f"{BASE}/api/management-areas/{area_id}/", data=json.dumps(body),
+                       headers={"Content-Type": "application/json"})
+    assert saved.status_code == 200, saved.content[:300]
+    time.sleep(1.5)  # past TILE_EDGE_FRESH: nginx asks the app, which finds the far tile unchanged
+    again = colleague.get(url)
+    assert again.headers["X-Tile-Cache"] == "REVALIDATED", again.headers["X-Tile-Cache"]
+    assert again.headers["ETag"] == cached.headers["ETag"] and again.content == cached.content
+    assert colleague.get(url).headers["X-Tile-Cache"] == "HIT"

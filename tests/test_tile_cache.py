@@ -162,6 +162,138 @@ def test_contract_insert_changes_the_estate_tile(client):
     assert {f["properties"]["id"]: f["properties"]["status"] for f in decoded(after, "estates")}[pk] != "none"
 
 
+def far_area(area: ManagementArea) -> ManagementArea:
+    """The management area of the same district farthest from `area` (map cells of 1,223 Web-Mercator metres: more
+    than two cells away)."""
+    pk = one_row("SELECT b.id FROM layers_managementarea a, layers_managementarea b WHERE a.id = %s "
+                 "AND b.district_id = a.district_id ORDER BY ST_Distance(a.geom_web, b.geom_web) DESC LIMIT 1",
+                 [area.pk])[0]
+    assert one_row("SELECT ST_Distance(a.geom_web, b.geom_web) FROM layers_managementarea a, layers_managementarea b "
+                   "WHERE a.id = %s AND b.id = %s", [area.pk, pk])[0] > 2500
+    return ManagementArea.objects.get(pk=pk)
+
+
+def test_an_edit_leaves_the_tiles_far_from_it_cached(client):
+    """The data version is per map cell (migration 0026_tile18): a save changes the tiles over the area only; a tile
+    elsewhere keeps its ETag (a 304 for a browser or nginx) and its entry in the server cache."""
+    login(client, "planner")
+    planner = User.objects.get(username="planner")
+    area = ManagementArea.objects.filter(district_id=planner.profile.district_id).order_by("id").first()
+    far = far_area(area)
+    near_url, far_url = area_tile(area, 16), area_tile(far, 16)
+    (lon, lat) = one_row("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p "
+                         "FROM layers_managementarea WHERE id = %s) s", [area.pk])
+    wide_url = tile_url("management_areas", *tile_of(lon, lat, 13))  # covers 16 cells, the area's among them
+    low_url = tile_url("management_areas", *tile_of(lon, lat, 10))  # below the cells: the layer's version
+    far_low_url = tile_url("management_areas", *tile_of(lon + 3, lat, 10))
+    before = {url: client.get(url) for url in (near_url, far_url, wide_url, low_url, far_low_url)}
+    assert {f["properties"]["id"] for f in decoded(before[far_url], "management_areas")} >= {far.pk}
+
+    management_area_update(user=planner, area_id=area.pk, base_version=area.version, name="只改这里")
+
+    changed = {url for url, old in before.items()
+               if client.get(url, HTTP_IF_NONE_MATCH=old["ETag"]).status_code == 200}
+    assert changed == {near_url, wide_url, low_url, far_low_url}
+    assert "只改这里" in {f["properties"]["name"] for f in decoded(client.get(near_url), "management_areas")}
+    again = client.get(far_url, HTTP_IF_NONE_MATCH=before[far_url]["ETag"])
+    assert again.status_code == 304 and again["ETag"] == before[far_url]["ETag"]
+    if serve.tile_cache is not None:
+        with CaptureQueriesContext(connection) as queries:
+            cached = client.get(far_url)
+        assert cached.content == before[far_url].content and tile_queries(queries) == []
+    # A second save changes the near tiles again: a version never comes back.
+    wide = client.get(wide_url)["ETag"]
+    management_area_update(user=planner, area_id=area.pk, base_version=area.version + 1, name="再改这里")
+    assert client.get(wide_url)["ETag"] not in {wide, before[wide_url]["ETag"]}
+    assert client.get(far_url)["ETag"] == before[far_url]["ETag"]
+
+
+def test_a_moved_feature_changes_the_tiles_of_its_old_and_new_place(client):
+    """The triggers read the row's old and new geometry: moving a road changes the tiles where it was and where it
+    is; the tiles beyond both stay as they were. Deleting it changes the tiles where it was."""
+    login(client, "planner")
+    pk, lon, lat = one_row("SELECT id, ST_X(p), ST_Y(p) FROM (SELECT id, ST_LineInterpolatePoint(geom, 0.5) p "
+                           "FROM layers_road ORDER BY id LIMIT 1) s")
+    old_url = tile_url("roads", *tile_of(lon, lat, 16))
+    new_lon, new_lat, east = one_row("SELECT ST_X(p), ST_Y(p), ST_XMax(g) FROM (SELECT ST_Translate(geom, 0.05, 0) g "
+                                     "FROM layers_road WHERE id = %s) s, LATERAL ST_LineInterpolatePoint(g, 0.5) p",
+                                     [pk])
+    new_url = tile_url("roads", *tile_of(new_lon, new_lat, 16))
+    beyond_url = tile_url("roads", *tile_of(east + 0.05, new_lat, 16))  # ≈ 4 km east of where it goes
+    assert len({old_url, new_url, beyond_url}) == 3
+    tags = {url: client.get(url)["ETag"] for url in (old_url, new_url, beyond_url)}
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE layers_road SET geom = ST_Translate(geom, 0.05, 0) WHERE id = %s", [pk])
+
+    moved = {url: client.get(url)["ETag"] for url in tags}
+    assert moved[old_url] != tags[old_url] and moved[new_url] != tags[new_url]
+    assert moved[beyond_url] == tags[beyond_url]
+    Road.objects.filter(pk=pk).delete()
+    gone = {url: client.get(url)["ETag"] for url in tags}
+    assert gone[new_url] != moved[new_url] and gone[beyond_url] == tags[beyond_url]
+
+
+# Each source table of a layer, a change to one of its rows, and the point of what the layer draws for the row
+# (migration 0026_tile18). None: a table without a place of its own, whose changes reach every tile of the layer.
+PLACED_BY = [
+    ("layers_road", "name = COALESCE(name, '') || '′'", "roads",
+     "SELECT id, ST_LineInterpolatePoint(geom, 0.5) FROM layers_road ORDER BY id LIMIT 1"),
+    ("layers_managementarea", "name = COALESCE(name, '') || '′'", "management_areas",
+     "SELECT id, ST_PointOnSurface(geom) FROM layers_managementarea ORDER BY id LIMIT 1"),
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "estates",
+     "SELECT id, ST_PointOnSurface(geom) FROM layers_estate ORDER BY id LIMIT 1"),
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "renovations",
+     "SELECT id, ST_PointOnSurface(geom) FROM layers_estate ORDER BY id LIMIT 1"),
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "coverage_hex",
+     "SELECT id, ST_PointOnSurface(geom) FROM layers_estate ORDER BY id LIMIT 1"),
+    ("layers_estate", "name = COALESCE(name, '') || '′'", "buildings",  # its street scopes its buildings' state
+     "SELECT estate_id, ST_PointOnSurface(geom) FROM layers_building ORDER BY id LIMIT 1"),
+    ("layers_building", "label = COALESCE(label, '') || '′'", "buildings",
+     "SELECT id, ST_PointOnSurface(geom) FROM layers_building ORDER BY id LIMIT 1"),
+    ("layers_abandonmentreport", "description = COALESCE(description, '') || '′'", "buildings",
+     "SELECT r.id, ST_PointOnSurface(b.geom) FROM layers_abandonmentreport r "
+     "JOIN layers_building b ON b.id = r.building_id ORDER BY r.id LIMIT 1"),
+    ("layers_servicecontract", "note = COALESCE(note, '') || '′'", "estates",
+     "SELECT c.id, ST_PointOnSurface(e.geom) FROM layers_servicecontract c "
+     "JOIN layers_estate e ON e.id = c.estate_id ORDER BY c.id LIMIT 1"),
+    ("layers_servicecontract", "note = COALESCE(note, '') || '′'", "coverage_hex",
+     "SELECT c.id, ST_PointOnSurface(e.geom) FROM layers_servicecontract c "
+     "JOIN layers_estate e ON e.id = c.estate_id ORDER BY c.id LIMIT 1"),
+    ("layers_renovationproject", "name = COALESCE(name, '') || '′'", "renovations",
+     "SELECT r.id, ST_PointOnSurface(e.geom) FROM layers_renovationproject r "
+     "JOIN layers_estate e ON e.id = r.estate_id ORDER BY r.id LIMIT 1"),
+    ("layers_enterprisejurisdiction", "households = households + 1", "jurisdictions",
+     "SELECT enterprise_id, ST_PointOnSurface(geom) FROM layers_enterprisejurisdiction ORDER BY enterprise_id LIMIT 1"),
+    ("layers_enterprise", "name = COALESCE(name, '') || '′'", "jurisdictions", None),
+    ("layers_adminarea", "name = COALESCE(name, '') || '′'", "buildings", None),
+]
+
+
+@pytest.mark.parametrize("table,change,layer,placed", PLACED_BY, ids=[f"{t[0][7:]}-{t[2]}" for t in PLACED_BY])
+def test_every_source_table_changes_the_tiles_over_its_rows(client, table, change, layer, placed):
+    """A write to any table a layer is built from (any write path: here plain SQL) changes the ETag of the tile over
+    the row; a tile far away keeps its ETag unless the table has no place (then every tile of the layer changes).
+    The row written back unchanged changes nothing."""
+    login(client, "planner")
+    key = "enterprise_id" if table == "layers_enterprisejurisdiction" else "id"
+    if placed is None:
+        placed = f"SELECT b.id, ST_PointOnSurface(g.geom) FROM {table} b, layers_building g ORDER BY b.id, g.id LIMIT 1"
+    pk, lon, lat = one_row(f"SELECT s.pk, ST_X(s.p), ST_Y(s.p) FROM ({placed}) AS s(pk, p)")
+    zoom = max(16, LAYERS[layer].min_zoom)
+    near, far = tile_url(layer, *tile_of(lon, lat, zoom)), tile_url(layer, *tile_of(lon + 1, lat, zoom))
+    tags = {url: client.get(url)["ETag"] for url in (near, far)}
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {key} = {key} WHERE {key} = %s", [pk])
+        assert cursor.rowcount == 1
+        if table not in ("layers_enterprise", "layers_adminarea"):
+            assert {url: client.get(url)["ETag"] for url in tags} == tags
+        cursor.execute(f"UPDATE {table} SET {change} WHERE {key} = %s", [pk])
+        assert cursor.rowcount == 1
+    assert client.get(near)["ETag"] != tags[near]
+    assert (client.get(far)["ETag"] == tags[far]) == (table not in ("layers_enterprise", "layers_adminarea"))
+
+
 def vertices(geometry) -> int:
     def count(coords):
         if coords and isinstance(coords[0], (int, float)):

@@ -4,7 +4,7 @@ Django unchanged.
 
 Why: a tile costs PostGIS a few milliseconds; the full stack around it (URL resolution, eight middlewares, the
 session load, the user load, the profile load: three queries before the tile query) cost as much again. Here a
-tile costs one query for the session, the user, the role and street, and the layer's data version together, then
+tile costs one query for the session, the user, the role and street, and the tile's data version together, then
 the tile query (or none: a 304 or a cache hit, layers/tiles/serve.py).
 
 What it keeps from the full stack, so permissions and headers are the same:
@@ -62,7 +62,7 @@ SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AN
 VIEWER_SQL = """
 SELECT s.session_data, u.password, u.is_active, u.is_superuser, p.role, p.street_id, p.district_id, p.community_id,
        p.enterprise_id,
-       (SELECT version FROM layers_tileversion WHERE layer = %(layer)s)
+       layers_tile_data_version(%(layer)s, %(z)s, %(x)s, %(y)s)
   FROM django_session s
   JOIN auth_user u ON u.id = %(uid)s
   LEFT JOIN layers_userprofile p ON p.user_id = u.id
@@ -175,7 +175,7 @@ class TileLane:
         connection = serve.db()
         if not connection.in_atomic_block:  # what Django's request_started does (never inside a test's transaction)
             connection.close_if_unusable_or_obsolete()
-        viewer_version = self.viewer(key, layer.name)
+        viewer_version = self.viewer(key, layer.name, z, x, y)
         if viewer_version is None:
             return None
         viewer, version = viewer_version
@@ -192,8 +192,8 @@ class TileLane:
             headers.append(("Content-Encoding", coding))
         return "200 OK", headers, body
 
-    def viewer(self, key: str, layer: str):
-        """(Viewer, layer data version) for a live session of an active user, else None."""
+    def viewer(self, key: str, layer: str, z: int, x: int, y: int):
+        """(Viewer, the tile's data version) for a live session of an active user, else None."""
         known = self.sessions.get(key)
         if known is None:
             known = self.decode(key)
@@ -201,7 +201,7 @@ class TileLane:
                 return None
         data, uid, session_hash = known
         with serve.db().cursor() as cursor:
-            serve.execute(cursor, VIEWER_SQL, {"layer": layer, "uid": uid, "key": key})
+            serve.execute(cursor, VIEWER_SQL, {"layer": layer, "z": z, "x": x, "y": y, "uid": uid, "key": key})
             row = cursor.fetchone()
         if row is None:
             self.sessions.pop(key, None)

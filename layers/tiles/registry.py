@@ -92,8 +92,8 @@ class TileLayer:
         return f"SELECT ST_AsMVT(f, %(layer)s, {EXTENT}, 'geom') FROM ({self.feature_sql(z, scope, visible)}) AS f"
 
     def versioned_tile_sql(self, z: int = MAX_ZOOM, scope: str = "TRUE", visible: str = "TRUE") -> str:
-        """The tile and its layer's data version read in one statement, so from one snapshot."""
-        return (f"SELECT (SELECT version FROM layers_tileversion WHERE layer = %(layer)s), "
+        """The tile and its data version (serve.VERSION_SQL) read in one statement, so from one snapshot."""
+        return (f"SELECT layers_tile_data_version(%(layer)s, %(z)s, %(x)s, %(y)s), "
                 f"({self.tile_sql(z, scope, visible)})")
 
     def params(self, *, z: int, x: int, y: int, on: datetime.date | None = None) -> dict:

@@ -3,9 +3,12 @@
 
 - Scope: the layer's ``scope_model`` through ``permissions.scope_sql`` for the viewer's role and street, compiled
   once per process into two SQL tests: LOCATE, which features the tile holds, and VIEW, whose state it carries.
-- ETag: the layer's SQL digest, its data version (``layers_tileversion``, bumped by statement triggers on every
-  source table, migration 0012_tile_versions), z/x/y, the parameters that change the tile (the date of dated layers; ``?v=``
-  cache busters are ignored) and the scope. An edit through any write path changes it.
+- ETag: the layer's SQL digest, the tile's data version, z/x/y, the parameters that change the tile (the date of
+  dated layers; ``?v=`` cache busters are ignored) and the scope. The data version (``layers_tile_data_version``,
+  migration 0026_tile18) sums the versions of the map cells the tile covers, which statement triggers on every
+  source table bump for the old and new place of every row a statement writes (0012_tile_versions kept one
+  version per layer, which it still gives for low zooms): an edit through any write path changes the ETag of every
+  tile it touches, and only of those, so the tiles elsewhere stay cached here and in nginx's cache.
 - If-None-Match equal to the current ETag → 304, decided from the version alone: the tile query is not run.
 - Cache: a per-process LRU (Django's LocMemCache, the ``tiles`` alias when settings define one) keyed by the ETag.
   A key holds the data version, so an edit never needs to purge anything: stale entries are just never asked for
@@ -48,7 +51,7 @@ CACHE_MAX_TILE_BYTES = 256 * 1024
 CACHE_ENTRIES = int(getattr(settings, "TILE_CACHE_ENTRIES", os.environ.get("TILE_CACHE_ENTRIES", "1000")))
 
 PREPARED = os.environ.get("TILE_PREPARED", "1") != "0"
-VERSION_SQL = "SELECT version FROM layers_tileversion WHERE layer = %(layer)s"
+VERSION_SQL = "SELECT layers_tile_data_version(%(layer)s, %(z)s, %(x)s, %(y)s)"
 
 PARAMETER = re.compile(r"%\((\w+)\)s")
 PARAMETER_TYPES = {"z": "int", "x": "int", "y": "int", "limit": "int", "tolerance": "float8", "layer": "text",
@@ -207,11 +210,13 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
-def layer_version(layer: TileLayer):
+def data_version(layer: TileLayer, z: int, x: int, y: int):
+    """The tile's data version; 0 for a layer without versions (its tile query reads NULL: never a 304, never a
+    cache hit)."""
     with db().cursor() as cursor:
-        execute(cursor, VERSION_SQL, {"layer": layer.name})
+        execute(cursor, VERSION_SQL, {"layer": layer.name, "z": z, "x": x, "y": y})
         row = cursor.fetchone()
-    return row[0] if row else 0
+    return row[0] if row and row[0] is not None else 0
 
 
 @dataclass(frozen=True)
@@ -223,10 +228,10 @@ class Answer:
 
 def answer(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None, viewer: Viewer,
            if_none_match: str | None, version=None) -> Answer:
-    """The tile (or a 304) for a valid z/x/y; `version` is the layer's data version when the caller read it."""
+    """The tile (or a 304) for a valid z/x/y; `version` is the tile's data version when the caller read it."""
     scope = scope_for(layer, viewer)
     if version is None:
-        version = layer_version(layer)
+        version = data_version(layer, z, x, y)
     etag = etag_of(layer, version=version, z=z, x=x, y=y, on=on, scope=scope)
     if etag_matches(if_none_match, etag):
         return Answer(304, etag, b"")
