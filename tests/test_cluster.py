@@ -173,7 +173,7 @@ def test_an_edit_reaches_cached_tiles_at_once():
 
 
 def test_an_edit_leaves_cached_tiles_far_from_it_valid():
-    """Data versions per map cell (migration 0026_tile18): after a save, a cached tile far from the edited area is
+    """Data versions per map cell (migration 0028_tile18): after a save, a cached tile far from the edited area is
     still a hit, and once its second of freshness is over nginx revalidates it with a 304 (same ETag), not a new
     tile."""
     editor, colleague = login("planner"), login("planner-230112")

@@ -174,7 +174,7 @@ def far_area(area: ManagementArea) -> ManagementArea:
 
 
 def test_an_edit_leaves_the_tiles_far_from_it_cached(client):
-    """The data version is per map cell (migration 0026_tile18): a save changes the tiles over the area only; a tile
+    """The data version is per map cell (migration 0028_tile18): a save changes the tiles over the area only; a tile
     elsewhere keeps its ETag (a 304 for a browser or nginx) and its entry in the server cache."""
     login(client, "planner")
     planner = User.objects.get(username="planner")
@@ -235,7 +235,7 @@ def test_a_moved_feature_changes_the_tiles_of_its_old_and_new_place(client):
 
 
 # Each source table of a layer, a change to one of its rows, and the point of what the layer draws for the row
-# (migration 0026_tile18). None: a table without a place of its own, whose changes reach every tile of the layer.
+# (migration 0028_tile18). None: a table without a place of its own, whose changes reach every tile of the layer.
 PLACED_BY = [
     ("layers_road", "name = COALESCE(name, '') || '′'", "roads",
      "SELECT id, ST_LineInterpolatePoint(geom, 0.5) FROM layers_road ORDER BY id LIMIT 1"),

@@ -5,7 +5,7 @@
   once per process into two SQL tests: LOCATE, which features the tile holds, and VIEW, whose state it carries.
 - ETag: the layer's SQL digest, the tile's data version, z/x/y, the parameters that change the tile (the date of
   dated layers; ``?v=`` cache busters are ignored) and the scope. The data version (``layers_tile_data_version``,
-  migration 0026_tile18) sums the versions of the map cells the tile covers, which statement triggers on every
+  migration 0028_tile18) sums the versions of the map cells the tile covers, which statement triggers on every
   source table bump for the old and new place of every row a statement writes (0012_tile_versions kept one
   version per layer, which it still gives for low zooms): an edit through any write path changes the ETag of every
   tile it touches, and only of those, so the tiles elsewhere stay cached here and in nginx's cache.

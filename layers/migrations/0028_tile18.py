@@ -197,6 +197,6 @@ REVERSE += [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("layers", "0025_mobile")]
+    dependencies = [("layers", "0027_cov15")]
 
     operations = [migrations.RunSQL(SQL, REVERSE)]
