@@ -6,6 +6,7 @@ import { createNear } from "./near.js";
 import { CONFLICT, FAILED, SENT, WAITING, enqueue, items, remove, sync, update } from "./outbox.js";
 import { download, estimate, offlineMeta, removeOffline } from "./offline.js";
 import { preparePhoto } from "./photos.js";
+import { reportView } from "./report.js";
 
 const config = JSON.parse(document.getElementById("m-config").textContent);
 const s = config.strings;
@@ -18,7 +19,7 @@ function show(tab) {
     if (button.dataset.tab === tab) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
-  if (tab === "near") near.map.invalidateSize();
+  if (tab === "near") near.resize();
   if (tab === "outbox") renderOutbox();
 }
 for (const button of document.querySelectorAll(".m-tabs button")) {
@@ -138,6 +139,15 @@ async function renderOutbox() {
         }
       } }));
     }
+    if (item.state === SENT && item.reportId) {
+      // The report as the server keeps it, with each photo's date and place.
+      actions.push(el("button", { type: "button", class: "m-view-report", text: s.viewReport, onclick: async (event) => {
+        const row = event.target.closest("li");
+        const shown = row.querySelector(".m-report");
+        if (shown) return shown.remove();
+        row.append(await reportView(config, item.reportId));
+      } }));
+    }
     if (item.state === SENT) {
       actions.push(el("button", { type: "button", text: s.clear, onclick: async () => {
         await remove(item.id);
@@ -215,6 +225,10 @@ $("m-offline-remove").addEventListener("click", async () => {
 // --- service worker: installs the shell; a new version waits for "Update now" -----------------------------------
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope }).then((registration) => {
+    // A deployment while the app stays open: look for a new worker whenever the app comes back to the front.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") registration.update().catch(() => {});
+    });
     const offer = (worker) => {
       $("m-update").hidden = false;
       $("m-update-now").onclick = () => worker.postMessage({ type: "SKIP_WAITING" });
