@@ -35,6 +35,7 @@ MAP_STATIC = {
     "vectorGrid": "layers/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
 }
 SHELL_STATIC = [
+    "layers/js/m/start.js",  # first: the page preloads the modules in this order, and this one asks for the lists
     *MAP_STATIC.values(),
     "layers/vendor/idb/index.js",
     "layers/css/mobile.css",

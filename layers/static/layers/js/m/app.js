@@ -166,9 +166,9 @@ async function renderOutbox() {
 
 async function sendOutbox() {
   if (!navigator.onLine) return;
-  await sync(config, renderOutbox);
+  const taken = await sync(config, renderOutbox);
   await renderOutbox();
-  near.refresh();
+  if (taken) near.refresh(); // the buildings' colours changed; nothing sent, nothing to reload
 }
 $("m-sync").addEventListener("click", sendOutbox);
 renderOutbox();

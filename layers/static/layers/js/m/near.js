@@ -2,6 +2,7 @@
 // the nearest estates and buildings in the user's scope, and search by name or address.
 import { el, textLines } from "../dom.js";
 import { fmtInt } from "../format.js";
+import { fetchNearby, firstNearby } from "./start.js";
 
 const STATE_COLOURS = { none: "#2e7d32", reported: "#e65100", verified: "#b3261e", under_caretaker: "#6a1b9a",
                         resolved: "#1565c0" };
@@ -102,15 +103,8 @@ export function createNear(config, { onPick }) {
                            el("span", { text }), el("span", { class: "m-sub", text: sub })));
   }
 
-  async function loadNearby(lon, lat) {
-    lastCentre = [lon, lat];
-    const url = `${config.urls.nearby}?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`;
-    let data;
-    try {
-      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(String(response.status));
-      data = await response.json();
-    } catch (error) {
+  function showNearby(data) {
+    if (!data) {
       document.getElementById("m-buildings").replaceChildren(el("li", { class: "m-hint", text: s.nearbyOffline }));
       loadMap();
       return;
@@ -121,8 +115,18 @@ export function createNear(config, { onPick }) {
     );
     document.getElementById("m-estates").replaceChildren(...data.estates.map((e) =>
       listItem(e.name, `${fmtInt(e.distance_m)} m · ${e.address || ""}`, () => {})));
-    if (!performance.getEntriesByName("m-usable").length) performance.mark("m-usable"); // the bench reads it
     setTimeout(loadMap, 0); // after the list is painted
+  }
+
+  async function loadNearby(lon, lat) {
+    lastCentre = [lon, lat];
+    let data = null;
+    try {
+      data = await fetchNearby(lon, lat);
+    } catch (error) {
+      data = null;
+    }
+    showNearby(data);
   }
 
   function located(fix) {
@@ -141,11 +145,19 @@ export function createNear(config, { onPick }) {
     if (area && area.centre && !lastCentre) loadNearby(area.centre[0], area.centre[1]);
   }
 
-  if (navigator.geolocation) {
-    navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10000, timeout: 20000 });
-  } else {
-    failed({ message: s.noGeolocation });
-  }
+  // The first position and lists were asked for by start.js while this module loaded; then the position is followed.
+  firstNearby.then((first) => {
+    if (first.at && !lastCentre) {
+      lastCentre = first.at;
+      showNearby(first.data);
+    }
+    if (first.fix) located(first.fix);
+    else failed(first.error);
+    if (navigator.geolocation) {
+      navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10000,
+                                                             timeout: 20000 });
+    }
+  });
 
   document.getElementById("m-search").addEventListener("submit", async (event) => {
     event.preventDefault();
