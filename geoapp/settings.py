@@ -311,6 +311,12 @@ ABANDONMENT_PHOTO_MAX_BYTES = env_int("ABANDONMENT_PHOTO_MAX_BYTES", 5 * 1024 * 
 ABANDONMENT_PHOTOS_MAX = 5
 # The phone app (docs/MOBILE.md): the most an offline map download (tiles z14–18 and layer data) may take.
 MOBILE_OFFLINE_MAX_BYTES = env_int("MOBILE_OFFLINE_MAX_BYTES", 30 * 1024 * 1024)
+# Stored answers to idempotent requests (the phone's outbox) older than this are pruned every night: an outbox
+# retries within minutes or days, never weeks (docs/MOBILE.md "Outbox and idempotency").
+IDEMPOTENCY_KEEP_DAYS = env_int("IDEMPOTENCY_KEEP_DAYS", 7)
+# The deployment's name (a release tag or commit), part of the phone app's version with the hash of its files: a new
+# value makes every phone install the new service worker and offer "Update now" (docs/MOBILE.md "Versions").
+MOBILE_APP_RELEASE = os.environ.get("MOBILE_APP_RELEASE", "")
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", max(IMPORT_MAX_BYTES, ABANDONMENT_PHOTOS_MAX * ABANDONMENT_PHOTO_MAX_BYTES)
                            + 1024 * 1024)
 

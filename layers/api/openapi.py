@@ -588,6 +588,12 @@ class ReportEventSerializer(serializers.Serializer):
         return fields
 
 
+class ReportPhotoSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    taken_at = serializers.DateTimeField(allow_null=True, help_text="When it was taken (phone or camera EXIF).")
+    point = position(allow_null=True, help_text="Where it was taken, [lon, lat] WGS 84.")
+
+
 class AbandonmentReportSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     building_id = serializers.IntegerField()
@@ -606,6 +612,7 @@ class AbandonmentReportSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     point = position(allow_null=True)
     photos = serializers.ListField(child=serializers.CharField(), help_text="URLs of the photos.")
+    photo_details = ReportPhotoSerializer(many=True)
     accuracy_m = serializers.FloatField(allow_null=True, help_text="Accuracy of the reporter's position, metres.")
     distance_m = serializers.FloatField(allow_null=True, help_text="Reporter's distance to the building, metres.")
     events = ReportEventSerializer(many=True)

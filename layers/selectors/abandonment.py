@@ -64,6 +64,16 @@ def _user_name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
+def _photo_data(photo: AbandonmentPhoto) -> dict:
+    """A photo's URL with when and where it was taken (the phone's photo_meta or the camera's EXIF), if known."""
+    where = photo.location
+    return {
+        "url": reverse("abandonment-photo", args=[photo.pk]),
+        "taken_at": timezone.localtime(photo.taken_at).isoformat() if photo.taken_at else None,
+        "point": [round(where.x, 6), round(where.y, 6)] if where is not None else None,
+    }
+
+
 def abandonment_report_data(*, report: AbandonmentReport, user) -> dict:
     """A report as docs/EDIT_API.md describes it; `transitions` are the states `user` may move it to."""
     point = getattr(report, "point", None)
@@ -85,6 +95,7 @@ def abandonment_report_data(*, report: AbandonmentReport, user) -> dict:
         "created_at": timezone.localtime(report.created_at).isoformat(),
         "point": [round(point.x, 6), round(point.y, 6)] if point is not None else None,
         "photos": [reverse("abandonment-photo", args=[photo.pk]) for photo in report.photos.all()],
+        "photo_details": [_photo_data(photo) for photo in report.photos.all()],
         "accuracy_m": report.accuracy_m,
         "distance_m": None if report.distance_m is None else round(report.distance_m, 1),
         "events": [

@@ -6,11 +6,14 @@ Concurrent requests with one key are serialised by a PostgreSQL advisory lock on
 """
 from __future__ import annotations
 
+import datetime
 import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import IdempotentRequest
@@ -59,3 +62,27 @@ def idempotent(*, user, key: str, method: str, path: str, handle: Callable[[], t
                 IdempotentRequest.objects.create(user=user, key=key, method=method, path=path, status=status,
                                                  body=body)
         return status, body, False
+
+
+def prune_idempotent_requests(now: datetime.datetime | None = None) -> int:
+    """Delete the stored answers older than IDEMPOTENCY_KEEP_DAYS; the number deleted. A retry with a pruned key
+    runs again for real, which is why the setting is far longer than any outbox waits."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.IDEMPOTENCY_KEEP_DAYS)
+    deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+PRUNE_SCHEDULE = "prune_idempotency"
+
+
+def register_schedule(sender=None, **kwargs) -> None:
+    """post_migrate: the daily django-q2 schedule that runs `manage.py prune_idempotency` at 00:45 (the worker,
+    `manage.py qcluster`, runs it; docs/JOBS.md). Created once, its next run kept when it exists."""
+    from django_q.models import Schedule
+
+    if Schedule.objects.filter(name=PRUNE_SCHEDULE).exists():
+        return
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    next_run = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(0, 45)))
+    Schedule.objects.create(name=PRUNE_SCHEDULE, func="django.core.management.call_command",
+                            args="'prune_idempotency'", schedule_type=Schedule.DAILY, next_run=next_run, repeats=-1)

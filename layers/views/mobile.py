@@ -30,14 +30,19 @@ from .mobile_tasks import tasks_config
 
 # What the service worker keeps for the app to open with no signal (the app shell). Leaflet comes with
 # django-leaflet; the rest is ours or vendored from npm (scripts/vendor.sh).
+# The map's library is loaded after the first screen (near.js loadMap), never by the page itself.
+MAP_STATIC = {
+    "leaflet": "leaflet/leaflet.js", "leafletCss": "leaflet/leaflet.css",
+    "vectorGrid": "layers/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+}
 SHELL_STATIC = [
-    "leaflet/leaflet.js", "leaflet/leaflet.css",
-    "layers/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+    "layers/js/m/start.js",  # first: the page preloads the modules in this order, and this one asks for the lists
+    *MAP_STATIC.values(),
     "layers/vendor/idb/index.js",
     "layers/css/mobile.css",
     "layers/js/dom.js", "layers/js/format.js",
     "layers/js/m/app.js", "layers/js/m/outbox.js", "layers/js/m/photos.js", "layers/js/m/offline.js",
-    "layers/js/m/near.js",
+    "layers/js/m/near.js", "layers/js/m/report.js",
     "layers/js/m/inspect.js", "layers/js/m/complaints.js",
 ]
 WORKBOX_STATIC = "layers/vendor/workbox/"
@@ -80,13 +85,16 @@ def _strings() -> dict:
         "offlineTooBig": _("About {mb} MB ({tiles} tiles): more than the limit of {limit} MB."),
         "downloading": _("Downloading {done} of {total} tiles…"),
         "downloadFailed": _("The download failed:"),
+        "viewReport": _("View report"),
+        "photo": _("Photo"),
+        "photoWhere": _("Taken at {lat}, {lon}"),
+        "placeUnknown": _("place unknown"),
+        "dateUnknown": _("date unknown"),
     }
 
 
 @lru_cache(maxsize=1)
-def app_version() -> str:
-    """A hash of the shell's files and the worker's template: a new deployment gets a new cache name, so the
-    service worker installs again and drops the old caches."""
+def _shell_digest() -> str:
     digest = hashlib.sha256()
     for path in SHELL_STATIC:
         found = finders.find(path)
@@ -94,7 +102,13 @@ def app_version() -> str:
             with open(found, "rb") as f:
                 digest.update(f.read())
     digest.update(render_to_string("mobile/sw.js", {"shell": [], "version": ""}).encode())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
+
+
+def app_version() -> str:
+    """A hash of the shell's files, the worker's template and MOBILE_APP_RELEASE (the deployment's name): a new
+    deployment gets a new worker script and new cache names, so the worker installs again and drops the old caches."""
+    return hashlib.sha256(f"{_shell_digest()} {settings.MOBILE_APP_RELEASE}".encode()).hexdigest()[:12]
 
 
 def _area(user) -> dict | None:
@@ -102,8 +116,9 @@ def _area(user) -> dict | None:
     if area is None:
         return None
     wgs = area.geom.transform(4326, clone=True)
+    centre = wgs.point_on_surface  # where the lists start without a position (inside the area, unlike a centroid)
     return {"name": area.name, "level": area.level, "bbox": [round(v, 6) for v in wgs.extent],
-            "outline": json.loads(wgs.json)}
+            "centre": [round(centre.x, 6), round(centre.y, 6)], "outline": json.loads(wgs.json)}
 
 
 @login_required
@@ -126,7 +141,9 @@ def mobile_app(request):
             "addressMatch": reverse("api:address-match"),
             "report": "/api/buildings/{id}/abandonment-reports/",
             "tile": "/tiles/{layer}/{z}/{x}/{y}.mvt",
+            "reportDetail": "/api/abandonment-reports/{id}/",
             "sw": reverse("mobile-sw"),
+            **{name: static(path) for name, path in MAP_STATIC.items()},
             "scope": reverse("mobile"),
         },
         "farMetres": FAR_METRES,

@@ -17,8 +17,12 @@ self.addEventListener("message", (event) => {
 });
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
+    // Every cache of an older version (precache, data): the names end with the version. Workbox's own clean-up
+    // only knows names that carry the scope, and ours carry the version instead.
     for (const name of await caches.keys()) {
-      if (name.startsWith("geoapp-m-data-") && name !== DATA) await caches.delete(name);
+      if (name.startsWith("geoapp-m-") && name !== OFFLINE_MAP && !name.endsWith(`-${VERSION}`)) {
+        await caches.delete(name);
+      }
     }
     await self.clients.claim();
   })());

@@ -8,6 +8,7 @@ import { download, estimate, offlineMeta, removeOffline } from "./offline.js";
 import { preparePhoto } from "./photos.js";
 import { createInspect } from "./inspect.js";
 import { createComplaints } from "./complaints.js";
+import { reportView } from "./report.js";
 
 const config = JSON.parse(document.getElementById("m-config").textContent);
 const s = config.strings;
@@ -20,7 +21,7 @@ function show(tab) {
     if (button.dataset.tab === tab) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
-  if (tab === "near") near.map.invalidateSize();
+  if (tab === "near") near.resize();
   if (tab === "outbox") renderOutbox();
   if (tab === "inspect") inspect.shown();
   if (tab === "complaints") cases.shown();
@@ -151,6 +152,15 @@ async function renderOutbox() {
         }
       } }));
     }
+    if (item.state === SENT && item.reportId) {
+      // The report as the server keeps it, with each photo's date and place.
+      actions.push(el("button", { type: "button", class: "m-view-report", text: s.viewReport, onclick: async (event) => {
+        const row = event.target.closest("li");
+        const shown = row.querySelector(".m-report");
+        if (shown) return shown.remove();
+        row.append(await reportView(config, item.reportId));
+      } }));
+    }
     if (item.state === SENT) {
       actions.push(el("button", { type: "button", text: s.clear, onclick: async () => {
         await remove(item.id);
@@ -172,9 +182,9 @@ async function sendOutbox() {
   if (!navigator.onLine) return;
   const steps = async () => (await items()).filter((item) => item.kind === "step" && item.state === WAITING).length;
   const before = await steps();
-  await sync(config, renderOutbox);
+  const taken = await sync(config, renderOutbox);
   await renderOutbox();
-  near.refresh();
+  if (taken) near.refresh(); // the buildings' colours changed; nothing sent, nothing to reload
   if (await steps() !== before) cases.refresh(); // the server's list tells what the cases allow now
 }
 $("m-sync").addEventListener("click", sendOutbox);
@@ -232,6 +242,10 @@ $("m-offline-remove").addEventListener("click", async () => {
 // --- service worker: installs the shell; a new version waits for "Update now" -----------------------------------
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope }).then((registration) => {
+    // A deployment while the app stays open: look for a new worker whenever the app comes back to the front.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") registration.update().catch(() => {});
+    });
     const offer = (worker) => {
       $("m-update").hidden = false;
       $("m-update-now").onclick = () => worker.postMessage({ type: "SKIP_WAITING" });

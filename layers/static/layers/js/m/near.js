@@ -2,20 +2,39 @@
 // the nearest estates and buildings in the user's scope, and search by name or address.
 import { el, textLines } from "../dom.js";
 import { fmtInt } from "../format.js";
+import { fetchNearby, firstNearby } from "./start.js";
 
 const STATE_COLOURS = { none: "#2e7d32", reported: "#e65100", verified: "#b3261e", under_caretaker: "#6a1b9a",
                         resolved: "#1565c0" };
 
+// Leaflet (classic scripts from django-leaflet and npm) is not on the first screen's path: the lists come first, the
+// map is loaded once the first list is drawn (docs/MOBILE.md "Figures": usable < 5 s on a slow phone).
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    document.head.append(el("script", { src, onload: resolve, onerror: reject }));
+  });
+}
+
+function loadMapLibrary(urls) {
+  document.head.append(el("link", { rel: "stylesheet", href: urls.leafletCss }));
+  return loadScript(urls.leaflet).then(() => loadScript(urls.vectorGrid));
+}
+
 export function createNear(config, { onPick }) {
   const s = config.strings;
   const positionLine = document.getElementById("m-position");
-  const map = L.map("m-map", { zoomControl: false, attributionControl: false, maxZoom: 19 });
-  L.control.zoom({ position: "bottomright" }).addTo(map);
-  // The tiles wait for the first list: on a slow line they would take the bandwidth the list needs.
-  let tilesAdded = false;
+  let map = null;
+  let mapLoading = null;
+  let outlines = null;
+  let lastOutlines = [];
+  let me = null;
+  let meCircle = null;
+  let position = null;
+  let lastCentre = null;
+  let pendingView = null;
+  const area = config.area;
+
   function addTiles() {
-    if (tilesAdded || !L.vectorGrid) return;
-    tilesAdded = true;
     const styles = {
       roads: { weight: 2, color: "#9e9e9e" },
       estates: { weight: 1, color: "#607d8b", fill: true, fillOpacity: 0.08 },
@@ -28,21 +47,36 @@ export function createNear(config, { onPick }) {
       }).addTo(map);
     }
   }
-  setTimeout(addTiles, 8000); // at the latest
-  const area = config.area;
-  let areaLayer = null;
-  if (area && area.outline) {
-    areaLayer = L.geoJSON(area.outline, { style: { color: "#b3261e", weight: 2, fill: false }, interactive: false })
-      .addTo(map);
-    map.fitBounds(areaLayer.getBounds());
-  } else {
-    map.setView([39.9, 116.4], 14);
+
+  function drawMe() {
+    if (!map || !position) return;
+    drawMe();
   }
-  const outlines = L.layerGroup().addTo(map);
-  let me = null;
-  let meCircle = null;
-  let position = null;
-  let lastCentre = null;
+
+  /** The map, its street outline, tiles, the user's position and the tappable buildings; loaded once. */
+  function loadMap() {
+    if (mapLoading) return mapLoading;
+    mapLoading = loadMapLibrary(config.urls).then(() => {
+      map = L.map("m-map", { zoomControl: false, attributionControl: false, maxZoom: 19 });
+      L.control.zoom({ position: "bottomright" }).addTo(map);
+      if (area && area.outline) {
+        const areaLayer = L.geoJSON(area.outline, { style: { color: "#b3261e", weight: 2, fill: false }, interactive: false })
+          .addTo(map);
+        map.fitBounds(areaLayer.getBounds());
+      } else {
+        map.setView([39.9, 116.4], 14);
+      }
+      outlines = L.layerGroup().addTo(map);
+      drawMe();
+      if (pendingView) map.setView(pendingView, 17);
+      drawOutlines(lastOutlines);
+      addTiles();
+    }).catch(() => {
+      mapLoading = null; // no signal for the library yet: tried again with the next list
+    });
+    return mapLoading;
+  }
+  setTimeout(loadMap, 8000); // at the latest, even when no list comes
 
   function pickItem(building) {
     onPick({ id: building.id, name: building.name || `${building.estate} ${building.label}`,
@@ -50,6 +84,8 @@ export function createNear(config, { onPick }) {
   }
 
   function drawOutlines(list) {
+    lastOutlines = list;
+    if (!outlines) return;
     outlines.clearLayers();
     for (const b of list) {
       const layer = L.geoJSON(JSON.parse(b.outline), {
@@ -67,17 +103,10 @@ export function createNear(config, { onPick }) {
                            el("span", { text }), el("span", { class: "m-sub", text: sub })));
   }
 
-  async function loadNearby(lon, lat) {
-    lastCentre = [lon, lat];
-    const url = `${config.urls.nearby}?lon=${lon.toFixed(6)}&lat=${lat.toFixed(6)}`;
-    let data;
-    try {
-      const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error(String(response.status));
-      data = await response.json();
-    } catch (error) {
+  function showNearby(data) {
+    if (!data) {
       document.getElementById("m-buildings").replaceChildren(el("li", { class: "m-hint", text: s.nearbyOffline }));
-      addTiles();
+      loadMap();
       return;
     }
     drawOutlines(data.outlines);
@@ -86,24 +115,25 @@ export function createNear(config, { onPick }) {
     );
     document.getElementById("m-estates").replaceChildren(...data.estates.map((e) =>
       listItem(e.name, `${fmtInt(e.distance_m)} m · ${e.address || ""}`, () => {})));
-    requestAnimationFrame(addTiles);
+    setTimeout(loadMap, 0); // after the list is painted
+  }
+
+  async function loadNearby(lon, lat) {
+    lastCentre = [lon, lat];
+    let data = null;
+    try {
+      data = await fetchNearby(lon, lat);
+    } catch (error) {
+      data = null;
+    }
+    showNearby(data);
   }
 
   function located(fix) {
     position = { lon: fix.coords.longitude, lat: fix.coords.latitude, accuracy: fix.coords.accuracy,
                  at: new Date(fix.timestamp || Date.now()).toISOString() };
     positionLine.textContent = s.position.replace("{accuracy}", fmtInt(Math.round(position.accuracy)));
-    const latlng = [position.lat, position.lon];
-    if (!me) {
-      me = L.circleMarker(latlng, { radius: 7, color: "#fff", weight: 2, fillColor: "#1a73e8", fillOpacity: 1 })
-        .addTo(map);
-      meCircle = L.circle(latlng, { radius: position.accuracy, color: "#1a73e8", weight: 1, fillOpacity: 0.1 })
-        .addTo(map);
-      map.setView(latlng, 17);
-    } else {
-      me.setLatLng(latlng);
-      meCircle.setLatLng(latlng).setRadius(position.accuracy);
-    }
+    drawMe();
     // Reload the lists when the phone moved more than ~30 m.
     if (!lastCentre || Math.hypot(lastCentre[0] - position.lon, lastCentre[1] - position.lat) > 0.0003) {
       loadNearby(position.lon, position.lat);
@@ -112,17 +142,22 @@ export function createNear(config, { onPick }) {
 
   function failed(error) {
     positionLine.textContent = s.noPosition.replace("{reason}", error.message || String(error.code));
-    if (areaLayer) {
-      const c = areaLayer.getBounds().getCenter();
-      if (!lastCentre) loadNearby(c.lng, c.lat);
-    }
+    if (area && area.centre && !lastCentre) loadNearby(area.centre[0], area.centre[1]);
   }
 
-  if (navigator.geolocation) {
-    navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10000, timeout: 20000 });
-  } else {
-    failed({ message: s.noGeolocation });
-  }
+  // The first position and lists were asked for by start.js while this module loaded; then the position is followed.
+  firstNearby.then((first) => {
+    if (first.at && !lastCentre) {
+      lastCentre = first.at;
+      showNearby(first.data);
+    }
+    if (first.fix) located(first.fix);
+    else failed(first.error);
+    if (navigator.geolocation) {
+      navigator.geolocation.watchPosition(located, failed, { enableHighAccuracy: true, maximumAge: 10000,
+                                                             timeout: 20000 });
+    }
+  });
 
   document.getElementById("m-search").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -138,7 +173,8 @@ export function createNear(config, { onPick }) {
       const results = found.results || [];
       const names = new Set(results.map((r) => r.name));
       const go = (r) => () => {
-        map.setView([r.centroid[1], r.centroid[0]], 17);
+        pendingView = [r.centroid[1], r.centroid[0]];
+        if (map) map.setView(pendingView, 17);
         loadNearby(r.centroid[0], r.centroid[1]);
         list.replaceChildren();
       };
@@ -158,7 +194,7 @@ export function createNear(config, { onPick }) {
   });
 
   return {
-    map,
+    resize: () => map && map.invalidateSize(),
     position: () => position,
     refresh: () => lastCentre && loadNearby(lastCentre[0], lastCentre[1]),
   };

@@ -73,10 +73,12 @@ function formOf(item) {
 
 let running = null;
 
-/** Send every waiting record, oldest first. Stops at the first network failure (the rest keep their order). */
+/** Send every waiting record, oldest first. Stops at the first network failure (the rest keep their order).
+ * Resolves to the number of records the server took. */
 export function sync(config, onChange = () => {}) {
   if (running) return running;
   running = (async () => {
+    let taken = 0;
     try {
       for (const item of await items()) {
         if (item.state !== WAITING) continue;
@@ -93,7 +95,7 @@ export function sync(config, onChange = () => {}) {
         } catch (error) {
           await update(item.id, { tries: item.tries + 1, error: config.strings.noNetwork });
           onChange();
-          return; // no signal: try again later, in the same order
+          return taken; // no signal: try again later, in the same order
         }
         let body = null;
         try {
@@ -102,6 +104,7 @@ export function sync(config, onChange = () => {}) {
           body = null;
         }
         if (response.ok) {
+          taken += 1;
           await update(item.id, { state: SENT, error: "", reportId: body && body.id, sentAt: new Date().toISOString(),
                                   photos: [] });
         } else if (response.status === 409) {
@@ -109,12 +112,13 @@ export function sync(config, onChange = () => {}) {
         } else if (response.status >= 500 || response.status === 0) {
           await update(item.id, { tries: item.tries + 1, error: (body && body.error) || String(response.status) });
           onChange();
-          return;
+          return taken;
         } else {
           await update(item.id, { state: FAILED, error: (body && body.error) || String(response.status) });
         }
         onChange();
       }
+      return taken;
     } finally {
       running = null;
     }
