@@ -470,16 +470,10 @@ ESCALATION_SCHEDULE = "escalate_overdue"
 
 
 def register_schedule(sender=None, **kwargs) -> None:
-    """post_migrate: the daily django-q2 schedule that runs `manage.py escalate_overdue` at 00:15 (the worker,
-    `manage.py qcluster`, runs it; docs/JOBS.md). Created once, its next run kept when it exists."""
-    from django_q.models import Schedule
+    """post_migrate: the daily schedule that runs `manage.py escalate_overdue` at 0:15 (docs/JOBS.md)."""
+    from .jobs import ensure_daily_command
 
-    if Schedule.objects.filter(name=ESCALATION_SCHEDULE).exists():
-        return
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    next_run = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(0, 15)))
-    Schedule.objects.create(name=ESCALATION_SCHEDULE, func="django.core.management.call_command",
-                            args="'escalate_overdue'", schedule_type=Schedule.DAILY, next_run=next_run, repeats=-1)
+    ensure_daily_command(ESCALATION_SCHEDULE, "escalate_overdue", datetime.time(0, 15))
 
 
 # --- the district's routing table and the working-day calendar ------------------------------------------------------

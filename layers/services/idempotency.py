@@ -76,13 +76,7 @@ PRUNE_SCHEDULE = "prune_idempotency"
 
 
 def register_schedule(sender=None, **kwargs) -> None:
-    """post_migrate: the daily django-q2 schedule that runs `manage.py prune_idempotency` at 00:45 (the worker,
-    `manage.py qcluster`, runs it; docs/JOBS.md). Created once, its next run kept when it exists."""
-    from django_q.models import Schedule
+    """post_migrate: the daily schedule that runs `manage.py prune_idempotency` at 0:45 (docs/JOBS.md)."""
+    from .jobs import ensure_daily_command
 
-    if Schedule.objects.filter(name=PRUNE_SCHEDULE).exists():
-        return
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    next_run = timezone.make_aware(datetime.datetime.combine(tomorrow, datetime.time(0, 45)))
-    Schedule.objects.create(name=PRUNE_SCHEDULE, func="django.core.management.call_command",
-                            args="'prune_idempotency'", schedule_type=Schedule.DAILY, next_run=next_run, repeats=-1)
+    ensure_daily_command(PRUNE_SCHEDULE, "prune_idempotency", datetime.time(0, 45))

@@ -434,3 +434,16 @@ def _run_evaluation(job: Job, channel: Channel) -> tuple[str, dict]:
 
 RUNNERS = {JobKind.EXPORT: _run_export, JobKind.IMPORT: _run_import, JobKind.PLAN_PROPOSAL: _run_plan,
            JobKind.COMPLAINT_IMPORT: _run_complaint_import, JobKind.EVALUATION: _run_evaluation}
+
+
+def ensure_daily_command(name: str, command: str, at: datetime.time) -> None:
+    """post_migrate: the daily django-q2 schedule `name` that runs `manage.py <command>` at `at` (the worker,
+    `manage.py qcluster`, runs it; docs/JOBS.md). Created once, its next run kept when it exists."""
+    from django_q.models import Schedule
+
+    if Schedule.objects.filter(name=name).exists():
+        return
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    Schedule.objects.create(name=name, func="django.core.management.call_command", args=repr(command),
+                            schedule_type=Schedule.DAILY, repeats=-1,
+                            next_run=timezone.make_aware(datetime.datetime.combine(tomorrow, at)))
