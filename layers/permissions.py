@@ -345,19 +345,30 @@ def may(user, model: type[Model], action: str) -> bool:
     return role_of(user) in _roles(model, action)
 
 
-# Who opens the phone app /m/ (docs/MOBILE.md): the field roles, and planners to check it. What each may do in it
-# is still decided per model by ROLE_ACTIONS (a community sees its area but reports no building).
-MOBILE_ROLES = frozenset({Role.STREET_OFFICE, Role.COMMUNITY, Role.PLANNER})
+# Who opens the phone app /m/ (docs/MOBILE.md): the field roles, the enterprise (its complaints only), and planners
+# to check it. What each may do in it is still decided per model by ROLE_ACTIONS (a community sees its area but
+# reports no building).
+MOBILE_ROLES = frozenset({Role.STREET_OFFICE, Role.COMMUNITY, Role.ENTERPRISE, Role.PLANNER})
+# The tabs of the phone app per role; an enterprise sees nothing but its complaints (DOMAIN.md "Roles"): no map, no
+# buildings, no inspections, no offline map.
+MOBILE_TABS = ("near", "mark", "outbox", "offline", "inspect", "complaints")
+MOBILE_ROLE_TABS = {Role.ENTERPRISE: ("complaints", "outbox")}
+
+
+def mobile_tabs(user) -> tuple[str, ...]:
+    return MOBILE_ROLE_TABS.get(role_of(user), MOBILE_TABS)
 
 
 def may_use_mobile(user) -> bool:
     return role_of(user) in MOBILE_ROLES
 
 
-def require_mobile(user) -> None:
-    """Raise PermissionDenied (403) unless the user's role uses the phone app."""
+def require_mobile(user, tab: str | None = None) -> None:
+    """Raise PermissionDenied (403) unless the user's role uses the phone app (and its tab `tab`)."""
     if not may_use_mobile(user):
-        raise PermissionDenied(_("The field app is for street offices, communities and planners."))
+        raise PermissionDenied(_("The field app is for street offices, communities, enterprises and planners."))
+    if tab is not None and tab not in mobile_tabs(user):
+        raise PermissionDenied(_("This part of the field app is not for your role."))
 
 
 def require(user, model: type[Model], action: str) -> None:

@@ -1,7 +1,8 @@
 """The phone app's Inspect and Complaints tabs in a phone browser (Android and iPhone profiles, mocked position): a
 street office offline marks two buildings and inspects an estate, and the server holds exactly those three records
 once each although every first answer is lost; a community handles a complaint on site (sign, reply with a photo,
-check, the resident's rating, close) and sees a case closed meanwhile as a conflict in the outbox."""
+check, the resident's rating, close) and sees a case closed meanwhile as a conflict in the outbox; an enterprise sees
+its complaints only and answers one on site."""
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -215,4 +216,68 @@ def test_a_community_handles_a_complaint_on_site_and_sees_a_case_closed_meanwhil
     page.screenshot(path=str(ARTIFACTS / "m-complaint-conflict-390x844.png"))
     assert ComplaintEvent.objects.filter(complaint=other, kind="checked").count() == 1
     assert not page.errors
+    context.close()
+
+
+def served_building():
+    """A building of an estate an enterprise serves now, and that enterprise."""
+    contract = (ServiceContract.objects.filter(provider_kind=ProviderKind.ENTERPRISE, end_date__isnull=True,
+                                               estate__buildings__isnull=False)
+                .select_related("estate__community", "enterprise").order_by("pk").first())
+    return contract.estate.buildings.order_by("code").first(), contract.enterprise
+
+
+def test_an_enterprise_answers_its_complaint_on_the_phone_and_sees_nothing_else(browser, live_server, demo_city):
+    Complaint.objects.all().delete()
+    building, enterprise = served_building()
+    estate = building.estate
+    worker = make_user("cw-desk", Role.COMMUNITY, community=estate.community)
+    staff = make_user("ent-phone", Role.ENTERPRISE, enterprise=enterprise)
+    case = complaint_create(user=worker, channel="visit", received_at=timezone.now(), caller_words="楼道灯坏了",
+                            estate_id=estate.pk)
+    lon, lat = lonlat(building)
+    context = browser.new_context(**ANDROID, locale="zh-CN", geolocation={"longitude": lon, "latitude": lat,
+                                  "accuracy": 8}, permissions=["geolocation"], service_workers="block")
+    page = context.new_page()
+    page.errors, asked = [], []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"{live_server.url}/accounts/login/?next=/m/")
+    page.fill("#id_username", "ent-phone")
+    page.fill("#id_password", PASSWORD)
+    page.click(".login__form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/m/")
+
+    # Its complaints and its outbox: no map, no buildings, no inspections, no offline map.
+    assert page.eval_on_selector_all("nav.m-tabs button", "bs => bs.map((b) => b.dataset.tab)") == ["outbox", "complaints"]
+    page.wait_for_selector(f"#m-cases li[data-case='{case.pk}']")
+    assert page.is_visible("#tab-complaints") and not page.is_visible("#tab-near")
+    assert "楼道灯坏了" in page.inner_text(f"#m-cases li[data-case='{case.pk}']")
+
+    card = f"#m-cases li[data-case='{case.pk}']"
+    page.click(f"{card} .m-actions button[data-step=signed]")
+    page.click(f"{card} form.m-step[data-step=signed] button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('#m-outbox li[data-state=sent]').length >= 1", timeout=15000)
+    page.click("nav.m-tabs button[data-tab=complaints]")
+    page.wait_for_selector(f"{card} .m-actions button[data-step=replied]", timeout=15000)
+    page.click(f"{card} .m-actions button[data-step=replied]")
+    form = f"{card} form.m-step[data-step=replied]"
+    page.fill(f"{form} .m-case-note", "已更换楼道灯泡")
+    page.set_input_files(f"{form} .m-case-photos", files=[{"name": "IMG_0042.jpg", "mimeType": "image/jpeg",
+                                                           "buffer": a_jpeg(page)}])
+    page.wait_for_selector(f"{form} .m-photos li")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('#m-outbox li[data-state=sent]').length >= 2", timeout=15000)
+    page.screenshot(path=str(ARTIFACTS / "m-enterprise-android.png"))
+
+    case.refresh_from_db()
+    assert case.status == "replied"
+    reply = ComplaintEvent.objects.get(complaint=case, kind="replied")
+    assert reply.user == staff and reply.note == "已更换楼道灯泡"
+    assert ComplaintAttachment.objects.filter(event=reply).count() == 1
+    assert not [url for url in asked if "/m/nearby/" in url or "/tiles/" in url or "/m/checklist/" in url]
+    assert not page.errors, page.errors
+    # The parts it has no tab for answer 403 all the same.
+    assert context.request.get(f"{live_server.url}/m/nearby/?lon={lon}&lat={lat}").status == 403
+    assert context.request.get(f"{live_server.url}/m/checklist/").status == 403
     context.close()

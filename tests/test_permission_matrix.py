@@ -109,7 +109,8 @@ REPORTERS = DISTRICT | {"street_office"}  # abandoned-building reports are filed
 ADMINISTRATOR = frozenset({"admin"})  # the Django admin
 ALL = LOGGED_IN | {"anonymous"}  # public pages: log-in, password reset, language
 
-MOBILE = frozenset({"street_office", "community", "planner"})  # the phone app /m/ (permissions.MOBILE_ROLES)
+MOBILE = frozenset({"street_office", "community", "enterprise", "planner"})  # the phone app /m/ (permissions.MOBILE_ROLES)
+MOBILE_FIELD = MOBILE - {"enterprise"}  # its map, lists and inspections: an enterprise has its complaints only
 
 # What an anonymous caller gets (layers/api/drf.py): the pages and map/coverage APIs send the browser to the log-in
 # page; the other REST endpoints answer 403 (session authentication first), the abandoned-building API 401 (token
@@ -804,14 +805,15 @@ ENDPOINTS = [
     E("complaint-attachment", GET, lambda i: Request(f"/complaints/attachments/{a_complaint_attachment(i).pk}/"),
       EVERYONE, 200, scope=STREET, writes=False, exceptions=NOT_ITS_COMPLAINT),
 
-    # The phone app (docs/MOBILE.md): street offices, communities and planners (checks); its manifest and service
+    # The phone app (docs/MOBILE.md): street offices, communities, enterprises (their complaints only) and planners
+    # (checks); its manifest and service
     # worker are public files (no data in them), as the browser fetches the worker without asking twice.
     E("mobile", GET, url("/m/"), MOBILE, 200),
-    E("mobile-nearby", GET, url("/m/nearby/?lon=125.3&lat=43.88"), MOBILE, 200),
+    E("mobile-nearby", GET, url("/m/nearby/?lon=125.3&lat=43.88"), MOBILE_FIELD, 200),
     E("mobile-manifest", GET, url("/m/manifest.webmanifest"), ALL, 200),
     E("mobile-sw", GET, url("/m/sw.js"), ALL, 200),
     # Its Inspect and Complaints tabs: the district's checklist and the user's open cases (views/mobile_tasks.py).
-    E("mobile-checklist", GET, url("/m/checklist/"), MOBILE, 200),
+    E("mobile-checklist", GET, url("/m/checklist/"), MOBILE_FIELD, 200),
     E("mobile-complaints", GET, url("/m/complaints/"), MOBILE, 200),
     # Coverage (docs/COVERAGE_API.md): figures for everyone.
     E("api:coverage-figures", GET, url("/api/coverage/"), EVERYONE, 200),

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 
 from ..models import AbandonmentReason, AbandonmentReport
 from ..params import number_param
-from ..permissions import ADD, area_of, may, require_mobile
+from ..permissions import ADD, area_of, may, mobile_tabs, require_mobile
 from ..refusals import Invalid
 from ..selectors.nearby import building_outlines, nearby
 from .mobile_tasks import tasks_config
@@ -125,9 +125,11 @@ def _area(user) -> dict | None:
 @require_safe
 def mobile_app(request):
     require_mobile(request.user)
+    tabs = mobile_tabs(request.user)
     config = {
         "version": app_version(),
-        "area": _area(request.user),
+        "tabs": list(tabs),
+        "area": _area(request.user) if "near" in tabs else None,  # no map for a role without "Near me"
         "canReport": may(request.user, AbandonmentReport, ADD),
         "reasons": [[value, str(label)] for value, label in AbandonmentReason.choices],
         "today": timezone.localdate().isoformat(),
@@ -136,7 +138,7 @@ def mobile_app(request):
         "offlineZooms": list(OFFLINE_ZOOMS),
         "tileLayers": MOBILE_TILE_LAYERS,
         "urls": {
-            "nearby": reverse("mobile-nearby"),
+            "nearby": reverse("mobile-nearby") if "near" in tabs else None,
             "search": reverse("api:search"),
             "addressMatch": reverse("api:address-match"),
             "report": "/api/buildings/{id}/abandonment-reports/",
@@ -151,7 +153,7 @@ def mobile_app(request):
         "tasks": tasks_config(request.user),  # the Inspect and Complaints tabs (views/mobile_tasks.py)
     }
     return render(request, "mobile/app.html", {
-        "config": config, "modules": [path for path in SHELL_STATIC if path.endswith(".js") and "/js/" in path
+        "config": config, "tabs": tabs, "modules": [path for path in SHELL_STATIC if path.endswith(".js") and "/js/" in path
                                       or path.endswith("idb/index.js")]})
 
 
@@ -159,7 +161,7 @@ def mobile_app(request):
 @require_safe
 def mobile_nearby(request):
     """GET ?lon=&lat=: the nearest estates and buildings in the user's scope, and building outlines to tap."""
-    require_mobile(request.user)
+    require_mobile(request.user, "near")
     lon = number_param(request.GET.get("lon"), "lon", minimum=-180, maximum=180)
     lat = number_param(request.GET.get("lat"), "lat", minimum=-90, maximum=90)
     if lon is None or lat is None:

@@ -25,7 +25,7 @@ PHONE_STEPS = (StepKind.SIGNED, StepKind.REPLIED, StepKind.CHECKED, StepKind.RAT
 @require_safe
 def mobile_checklist(request):
     """The checklist of the user's district in use (a district without one gets the default, as on /inspections/)."""
-    require_mobile(request.user)
+    require_mobile(request.user, "inspect")
     user = request.user
     can_inspect = may(user, Inspection, ADD)
     district = district_of(user) if can_inspect else None
@@ -39,7 +39,7 @@ def mobile_checklist(request):
 @require_safe
 def mobile_complaints(request):
     """The user's open cases with their next deadline, the last reply and the phone steps the user may take now."""
-    require_mobile(request.user)
+    require_mobile(request.user, "complaints")
     user = request.user
     if not may(user, Complaint, CHANGE):
         return JsonResponse({"cases": [], "ratings": []})

@@ -54,14 +54,27 @@ function metresBetween(a, b) {
   return 2 * 6371008 * Math.asin(Math.sqrt(h));
 }
 
-const near = createNear(config, {
+// A role without "Near me" (an enterprise: its complaints only) gets no map and no lists, only the position for
+// its photos.
+const near = config.tabs.includes("near") ? createNear(config, {
   onPick(building) {
     picked = building;
     const line = $("m-report-building");
     if (line) line.textContent = s.picked.replace("{name}", building.name);
     show("mark");
   },
-});
+}) : positionOnly();
+
+function positionOnly() {
+  let position = null;
+  if (navigator.geolocation) {
+    navigator.geolocation.watchPosition((fix) => {
+      position = { lon: fix.coords.longitude, lat: fix.coords.latitude, accuracy: fix.coords.accuracy,
+                   at: new Date(fix.timestamp || Date.now()).toISOString() };
+    }, () => {}, { enableHighAccuracy: true, maximumAge: 10000 });
+  }
+  return { resize() {}, position: () => position, refresh() {} };
+}
 
 // Inspections and complaint steps are queued like reports and sent by the same outbox.
 async function queued(record) {
@@ -265,4 +278,5 @@ if ("serviceWorker" in navigator) {
     window.location.reload();
   });
 }
+if (config.tabs[0] !== "near") show(config.tabs[0]);
 window.mobileApp = { config, sendOutbox, items };

@@ -26,7 +26,7 @@ export async function fetchNearby(lon, lat) {
 export const firstNearby = firstFix.then(async ({ fix, error }) => {
   const at = fix ? [fix.coords.longitude, fix.coords.latitude] : (config.area && config.area.centre) || null;
   let data = null;
-  if (at) {
+  if (at && config.urls.nearby) {  // a role without "Near me" has no lists
     try {
       data = await fetchNearby(at[0], at[1]);
     } catch (failure) {
