@@ -171,3 +171,46 @@ def test_one_step_per_key_and_a_closed_case_answers_409_again(case):
     replay = client.post(url, {"kind": "note", "note": "补充"}, HTTP_IDEMPOTENCY_KEY="step-3")
     assert replay.status_code == 409 and replay["Idempotent-Replayed"] == "true"
     assert Complaint.objects.get(pk=complaint.pk).rating == "basically"
+
+
+def test_inspection_photos_keep_when_and_where_from_the_phone_or_from_exif(street):
+    """The phone's photo_meta ("<field>#<n>") for its resized copies; a camera JPEG sent without it keeps its EXIF."""
+    from .test_mobile_upkeep import jpeg_with_exif
+
+    user = User.objects.get(username=f"street-{street.code}")
+    client = login(user)
+    checklist = client.get("/m/checklist/").json()["checklist"]
+    estate = Estate.objects.filter(community__parent=street).order_by("pk").first()
+    first = checklist["items"][0]["id"]
+    meta = {f"photo_{first}#0": {"taken_at": "2026-11-30T09:15:00+08:00", "lon": 125.31, "lat": 43.87}}
+    response = inspection_post(client, estate, checklist, "insp-meta", photo_meta=json.dumps(meta),
+                               photos=SimpleUploadedFile("cam.jpg", jpeg_with_exif("2026:11:29 16:40:00", 43.9, 125.2,
+                                                                                   "+08:00"), "image/jpeg"))
+    assert response.status_code == 201, response.content
+    photos = {p.item_id: p for p in InspectionPhoto.objects.filter(inspection_id=response.json()["id"])}
+    phone, camera = photos[first], photos[None]
+    assert phone.taken_at.isoformat() == "2026-11-30T01:15:00+00:00"
+    assert (round(phone.location.x, 6), round(phone.location.y, 6)) == (125.31, 43.87)
+    assert camera.taken_at.isoformat() == "2026-11-29T08:40:00+00:00"
+    assert (round(camera.location.x, 4), round(camera.location.y, 4)) == (125.2, 43.9)
+    # The inspection's page shows each photo's date and place.
+    page = client.get(f"/inspections/{response.json()['id']}/").content.decode()
+    assert "2026-11-30 09:15" in page and "43.87000, 125.31000" in page and "2026-11-29 16:40" in page
+
+
+def test_a_step_photo_keeps_when_and_where_and_the_case_page_shows_them(case):
+    complaint, people = case
+    complaint_step(user=people["community"], complaint_id=complaint.pk, kind="signed")
+    ent = login(people["enterprise"])
+    meta = {"attachments#0": {"taken_at": "2026-12-01T10:05:00+08:00", "lon": 125.33, "lat": 43.86}}
+    response = ent.post(f"/api/complaints/{complaint.pk}/steps/",
+                        {"kind": "replied", "note": "已修复", "photo_meta": json.dumps(meta),
+                         "attachments": SimpleUploadedFile("r.jpg", JPEG, "image/jpeg")}, HTTP_IDEMPOTENCY_KEY="m-1")
+    assert response.status_code == 201, response.content
+    attachment = ComplaintAttachment.objects.get(event__complaint=complaint)
+    assert attachment.taken_at.isoformat() == "2026-12-01T02:05:00+00:00"
+    assert (round(attachment.location.x, 6), round(attachment.location.y, 6)) == (125.33, 43.86)
+    shown = [a for e in response.json()["events"] for a in e["attachments"]]
+    assert shown[0]["point"] == [125.33, 43.86] and shown[0]["taken_at"].startswith("2026-12-01T10:05")
+    page = login(people["community"]).get(f"/complaints/{complaint.pk}/").content.decode()
+    assert "2026-12-01 10:05" in page and "43.86000, 125.33000" in page

@@ -110,6 +110,10 @@ def test_offline_marks_and_an_inspection_reach_the_server_once_each_although_eve
     assert inspection.total_score == 3 + sum(s.item.max_score for s in inspection.scores.exclude(item_id=item_id))
     assert set(InspectionPhoto.objects.filter(inspection=inspection).values_list("item_id", flat=True)) == {item_id,
                                                                                                            None}
+    # Each photo keeps where the phone was when it was taken (the mocked position), though the resized copy has no
+    # EXIF (docs/MOBILE.md "Photos").
+    for photo in InspectionPhoto.objects.filter(inspection=inspection):
+        assert photo.location is not None and photo.location.distance(inspection.location) < 1e-6
     assert IdempotentRequest.objects.filter(user=user).count() == 3
     assert not page.errors
     context.close()
@@ -274,7 +278,11 @@ def test_an_enterprise_answers_its_complaint_on_the_phone_and_sees_nothing_else(
     assert case.status == "replied"
     reply = ComplaintEvent.objects.get(complaint=case, kind="replied")
     assert reply.user == staff and reply.note == "已更换楼道灯泡"
-    assert ComplaintAttachment.objects.filter(event=reply).count() == 1
+    attachment = ComplaintAttachment.objects.get(event=reply)
+    # Taken here and now: the phone's position and time travel beside the resized photo.
+    assert attachment.location is not None and abs(attachment.location.x - lon) < 1e-5 \
+        and abs(attachment.location.y - lat) < 1e-5
+    assert attachment.taken_at is not None and abs((timezone.now() - attachment.taken_at).total_seconds()) < 600
     assert not [url for url in asked if "/m/nearby/" in url or "/tiles/" in url or "/m/checklist/" in url]
     assert not page.errors, page.errors
     # The parts it has no tab for answer 403 all the same.

@@ -16,7 +16,7 @@ from ..services.complaint_steps import STEP_KINDS, complaint_step, steps_allowed
 from . import openapi as doc
 from .drf import TOKEN_FIRST
 from .idempotency import idempotent_view
-from .validation import DateParam, validated_body
+from .validation import DateParam, photo_meta_by_field, validated_body
 
 CASE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The complaint.")
 
@@ -27,6 +27,9 @@ class AttachmentSerializer(serializers.Serializer):
     content_type = serializers.CharField()
     size = serializers.IntegerField()
     url = serializers.CharField()
+    taken_at = serializers.CharField(allow_null=True, help_text="A photo's capture time (the phone's or EXIF)")
+    point = serializers.ListField(child=serializers.FloatField(), allow_null=True,
+                                  help_text="[lon, lat] where the photo was taken, if known")
 
 
 class ComplaintEventSerializer(serializers.Serializer):
@@ -88,6 +91,10 @@ class ComplaintStepCreateSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=doc.UploadField(allow_empty_file=True), required=False,
                                         help_text="Photos (JPEG, PNG, WebP) or documents (PDF, .docx, .xlsx); repeat "
                                         "the field; each is checked by its bytes.")
+    photo_meta = serializers.CharField(
+        required=False, help_text='JSON object "<file field>#<n>" → {"taken_at": ISO time, "lon", "lat"}: when and where '
+                                  "the n-th file (from 0) of that field was taken, sent by the phone (its resized "
+                                  "copy has no EXIF); without it a JPEG's EXIF is read")
 
 
 def _case(request, pk):
@@ -129,8 +136,11 @@ def complaint_steps(request, pk):
         return Response({"events": [selectors.event_data(e) for e in selectors.complaint_events(complaint)]})
     selectors.complaint_get(user=request.user, pk=pk)  # 404 outside the scope before any input error
     body = validated_body(ComplaintStepCreateSerializer, request)
+    meta = photo_meta_by_field(request)
     complaint_step(user=request.user, complaint_id=pk, kind=body["kind"], note=body.get("note") or "",
                    department=body.get("department") or "", rating=body.get("rating") or "",
                    agenda=body.get("agenda") or "", meeting_on=body.get("meeting_on"),
-                   decision=body.get("decision") or "", attachments=request.FILES.getlist("attachments"))
+                   decision=body.get("decision") or "", attachments=request.FILES.getlist("attachments"),
+                   attachment_meta=[meta.get(f"attachments#{n}")
+                                    for n in range(len(request.FILES.getlist("attachments")))])
     return Response(_case(request, pk), status=201)

@@ -19,7 +19,7 @@ from ..services.inspections import inspection_record
 from . import openapi as doc
 from .drf import TOKEN_FIRST
 from .idempotency import idempotent_view
-from .validation import DateParam, WholeNumber, validated_body, validated_query
+from .validation import DateParam, WholeNumber, photo_meta_by_field, validated_body, validated_query
 
 PER_PAGE = 100
 
@@ -46,6 +46,10 @@ class InspectionCreateSerializer(serializers.Serializer):
     photos = serializers.ListField(child=doc.UploadField(allow_empty_file=True), required=False,
                                    help_text="JPEG, PNG or WebP photos (repeat the field); photo_<item id> for an "
                                              "item's photo")
+    photo_meta = serializers.CharField(
+        required=False, help_text='JSON object "<file field>#<n>" → {"taken_at": ISO time, "lon", "lat"}: when and where '
+                                  "the n-th file (from 0) of that field was taken, sent by the phone (its resized "
+                                  "copy has no EXIF); without it a JPEG's EXIF is read")
 
 
 class ItemScoreSerializer(serializers.Serializer):
@@ -134,10 +138,12 @@ def inspections(request):
         location = None
         if body.get("lon") is not None and body.get("lat") is not None:
             location = Point(body["lon"], body["lat"], srid=4326)
-        photos = [(upload, int(key[6:]) if key[6:].isdigit() else None)
-                  for key in request.FILES if key.startswith("photo")
-                  for upload in request.FILES.getlist(key)]
+        meta = photo_meta_by_field(request)
+        uploads = [(key, n, upload) for key in request.FILES if key.startswith("photo")
+                   for n, upload in enumerate(request.FILES.getlist(key))]
+        photos = [(upload, int(key[6:]) if key[6:].isdigit() else None) for key, _n, upload in uploads]
         inspection = inspection_record(
+            photo_meta=[meta.get(f"{key}#{n}") for key, n, _upload in uploads],
             user=request.user, estate_id=body["estate"], scores=_scores(body["scores"]),
             inspected_on=body.get("inspected_on"), note=body.get("note", ""), photos=photos, location=location,
             accuracy_m=body.get("accuracy_m") if location is not None else None)

@@ -7,6 +7,7 @@ the project's strict readers (YYYY-MM-DD dates, GeoJSON geometry, bbox) raise th
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
@@ -181,3 +182,17 @@ class BBoxParam(serializers.CharField):
 
     def to_internal_value(self, data):
         return bbox_param(super().to_internal_value(data), self.field_name)
+
+
+def photo_meta_by_field(request) -> dict:
+    """The phone's photo_meta of a multipart record other than a report: {"<field>#<n>": {"taken_at", "lon", "lat"}}
+    for the n-th file (from 0) of each file field (m/outbox.js). Absent or malformed: {} (the photos keep what their
+    EXIF says; a record is never refused for its photos' metadata)."""
+    raw = request.POST.get("photo_meta") if hasattr(request, "POST") else None
+    if not raw:
+        return {}
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}

@@ -279,6 +279,9 @@ class ComplaintAttachment(models.Model):
     name = models.CharField(_("file name"), max_length=120)
     content_type = models.CharField(max_length=60)
     size = models.PositiveIntegerField()
+    # A photo's capture time and place (the phone's fields or the camera's EXIF), when known.
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    location = models.PointField(_("taken where"), srid=4326, null=True, blank=True)
 
     class Meta:
         verbose_name = _("attachment")

@@ -155,7 +155,10 @@ class InspectionPhoto(models.Model):
     item = models.ForeignKey(ChecklistItem, verbose_name=_("item"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="+")
     file = models.FileField(_("photo"), upload_to=photo_path)
+    # When and where it was taken: the phone's fields (a canvas drops EXIF) or the camera's EXIF; without either,
+    # the time of the upload and no place.
     taken_at = models.DateTimeField(_("taken at"), db_default=Now())
+    location = models.PointField(_("taken where"), srid=4326, null=True, blank=True)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField()
 

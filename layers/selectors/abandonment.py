@@ -64,14 +64,17 @@ def _user_name(user) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
 
-def _photo_data(photo: AbandonmentPhoto) -> dict:
-    """A photo's URL with when and where it was taken (the phone's photo_meta or the camera's EXIF), if known."""
+def when_where(photo) -> dict:
+    """When and where a photo (a report's, an inspection's, a complaint step's) was taken — the phone's photo_meta
+    or the camera's EXIF — if known: {"taken_at": ISO local time or None, "point": [lon, lat] or None}."""
     where = photo.location
-    return {
-        "url": reverse("abandonment-photo", args=[photo.pk]),
-        "taken_at": timezone.localtime(photo.taken_at).isoformat() if photo.taken_at else None,
-        "point": [round(where.x, 6), round(where.y, 6)] if where is not None else None,
-    }
+    return {"taken_at": timezone.localtime(photo.taken_at).isoformat() if photo.taken_at else None,
+            "point": [round(where.x, 6), round(where.y, 6)] if where is not None else None}
+
+
+def _photo_data(photo: AbandonmentPhoto) -> dict:
+    """A photo's URL with when and where it was taken, if known."""
+    return {"url": reverse("abandonment-photo", args=[photo.pk]), **when_where(photo)}
 
 
 def abandonment_report_data(*, report: AbandonmentReport, user) -> dict:

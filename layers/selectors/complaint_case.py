@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ..models import Complaint, ComplaintAttachment, ComplaintEvent, JointMeetingItem
 from ..permissions import VIEW, get_restricted, restrict
 from ..refusals import NotFound
+from .abandonment import when_where
 
 
 def complaint_get(*, user, pk: int) -> Complaint:
@@ -48,7 +49,8 @@ def event_data(event: ComplaintEvent) -> dict:
         "note": event.note, "user": event.user.get_username() if event.user else None,
         "created_at": event.created_at.isoformat(),
         "attachments": [{"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size,
-                         "url": reverse("complaint-attachment", args=[a.pk])} for a in event.attachments.all()],
+                         "url": reverse("complaint-attachment", args=[a.pk]), **when_where(a)}
+                        for a in event.attachments.all()],
     }
 
 

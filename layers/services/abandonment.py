@@ -34,7 +34,7 @@ from ..models import (
 from ..permissions import ADD, CHANGE, VIEW, OutsideJurisdiction, recheck, require, restrict, street_of
 from ..refusals import Invalid
 from ..selectors.abandonment import NEXT_STATES
-from .exif import photo_exif
+from .exif import photo_facts
 
 DESCRIPTION_MAX_CHARS = 2000
 NOTE_MAX_CHARS = 2000
@@ -239,9 +239,9 @@ def abandonment_report_create(
                 distance_m=_distance_m(building, reporter_location),
             )
             for photo, (taken_at, where) in zip(checked, meta):
-                if (taken_at is None or where is None) and photo.content_type == "image/jpeg":
+                if taken_at is None or where is None:
                     # No photo_meta (the desktop page uploads the camera's file): the camera's EXIF says it.
-                    exif_at, exif_where = photo_exif(photo.data)
+                    exif_at, exif_where = photo_facts(None, photo.data, photo.content_type)
                     taken_at = taken_at or exif_at
                     where = where or (Point(*exif_where, srid=4326) if exif_where else None)
                 row = AbandonmentPhoto(report=report, content_type=photo.content_type, size=len(photo.data),

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -41,6 +42,7 @@ from ..planning.workdays import add_working_days
 from ..refusals import Conflict, Forbidden, Invalid
 from ..selectors.complaints import calendar_exceptions
 from .abandonment import photo_type
+from .exif import photo_facts
 
 NOTE_MAX_CHARS = 2000
 S = ComplaintStatus
@@ -273,10 +275,11 @@ def _text(value: str, field: str, limit: int = NOTE_MAX_CHARS) -> str:
 
 def complaint_step(*, user, complaint_id: int, kind: str, note: str = "", attachments: Sequence = (),
                    department: str = "", rating: str = "", agenda: str = "", meeting_on: datetime.date | None = None,
-                   decision: str = "") -> ComplaintEvent:
+                   decision: str = "", attachment_meta: Sequence = ()) -> ComplaintEvent:
     """Take one step on a case (the table STEPS): 403 for a role that may not take it at the case's level, 404
     outside the user's scope, 409 on a closed case (except reopening), 400 for a step the case's status does not
-    allow or bad input. Nothing is stored — no event, no file — unless everything succeeds."""
+    allow or bad input. Nothing is stored — no event, no file — unless everything succeeds. `attachment_meta`: the
+    phone's {"taken_at", "lon", "lat"} per attachment, in their order."""
     if kind not in STEPS:
         raise Invalid(_("Unknown step %(kind)r; expected one of: %(choices)s.")
                       % {"kind": kind, "choices": ", ".join(STEPS)}, field="kind")
@@ -291,9 +294,12 @@ def complaint_step(*, user, complaint_id: int, kind: str, note: str = "", attach
                 pk=complaint_id)
             event = _take(user, complaint, kind, note=note, department=department, rating=rating, agenda=agenda,
                           meeting_on=meeting_on, decision=decision)
-            for upload in checked:
+            for i, upload in enumerate(checked):
+                taken_at, where = photo_facts(attachment_meta[i] if i < len(attachment_meta) else None,
+                                              upload.data, upload.content_type)
                 row = ComplaintAttachment(event=event, name=upload.name, content_type=upload.content_type,
-                                          size=len(upload.data))
+                                          size=len(upload.data), taken_at=taken_at,
+                                          location=Point(*where, srid=4326) if where else None)
                 row.file.save(f"{uuid.uuid4().hex}.{ATTACHMENT_EXTENSIONS[upload.content_type]}",
                               ContentFile(upload.data), save=False)
                 written.append(row.file.name)

@@ -59,3 +59,30 @@ def photo_exif(data: bytes) -> tuple[datetime.datetime | None, tuple[float, floa
     lat, lon = _degrees(tags, "GPSLatitude"), _degrees(tags, "GPSLongitude")
     where = (lon, lat) if lon is not None and lat is not None and -180 <= lon <= 180 and -90 <= lat <= 90 else None
     return taken_at, where
+
+
+def phone_fields(entry) -> tuple[datetime.datetime | None, tuple[float, float] | None]:
+    """(taken at, (lon, lat)) from one photo's entry of the phone's photo_meta ({"taken_at", "lon", "lat"})."""
+    if not isinstance(entry, dict):
+        return None, None
+    taken_at = None
+    if entry.get("taken_at"):
+        try:
+            taken_at = datetime.datetime.fromisoformat(str(entry["taken_at"]).replace("Z", "+00:00"))
+        except ValueError:
+            taken_at = None
+        if taken_at is not None and timezone.is_naive(taken_at):
+            taken_at = timezone.make_aware(taken_at)
+    lon, lat = entry.get("lon"), entry.get("lat")
+    ok = isinstance(lon, (int, float)) and isinstance(lat, (int, float)) and -180 <= lon <= 180 and -90 <= lat <= 90
+    return taken_at, (float(lon), float(lat)) if ok else None
+
+
+def photo_facts(entry, data: bytes, content_type: str) -> tuple[datetime.datetime | None, tuple[float, float] | None]:
+    """When and where a photo was taken: the phone's fields first (its resized copy has no EXIF), else what the
+    camera wrote into the file (a JPEG uploaded from the desktop page)."""
+    taken_at, where = phone_fields(entry)
+    if (taken_at is None or where is None) and content_type == "image/jpeg":
+        exif_at, exif_where = photo_exif(data)
+        taken_at, where = taken_at or exif_at, where or exif_where
+    return taken_at, where

@@ -26,6 +26,7 @@ from ..refusals import Invalid
 from ..selectors.complaints import provider_on
 from ..selectors.inspections import active_checklist
 from .abandonment import PHOTO_EXTENSIONS, photo_type
+from .exif import photo_facts
 
 NOTE_MAX_CHARS = 2000
 ITEM_NOTE_MAX_CHARS = 300
@@ -135,11 +136,12 @@ def _scores(items: list[ChecklistItem], scores: Mapping) -> list[tuple[Checklist
 
 def inspection_record(*, user, estate_id: int, scores: Mapping, inspected_on: datetime.date | None = None,
                       note: str = "", photos: Sequence = (), location: Point | None = None,
-                      accuracy_m: float | None = None) -> Inspection:
+                      accuracy_m: float | None = None, photo_meta: Sequence = ()) -> Inspection:
     """Record one inspection of an estate in the user's area, scored with the district's checklist in use.
 
     Raises Forbidden (role), NotFound (estate outside the user's area) or InspectionInvalid (a score out of range,
     an item missing, a photo that is not an image, a date in the future). Nothing is stored unless all succeeds.
+    `photo_meta`: the phone's {"taken_at", "lon", "lat"} per photo, in the order of `photos`.
     """
     require(user, Inspection, ADD)
     today = timezone.localdate()
@@ -179,9 +181,13 @@ def inspection_record(*, user, estate_id: int, scores: Mapping, inspected_on: da
                 for item, score, item_note in rows
             ])
             item_ids = {item.pk for item in items}
-            for data, content_type, item_id in checked:
+            for i, (data, content_type, item_id) in enumerate(checked):
+                taken_at, where = photo_facts(photo_meta[i] if i < len(photo_meta) else None, data, content_type)
                 row = InspectionPhoto(inspection=inspection, content_type=content_type, size=len(data),
-                                      item_id=item_id if item_id in item_ids else None)
+                                      item_id=item_id if item_id in item_ids else None,
+                                      location=Point(*where, srid=4326) if where else None)
+                if taken_at is not None:
+                    row.taken_at = taken_at
                 row.file.save(f"{uuid.uuid4().hex}.{PHOTO_EXTENSIONS[content_type]}", ContentFile(data), save=False)
                 written.append(row.file.name)
                 row.save()

@@ -62,12 +62,20 @@ function formOf(item) {
   for (const [name, value] of Object.entries(item.fields)) {
     if (value !== null && value !== undefined && value !== "") form.append(name, value);
   }
-  const meta = [];
+  // When and where each photo was taken (a canvas drops EXIF): for a report a list in the files' order; for another
+  // record an object keyed "<field>#<n>", the n-th file of that field (inspections: photo_<item>; steps: attachments).
+  const list = [];
+  const byField = {};
+  const counts = {};
   for (const photo of item.photos || []) {
-    form.append(photo.field || "photos", photo.blob, photo.name); // inspections: photo_<item>; steps: attachments
-    meta.push({ taken_at: photo.takenAt, lon: photo.lon, lat: photo.lat });
+    const field = photo.field || "photos";
+    form.append(field, photo.blob, photo.name);
+    const facts = { taken_at: photo.takenAt, lon: photo.lon, lat: photo.lat };
+    list.push(facts);
+    counts[field] = (counts[field] || 0) + 1;
+    byField[`${field}#${counts[field] - 1}`] = facts;
   }
-  if (meta.length && !item.url) form.append("photo_meta", JSON.stringify(meta)); // reports keep capture time and place
+  if (list.length) form.append("photo_meta", JSON.stringify(item.url ? byField : list));
   return form;
 }
 
