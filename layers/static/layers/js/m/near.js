@@ -48,9 +48,20 @@ export function createNear(config, { onPick }) {
     }
   }
 
+  /** The user's position and its accuracy on the map (once both exist); the first fix centres the map. */
   function drawMe() {
     if (!map || !position) return;
-    drawMe();
+    const latlng = [position.lat, position.lon];
+    if (!me) {
+      me = L.circleMarker(latlng, { radius: 7, color: "#fff", weight: 2, fillColor: "#1a73e8", fillOpacity: 1 })
+        .addTo(map);
+      meCircle = L.circle(latlng, { radius: position.accuracy, color: "#1a73e8", weight: 1, fillOpacity: 0.1 })
+        .addTo(map);
+      if (!pendingView) map.setView(latlng, 17);
+    } else {
+      me.setLatLng(latlng);
+      meCircle.setLatLng(latlng).setRadius(position.accuracy);
+    }
   }
 
   /** The map, its street outline, tiles, the user's position and the tappable buildings; loaded once. */
