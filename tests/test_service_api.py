@@ -3,9 +3,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
-from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Polygon
-from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
 
@@ -135,26 +133,20 @@ def test_end_a_contract_and_its_errors():
     assert Estate.objects.with_service_status(f.d("2025-02-01")).get(pk=es[0].pk).service_status == "none"
 
 
-def test_worklist_endpoint_pages_counts_and_map_ids():
+def test_worklist_endpoint_pages_counts_and_features():
     response = client().get("/api/service/worklists/uncovered/?per_page=5&page=2")
     assert response.status_code == 200
     data = response.json()
     assert data["page"] == 2 and len(data["rows"]) == 5 and data["count"] == data["counts"]["uncovered"]
     assert set(data["counts"]) == {"uncovered", "renovated", "abandoned"}
-    # For the map: the ids of the whole list and its extent, no outlines (the page draws them from the tiles).
-    assert len(data["ids"]) == len(set(data["ids"])) == data["count"] and "features" not in data
-    assert [r["id"] for r in data["rows"]] == data["ids"][5:10] and data["ids_truncated"] is False
-    extents = Estate.objects.filter(pk__in=data["ids"]).aggregate(e=Extent("geom"))["e"]
-    assert data["bbox"] == pytest.approx(list(extents), abs=1e-5)
-    for r in data["rows"]:
-        assert r["bbox"] == pytest.approx(list(Estate.objects.get(pk=r["id"]).geom.extent), abs=1e-5)
+    assert data["features"]["type"] == "FeatureCollection" and len(data["features"]["features"]) == data["count"]
     assert client().get("/api/service/worklists/nonsense/").status_code == 404
     assert client().get("/api/service/worklists/uncovered/?date=tomorrow").status_code == 400
     assert client().get("/api/service/worklists/uncovered/?street=999999999").status_code == 404
 
 
 def test_worklist_in_one_statement_matches_each_list_read_alone():
-    # The page past the last is the last page; the tab counts are each list's own count, the map ids its rows.
+    # The page past the last is the last page; the tab counts are each list's own count, the features its rows.
     per_page = 7
     for name in ("uncovered", "renovated", "abandoned"):
         data = client().get(f"/api/service/worklists/{name}/?per_page={per_page}&page=99999").json()
@@ -162,12 +154,11 @@ def test_worklist_in_one_statement_matches_each_list_read_alone():
         assert data["page"] == data["pages"] == -(-data["count"] // per_page)
         assert len(data["rows"]) == data["count"] - (data["pages"] - 1) * per_page
         first = client().get(f"/api/service/worklists/{name}/?per_page=200").json()
-        assert first["ids"][:len(first["rows"])] == [r["id"] for r in first["rows"]]
-        households = Estate.objects.filter(pk__in=first["ids"]).aggregate(n=Sum("households"))["n"]
-        assert first["households"] == households
+        assert [f["id"] for f in first["features"]["features"]][:len(first["rows"])] == [r["id"] for r in first["rows"]]
+        assert first["households"] == sum(f["properties"]["households"] for f in first["features"]["features"])
         for other, count in data["counts"].items():
             alone = client().get(f"/api/service/worklists/{other}/?features=0&per_page=200").json()
-            assert alone["count"] == count and alone["ids"] == [] and alone["bbox"] is None
+            assert alone["count"] == count and alone["features"]["features"] == []
 
 
 def test_street_office_worklist_and_estates_are_limited_to_its_street():

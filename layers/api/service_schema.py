@@ -122,8 +122,7 @@ class WorklistQuery(serializers.Serializer):
     date = DateParam(required=False, help_text="State on this date (default today).")
     page = WholeNumber(required=False)
     per_page = WholeNumber(required=False, help_text=f"Default {PER_PAGE}, max {MAX_PER_PAGE}.")
-    features = serializers.BooleanField(required=False, default=True,
-                                        help_text="0: without the ids and extent of the whole list (default 1).")
+    features = serializers.BooleanField(required=False, default=True, help_text="0: no map features (default 1).")
 
 
 class CandidatesQuery(serializers.Serializer):
@@ -198,8 +197,25 @@ class WorklistRowSerializer(serializers.Serializer):
     status = literal("none", "self_governed", "caretaker", "enterprise")
     detail = serializers.CharField(allow_null=True, help_text="Completed renovation projects, or abandoned buildings.")
     buildings = serializers.IntegerField(help_text="Abandoned buildings without a caretaker (list `abandoned`).")
-    bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4,
-                                 help_text="The estate's [west, south, east, north], to show it on the map.")
+
+
+class WorklistFeaturePropertiesSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    households = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class WorklistFeatureSerializer(serializers.Serializer):
+    type = literal("Feature")
+    id = serializers.IntegerField()
+    geometry = GeometrySerializer()
+    properties = WorklistFeaturePropertiesSerializer()
+
+
+class WorklistCollectionSerializer(serializers.Serializer):
+    type = literal("FeatureCollection")
+    features = WorklistFeatureSerializer(many=True)
 
 
 class WorklistCountsSerializer(serializers.Serializer):
@@ -220,12 +236,8 @@ class WorklistSerializer(serializers.Serializer):
     pages = serializers.IntegerField()
     per_page = serializers.IntegerField()
     rows = WorklistRowSerializer(many=True)
-    ids = serializers.ListField(child=serializers.IntegerField(),
-                                help_text="The whole list's estates in its order (up to 20,000; empty with features=0): "
-                                          "the map draws them from the estate vector tiles.")
-    bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4, allow_null=True,
-                                 help_text="[west, south, east, north] of the whole list; null when empty or features=0.")
-    ids_truncated = serializers.BooleanField()
+    features = WorklistCollectionSerializer(help_text="The whole list (up to 5,000 estates), simplified, for the map.")
+    features_truncated = serializers.BooleanField()
     counts = WorklistCountsSerializer(help_text="Estates on each worklist (same street and date).")
 
 

@@ -48,7 +48,7 @@ def kind(url: str) -> str:
 
 
 RESOURCES = """() => [performance.getEntriesByType("navigation")[0], ...performance.getEntriesByType("resource")]
-    .map((e) => [e.name, e.decodedBodySize, e.responseEnd, e.duration])"""
+    .map((e) => [e.name, e.decodedBodySize, e.responseEnd])"""
 
 
 def measure(browser, base: str, session: dict, path: str) -> dict:
@@ -68,7 +68,7 @@ def measure(browser, base: str, session: dict, path: str) -> dict:
     resources = page.evaluate(RESOURCES)
     elapsed = max(r[2] for r in resources) / 1000
     data = []
-    for url, size, _, _ in resources:
+    for url, size, _ in resources:
         if kind(url) == "static":
             continue
         body = context.request.get(url).body()
@@ -85,9 +85,6 @@ def measure(browser, base: str, session: dict, path: str) -> dict:
         "by_kind": {k: sum(b[1] for b in data if b[0] == k) for k in ("html", "api", "tiles")},
         "static": sum(r[1] for r in resources if kind(r[0]) == "static"),
         "largest": sorted(data, key=lambda b: -b[1])[:3],
-        # Where the time goes: each request's duration (request start to response end), summed by kind.
-        "busy": {k: sum(r[3] for r in resources if kind(r[0]) == k) / 1000 for k in ("html", "api", "tiles")},
-        "slowest": sorted(((r[3] / 1000, r[0]) for r in resources if kind(r[0]) != "static"), reverse=True)[:3],
     }
 
 
@@ -194,11 +191,6 @@ def main():
                       f"({each}) | {r['static'] / 1024:,.0f} KB |")
                 for _, size, _, url in r["largest"]:
                     print(f"|   largest | | | {size / 1024:,.0f} KB | | {url.replace(base, '')} | |")
-                busy = r["busy"]
-                print(f"|   requests' durations, summed | | | | | html {busy['html']:.2f} s, api {busy['api']:.2f} s, "
-                      f"tiles {busy['tiles']:.2f} s | |")
-                for seconds, url in r["slowest"]:
-                    print(f"|   slowest | | | | | {seconds:.2f} s {url.replace(base, '')} | |")
             browser.close()
     finally:
         TakeoverPlan.objects.filter(pk__in=[p.pk for p in plans.values()]).delete()

@@ -1,8 +1,7 @@
 """Benchmark (not a test): p50/p95 of the worklist endpoints (/api/…/service/worklists/<name>/) on the dev database.
 
 In-process Django test client (no HTTP server), logged in as the demo planner (whole district) and a street office
-(one street), every list with its default page and the ids and extent of the whole list for the map, as the service page asks
-(the map draws them from the estate vector tiles). Prints the answer's size too. Reads only; run after
+(one street), every list with its default page and map features, as the service page asks. Reads only; run after
 `manage.py load_demo --scale medium`. Target: p50 < 150 ms per request.
 
     .venv/bin/python tests/benchmarks/bench_worklists.py [--repeat 20] [--users planner street-230112001]
@@ -55,11 +54,8 @@ def worklist_figures(repeat=20, users=None, out=print):
             url = reverse("api:worklist-detail", args=[name])
             (p50, p95), body = measure(client, url, repeat)
             results.append((username, name, p50, p95, body["count"]))
-            # Older answers carried GeoJSON features instead of ids (to compare with a checkout of that code).
-            on_map = len(body["ids"]) if "ids" in body else len(body["features"]["features"])
-            size = len(client.get(url).content)
             out(f"{username:<18} {name:<10} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
-                f"({body['count']} estates, {on_map} on the map, {size / 1024:.0f} KB)")
+                f"({body['count']} estates, {len(body['features']['features'])} features)")
     return results
 
 
@@ -78,7 +74,6 @@ def main():
         print(f"estates: {cursor.fetchone()[0]}, runs: {args.repeat}")
     results = worklist_figures(args.repeat, args.users)
     p50s = [r[2] for r in results]
-    print(f"load average {open('/proc/loadavg').read().split()[0]}")
     print(f"worst p50 {max(p50s):.1f} ms, median of p50s {statistics.median(p50s):.1f} ms (target < 150 ms)")
 
 

@@ -48,51 +48,24 @@ function setup(map) {
   });
   // The status colours of the estates, from the same config as the map's styles (views/map.py STATUS_COLOURS).
   renderLegend(document.getElementById("service-legend"), config, layers);
-  // The list on the map: the estate vector tiles the page already loads (same URLs, so the browser's cache answers),
-  // drawing only the estates whose ids the worklist answer names. The answer carries no outlines.
-  const estatesDef = config.layers.find((def) => def.id === "estates");
-  const worklistMinZoom = (estatesDef ? estatesDef.minZoom : 12) - 0.5;
-  let listed = new Set(); // the ids of the list shown
-  let listedKey = "";
-  const names = new Map(); // id → name, from the rows read (the tiles carry names from zoom 14 only)
-  let target = null; // the estate of the assignment form, outlined on the list
-  const worklistLayer = L.vectorGrid.protobuf(fillTemplate(config.tileUrl, { layer: "estates" }), {
+  const worklistLayer = L.geoJSON(null, {
     pane: createPane(map, "worklist"),
-    rendererFactory: L.svg.tile,
-    interactive: true,
-    minZoom: worklistMinZoom,
-    maxZoom: map.getMaxZoom(),
-    vectorTileLayerStyles: { estates: (props, zoom) => (listed.has(props.id) ? (zoom < 14 ? WORKLIST_STYLE_FAR : WORKLIST_STYLE) : []) },
-    getFeatureId: (feature) => feature.properties.id,
-    attribution: "",
+    style: () => worklistStyle(),
+    onEachFeature(feature, layer) {
+      layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true });
+      layer.on("click", (e) => L.DomEvent.stopPropagation(e));
+      layer.on("click", singleClick(map, (e) => {
+        openFeaturePopup(map, config, "estate", feature.properties.id, e.latlng, {
+          actions: (kind, estateId, data) => estateActions(estateId, data.title),
+        });
+      }));
+    },
   }).addTo(map);
   map.getPane("geoapp-worklist").style.zIndex = "405";
-  worklistLayer.bindTooltip((layer) => textLines((layer.properties && (layer.properties.name || names.get(layer.properties.id))) || ""),
-    { sticky: true });
-  worklistLayer.on("click", singleClick(map, (e) => {
-    const props = e.layer && e.layer.properties;
-    if (!props) return;
-    openFeaturePopup(map, config, "estate", props.id, e.latlng, {
-      actions: (kind, estateId, data) => estateActions(estateId, data.title),
-    });
-  }));
-  function showList(ids) {
-    const key = ids.join(",");
-    if (key === listedKey) return;
-    listedKey = key;
-    listed = new Set(ids);
-    document.body.dataset.worklistShown = String(listed.size);
-    // The tiles again (from the browser's cache), styled for the new list. Not redraw(): at a half zoom Leaflet 1.9
-    // would ask for /tiles/…/14.5/… (layers.js setTileUrl); re-adding the layer resets its view.
-    if (map.hasLayer(worklistLayer)) {
-      map.removeLayer(worklistLayer);
-      map.addLayer(worklistLayer);
-    }
+  function worklistStyle() {
+    return map.getZoom() < 14 ? WORKLIST_STYLE_FAR : WORKLIST_STYLE;
   }
-  function fitList(bounds) {
-    map.fitBounds(bounds, FIT);
-    if (map.getZoom() < worklistMinZoom) map.setZoom(worklistMinZoom, { animate: false });
-  }
+  map.on("zoomend", () => worklistLayer.setStyle(worklistStyle()));
   const candidateLayer = L.featureGroup().addTo(map);
   const targetLayer = L.featureGroup().addTo(map);
 
@@ -117,11 +90,10 @@ function setup(map) {
     return api(apiConfig, worklistUrl())
       .then((data) => {
         render(data);
-        for (const item of data.rows) names.set(item.id, item.name);
-        showList(data.ids);
+        worklistLayer.clearLayers();
+        worklistLayer.addData(data.features);
         worklistLayer.addTo(map);
-        const bounds = bboxToBounds(data.bbox);
-        if (fit && bounds) fitList(bounds);
+        if (fit && data.features.features.length) map.fitBounds(worklistLayer.getBounds(), FIT);
       })
       .catch((error) => {
         summaryEl.textContent = error.message || S.loadFailed;
@@ -161,7 +133,7 @@ function setup(map) {
   function row(item) {
     const status = config.strings.statuses[item.status] || item.status;
     const actions = el("div", { class: "service__row-actions" },
-      el("button", { type: "button", class: "btn-link", "data-action": "show", text: S.showOnMap, onclick: () => showEstate(item) }),
+      el("button", { type: "button", class: "btn-link", "data-action": "show", text: S.showOnMap, onclick: () => showEstate(item.id) }),
       service.canAssign ? el("button", { type: "button", class: "btn-link", "data-action": "assign", text: S.assign,
         onclick: () => openForm({ estate: { id: item.id, name: item.name } }) }) : null,
       el("button", { type: "button", class: "btn-link", "data-action": "nearby", text: S.nearby,
@@ -180,13 +152,15 @@ function setup(map) {
       actions);
   }
 
-  function showEstate(item) {
-    const bounds = bboxToBounds(item.bbox);
-    if (!bounds) return;
-    map.fitBounds(bounds, FIT);
-    openFeaturePopup(map, config, "estate", item.id, bounds.getCenter(), {
-      actions: (kind, estateId, data) => estateActions(estateId, data.title),
-    });
+  function showEstate(id) {
+    const found = [];
+    worklistLayer.eachLayer((layer) => { if (layer.feature.properties.id === id) found.push(layer); });
+    if (found.length) {
+      map.fitBounds(found[0].getBounds(), FIT);
+      openFeaturePopup(map, config, "estate", id, found[0].getBounds().getCenter(), {
+        actions: (kind, estateId, data) => estateActions(estateId, data.title),
+      });
+    }
   }
 
   document.getElementById("worklist-tabs").addEventListener("click", (event) => {
@@ -234,7 +208,6 @@ function setup(map) {
     card.replaceChildren();
     candidateLayer.clearLayers();
     targetLayer.clearLayers();
-    clearTarget();
     clearSelection();
     worklistLayer.addTo(map);
   }
@@ -415,25 +388,17 @@ function setup(map) {
   }
 
   function highlightTarget(id) {
-    if (!listed.has(id)) return; // not on this list (e.g. opened from the candidates): keep what is drawn
-    clearTarget();
+    const found = [];
+    worklistLayer.eachLayer((layer) => { if (layer.feature.properties.id === id) found.push(layer.feature); });
+    if (!found.length) return; // not on this list (e.g. opened from the candidates): keep what is drawn
     targetLayer.clearLayers();
-    target = id;
-    worklistLayer.setFeatureStyle(id, SELECTED_STYLE);
-    card.dataset.targetEstate = String(id);
-  }
-
-  function clearTarget() {
-    if (target !== null) worklistLayer.resetFeatureStyle(target);
-    target = null;
-    delete card.dataset.targetEstate;
+    targetLayer.addLayer(L.geoJSON(found[0], { style: () => SELECTED_STYLE, interactive: false }));
   }
 
   // ---- nearby candidates -----------------------------------------------------------------------------------
   function openCandidates(id) {
     clearSelection();
     candidateLayer.clearLayers();
-    clearTarget();
     map.removeLayer(worklistLayer); // the candidates' territories are easier to read without the list's outlines
     showCard("candidates", header(S.nearby), el("p", { text: S.loading }));
     return api(apiConfig, fillTemplate(service.urls.candidates, { id }))
