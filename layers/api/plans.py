@@ -131,7 +131,7 @@ def plans(request):
 
 @extend_schema(operation_id="plan_retrieve", tags=["plans"],
                methods=["GET"], summary="One plan with its bundles as GeoJSON (easy first)",
-               parameters=[VIEW_PARAMETER], responses={200: PLAN, 403: ERROR, 404: ERROR})
+               parameters=[VIEW_PARAMETER], responses={200: PLAN, 400: ERROR, 403: ERROR, 404: ERROR})
 @extend_schema(operation_id="plan_discard", tags=["plans"],
                methods=["DELETE"], summary="Discard a draft plan (kept, read-only)",
                parameters=[OpenApiParameter("version", int, required=True), VIEW_PARAMETER],
@@ -240,7 +240,7 @@ def plan_versions(request, pk):
 @extend_schema(operation_id="plan_export_geojson", tags=["plans"],
                summary="The plan as GeoJSON: one feature per bundle (per=bundle) or per estate (per=estate)",
                parameters=[OpenApiParameter("per", str, enum=["bundle", "estate"], required=False)],
-               responses={(200, "application/geo+json"): OpenApiTypes.OBJECT, 403: ERROR, 404: ERROR})
+               responses={(200, "application/geo+json"): OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 404: ERROR})
 @api_view(["GET"])
 def export_geojson(request, pk):
     plan = reads.plan_get(user=request.user, pk=pk)
