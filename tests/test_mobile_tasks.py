@@ -16,15 +16,9 @@ from layers.services.complaint_steps import complaint_step
 from layers.services.complaints import complaint_create
 
 from .factories import JPEG
+from .test_mobile import media  # noqa: F401 (autouse: photos under tmp_path, English messages)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    settings.LANGUAGE_CODE = "en"
-    return tmp_path
 
 
 def login(user) -> Client:

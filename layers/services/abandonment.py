@@ -19,7 +19,6 @@ from django.db.models import FloatField
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -113,20 +112,11 @@ def _check_photos(photos: Sequence) -> list[CheckedPhoto]:
     return checked
 
 
-def _photo_meta(meta, count: int) -> list[tuple[datetime.datetime | None, Point | None]]:
-    """(taken_at, where) for each photo from the phone's photo_meta list; missing entries are (None, None)."""
+def _photo_meta(meta, count: int) -> list:
+    """The phone's photo_meta entry ({"taken_at", "lon", "lat"}) for each photo, None where it sent none."""
     if not isinstance(meta, (list, tuple)):
         raise ReportInvalid(_("photo_meta must be a list, one entry per photo."), field="photo_meta")
-    out = []
-    for i in range(count):
-        entry = meta[i] if i < len(meta) and isinstance(meta[i], dict) else {}
-        taken_at = parse_datetime(str(entry.get("taken_at") or "")) if entry.get("taken_at") else None
-        lon, lat = entry.get("lon"), entry.get("lat")
-        where = None
-        if isinstance(lon, (int, float)) and isinstance(lat, (int, float)) and -180 <= lon <= 180 and -90 <= lat <= 90:
-            where = Point(float(lon), float(lat), srid=4326)
-        out.append((taken_at, where))
-    return out
+    return [meta[i] if i < len(meta) else None for i in range(count)]
 
 
 def _reportable_building(*, user, building_id: int) -> Building:
@@ -238,14 +228,11 @@ def abandonment_report_create(
                 accuracy_m=accuracy_m if reporter_location is not None else None,
                 distance_m=_distance_m(building, reporter_location),
             )
-            for photo, (taken_at, where) in zip(checked, meta):
-                if taken_at is None or where is None:
-                    # No photo_meta (the desktop page uploads the camera's file): the camera's EXIF says it.
-                    exif_at, exif_where = photo_facts(None, photo.data, photo.content_type)
-                    taken_at = taken_at or exif_at
-                    where = where or (Point(*exif_where, srid=4326) if exif_where else None)
+            for photo, entry in zip(checked, meta):
+                # The phone's fields, else (the desktop page uploads the camera's file) the camera's EXIF.
+                taken_at, where = photo_facts(entry, photo.data, photo.content_type)
                 row = AbandonmentPhoto(report=report, content_type=photo.content_type, size=len(photo.data),
-                                       taken_at=taken_at, location=where)
+                                       taken_at=taken_at, location=Point(*where, srid=4326) if where else None)
                 name = f"{uuid.uuid4().hex}.{PHOTO_EXTENSIONS[photo.content_type]}"
                 row.image.save(name, ContentFile(photo.data), save=False)
                 written.append(row.image.name)

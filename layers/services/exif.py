@@ -11,6 +11,7 @@ import logging
 
 import exifread
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 # ExifRead logs every oddity of a camera's file at WARNING; an unreadable block here only means "no date, no place".
 logging.getLogger("exifread").setLevel(logging.ERROR)
@@ -68,8 +69,8 @@ def phone_fields(entry) -> tuple[datetime.datetime | None, tuple[float, float] |
     taken_at = None
     if entry.get("taken_at"):
         try:
-            taken_at = datetime.datetime.fromisoformat(str(entry["taken_at"]).replace("Z", "+00:00"))
-        except ValueError:
+            taken_at = parse_datetime(str(entry["taken_at"]))
+        except ValueError:  # well-formed but impossible (month 13)
             taken_at = None
         if taken_at is not None and timezone.is_naive(taken_at):
             taken_at = timezone.make_aware(taken_at)
