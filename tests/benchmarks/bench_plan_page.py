@@ -48,7 +48,7 @@ def kind(url: str) -> str:
 
 
 RESOURCES = """() => [performance.getEntriesByType("navigation")[0], ...performance.getEntriesByType("resource")]
-    .map((e) => [e.name, e.decodedBodySize, e.responseEnd])"""
+    .map((e) => [e.name, e.decodedBodySize, e.responseEnd, e.startTime, e.responseStart])"""
 
 
 def measure(browser, base: str, session: dict, path: str) -> dict:
@@ -67,8 +67,11 @@ def measure(browser, base: str, session: dict, path: str) -> dict:
     # data again in the same session and compressing it.
     resources = page.evaluate(RESOURCES)
     elapsed = max(r[2] for r in resources) / 1000
+    if os.environ.get("BENCH_WATERFALL"):
+        for url, size, end, start, first_byte in sorted(resources, key=lambda r: r[3]):
+            print(f"  {start:7.0f} {first_byte:7.0f} {end:7.0f} {size / 1024:7.1f} KB  {url.replace(base, '')[:90]}")
     data = []
-    for url, size, _ in resources:
+    for url, size, *_ in resources:
         if kind(url) == "static":
             continue
         body = context.request.get(url).body()
