@@ -25,6 +25,22 @@ import time
 from django.conf import settings
 
 COOKIE = "geoapp_tile_scope"
+EDGE_HEADER = "X-Tile-Edge"  # nginx sends the edge secret in it on the tile requests it caches (nginx.conf)
+
+
+def edge_cache_control(header: str | None) -> str | None:
+    """The Cache-Control of a tile answered to the tile cache itself (the edge secret in EDGE_HEADER), else None.
+
+    nginx keeps the tile TILE_EDGE_FRESH seconds; for TILE_EDGE_STALE seconds more it answers the tile it holds at
+    once and asks the app in the background (`stale-while-revalidate`, `proxy_cache_background_update`): a 304 from
+    the tile's data version, or the new tile. So a viewer of another scope than the editor's gets a tile at most
+    FRESH + STALE seconds older than the data; the editor's scope gets the new one at once (routing.py's pin passes
+    the cache and the answer replaces the entry). nginx hides this header from the browser and sends the browser's
+    (layers/tiles/serve.py CACHE_CONTROL, 30 s) instead."""
+    secret = getattr(settings, "TILE_EDGE_SECRET", "")
+    if not secret or not header or not hmac.compare_digest(header.encode(), secret.encode()):
+        return None
+    return f"max-age={settings.TILE_EDGE_FRESH}, stale-while-revalidate={settings.TILE_EDGE_STALE}"
 
 
 def scope_token(viewer) -> str:

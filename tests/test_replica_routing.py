@@ -7,6 +7,7 @@ shows the old data, and the tests can tell where each read went."""
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
@@ -259,3 +260,36 @@ def test_no_scope_cookie_on_tiles_nor_without_a_secret(settings):
     fresh = client.get("/").cookies[tile_edge.COOKIE].value
     client.cookies[tile_edge.COOKIE] = fresh
     assert tile_edge.COOKIE not in client.get("/").cookies  # still good: not set again
+
+
+# What the tile cache is told about freshness (geoapp/tile_edge.py edge_cache_control, scripts/cluster/nginx.conf).
+
+def test_only_the_tile_cache_is_told_to_keep_a_tile_and_revalidate_it_in_the_background(settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.TILE_EDGE_SECRET = "s" * 32
+    settings.TILE_EDGE_FRESH, settings.TILE_EDGE_STALE = 2, 7
+    client = Client()
+    client.force_login(User.objects.get(username="planner"))
+    path = area_tile(ManagementArea.objects.order_by("pk").first())
+    cookie = client.cookies["sessionid"].value
+    edge = "max-age=2, stale-while-revalidate=7"
+    # Both paths (the Django view and the lean lane), first answer and 304 (nginx revalidates with the ETag).
+    assert client.get(path, HTTP_X_TILE_EDGE="s" * 32)["Cache-Control"] == edge
+    status, headers, _ = call_lane(path, cookie, HTTP_X_TILE_EDGE="s" * 32)
+    assert status == 200 and headers["Cache-Control"] == edge
+    status, headers, _ = call_lane(path, cookie, HTTP_X_TILE_EDGE="s" * 32, HTTP_IF_NONE_MATCH=headers["ETag"])
+    assert status == 304 and headers["Cache-Control"] == edge
+    # A browser — without the header, with a guessed one, or with no cache in front at all — gets its own.
+    assert client.get(path)["Cache-Control"] == serve.CACHE_CONTROL
+    assert call_lane(path, cookie, HTTP_X_TILE_EDGE="guess")[1]["Cache-Control"] == serve.CACHE_CONTROL
+    settings.TILE_EDGE_SECRET = ""
+    assert call_lane(path, cookie, HTTP_X_TILE_EDGE="")[1]["Cache-Control"] == serve.CACHE_CONTROL
+
+
+def test_nginx_hands_browsers_the_apps_own_cache_control_and_never_passes_a_clients_edge_header():
+    conf = (Path(__file__).resolve().parent.parent / "scripts" / "cluster" / "nginx.conf").read_text()
+    assert f'add_header Cache-Control "{serve.CACHE_CONTROL}" always;' in conf
+    assert "proxy_hide_header Cache-Control;" in conf and "proxy_cache_background_update on;" in conf
+    server, tiles = conf.split("location /tiles/", 1)
+    assert 'proxy_set_header X-Tile-Edge "";' in server  # every other location: a client's header is dropped
+    assert 'proxy_set_header X-Tile-Edge "@EDGE_SECRET@";' in tiles.split("location /", 1)[0]

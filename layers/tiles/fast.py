@@ -74,7 +74,7 @@ class TileLane:
     def __init__(self, app):
         self.app = app
         self.sessions: dict[str, tuple[str, int, str]] = {}  # key → (session data, user id, password hash)
-        self.headers = [("Cache-Control", serve.CACHE_CONTROL), ("Vary", "Cookie, Accept-Encoding")]
+        self.headers = [("Vary", "Cookie, Accept-Encoding")]
         if settings.SECURE_CONTENT_TYPE_NOSNIFF:
             self.headers.append(("X-Content-Type-Options", "nosniff"))
         if settings.SECURE_REFERRER_POLICY:
@@ -182,7 +182,8 @@ class TileLane:
         answer = serve.answer(layer=layer, z=z, x=x, y=y, on=on, viewer=viewer,
                               if_none_match=environ.get("HTTP_IF_NONE_MATCH"), version=version)
         etag, body, coding = serve.encoded(answer, environ.get("HTTP_ACCEPT_ENCODING"))
-        headers = [("ETag", etag), *self.headers]
+        headers = [("ETag", etag), ("Cache-Control", serve.cache_control(environ.get("HTTP_X_TILE_EDGE"))),
+                   *self.headers]
         if self.hsts and is_secure:
             headers.append(("Strict-Transport-Security", self.hsts))
         if answer.status == 304:

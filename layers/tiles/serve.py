@@ -37,6 +37,7 @@ from django.core.cache import InvalidCacheBackendError, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connections
 
+from geoapp import tile_edge
 from geoapp.routing import read_alias
 
 from ..compression import BROTLI_QUALITY, accepts
@@ -45,7 +46,13 @@ from ..permissions import LOCATE, VIEW, inlined, scope_sql
 from .registry import TileLayer
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
-CACHE_CONTROL = "private, max-age=30, must-revalidate"
+CACHE_CONTROL = "private, max-age=30, must-revalidate"  # the browser's; the tile cache's: tile_edge.py
+
+
+def cache_control(edge_header: str | None) -> str:
+    """The tile's Cache-Control: the tile cache's when the request comes from it (geoapp/tile_edge.py), else the
+    browser's."""
+    return tile_edge.edge_cache_control(edge_header) or CACHE_CONTROL
 CACHE_MAX_TILE_BYTES = 256 * 1024
 # TILE_CACHE_ENTRIES=0 turns the server-side cache off (the benchmark measures the cold path with it).
 CACHE_ENTRIES = int(getattr(settings, "TILE_CACHE_ENTRIES", os.environ.get("TILE_CACHE_ENTRIES", "1000")))

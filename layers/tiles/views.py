@@ -10,6 +10,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from geoapp import tile_edge
+
 from .. import catalogue
 from ..params import date_param
 from ..refusals import Invalid, NotFound
@@ -36,7 +38,7 @@ def parse_date(value: str | None) -> datetime.date | None:
         return None
 
 
-def tile_response(answer: serve.Answer, accept_encoding: str | None = None) -> HttpResponse:
+def tile_response(answer: serve.Answer, accept_encoding: str | None = None, edge: str | None = None) -> HttpResponse:
     etag, body, coding = serve.encoded(answer, accept_encoding)
     if answer.status == 304:
         response = HttpResponseNotModified()
@@ -45,7 +47,7 @@ def tile_response(answer: serve.Answer, accept_encoding: str | None = None) -> H
         if coding:
             response["Content-Encoding"] = coding
     response["ETag"] = etag
-    response["Cache-Control"] = serve.CACHE_CONTROL
+    response["Cache-Control"] = serve.cache_control(edge)
     patch_vary_headers(response, ("Accept-Encoding",))
     return response
 
@@ -68,4 +70,4 @@ def tile(request, layer, z, x, y):
     return tile_response(serve.answer(
         layer=tile_layer, z=z, x=x, y=y, on=on, viewer=serve.Viewer.of(request.user),
         if_none_match=request.headers.get("If-None-Match"),
-    ), request.headers.get("Accept-Encoding"))
+    ), request.headers.get("Accept-Encoding"), request.headers.get(tile_edge.EDGE_HEADER))

@@ -32,6 +32,7 @@ import argparse
 import csv
 import datetime
 import io
+import itertools
 import json
 import math
 import os
@@ -63,6 +64,8 @@ IMPORT_ROWS = 40
 BUILDINGS_PER_STREET = 400
 IMPORT_PAUSE = (10.0, 20.0)  # seconds between two imports of the importing user
 PHOTO_BYTES = 200 * 1024  # a phone photo after the browser's resize
+PROBE_RATE = 5  # tiles a second the viewer probe asks (ViewerProbe), going back and forth between
+PROBE_VIEWS = 2  # this many places of the map
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo12345")
 # What each kind may answer besides 2xx: a save of a version someone else saved first.
 EXPECTED = {"area_save": {409}}
@@ -423,6 +426,44 @@ class PlainClient:
         return response
 
 
+class ViewerProbe:
+    """One more viewer beside the load: the district official going back and forth between PROBE_VIEWS places of the
+    map (their tiles, each asked again every few seconds: warm tiles), one tile at a time, PROBE_RATE a second, from
+    this process with a plain requests client — what a user's browser gets from the front, without the queueing of
+    locust's own event loop (100 greenlets on a core shared with the servers add their wait to every time locust
+    measures: a tile that nginx served in under a millisecond, per its access log, took locust 50–150 ms at 100
+    users). Kinds `tiles_viewer` and `tiles_viewer_<cache status>`."""
+
+    def __init__(self, base_url: str, plan: DayPlan, report: DayReport):
+        import threading
+
+        account = next(a for a in plan.accounts["official"] if a.username != "city")
+        self.client = PlainClient(base_url, account, report, "viewer")
+        self.paths, self.report = tiles_of(plan.views["district"][:PROBE_VIEWS]), report
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        for path in itertools.cycle(self.paths):
+            if self.stopped.wait(1 / PROBE_RATE):
+                return
+            response = self.client.send("tiles_viewer", "GET", path, headers=self.client.tile_headers)
+            cache = response is not None and response.headers.get("X-Tile-Cache")
+            if cache:
+                kind = f"tiles_viewer_{cache.lower()}"
+                self.report.sent[kind] += 1
+                self.report.statuses[kind][response.status_code] += 1
+                self.report.latencies[kind].append(self.report.latencies["tiles_viewer"][-1])
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+
+
 def warm_up(base_url: str, plan: DayPlan) -> DayReport:
     """Every tile of the plan once per scope: the district's (official, planner), the city's, each street's."""
     report = DayReport()
@@ -607,7 +648,8 @@ def print_summary(result: dict, report: DayReport, problems: list[str]) -> None:
 
 def print_table(label: str, results: list[dict]) -> None:
     """One line per user count: the rate and p50/p95 of the main kinds (the table of docs/SCALING.md)."""
-    shown = ("tiles", "tiles_hit", "tiles_revalidated", "popup", "dashboard", "area_save", "report_create", "import_commit")
+    shown = ("tiles", "tiles_hit", "tiles_revalidated", "tiles_viewer", "tiles_viewer_hit", "popup", "dashboard",
+             "area_save", "report_create", "import_commit")
     header = ["setup", "users", "req/s", "errors", "lost"] + [f"{k} p50/p95" for k in shown]
     rows = [header]
     for r in results:
@@ -846,7 +888,18 @@ def main() -> int:
             log_in(base_url, plan)
             log(f"{label}: {count} users for {args.seconds:.0f} s (think {think[0]}–{think[1]} s)")
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            report = run_locust(base_url, plan, users=count, seconds=args.seconds, seed=args.seed + n, workdir=workdir)
+            viewer = DayReport()
+            with ViewerProbe(base_url, plan, viewer):
+                report = run_locust(base_url, plan, users=count, seconds=args.seconds, seed=args.seed + n,
+                                    workdir=workdir)
+            for kind in viewer.sent:  # the probe's own kinds, beside locust's (not in the request rate: total())
+                report.sent[kind] += viewer.sent[kind]
+                report.statuses[kind].update(viewer.statuses[kind])
+                report.latencies[kind] += viewer.latencies[kind]
+                report.bytes[kind] += viewer.bytes[kind]
+            report.failures += viewer.failures
+            report.server_errors += viewer.server_errors
+            report.unexpected += viewer.unexpected
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             problems = load_run.lost_updates(plan, report)
             result = summary(report, problems, count)
