@@ -195,6 +195,7 @@ def test_an_edit_reaches_another_scopes_cached_tile_within_its_fresh_and_stale_s
     time.sleep(2.1)  # past the second of freshness (nginx counts whole seconds): answered at once, asked behind
     stale = city.get(url)
     assert stale.headers["X-Tile-Cache"] == "STALE" and stale.content == cached.content
+    assert stale.headers["Connection"] == "close"  # the next tile does not wait for this one's background update
     while name not in {f["properties"].get("name") for f in features(city.get(url), "management_areas")}:
         assert time.monotonic() - saved_at < 1 + 10 + 2, "the edit did not reach the city's cached tile"
         time.sleep(0.2)

@@ -293,3 +293,4 @@ def test_nginx_hands_browsers_the_apps_own_cache_control_and_never_passes_a_clie
     server, tiles = conf.split("location /tiles/", 1)
     assert 'proxy_set_header X-Tile-Edge "";' in server  # every other location: a client's header is dropped
     assert 'proxy_set_header X-Tile-Edge "@EDGE_SECRET@";' in tiles.split("location /", 1)[0]
+    assert "keepalive_timeout 0;" in tiles.split("location /", 1)[0]  # a stale answer's update holds its connection
