@@ -284,7 +284,7 @@ def test_nearby_candidates_rank_by_distance_and_skip_the_black_list():
 
 def ids_on(name, **kw):
     wl = worklist_get(user=kw.pop("user", planner()), name=name, per_page=200, **kw)
-    return {row["id"] for row in wl.rows} | {f["id"] for f in wl.features["features"]}
+    return {row["id"] for row in wl.rows} | set(wl.ids)
 
 
 def test_uncovered_worklist_until_assigned():
@@ -341,7 +341,8 @@ def test_worklist_paging_and_totals_agree():
     assert first.pages == -(-first.count // 10)
     assert first.households == sum(r["households"] for r in everything.rows)
     assert [r["id"] for r in first.rows] == [r["id"] for r in everything.rows[:10]]
-    assert len(first.features["features"]) == first.count
+    # The map's ids: the whole list, in the list's order, whatever the page.
+    assert first.ids == [r["id"] for r in everything.rows] and len(first.ids) == first.count
 
 
 def test_daily_refresh_command_picks_up_contracts_that_start_later():

@@ -198,13 +198,13 @@ def test_demo_has_estates_of_the_cutoff_year_counted_as_old_and_listed_when_unco
                     .values_list("pk", flat=True))
     assert uncovered, "an uncovered estate of the cutoff year"
     listed = worklist_get(user=User.objects.get(username="planner"), name="uncovered", on=DEMO_TODAY, per_page=200,
-                          with_features=False)
+                          with_map=False)
     rows = {r["id"] for r in listed.rows}
     page = 1
     while listed.pages > page:
         page += 1
         rows |= {r["id"] for r in worklist_get(user=User.objects.get(username="planner"), name="uncovered",
-                                               on=DEMO_TODAY, per_page=200, page=page, with_features=False).rows}
+                                               on=DEMO_TODAY, per_page=200, page=page, with_map=False).rows}
     assert uncovered <= rows
 
 

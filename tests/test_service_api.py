@@ -3,8 +3,12 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Polygon
+from django.db import connection
+from django.db.models import Sum
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from layers.models import (
@@ -13,6 +17,7 @@ from layers.models import (
     Estate,
     ListStatus,
     RegisterChange,
+    RenovationProject,
     ServiceContract,
 )
 from layers.services.contracts import contracts_assign
@@ -133,20 +138,30 @@ def test_end_a_contract_and_its_errors():
     assert Estate.objects.with_service_status(f.d("2025-02-01")).get(pk=es[0].pk).service_status == "none"
 
 
-def test_worklist_endpoint_pages_counts_and_features():
+def test_worklist_endpoint_pages_counts_and_map_ids():
     response = client().get("/api/service/worklists/uncovered/?per_page=5&page=2")
     assert response.status_code == 200
     data = response.json()
     assert data["page"] == 2 and len(data["rows"]) == 5 and data["count"] == data["counts"]["uncovered"]
     assert set(data["counts"]) == {"uncovered", "renovated", "abandoned"}
-    assert data["features"]["type"] == "FeatureCollection" and len(data["features"]["features"]) == data["count"]
+    # For the map: the page's outlines, and the ids, names and extent of the whole list (the page draws the rest of
+    # the list from the estate tiles).
+    assert data["features"]["type"] == "FeatureCollection"
+    assert [f["id"] for f in data["features"]["features"]] == [r["id"] for r in data["rows"]]
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in data["features"]["features"])
+    assert len(data["ids"]) == len(set(data["ids"])) == data["count"] and data["ids_truncated"] is False
+    assert [r["id"] for r in data["rows"]] == data["ids"][5:10]
+    names = dict(Estate.objects.filter(pk__in=data["ids"]).values_list("pk", "name"))
+    assert data["names"] == [names[pk] for pk in data["ids"]]
+    extents = Estate.objects.filter(pk__in=data["ids"]).aggregate(e=Extent("geom"))["e"]
+    assert data["bbox"] == pytest.approx(list(extents), abs=1e-5)
     assert client().get("/api/service/worklists/nonsense/").status_code == 404
     assert client().get("/api/service/worklists/uncovered/?date=tomorrow").status_code == 400
     assert client().get("/api/service/worklists/uncovered/?street=999999999").status_code == 404
 
 
 def test_worklist_in_one_statement_matches_each_list_read_alone():
-    # The page past the last is the last page; the tab counts are each list's own count, the features its rows.
+    # The page past the last is the last page; the tab counts are each list's own count, the map ids its rows.
     per_page = 7
     for name in ("uncovered", "renovated", "abandoned"):
         data = client().get(f"/api/service/worklists/{name}/?per_page={per_page}&page=99999").json()
@@ -154,11 +169,41 @@ def test_worklist_in_one_statement_matches_each_list_read_alone():
         assert data["page"] == data["pages"] == -(-data["count"] // per_page)
         assert len(data["rows"]) == data["count"] - (data["pages"] - 1) * per_page
         first = client().get(f"/api/service/worklists/{name}/?per_page=200").json()
-        assert [f["id"] for f in first["features"]["features"]][:len(first["rows"])] == [r["id"] for r in first["rows"]]
-        assert first["households"] == sum(f["properties"]["households"] for f in first["features"]["features"])
+        assert first["ids"][:len(first["rows"])] == [r["id"] for r in first["rows"]]
+        households = Estate.objects.filter(pk__in=first["ids"]).aggregate(n=Sum("households"))["n"]
+        assert first["households"] == households
         for other, count in data["counts"].items():
             alone = client().get(f"/api/service/worklists/{other}/?features=0&per_page=200").json()
-            assert alone["count"] == count and alone["features"]["features"] == []
+            assert alone["count"] == count and alone["ids"] == alone["names"] == [] and alone["bbox"] is None
+            assert alone["features"]["features"] == []
+
+
+def counted_lists(queries) -> int:
+    """How many statements counted other worklists (worklist_counts' statement) among captured queries."""
+    return sum("(SELECT count(*)::int FROM (" in q["sql"] for q in queries)
+
+
+def test_tab_counts_are_remembered_on_the_data_version_and_counted_again_after_an_edit():
+    # A page turn or another tab does not count the other lists again while the data is the same (worklist_counts'
+    # memory, keyed by the data version read with the list); any write — here a completed renovation project —
+    # changes the version, and the counts are read again.
+    es = estates(3, build_year=1990)
+    c = client()
+    first = c.get("/api/service/worklists/uncovered/?per_page=1").json()
+    with CaptureQueriesContext(connection) as turn:
+        second = c.get("/api/service/worklists/uncovered/?per_page=1&page=2").json()
+    assert second["page"] == 2 and second["counts"] == first["counts"] and counted_lists(turn) == 0
+    with CaptureQueriesContext(connection) as tab:
+        renovated = c.get("/api/service/worklists/renovated/").json()
+    assert renovated["counts"] == first["counts"] and counted_lists(tab) == 0
+    RenovationProject.objects.create(estate=es[0], name="改造", items=["roof"], status="completed", start_year=2022,
+                                     end_year=2023)
+    with CaptureQueriesContext(connection) as after:
+        third = c.get("/api/service/worklists/uncovered/?per_page=1&page=2").json()
+    assert counted_lists(after) == 1
+    assert third["counts"]["renovated"] == first["counts"]["renovated"] + 1
+    assert third["counts"] == {name: c.get(f"/api/service/worklists/{name}/?features=0").json()["count"]
+                               for name in ("uncovered", "renovated", "abandoned")}
 
 
 def test_street_office_worklist_and_estates_are_limited_to_its_street():

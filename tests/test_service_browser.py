@@ -221,7 +221,7 @@ def test_planner_ends_a_contract_from_the_estate_popup(demo_city, live_server, p
     from layers.selectors.worklists import worklist_get
 
     listed = worklist_get(user=User.objects.get(username="planner"), name="uncovered", per_page=200)
-    assert estate.pk in {f["id"] for f in listed.features["features"]}
+    assert estate.pk in listed.ids
     # The history now shows the contract ended today.
     page.wait_for_selector(f"[data-contract-id='{contract.pk}']:not(:has([data-action=end]))")
     page.screenshot(path=str(ARTIFACTS / "service_history.png"))
@@ -256,4 +256,48 @@ def test_planner_draws_a_lasso_and_assigns_self_governance(demo_city, live_serve
     assigned = set(map(int, page.get_attribute("#service-card", "data-assigned-estates").split(",")))
     assert assigned == expected
     assert all(status(pk) == "self_governed" for pk in expected)
+    assert not page.errors, page.errors
+
+
+def test_worklist_beyond_the_page_is_drawn_from_the_estate_tiles_with_tooltip_click_and_target(
+        demo_city, live_server, page):
+    """The answer carries the page's outlines and the whole list's ids and names: an estate of the list beyond the
+    page is drawn from the estate vector tiles, names itself on hover, opens its popup on a click, and is outlined
+    when the assignment form is opened for it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    answers = []
+    page.on("response", lambda r: answers.append(r) if "/api/service/worklists/" in r.url else None)
+    open_service_page(page, live_server)
+    body = answers[-1].json()
+    assert len(body["ids"]) == len(body["names"]) == body["count"] == count_of(page, "uncovered") > len(body["rows"])
+    assert [f["id"] for f in body["features"]["features"]] == [r["id"] for r in body["rows"]] == \
+        body["ids"][:len(body["rows"])]
+    assert page.evaluate("document.body.dataset.worklistShown") == str(body["count"])
+    page.evaluate("() => window.geoappService.layers.setVisible('buildings', false)")  # they lie above the list
+    # An estate of the list beyond the page, away from the page's estates (a tooltip of theirs would be ambiguous).
+    on_page = Estate.objects.filter(pk__in=body["ids"][:len(body["rows"])])
+    later = [e for e in Estate.objects.filter(pk__in=body["ids"][len(body["rows"]):])
+             if all(e.geom.distance(o.geom) > 0.002 for o in on_page)]
+    estate = max(later, key=lambda e: e.geom.area)
+    assert body["names"][body["ids"].index(estate.pk)] == estate.name
+    point = estate.geom.point_on_surface
+    page.evaluate("([lat, lon]) => window.geoappMap.setView([lat, lon], 16, {animate: false})", [point.y, point.x])
+    page.wait_for_function("document.querySelectorAll('.leaflet-geoapp-worklist-tiles-pane path').length > 0")
+    page.wait_for_load_state("networkidle")
+    # Only the list's estates: no more outlines than the estates layer's below.
+    drawn = page.evaluate("document.querySelectorAll('.leaflet-geoapp-worklist-tiles-pane path').length")
+    assert drawn <= page.evaluate("document.querySelectorAll('.leaflet-geoapp-estates-pane path').length")
+    x, y = pixel(page, point.x, point.y)
+    page.mouse.move(x - 6, y - 6)
+    page.mouse.move(x, y, steps=3)
+    page.locator(".leaflet-tooltip").filter(has_text=estate.name).wait_for(timeout=5_000)
+    page.mouse.click(x, y)
+    title = page.locator(".leaflet-popup .popup__title")
+    title.wait_for(timeout=10_000)
+    assert title.inner_text() == estate.name
+    page.click(".leaflet-popup [data-action=popup-assign]")
+    page.wait_for_selector(f"#service-card[data-target-estate='{estate.pk}']")
+    page.wait_for_function("[...document.querySelectorAll('.leaflet-geoapp-worklist-tiles-pane path')]"
+                           ".some((p) => p.getAttribute('stroke') === '#0d47a1')")
+    page.screenshot(path=str(ARTIFACTS / "service_worklist_tiles.png"))
     assert not page.errors, page.errors

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 from django.db import transaction
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -127,13 +126,14 @@ def _worklist_json(wl, *, counts: dict | None = None) -> dict:
         "street": {"id": wl.street.pk, "name": wl.street.name} if wl.street else None,
         "count": wl.count, "households": wl.households, "buildings": wl.buildings,
         "page": wl.page, "pages": wl.pages, "per_page": wl.per_page, "rows": wl.rows,
-        "features": wl.features, "features_truncated": wl.features_truncated,
+        "features": wl.features, "ids": wl.ids, "names": wl.names, "bbox": wl.bbox, "ids_truncated": wl.ids_truncated,
         **({"counts": counts} if counts is not None else {}),
     }
 
 
 @extend_schema(
-    summary="A worklist: estates still needing a service, paged, with GeoJSON features for the map",
+    summary="A worklist: estates still needing a service, paged, with the page's outlines and the whole list's ids, "
+            "names and extent for the map",
     parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(NAMES)), doc.WorklistQuery],
     responses={200: doc.WorklistSerializer, **doc.service_errors(400, 403, 404)}, tags=["service"],
 )
@@ -142,16 +142,10 @@ def worklist(request, name: str):
     query = validated_query(doc.WorklistQuery, request)
     street_id, on = query.get("street"), query.get("date")
     page, per_page = query.get("page") or 1, query.get("per_page") or PER_PAGE
-    with_features = query["features"]
     wl = worklist_get(user=request.user, name=name, street_id=street_id, on=on, page=page, per_page=per_page,
-                      with_features=with_features)
+                      with_map=query["features"])
     counts = worklist_counts(user=request.user, street_id=street_id, on=on, known=wl)
-    # The features (thousands of polygons) go out as PostgreSQL wrote them: parsing and re-encoding them in Python
-    # cost more than the query. The rest is encoded as the API's JSON renderer does (UTF-8, compact).
-    body = _worklist_json(wl, counts=counts)
-    del body["features"]
-    head = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return HttpResponse(f'{head[:-1]},"features":{wl.features_json}}}', content_type="application/json")
+    return Response(_worklist_json(wl, counts=counts))
 
 
 def _visible_estate(user, pk: int) -> Estate:

@@ -122,7 +122,9 @@ class WorklistQuery(serializers.Serializer):
     date = DateParam(required=False, help_text="State on this date (default today).")
     page = WholeNumber(required=False)
     per_page = WholeNumber(required=False, help_text=f"Default {PER_PAGE}, max {MAX_PER_PAGE}.")
-    features = serializers.BooleanField(required=False, default=True, help_text="0: no map features (default 1).")
+    features = serializers.BooleanField(required=False, default=True,
+                                        help_text="0: no map data (the page's outlines, the whole list's ids, names "
+                                                  "and extent; default 1).")
 
 
 class CandidatesQuery(serializers.Serializer):
@@ -236,8 +238,16 @@ class WorklistSerializer(serializers.Serializer):
     pages = serializers.IntegerField()
     per_page = serializers.IntegerField()
     rows = WorklistRowSerializer(many=True)
-    features = WorklistCollectionSerializer(help_text="The whole list (up to 5,000 estates), simplified, for the map.")
-    features_truncated = serializers.BooleanField()
+    features = WorklistCollectionSerializer(help_text="The page's estates (its rows, in order), simplified, for the "
+                                                      "map; empty with features=0.")
+    ids = serializers.ListField(child=serializers.IntegerField(),
+                                help_text="The whole list's estates in its order (up to 20,000; empty with features=0): "
+                                          "the map draws those not on the page from the estate vector tiles.")
+    names = serializers.ListField(child=serializers.CharField(),
+                                  help_text="Their names, in the same order (the map's tooltips).")
+    bbox = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4, allow_null=True,
+                                 help_text="[west, south, east, north] of the whole list; null when empty or features=0.")
+    ids_truncated = serializers.BooleanField()
     counts = WorklistCountsSerializer(help_text="Estates on each worklist (same street and date).")
 
 

@@ -48,17 +48,30 @@ function setup(map) {
   });
   // The status colours of the estates, from the same config as the map's styles (views/map.py STATUS_COLOURS).
   renderLegend(document.getElementById("service-legend"), config, layers);
+  // The list on the map, in two layers. The page's estates come as outlines with the answer (as the rows do); the
+  // rest of the list is drawn from the estate vector tiles the page already loads (same URLs, so the browser's cache
+  // answers), styling only the features whose ids the answer names: outlines of a whole district's list were 1 MB.
+  // Both carry the estate's name as a hover tooltip and open its popup on a click; their panes lie above the
+  // estates' (380) and below the buildings' (410), the page's above the rest of the list's.
+  const estatesDef = config.layers.find((def) => def.id === "estates");
+  const worklistMinZoom = (estatesDef ? estatesDef.minZoom : 12) - 0.5;
+  let listed = new Set(); // the ids of the whole list shown
+  let onPage = new Set(); // those drawn from the page's outlines
+  let listedKey = "";
+  const names = new Map(); // id → name, from the answer (the tiles carry names from zoom 14 only)
+  let tileTarget = null; // the estate of the assignment form when it is drawn from the tiles
+  function estatePopup(id, latlng) {
+    openFeaturePopup(map, config, "estate", id, latlng, {
+      actions: (kind, estateId, data) => estateActions(estateId, data.title),
+    });
+  }
   const worklistLayer = L.geoJSON(null, {
     pane: createPane(map, "worklist"),
     style: () => worklistStyle(),
     onEachFeature(feature, layer) {
       layer.bindTooltip(() => textLines(feature.properties.name), { sticky: true });
       layer.on("click", (e) => L.DomEvent.stopPropagation(e));
-      layer.on("click", singleClick(map, (e) => {
-        openFeaturePopup(map, config, "estate", feature.properties.id, e.latlng, {
-          actions: (kind, estateId, data) => estateActions(estateId, data.title),
-        });
-      }));
+      layer.on("click", singleClick(map, (e) => estatePopup(feature.properties.id, e.latlng)));
     },
   }).addTo(map);
   map.getPane("geoapp-worklist").style.zIndex = "405";
@@ -66,6 +79,69 @@ function setup(map) {
     return map.getZoom() < 14 ? WORKLIST_STYLE_FAR : WORKLIST_STYLE;
   }
   map.on("zoomend", () => worklistLayer.setStyle(worklistStyle()));
+  const worklistTiles = L.vectorGrid.protobuf(fillTemplate(config.tileUrl, { layer: "estates" }), {
+    pane: createPane(map, "worklist-tiles"),
+    rendererFactory: L.svg.tile, // SVG: a pointer falls through the parts of a tile that draw nothing
+    interactive: true,
+    minZoom: worklistMinZoom,
+    maxZoom: map.getMaxZoom(),
+    vectorTileLayerStyles: {
+      // fill: VectorGrid starts from L.Path's options (no fill), and an unfilled outline takes the pointer only on
+      // its stroke: the estates' layer below would name the estate instead.
+      estates: (props, zoom) => (listed.has(props.id) && !onPage.has(props.id)
+        ? { ...(zoom < 14 ? WORKLIST_STYLE_FAR : WORKLIST_STYLE), fill: true } : []),
+    },
+    getFeatureId: (feature) => feature.properties.id,
+    attribution: "",
+  }).addTo(map);
+  map.getPane("geoapp-worklist-tiles").style.zIndex = "404";
+  // The name of an estate drawn from the tiles follows the pointer as the page's estates' do ({sticky: true}); opened
+  // here from the feature under the pointer, since a grid's own bindTooltip would be handed the grid, not the feature.
+  const tileTooltip = L.tooltip({ sticky: true });
+  worklistTiles.on("mouseover mousemove", (e) => {
+    const name = e.layer && e.layer.properties ? names.get(e.layer.properties.id) : undefined;
+    if (!name) return;
+    if (tileTooltip.options.estateId !== e.layer.properties.id) {
+      tileTooltip.options.estateId = e.layer.properties.id;
+      tileTooltip.setContent(textLines(name));
+    }
+    map.openTooltip(tileTooltip.setLatLng(e.latlng));
+  });
+  worklistTiles.on("mouseout", () => map.closeTooltip(tileTooltip));
+  worklistTiles.on("click", singleClick(map, (e) => {
+    const props = e.layer && e.layer.properties;
+    if (props) estatePopup(props.id, e.latlng);
+  }));
+  function showList(data) {
+    worklistLayer.clearLayers();
+    worklistLayer.addData(data.features);
+    names.clear();
+    data.ids.forEach((id, i) => names.set(id, data.names[i]));
+    const page = data.features.features.map((f) => f.properties.id);
+    const key = `${data.ids.join(",")}|${page.join(",")}`;
+    document.body.dataset.worklistShown = String(data.ids.length);
+    if (key === listedKey) return;
+    listedKey = key;
+    listed = new Set(data.ids);
+    onPage = new Set(page);
+    tileTarget = null;
+    // The tiles again (from the browser's cache), styled for the new list. Not redraw(): at a half zoom Leaflet 1.9
+    // would ask for /tiles/…/14.5/… (layers.js setTileUrl); re-adding the layer resets its view.
+    if (map.hasLayer(worklistTiles)) {
+      map.removeLayer(worklistTiles);
+      map.addLayer(worklistTiles);
+    }
+  }
+  function showWorklist(shown) {
+    for (const layer of [worklistTiles, worklistLayer]) {
+      if (shown) layer.addTo(map);
+      else map.removeLayer(layer);
+    }
+  }
+  function fitList(bounds) {
+    map.fitBounds(bounds, FIT);
+    if (map.getZoom() < worklistMinZoom) map.setZoom(worklistMinZoom, { animate: false });
+  }
   const candidateLayer = L.featureGroup().addTo(map);
   const targetLayer = L.featureGroup().addTo(map);
 
@@ -90,10 +166,10 @@ function setup(map) {
     return api(apiConfig, worklistUrl())
       .then((data) => {
         render(data);
-        worklistLayer.clearLayers();
-        worklistLayer.addData(data.features);
-        worklistLayer.addTo(map);
-        if (fit && data.features.features.length) map.fitBounds(worklistLayer.getBounds(), FIT);
+        showList(data);
+        showWorklist(true);
+        const bounds = bboxToBounds(data.bbox);
+        if (fit && bounds) fitList(bounds);
       })
       .catch((error) => {
         summaryEl.textContent = error.message || S.loadFailed;
@@ -157,9 +233,7 @@ function setup(map) {
     worklistLayer.eachLayer((layer) => { if (layer.feature.properties.id === id) found.push(layer); });
     if (found.length) {
       map.fitBounds(found[0].getBounds(), FIT);
-      openFeaturePopup(map, config, "estate", id, found[0].getBounds().getCenter(), {
-        actions: (kind, estateId, data) => estateActions(estateId, data.title),
-      });
+      estatePopup(id, found[0].getBounds().getCenter());
     }
   }
 
@@ -208,8 +282,9 @@ function setup(map) {
     card.replaceChildren();
     candidateLayer.clearLayers();
     targetLayer.clearLayers();
+    clearTarget();
     clearSelection();
-    worklistLayer.addTo(map);
+    showWorklist(true);
   }
 
   function header(title) {
@@ -388,18 +463,32 @@ function setup(map) {
   }
 
   function highlightTarget(id) {
+    if (!listed.has(id)) return; // not on this list (e.g. opened from the candidates): keep what is drawn
+    clearTarget();
+    targetLayer.clearLayers();
+    card.dataset.targetEstate = String(id);
     const found = [];
     worklistLayer.eachLayer((layer) => { if (layer.feature.properties.id === id) found.push(layer.feature); });
-    if (!found.length) return; // not on this list (e.g. opened from the candidates): keep what is drawn
-    targetLayer.clearLayers();
-    targetLayer.addLayer(L.geoJSON(found[0], { style: () => SELECTED_STYLE, interactive: false }));
+    if (found.length) {
+      targetLayer.addLayer(L.geoJSON(found[0], { style: () => SELECTED_STYLE, interactive: false }));
+    } else { // on the list but not on this page: outlined on the tiles
+      tileTarget = id;
+      worklistTiles.setFeatureStyle(id, SELECTED_STYLE);
+    }
+  }
+
+  function clearTarget() {
+    if (tileTarget !== null) worklistTiles.resetFeatureStyle(tileTarget);
+    tileTarget = null;
+    delete card.dataset.targetEstate;
   }
 
   // ---- nearby candidates -----------------------------------------------------------------------------------
   function openCandidates(id) {
     clearSelection();
     candidateLayer.clearLayers();
-    map.removeLayer(worklistLayer); // the candidates' territories are easier to read without the list's outlines
+    clearTarget();
+    showWorklist(false); // the candidates' territories are easier to read without the list's outlines
     showCard("candidates", header(S.nearby), el("p", { text: S.loading }));
     return api(apiConfig, fillTemplate(service.urls.candidates, { id }))
       .then((data) => {
