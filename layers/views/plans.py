@@ -36,6 +36,11 @@ BUNDLE_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab0
                   "#b2df8a", "#fb9a99", "#cab2d6", "#fdbf6f"]
 
 
+# plan.js and every module it imports, announced in the page's head (<link rel="modulepreload">);
+# tests/test_plan_page_speed.py checks the list against the imports.
+PLAN_MODULES = [f"layers/js/{name}.js" for name in ("plan", "compat", "api", "dom", "format", "layers", "styles")]
+
+
 def _form_defaults() -> dict:
     return {"start_date": timezone.localdate().isoformat(), **services.DEFAULTS}
 
@@ -166,6 +171,7 @@ def plan_detail(request, pk):
         "config": config,
         "status_label": PlanStatus(plan.status).label,
         "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
+        "modules": PLAN_MODULES,
         "export_geojson": reverse("api:plan-export-geojson", args=[plan.pk]),
         "export_geojson_estates": reverse("api:plan-export-geojson", args=[plan.pk]) + "?per=estate",
         "export_csv": reverse("api:plan-export-csv", args=[plan.pk]),

@@ -33,6 +33,7 @@ const state = {
   editing: false,
   creating: null, // Set of estate ids while a new bundle is being picked
   busy: false,
+  listed: null, // settles when the list has all its rows
 };
 
 function estatesText(count) {
@@ -150,7 +151,8 @@ function unhover(kind) {
 
 function tileUrl(layer) {
   // The plan's version in the address: after an approval the browser does not reuse a tile of the old statuses.
-  return `${fillTemplate(config.tiles, { layer })}?v=${state.plan.version}`;
+  // Before the plan's JSON is there, the version the page was served with (its tiles start at once).
+  return `${fillTemplate(config.tiles, { layer })}?v=${state.plan ? state.plan.version : root.dataset.version}`;
 }
 
 function pane(name, zIndex) {
@@ -236,7 +238,7 @@ function setPlan(plan) {
     state.creating = null;
   }
   renderSummary();
-  renderBundles();
+  state.listed = renderBundles();
   renderSelected();
   if (labelLayer) restyle();
 }
@@ -257,9 +259,15 @@ function renderSummary() {
   summary.dataset.missing = missing;
 }
 
-function renderBundles() {
-  const list = document.getElementById("bundle-list");
-  list.replaceChildren(...[...state.bundles.values()].map((b) => el("li", {
+// The list of a district plan has hundreds of rows: the first LIST_FIRST at once, the others in chunks when the
+// browser is idle, so that the map and the rest of the page are not kept waiting (data-list="complete" when done).
+const LIST_FIRST = 60;
+const LIST_CHUNK = 200;
+let listRun = 0;
+const idle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1));
+
+function bundleItem(b) {
+  return el("li", {
     class: `bundle${b.id === state.selected ? " is-selected" : ""}`,
     "data-bundle-id": b.id, "data-number": b.number, "data-rank": b.rank, "data-enterprise-id": b.enterprise_id ?? "",
     "data-colour": colourOf(b.number),
@@ -273,7 +281,41 @@ function renderBundles() {
       el("b", { "data-v": "households", text: n(b.households) }), ` ${S.households} · `,
       estatesText(b.estate_count), ` · ${n(b.floor_area)} m² · `,
       `${S.score} ${b.score.toFixed(2)}`),
-    el("span", { class: `bundle__enterprise${b.enterprise ? "" : " is-missing"}`, text: b.enterprise || "—" })))));
+    el("span", { class: `bundle__enterprise${b.enterprise ? "" : " is-missing"}`, text: b.enterprise || "—" })));
+}
+
+// The selection moves in the list as it is (rows not yet rendered take it from state.selected).
+function markSelected() {
+  for (const item of document.querySelectorAll("#bundle-list > li.is-selected")) item.classList.remove("is-selected");
+  if (state.selected !== null) {
+    document.querySelector(`#bundle-list > li[data-bundle-id="${state.selected}"]`)?.classList.add("is-selected");
+  }
+}
+
+function renderBundles() {
+  const list = document.getElementById("bundle-list");
+  const bundles = [...state.bundles.values()];
+  const run = ++listRun; // a newer rendering stops the chunks of an older one
+  if (list.dataset.list === "complete") {
+    // After an edit the list is there: rendered whole, so that it keeps its height and its scroll position.
+    list.replaceChildren(...bundles.map(bundleItem));
+    return Promise.resolve();
+  }
+  list.replaceChildren(...bundles.slice(0, LIST_FIRST).map(bundleItem));
+  list.dataset.list = bundles.length > LIST_FIRST ? "partial" : "complete";
+  const listed = new Promise((resolve) => {
+    const more = (from) => {
+      if (run !== listRun) return resolve();
+      if (from >= bundles.length) {
+        list.dataset.list = "complete";
+        return resolve();
+      }
+      list.append(...bundles.slice(from, from + LIST_CHUNK).map(bundleItem));
+      idle(() => more(from + LIST_CHUNK));
+    };
+    idle(() => more(LIST_FIRST));
+  });
+  return listed;
 }
 
 async function loadCandidates(bundle, select) {
@@ -366,7 +408,7 @@ function select(bundleId, { zoom = false } = {}) {
   state.selected = bundleId;
   root.dataset.selected = bundleId ?? "";
   root.dataset.editing = state.editing;
-  renderBundles();
+  markSelected();
   renderSelected();
   restyle();
   if (zoom && bundleId !== null) {
@@ -575,21 +617,34 @@ async function setup(leafletMap) {
     state.creating = new Set();
     state.selected = null;
     state.editing = false;
-    renderBundles();
+    markSelected();
     renderSelected();
     restyle();
   });
   fitAll();
+  // The tiles (addressed by the plan's id and version, both in the page), the coverage, the versions and the
+  // streets do not need the plan's JSON: they are all asked at once, beside it (the map is styled from the plan
+  // when it comes: restyle()).
+  drawMap();
+  const coverage = loadCoverage();
+  const versions = loadVersions();
+  const streets = drawStreets();
   try {
-    setPlan(await api(config, pageUrl(config.api.plan)));
-    drawMap();
-    await Promise.all([loadCoverage(), loadVersions(), drawStreets()]);
+    const plan = await firstPlan;
+    const version = root.dataset.version;
+    setPlan(plan);
+    if (String(plan.version) !== version) drawMap(); // changed since the page was served: its tiles
+    await Promise.all([coverage, versions, streets, state.listed]);
     root.dataset.ready = "true";
   } catch (error) {
     message(`${S.loadFailed} ${error.message}`, { error: true });
     root.dataset.ready = "error";
   }
 }
+
+// Asked as soon as this module runs, before the map is made (the window's load event).
+const firstPlan = api(config, pageUrl(config.api.plan));
+firstPlan.catch(() => {}); // reported by setup()
 
 window.addEventListener("map:init", (event) => {
   if (event.detail && event.detail.id === "plan-map") setup(event.detail.map);
