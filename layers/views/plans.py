@@ -7,15 +7,20 @@ plan.js against the JSON API (layers/api/plans.py). Officials see both pages rea
 """
 from __future__ import annotations
 
+import gzip
+
+import brotli
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from ..compression import BROTLI_QUALITY, accepts
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, district_of, may, require, restrict
 from ..params import number_param
@@ -188,11 +193,25 @@ def plan_tile(request, pk, layer, z, x, y):
     problem = tile_problem(z, x, y)
     if problem:
         raise Invalid(problem)
+    # MVT is not compressed by itself (a district's tiles shrink to about half): Brotli or gzip as the browser
+    # accepts, each coding its own representation, with its own ETag (a 304 only for the coding the browser has).
+    accept = request.META.get("HTTP_ACCEPT_ENCODING", "")
+    coding = "br" if accepts(accept, "br") else "gzip" if accepts(accept, "gzip") else None
     etag = reads.plan_tile_etag(plan, layer, z, x, y)
+    if coding:
+        etag = f'{etag[:-1]}.{coding}"'
     if etag_matches(request.headers.get("If-None-Match"), etag):
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(reads.plan_tile(plan, layer, z, x, y), content_type=MVT_CONTENT_TYPE)
+        tile = reads.plan_tile(plan, layer, z, x, y)
+        if coding == "br":
+            tile = brotli.compress(tile, quality=BROTLI_QUALITY)
+        elif coding == "gzip":
+            tile = gzip.compress(tile, 6)
+        response = HttpResponse(tile, content_type=MVT_CONTENT_TYPE)
+        if coding:
+            response["Content-Encoding"] = coding
     response["ETag"] = etag
     response["Cache-Control"] = CACHE_CONTROL
+    patch_vary_headers(response, ("Accept-Encoding",))
     return response

@@ -1,8 +1,9 @@
 // One takeover plan (/plans/<id>/): bundles on the map and in a list (easy first), enterprise picking from ranked
 // candidates, editing bundles by clicking estates, coverage before/after per street, approval, versions.
 // The plan comes in its compact page form (?view=page: bundle rows, no outlines); the estates and the enterprises'
-// territories are vector tiles of the plan (/plans/<id>/tiles/…), styled here from the plan's bundles, so an edit
-// restyles the drawn estates without fetching anything but the plan.
+// territories are vector tiles of the plan (/plans/<id>/tiles/plan/…: both layers in one tile), styled here from the
+// plan's bundles, so an edit restyles the drawn estates without fetching anything but the plan. The tiles, the
+// coverage and the versions are asked beside the plan's JSON (which the page preloads), not after it.
 import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
 import { bboxToBounds, el, fillTemplate, textLines } from "./dom.js";
@@ -64,7 +65,6 @@ function message(text, { error = false, problems = [] } = {}) {
 let map = null;
 let estateLayer = null;
 let labelLayer = null;
-let territoryLayer = null;
 const tooltip = L.tooltip({ sticky: true, direction: "top", offset: [0, -6] });
 let hovered = null; // {kind: "estate"|"territory", props, latlng} under the pointer
 
@@ -169,35 +169,36 @@ function tileLayer(layer, options) {
   });
 }
 
+// What a feature of the plan's tiles is: an enterprise's territory (enterprise_id) or an estate (id, status).
+function kindOf(event) {
+  const props = event.layer && event.layer.properties;
+  return props && props.enterprise_id !== undefined ? "territory" : "estate";
+}
+
 function drawMap() {
-  if (territoryLayer) territoryLayer.remove();
-  territoryLayer = tileLayer("territories", {
-    pane: pane("plan-territories", 380),
-    vectorTileLayerStyles: { territories: TERRITORY_STYLE },
-  });
-  territoryLayer.on("mouseover", (e) => hover("territory", e));
-  territoryLayer.on("mouseout", () => unhover("territory"));
-  territoryLayer.on("mousemove", (e) => hover("territory", e));
-  territoryLayer.addTo(map);
+  // One tile layer, "plan": the territories and the estates in one tile, the territories first (drawn beneath).
   if (estateLayer) estateLayer.remove();
   state.seen.clear();
-  estateLayer = tileLayer("estates", {
+  estateLayer = tileLayer("plan", {
     pane: pane("plan-estates", 390),
     getFeatureId: (f) => f.properties.id,
-    vectorTileLayerStyles: { estates: (props) => {
-      const known = state.seen.get(props.id);
-      // A tile of a higher zoom brings the name: keep the richest attributes seen.
-      if (!known || props.name !== undefined) state.seen.set(props.id, props);
-      return estateStyle(props);
-    } },
+    vectorTileLayerStyles: {
+      territories: TERRITORY_STYLE,
+      estates: (props) => {
+        const known = state.seen.get(props.id);
+        // A tile of a higher zoom brings the name: keep the richest attributes seen.
+        if (!known || props.name !== undefined) state.seen.set(props.id, props);
+        return estateStyle(props);
+      },
+    },
   });
-  estateLayer.on("mouseover", (e) => hover("estate", e));
-  estateLayer.on("mouseout", () => unhover("estate"));
+  estateLayer.on("mouseover", (e) => hover(kindOf(e), e));
+  estateLayer.on("mouseout", (e) => unhover(kindOf(e)));
   // On every move, not only on entering: a restyled estate under a still pointer gets its tooltip back at once.
-  estateLayer.on("mousemove", (e) => hover("estate", e));
+  estateLayer.on("mousemove", (e) => hover(kindOf(e), e));
   estateLayer.on("click", (e) => {
     const props = e.layer && e.layer.properties;
-    if (props) onEstateClick(state.seen.get(props.id) || props);
+    if (props && kindOf(e) === "estate") onEstateClick(state.seen.get(props.id) || props);
   });
   estateLayer.on("loading", () => { root.dataset.estateTiles = "loading"; });
   estateLayer.on("load", () => { root.dataset.estateTiles = "loaded"; });
