@@ -45,6 +45,9 @@ BUNDLE_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab0
 # tests/test_plan_page_speed.py checks the list against the imports.
 PLAN_MODULES = [f"layers/js/{name}.js" for name in ("plan", "compat", "api", "dom", "format", "layers", "styles")]
 
+# The bundle list's rows rendered at once; the others follow in chunks when the browser is idle (plan.js).
+PLAN_LIST_FIRST = 60
+
 
 def _form_defaults() -> dict:
     return {"start_date": timezone.localdate().isoformat(), **services.DEFAULTS}
@@ -105,6 +108,7 @@ def _config(request, plan: TakeoverPlan) -> dict:
         "tiles": reverse("plan-tile", args=[plan.pk, "LAYER", 0, 0, 0]).replace("LAYER/0/0/0",
                                                                                  "{layer}/{tileZoom}/{x}/{y}"),
         "canEdit": can_edit,
+        "listFirst": PLAN_LIST_FIRST,
         "csrfToken": get_token(request) if can_edit else None,
         "api": {
             "plan": base, "map": base + "map.json", "bundles": base + "bundles/", "bundle": base + "bundles/{id}/",

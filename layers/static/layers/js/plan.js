@@ -260,9 +260,9 @@ function renderSummary() {
   summary.dataset.missing = missing;
 }
 
-// The list of a district plan has hundreds of rows: the first LIST_FIRST at once, the others in chunks when the
-// browser is idle, so that the map and the rest of the page are not kept waiting (data-list="complete" when done).
-const LIST_FIRST = 60;
+// The list of a district plan has hundreds of rows: the first config.listFirst at once, the others in chunks when
+// the browser is idle, so that the map and the rest of the page are not kept waiting (data-list="complete" then).
+const LIST_FIRST = config.listFirst;
 const LIST_CHUNK = 200;
 let listRun = 0;
 const idle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1));
