@@ -52,7 +52,10 @@ def test_the_head_preloads_the_plan_json_and_every_module_plan_js_imports(planne
     html = planner.get(f"/plans/{plan.pk}/").content.decode()
     head = html.split("</head>")[0]
     preload = re.findall(r'<link rel="preload" as="fetch" href="([^"]+)" crossorigin="anonymous">', head)
-    assert preload == [f"/api/plans/{plan.pk}/?view=page"]
+    assert preload == [f"/api/plans/{plan.pk}/?view=page", f"/api/plans/{plan.pk}/coverage/",
+                       f"/api/plans/{plan.pk}/versions/", "/api/admin-areas.geojson?level=street"]
+    for url in preload:
+        assert planner.get(url, HTTP_ACCEPT="application/json").status_code == 200
     # the module graph, walked from plan.js, is what the head announces
     reached, todo = set(), [JS / "plan.js"]
     while todo:

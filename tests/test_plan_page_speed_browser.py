@@ -41,6 +41,8 @@ def test_map_and_side_requests_do_not_wait_for_the_plan_json(page, live_server, 
         url: e.name, start: e.startTime, end: e.responseEnd }))""")
     plan_json = [t for t in timing if t["url"].endswith(f"/api/plans/{plan.pk}/?view=page")]
     assert len(plan_json) == 1, plan_json  # the preloaded answer is the one plan.js reads: asked once
+    for tail in ("/coverage/", "/versions/"):
+        assert len([t for t in timing if t["url"].endswith(f"/api/plans/{plan.pk}{tail}")]) == 1
     tiles = [t for t in timing if f"/plans/{plan.pk}/tiles/plan/" in t["url"]]
     side = [t for t in timing if t["url"].endswith((f"/api/plans/{plan.pk}/coverage/",
                                                      f"/api/plans/{plan.pk}/versions/"))]

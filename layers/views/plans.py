@@ -181,6 +181,9 @@ def plan_detail(request, pk):
         "status_label": PlanStatus(plan.status).label,
         "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
         "modules": PLAN_MODULES,
+        # what plan.js asks first (setup()), in the order the server is best to answer it
+        "preloads": [config["api"]["plan"] + "?view=page", config["api"]["coverage"], config["api"]["versions"],
+                     config["api"]["streets"]],
         "export_geojson": reverse("api:plan-export-geojson", args=[plan.pk]),
         "export_geojson_estates": reverse("api:plan-export-geojson", args=[plan.pk]) + "?per=estate",
         "export_csv": reverse("api:plan-export-csv", args=[plan.pk]),
