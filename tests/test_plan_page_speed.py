@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from layers.models import AdminArea, BundleEstate, Estate
 from layers.services import plans as services
-from layers.views.plans import PLAN_MODULES
+from layers.views.plans import PLAN_IMPORTS
 
 from .test_frontend_modules import JS, imports_of
 
@@ -63,9 +63,9 @@ def test_the_head_preloads_the_plan_json_and_every_module_plan_js_imports(planne
         if path not in reached:
             reached.add(path)
             todo.extend(imports_of(path))
-    assert {p.relative_to(JS.parent.parent).as_posix() for p in reached} == set(PLAN_MODULES)
+    assert {p.relative_to(JS.parent.parent).as_posix() for p in reached} == {"layers/js/plan.js", *PLAN_IMPORTS}
     announced = re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', head)
-    assert sorted(announced) == sorted(PLAN_MODULES)
+    assert sorted(announced) == sorted(["layers/js/plan.js", *PLAN_IMPORTS])
 
 
 def test_the_plan_tile_holds_the_territories_then_the_estates(planner, tile):

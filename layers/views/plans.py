@@ -41,9 +41,10 @@ BUNDLE_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab0
                   "#b2df8a", "#fb9a99", "#cab2d6", "#fdbf6f"]
 
 
-# plan.js and every module it imports, announced in the page's head (<link rel="modulepreload">);
-# tests/test_plan_page_speed.py checks the list against the imports.
-PLAN_MODULES = [f"layers/js/{name}.js" for name in ("plan", "compat", "api", "dom", "format", "layers", "styles")]
+# The modules plan.js imports, announced in the page's head (<link rel="modulepreload">) by the address its imports
+# resolve to: the unhashed name beside plan.js (collected static files keep both names); tests/test_plan_page_speed.py
+# checks the list against the imports.
+PLAN_IMPORTS = [f"layers/js/{name}.js" for name in ("compat", "api", "dom", "format", "layers", "styles")]
 
 # The bundle list's rows rendered at once; the others follow in chunks when the browser is idle (plan.js).
 PLAN_LIST_FIRST = 60
@@ -180,7 +181,7 @@ def plan_detail(request, pk):
         "config": config,
         "status_label": PlanStatus(plan.status).label,
         "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
-        "modules": PLAN_MODULES,
+        "modules": PLAN_IMPORTS,
         # what plan.js asks first (setup()), in the order the server is best to answer it
         "preloads": [config["api"]["plan"] + "?view=page", config["api"]["coverage"], config["api"]["versions"],
                      config["api"]["streets"]],
