@@ -60,6 +60,25 @@ def test_map_and_side_requests_do_not_wait_for_the_plan_json(page, live_server, 
     assert palette & set(fills), set(fills)
     assert page.locator("#coverage-table tbody tr").count() >= 1
     assert page.locator("#version-list li").count() >= 1
+    # The territories come in the same tiles: hovering one (where no estate lies above it) names its enterprise.
+    spot = page.evaluate("""() => {
+        for (const path of document.querySelectorAll(".leaflet-plan-estates-pane path[fill='#4f6d8a']")) {
+            const r = path.getBoundingClientRect();
+            for (let i = 1; i < 20; i++) for (let j = 1; j < 20; j++) {
+                const x = r.left + (r.width * i) / 20, y = r.top + (r.height * j) / 20;
+                if (document.elementFromPoint(x, y) === path) return [x, y];
+            }
+        }
+        return null; }""")
+    assert spot, "no territory to hover"
+    page.mouse.move(spot[0] - 3, spot[1] - 3)
+    page.mouse.move(*spot)
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.wait_for(timeout=5_000)
+    assert tooltip.get_attribute("data-estate-id") == ""
+    assert any(name in tooltip.inner_text() for name in page.evaluate(
+        "() => Object.values(window.geoappPlan.enterprises).map((e) => e[0])"))
+    page.mouse.move(5, 5)
     # a row far down the list selects its bundle
     last = page.locator("#bundle-list li").last
     last.click()
