@@ -7,15 +7,20 @@ plan.js against the JSON API (layers/api/plans.py). Officials see both pages rea
 """
 from __future__ import annotations
 
+import gzip
+
+import brotli
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from ..compression import BROTLI_QUALITY, accepts
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, district_of, may, require, restrict
 from ..params import number_param
@@ -34,6 +39,15 @@ from .map import STATUS_COLOURS
 # colour); the number never changes while the plan is edited, so neither does the colour.
 BUNDLE_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
                   "#b2df8a", "#fb9a99", "#cab2d6", "#fdbf6f"]
+
+
+# The modules plan.js imports, announced in the page's head (<link rel="modulepreload">) by the address its imports
+# resolve to: the unhashed name beside plan.js (collected static files keep both names); tests/test_plan_page_speed.py
+# checks the list against the imports.
+PLAN_IMPORTS = [f"layers/js/{name}.js" for name in ("compat", "api", "dom", "format", "layers", "styles")]
+
+# The bundle list's rows rendered at once; the others follow in chunks when the browser is idle (plan.js).
+PLAN_LIST_FIRST = 60
 
 
 def _form_defaults() -> dict:
@@ -95,6 +109,7 @@ def _config(request, plan: TakeoverPlan) -> dict:
         "tiles": reverse("plan-tile", args=[plan.pk, "LAYER", 0, 0, 0]).replace("LAYER/0/0/0",
                                                                                  "{layer}/{tileZoom}/{x}/{y}"),
         "canEdit": can_edit,
+        "listFirst": PLAN_LIST_FIRST,
         "csrfToken": get_token(request) if can_edit else None,
         "api": {
             "plan": base, "map": base + "map.json", "bundles": base + "bundles/", "bundle": base + "bundles/{id}/",
@@ -166,6 +181,10 @@ def plan_detail(request, pk):
         "config": config,
         "status_label": PlanStatus(plan.status).label,
         "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
+        "modules": PLAN_IMPORTS,
+        # what plan.js asks first (setup()), in the order the server is best to answer it
+        "preloads": [config["api"]["plan"] + "?view=page", config["api"]["coverage"], config["api"]["versions"],
+                     config["api"]["streets"]],
         "export_geojson": reverse("api:plan-export-geojson", args=[plan.pk]),
         "export_geojson_estates": reverse("api:plan-export-geojson", args=[plan.pk]) + "?per=estate",
         "export_csv": reverse("api:plan-export-csv", args=[plan.pk]),
@@ -182,11 +201,25 @@ def plan_tile(request, pk, layer, z, x, y):
     problem = tile_problem(z, x, y)
     if problem:
         raise Invalid(problem)
+    # MVT is not compressed by itself (a district's tiles shrink to about half): Brotli or gzip as the browser
+    # accepts, each coding its own representation, with its own ETag (a 304 only for the coding the browser has).
+    accept = request.META.get("HTTP_ACCEPT_ENCODING", "")
+    coding = "br" if accepts(accept, "br") else "gzip" if accepts(accept, "gzip") else None
     etag = reads.plan_tile_etag(plan, layer, z, x, y)
+    if coding:
+        etag = f'{etag[:-1]}.{coding}"'
     if etag_matches(request.headers.get("If-None-Match"), etag):
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(reads.plan_tile(plan, layer, z, x, y), content_type=MVT_CONTENT_TYPE)
+        tile = reads.plan_tile(plan, layer, z, x, y)
+        if coding == "br":
+            tile = brotli.compress(tile, quality=BROTLI_QUALITY)
+        elif coding == "gzip":
+            tile = gzip.compress(tile, 6)
+        response = HttpResponse(tile, content_type=MVT_CONTENT_TYPE)
+        if coding:
+            response["Content-Encoding"] = coding
     response["ETag"] = etag
     response["Cache-Control"] = CACHE_CONTROL
+    patch_vary_headers(response, ("Accept-Encoding",))
     return response

@@ -9,9 +9,9 @@ production settings as load_run.py runs it, after collectstatic — slow to star
 plan page in headless Chromium (1400×900, cold browser cache, one new context per run) and waits until the page
 says it is ready and the network is idle. Every response is recorded: the page's data (the HTML, the JSON API and
 the vector tiles) apart from the static files (Leaflet, scripts, styles: cached by the browser after the first
-visit). Bytes are the bodies as the browser received them (resource timing; uncompressed while the project sends no
-compressed responses); "gzip" is the same bodies fetched again and compressed here (level 6), as a compressing
-middleware would send them. Time is from the start of the navigation to the end of the last response. The two
+visit). Bytes are the bodies decoded (resource timing's decodedBodySize) and on the wire (encodedBodySize: as sent,
+Brotli or gzip where the server compresses — the JSON, the HTML and the plan's tiles); "all gzip" is the same bodies
+fetched again and compressed here (level 6). Time is from the start of the navigation to the end of the last response. The two
 plans are deleted afterwards.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ def kind(url: str) -> str:
 
 
 RESOURCES = """() => [performance.getEntriesByType("navigation")[0], ...performance.getEntriesByType("resource")]
-    .map((e) => [e.name, e.decodedBodySize, e.responseEnd, e.startTime, e.responseStart])"""
+    .map((e) => [e.name, e.decodedBodySize, e.responseEnd, e.startTime, e.responseStart, e.encodedBodySize])"""
 
 
 def measure(browser, base: str, session: dict, path: str) -> dict:
@@ -68,23 +68,26 @@ def measure(browser, base: str, session: dict, path: str) -> dict:
     resources = page.evaluate(RESOURCES)
     elapsed = max(r[2] for r in resources) / 1000
     if os.environ.get("BENCH_WATERFALL"):
-        for url, size, end, start, first_byte in sorted(resources, key=lambda r: r[3]):
-            print(f"  {start:7.0f} {first_byte:7.0f} {end:7.0f} {size / 1024:7.1f} KB  {url.replace(base, '')[:90]}")
+        for url, size, end, start, first_byte, wire in sorted(resources, key=lambda r: r[3]):
+            print(f"  {start:7.0f} {first_byte:7.0f} {end:7.0f} {size / 1024:7.1f} KB {wire / 1024:7.1f} KB wire  "
+                  f"{url.replace(base, '')[:90]}")
     data = []
-    for url, size, *_ in resources:
+    for url, size, *_, wire in resources:
         if kind(url) == "static":
             continue
         body = context.request.get(url).body()
-        data.append((kind(url), size, len(gzip.compress(body, 6)), url))
+        data.append((kind(url), size, len(gzip.compress(body, 6)), url, wire))
     if os.environ.get("BENCH_DEBUG"):
         page.screenshot(path=f"/tmp/bench-{path.strip('/').replace('/', '-')}.png")
-        print(sorted({u.split("/tiles/")[1].split("/")[1] for _, _, _, u in data if "/tiles/" in u}))
+        print(sorted({u.split("/tiles/")[1].split("/")[1] for _, _, _, u, _ in data if "/tiles/" in u}))
     context.close()
     return {
         "seconds": elapsed,
         "requests": len(data),
         "bytes": sum(b[1] for b in data),
         "gzip": sum(b[2] for b in data),
+        "wire": sum(b[4] for b in data),
+        "wire_by_kind": {k: sum(b[4] for b in data if b[0] == k) for k in ("html", "api", "tiles")},
         "by_kind": {k: sum(b[1] for b in data if b[0] == k) for k in ("html", "api", "tiles")},
         "static": sum(r[1] for r in resources if kind(r[0]) == "static"),
         "largest": sorted(data, key=lambda b: -b[1])[:3],
@@ -180,20 +183,22 @@ def main():
             measure(browser, base, session, f"/plans/{plans['whole district'].pk}/")  # warm up the server
             print(f"server: {args.server}" + (f" ({args.workers} workers × {args.threads} threads)"
                                                if args.server == "gunicorn" else ""))
-            print("| plan | bundles | data requests | bytes (html / api / tiles) | gzip | time, median of "
-                  f"{args.runs} | static files |")
-            print("|---|---|---|---|---|---|---|")
+            print("| plan | bundles | data requests | bytes (html / api / tiles) | on the wire (html / api / tiles) "
+                  f"| all gzip | time, median of {args.runs} | static files |")
+            print("|---|---|---|---|---|---|---|---|")
             for label, plan in plans.items():
                 runs = [measure(browser, base, session, f"/plans/{plan.pk}/") for _ in range(args.runs)]
                 r = runs[-1]
-                k = r["by_kind"]
+                k, w = r["by_kind"], r["wire_by_kind"]
                 each = ", ".join(f"{x['seconds']:.2f}" for x in runs)
                 print(f"| {label} | {plan.bundles.count()} | {r['requests']} | {r['bytes'] / 1024:,.0f} KB "
                       f"({k['html'] / 1024:,.0f} / {k['api'] / 1024:,.0f} / {k['tiles'] / 1024:,.0f}) "
-                      f"| {r['gzip'] / 1024:,.0f} KB | {statistics.median(x['seconds'] for x in runs):.2f} s "
+                      f"| {r['wire'] / 1024:,.0f} KB ({w['html'] / 1024:,.0f} / {w['api'] / 1024:,.0f} / "
+                      f"{w['tiles'] / 1024:,.0f}) | {r['gzip'] / 1024:,.0f} KB | {statistics.median(x['seconds'] for x in runs):.2f} s "
                       f"({each}) | {r['static'] / 1024:,.0f} KB |")
-                for _, size, _, url in r["largest"]:
-                    print(f"|   largest | | | {size / 1024:,.0f} KB | | {url.replace(base, '')} | |")
+                for _, size, _, url, wire in r["largest"]:
+                    print(f"|   largest | | | {size / 1024:,.0f} KB | {wire / 1024:,.0f} KB | | "
+                          f"{url.replace(base, '')} | |")
             browser.close()
     finally:
         TakeoverPlan.objects.filter(pk__in=[p.pk for p in plans.values()]).delete()

@@ -1,8 +1,9 @@
 // One takeover plan (/plans/<id>/): bundles on the map and in a list (easy first), enterprise picking from ranked
 // candidates, editing bundles by clicking estates, coverage before/after per street, approval, versions.
 // The plan comes in its compact page form (?view=page: bundle rows, no outlines); the estates and the enterprises'
-// territories are vector tiles of the plan (/plans/<id>/tiles/…), styled here from the plan's bundles, so an edit
-// restyles the drawn estates without fetching anything but the plan.
+// territories are vector tiles of the plan (/plans/<id>/tiles/plan/…: both layers in one tile), styled here from the
+// plan's bundles, so an edit restyles the drawn estates without fetching anything but the plan. The tiles, the
+// coverage and the versions are asked beside the plan's JSON (which the page preloads), not after it.
 import "./compat.js";
 import { api, ApiError, fmt } from "./api.js";
 import { bboxToBounds, el, fillTemplate, textLines } from "./dom.js";
@@ -33,6 +34,7 @@ const state = {
   editing: false,
   creating: null, // Set of estate ids while a new bundle is being picked
   busy: false,
+  listed: null, // settles when the list has all its rows
 };
 
 function estatesText(count) {
@@ -63,7 +65,6 @@ function message(text, { error = false, problems = [] } = {}) {
 let map = null;
 let estateLayer = null;
 let labelLayer = null;
-let territoryLayer = null;
 const tooltip = L.tooltip({ sticky: true, direction: "top", offset: [0, -6] });
 let hovered = null; // {kind: "estate"|"territory", props, latlng} under the pointer
 
@@ -150,7 +151,8 @@ function unhover(kind) {
 
 function tileUrl(layer) {
   // The plan's version in the address: after an approval the browser does not reuse a tile of the old statuses.
-  return `${fillTemplate(config.tiles, { layer })}?v=${state.plan.version}`;
+  // Before the plan's JSON is there, the version the page was served with (its tiles start at once).
+  return `${fillTemplate(config.tiles, { layer })}?v=${state.plan ? state.plan.version : root.dataset.version}`;
 }
 
 function pane(name, zIndex) {
@@ -167,35 +169,36 @@ function tileLayer(layer, options) {
   });
 }
 
+// What a feature of the plan's tiles is: an enterprise's territory (enterprise_id) or an estate (id, status).
+function kindOf(event) {
+  const props = event.layer && event.layer.properties;
+  return props && props.enterprise_id !== undefined ? "territory" : "estate";
+}
+
 function drawMap() {
-  if (territoryLayer) territoryLayer.remove();
-  territoryLayer = tileLayer("territories", {
-    pane: pane("plan-territories", 380),
-    vectorTileLayerStyles: { territories: TERRITORY_STYLE },
-  });
-  territoryLayer.on("mouseover", (e) => hover("territory", e));
-  territoryLayer.on("mouseout", () => unhover("territory"));
-  territoryLayer.on("mousemove", (e) => hover("territory", e));
-  territoryLayer.addTo(map);
+  // One tile layer, "plan": the territories and the estates in one tile, the territories first (drawn beneath).
   if (estateLayer) estateLayer.remove();
   state.seen.clear();
-  estateLayer = tileLayer("estates", {
+  estateLayer = tileLayer("plan", {
     pane: pane("plan-estates", 390),
     getFeatureId: (f) => f.properties.id,
-    vectorTileLayerStyles: { estates: (props) => {
-      const known = state.seen.get(props.id);
-      // A tile of a higher zoom brings the name: keep the richest attributes seen.
-      if (!known || props.name !== undefined) state.seen.set(props.id, props);
-      return estateStyle(props);
-    } },
+    vectorTileLayerStyles: {
+      territories: TERRITORY_STYLE,
+      estates: (props) => {
+        const known = state.seen.get(props.id);
+        // A tile of a higher zoom brings the name: keep the richest attributes seen.
+        if (!known || props.name !== undefined) state.seen.set(props.id, props);
+        return estateStyle(props);
+      },
+    },
   });
-  estateLayer.on("mouseover", (e) => hover("estate", e));
-  estateLayer.on("mouseout", () => unhover("estate"));
+  estateLayer.on("mouseover", (e) => hover(kindOf(e), e));
+  estateLayer.on("mouseout", (e) => unhover(kindOf(e)));
   // On every move, not only on entering: a restyled estate under a still pointer gets its tooltip back at once.
-  estateLayer.on("mousemove", (e) => hover("estate", e));
+  estateLayer.on("mousemove", (e) => hover(kindOf(e), e));
   estateLayer.on("click", (e) => {
     const props = e.layer && e.layer.properties;
-    if (props) onEstateClick(state.seen.get(props.id) || props);
+    if (props && kindOf(e) === "estate") onEstateClick(state.seen.get(props.id) || props);
   });
   estateLayer.on("loading", () => { root.dataset.estateTiles = "loading"; });
   estateLayer.on("load", () => { root.dataset.estateTiles = "loaded"; });
@@ -236,7 +239,7 @@ function setPlan(plan) {
     state.creating = null;
   }
   renderSummary();
-  renderBundles();
+  state.listed = renderBundles();
   renderSelected();
   if (labelLayer) restyle();
 }
@@ -257,9 +260,15 @@ function renderSummary() {
   summary.dataset.missing = missing;
 }
 
-function renderBundles() {
-  const list = document.getElementById("bundle-list");
-  list.replaceChildren(...[...state.bundles.values()].map((b) => el("li", {
+// The list of a district plan has hundreds of rows: the first config.listFirst at once, the others in chunks when
+// the browser is idle, so that the map and the rest of the page are not kept waiting (data-list="complete" then).
+const LIST_FIRST = config.listFirst;
+const LIST_CHUNK = 200;
+let listRun = 0;
+const idle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1));
+
+function bundleItem(b) {
+  return el("li", {
     class: `bundle${b.id === state.selected ? " is-selected" : ""}`,
     "data-bundle-id": b.id, "data-number": b.number, "data-rank": b.rank, "data-enterprise-id": b.enterprise_id ?? "",
     "data-colour": colourOf(b.number),
@@ -273,7 +282,41 @@ function renderBundles() {
       el("b", { "data-v": "households", text: n(b.households) }), ` ${S.households} · `,
       estatesText(b.estate_count), ` · ${n(b.floor_area)} m² · `,
       `${S.score} ${b.score.toFixed(2)}`),
-    el("span", { class: `bundle__enterprise${b.enterprise ? "" : " is-missing"}`, text: b.enterprise || "—" })))));
+    el("span", { class: `bundle__enterprise${b.enterprise ? "" : " is-missing"}`, text: b.enterprise || "—" })));
+}
+
+// The selection moves in the list as it is (rows not yet rendered take it from state.selected).
+function markSelected() {
+  for (const item of document.querySelectorAll("#bundle-list > li.is-selected")) item.classList.remove("is-selected");
+  if (state.selected !== null) {
+    document.querySelector(`#bundle-list > li[data-bundle-id="${state.selected}"]`)?.classList.add("is-selected");
+  }
+}
+
+function renderBundles() {
+  const list = document.getElementById("bundle-list");
+  const bundles = [...state.bundles.values()];
+  const run = ++listRun; // a newer rendering stops the chunks of an older one
+  if (list.dataset.list === "complete") {
+    // After an edit the list is there: rendered whole, so that it keeps its height and its scroll position.
+    list.replaceChildren(...bundles.map(bundleItem));
+    return Promise.resolve();
+  }
+  list.replaceChildren(...bundles.slice(0, LIST_FIRST).map(bundleItem));
+  list.dataset.list = bundles.length > LIST_FIRST ? "partial" : "complete";
+  const listed = new Promise((resolve) => {
+    const more = (from) => {
+      if (run !== listRun) return resolve();
+      if (from >= bundles.length) {
+        list.dataset.list = "complete";
+        return resolve();
+      }
+      list.append(...bundles.slice(from, from + LIST_CHUNK).map(bundleItem));
+      idle(() => more(from + LIST_CHUNK));
+    };
+    idle(() => more(LIST_FIRST));
+  });
+  return listed;
 }
 
 async function loadCandidates(bundle, select) {
@@ -366,7 +409,7 @@ function select(bundleId, { zoom = false } = {}) {
   state.selected = bundleId;
   root.dataset.selected = bundleId ?? "";
   root.dataset.editing = state.editing;
-  renderBundles();
+  markSelected();
   renderSelected();
   restyle();
   if (zoom && bundleId !== null) {
@@ -575,21 +618,34 @@ async function setup(leafletMap) {
     state.creating = new Set();
     state.selected = null;
     state.editing = false;
-    renderBundles();
+    markSelected();
     renderSelected();
     restyle();
   });
   fitAll();
+  // The tiles (addressed by the plan's id and version, both in the page), the coverage, the versions and the
+  // streets do not need the plan's JSON: they are all asked at once, beside it (the map is styled from the plan
+  // when it comes: restyle()).
+  drawMap();
+  const coverage = loadCoverage();
+  const versions = loadVersions();
+  const streets = drawStreets();
   try {
-    setPlan(await api(config, pageUrl(config.api.plan)));
-    drawMap();
-    await Promise.all([loadCoverage(), loadVersions(), drawStreets()]);
+    const plan = await firstPlan;
+    const version = root.dataset.version;
+    setPlan(plan);
+    if (String(plan.version) !== version) drawMap(); // changed since the page was served: its tiles
+    await Promise.all([coverage, versions, streets, state.listed]);
     root.dataset.ready = "true";
   } catch (error) {
     message(`${S.loadFailed} ${error.message}`, { error: true });
     root.dataset.ready = "error";
   }
 }
+
+// Asked as soon as this module runs, before the map is made (the window's load event).
+const firstPlan = api(config, pageUrl(config.api.plan));
+firstPlan.catch(() => {}); // reported by setup()
 
 window.addEventListener("map:init", (event) => {
   if (event.detail && event.detail.id === "plan-map") setup(event.detail.map);
