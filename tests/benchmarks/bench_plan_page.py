@@ -51,8 +51,24 @@ RESOURCES = """() => [performance.getEntriesByType("navigation")[0], ...performa
     .map((e) => [e.name, e.decodedBodySize, e.responseEnd, e.startTime, e.responseStart, e.encodedBodySize])"""
 
 
-def measure(browser, base: str, session: dict, path: str) -> dict:
+STATIC_FILES: dict[str, tuple[int, dict, bytes]] = {}  # url → the answer, as a browser cache keeps it (--static warm)
+
+
+def from_cache(route):
+    """A static file answered as from the browser's cache, without the network (the hashed files of the production
+    settings are cached for a year; the benchmark's first visit fills this)."""
+    url = route.request.url
+    if url not in STATIC_FILES:
+        answer = route.fetch()
+        STATIC_FILES[url] = (answer.status, answer.headers, answer.body())
+    status, headers, body = STATIC_FILES[url]
+    route.fulfill(status=status, headers=headers, body=body)
+
+
+def measure(browser, base: str, session: dict, path: str, static: str = "cold") -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", storage_state=session)
+    if static == "warm":
+        context.route("**/static/**", from_cache)
     page = context.new_page()
     if os.environ.get("BENCH_DEBUG"):
         page.on("console", lambda msg: print("console:", msg.text))
@@ -71,6 +87,9 @@ def measure(browser, base: str, session: dict, path: str) -> dict:
         for url, size, end, start, first_byte, wire in sorted(resources, key=lambda r: r[3]):
             print(f"  {start:7.0f} {first_byte:7.0f} {end:7.0f} {size / 1024:7.1f} KB {wire / 1024:7.1f} KB wire  "
                   f"{url.replace(base, '')[:90]}")
+        marks = page.evaluate("""() => { const n = performance.getEntriesByType("navigation")[0];
+            return [n.domInteractive, n.domContentLoadedEventStart, n.loadEventStart]; }""")
+        print("  document parsed {:.0f} ms, DOMContentLoaded {:.0f} ms, load {:.0f} ms".format(*marks))
     data = []
     for url, size, *_, wire in resources:
         if kind(url) == "static":
@@ -153,6 +172,9 @@ def main():
                         help="Django's live-server thread (default) or gunicorn with the production settings")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--static", choices=["cold", "warm"], default="cold",
+                        help="cold: every run loads the scripts and styles from the server (a first visit); warm: "
+                             "from the browser's cache, as on every visit after the first (the data is fetched anew)")
     args = parser.parse_args()
 
     import django
@@ -180,14 +202,14 @@ def main():
             print("server up:", base, flush=True)
             session = log_in(browser, base)
             print("logged in", flush=True)
-            measure(browser, base, session, f"/plans/{plans['whole district'].pk}/")  # warm up the server
+            measure(browser, base, session, f"/plans/{plans['whole district'].pk}/", args.static)  # warm up the server
             print(f"server: {args.server}" + (f" ({args.workers} workers × {args.threads} threads)"
-                                               if args.server == "gunicorn" else ""))
+                                               if args.server == "gunicorn" else "") + f"; static files {args.static}")
             print("| plan | bundles | data requests | bytes (html / api / tiles) | on the wire (html / api / tiles) "
                   f"| all gzip | time, median of {args.runs} | static files |")
             print("|---|---|---|---|---|---|---|---|")
             for label, plan in plans.items():
-                runs = [measure(browser, base, session, f"/plans/{plan.pk}/") for _ in range(args.runs)]
+                runs = [measure(browser, base, session, f"/plans/{plan.pk}/", args.static) for _ in range(args.runs)]
                 r = runs[-1]
                 k, w = r["by_kind"], r["wire_by_kind"]
                 each = ", ".join(f"{x['seconds']:.2f}" for x in runs)

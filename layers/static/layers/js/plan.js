@@ -643,7 +643,7 @@ async function setup(leafletMap) {
   }
 }
 
-// Asked as soon as this module runs, before the map is made (the window's load event).
+// Asked as soon as this module runs, before the map is made (when the document is parsed: plan_detail.html).
 const firstPlan = api(config, pageUrl(config.api.plan));
 firstPlan.catch(() => {}); // reported by setup()
 
