@@ -71,7 +71,9 @@ def test_a_sent_report_shows_each_photos_date_and_place(browser, live_server, de
     assert f"{at[1]:.5f}" in where and f"{at[0]:.5f}" in where
     shown_at = page.inner_text("#m-outbox .m-report .m-photo-at")
     assert str(photo.taken_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).year) in shown_at
-    assert page.evaluate("() => document.querySelector('#m-outbox .m-report img').naturalWidth") > 0
+    page.wait_for_function("() => document.querySelector('#m-outbox .m-report img').complete")  # loaded or failed
+    assert page.evaluate("() => document.querySelector('#m-outbox .m-report img').naturalWidth") > 0, \
+        page.evaluate("() => document.querySelector('#m-outbox .m-report img').src")
     page.screenshot(path=str(ARTIFACTS / "m-report-photos-iphone.png"), full_page=True)
     assert not page.errors
     context.close()
