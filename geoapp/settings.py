@@ -309,8 +309,8 @@ TILE_EDGE_SECRET = os.environ.get("TILE_EDGE_SECRET", "")
 TILE_EDGE_SCOPE_SECONDS = env_int("TILE_EDGE_SCOPE_SECONDS", 300)
 # How long the cache answers a tile without asking the app, then how long after that it may still answer the tile it
 # holds at once while it revalidates it in the background (geoapp/tile_edge.py edge_cache_control).
-TILE_EDGE_FRESH = env_int("TILE_EDGE_FRESH", 1)
-TILE_EDGE_STALE = env_int("TILE_EDGE_STALE", 10)
+TILE_EDGE_FRESH = env_int("TILE_EDGE_FRESH", 5)
+TILE_EDGE_STALE = env_int("TILE_EDGE_STALE", 5)
 ABANDONMENT_PHOTO_MAX_BYTES = env_int("ABANDONMENT_PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 ABANDONMENT_PHOTOS_MAX = 5
 # The phone app (docs/MOBILE.md): the most an offline map download (tiles z14–18 and layer data) may take.

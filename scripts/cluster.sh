@@ -13,8 +13,8 @@
 #   scripts/cluster.sh stop-replica | start-replica    (the cluster tests kill and bring back the standby)
 #
 # Environment: CLUSTER_DIR (.cluster), the ports above, DEMO_SCALE (small), DEMO_DISTRICTS (2), CLUSTER_WORKERS (2)
-# and CLUSTER_THREADS (4) per app server, TILE_EDGE_FRESH (1: seconds nginx answers a tile without asking the app) and
-# TILE_EDGE_STALE (10: seconds after that it still answers the tile at once while it asks the app in the background).
+# and CLUSTER_THREADS (4) per app server, TILE_EDGE_FRESH (5: seconds nginx answers a tile without asking the app) and
+# TILE_EDGE_STALE (5: seconds after that it still answers the tile at once while it asks the app in the background).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -27,8 +27,8 @@ BOUNCER_PORT="${CLUSTER_BOUNCER_PORT:-55443}"
 APP1_PORT="${CLUSTER_APP1_PORT:-8101}"
 APP2_PORT="${CLUSTER_APP2_PORT:-8102}"
 LB_PORT="${CLUSTER_PORT:-8100}"
-TILE_FRESH="${TILE_EDGE_FRESH:-1}"
-TILE_STALE="${TILE_EDGE_STALE:-10}"
+TILE_FRESH="${TILE_EDGE_FRESH:-5}"
+TILE_STALE="${TILE_EDGE_STALE:-5}"
 PY="$ROOT/.venv/bin/python"
 USER_LINE=""  # nginx runs its workers as nobody when started by root (start_nginx)
 PRIMARY_URL="postgis://geoapp:geoapp@127.0.0.1:$PRIMARY_PORT/geoapp"
