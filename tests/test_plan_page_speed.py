@@ -101,3 +101,29 @@ def test_plan_tiles_are_compressed_with_an_etag_per_coding(planner, tile, coding
     assert other.status_code == 200 and other.content == plain.content and "Content-Encoding" not in other
     refused = planner.get(url, HTTP_ACCEPT_ENCODING=f"{coding};q=0")
     assert "Content-Encoding" not in refused and refused.content == plain.content
+
+
+def test_a_plan_tile_is_read_once_per_version_of_the_plan(planner, plan, tile):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from layers.tiles.serve import tile_cache
+
+    tile_cache.clear()
+    url = tile.format(layer="plan")
+
+    def tile_queries(response_of):
+        with CaptureQueriesContext(connection) as queries:
+            response = response_of()
+        assert response.status_code == 200
+        return response, sum("ST_AsMVT" in q["sql"] for q in queries.captured_queries)
+
+    first, read = tile_queries(lambda: planner.get(url, HTTP_ACCEPT_ENCODING="br"))
+    assert read == 2  # the territories and the estates
+    again, read = tile_queries(lambda: planner.get(url, HTTP_ACCEPT_ENCODING="br"))
+    assert read == 0 and again.content == first.content and again["ETag"] == first["ETag"]
+    bundle = plan.bundles.order_by("pk").first()
+    services.bundle_delete(user=User.objects.get(username="planner"), plan_id=plan.pk, bundle_id=bundle.pk,
+                           version=plan.version)
+    changed, read = tile_queries(lambda: planner.get(url, HTTP_ACCEPT_ENCODING="br"))
+    assert read == 2 and changed["ETag"] != first["ETag"]  # another version of the plan: read again

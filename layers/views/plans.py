@@ -29,7 +29,7 @@ from ..selectors import jobs as job_reads
 from ..selectors import plans as reads
 from ..services import jobs as job_services
 from ..services import plans as services
-from ..tiles.serve import CACHE_CONTROL, MVT_CONTENT_TYPE, etag_matches
+from ..tiles.serve import CACHE_CONTROL, CACHE_MAX_TILE_BYTES, MVT_CONTENT_TYPE, etag_matches, tile_cache
 from ..tiles.views import tile_problem
 from .forms import PlanForm
 from .jobs import job_strings
@@ -211,11 +211,17 @@ def plan_tile(request, pk, layer, z, x, y):
     if etag_matches(request.headers.get("If-None-Match"), etag):
         response = HttpResponseNotModified()
     else:
-        tile = reads.plan_tile(plan, layer, z, x, y)
-        if coding == "br":
-            tile = brotli.compress(tile, quality=BROTLI_QUALITY)
-        elif coding == "gzip":
-            tile = gzip.compress(tile, 6)
+        # Kept under its ETag in the catalogue tiles' memory (layers/tiles/serve.py): the ETag names the plan's version
+        # and the data's, so a plan opened again without an edit in between is drawn without a tile query.
+        tile = tile_cache.get(etag) if tile_cache is not None else None
+        if tile is None:
+            tile = reads.plan_tile(plan, layer, z, x, y)
+            if coding == "br":
+                tile = brotli.compress(tile, quality=BROTLI_QUALITY)
+            elif coding == "gzip":
+                tile = gzip.compress(tile, 6)
+            if tile_cache is not None and len(tile) <= CACHE_MAX_TILE_BYTES:
+                tile_cache.set(etag, tile)
         response = HttpResponse(tile, content_type=MVT_CONTENT_TYPE)
         if coding:
             response["Content-Encoding"] = coding
