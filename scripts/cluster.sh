@@ -199,6 +199,8 @@ cmd_stop() {
         /usr/sbin/nginx -q -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -s quit >>"$DIR/start.log" 2>&1 || true
     fi
     stop_pidfile "$DIR/app/worker.pid" "the job worker"
+    # django-q2's processes its master left behind (a job cut short is taken again by the next worker: docs/JOBS.md)
+    if pkill -TERM -f "^$PY manage.py qcluster" 2>/dev/null; then sleep 2; pkill -KILL -f "^$PY manage.py qcluster" || true; fi
     stop_pidfile "$DIR/app/app1.pid" "app server app1"
     stop_pidfile "$DIR/app/app2.pid" "app server app2"
     stop_pidfile "$DIR/pgbouncer/pgbouncer.pid" PgBouncer
