@@ -257,6 +257,11 @@ def answer(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None
     return Answer(200, etag, body)
 
 
+def compress(body: bytes, coding: str) -> bytes:
+    """A tile's body in `coding` ("br" or "gzip"; gzip without a time stamp, so equal tiles give equal bytes)."""
+    return brotli.compress(body, quality=BROTLI_QUALITY) if coding == "br" else gzip.compress(body, 6, mtime=0)
+
+
 COMPRESS_MIN_BYTES = 200  # a smaller tile gains less than the Content-Encoding header costs
 
 
@@ -276,8 +281,7 @@ def encoded(answer: Answer, accept_encoding: str | None) -> tuple[str, bytes, st
     key = f"{answer.etag}|{coding}"
     body = tile_cache.get(key) if tile_cache is not None else None
     if body is None:
-        body = (brotli.compress(answer.body, quality=BROTLI_QUALITY) if coding == "br"
-                else gzip.compress(answer.body, compresslevel=6, mtime=0))
+        body = compress(answer.body, coding)
         if tile_cache is not None and len(body) <= CACHE_MAX_TILE_BYTES:
             tile_cache.set(key, body)
     return "W/" + answer.etag, body, coding

@@ -7,9 +7,6 @@ plan.js against the JSON API (layers/api/plans.py). Officials see both pages rea
 """
 from __future__ import annotations
 
-import gzip
-
-import brotli
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
@@ -20,7 +17,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..compression import BROTLI_QUALITY, accepts
+from ..compression import accepts
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, district_of, may, require, restrict
 from ..params import number_param
@@ -29,7 +26,7 @@ from ..selectors import jobs as job_reads
 from ..selectors import plans as reads
 from ..services import jobs as job_services
 from ..services import plans as services
-from ..tiles.serve import CACHE_CONTROL, CACHE_MAX_TILE_BYTES, MVT_CONTENT_TYPE, etag_matches, tile_cache
+from ..tiles.serve import CACHE_CONTROL, CACHE_MAX_TILE_BYTES, MVT_CONTENT_TYPE, compress, etag_matches, tile_cache
 from ..tiles.views import tile_problem
 from .forms import PlanForm
 from .jobs import job_strings
@@ -216,10 +213,8 @@ def plan_tile(request, pk, layer, z, x, y):
         tile = tile_cache.get(etag) if tile_cache is not None else None
         if tile is None:
             tile = reads.plan_tile(plan, layer, z, x, y)
-            if coding == "br":
-                tile = brotli.compress(tile, quality=BROTLI_QUALITY)
-            elif coding == "gzip":
-                tile = gzip.compress(tile, 6)
+            if coding:
+                tile = compress(tile, coding)
             if tile_cache is not None and len(tile) <= CACHE_MAX_TILE_BYTES:
                 tile_cache.set(etag, tile)
         response = HttpResponse(tile, content_type=MVT_CONTENT_TYPE)
