@@ -150,3 +150,45 @@ def test_parallel_editors_over_http_one_save_per_version(demo_city, live_server)
     assert [row.version for row in rows] == list(range(version0 + 1, version0 + ROUNDS + 1))
     assert [row.user.username for row in rows] == [f"load-planner-{k % len(tokens) + 1}" for k, _ in winners]
     assert [row.action for row in rows] == ["update", "redraw"] * (ROUNDS // 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_answers_the_version_it_made_although_another_save_follows_at_once(demo_city, monkeypatch):
+    """The answer's version is the client's next base: a later save slipping in between the commit and the answer
+    would hand this client someone else's version, and its next save would overwrite that one unchallenged. A
+    second save is started just before the answer is read; it must wait until the answer has been read."""
+    from layers.api import management_areas as api
+
+    area = ManagementArea.objects.order_by("pk").first()
+    base = area.version
+    planner = User.objects.get(username="planner")
+    other = {}
+
+    def later_save():
+        try:
+            other["saved"] = svc.management_area_update(user=planner, area_id=area.pk, base_version=base + 1,
+                                                        name="紧随其后")
+        finally:
+            connection.close()
+
+    real_feature, thread = api.selectors.management_area_feature, threading.Thread(target=later_save)
+
+    def feature_after_a_later_save(pk):
+        thread.start()
+        thread.join(timeout=2)  # with the row lock still held it cannot finish: it waits for the answer
+        return real_feature(pk=pk)
+
+    monkeypatch.setattr(api.selectors, "management_area_feature", feature_after_a_later_save)
+    client = Client()
+    client.force_login(planner)
+    body = {"type": "Feature", "geometry": None, "properties": {"version": base, "name": "先保存"}}
+    response = client.put(f"/api/management-areas/{area.pk}/", json.dumps(body), content_type="application/json")
+    monkeypatch.undo()
+    thread.join(timeout=30)
+
+    assert response.status_code == 200
+    answered = json.loads(response.content)["properties"]
+    assert (answered["version"], answered["name"]) == (base + 1, "先保存")
+    assert other["saved"].area.version == base + 2  # the later save did happen, after the answer, on top of it
+    area.refresh_from_db()
+    assert (area.version, area.name) == (base + 2, "紧随其后")

@@ -7,6 +7,7 @@ fault). Refusals are answered by the API's one exception handler.
 """
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -67,6 +68,9 @@ class AreaDeleteQuery(serializers.Serializer):
 # --- responses --------------------------------------------------------------------------------------------------
 
 def _feature(area_id: int, warnings: list | None = None) -> dict:
+    """The area as stored. After a write, call it inside the write's transaction (the views below are atomic): the row
+    lock is still held, so the answer is the version this write made, not a later one (a client that took the
+    later version as its base would overwrite that save without a conflict: DOMAIN.md, conflict detection)."""
     feature = selectors.management_area_feature(pk=area_id)
     if warnings is not None:
         feature["warnings"] = warnings
@@ -90,6 +94,7 @@ def _feature(area_id: int, warnings: list | None = None) -> dict:
 )
 @api_view(["GET", "HEAD", "POST"])
 @bytes_response
+@transaction.atomic  # the answer is read before the row lock is let go (see _feature)
 def areas(request):
     if request.method == "GET":
         require(request.user, ManagementArea, VIEW)
@@ -122,6 +127,7 @@ def areas(request):
     responses={204: OpenApiResponse(description="Deleted"), **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["GET", "HEAD", "PUT", "DELETE"])
+@transaction.atomic  # the answer is read before the row lock is let go (see _feature)
 def area(request, pk: int):
     if request.method == "GET":
         found = get_restricted(ManagementArea.objects.all(), request.user, VIEW, pk=pk)
@@ -177,6 +183,7 @@ def clip(request):
     responses={200: doc.AreaSplitResultSerializer, **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["POST"])
+@transaction.atomic  # the answer is read before the row lock is let go (see _feature)
 def split(request, pk: int):
     data = validated(doc.AreaSplitSerializer, parse_body(request))
     kept, new = svc.management_area_split(
@@ -191,6 +198,7 @@ def split(request, pk: int):
     responses={200: doc.ManagementAreaFeatureSerializer, **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["POST"])
+@transaction.atomic  # the answer is read before the row lock is let go (see _feature)
 def merge(request):
     data = validated(doc.AreaMergeSerializer, parse_body(request))
     saved = svc.management_area_merge(
@@ -242,6 +250,7 @@ def is_removed(user, pk: int) -> bool:
     responses={200: doc.ManagementAreaFeatureSerializer, **doc.errors(400, 403, 404, 409)},
 )
 @api_view(["POST"])
+@transaction.atomic  # the answer is read before the row lock is let go (see _feature)
 def restore(request, pk: int):
     data = validated(doc.AreaRestoreSerializer, parse_body(request))
     saved = svc.management_area_restore(

@@ -312,7 +312,7 @@ def management_area_create(*, user, geometry, name: str, code: str | None = None
             street_id=_street_id(street_id, district_id=validation.district_id, geom=geom), geom=to_geos(geom))
         _relink_estates(area_ids=[area.pk], geoms=[geom])
         recheck(area, user, ADD)
-    area.refresh_from_db()
+        area.refresh_from_db()  # in the transaction: the version this write made
     return Saved(area, validation.warnings)
 
 
@@ -352,7 +352,7 @@ def management_area_update(*, user, area_id: int, base_version, geometry=None, n
             if redraw:
                 _relink_estates(area_ids=[area.pk], geoms=[old, new])
             recheck(area, user, CHANGE)
-    area.refresh_from_db()
+        area.refresh_from_db()  # in the transaction: the version this write made
     return Saved(area, warnings)
 
 
@@ -393,8 +393,8 @@ def management_area_split(*, user, area_id: int, base_version, line, reason: str
             _relink_estates(area_ids=[area.pk, other.pk], geoms=[old])
             recheck(area, user, CHANGE)
             recheck(other, user, ADD)
-    area.refresh_from_db()
-    other.refresh_from_db()
+        area.refresh_from_db()  # in the transaction: the versions this write made
+        other.refresh_from_db()
     return (Saved(area, _estates_cut_warning(kept)), Saved(other, _estates_cut_warning(new)))
 
 
@@ -542,7 +542,7 @@ def management_area_merge(*, user, area_ids: list[int], base_versions: dict, rea
             a.save()
             _relink_estates(area_ids=ids, geoms=[merged])
             recheck(a, user, CHANGE)
-    a.refresh_from_db()
+        a.refresh_from_db()  # in the transaction: the version this write made
     return Saved(a, validation.warnings)
 
 
