@@ -1502,6 +1502,26 @@ def test_district_leak_tiles(other, role):
     assert {other.uncovered.pk} <= {f["properties"]["id"] for f in mapbox_vector_tile.decode(own.content)["estates"]["features"]}
 
 
+def test_district_leak_whole_district_plan_holds_its_district_only(other):
+    """A whole-district plan's free estates, its map and its tiles: the other district's uncovered old estate lies
+    in none of them (a district plans its own estates only), though it is free to bundle; its own plan has it."""
+    mine = TakeoverPlan.objects.create(name="甲区全区方案", district=AdminArea.objects.get(code="230112"),
+                                       start_date=other.plan.start_date, created_by=user("planner"))
+    z, x, y = tile_of(other.uncovered.geom.point_on_surface.coords, 12)
+    seen = {}
+    for plan, client in ((mine, client_for("planner")), (other.plan, client_of(other.planner))):
+        page = client.get(f"/api/plans/{plan.pk}/?view=page").json()
+        drawn = client.get(f"/api/plans/{plan.pk}/map.json").json()["estates"]["features"]
+        tile = mapbox_vector_tile.decode(client.get(f"/plans/{plan.pk}/tiles/plan/{z}/{x}/{y}.mvt").content)
+        seen[plan.pk] = (set(page["free_estate_ids"]), {f["id"] for f in drawn},
+                         {f["properties"]["id"] for f in tile.get("estates", {}).get("features", [])})
+    assert seen[mine.pk][0] and seen[mine.pk][1], "the first district's plan shows none of its estates: proves nothing"
+    assert all(other.uncovered.pk not in ids for ids in seen[mine.pk])
+    assert all(other.uncovered.pk in ids for ids in seen[other.plan.pk])
+    first_district = set(Estate.objects.filter(district__code="230112").values_list("pk", flat=True))
+    assert seen[mine.pk][0] | seen[mine.pk][1] <= first_district
+
+
 EXPORT_LAYERS = {"estates": lambda o: o.estate_ids(), "buildings": lambda o: {o.building.pk},
                  "management_areas": lambda o: {o.area.pk}, "abandonment_reports": lambda o: {o.report.pk},
                  "admin_areas": lambda o: {o.district.pk, o.street.pk}}

@@ -103,27 +103,59 @@ def test_plan_tiles_are_compressed_with_an_etag_per_coding(planner, tile, coding
     assert "Content-Encoding" not in refused and refused.content == plain.content
 
 
-def test_a_plan_tile_is_read_once_per_version_of_the_plan(planner, plan, tile):
+def test_a_plan_tile_is_read_once_per_content_not_per_edit(planner, plan, tile):
+    """The tiles hold the plan's free estates and members: an edit of its bundles keeps them (same key, same ETag,
+    no tile query), a member given a contract since changes them, and a plan of the same scope shares them."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from layers.models import ContractMode, Enterprise, ProviderKind, ServiceContract, TakeoverPlan
     from layers.tiles.serve import tile_cache
 
     tile_cache.clear()
     url = tile.format(layer="plan")
+    user = User.objects.get(username="planner")
 
-    def tile_queries(response_of):
+    def tile_queries():
         with CaptureQueriesContext(connection) as queries:
-            response = response_of()
+            response = planner.get(url, HTTP_ACCEPT_ENCODING="br")
         assert response.status_code == 200
         return response, sum("ST_AsMVT" in q["sql"] for q in queries.captured_queries)
 
-    first, read = tile_queries(lambda: planner.get(url, HTTP_ACCEPT_ENCODING="br"))
+    def key():
+        return planner.get(f"/api/plans/{plan.pk}/?view=page").json()["tiles_key"]
+
+    def estates_of(response):
+        features = mapbox_vector_tile.decode(brotli.decompress(response.content))["estates"]["features"]
+        return {f["properties"]["id"]: f["properties"]["status"] for f in features}
+
+    first, read = tile_queries()
     assert read == 2  # the territories and the estates
-    again, read = tile_queries(lambda: planner.get(url, HTTP_ACCEPT_ENCODING="br"))
+    again, read = tile_queries()
     assert read == 0 and again.content == first.content and again["ETag"] == first["ETag"]
-    bundle = plan.bundles.order_by("pk").first()
-    services.bundle_delete(user=User.objects.get(username="planner"), plan_id=plan.pk, bundle_id=bundle.pk,
-                           version=plan.version)
-    changed, read = tile_queries(lambda: planner.get(url, HTTP_ACCEPT_ENCODING="br"))
-    assert read == 2 and changed["ETag"] != first["ETag"]  # another version of the plan: read again
+    html = planner.get(f"/plans/{plan.pk}/").content.decode()
+    assert f'data-tiles-key="{key()}"' in html
+
+    # An edit: a bundle deleted, its estates free again. Same tiles, answered from memory, and truly the same.
+    key_before, bundles = key(), list(plan.bundles.order_by("pk"))
+    services.bundle_delete(user=user, plan_id=plan.pk, bundle_id=bundles[0].pk, version=plan.version)
+    plan.refresh_from_db()
+    kept, read = tile_queries()
+    assert key() == key_before and read == 0 and kept["ETag"] == first["ETag"]
+    tile_cache.clear()
+    fresh, read = tile_queries()
+    assert read == 2 and fresh.content == first.content
+
+    # A plan of the same street and start date: the same tiles.
+    twin = TakeoverPlan.objects.create(name="同范围", district=plan.district, street=plan.street,
+                                       start_date=plan.start_date, created_by=user)
+    assert planner.get(f"/api/plans/{twin.pk}/?view=page").json()["tiles_key"] == key_before
+
+    # A member given a contract from the start date on: not free any more, but still the plan's: other tiles.
+    member = BundleEstate.objects.filter(bundle=bundles[1]).order_by("estate_id").first().estate
+    ServiceContract.objects.create(estate=member, provider_kind=ProviderKind.ENTERPRISE, mode=ContractMode.SINGLE,
+                                   enterprise=Enterprise.objects.filter(list_status="normal").order_by("pk").first(),
+                                   start_date=plan.start_date)
+    changed, read = tile_queries()
+    assert key() != key_before and read == 2 and changed["ETag"] != first["ETag"]
+    assert planner.get(f"/api/plans/{twin.pk}/?view=page").json()["tiles_key"] not in (key(), key_before)

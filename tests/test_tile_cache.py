@@ -274,7 +274,8 @@ PLACED_BY = [
 def test_every_source_table_changes_the_tiles_over_its_rows(client, table, change, layer, placed):
     """A write to any table a layer is built from (any write path: here plain SQL) changes the ETag of the tile over
     the row; a tile far away keeps its ETag unless the table has no place (then every tile of the layer changes).
-    The row written back unchanged changes nothing."""
+    The row written back unchanged, or a statement changing no row, changes nothing — not even the layer's whole
+    version (low zooms, coverage memory, plan tiles); a change does."""
     login(client, "planner")
     key = "enterprise_id" if table == "layers_enterprisejurisdiction" else "id"
     if placed is None:
@@ -283,13 +284,19 @@ def test_every_source_table_changes_the_tiles_over_its_rows(client, table, chang
     zoom = max(16, LAYERS[layer].min_zoom)
     near, far = tile_url(layer, *tile_of(lon, lat, zoom)), tile_url(layer, *tile_of(lon + 1, lat, zoom))
     tags = {url: client.get(url)["ETag"] for url in (near, far)}
+    version = one_row("SELECT version FROM layers_tileversion WHERE layer = %s", [layer])[0]
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {key} = {key} WHERE {key} = %s", [pk])
         assert cursor.rowcount == 1
+        cursor.execute(f"UPDATE {table} SET {key} = {key} WHERE {key} = -1")  # as Django's SET_NULL of no row
+        cursor.execute(f"DELETE FROM {table} WHERE {key} = -1")
+        assert cursor.rowcount == 0
         if table not in ("layers_enterprise", "layers_adminarea"):
             assert {url: client.get(url)["ETag"] for url in tags} == tags
+            assert one_row("SELECT version FROM layers_tileversion WHERE layer = %s", [layer])[0] == version
         cursor.execute(f"UPDATE {table} SET {change} WHERE {key} = %s", [pk])
         assert cursor.rowcount == 1
+    assert one_row("SELECT version FROM layers_tileversion WHERE layer = %s", [layer])[0] > version
     assert client.get(near)["ETag"] != tags[near]
     assert (client.get(far)["ETag"] == tags[far]) == (table not in ("layers_enterprise", "layers_adminarea"))
 

@@ -99,6 +99,7 @@ def _plan_json(request, plan: TakeoverPlan) -> dict:
     else:
         data["bundles"] = reads.bundles_geojson(plan)
     data["can_edit"] = plan.status == "draft" and may(request.user, TakeoverPlan, CHANGE)
+    data["tiles_key"] = reads.plan_tiles_key(plan)
     return data
 
 

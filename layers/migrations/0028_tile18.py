@@ -15,7 +15,8 @@ row is locked (the ``*_tile_version`` statement trigger fires first: trigger nam
 grows, in commit order; the sum therefore grows with every committed change of a covered cell and never repeats.
 ``base`` is bumped where an edit cannot be placed: TRUNCATE, the tables without a geometry of their own
 (enterprise names in the jurisdictions, admin areas in the buildings' scope), and a statement touching more than
-MAX_CELLS cells. ``version`` is still bumped by every statement (plans read it: layers/selectors/plans.py).
+MAX_CELLS cells. ``version`` is still bumped by every statement (since 0030_version_on_change: by every statement
+that changed a row).
 
 What a tile depends on, and so which boxes a change bumps (the tile SQL in layers/catalogue.py):
 - a feature is in a tile when its ``geom_web`` box meets the tile's envelope: its own box, old and new (an UPDATE:

@@ -64,7 +64,8 @@ WITH area AS (
 )"""
 
 # What the per-community figures are a function of, besides the date, the time zone and the old-estate cutoff: the
-# data version of every table BASE_SQL reads (statement triggers bump them on every write, whatever the write path:
+# data version of every table BASE_SQL reads (statement triggers bump them on every write that changed a row — a
+# statement changing none bumps nothing, migration 0030 — whatever the write path:
 # migration 0012 — 'estates': estates, contracts; 'buildings': estates, buildings, abandonment reports, admin areas;
 # 'renovations': estates, renovation projects — and migration 0026 — 'abandonment_events') and the version of
 # each rule function's catalogue row (a CREATE OR REPLACE FUNCTION gives a new one). Read in the statement that

@@ -2,6 +2,8 @@
 before/after per street, and the candidates for a bundle."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 
 from django.db import connection
@@ -131,11 +133,22 @@ def bundle_rows(plan: TakeoverPlan) -> dict:
 
 # The map of a plan: its bundles' estates and the old estates of its scope still free (uncovered from the start
 # date on, in no bundle), with their status on the start date; and the enterprises' current territories nearby.
-UNCOVERED_SQL = f"""
-  SELECT e.id FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
-   WHERE {old_estate_sql("e.build_year")} AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
+# An estate of the plan's scope free to bundle: old, in its street (or its district: DOMAIN.md "Levels", a district
+# plans its own estates only) and without a contract from the start date on. `e` is the estate, `c` its community.
+FREE_TO_BUNDLE_SQL = f"""{old_estate_sql("e.build_year")}
+     AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
+     AND (%(district)s::bigint IS NULL OR e.district_id = %(district)s::bigint)
      AND NOT EXISTS (SELECT 1 FROM layers_servicecontract sc
                       WHERE sc.estate_id = e.id AND {contract_not_ended_sql("sc")})"""
+UNCOVERED_SQL = f"""
+  SELECT e.id FROM layers_estate e JOIN layers_adminarea c ON c.id = e.community_id
+   WHERE {FREE_TO_BUNDLE_SQL}"""
+
+
+def scope_params(plan: TakeoverPlan) -> dict:
+    """The parameters of FREE_TO_BUNDLE_SQL and of the queries built on it."""
+    return {"plan": plan.pk, "street": plan.street_id, "district": plan.district_id, "on": plan.start_date,
+            "cutoff": old_estate_cutoff()}
 ESTATES_SQL = f"""
 WITH scope AS ({UNCOVERED_SQL}
   UNION
@@ -180,14 +193,12 @@ def free_estate_ids(plan: TakeoverPlan) -> list[int]:
     """The uncovered old estates of the plan's scope (from its start date on) in no bundle of it: what the plan
     page draws as free (the estates themselves come as vector tiles)."""
     with connection.cursor() as cursor:
-        cursor.execute(FREE_SQL, {"plan": plan.pk, "street": plan.street_id, "on": plan.start_date,
-                                  "cutoff": old_estate_cutoff()})
+        cursor.execute(FREE_SQL, scope_params(plan))
         return list(cursor.fetchone()[0])
 
 
 def plan_map_data(plan: TakeoverPlan) -> dict:
-    params = {"plan": plan.pk, "street": plan.street_id, "on": plan.start_date,
-              "cutoff": old_estate_cutoff()}
+    params = scope_params(plan)
     with connection.cursor() as cursor:
         cursor.execute(ESTATES_SQL, params)
         estates = json.loads(cursor.fetchone()[0])
@@ -299,7 +310,8 @@ def bundle_of_plan(plan: TakeoverPlan, bundle_id: int) -> Bundle | None:
 # uncovered old estates of its scope from its start date on — with their status on that date (name and households
 # from DETAIL_ZOOM on); "territories", every enterprise's current territory (its name and grade are in the plan's
 # page form, once each).
-# Which bundle an estate is in is not in the tile: the page has it from the plan, and an edit does not refetch tiles.
+# Which bundle an estate is in is not in the tile: the page has it from the plan, and an edit does not refetch tiles
+# (plan_tiles_key).
 PLAN_TILE_DETAIL_ZOOM = 14
 
 
@@ -320,11 +332,7 @@ def _plan_tile_sql(layer: str, z: int) -> str:
           LEFT JOIN LATERAL (SELECT ac.status FROM layers_active_contracts(%(on)s) ac WHERE ac.estate_id = e.id
                               LIMIT 1) a ON true
          WHERE e.geom_web && {ENVELOPE}
-           AND (be.id IS NOT NULL
-                OR ({old_estate_sql("e.build_year")}
-                    AND (%(street)s::bigint IS NULL OR c.parent_id = %(street)s::bigint)
-                    AND NOT EXISTS (SELECT 1 FROM layers_servicecontract sc
-                                     WHERE sc.estate_id = e.id AND {contract_not_ended_sql("sc")})))
+           AND (be.id IS NOT NULL OR ({FREE_TO_BUNDLE_SQL}))
          LIMIT %(limit)s"""
     else:
         features = f"""
@@ -342,12 +350,40 @@ TILE_VERSIONS_SQL = ("SELECT COALESCE(string_agg(version::text, '.' ORDER BY lay
                      "WHERE layer IN ('estates', 'jurisdictions')")
 
 
-def plan_tile_etag(plan: TakeoverPlan, layer: str, z: int, x: int, y: int) -> str:
-    """Changes with the plan (its version) and with the estates, contracts and territories (their tile versions)."""
+# The plan's estates in its tiles are its scope's estates free to bundle and its members; a member is free to
+# bundle when added, so the members beyond those are only the ones given a contract since. What a plan's tiles hold
+# is therefore fixed by its scope (district, street, start date), those few members and the data's tile versions —
+# not by the plan itself: an edit moving, adding or removing estates leaves its tiles as they were (the page
+# restyles them), and plans alike share their tiles.
+MEMBERS_NOT_FREE_SQL = f"""
+SELECT COALESCE(md5(string_agg(be.estate_id::text, ',' ORDER BY be.estate_id)), '')
+  FROM layers_bundleestate be
+  JOIN layers_estate e ON e.id = be.estate_id
+  JOIN layers_adminarea c ON c.id = e.community_id
+ WHERE be.plan_id = %(plan)s AND NOT ({FREE_TO_BUNDLE_SQL})"""
+
+
+@functools.lru_cache(maxsize=256)
+def _members_not_free(plan_id: int, plan_version: int, versions: str, params: tuple) -> str:
+    """A digest of MEMBERS_NOT_FREE_SQL; once per plan version and data version per process (both only grow)."""
+    with connection.cursor() as cursor:
+        cursor.execute(MEMBERS_NOT_FREE_SQL, dict(params))
+        return cursor.fetchone()[0]
+
+
+def plan_tiles_key(plan: TakeoverPlan) -> str:
+    """What the plan's tiles hold, named (see MEMBERS_NOT_FREE_SQL): in their address (?v=) and their ETags."""
     with connection.cursor() as cursor:
         cursor.execute(TILE_VERSIONS_SQL)
         versions = cursor.fetchone()[0]
-    return f'"plan.{plan.pk}.{plan.version}.{versions}.{layer}.{z}.{x}.{y}"'
+    params = scope_params(plan)
+    extra = _members_not_free(plan.pk, plan.version, versions, tuple(sorted(params.items())))
+    scope = f"{plan.district_id}.{plan.street_id}.{plan.start_date}.{params['cutoff']}.{versions}.{extra}"
+    return hashlib.md5(scope.encode()).hexdigest()[:16]
+
+
+def plan_tile_etag(plan: TakeoverPlan, layer: str, z: int, x: int, y: int) -> str:
+    return f'"plan.{plan_tiles_key(plan)}.{layer}.{z}.{x}.{y}"'
 
 
 def plan_tile(plan: TakeoverPlan, layer: str, z: int, x: int, y: int) -> bytes:
@@ -359,7 +395,7 @@ def plan_tile(plan: TakeoverPlan, layer: str, z: int, x: int, y: int) -> bytes:
     # catalogue's layers.
     tolerance = simplify_tolerance(z) * (4 if layer == "territories" else 1)
     params = {"layer": layer, "z": z, "x": x, "y": y, "limit": PLAN_TILE_LIMIT, "tolerance": tolerance,
-              "plan": plan.pk, "street": plan.street_id, "on": plan.start_date, "cutoff": old_estate_cutoff()}
+              **scope_params(plan)}
     with connection.cursor() as cursor:
         cursor.execute(_plan_tile_sql(layer, z), params)
         tile = cursor.fetchone()[0]

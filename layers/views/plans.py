@@ -177,6 +177,7 @@ def plan_detail(request, pk):
         "plan": plan,
         "config": config,
         "status_label": PlanStatus(plan.status).label,
+        "tiles_key": reads.plan_tiles_key(plan),
         "leaflet_overrides": {"TILES": [], "OVERLAYS": []},
         "modules": PLAN_IMPORTS,
         # what plan.js asks first (setup()), in the order the server is best to answer it

@@ -1,6 +1,7 @@
 """Benchmark (not a test): bytes and time of the plan page (/plans/<id>/) for one street and the whole district.
 
     .venv/bin/python tests/benchmarks/bench_plan_page.py [--runs 3] [--street CODE] [--server gunicorn|thread]
+                                                         [--static cold|warm] [--edit none|enterprise|delete]
 
 Runs on the dev database (DATABASE_URL) holding the medium demo (`manage.py load_demo --scale medium --seed 1`).
 Creates a street plan and a district plan as the planner, serves the project from Django's live-server thread (the
@@ -164,6 +165,25 @@ def gunicorn_server(workers: int, threads: int):
         yield base
 
 
+def edit(user, plan, how: str) -> None:
+    """One edit of the plan through its services, as the page's buttons make it (a new plan version)."""
+    from layers.models import Enterprise
+    from layers.services.plans import bundle_delete, bundle_enterprise_set
+
+    if how == "none":
+        return
+    plan.refresh_from_db()
+    bundle = plan.bundles.order_by("-rank").first()
+    if how == "delete":
+        bundle_delete(user=user, plan_id=plan.pk, bundle_id=bundle.pk, version=plan.version)
+    else:
+        enterprises = list(Enterprise.objects.filter(list_status="normal").order_by("pk")[:2])
+        chosen = enterprises[1] if bundle.enterprise_id == enterprises[0].pk else enterprises[0]
+        bundle_enterprise_set(user=user, plan_id=plan.pk, bundle_id=bundle.pk, version=plan.version,
+                              enterprise_id=chosen.pk)
+    plan.refresh_from_db()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -172,6 +192,9 @@ def main():
                         help="Django's live-server thread (default) or gunicorn with the production settings")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--edit", choices=["none", "enterprise", "delete"], default="none",
+                        help="before every run, edit the plan as the planner would (enterprise: set the enterprise of "
+                             "a bundle; delete: delete a bundle): the page's first opening after an edit")
     parser.add_argument("--static", choices=["cold", "warm"], default="cold",
                         help="cold: every run loads the scripts and styles from the server (a first visit); warm: "
                              "from the browser's cache, as on every visit after the first (the data is fetched anew)")
@@ -204,12 +227,16 @@ def main():
             print("logged in", flush=True)
             measure(browser, base, session, f"/plans/{plans['whole district'].pk}/", args.static)  # warm up the server
             print(f"server: {args.server}" + (f" ({args.workers} workers × {args.threads} threads)"
-                                               if args.server == "gunicorn" else "") + f"; static files {args.static}")
+                                               if args.server == "gunicorn" else "") + f"; static files {args.static}"
+                  + f"; edit before each run: {args.edit}")
             print("| plan | bundles | data requests | bytes (html / api / tiles) | on the wire (html / api / tiles) "
                   f"| all gzip | time, median of {args.runs} | static files |")
             print("|---|---|---|---|---|---|---|---|")
             for label, plan in plans.items():
-                runs = [measure(browser, base, session, f"/plans/{plan.pk}/", args.static) for _ in range(args.runs)]
+                runs = []
+                for _ in range(args.runs):
+                    edit(user, plan, args.edit)
+                    runs.append(measure(browser, base, session, f"/plans/{plan.pk}/", args.static))
                 r = runs[-1]
                 k, w = r["by_kind"], r["wire_by_kind"]
                 each = ", ".join(f"{x['seconds']:.2f}" for x in runs)

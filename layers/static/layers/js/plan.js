@@ -64,6 +64,7 @@ function message(text, { error = false, problems = [] } = {}) {
 
 let map = null;
 let estateLayer = null;
+let drawnKey = null; // the tiles key of the drawn tiles
 let labelLayer = null;
 const tooltip = L.tooltip({ sticky: true, direction: "top", offset: [0, -6] });
 let hovered = null; // {kind: "estate"|"territory", props, latlng} under the pointer
@@ -149,10 +150,14 @@ function unhover(kind) {
   tooltip.remove();
 }
 
+function tilesKey() {
+  // What the tiles hold, named by the server (plan_tiles_key): an edit of the bundles keeps it, an approval (the
+  // estates' new statuses) or a change of the data changes it. Before the plan's JSON is there, the page's.
+  return state.plan ? state.plan.tiles_key : root.dataset.tilesKey;
+}
+
 function tileUrl(layer) {
-  // The plan's version in the address: after an approval the browser does not reuse a tile of the old statuses.
-  // Before the plan's JSON is there, the version the page was served with (its tiles start at once).
-  return `${fillTemplate(config.tiles, { layer })}?v=${state.plan ? state.plan.version : root.dataset.version}`;
+  return `${fillTemplate(config.tiles, { layer })}?v=${tilesKey()}`;
 }
 
 function pane(name, zIndex) {
@@ -178,6 +183,7 @@ function kindOf(event) {
 function drawMap() {
   // One tile layer, "plan": the territories and the estates in one tile, the territories first (drawn beneath).
   if (estateLayer) estateLayer.remove();
+  drawnKey = tilesKey();
   state.seen.clear();
   estateLayer = tileLayer("plan", {
     pane: pane("plan-estates", 390),
@@ -227,6 +233,7 @@ function setPlan(plan) {
   if (state.selected !== null && !state.bundles.has(state.selected)) state.selected = null;
   root.dataset.version = plan.version;
   root.dataset.status = plan.status;
+  if (estateLayer && plan.tiles_key !== drawnKey) drawMap(); // other tiles: an approval, a change of the data
   root.dataset.bundles = state.bundles.size;
   config.canEdit = plan.can_edit;
   document.getElementById("plan-version").textContent = `v${plan.version}`;
@@ -523,11 +530,8 @@ async function approve() {
     bundles: n(bundles.length), date: state.plan.start_date });
   if (!window.confirm(text)) return;
   const plan = await write(config.api.approve, { method: "POST", json: { version: state.plan.version } }, S.approved);
-  if (plan) {
-    // The estates now have their contracts: redraw them with their status on the start date.
-    drawMap();
-    root.dataset.mapStatus = plan.status;
-  }
+  // The estates now have their contracts: setPlan() has redrawn them with their status on the start date.
+  if (plan) root.dataset.mapStatus = plan.status;
 }
 
 async function discard() {
@@ -632,9 +636,7 @@ async function setup(leafletMap) {
   const streets = drawStreets();
   try {
     const plan = await firstPlan;
-    const version = root.dataset.version;
-    setPlan(plan);
-    if (String(plan.version) !== version) drawMap(); // changed since the page was served: its tiles
+    setPlan(plan); // redraws the tiles if they changed since the page was served
     await Promise.all([coverage, versions, streets, state.listed]);
     root.dataset.ready = "true";
   } catch (error) {
