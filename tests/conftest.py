@@ -1,5 +1,7 @@
 """Shared fixtures: the small demo city in the test database, and a headless Chromium for browser tests."""
 import os
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -56,6 +58,20 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def live_requests_finished(request):
+    """After a live-server test, wait until the server has answered every request the browser sent (the page is
+    closed by then): the tables are flushed next, and a tile query still running would deadlock with the flush's
+    TRUNCATE. Set up after pytest-django's own autouse fixtures, so torn down before its flush."""
+    yield
+    if "live_server" not in request.fixturenames:
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(
+            "process_request_thread" in thread.name for thread in threading.enumerate() if thread.is_alive()):
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -88,6 +88,20 @@ def test_one_wheel_notch_zooms_one_level(page, live_server, demo_city):
     page.mouse.wheel(0, 100)
     settle(page)
     assert zoom(page) == 15
+
+    # A notch right after the zoom is asked, before its animation starts (Leaflet starts it on the next frame):
+    # it counts from the level asked, not from the level the map still shows.
+    start = page.evaluate("""() => new Promise((resolve) => {
+        const map = window.geoappMap, box = map.getContainer().getBoundingClientRect();
+        const notch = () => map.getContainer().dispatchEvent(new WheelEvent("wheel", {
+            deltaY: -100, clientX: box.left + box.width / 2, clientY: box.top + box.height / 2, bubbles: true,
+            cancelable: true }));
+        const start = map.getZoom();
+        notch();  // applied after wheelDebounceTime: the timer below runs right after it, in the same turn
+        setTimeout(() => { notch(); resolve(start); }, map.options.wheelDebounceTime);
+    })""")
+    settle(page)
+    assert zoom(page) == start + 2
     assert page.errors == []
 
 

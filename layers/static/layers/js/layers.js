@@ -40,6 +40,7 @@ export function setTileUrl(map, layer, url) {
 const WheelZoomByLevel = L.Handler.extend({
   addHooks() {
     this._target = null;
+    this._going = null; // the level asked of the map whose zoom has not ended yet
     this._rest = 0;
     L.DomEvent.on(this._map.getContainer(), "wheel", this._onWheel, this);
     this._map.on("zoomend", this._onZoomEnd, this);
@@ -66,8 +67,9 @@ const WheelZoomByLevel = L.Handler.extend({
       }
     }
     if (!step) return;
-    // Count from where the map is going: a notch during a zoom animation adds to that animation's level.
-    const current = map._animatingZoom ? map._animateToZoom : map.getZoom();
+    // Count from where the map is going: a notch during a zoom animation adds to that animation's level, and so
+    // does one between the zoom asked and its animation's start (Leaflet starts it on the next animation frame).
+    const current = map._animatingZoom ? map._animateToZoom : this._going !== null ? this._going : map.getZoom();
     const from = this._target === null ? current : this._target;
     const whole = step > 0 ? Math.floor(from) + 1 : Math.ceil(from) - 1;
     this._target = Math.max(map.getMinZoom(), Math.min(map.getMaxZoom(), whole));
@@ -89,9 +91,13 @@ const WheelZoomByLevel = L.Handler.extend({
     }
     const target = this._target;
     this._target = null;
-    if (map.getZoom() !== target) map.setZoomAround(this._point, target);
+    if (map.getZoom() !== target) {
+      this._going = target;
+      map.setZoomAround(this._point, target);
+    }
   },
   _onZoomEnd() {
+    this._going = null;
     if (this._waiting && !this._timer) this._apply();
   },
 });
