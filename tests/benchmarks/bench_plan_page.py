@@ -22,9 +22,11 @@ import contextlib
 import datetime
 import gzip
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,8 +68,11 @@ def from_cache(route):
     route.fulfill(status=status, headers=headers, body=body)
 
 
-def measure(browser, base: str, session: dict, path: str, static: str = "cold") -> dict:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN", storage_state=session)
+def measure(browser, base: str, session: dict, path: str, static: str = "cold", kept=None) -> dict:
+    """One opening of `path`. `kept`: the one browser context of --static browser (its HTTP cache kept between runs,
+    as a planner's browser keeps it); else a new context per run."""
+    context = kept or browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
+                                          storage_state=session)
     if static == "warm":
         context.route("**/static/**", from_cache)
     page = context.new_page()
@@ -100,7 +105,7 @@ def measure(browser, base: str, session: dict, path: str, static: str = "cold") 
     if os.environ.get("BENCH_DEBUG"):
         page.screenshot(path=f"/tmp/bench-{path.strip('/').replace('/', '-')}.png")
         print(sorted({u.split("/tiles/")[1].split("/")[1] for _, _, _, u, _ in data if "/tiles/" in u}))
-    context.close()
+    page.close() if kept else context.close()
     return {
         "seconds": elapsed,
         "requests": len(data),
@@ -195,9 +200,12 @@ def main():
     parser.add_argument("--edit", choices=["none", "enterprise", "delete"], default="none",
                         help="before every run, edit the plan as the planner would (enterprise: set the enterprise of "
                              "a bundle; delete: delete a bundle): the page's first opening after an edit")
-    parser.add_argument("--static", choices=["cold", "warm"], default="cold",
+    parser.add_argument("--static", choices=["cold", "warm", "browser"], default="cold",
                         help="cold: every run loads the scripts and styles from the server (a first visit); warm: "
-                             "from the browser's cache, as on every visit after the first (the data is fetched anew)")
+                             "from a copy the benchmark keeps (Playwright's routing: every request of the page then "
+                             "passes through Playwright, which adds its own delay on a busy machine), the data "
+                             "fetched anew; browser: one browser profile for all runs, whose HTTP cache keeps "
+                             "what the server lets it keep (the static files; a tile for 30 s), as a planner's does")
     args = parser.parse_args()
 
     import django
@@ -225,7 +233,15 @@ def main():
             print("server up:", base, flush=True)
             session = log_in(browser, base)
             print("logged in", flush=True)
-            measure(browser, base, session, f"/plans/{plans['whole district'].pk}/", args.static)  # warm up the server
+            kept = None
+            if args.static == "browser":
+                profile = tempfile.mkdtemp(prefix="bench-plan-profile-")
+                kept = p.chromium.launch_persistent_context(
+                    profile, executable_path=CHROMIUM, headless=True, args=["--no-sandbox"],
+                    viewport={"width": 1400, "height": 900}, locale="zh-CN")
+                kept.add_cookies(session["cookies"])
+            for plan in plans.values():  # warm up the server (and the kept browser's cache of static files)
+                measure(browser, base, session, f"/plans/{plan.pk}/", args.static, kept)
             print(f"server: {args.server}" + (f" ({args.workers} workers × {args.threads} threads)"
                                                if args.server == "gunicorn" else "") + f"; static files {args.static}"
                   + f"; edit before each run: {args.edit}")
@@ -236,7 +252,7 @@ def main():
                 runs = []
                 for _ in range(args.runs):
                     edit(user, plan, args.edit)
-                    runs.append(measure(browser, base, session, f"/plans/{plan.pk}/", args.static))
+                    runs.append(measure(browser, base, session, f"/plans/{plan.pk}/", args.static, kept))
                 r = runs[-1]
                 k, w = r["by_kind"], r["wire_by_kind"]
                 each = ", ".join(f"{x['seconds']:.2f}" for x in runs)
@@ -248,6 +264,9 @@ def main():
                 for _, size, _, url, wire in r["largest"]:
                     print(f"|   largest | | | {size / 1024:,.0f} KB | {wire / 1024:,.0f} KB | | "
                           f"{url.replace(base, '')} | |")
+            if kept:
+                kept.close()
+                shutil.rmtree(profile, ignore_errors=True)
             browser.close()
     finally:
         TakeoverPlan.objects.filter(pk__in=[p.pk for p in plans.values()]).delete()
