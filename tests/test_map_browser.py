@@ -162,6 +162,17 @@ def test_estate_popup_by_click_search_and_focus_link(page, live_server, demo_cit
     assert page.errors == []
 
 
+@pytest.mark.parametrize("username", ["planner", "city"])
+def test_language_names_stay_on_one_line(page, live_server, demo_city, username):
+    """The fullest bars (a planner's links, the city official's role label) leave the switch its width: "简体中文"
+    once broke after its third character at 1,400 px."""
+    log_in(page, live_server, username)
+    for width in (1400, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        heights = page.evaluate("[...document.querySelectorAll('.lang-btn')].map((b) => b.getBoundingClientRect().height)")
+        assert len(heights) == 2 and max(heights) < 30, (width, heights)
+
+
 def test_language_switch(page, live_server, demo_city):
     log_in(page, live_server)
     estates_row = page.locator("[data-layer-row=estates] .switcher__name")
