@@ -117,6 +117,17 @@ def _make_cache():
 tile_cache = _make_cache()
 
 
+def recalled(key: str) -> bytes | None:
+    """A body kept in the tile memory under `key`, or None."""
+    return tile_cache.get(key) if tile_cache is not None else None
+
+
+def remember(key: str, body: bytes) -> None:
+    """Keep `body` under `key` in the tile memory (not a body over CACHE_MAX_TILE_BYTES)."""
+    if tile_cache is not None and len(body) <= CACHE_MAX_TILE_BYTES:
+        tile_cache.set(key, body)
+
+
 @dataclass(frozen=True)
 class Viewer:
     """Who asks, as far as tile scope goes: a role and the id of what it answers for — a street office's street, a
@@ -244,7 +255,7 @@ def answer(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None
         return Answer(304, etag, b"")
     if z < layer.min_zoom or scope.empty:
         return Answer(200, etag, b"")
-    body = tile_cache.get(etag) if tile_cache is not None else None
+    body = recalled(etag)
     if body is None:
         with db().cursor() as cursor:
             execute(cursor, layer.versioned_tile_sql(z, scope.sql, scope.visible), layer.params(z=z, x=x, y=y, on=on))
@@ -252,14 +263,20 @@ def answer(*, layer: TileLayer, z: int, x: int, y: int, on: datetime.date | None
         body = bytes(tile) if tile is not None else b""
         if read_version != version:  # an edit committed in between: name the tile after what it shows
             etag = etag_of(layer, version=read_version, z=z, x=x, y=y, on=on, scope=scope)
-        if tile_cache is not None and len(body) <= CACHE_MAX_TILE_BYTES:
-            tile_cache.set(etag, body)
+        remember(etag, body)
     return Answer(200, etag, body)
 
 
 def compress(body: bytes, coding: str) -> bytes:
     """A tile's body in `coding` ("br" or "gzip"; gzip without a time stamp, so equal tiles give equal bytes)."""
     return brotli.compress(body, quality=BROTLI_QUALITY) if coding == "br" else gzip.compress(body, 6, mtime=0)
+
+
+def coding_for(accept_encoding: str | None) -> str | None:
+    """The coding a tile is sent in for this Accept-Encoding: Brotli, else gzip, else none."""
+    if not accept_encoding:
+        return None
+    return "br" if accepts(accept_encoding, "br") else "gzip" if accepts(accept_encoding, "gzip") else None
 
 
 COMPRESS_MIN_BYTES = 200  # a smaller tile gains less than the Content-Encoding header costs
@@ -273,15 +290,12 @@ def encoded(answer: Answer, accept_encoding: str | None) -> tuple[str, bytes, st
     ETag becomes weak (one ETag names the tile whatever its coding, so If-None-Match still answers 304). A tile holds
     no secret and reflects no input, so BREACH does not apply.
     """
-    if answer.status != 200 or len(answer.body) < COMPRESS_MIN_BYTES or not accept_encoding:
-        return answer.etag, answer.body, None
-    coding = "br" if accepts(accept_encoding, "br") else "gzip" if accepts(accept_encoding, "gzip") else None
-    if coding is None:
+    coding = coding_for(accept_encoding)
+    if answer.status != 200 or len(answer.body) < COMPRESS_MIN_BYTES or coding is None:
         return answer.etag, answer.body, None
     key = f"{answer.etag}|{coding}"
-    body = tile_cache.get(key) if tile_cache is not None else None
+    body = recalled(key)
     if body is None:
         body = compress(answer.body, coding)
-        if tile_cache is not None and len(body) <= CACHE_MAX_TILE_BYTES:
-            tile_cache.set(key, body)
+        remember(key, body)
     return "W/" + answer.etag, body, coding

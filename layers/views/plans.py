@@ -17,7 +17,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from ..compression import accepts
 from ..models import AdminArea, AdminLevel, PlanStatus, ServiceStatus, TakeoverPlan
 from ..permissions import ADD, CHANGE, VIEW, district_of, may, require, restrict
 from ..params import number_param
@@ -26,7 +25,7 @@ from ..selectors import jobs as job_reads
 from ..selectors import plans as reads
 from ..services import jobs as job_services
 from ..services import plans as services
-from ..tiles.serve import CACHE_CONTROL, CACHE_MAX_TILE_BYTES, MVT_CONTENT_TYPE, compress, etag_matches, tile_cache
+from ..tiles.serve import CACHE_CONTROL, MVT_CONTENT_TYPE, coding_for, compress, etag_matches, recalled, remember
 from ..tiles.views import tile_problem
 from .forms import PlanForm
 from .jobs import job_strings
@@ -201,23 +200,21 @@ def plan_tile(request, pk, layer, z, x, y):
         raise Invalid(problem)
     # MVT is not compressed by itself (a district's tiles shrink to about half): Brotli or gzip as the browser
     # accepts, each coding its own representation, with its own ETag (a 304 only for the coding the browser has).
-    accept = request.META.get("HTTP_ACCEPT_ENCODING", "")
-    coding = "br" if accepts(accept, "br") else "gzip" if accepts(accept, "gzip") else None
+    coding = coding_for(request.META.get("HTTP_ACCEPT_ENCODING"))
     etag = reads.plan_tile_etag(plan, layer, z, x, y)
     if coding:
         etag = f'{etag[:-1]}.{coding}"'
     if etag_matches(request.headers.get("If-None-Match"), etag):
         response = HttpResponseNotModified()
     else:
-        # Kept under its ETag in the catalogue tiles' memory (layers/tiles/serve.py): the ETag names the plan's version
-        # and the data's, so a plan opened again without an edit in between is drawn without a tile query.
-        tile = tile_cache.get(etag) if tile_cache is not None else None
+        # Kept under its ETag in the catalogue tiles' memory (layers/tiles/serve.py): the ETag names what the tile
+        # holds (plan_tiles_key), so a plan reopened after an edit of its bundles is drawn without a tile query.
+        tile = recalled(etag)
         if tile is None:
             tile = reads.plan_tile(plan, layer, z, x, y)
             if coding:
                 tile = compress(tile, coding)
-            if tile_cache is not None and len(tile) <= CACHE_MAX_TILE_BYTES:
-                tile_cache.set(etag, tile)
+            remember(etag, tile)
         response = HttpResponse(tile, content_type=MVT_CONTENT_TYPE)
         if coding:
             response["Content-Encoding"] = coding
